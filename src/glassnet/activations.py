@@ -1,0 +1,458 @@
+"""Activation functions with their slopes, looked up by Keras's names.
+
+Each activation is an object with three methods, in the chain-rule vocabulary used all
+through glassnet (``z`` is a node's input, ``a = activation(z)`` its output, ``grad_a`` the
+slope of the loss at the node's output):
+
+* ``activation(z)`` returns ``a``;
+* ``activation.slope(z, a)`` returns ``da/dz`` element by element (the course's "slope of the
+  activation function at the node"); softmax has no element-wise slope and returns ``None``;
+* ``activation.backward(z, a, grad_a)`` returns ``grad_z = grad_a * da/dz`` (for softmax, the
+  Jacobian-vector product).
+
+Definitions follow Keras 3 (``keras/src/activations/activations.py``). Where Keras 2
+differed, Keras 3 wins: ``hard_sigmoid`` is ``relu6(x + 3) / 6``, not ``0.2 x + 0.5``;
+``leaky_relu`` has ``negative_slope=0.2``.
+
+Example:
+    >>> import numpy as np
+    >>> from glassnet import activations
+    >>> activations.get("relu")(np.array([-1.0, 2.0]))
+    array([0., 2.])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from glassnet._registry import Registry
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+_registry = Registry("activation")
+
+
+class ActivationFunction:
+    """Base class: an element-wise function and its slope.
+
+    Subclasses define ``__call__`` and ``slope``; ``backward`` multiplies the slope by the
+    slope arriving from above, which is the chain rule at one node.
+    """
+
+    name = "activation"
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def slope(self, z: np.ndarray, a: np.ndarray) -> np.ndarray | None:
+        """``da/dz`` at each node, given its input ``z`` and output ``a``."""
+        raise NotImplementedError
+
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+        """``grad_z = grad_a * da/dz``: the slope of the loss at the node's input."""
+        return grad_a * self.slope(z, a)
+
+    def get_config(self) -> dict:
+        return {}
+
+    def __repr__(self) -> str:
+        return f"<activation {self.name}>"
+
+
+class Linear(ActivationFunction):
+    """``a = z`` (the course's identity function)."""
+
+    name = "linear"
+
+    def __call__(self, z):
+        return z
+
+    def slope(self, z, a):
+        return np.ones_like(z)
+
+    def backward(self, z, a, grad_a):
+        return grad_a
+
+
+class ReLU(ActivationFunction):
+    """``a = max(0, z)``.
+
+    Its slope is 1 where ``z > 0`` and 0 elsewhere. At exactly ``z = 0`` the function has no
+    derivative; like TensorFlow and PyTorch we use 0 there, so a unit whose input is 0 for
+    every row gets no gradient (it is "dead" for that data).
+    """
+
+    name = "relu"
+
+    def __call__(self, z):
+        return np.maximum(z, 0)
+
+    def slope(self, z, a):
+        return (z > 0).astype(z.dtype)
+
+    def backward(self, z, a, grad_a):
+        return grad_a * (z > 0)
+
+
+class LeakyReLU(ActivationFunction):
+    """``a = z`` for ``z > 0``, ``negative_slope * z`` otherwise (Keras 3 default 0.2)."""
+
+    name = "leaky_relu"
+
+    def __init__(self, negative_slope: float = 0.2) -> None:
+        self.negative_slope = float(negative_slope)
+
+    def __call__(self, z):
+        return np.where(z > 0, z, z * self.negative_slope)
+
+    def slope(self, z, a):
+        return np.where(z > 0, 1.0, self.negative_slope).astype(z.dtype)
+
+    def get_config(self):
+        return {"negative_slope": self.negative_slope}
+
+
+class ReLU6(ActivationFunction):
+    """``a = min(max(0, z), 6)``."""
+
+    name = "relu6"
+
+    def __call__(self, z):
+        return np.clip(z, 0, 6)
+
+    def slope(self, z, a):
+        return ((z > 0) & (z < 6)).astype(z.dtype)
+
+
+class Tanh(ActivationFunction):
+    """``a = tanh(z)``; slope ``1 - a**2``."""
+
+    name = "tanh"
+
+    def __call__(self, z):
+        return np.tanh(z)
+
+    def slope(self, z, a):
+        return 1 - a * a
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    # 0.5 * (1 + tanh(z / 2)) equals 1 / (1 + exp(-z)) and never overflows.
+    return 0.5 + 0.5 * np.tanh(0.5 * z)
+
+
+class Sigmoid(ActivationFunction):
+    """``a = 1 / (1 + exp(-z))``; slope ``a * (1 - a)``."""
+
+    name = "sigmoid"
+
+    def __call__(self, z):
+        return _sigmoid(z)
+
+    def slope(self, z, a):
+        return a * (1 - a)
+
+
+class HardSigmoid(ActivationFunction):
+    """Keras 3's ``hard_sigmoid``: ``relu6(z + 3) / 6``, slope 1/6 on (-3, 3)."""
+
+    name = "hard_sigmoid"
+
+    def __call__(self, z):
+        return np.clip(z + 3, 0, 6) / 6
+
+    def slope(self, z, a):
+        return np.where((z > -3) & (z < 3), 1 / 6, 0).astype(z.dtype)
+
+
+class HardSilu(ActivationFunction):
+    """``a = z * hard_sigmoid(z)`` (Keras's ``hard_silu``/``hard_swish``)."""
+
+    name = "hard_silu"
+
+    def __call__(self, z):
+        return z * np.clip(z + 3, 0, 6) / 6
+
+    def slope(self, z, a):
+        inside = (z > -3) & (z < 3)
+        return np.where(inside, (2 * z + 3) / 6, (z >= 3).astype(z.dtype)).astype(z.dtype)
+
+
+class Softmax(ActivationFunction):
+    """``a_i = exp(z_i) / sum_j exp(z_j)`` over the last axis.
+
+    Softmax mixes the nodes of a layer, so it has no element-wise slope; ``backward`` is the
+    Jacobian-vector product ``a * (grad_a - sum(grad_a * a))``.
+    """
+
+    name = "softmax"
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
+
+    def __call__(self, z):
+        e = np.exp(z - z.max(axis=self.axis, keepdims=True))
+        e /= e.sum(axis=self.axis, keepdims=True)
+        return e
+
+    def slope(self, z, a):
+        return None
+
+    def backward(self, z, a, grad_a):
+        return a * (grad_a - (grad_a * a).sum(axis=self.axis, keepdims=True))
+
+    def get_config(self):
+        return {"axis": self.axis}
+
+
+class Elu(ActivationFunction):
+    """``a = z`` for ``z > 0``, ``alpha * (exp(z) - 1)`` otherwise."""
+
+    name = "elu"
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = float(alpha)
+
+    def __call__(self, z):
+        return np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
+
+    def slope(self, z, a):
+        return np.where(z > 0, 1, self.alpha * np.exp(np.minimum(z, 0))).astype(z.dtype)
+
+    def get_config(self):
+        return {"alpha": self.alpha}
+
+
+class Selu(ActivationFunction):
+    """``a = scale * elu(z, alpha)`` with Klambauer et al.'s constants."""
+
+    name = "selu"
+
+    def __call__(self, z):
+        neg = _SELU_ALPHA * np.expm1(np.minimum(z, 0))
+        return (_SELU_SCALE * np.where(z > 0, z, neg)).astype(z.dtype, copy=False)
+
+    def slope(self, z, a):
+        neg = _SELU_ALPHA * np.exp(np.minimum(z, 0))
+        return (_SELU_SCALE * np.where(z > 0, 1, neg)).astype(z.dtype)
+
+
+class Softplus(ActivationFunction):
+    """``a = log(1 + exp(z))``; slope ``sigmoid(z)``."""
+
+    name = "softplus"
+
+    def __call__(self, z):
+        return np.logaddexp(0, z).astype(z.dtype, copy=False)
+
+    def slope(self, z, a):
+        return _sigmoid(z)
+
+
+class Softsign(ActivationFunction):
+    """``a = z / (1 + |z|)``; slope ``1 / (1 + |z|)**2``."""
+
+    name = "softsign"
+
+    def __call__(self, z):
+        return z / (1 + np.abs(z))
+
+    def slope(self, z, a):
+        return 1 / (1 + np.abs(z)) ** 2
+
+
+class Silu(ActivationFunction):
+    """``a = z * sigmoid(z)`` (also called swish)."""
+
+    name = "silu"
+
+    def __call__(self, z):
+        return z * _sigmoid(z)
+
+    def slope(self, z, a):
+        s = _sigmoid(z)
+        return s * (1 + z * (1 - s))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function, element-wise (SciPy's when installed, else the standard library's)."""
+    try:
+        from scipy.special import erf
+    except ImportError:  # pragma: no cover - scipy comes with scikit-learn in most installs
+        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    return erf(x).astype(x.dtype, copy=False)
+
+
+class Gelu(ActivationFunction):
+    """Gaussian error linear unit.
+
+    Exact form (Keras 3's default, ``approximate=False``): ``z * Phi(z)`` with ``Phi`` the
+    standard normal distribution function. Approximate form:
+    ``0.5 z (1 + tanh(sqrt(2/pi) (z + 0.044715 z**3)))``.
+    """
+
+    name = "gelu"
+    _C = math.sqrt(2 / math.pi)
+
+    def __init__(self, approximate: bool = False) -> None:
+        self.approximate = bool(approximate)
+
+    def __call__(self, z):
+        if self.approximate:
+            return 0.5 * z * (1 + np.tanh(self._C * (z + 0.044715 * z**3)))
+        return 0.5 * z * (1 + _erf(z / math.sqrt(2)))
+
+    def slope(self, z, a):
+        if self.approximate:
+            inner = self._C * (z + 0.044715 * z**3)
+            t = np.tanh(inner)
+            dinner = self._C * (1 + 3 * 0.044715 * z**2)
+            return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * dinner
+        cdf = 0.5 * (1 + _erf(z / math.sqrt(2)))
+        pdf = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+        return (cdf + z * pdf).astype(z.dtype, copy=False)
+
+    def get_config(self):
+        return {"approximate": self.approximate}
+
+
+class Exponential(ActivationFunction):
+    """``a = exp(z)``; its slope is itself."""
+
+    name = "exponential"
+
+    def __call__(self, z):
+        return np.exp(z)
+
+    def slope(self, z, a):
+        return a
+
+
+class Mish(ActivationFunction):
+    """``a = z * tanh(softplus(z))``."""
+
+    name = "mish"
+
+    def __call__(self, z):
+        return z * np.tanh(np.logaddexp(0, z)).astype(z.dtype, copy=False)
+
+    def slope(self, z, a):
+        t = np.tanh(np.logaddexp(0, z))
+        return (t + z * (1 - t * t) * _sigmoid(z)).astype(z.dtype, copy=False)
+
+
+class FunctionActivation(ActivationFunction):
+    """Wraps a user's plain function ``f(z) -> a``; its slope is taken by central differences.
+
+    This keeps course-style code working (``Dense(3, activation=my_function)``), but a
+    numerical slope is slow and approximate; prefer a subclass of ``ActivationFunction``
+    with an exact ``slope`` for real training.
+    """
+
+    def __init__(self, fn: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.fn = fn
+        self.name = getattr(fn, "__name__", "custom")
+
+    def __call__(self, z):
+        return np.asarray(self.fn(z), dtype=z.dtype)
+
+    def slope(self, z, a):
+        h = np.sqrt(np.finfo(z.dtype).eps) * np.maximum(1, np.abs(z))
+        return (np.asarray(self.fn(z + h)) - np.asarray(self.fn(z - h))) / (2 * h)
+
+
+for _cls, _names in [
+    (Linear, ("linear", "identity")),
+    (ReLU, ("relu",)),
+    (LeakyReLU, ("leaky_relu",)),
+    (ReLU6, ("relu6",)),
+    (Tanh, ("tanh",)),
+    (Sigmoid, ("sigmoid",)),
+    (HardSigmoid, ("hard_sigmoid",)),
+    (HardSilu, ("hard_silu", "hard_swish")),
+    (Softmax, ("softmax",)),
+    (Elu, ("elu",)),
+    (Selu, ("selu",)),
+    (Softplus, ("softplus",)),
+    (Softsign, ("softsign",)),
+    (Silu, ("silu", "swish")),
+    (Gelu, ("gelu",)),
+    (Exponential, ("exponential",)),
+    (Mish, ("mish",)),
+]:
+    _registry.register(_cls, *_names)
+
+
+def get(identifier: str | Callable | ActivationFunction | None) -> ActivationFunction:
+    """Resolves an activation from a Keras name, an ``ActivationFunction``, or a callable.
+
+    Args:
+        identifier: ``None`` (linear), a name such as ``"relu"``, an ``ActivationFunction``
+            instance or class, a glassnet activation function such as
+            ``glassnet.activations.relu``, or any function of one array.
+
+    Returns:
+        An ``ActivationFunction``.
+
+    Raises:
+        ValueError: for an unknown name, listing the valid names.
+    """
+    if identifier is None:
+        return Linear()
+    if isinstance(identifier, ActivationFunction):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, ActivationFunction):
+        return identifier()
+    if isinstance(identifier, str):
+        return _registry.lookup(identifier)()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if callable(identifier):
+        return FunctionActivation(identifier)
+    raise TypeError(
+        "`activation` must be a name, an ActivationFunction or a callable. "
+        f"Received: activation={identifier!r} of type {type(identifier).__name__}"
+    )
+
+
+def serialize(activation: ActivationFunction) -> str:
+    """The Keras name of an activation, as written into model configs."""
+    return activation.name
+
+
+def deserialize(config: str | dict) -> ActivationFunction:
+    """An activation from its Keras name or ``{"class_name": ..., "config": ...}``."""
+    if isinstance(config, dict):
+        cls = _registry.lookup(str(config.get("class_name") or config.get("config", "")))
+        return cls(**{k: v for k, v in dict(config.get("config") or {}).items() if k != "name"})
+    return get(config)
+
+
+def names() -> list[str]:
+    """Every activation name glassnet knows, aliases included."""
+    return _registry.names()
+
+
+# Plain functions under Keras's names, so ``activation=glassnet.activations.relu`` works
+# and code such as ``activations.relu(x)`` returns an array.
+linear = Linear()
+relu = ReLU()
+leaky_relu = LeakyReLU()
+relu6 = ReLU6()
+tanh = Tanh()
+sigmoid = Sigmoid()
+hard_sigmoid = HardSigmoid()
+hard_silu = hard_swish = HardSilu()
+softmax = Softmax()
+elu = Elu()
+selu = Selu()
+softplus = Softplus()
+softsign = Softsign()
+silu = swish = Silu()
+gelu = Gelu()
+exponential = Exponential()
+mish = Mish()

@@ -1,0 +1,100 @@
+"""``Callback``, the hooks the training loop calls, and ``CallbackList`` which calls them.
+
+The hook names and arguments are Keras's (``keras/src/callbacks/callback.py``): a callback
+sees ``self.model`` and ``self.params`` and can end training by setting
+``self.model.stop_training = True``. A callback that raises stops training with an error
+that names the callback and the hook.
+"""
+
+from __future__ import annotations
+
+_BATCH_HOOKS = (
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+)
+
+
+class CallbackError(RuntimeError):
+    """Raised when a callback's hook raises; names the callback and the hook."""
+
+
+class Callback:
+    """Base class: override the hooks you need.
+
+    Attributes:
+        model: the model being trained (set by ``set_model``).
+        params: ``{"epochs", "steps", "verbose"}`` of the current ``fit``.
+    """
+
+    def __init__(self) -> None:
+        self.model = None
+        self.params: dict = {}
+
+    def set_model(self, model) -> None:
+        self.model = model
+
+    def set_params(self, params: dict) -> None:
+        self.params = params
+
+    def on_train_begin(self, logs=None): ...
+    def on_train_end(self, logs=None): ...
+    def on_epoch_begin(self, epoch, logs=None): ...
+    def on_epoch_end(self, epoch, logs=None): ...
+    def on_train_batch_begin(self, batch, logs=None): ...
+    def on_train_batch_end(self, batch, logs=None): ...
+    def on_test_begin(self, logs=None): ...
+    def on_test_end(self, logs=None): ...
+    def on_test_batch_begin(self, batch, logs=None): ...
+    def on_test_batch_end(self, batch, logs=None): ...
+    def on_predict_begin(self, logs=None): ...
+    def on_predict_end(self, logs=None): ...
+    def on_predict_batch_begin(self, batch, logs=None): ...
+    def on_predict_batch_end(self, batch, logs=None): ...
+
+
+def _overrides(callback: Callback, hook: str) -> bool:
+    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
+
+
+class CallbackList:
+    """Calls each hook on every callback, in order.
+
+    Batch hooks are called only on callbacks that override them, so a training loop with
+    only epoch-level callbacks pays nothing per batch (``wants_batch_hooks`` tells).
+    """
+
+    def __init__(self, callbacks, model, params: dict) -> None:
+        self.callbacks = list(callbacks)
+        for callback in self.callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(
+                    "Each callback must be a glassnet.callbacks.Callback. "
+                    f"Received: {callback!r} of type {type(callback).__name__}"
+                )
+            callback.set_model(model)
+            callback.set_params(params)
+        self._batch = {
+            hook: [c for c in self.callbacks if _overrides(c, hook)] for hook in _BATCH_HOOKS
+        }
+
+    def wants(self, hook: str) -> bool:
+        """Whether any callback overrides a batch hook."""
+        return bool(self._batch[hook])
+
+    def call(self, hook: str, *args) -> None:
+        """Calls ``hook(*args)`` on every callback that has it."""
+        targets = self._batch.get(hook, self.callbacks)
+        for callback in targets:
+            try:
+                getattr(callback, hook)(*args)
+            except (CallbackError, KeyboardInterrupt):
+                raise
+            except Exception as error:
+                raise CallbackError(
+                    f"Callback {type(callback).__name__} raised in {hook}: "
+                    f"{type(error).__name__}: {error}"
+                ) from error

@@ -1,0 +1,250 @@
+"""The ``Layer`` base class and how layers hold their weights.
+
+A layer declares the weights it needs (``weight_specs``); whoever builds it (the model, or
+the layer itself when used alone) allocates them and hands the layer *views* into shared
+storage (``bind``). A model keeps all trainable weights of all layers in one flat array
+and their gradients in another, so an optimizer updates the whole network in a few
+vectorised NumPy calls instead of one call per weight.
+
+Forward and backward use the chain-rule vocabulary of the course: ``x`` feeds in, a layer
+returns its output; ``backward`` receives the slope of the loss at the output and returns
+the slope at the input, writing slopes for its own weights into its gradient views.
+Backward computes; it never updates a weight.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from glassnet import config as config_module
+from glassnet import initializers as initializers_module
+from glassnet import regularizers as regularizers_module
+
+_name_counters: dict[str, itertools.count] = defaultdict(lambda: itertools.count())
+
+
+def unique_name(base: str) -> str:
+    """``dense``, ``dense_1``, ``dense_2``… like Keras's automatic layer names."""
+    n = next(_name_counters[base])
+    return base if n == 0 else f"{base}_{n}"
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@dataclass
+class WeightSpec:
+    """One weight a layer needs: its name, shape, initializer and whether it trains."""
+
+    name: str
+    shape: tuple[int, ...]
+    initializer: initializers_module.Initializer
+    trainable: bool = True
+    regularizer: regularizers_module.Regularizer | None = None
+    size: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.size = int(np.prod(self.shape, dtype=np.int64))
+
+
+def _positive_int(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"`{what}` must be a positive integer. Received: {what}={value!r}")
+    return int(value)
+
+
+def normalize_shape(shape, what: str = "input_shape") -> tuple[int, ...]:
+    """A feature shape (no batch axis) as a tuple of positive ints."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"`{what}` must be a tuple of positive integers. Received: {what}={shape!r}") from None
+    if not dims:
+        raise ValueError(f"`{what}` must have at least one dimension. Received: {what}={shape!r}")
+    return tuple(_positive_int(d, what) for d in dims)
+
+
+class Layer:
+    """Base class of every layer.
+
+    Args:
+        name: a unique name; generated from the class name when not given.
+        trainable: whether the optimizer updates this layer's weights.
+        dtype: accepted for Keras compatibility; glassnet computes in ``floatx()``.
+        input_shape: shape of one row of input (without the batch axis), for a first layer.
+        input_dim: the same, for one-dimensional rows (Keras 2 spelling).
+        batch_input_shape: ``(batch, *input_shape)``, Keras 2's spelling.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        trainable: bool = True,
+        dtype=None,
+        input_shape=None,
+        input_dim: int | None = None,
+        batch_input_shape=None,
+        **kwargs,
+    ) -> None:
+        kwargs.pop("batch_size", None)
+        kwargs.pop("autocast", None)
+        if kwargs:
+            unknown = ", ".join(sorted(kwargs))
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {unknown}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.trainable = bool(trainable)
+        self.dtype = dtype
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            input_shape = tuple(batch_input_shape)[1:]
+        self.declared_input_shape = None if input_shape is None else normalize_shape(input_shape)
+        self.input_shape: tuple[int, ...] | None = None
+        self.output_shape: tuple[int, ...] | None = None
+        self.built = False
+        self.specs: list[WeightSpec] = []
+        self.values: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+
+    # --- shapes and weights -------------------------------------------------------------
+
+    def compute_output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Shape of one output row for a given shape of one input row."""
+        return input_shape
+
+    def weight_specs(self, input_shape: tuple[int, ...]) -> list[WeightSpec]:
+        """The weights this layer needs for rows of ``input_shape`` (none by default)."""
+        return []
+
+    def plan(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Fixes the input shape, declares the weights and returns the output shape."""
+        self.input_shape = tuple(input_shape)
+        self.specs = self.weight_specs(self.input_shape)
+        self.output_shape = tuple(self.compute_output_shape(self.input_shape))
+        return self.output_shape
+
+    def bind(self, values: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        """Receives views of its weights (and of their gradients) in shared storage."""
+        self.values = values
+        self.grads = grads
+        for name, array in values.items():
+            setattr(self, name, array)
+        for name, array in grads.items():
+            setattr(self, "grad_" + name, array)
+        self.built = True
+
+    def build(self, input_shape) -> None:
+        """Builds a layer used on its own, with its own storage.
+
+        Args:
+            input_shape: shape of the input, with or without a leading batch axis
+                (``(None, 4)`` and ``(4,)`` both work).
+        """
+        shape = tuple(input_shape)
+        if shape and shape[0] is None:
+            shape = shape[1:]
+        from glassnet.layers.storage import WeightStorage
+
+        self.plan(normalize_shape(shape))
+        WeightStorage([self], config_module.floatx())
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """The layer's weight arrays in Keras's order (trainable first)."""
+        ordered = [s for s in self.specs if s.trainable] + [s for s in self.specs if not s.trainable]
+        return [self.values[s.name] for s in ordered if s.name in self.values]
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        return [self.values[s.name] for s in self.specs if s.trainable and self.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        return [self.values[s.name] for s in self.specs if not (s.trainable and self.trainable)]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the layer's weights, in Keras's order."""
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Writes new values into the layer's weights (in place, keeping shared storage).
+
+        Raises:
+            ValueError: when the number of arrays or a shape does not match.
+        """
+        current = self.weights
+        weights = list(weights)
+        if len(weights) != len(current):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(current)} weight arrays "
+                f"({', '.join(str(w.shape) for w in current)}), received {len(weights)}"
+            )
+        for target, new in zip(current, weights, strict=True):
+            new = np.asarray(new)
+            if new.shape != target.shape:
+                raise ValueError(
+                    f"Layer {self.name!r}: weight of shape {target.shape} cannot take a value of "
+                    f"shape {new.shape}"
+                )
+            target[...] = new
+
+    def count_params(self) -> int:
+        """The number of weights (trainable and not)."""
+        return sum(s.size for s in self.specs)
+
+    # --- computation --------------------------------------------------------------------
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Computes the output for a batch ``x``, keeping what ``backward`` needs."""
+        raise NotImplementedError
+
+    def backward(self, grad_out: np.ndarray, need_grad_input: bool = True) -> np.ndarray | None:
+        """From the slope of the loss at the output, the slope at the input.
+
+        Writes the slopes for this layer's own weights into its gradient views. With
+        ``need_grad_input=False`` (the first layer) the input slope is not computed.
+        """
+        raise NotImplementedError
+
+    def __call__(self, x) -> np.ndarray:
+        """Applies the layer to an array in inference mode, building it if needed."""
+        x = np.asarray(x, dtype=config_module.floatx())
+        if not self.built:
+            self.build(x.shape[1:])
+        return self.forward(x, training=False)
+
+    def regularization_penalty(self) -> float:
+        """Sum of the penalties of this layer's regularized weights."""
+        return sum(s.regularizer.penalty(self.values[s.name]) for s in self.specs if s.regularizer)
+
+    def add_regularization_gradients(self) -> None:
+        """Adds each penalty's slope to the matching weight gradient."""
+        for s in self.specs:
+            if s.regularizer is not None and s.name in self.grads:
+                self.grads[s.name] += s.regularizer.gradient(self.values[s.name])
+
+    # --- configuration ------------------------------------------------------------------
+
+    def get_config(self) -> dict:
+        """The arguments that rebuild this layer (without its weights)."""
+        config = {"name": self.name, "trainable": self.trainable}
+        if self.declared_input_shape is not None:
+            config["batch_input_shape"] = (None, *self.declared_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        """A new layer from ``get_config()``'s dict."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        shape = f" output_shape=(None, {', '.join(map(str, self.output_shape))})" if self.output_shape else ""
+        return f"<{type(self).__name__} name={self.name!r}{shape}>"

@@ -1,0 +1,139 @@
+"""``Dense``: every input node connected to every output node.
+
+Forward, for a batch ``x`` of shape ``(rows, inputs)``::
+
+    z = x @ kernel + bias        # each node's input: the weighted sum of what feeds it
+    a = activation(z)            # each node's output
+
+Backward, from ``grad_a`` (slope of the loss at each node's output)::
+
+    grad_z = grad_a * activation'(z)   # slope at each node's input
+    grad_kernel = x.T @ grad_z         # value feeding in × slope at the node fed, summed over rows
+    grad_bias = grad_z.sum(axis=0)
+    grad_x = grad_z @ kernel.T         # a node's slope: the sum over the weights leaving it
+
+These are the course's three factors: for the weight from node ``i`` to node ``j``, the
+slope is ``x_i × grad_a_j × activation'(z_j)``. The layer keeps ``x``, ``z``, ``a``,
+``grad_a`` and ``grad_z`` of the last batch, which is what the glass box reads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet import activations as activations_module
+from glassnet import initializers as initializers_module
+from glassnet import regularizers as regularizers_module
+from glassnet.layers.base import Layer, WeightSpec, _positive_int
+
+
+class Dense(Layer):
+    """A densely connected layer, ``activation(x @ kernel + bias)``.
+
+    Args:
+        units: number of output nodes.
+        activation: activation name or function; ``None`` means linear.
+        use_bias: whether to add a bias.
+        kernel_initializer: Keras default ``"glorot_uniform"``.
+        bias_initializer: Keras default ``"zeros"``.
+        kernel_regularizer, bias_regularizer: optional penalties added to the loss.
+        **kwargs: ``name``, ``input_shape``, ``input_dim``, ``trainable``.
+
+    Example:
+        >>> from glassnet.layers import Dense
+        >>> layer = Dense(100, activation="relu", input_shape=(10,))
+        >>> layer.units
+        100
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.units = _positive_int(units, "units")
+        self.activation = activations_module.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers_module.get(kernel_initializer)
+        self.bias_initializer = initializers_module.get(bias_initializer)
+        self.kernel_regularizer = regularizers_module.get(kernel_regularizer)
+        self.bias_regularizer = regularizers_module.get(bias_regularizer)
+        for what, value in (
+            ("activity_regularizer", activity_regularizer),
+            ("kernel_constraint", kernel_constraint),
+            ("bias_constraint", bias_constraint),
+        ):
+            if value is not None:
+                raise NotImplementedError(f"Dense does not support `{what}` yet (received {value!r})")
+        self._linear = isinstance(self.activation, activations_module.Linear)
+        self.x = self.z = self.a = self.grad_a = self.grad_z = None
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def weight_specs(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"Dense layer {self.name!r} expects rows that are vectors; received rows of shape "
+                f"{input_shape}. Add a Flatten layer before it."
+            )
+        specs = [
+            WeightSpec("kernel", (input_shape[0], self.units), self.kernel_initializer,
+                       regularizer=self.kernel_regularizer)
+        ]
+        if self.use_bias:
+            specs.append(
+                WeightSpec("bias", (self.units,), self.bias_initializer,
+                           regularizer=self.bias_regularizer)
+            )
+        return specs
+
+    def forward(self, x, training=False):
+        self.x = x
+        z = x @ self.kernel
+        if self.use_bias:
+            z += self.bias
+        self.z = z
+        self.a = z if self._linear else self.activation(z)
+        return self.a
+
+    @property
+    def logits(self) -> np.ndarray:
+        """The pre-activation ``z`` of the last batch (what a fused cross-entropy reads)."""
+        return self.z
+
+    def backward(self, grad_out, need_grad_input=True):
+        self.grad_a = grad_out
+        grad_z = grad_out if self._linear else self.activation.backward(self.z, self.a, grad_out)
+        return self.backward_from_z(grad_z, need_grad_input)
+
+    def backward_from_z(self, grad_z, need_grad_input=True):
+        """Backward from the slope at the nodes' inputs (used when the loss is fused)."""
+        self.grad_z = grad_z
+        if self.trainable:
+            np.matmul(self.x.T, grad_z, out=self.grad_kernel)
+            if self.use_bias:
+                np.sum(grad_z, axis=0, out=self.grad_bias)
+        return grad_z @ self.kernel.T if need_grad_input else None
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations_module.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
+            "bias_initializer": initializers_module.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers_module.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers_module.serialize(self.bias_regularizer),
+        }

@@ -1,0 +1,117 @@
+"""``BatchNormalization`` for Dense networks (rows of features)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet import initializers as initializers_module
+from glassnet import regularizers as regularizers_module
+from glassnet.layers.base import Layer, WeightSpec
+
+
+class BatchNormalization(Layer):
+    """Normalises each feature to mean 0 and variance 1, then scales and shifts it.
+
+    In training the batch's own mean and (biased) variance are used, and moving averages are
+    updated: ``moving = moving * momentum + batch_value * (1 - momentum)``. At inference the
+    moving averages are used. Defaults are Keras's: ``momentum=0.99``, ``epsilon=0.001``.
+    Weights, in Keras's order: ``gamma``, ``beta`` (trainable), ``moving_mean``,
+    ``moving_variance`` (not trainable).
+    """
+
+    def __init__(
+        self,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 0.001,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if axis not in (-1, 1):
+            raise NotImplementedError("BatchNormalization supports only the feature axis (-1)")
+        self.axis = axis
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers_module.get(beta_initializer)
+        self.gamma_initializer = initializers_module.get(gamma_initializer)
+        self.moving_mean_initializer = initializers_module.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers_module.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers_module.get(beta_regularizer)
+        self.gamma_regularizer = regularizers_module.get(gamma_regularizer)
+
+    def weight_specs(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"BatchNormalization {self.name!r} expects vector rows; received {input_shape}"
+            )
+        n = input_shape[0]
+        specs = []
+        if self.scale:
+            specs.append(WeightSpec("gamma", (n,), self.gamma_initializer,
+                                    regularizer=self.gamma_regularizer))
+        if self.center:
+            specs.append(WeightSpec("beta", (n,), self.beta_initializer,
+                                    regularizer=self.beta_regularizer))
+        specs.append(WeightSpec("moving_mean", (n,), self.moving_mean_initializer, trainable=False))
+        specs.append(
+            WeightSpec("moving_variance", (n,), self.moving_variance_initializer, trainable=False)
+        )
+        return specs
+
+    def forward(self, x, training=False):
+        self.training = training
+        if training:
+            mean = x.mean(axis=0)
+            var = x.var(axis=0)
+            m = self.momentum
+            self.moving_mean[...] = self.moving_mean * m + mean * (1 - m)
+            self.moving_variance[...] = self.moving_variance * m + var * (1 - m)
+        else:
+            mean, var = self.moving_mean, self.moving_variance
+        self.inv_std = 1 / np.sqrt(var + x.dtype.type(self.epsilon))
+        self.x_hat = (x - mean) * self.inv_std
+        out = self.x_hat * self.gamma if self.scale else self.x_hat
+        return out + self.beta if self.center else out
+
+    def backward(self, grad_out, need_grad_input=True):
+        if self.trainable:
+            if self.scale:
+                np.sum(grad_out * self.x_hat, axis=0, out=self.grad_gamma)
+            if self.center:
+                np.sum(grad_out, axis=0, out=self.grad_beta)
+        if not need_grad_input:
+            return None
+        g = grad_out * self.gamma if self.scale else grad_out
+        if not self.training:  # fixed moving statistics: a per-feature affine map
+            return g * self.inv_std
+        # Slope through the batch statistics (mean and variance depend on every row).
+        g_mean = g.mean(axis=0)
+        gx_mean = (g * self.x_hat).mean(axis=0)
+        return (g - g_mean - self.x_hat * gx_mean) * self.inv_std
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializers_module.serialize(self.beta_initializer),
+            "gamma_initializer": initializers_module.serialize(self.gamma_initializer),
+            "moving_mean_initializer": initializers_module.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers_module.serialize(
+                self.moving_variance_initializer
+            ),
+            "beta_regularizer": regularizers_module.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers_module.serialize(self.gamma_regularizer),
+        }

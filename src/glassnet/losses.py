@@ -1,0 +1,575 @@
+"""Loss functions with their slopes, looked up by Keras's names and aliases.
+
+A loss compares targets ``y_true`` with predictions ``y_pred`` (shape ``(rows, outputs)``).
+Each loss defines, per row,
+
+* ``values(y_true, y_pred)``: the loss of each row, shape ``(rows,)``;
+* ``gradient(y_true, y_pred)``: the slope of the *sum* of those row losses with respect to
+  every prediction, shape of ``y_pred``.
+
+Calling a loss reduces the row values the way Keras does by default
+(``"sum_over_batch_size"``): ``sum(values * sample_weight) / rows``. ``reduced_gradient``
+applies the same reduction to the slope, which is what training back-propagates.
+
+Cross-entropies that follow a softmax or sigmoid output layer are computed from that
+layer's logits (``values_and_gradient_from_logits``): the slope at the logits is then simply
+``prediction - target``, which is faster and never overflows. Keras on TensorFlow does the
+same for such models (``keras/src/backend/tensorflow/nn.py``, ``_get_logits``). Called on
+probabilities, the cross-entropies clip them to ``[epsilon, 1 - epsilon]`` exactly as Keras
+does (``epsilon = 1e-7``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from glassnet import config
+from glassnet._registry import Registry
+
+_registry = Registry("loss")
+
+
+class Loss:
+    """Base class. Subclasses write ``values`` and ``gradient``.
+
+    Args:
+        name: the name shown in logs and configs.
+        reduction: ``"sum_over_batch_size"`` (Keras's default), ``"sum"``, or
+            ``"mean_with_sample_weight"`` (divide by the sum of the weights).
+    """
+
+    name = "loss"
+    #: The output activation this loss fuses with when computed from logits, if any.
+    fused_activation: str | None = None
+
+    def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size") -> None:
+        if name is not None:
+            self.name = name
+        valid = ("sum_over_batch_size", "sum", "mean_with_sample_weight", "mean")
+        if reduction not in valid:
+            raise ValueError(f"`reduction` must be one of {valid}. Received: reduction={reduction!r}")
+        self.reduction = reduction
+
+    def values(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def gradient(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def values_and_gradient(self, y_true: np.ndarray, y_pred: np.ndarray):
+        """Row losses and the slope of their sum, sharing work where a loss can."""
+        return self.values(y_true, y_pred), self.gradient(y_true, y_pred)
+
+    def values_and_gradient_from_logits(self, y_true: np.ndarray, z: np.ndarray):
+        """Row losses and slope at the logits ``z`` of the fused output activation."""
+        raise NotImplementedError(f"{type(self).__name__} has no logits form")
+
+    def _divisor(self, rows: int, sample_weight: np.ndarray | None) -> float:
+        if self.reduction == "sum":
+            return 1.0
+        if self.reduction == "mean_with_sample_weight" and sample_weight is not None:
+            total = float(np.sum(sample_weight))
+            return total if total != 0 else 1.0
+        return float(max(rows, 1))
+
+    def reduce(self, values: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
+        """Row losses reduced to one number (Keras's reduction)."""
+        if sample_weight is not None:
+            values = values * sample_weight
+        return float(np.sum(values)) / self._divisor(len(values), sample_weight)
+
+    def reduce_gradient(
+        self, grad: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The slope of the sum of row losses turned into the slope of the reduced loss."""
+        if sample_weight is not None:
+            grad = grad * sample_weight.reshape((-1,) + (1,) * (grad.ndim - 1))
+        divisor = self._divisor(grad.shape[0], sample_weight)
+        return grad / grad.dtype.type(divisor) if divisor != 1.0 else grad
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
+        """The reduced loss, as Keras computes it for probabilities or values."""
+        y_pred = np.asarray(y_pred, dtype=np.result_type(np.asarray(y_pred).dtype, np.float32))
+        y_true = _match_targets(self, np.asarray(y_true), y_pred)
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=y_pred.dtype)
+        return self.reduce(self.values(y_true, y_pred), sw)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Loss:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<loss {self.name}>"
+
+
+def _match_targets(loss: Loss, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    if isinstance(loss, SparseCategoricalCrossentropy):
+        return y_true
+    y_true = y_true.astype(y_pred.dtype, copy=False)
+    if y_true.ndim == y_pred.ndim - 1:
+        y_true = y_true.reshape(y_true.shape + (1,))
+    return y_true
+
+
+class MeanSquaredError(Loss):
+    """``mean((y_pred - y_true)**2)`` over the outputs of a row; slope ``2 (y_pred - y_true) / outputs``."""
+
+    name = "mean_squared_error"
+
+    def values(self, y_true, y_pred):
+        e = y_pred - y_true
+        return np.mean(e * e, axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        return (y_pred - y_true) * y_pred.dtype.type(2 / y_pred.shape[-1])
+
+    def values_and_gradient(self, y_true, y_pred):
+        e = y_pred - y_true
+        return np.mean(e * e, axis=-1), e * y_pred.dtype.type(2 / y_pred.shape[-1])
+
+
+class MeanAbsoluteError(Loss):
+    """``mean(|y_pred - y_true|)``; slope ``sign(y_pred - y_true) / outputs``."""
+
+    name = "mean_absolute_error"
+
+    def values(self, y_true, y_pred):
+        return np.mean(np.abs(y_pred - y_true), axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        return np.sign(y_pred - y_true) / y_pred.dtype.type(y_pred.shape[-1])
+
+
+class MeanAbsolutePercentageError(Loss):
+    """``100 * mean(|y_true - y_pred| / max(|y_true|, epsilon))``."""
+
+    name = "mean_absolute_percentage_error"
+
+    def values(self, y_true, y_pred):
+        scale = np.maximum(np.abs(y_true), config.epsilon())
+        return 100 * np.mean(np.abs(y_true - y_pred) / scale, axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        scale = np.maximum(np.abs(y_true), config.epsilon())
+        return (100 * np.sign(y_pred - y_true) / scale / y_pred.shape[-1]).astype(y_pred.dtype)
+
+
+class MeanSquaredLogarithmicError(Loss):
+    """``mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))**2)``."""
+
+    name = "mean_squared_logarithmic_error"
+
+    def values(self, y_true, y_pred):
+        eps = config.epsilon()
+        d = np.log1p(np.maximum(y_pred, eps)) - np.log1p(np.maximum(y_true, eps))
+        return np.mean(d * d, axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        eps = config.epsilon()
+        d = np.log1p(np.maximum(y_pred, eps)) - np.log1p(np.maximum(y_true, eps))
+        inside = y_pred > eps
+        return (2 * d * inside / (1 + np.maximum(y_pred, eps)) / y_pred.shape[-1]).astype(
+            y_pred.dtype
+        )
+
+
+class Huber(Loss):
+    """``0.5 e**2`` where ``|e| <= delta``, ``delta * (|e| - 0.5 delta)`` beyond (Keras: delta=1)."""
+
+    name = "huber_loss"
+
+    def __init__(self, delta: float = 1.0, name: str | None = None, **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        self.delta = float(delta)
+
+    def values(self, y_true, y_pred):
+        e = np.abs(y_pred - y_true)
+        quad = np.minimum(e, self.delta)
+        return np.mean(0.5 * quad * quad + self.delta * (e - quad), axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        e = y_pred - y_true
+        return np.clip(e, -self.delta, self.delta) / y_pred.dtype.type(y_pred.shape[-1])
+
+    def get_config(self):
+        return {**super().get_config(), "delta": self.delta}
+
+
+class LogCosh(Loss):
+    """``mean(log(cosh(y_pred - y_true)))``; slope ``tanh(e) / outputs``."""
+
+    name = "log_cosh"
+
+    def values(self, y_true, y_pred):
+        e = y_pred - y_true
+        return np.mean(e + np.logaddexp(0, -2 * e) - np.log(2), axis=-1).astype(y_pred.dtype)
+
+    def gradient(self, y_true, y_pred):
+        return np.tanh(y_pred - y_true) / y_pred.dtype.type(y_pred.shape[-1])
+
+
+class Poisson(Loss):
+    """``mean(y_pred - y_true * log(y_pred + epsilon))``."""
+
+    name = "poisson"
+
+    def values(self, y_true, y_pred):
+        return np.mean(y_pred - y_true * np.log(y_pred + config.epsilon()), axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        g = 1 - y_true / (y_pred + config.epsilon())
+        return (g / y_pred.shape[-1]).astype(y_pred.dtype)
+
+
+class KLDivergence(Loss):
+    """``sum(t * log(t / p))`` with both clipped to ``[epsilon, 1]``."""
+
+    name = "kl_divergence"
+
+    def values(self, y_true, y_pred):
+        eps = config.epsilon()
+        t, p = np.clip(y_true, eps, 1), np.clip(y_pred, eps, 1)
+        return np.sum(t * np.log(t / p), axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        eps = config.epsilon()
+        t, p = np.clip(y_true, eps, 1), np.clip(y_pred, eps, 1)
+        inside = (y_pred > eps) & (y_pred < 1)
+        return (-t / p * inside).astype(y_pred.dtype)
+
+
+def _signed_targets(y_true: np.ndarray) -> np.ndarray:
+    """Hinge losses take targets -1/1; 0/1 targets are converted like Keras does."""
+    is_binary = np.all((y_true == 0) | (y_true == 1))
+    return 2 * y_true - 1 if is_binary else y_true
+
+
+class Hinge(Loss):
+    """``mean(max(1 - y_true * y_pred, 0))`` with 0/1 targets mapped to -1/1."""
+
+    name = "hinge"
+
+    def values(self, y_true, y_pred):
+        return np.mean(np.maximum(1 - _signed_targets(y_true) * y_pred, 0), axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        t = _signed_targets(y_true)
+        return (-t * (1 - t * y_pred > 0) / y_pred.shape[-1]).astype(y_pred.dtype)
+
+
+class SquaredHinge(Loss):
+    """``mean(max(1 - y_true * y_pred, 0)**2)`` with 0/1 targets mapped to -1/1."""
+
+    name = "squared_hinge"
+
+    def values(self, y_true, y_pred):
+        m = np.maximum(1 - _signed_targets(y_true) * y_pred, 0)
+        return np.mean(m * m, axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        t = _signed_targets(y_true)
+        m = np.maximum(1 - t * y_pred, 0)
+        return (-2 * t * m / y_pred.shape[-1]).astype(y_pred.dtype)
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+class CategoricalCrossentropy(Loss):
+    """``-sum(y_true * log(y_pred))`` over the classes of a row (one-hot targets).
+
+    Probabilities are first divided by their sum and clipped to ``[eps, 1 - eps]``, exactly
+    as Keras does; with ``from_logits=True`` the predictions are logits and a softmax is
+    applied inside, which is exact and stable.
+
+    Args:
+        from_logits: whether ``y_pred`` holds logits rather than probabilities.
+        label_smoothing: mixes targets towards uniform, ``y * (1 - s) + s / classes``.
+    """
+
+    name = "categorical_crossentropy"
+    fused_activation = "softmax"
+
+    def __init__(
+        self, from_logits: bool = False, label_smoothing: float = 0.0, name=None, **kwargs
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+
+    def _smooth(self, y_true):
+        if not self.label_smoothing:
+            return y_true
+        s = self.label_smoothing
+        return y_true * (1 - s) + s / y_true.shape[-1]
+
+    def values(self, y_true, y_pred):
+        y_true = self._smooth(y_true)
+        if self.from_logits:
+            return -np.sum(y_true * _log_softmax(y_pred), axis=-1)
+        eps = config.epsilon()
+        q = np.clip(y_pred / y_pred.sum(axis=-1, keepdims=True), eps, 1 - eps)
+        return -np.sum(y_true * np.log(q), axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        y_true = self._smooth(y_true)
+        if self.from_logits:
+            return self.values_and_gradient_from_logits(y_true, y_pred, smoothed=True)[1]
+        eps = config.epsilon()
+        total = y_pred.sum(axis=-1, keepdims=True)
+        q = y_pred / total
+        g = -y_true / np.clip(q, eps, 1 - eps) * ((q > eps) & (q < 1 - eps))
+        # Chain through the normalisation q = p / sum(p).
+        return ((g - np.sum(g * q, axis=-1, keepdims=True)) / total).astype(y_pred.dtype)
+
+    def values_and_gradient_from_logits(self, y_true, z, smoothed: bool = False):
+        if not smoothed:
+            y_true = self._smooth(y_true)
+        log_p = _log_softmax(z)
+        p = np.exp(log_p)
+        values = -np.sum(y_true * log_p, axis=-1)
+        return values, p * y_true.sum(axis=-1, keepdims=True) - y_true
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+        }
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Categorical cross-entropy with integer class labels instead of one-hot rows.
+
+    Targets have shape ``(rows,)`` or ``(rows, 1)`` and hold class indices.
+    """
+
+    name = "sparse_categorical_crossentropy"
+    fused_activation = "softmax"
+
+    def __init__(self, from_logits: bool = False, name=None, **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        self.from_logits = bool(from_logits)
+
+    @staticmethod
+    def _labels(y_true, classes: int) -> np.ndarray:
+        labels = np.asarray(y_true).reshape(-1)
+        if labels.dtype.kind == "f":
+            if not np.all(labels == np.round(labels)):
+                raise ValueError(
+                    "sparse_categorical_crossentropy expects integer class labels. "
+                    f"Received non-integer values such as {labels[labels != np.round(labels)][0]!r}"
+                )
+        labels = labels.astype(np.intp)
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            raise ValueError(
+                f"Class labels must lie in [0, {classes - 1}] for an output of {classes} units. "
+                f"Received labels from {labels.min()} to {labels.max()}"
+            )
+        return labels
+
+    def values(self, y_true, y_pred):
+        labels = self._labels(y_true, y_pred.shape[-1])
+        rows = np.arange(len(labels))
+        if self.from_logits:
+            return -_log_softmax(y_pred)[rows, labels]
+        eps = config.epsilon()
+        q = np.clip(y_pred / y_pred.sum(axis=-1, keepdims=True), eps, 1 - eps)
+        return -np.log(q[rows, labels])
+
+    def gradient(self, y_true, y_pred):
+        if self.from_logits:
+            return self.values_and_gradient_from_logits(y_true, y_pred)[1]
+        onehot = np.zeros_like(y_pred)
+        onehot[np.arange(len(y_pred)), self._labels(y_true, y_pred.shape[-1])] = 1
+        return CategoricalCrossentropy().gradient(onehot, y_pred)
+
+    def values_and_gradient_from_logits(self, y_true, z):
+        labels = self._labels(y_true, z.shape[-1])
+        rows = np.arange(len(labels))
+        log_p = _log_softmax(z)
+        grad = np.exp(log_p)
+        grad[rows, labels] -= 1
+        return -log_p[rows, labels], grad
+
+    def get_config(self):
+        return {**super().get_config(), "from_logits": self.from_logits}
+
+
+class BinaryCrossentropy(Loss):
+    """``-mean(y log p + (1 - y) log(1 - p))`` over a row's outputs.
+
+    Probabilities are clipped to ``[eps, 1 - eps]`` as Keras does; with ``from_logits=True``
+    (or after a sigmoid output layer) the stable logits form
+    ``max(z, 0) - z y + log(1 + exp(-|z|))`` is used.
+    """
+
+    name = "binary_crossentropy"
+    fused_activation = "sigmoid"
+
+    def __init__(
+        self, from_logits: bool = False, label_smoothing: float = 0.0, name=None, **kwargs
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+
+    def _smooth(self, y_true):
+        s = self.label_smoothing
+        return y_true * (1 - s) + 0.5 * s if s else y_true
+
+    def values(self, y_true, y_pred):
+        if self.from_logits:
+            return self.values_and_gradient_from_logits(y_true, y_pred)[0]
+        y_true = self._smooth(y_true)
+        eps = config.epsilon()
+        p = np.clip(y_pred, eps, 1 - eps)
+        return -np.mean(y_true * np.log(p) + (1 - y_true) * np.log(1 - p), axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        if self.from_logits:
+            return self.values_and_gradient_from_logits(y_true, y_pred)[1]
+        y_true = self._smooth(y_true)
+        eps = config.epsilon()
+        p = np.clip(y_pred, eps, 1 - eps)
+        inside = (y_pred > eps) & (y_pred < 1 - eps)
+        g = (p - y_true) / (p * (1 - p)) * inside
+        return (g / y_pred.shape[-1]).astype(y_pred.dtype)
+
+    def values_and_gradient_from_logits(self, y_true, z):
+        y_true = self._smooth(y_true)
+        values = np.maximum(z, 0) - z * y_true + np.logaddexp(0, -np.abs(z)).astype(z.dtype)
+        p = 0.5 + 0.5 * np.tanh(0.5 * z)
+        return np.mean(values, axis=-1), (p - y_true) / z.dtype.type(z.shape[-1])
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "label_smoothing": self.label_smoothing,
+        }
+
+
+class FunctionLoss(Loss):
+    """Wraps a user's function ``f(y_true, y_pred) -> row losses``; slope by central differences.
+
+    Slow and approximate; for training write a ``Loss`` subclass with an exact ``gradient``.
+    """
+
+    def __init__(self, fn: Callable, name: str | None = None) -> None:
+        super().__init__(name=name or getattr(fn, "__name__", "custom_loss"))
+        self.fn = fn
+
+    def values(self, y_true, y_pred):
+        return np.asarray(self.fn(y_true, y_pred), dtype=y_pred.dtype).reshape(len(y_pred), -1).mean(-1)
+
+    def gradient(self, y_true, y_pred):
+        flat = y_pred.astype(np.float64).ravel()
+        grad = np.empty_like(flat)
+        for i in range(flat.size):
+            h = 1e-6 * max(1.0, abs(flat[i]))
+            up, down = flat.copy(), flat.copy()
+            up[i] += h
+            down[i] -= h
+            diff = self.values(y_true, up.reshape(y_pred.shape)).sum()
+            diff -= self.values(y_true, down.reshape(y_pred.shape)).sum()
+            grad[i] = diff / (2 * h)
+        return grad.reshape(y_pred.shape).astype(y_pred.dtype)
+
+
+for _cls, _names in [
+    (MeanSquaredError, ("mean_squared_error", "mse", "MeanSquaredError")),
+    (MeanAbsoluteError, ("mean_absolute_error", "mae", "MeanAbsoluteError")),
+    (MeanAbsolutePercentageError, ("mean_absolute_percentage_error", "mape")),
+    (MeanSquaredLogarithmicError, ("mean_squared_logarithmic_error", "msle")),
+    (Huber, ("huber", "huber_loss")),
+    (LogCosh, ("log_cosh", "logcosh")),
+    (Poisson, ("poisson",)),
+    (KLDivergence, ("kl_divergence", "kld", "kullback_leibler_divergence")),
+    (Hinge, ("hinge",)),
+    (SquaredHinge, ("squared_hinge",)),
+    (BinaryCrossentropy, ("binary_crossentropy", "bce")),
+    (CategoricalCrossentropy, ("categorical_crossentropy", "cce")),
+    (SparseCategoricalCrossentropy, ("sparse_categorical_crossentropy", "scce")),
+]:
+    _registry.register(_cls, *_names)
+
+
+def get(identifier: str | Loss | Callable | dict) -> Loss:
+    """Resolves a loss from a Keras name or alias, a ``Loss``, a config or a function.
+
+    Raises:
+        ValueError: for an unknown name, listing the valid ones and the closest match.
+    """
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if isinstance(identifier, str):
+        return _registry.lookup(identifier)()
+    if isinstance(identifier, dict):
+        cls = _registry.lookup(identifier["class_name"])
+        return cls.from_config(dict(identifier.get("config") or {}))
+    if callable(identifier):
+        known = _FUNCTIONS.get(identifier)
+        return known() if known else FunctionLoss(identifier)
+    raise TypeError(
+        f"`loss` must be a name, a Loss or a function. Received: loss={identifier!r}"
+    )
+
+
+def names() -> list[str]:
+    """Every loss name glassnet knows, aliases included."""
+    return _registry.names()
+
+
+def _function(cls: type[Loss]) -> Callable:
+    def loss_fn(y_true, y_pred):
+        y_pred = np.asarray(y_pred, dtype=np.result_type(np.asarray(y_pred).dtype, np.float32))
+        loss = cls()
+        return loss.values(_match_targets(loss, np.asarray(y_true), y_pred), y_pred)
+
+    loss_fn.__name__ = cls.name
+    loss_fn.__doc__ = f"Row losses of {cls.__name__} (no reduction), as ``keras.losses.{cls.name}``."
+    return loss_fn
+
+
+mean_squared_error = mse = _function(MeanSquaredError)
+mean_absolute_error = mae = _function(MeanAbsoluteError)
+mean_absolute_percentage_error = mape = _function(MeanAbsolutePercentageError)
+mean_squared_logarithmic_error = msle = _function(MeanSquaredLogarithmicError)
+huber = _function(Huber)
+log_cosh = _function(LogCosh)
+poisson = _function(Poisson)
+kl_divergence = _function(KLDivergence)
+hinge = _function(Hinge)
+squared_hinge = _function(SquaredHinge)
+binary_crossentropy = _function(BinaryCrossentropy)
+categorical_crossentropy = _function(CategoricalCrossentropy)
+sparse_categorical_crossentropy = _function(SparseCategoricalCrossentropy)
+
+_FUNCTIONS = {
+    f: cls
+    for f, cls in [
+        (mean_squared_error, MeanSquaredError),
+        (mean_absolute_error, MeanAbsoluteError),
+        (mean_absolute_percentage_error, MeanAbsolutePercentageError),
+        (mean_squared_logarithmic_error, MeanSquaredLogarithmicError),
+        (huber, Huber),
+        (log_cosh, LogCosh),
+        (poisson, Poisson),
+        (kl_divergence, KLDivergence),
+        (hinge, Hinge),
+        (squared_hinge, SquaredHinge),
+        (binary_crossentropy, BinaryCrossentropy),
+        (categorical_crossentropy, CategoricalCrossentropy),
+        (sparse_categorical_crossentropy, SparseCategoricalCrossentropy),
+    ]
+}

@@ -1,0 +1,585 @@
+"""``compile``, ``fit``, ``evaluate``, ``predict`` and friends: the Keras workflow.
+
+A training step is::
+
+    out = forward(x_batch)                      # each layer keeps what backward needs
+    loss, grad = loss_fn(y_batch, out)          # slope of the loss at the output
+    backward(grad)                              # every layer writes its weight slopes
+    optimizer.apply(parameters, gradients)      # one update of the flat parameter array
+
+When the output layer is a softmax (or sigmoid) and the loss its cross-entropy, the loss
+is computed from the output layer's logits and its slope there is ``prediction - target``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from glassnet import config as config_module
+from glassnet import losses as losses_module
+from glassnet import metrics as metrics_module
+from glassnet import optimizers as optimizers_module
+from glassnet.callbacks import CallbackList, History, ProgbarLogger
+from glassnet.layers.storage import WeightStorage
+from glassnet.models.data import DataError, to_array, validation_split_index
+from glassnet.utils.seeding import new_generator
+
+# Shuffle by gathering the whole training set once per epoch while it is small; beyond
+# this many bytes, gather each batch instead so that no second copy of the data exists.
+_EPOCH_GATHER_BYTES = 32 * 2**20
+
+
+class NotCompiledError(RuntimeError):
+    """Training or evaluating a model that has not been compiled."""
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite; the message names the epoch, batch and layer."""
+
+
+def _as_verbosity(verbose) -> int:
+    if verbose == "auto":
+        return 1
+    if isinstance(verbose, bool):
+        return int(verbose)
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"`verbose` must be 0, 1, 2 or 'auto'. Received: verbose={verbose!r}")
+    return int(verbose)
+
+
+def _positive(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"`{what}` must be a positive integer. Received: {what}={value!r}")
+    return int(value)
+
+
+class Trainer:
+    """The training half of a model (mixed into ``Sequential``)."""
+
+    def __init__(self) -> None:
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history: History | None = None
+        self.optimizer_needs_build = True
+        self._metric_specs: list = []
+        self.metrics: list[metrics_module.Metric] = []
+        self._metrics_resolved_for: tuple | None = None
+        self._shuffle_rng = new_generator()
+
+    # --- compile ------------------------------------------------------------------------
+
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        loss_weights=None,
+        weighted_metrics=None,
+        run_eagerly=None,
+        steps_per_execution=None,
+        jit_compile=None,
+        auto_scale_loss=None,
+    ) -> None:
+        """Chooses the optimizer, the loss and the metrics to report.
+
+        Args:
+            optimizer: a name (``"adam"``, ``"sgd"``, ...) or an optimizer object.
+            loss: a loss name (``"mean_squared_error"``, ``"categorical_crossentropy"``...),
+                a ``Loss`` object or a function.
+            metrics: a list of metric names (``"accuracy"``, ``"mae"``...) or objects.
+            loss_weights, weighted_metrics, run_eagerly, steps_per_execution, jit_compile,
+                auto_scale_loss: accepted for Keras compatibility; they change nothing here
+                (a single-output NumPy model has no graph to compile).
+        """
+        if loss is None:
+            raise ValueError(
+                "compile() needs a loss, for example loss='mean_squared_error' for regression "
+                f"or loss='categorical_crossentropy' for classification. Known losses: "
+                f"{', '.join(losses_module.names())}"
+            )
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss)
+        if metrics is None:
+            metrics = []
+        elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
+            metrics = [metrics]
+        elif isinstance(metrics, dict):
+            metrics = [m for value in metrics.values() for m in (value if isinstance(value, list) else [value])]
+        self._metric_specs = list(metrics) + list(weighted_metrics or [])
+        for spec in self._metric_specs:  # fail now on unknown names, not in the middle of fit
+            if isinstance(spec, str):
+                metrics_module.resolve(spec, (1, 1), (1, 1))
+        self.metrics = []
+        self._metrics_resolved_for = None
+        self.compiled = True
+        self.optimizer_needs_build = True
+        if self.built:
+            self._repack_storage()
+
+    def _repack_storage(self) -> None:
+        """Re-allocates weight storage so that ``trainable`` flags set since build apply."""
+        self.storage = WeightStorage(self._layers, self.storage.dtype)
+        self.optimizer_needs_build = True
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise NotCompiledError(
+                f"You must compile the model before calling {what}(). For example: "
+                "model.compile(optimizer='adam', loss='mean_squared_error')"
+            )
+
+    def _prepare_optimizer(self) -> None:
+        if self.optimizer_needs_build or not self.optimizer.built:
+            keep = self.optimizer.built and self.optimizer.slots_size() == self.storage.parameters.size
+            if not keep:
+                self.optimizer.build(self.storage.parameters, self.storage.slices)
+            else:
+                self.optimizer.slices = self.storage.slices
+            self.optimizer_needs_build = False
+        last = self._layers[-1]
+        activation = getattr(last, "activation", None)
+        self._fused = (
+            self.loss.fused_activation is not None
+            and not getattr(self.loss, "from_logits", False)
+            and activation is not None
+            and activation.name == self.loss.fused_activation
+            and hasattr(last, "backward_from_z")
+        )
+        self._regularized = [
+            layer for layer in self._layers if any(s.regularizer for s in layer.specs)
+        ]
+
+    # --- data ---------------------------------------------------------------------------
+
+    def _prepare_x(self, x, what: str = "x") -> np.ndarray:
+        arr, columns = to_array(x, what, config_module.floatx())
+        if arr.ndim == 1:
+            expected = self.input_shape
+            if expected is not None and len(expected) == 1 and expected[0] == arr.shape[0]:
+                arr = arr.reshape(1, -1)  # a single row
+            else:
+                arr = arr.reshape(-1, 1)
+        if not self.built:
+            self.build(arr.shape[1:] if self.input_shape is None else None)
+        if arr.shape[1:] != tuple(self.input_shape):
+            got = arr.shape[1] if arr.ndim == 2 else arr.shape[1:]
+            want = self.input_shape[0] if len(self.input_shape) == 1 else self.input_shape
+            unit = "columns" if arr.ndim == 2 and len(self.input_shape) == 1 else "row shape"
+            raise DataError(
+                f"`{what}` has {got} {unit}, but the model expects {want} "
+                f"(input_shape={tuple(self.input_shape)})"
+                + (f". Columns received: {columns}" if columns else "")
+            )
+        return arr
+
+    def _prepare_y(self, y, rows: int, what: str = "y") -> np.ndarray:
+        sparse = isinstance(self.loss, losses_module.SparseCategoricalCrossentropy)
+        arr, _ = to_array(y, what, config_module.floatx(), integer_ok=sparse)
+        if len(arr) != rows:
+            raise DataError(
+                f"`x` and `{what}` must have the same number of rows; x has {rows}, {what} has {len(arr)}"
+            )
+        units = self.output_shape[-1]
+        if sparse:
+            arr = arr.reshape(rows)
+            losses_module.SparseCategoricalCrossentropy._labels(arr, units)
+            return arr
+        if arr.ndim == 1:
+            arr = arr.reshape(rows, 1)
+        if arr.shape[1:] != tuple(self.output_shape):
+            hint = ""
+            if isinstance(self.loss, losses_module.CategoricalCrossentropy) and arr.shape[1:] == (1,):
+                hint = (
+                    ". categorical_crossentropy needs one-hot targets: use "
+                    "glassnet.utils.to_categorical(y), or loss='sparse_categorical_crossentropy' "
+                    "for integer labels"
+                )
+            raise DataError(
+                f"`{what}` has shape {arr.shape[1:]} per row, but the model's output has shape "
+                f"{tuple(self.output_shape)} (the last layer has {units} units){hint}"
+            )
+        return arr
+
+    def _prepare_weights(self, sample_weight, class_weight, y: np.ndarray) -> np.ndarray | None:
+        weights = None
+        if sample_weight is not None:
+            weights, _ = to_array(sample_weight, "sample_weight", config_module.floatx())
+            weights = weights.reshape(-1)
+            if len(weights) != len(y):
+                raise DataError(
+                    f"`sample_weight` has {len(weights)} values for {len(y)} rows"
+                )
+            if (weights < 0).any():
+                raise DataError("`sample_weight` must not be negative")
+        if class_weight:
+            if y.ndim == 1:
+                labels = y.astype(np.int64)
+            elif y.shape[1] == 1:
+                labels = np.round(y[:, 0]).astype(np.int64)
+            else:
+                labels = np.argmax(y, axis=1)
+            table = np.ones(int(max(labels.max(), max(class_weight))) + 1, dtype=config_module.floatx())
+            for cls, w in class_weight.items():
+                table[int(cls)] = w
+            per_row = table[labels]
+            weights = per_row if weights is None else weights * per_row
+        return weights
+
+    def _resolve_metrics(self, y_shape: tuple) -> None:
+        key = (len(y_shape), y_shape[-1] if len(y_shape) > 1 else None)
+        if self._metrics_resolved_for == key:
+            return
+        out_shape = (None, *self.output_shape)
+        self.metrics = [
+            metrics_module.resolve(spec, y_shape, out_shape) for spec in self._metric_specs
+        ]
+        self._metrics_resolved_for = key
+
+    # --- the step -----------------------------------------------------------------------
+
+    def _loss_and_slope(self, y: np.ndarray, out: np.ndarray, sw) -> tuple[float, np.ndarray]:
+        if self._fused:
+            values, grad = self.loss.values_and_gradient_from_logits(y, self._layers[-1].logits)
+        else:
+            values, grad = self.loss.values_and_gradient(y, out)
+        loss = self.loss.reduce(values, sw)
+        for layer in self._regularized:
+            loss += layer.regularization_penalty()
+        return loss, self.loss.reduce_gradient(grad, sw)
+
+    def _backward_all(self, grad: np.ndarray) -> None:
+        self.backward(grad, from_logits=self._fused)
+        for layer in self._regularized:
+            layer.add_regularization_gradients()
+
+    def _train_step(self, x, y, sw, where: str) -> tuple[float, np.ndarray]:
+        out = self.forward(x, training=True)
+        loss, grad = self._loss_and_slope(y, out, sw)
+        if not math.isfinite(loss):
+            raise NonFiniteLossError(self._non_finite_message(loss, where))
+        self._backward_all(grad)
+        self.optimizer.apply(self.storage.parameters, self.storage.gradients)
+        return loss, out
+
+    def _non_finite_message(self, loss: float, where: str) -> str:
+        culprit = "the loss itself (the outputs are finite)"
+        for layer in self._layers:
+            output = getattr(layer, "a", None)
+            if output is not None and not np.all(np.isfinite(output)):
+                culprit = f"the output of layer {layer.name!r}"
+                break
+        return (
+            f"The loss became {loss} at {where}; the first non-finite values are in {culprit}. "
+            "The weights are those before this step. Try a lower learning rate, scaled inputs, "
+            "or gradient clipping (clipnorm=1.0)."
+        )
+
+    def compute_gradients(self, x, y, sample_weight=None, training: bool = True):
+        """The loss of a batch and the slope of that loss for every trainable weight.
+
+        Runs one forward and one backward pass exactly as a training step does, but does not
+        update anything. Afterwards each layer also holds the values of that pass (``x``,
+        ``z``, ``a``, ``grad_a``, ``grad_z`` for ``Dense``), which is what
+        ``glassnet.explain`` reads.
+
+        Args:
+            x: inputs of the batch.
+            y: targets of the batch.
+            sample_weight: optional weight per row.
+            training: run layers in training mode (dropout active, batch statistics).
+
+        Returns:
+            ``(loss, gradients)``: the loss as a float, and copies of the gradient arrays in
+            the order of ``model.trainable_weights``.
+        """
+        self._require_compiled("compute_gradients")
+        x = self._prepare_x(x)
+        y = self._prepare_y(y, len(x))
+        sw = self._prepare_weights(sample_weight, None, y)
+        self._prepare_optimizer()
+        out = self.forward(x, training=training)
+        loss, grad = self._loss_and_slope(y, out, sw)
+        self._backward_all(grad)
+        grads = [
+            layer.grads[s.name].copy()
+            for layer in self._layers
+            for s in layer.specs
+            if s.trainable and layer.trainable
+        ]
+        return loss, grads
+
+    # --- fit ----------------------------------------------------------------------------
+
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose="auto",
+        callbacks=None,
+        validation_split: float = 0.0,
+        validation_data=None,
+        shuffle: bool = True,
+        class_weight: dict | None = None,
+        sample_weight=None,
+        initial_epoch: int = 0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq: int = 1,
+        **kwargs,
+    ) -> History:
+        """Trains the model for a number of epochs.
+
+        Args:
+            x: inputs, shape ``(rows, columns)`` (array, list or pandas DataFrame).
+            y: targets, one row per input row.
+            batch_size: rows per gradient step (default 32).
+            epochs: passes over the training data (the course's ``nb_epoch=`` works too).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch, ``"auto"`` = 1.
+            callbacks: list of ``glassnet.callbacks.Callback``.
+            validation_split: fraction of rows to hold out, taken from the end before
+                shuffling, as Keras does.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``.
+            shuffle: shuffle the training rows before each epoch.
+            class_weight: ``{class: weight}`` multiplying the loss of each row of that class.
+            sample_weight: one weight per row.
+            initial_epoch: epoch to start counting from (to resume training).
+
+        Returns:
+            A ``History`` whose ``.history`` maps ``"loss"``, each metric and their ``val_``
+            versions to one value per epoch.
+        """
+        if "nb_epoch" in kwargs:
+            warnings.warn("`nb_epoch` is deprecated; use `epochs`", DeprecationWarning, stacklevel=2)
+            epochs = kwargs.pop("nb_epoch")
+        if kwargs:
+            raise TypeError(f"fit() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+        self._require_compiled("fit")
+        if steps_per_epoch is not None or validation_steps is not None:
+            raise NotImplementedError("steps_per_epoch and validation_steps need a data generator")
+        verbose = _as_verbosity(verbose)
+        batch_size = _positive(32 if batch_size is None else batch_size, "batch_size")
+        epochs = int(epochs)
+        if epochs < 0 or initial_epoch < 0:
+            raise ValueError(f"`epochs` and `initial_epoch` must be >= 0. Received: epochs={epochs}")
+        if validation_data is not None and validation_split:
+            warnings.warn("validation_data is given, so validation_split is ignored", stacklevel=2)
+            validation_split = 0.0
+
+        x = self._prepare_x(x)
+        y = self._prepare_y(y, len(x))
+        sw = self._prepare_weights(sample_weight, class_weight, y)
+        val = None
+        if validation_split:
+            split = validation_split_index(len(x), validation_split)
+            val = (x[split:], y[split:], None if sw is None else sw[split:])
+            x, y = x[:split], y[:split]
+            sw = None if sw is None else sw[:split]
+        else:
+            validation_split_index(len(x), validation_split)  # checks the value
+        if validation_data is not None:
+            val = self._prepare_validation(validation_data)
+
+        self._prepare_optimizer()
+        self._resolve_metrics(y.shape)
+        rows = len(x)
+        steps = math.ceil(rows / batch_size)
+        history = History()
+        cb_list = list(callbacks or [])
+        if verbose:
+            cb_list.append(ProgbarLogger(verbose))
+        cb_list.append(history)
+        cbs = CallbackList(cb_list, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
+        batch_end = cbs.wants("on_train_batch_end")
+        batch_begin = cbs.wants("on_train_batch_begin")
+        metrics = self.metrics
+        gather_epoch = x.nbytes <= _EPOCH_GATHER_BYTES
+
+        self.stop_training = False
+        cbs.call("on_train_begin", {})
+        logs: dict = {}
+        for epoch in range(initial_epoch, epochs):
+            for metric in metrics:
+                metric.reset_state()
+            cbs.call("on_epoch_begin", epoch, {})
+            order = self._shuffle_rng.permutation(rows) if shuffle else None
+            xs, ys, ws = x, y, sw
+            if order is not None and gather_epoch:
+                xs, ys = x[order], y[order]
+                ws = None if sw is None else sw[order]
+            loss_sum = 0.0
+            seen = 0
+            for step in range(steps):
+                start = step * batch_size
+                stop = min(start + batch_size, rows)
+                if order is not None and not gather_epoch:
+                    idx = order[start:stop]
+                    xb, yb = x[idx], y[idx]
+                    wb = None if sw is None else sw[idx]
+                else:
+                    xb, yb = xs[start:stop], ys[start:stop]
+                    wb = None if ws is None else ws[start:stop]
+                if batch_begin:
+                    cbs.call("on_train_batch_begin", step, {})
+                loss, out = self._train_step(xb, yb, wb, f"epoch {epoch + 1}, batch {step + 1}")
+                n = stop - start
+                loss_sum += loss * n
+                seen += n
+                for metric in metrics:
+                    metric.update_state(yb, out, wb)
+                if batch_end:
+                    logs = {"loss": loss_sum / seen, **{m.name: m.result() for m in metrics}}
+                    cbs.call("on_train_batch_end", step, logs)
+                if self.stop_training:
+                    break
+            logs = {"loss": loss_sum / max(seen, 1)}
+            for metric in metrics:
+                logs[metric.name] = metric.result()
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cbs.call("on_epoch_end", epoch, logs)
+            if self.stop_training:
+                break
+        cbs.call("on_train_end", logs)
+        return history
+
+    def _prepare_validation(self, validation_data):
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
+                f"sample_weight_val). Received: {type(validation_data).__name__}"
+                + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else "")
+            )
+        x_val = self._prepare_x(validation_data[0], "validation_data[0] (x_val)")
+        y_val = self._prepare_y(validation_data[1], len(x_val), "validation_data[1] (y_val)")
+        sw_val = None
+        if len(validation_data) == 3 and validation_data[2] is not None:
+            sw_val = self._prepare_weights(validation_data[2], None, y_val)
+        return x_val, y_val, sw_val
+
+    # --- evaluate and predict -----------------------------------------------------------
+
+    def _evaluate_arrays(self, x, y, sw, batch_size: int) -> dict:
+        self._resolve_metrics(y.shape)
+        metrics = self.metrics
+        for metric in metrics:
+            metric.reset_state()
+        total = 0.0
+        rows = len(x)
+        for start in range(0, rows, batch_size):
+            stop = min(start + batch_size, rows)
+            xb, yb = x[start:stop], y[start:stop]
+            wb = None if sw is None else sw[start:stop]
+            out = self.forward(xb, training=False)
+            if self._fused:
+                values, _ = self.loss.values_and_gradient_from_logits(yb, self._layers[-1].logits)
+            else:
+                values = self.loss.values(yb, out)
+            total += self.loss.reduce(values, wb) * (stop - start)
+            for metric in metrics:
+                metric.update_state(yb, out, wb)
+        loss = total / rows
+        for layer in self._regularized:
+            loss += layer.regularization_penalty()
+        logs = {"loss": loss}
+        for metric in metrics:
+            logs[metric.name] = metric.result()
+        return logs
+
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size: int | None = None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict: bool = False,
+    ):
+        """The loss (and metrics) on data, in inference mode.
+
+        Returns:
+            The loss as a float when there are no metrics; otherwise ``[loss, metric, ...]``,
+            or a dict with ``return_dict=True``.
+        """
+        self._require_compiled("evaluate")
+        batch_size = _positive(32 if batch_size is None else batch_size, "batch_size")
+        x = self._prepare_x(x)
+        y = self._prepare_y(y, len(x))
+        sw = self._prepare_weights(sample_weight, None, y)
+        self._prepare_optimizer()
+        logs = self._evaluate_arrays(x, y, sw, batch_size)
+        if _as_verbosity(verbose):
+            from glassnet.callbacks.progress import format_logs
+
+            print(format_logs(logs))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size: int | None = None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for ``x``, computed in batches in inference mode.
+
+        Args:
+            x: inputs (array, list or DataFrame); a single row may be given as a 1-D array.
+            batch_size: rows per forward pass (default 32, as Keras).
+
+        Returns:
+            An array of shape ``(rows, outputs)``.
+        """
+        batch_size = _positive(32 if batch_size is None else batch_size, "batch_size")
+        x = self._prepare_x(x)
+        rows = len(x)
+        if rows <= batch_size:
+            return self.forward(x, training=False).copy()
+        out = np.empty((rows, *self.output_shape), dtype=x.dtype)
+        for start in range(0, rows, batch_size):
+            stop = min(start + batch_size, rows)
+            out[start:stop] = self.forward(x[start:stop], training=False)
+        return out
+
+    def predict_on_batch(self, x) -> np.ndarray:
+        """The outputs for one batch, in a single forward pass."""
+        return self.forward(self._prepare_x(x), training=False).copy()
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One gradient step on one batch; returns its loss (and metrics)."""
+        self._require_compiled("train_on_batch")
+        x = self._prepare_x(x)
+        y = self._prepare_y(y, len(x))
+        sw = self._prepare_weights(sample_weight, class_weight, y)
+        self._prepare_optimizer()
+        self._resolve_metrics(y.shape)
+        loss, out = self._train_step(x, y, sw, "train_on_batch")
+        logs = {"loss": loss}
+        for metric in self.metrics:
+            metric.reset_state()
+            metric.update_state(y, out, sw)
+            logs[metric.name] = metric.result()
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """The loss (and metrics) of one batch, without training."""
+        self._require_compiled("test_on_batch")
+        x = self._prepare_x(x)
+        y = self._prepare_y(y, len(x))
+        sw = self._prepare_weights(sample_weight, None, y)
+        self._prepare_optimizer()
+        logs = self._evaluate_arrays(x, y, sw, len(x))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values

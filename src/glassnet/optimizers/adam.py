@@ -1,0 +1,78 @@
+"""Adam and AdamW."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from glassnet.optimizers.base import Optimizer, _check_non_negative
+
+
+class Adam(Optimizer):
+    """Adaptive moment estimation (``keras/src/optimizers/adam.py``)::
+
+        m += (g - m) * (1 - beta_1)
+        v += (g**2 - v) * (1 - beta_2)
+        alpha = learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        w -= alpha * m / (sqrt(v) + epsilon)
+
+    Keras's defaults: ``learning_rate=0.001``, ``beta_1=0.9``, ``beta_2=0.999``,
+    ``epsilon=1e-7``, ``amsgrad=False``.
+    """
+
+    default_learning_rate = 0.001
+
+    def __init__(
+        self,
+        learning_rate=None,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        **kwargs,
+    ) -> None:
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = _check_non_negative(beta_1, "beta_1")
+        self.beta_2 = _check_non_negative(beta_2, "beta_2")
+        self.epsilon = _check_non_negative(epsilon, "epsilon")
+        self.amsgrad = bool(amsgrad)
+        self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
+
+    def update_step(self, params, grads, lr):
+        t = self.iterations + 1
+        dtype = params.dtype.type
+        alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        m, v, tmp = self.slots["momentum"], self.slots["velocity"], self._scratch
+        np.subtract(grads, m, out=tmp)
+        tmp *= dtype(1 - self.beta_1)
+        m += tmp
+        np.multiply(grads, grads, out=tmp)
+        tmp -= v
+        tmp *= dtype(1 - self.beta_2)
+        v += tmp
+        if self.amsgrad:
+            v_hat = self.slots["velocity_hat"]
+            np.maximum(v_hat, v, out=v_hat)
+            v = v_hat
+        np.sqrt(v, out=tmp)
+        tmp += dtype(self.epsilon)
+        np.divide(m, tmp, out=tmp)
+        tmp *= dtype(alpha)
+        params -= tmp
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "amsgrad": self.amsgrad,
+        }
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Keras default ``weight_decay=0.004``)."""
+
+    def __init__(self, learning_rate=None, weight_decay: float = 0.004, **kwargs) -> None:
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, **kwargs)

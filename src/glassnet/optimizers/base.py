@@ -1,0 +1,179 @@
+"""The ``Optimizer`` base class: learning rate, clipping, weight decay and state.
+
+An optimizer works on the model's flat parameter array and the flat gradient array of the
+same layout (see ``glassnet.layers.storage``). Its state (momentums, velocities, ...) is
+flat arrays of that layout too, in ``slots``, so one update is a handful of whole-array
+NumPy operations whatever the number of layers. Subclasses write ``update_step`` only,
+following ``keras/src/optimizers/*.py`` formula for formula.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+# Adam-style moments of units that stop receiving gradient decay geometrically towards
+# zero and become float32 subnormals after some hundreds of steps; arithmetic on
+# subnormals is up to 100x slower on x86. TensorFlow runs with flush-to-zero; NumPy cannot
+# switch it on, so optimizers flush tiny state values to zero every so many steps instead.
+_FLUSH_EVERY = 128
+_FLUSH_BELOW = {np.dtype(np.float32): 1e-30, np.dtype(np.float64): 1e-290}
+
+
+def _check_non_negative(value, what: str, allow_none: bool = False) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"`{what}` must be a non-negative number. Received: {what}={value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class of all optimizers.
+
+    Args:
+        learning_rate: the step size (also accepted as ``lr``, the Keras 1/2 spelling).
+        weight_decay: if set, each step first shrinks every weight by
+            ``weight * weight_decay * learning_rate`` (decoupled weight decay).
+        clipnorm: clip each weight's gradient to this L2 norm.
+        clipvalue: clip every gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: clip the gradient of all weights together to this L2 norm.
+        name: optional name.
+    """
+
+    #: Names of the per-parameter state arrays this optimizer keeps.
+    slot_names: tuple[str, ...] = ()
+    default_learning_rate = 0.001
+
+    def __init__(
+        self,
+        learning_rate: float | None = None,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        name: str | None = None,
+        lr: float | None = None,
+        **kwargs,
+    ) -> None:
+        for legacy in ("decay", "use_ema", "ema_momentum", "ema_overwrite_frequency",
+                       "loss_scale_factor", "gradient_accumulation_steps"):
+            if legacy in kwargs:
+                value = kwargs.pop(legacy)
+                if value not in (None, False, 0, 0.0, 0.99):
+                    raise NotImplementedError(f"`{legacy}` is not supported. Received: {legacy}={value!r}")
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+        if lr is not None:
+            if learning_rate is not None:
+                raise ValueError("Pass either `learning_rate` or its old name `lr`, not both")
+            learning_rate = lr
+        if learning_rate is None:
+            learning_rate = self.default_learning_rate
+        self.learning_rate = learning_rate
+        self.weight_decay = _check_non_negative(weight_decay, "weight_decay", allow_none=True)
+        self.clipnorm = _check_non_negative(clipnorm, "clipnorm", allow_none=True)
+        self.clipvalue = _check_non_negative(clipvalue, "clipvalue", allow_none=True)
+        self.global_clipnorm = _check_non_negative(global_clipnorm, "global_clipnorm", allow_none=True)
+        if self.clipnorm is not None and self.global_clipnorm is not None:
+            raise ValueError("Pass at most one of `clipnorm` and `global_clipnorm`")
+        self.name = name or type(self).__name__.lower()
+        self.iterations = 0
+        self.slots: dict[str, np.ndarray] = {}
+        self.slices: list[tuple[str, str, int, int]] = []
+        self.built = False
+
+    # --- learning rate ------------------------------------------------------------------
+
+    @property
+    def learning_rate(self) -> float:
+        """The current step size (a number; a schedule is evaluated at ``iterations``)."""
+        if callable(self._learning_rate):
+            return float(self._learning_rate(self.iterations))
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if not callable(value):
+            value = _check_non_negative(value, "learning_rate")
+        self._learning_rate = value
+
+    lr = learning_rate
+
+    # --- state --------------------------------------------------------------------------
+
+    def build(self, parameters: np.ndarray, slices: list[tuple[str, str, int, int]]) -> None:
+        """Creates the state arrays for a flat parameter array (zeros, like Keras)."""
+        self.slices = list(slices)
+        self.slots = {name: np.zeros_like(parameters) for name in self.slot_names}
+        self._scratch = np.empty_like(parameters)
+        self.built = True
+
+    def slot_views(self, slot: str) -> list[np.ndarray]:
+        """One state array per weight (in the model's weight order), for saving."""
+        flat = self.slots[slot]
+        return [flat[start:stop] for _, _, start, stop in self.slices]
+
+    # --- the step -----------------------------------------------------------------------
+
+    def apply(self, parameters: np.ndarray, gradients: np.ndarray) -> None:
+        """One update of ``parameters`` (in place) from ``gradients`` (clipped in place)."""
+        if not self.built or self.slots_size() != parameters.size:
+            self.build(parameters, self.slices or [("", "", 0, parameters.size)])
+        self._clip(gradients)
+        lr = self.learning_rate
+        if self.weight_decay:
+            parameters -= parameters * parameters.dtype.type(self.weight_decay * lr)
+        self.update_step(parameters, gradients, lr)
+        self.iterations += 1
+        if self.slot_names and self.iterations % _FLUSH_EVERY == 0:
+            tiny = _FLUSH_BELOW.get(parameters.dtype, 0.0)
+            for slot in self.slots.values():
+                np.copyto(slot, 0, where=np.abs(slot) < tiny)
+
+    def slots_size(self) -> int:
+        return self._scratch.size if self.built else -1
+
+    def _clip(self, g: np.ndarray) -> None:
+        if self.clipvalue is not None:
+            np.clip(g, -self.clipvalue, self.clipvalue, out=g)
+        if self.clipnorm is not None:
+            for _, _, start, stop in self.slices:
+                part = g[start:stop]
+                norm = float(np.sqrt(np.dot(part, part)))
+                if norm > self.clipnorm:
+                    part *= part.dtype.type(self.clipnorm / norm)
+        if self.global_clipnorm is not None:
+            norm = float(np.sqrt(np.dot(g, g)))
+            if norm > self.global_clipnorm:
+                g *= g.dtype.type(self.global_clipnorm / norm)
+
+    def update_step(self, params: np.ndarray, grads: np.ndarray, lr: float) -> None:
+        """Updates ``params`` in place; subclasses write the formula."""
+        raise NotImplementedError
+
+    # --- configuration ------------------------------------------------------------------
+
+    def get_config(self) -> dict:
+        lr = self._learning_rate
+        if callable(lr):
+            warnings.warn("A learning-rate schedule is saved as its current value", stacklevel=2)
+            lr = self.learning_rate
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> Optimizer:
+        known = cls(**{}).get_config().keys()
+        return cls(**{k: v for k, v in config.items() if k in known})
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} learning_rate={self.learning_rate:g} iterations={self.iterations}>"
