@@ -57,7 +57,8 @@ class Callback:
 
 
 def _overrides(callback: Callback, hook: str) -> bool:
-    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
+    """Whether ``callback`` does something in ``hook`` (a subclass method or an attribute)."""
+    return hook in vars(callback) or getattr(type(callback), hook) is not getattr(Callback, hook)
 
 
 class CallbackList:
@@ -84,6 +85,13 @@ class CallbackList:
     def wants(self, hook: str) -> bool:
         """Whether any callback overrides a batch hook."""
         return bool(self._batch[hook])
+
+    def close(self) -> None:
+        """Releases what callbacks hold open (files), also when training ended in an error."""
+        for callback in self.callbacks:
+            close = getattr(callback, "close", None)
+            if callable(close):
+                close()
 
     def call(self, hook: str, *args) -> None:
         """Calls ``hook(*args)`` on every callback that has it."""

@@ -142,6 +142,19 @@ def _is_number_text(value) -> bool:
     return True
 
 
+def check_validation_split(validation_split) -> None:
+    """Raises unless ``validation_split`` is a number in [0, 1)."""
+    if (
+        isinstance(validation_split, bool)
+        or not isinstance(validation_split, (int, float))
+        or not 0 <= validation_split < 1
+    ):
+        raise ValueError(
+            "`validation_split` must be a number in [0, 1). "
+            f"Received: validation_split={validation_split!r}"
+        )
+
+
 def validation_split_index(rows: int, validation_split: float) -> int:
     """Row index where training data ends and validation data begins.
 
@@ -149,12 +162,7 @@ def validation_split_index(rows: int, validation_split: float) -> int:
     (``keras/src/trainers/data_adapters/data_adapter_utils.py``,
     ``train_validation_split``): ``split_at = floor(rows * (1 - validation_split))``.
     """
-    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) or not (
-        0 <= validation_split < 1
-    ):
-        raise ValueError(
-            f"`validation_split` must be a number in [0, 1). Received: validation_split={validation_split!r}"
-        )
+    check_validation_split(validation_split)
     split_at = int(math.floor(rows * (1.0 - validation_split)))
     if validation_split and (split_at == 0 or split_at == rows):
         raise ValueError(

@@ -285,6 +285,12 @@ class Sequential(Trainer):
             model.build()
         return model
 
+    def to_json(self, **kwargs) -> str:
+        """The architecture as a Keras-compatible JSON string (see ``glassnet.saving``)."""
+        from glassnet import saving
+
+        return saving.model_to_json(self, **kwargs)
+
     # --- files --------------------------------------------------------------------------
 
     def save(self, filepath, overwrite: bool = True, **kwargs) -> None:

@@ -22,15 +22,16 @@ from glassnet import config as config_module
 from glassnet import losses as losses_module
 from glassnet import metrics as metrics_module
 from glassnet import optimizers as optimizers_module
-from glassnet.callbacks import CallbackList, History, ProgbarLogger
+from glassnet.callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
 from glassnet.layers.storage import WeightStorage
-from glassnet.models.data import DataError, to_array, validation_split_index
+from glassnet.models.batches import ArrayBatches, StreamBatches, is_batch_stream, unpack_batch
+from glassnet.models.data import (
+    DataError,
+    check_validation_split,
+    to_array,
+    validation_split_index,
+)
 from glassnet.utils.seeding import new_generator
-
-# Shuffle by gathering the whole training set once per epoch while it is small; beyond
-# this many bytes, gather each batch instead so that no second copy of the data exists.
-_EPOCH_GATHER_BYTES = 32 * 2**20
-
 
 class NotCompiledError(RuntimeError):
     """Training or evaluating a model that has not been compiled."""
@@ -329,16 +330,17 @@ class Trainer:
         class_weight: dict | None = None,
         sample_weight=None,
         initial_epoch: int = 0,
-        steps_per_epoch=None,
-        validation_steps=None,
-        validation_batch_size=None,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
         validation_freq: int = 1,
         **kwargs,
     ) -> History:
         """Trains the model for a number of epochs.
 
         Args:
-            x: inputs, shape ``(rows, columns)`` (array, list or pandas DataFrame).
+            x: inputs, shape ``(rows, columns)`` (array, list or pandas DataFrame), or a
+                generator/iterable of ``(x, y)`` batches (then ``y`` is not given).
             y: targets, one row per input row.
             batch_size: rows per gradient step (default 32).
             epochs: passes over the training data (the course's ``nb_epoch=`` works too).
@@ -346,15 +348,22 @@ class Trainer:
             callbacks: list of ``glassnet.callbacks.Callback``.
             validation_split: fraction of rows to hold out, taken from the end before
                 shuffling, as Keras does.
-            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``.
+            validation_data: ``(x_val, y_val)``, ``(x_val, y_val, sample_weight_val)`` or
+                an iterable of batches.
             shuffle: shuffle the training rows before each epoch.
             class_weight: ``{class: weight}`` multiplying the loss of each row of that class.
             sample_weight: one weight per row.
             initial_epoch: epoch to start counting from (to resume training).
+            steps_per_epoch: batches per epoch when ``x`` is a generator.
+            validation_steps: batches of a validation generator to use.
 
         Returns:
             A ``History`` whose ``.history`` maps ``"loss"``, each metric and their ``val_``
             versions to one value per epoch.
+
+        Raises:
+            NonFiniteLossError: when the loss becomes NaN or infinite (unless a
+                ``TerminateOnNaN`` callback is given, which stops training instead).
         """
         if "nb_epoch" in kwargs:
             warnings.warn("`nb_epoch` is deprecated; use `epochs`", DeprecationWarning, stacklevel=2)
@@ -362,96 +371,131 @@ class Trainer:
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
         self._require_compiled("fit")
-        if steps_per_epoch is not None or validation_steps is not None:
-            raise NotImplementedError("steps_per_epoch and validation_steps need a data generator")
         verbose = _as_verbosity(verbose)
         batch_size = _positive(32 if batch_size is None else batch_size, "batch_size")
-        epochs = int(epochs)
-        if epochs < 0 or initial_epoch < 0:
-            raise ValueError(f"`epochs` and `initial_epoch` must be >= 0. Received: epochs={epochs}")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"`epochs` must be a non-negative integer. Received: epochs={epochs!r}")
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
+            raise ValueError(f"`initial_epoch` must be >= 0. Received: initial_epoch={initial_epoch!r}")
+        check_validation_split(validation_split)
         if validation_data is not None and validation_split:
             warnings.warn("validation_data is given, so validation_split is ignored", stacklevel=2)
             validation_split = 0.0
 
-        x = self._prepare_x(x)
-        y = self._prepare_y(y, len(x))
-        sw = self._prepare_weights(sample_weight, class_weight, y)
         val = None
-        if validation_split:
-            split = validation_split_index(len(x), validation_split)
-            val = (x[split:], y[split:], None if sw is None else sw[split:])
-            x, y = x[:split], y[:split]
-            sw = None if sw is None else sw[:split]
+        if is_batch_stream(x):
+            if y is not None:
+                raise ValueError("When `x` is a generator of (x, y) batches, do not pass `y`")
+            if validation_split:
+                raise ValueError("validation_split needs arrays; pass validation_data with a generator")
+            if not self.built:
+                self.build()  # the input shape must be declared: a stream cannot be peeked at
+            batches = StreamBatches(x, steps_per_epoch, self._convert_batch)
+            first_targets_shape = None
         else:
-            validation_split_index(len(x), validation_split)  # checks the value
+            x = self._prepare_x(x)
+            y = self._prepare_y(y, len(x))
+            sw = self._prepare_weights(sample_weight, class_weight, y)
+            if validation_split:
+                split = validation_split_index(len(x), validation_split)
+                val = (x[split:], y[split:], None if sw is None else sw[split:])
+                x, y = x[:split], y[:split]
+                sw = None if sw is None else sw[:split]
+            batches = ArrayBatches(x, y, sw, batch_size, shuffle, self._shuffle_rng)
+            first_targets_shape = y.shape
         if validation_data is not None:
-            val = self._prepare_validation(validation_data)
+            val = self._prepare_validation(validation_data, validation_steps)
 
         self._prepare_optimizer()
-        self._resolve_metrics(y.shape)
-        rows = len(x)
-        steps = math.ceil(rows / batch_size)
+        if first_targets_shape is not None:
+            self._resolve_metrics(first_targets_shape)
         history = History()
         cb_list = list(callbacks or [])
         if verbose:
             cb_list.append(ProgbarLogger(verbose))
         cb_list.append(history)
-        cbs = CallbackList(cb_list, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
-        batch_end = cbs.wants("on_train_batch_end")
-        batch_begin = cbs.wants("on_train_batch_begin")
-        metrics = self.metrics
-        gather_epoch = x.nbytes <= _EPOCH_GATHER_BYTES
+        cbs = CallbackList(cb_list, self, {"epochs": epochs, "steps": batches.steps, "verbose": verbose})
+        stop_on_nan = any(isinstance(cb, TerminateOnNaN) for cb in cb_list)
 
         self.stop_training = False
-        cbs.call("on_train_begin", {})
         logs: dict = {}
-        for epoch in range(initial_epoch, epochs):
-            for metric in metrics:
-                metric.reset_state()
-            cbs.call("on_epoch_begin", epoch, {})
-            order = self._shuffle_rng.permutation(rows) if shuffle else None
-            xs, ys, ws = x, y, sw
-            if order is not None and gather_epoch:
-                xs, ys = x[order], y[order]
-                ws = None if sw is None else sw[order]
-            loss_sum = 0.0
-            seen = 0
-            for step in range(steps):
-                start = step * batch_size
-                stop = min(start + batch_size, rows)
-                if order is not None and not gather_epoch:
-                    idx = order[start:stop]
-                    xb, yb = x[idx], y[idx]
-                    wb = None if sw is None else sw[idx]
-                else:
-                    xb, yb = xs[start:stop], ys[start:stop]
-                    wb = None if ws is None else ws[start:stop]
-                if batch_begin:
-                    cbs.call("on_train_batch_begin", step, {})
-                loss, out = self._train_step(xb, yb, wb, f"epoch {epoch + 1}, batch {step + 1}")
-                n = stop - start
-                loss_sum += loss * n
-                seen += n
-                for metric in metrics:
-                    metric.update_state(yb, out, wb)
-                if batch_end:
-                    logs = {"loss": loss_sum / seen, **{m.name: m.result() for m in metrics}}
-                    cbs.call("on_train_batch_end", step, logs)
+        # Overflow shows up as a non-finite loss, which is reported with its epoch and batch;
+        # NumPy's own RuntimeWarnings would only add noise.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._fit_epochs(
+                cbs, history, batches, val, initial_epoch, epochs, stop_on_nan,
+                validation_freq, validation_batch_size or batch_size,
+            )
+
+    def _fit_epochs(self, cbs, history, batches, val, initial_epoch, epochs, stop_on_nan,
+                    validation_freq, validation_batch_size) -> History:
+        logs: dict = {}
+        try:
+            cbs.call("on_train_begin", {})
+            for epoch in range(initial_epoch, epochs):
+                logs = self._run_epoch(epoch, batches, cbs, stop_on_nan)
+                if val is not None and (epoch + 1) % validation_freq == 0 and not math.isnan(
+                    logs["loss"]
+                ):
+                    val_logs = self._evaluate_source(val, validation_batch_size)
+                    logs.update({"val_" + k: v for k, v in val_logs.items()})
+                cbs.call("on_epoch_end", epoch, logs)
                 if self.stop_training:
                     break
-            logs = {"loss": loss_sum / max(seen, 1)}
-            for metric in metrics:
-                logs[metric.name] = metric.result()
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
-                logs.update({"val_" + k: v for k, v in val_logs.items()})
-            cbs.call("on_epoch_end", epoch, logs)
-            if self.stop_training:
-                break
-        cbs.call("on_train_end", logs)
+            cbs.call("on_train_end", logs)
+        finally:
+            cbs.close()
         return history
 
-    def _prepare_validation(self, validation_data):
+    def _run_epoch(self, epoch: int, batches, cbs: CallbackList, stop_on_nan: bool) -> dict:
+        """One pass over the batches; returns the epoch's logs (row-weighted means)."""
+        metrics = self.metrics
+        for metric in metrics:
+            metric.reset_state()
+        cbs.call("on_epoch_begin", epoch, {})
+        batch_begin = cbs.wants("on_train_batch_begin")
+        batch_end = cbs.wants("on_train_batch_end")
+        loss_sum = 0.0
+        seen = 0
+        for step, (xb, yb, wb) in enumerate(batches.epoch()):
+            if batch_begin:
+                cbs.call("on_train_batch_begin", step, {})
+            try:
+                loss, out = self._train_step(xb, yb, wb, f"epoch {epoch + 1}, batch {step + 1}")
+            except NonFiniteLossError as error:
+                if not stop_on_nan:
+                    raise
+                cbs.call("on_train_batch_end", step, {"loss": float("nan")})
+                print(f"Batch {step}: Invalid loss, terminating training. {error}")
+                self.stop_training = True
+                return {"loss": float("nan")}
+            if not metrics and not self._metrics_resolved_for:
+                self._resolve_metrics(yb.shape)
+                metrics = self.metrics
+            n = len(xb)
+            loss_sum += loss * n
+            seen += n
+            for metric in metrics:
+                metric.update_state(yb, out, wb)
+            if batch_end:
+                logs = {"loss": loss_sum / seen, **{m.name: m.result() for m in metrics}}
+                cbs.call("on_train_batch_end", step, logs)
+            if self.stop_training:
+                break
+        logs = {"loss": loss_sum / max(seen, 1)}
+        for metric in metrics:
+            logs[metric.name] = metric.result()
+        return logs
+
+    def _convert_batch(self, batch) -> tuple:
+        xb, yb, wb = unpack_batch(batch)
+        xb = self._prepare_x(xb)
+        yb = self._prepare_y(yb, len(xb))
+        return xb, yb, self._prepare_weights(wb, None, yb)
+
+    def _prepare_validation(self, validation_data, validation_steps=None):
+        if is_batch_stream(validation_data):
+            return StreamBatches(validation_data, validation_steps, self._convert_batch)
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError(
                 "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
@@ -467,25 +511,34 @@ class Trainer:
 
     # --- evaluate and predict -----------------------------------------------------------
 
-    def _evaluate_arrays(self, x, y, sw, batch_size: int) -> dict:
-        self._resolve_metrics(y.shape)
-        metrics = self.metrics
-        for metric in metrics:
-            metric.reset_state()
+    def _evaluate_source(self, source, batch_size: int) -> dict:
+        """Loss and metrics over arrays ``(x, y, sw)`` or a ``StreamBatches``."""
+        if isinstance(source, StreamBatches):
+            return self._evaluate_batches(source.epoch())
+        x, y, sw = source
+        return self._evaluate_batches(ArrayBatches(x, y, sw, batch_size, False, None).epoch())
+
+    def _evaluate_batches(self, batches) -> dict:
         total = 0.0
-        rows = len(x)
-        for start in range(0, rows, batch_size):
-            stop = min(start + batch_size, rows)
-            xb, yb = x[start:stop], y[start:stop]
-            wb = None if sw is None else sw[start:stop]
+        rows = 0
+        metrics = None
+        for xb, yb, wb in batches:
+            if metrics is None:
+                self._resolve_metrics(yb.shape)
+                metrics = self.metrics
+                for metric in metrics:
+                    metric.reset_state()
             out = self.forward(xb, training=False)
             if self._fused:
                 values, _ = self.loss.values_and_gradient_from_logits(yb, self._layers[-1].logits)
             else:
                 values = self.loss.values(yb, out)
-            total += self.loss.reduce(values, wb) * (stop - start)
+            total += self.loss.reduce(values, wb) * len(xb)
+            rows += len(xb)
             for metric in metrics:
                 metric.update_state(yb, out, wb)
+        if rows == 0:
+            raise ValueError("There was no data to evaluate (the batch source was empty)")
         loss = total / rows
         for layer in self._regularized:
             loss += layer.regularization_penalty()
@@ -513,11 +566,17 @@ class Trainer:
         """
         self._require_compiled("evaluate")
         batch_size = _positive(32 if batch_size is None else batch_size, "batch_size")
-        x = self._prepare_x(x)
-        y = self._prepare_y(y, len(x))
-        sw = self._prepare_weights(sample_weight, None, y)
-        self._prepare_optimizer()
-        logs = self._evaluate_arrays(x, y, sw, batch_size)
+        if is_batch_stream(x):
+            if not self.built:
+                raise ValueError("Build the model (or fit it) before evaluating on a generator")
+            self._prepare_optimizer()
+            logs = self._evaluate_source(StreamBatches(x, steps, self._convert_batch), batch_size)
+        else:
+            x = self._prepare_x(x)
+            y = self._prepare_y(y, len(x))
+            sw = self._prepare_weights(sample_weight, None, y)
+            self._prepare_optimizer()
+            logs = self._evaluate_source((x, y, sw), batch_size)
         if _as_verbosity(verbose):
             from glassnet.callbacks.progress import format_logs
 
@@ -578,7 +637,7 @@ class Trainer:
         y = self._prepare_y(y, len(x))
         sw = self._prepare_weights(sample_weight, None, y)
         self._prepare_optimizer()
-        logs = self._evaluate_arrays(x, y, sw, len(x))
+        logs = self._evaluate_source((x, y, sw), len(x))
         if return_dict:
             return logs
         values = list(logs.values())

@@ -1,0 +1,116 @@
+"""Where a training epoch's batches come from: arrays in memory, or a stream of batches.
+
+``fit`` asks a batch source for one epoch at a time and gets ``(x, y, sample_weight)``
+batches. ``ArrayBatches`` slices arrays (shuffling once per epoch); ``StreamBatches`` draws
+from a generator or any iterable of ``(x, y)`` or ``(x, y, sample_weight)`` tuples, such as
+the readers in ``glassnet.data``, for data larger than memory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+
+# Shuffle by gathering the whole training set once per epoch while it is small; beyond
+# this many bytes, gather each batch instead so that no second copy of the data exists.
+_EPOCH_GATHER_BYTES = 32 * 2**20
+
+
+def is_batch_stream(data) -> bool:
+    """Whether ``data`` is a generator/iterable of batches rather than an array-like."""
+    if data is None or isinstance(data, (np.ndarray, list, tuple, str, bytes, dict)):
+        return False
+    if type(data).__module__.startswith("pandas"):
+        return False
+    if hasattr(data, "__array__"):
+        return False
+    return hasattr(data, "__next__") or hasattr(data, "__iter__")
+
+
+class ArrayBatches:
+    """Batches of in-memory arrays, shuffled once per epoch when ``shuffle``."""
+
+    def __init__(self, x, y, sample_weight, batch_size: int, shuffle: bool, rng) -> None:
+        self.x, self.y, self.sw = x, y, sample_weight
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.rng = rng
+        self.rows = len(x)
+        self.steps = math.ceil(self.rows / batch_size)
+
+    def epoch(self) -> Iterator[tuple]:
+        x, y, sw, size, rows = self.x, self.y, self.sw, self.batch_size, self.rows
+        if not self.shuffle:
+            for start in range(0, rows, size):
+                stop = start + size
+                yield x[start:stop], y[start:stop], None if sw is None else sw[start:stop]
+            return
+        order = self.rng.permutation(rows)
+        if x.nbytes <= _EPOCH_GATHER_BYTES:
+            x, y = x[order], y[order]
+            sw = None if sw is None else sw[order]
+            for start in range(0, rows, size):
+                stop = start + size
+                yield x[start:stop], y[start:stop], None if sw is None else sw[start:stop]
+            return
+        for start in range(0, rows, size):
+            idx = order[start : start + size]
+            yield x[idx], y[idx], None if sw is None else sw[idx]
+
+
+class StreamBatches:
+    """Batches drawn from a generator or a re-iterable source.
+
+    A re-iterable source (one whose ``iter()`` gives a fresh iterator, such as a list of
+    batches or ``glassnet.data.read_csv(...)``) is started anew each epoch. A one-shot
+    generator is drawn from continuously, ``steps_per_epoch`` batches per epoch, as Keras
+    does; it then needs ``steps_per_epoch``.
+
+    Args:
+        source: the generator or iterable of ``(x, y)`` / ``(x, y, sample_weight)`` tuples.
+        steps_per_epoch: batches per epoch (``None``: until the source is exhausted).
+        convert: turns one raw batch into checked ``(x, y, sample_weight)`` arrays.
+    """
+
+    def __init__(self, source: Iterable, steps_per_epoch: int | None, convert: Callable) -> None:
+        self.one_shot = hasattr(source, "__next__") and iter(source) is source
+        if self.one_shot and steps_per_epoch is None:
+            raise ValueError(
+                "Training from a generator needs `steps_per_epoch` (how many batches make an "
+                "epoch), because a generator cannot be restarted"
+            )
+        self.source = source
+        self.convert = convert
+        self.steps = steps_per_epoch
+        if self.steps is None and hasattr(source, "__len__"):
+            self.steps = len(source)
+        self._iterator = iter(source) if self.one_shot else None
+
+    def epoch(self) -> Iterator[tuple]:
+        iterator = self._iterator if self.one_shot else iter(self.source)
+        count = 0
+        while self.steps is None or count < self.steps:
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                if self.one_shot and count < (self.steps or 0):
+                    raise ValueError(
+                        f"The generator ran out after {count} batches, but steps_per_epoch is "
+                        f"{self.steps}"
+                    ) from None
+                return
+            count += 1
+            yield self.convert(batch)
+
+
+def unpack_batch(batch) -> tuple:
+    """``(x, y)`` or ``(x, y, sample_weight)`` from one element of a stream."""
+    if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+        raise ValueError(
+            "Each batch of a generator must be a tuple (x, y) or (x, y, sample_weight). "
+            f"Received: {type(batch).__name__}"
+            + (f" of length {len(batch)}" if hasattr(batch, "__len__") else "")
+        )
+    return batch[0], batch[1], batch[2] if len(batch) == 3 else None
