@@ -365,7 +365,7 @@ class SparseCategoricalCrossentropy(Loss):
             if not np.all(labels == np.round(labels)):
                 raise ValueError(
                     "sparse_categorical_crossentropy expects integer class labels. "
-                    f"Received non-integer values such as {labels[labels != np.round(labels)][0]!r}"
+                    f"Received non-integer values such as {labels[labels != np.round(labels)][0].item()!r}"
                 )
         labels = labels.astype(np.intp)
         if labels.size and (labels.min() < 0 or labels.max() >= classes):

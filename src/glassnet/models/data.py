@@ -101,9 +101,8 @@ def to_array(data, what: str, dtype, integer_ok: bool = False) -> tuple[np.ndarr
                 f"`{what}` contains {name} at {_describe_position(arr, bad, columns)}; "
                 "fill or drop missing values before training"
             )
-    limit = np.finfo(dtype).max
-    if arr.dtype.kind in "fiu" and arr.dtype.itemsize * 8 > np.finfo(dtype).bits:
-        too_big = np.abs(arr) > limit
+    if arr.dtype.kind in "fiu" and arr.dtype.itemsize > np.dtype(dtype).itemsize:
+        too_big = np.abs(arr) > np.finfo(dtype).max
         if too_big.any():
             raise DataError(
                 f"`{what}` has a value too large for {np.dtype(dtype).name} at "
@@ -123,7 +122,8 @@ def _coerce_objects(arr: np.ndarray, what: str, columns) -> np.ndarray:
             where = f"row {position[0]}" + (
                 f", column {_column_label(columns, position[1])}" if arr.ndim > 1 else ""
             )
-            shown = "None" if value is None else repr(value)
+            # NumPy hands back np.str_ from mixed lists; show the text, not its NumPy repr.
+            shown = repr(value.item() if isinstance(value, np.generic) else value)
             raise DataError(f"`{what}` must be numeric, but holds {shown} at {where}")
         try:
             out[i] = float(value)

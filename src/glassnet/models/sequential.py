@@ -247,7 +247,15 @@ class Sequential(Trainer):
     # --- description --------------------------------------------------------------------
 
     def summary(self, line_length: int | None = None, print_fn=None) -> None:
-        """Prints a table of layers, output shapes and parameter counts, like Keras."""
+        """Prints a table of layers, output shapes and parameter counts, like Keras.
+
+        A model whose first layer declared its input shape is built first, as Keras builds
+        it when the layer is added.
+
+        Raises:
+            ValueError: when the model does not know its input shape yet.
+        """
+        self._require_built("summary")
         text = summary_text(self, line_length)
         (print_fn or print)(text)
 

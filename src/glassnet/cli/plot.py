@@ -1,0 +1,159 @@
+"""``glassnet plot``: learning curves from saved histories, or a picture of a network.
+
+``glassnet plot wages.keras --output curves.png`` draws the history that ``train`` saved
+next to the model (``wages.history.json``); any JSON file holding ``history.history``
+(a JSON object of per-epoch lists) works too, so ``json.dump(history.history, f)`` in
+Python gives a file this command reads. Several inputs share one figure, one line each:
+the course's way of comparing models by their validation loss.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from glassnet.cli.errors import CommandError
+from glassnet.cli.modelfiles import MODEL_SUFFIXES, companion_paths, load_trained, read_json
+
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def add_parser(subparsers) -> None:
+    """Registers ``plot``."""
+    parser = subparsers.add_parser(
+        "plot", help="draw learning curves (or a network) to an image file",
+        description="Draw the loss and metrics per epoch from one or more training "
+                    "histories (a model file saved by glassnet train, or a JSON file of "
+                    "history.history), or with --network a picture of a model's network.")
+    parser.add_argument("inputs", metavar="MODEL_OR_HISTORY", nargs="+",
+                        help="model files (.keras, .h5) or history files (.json)")
+    parser.add_argument("--output", "-o", required=True, metavar="FILE",
+                        help="the image to write: .png, .svg or .pdf")
+    parser.add_argument("--metric", metavar="NAME",
+                        help="draw only this quantity (and its val_ twin), e.g. val_loss")
+    parser.add_argument("--network", action="store_true",
+                        help="draw the network of a model instead of learning curves")
+    parser.add_argument("--data", metavar="DATA",
+                        help="with --network: write the node values of one row of DATA (a "
+                             "CSV file or bundled dataset) into the picture")
+    parser.add_argument("--row", type=int, default=0,
+                        help="with --network and --data: which row, counting from 0")
+    parser.set_defaults(func=run)
+
+
+def read_history(path_text: str) -> dict[str, list[float]]:
+    """A history from a history JSON file or from the history file next to a model.
+
+    Raises:
+        CommandError: for a missing file, or one that is not a JSON object of lists of
+            numbers.
+    """
+    path = Path(path_text)
+    if path.suffix.lower() in MODEL_SUFFIXES:
+        if not path.is_file():
+            raise CommandError(f"no such model file: {path_text}")
+        _, history_path = companion_paths(path)
+        if not history_path.is_file():
+            raise CommandError(
+                f"no history file {history_path.name} next to {path.name}; models trained "
+                "with glassnet train have one")
+        path = history_path
+    data = read_json(path, "history file")
+    shape_ok = isinstance(data, dict) and data and all(
+        isinstance(v, list) and all(x is None or isinstance(x, (int, float)) for x in v)
+        for v in data.values())
+    if not shape_ok:
+        raise CommandError(f"{path} is not a training history: expected a JSON object of "
+                           "lists of numbers, like history.history")
+    return {str(k): [float("nan") if x is None else float(x) for x in v] for k, v in data.items()}
+
+
+def _check_output(text: str) -> Path:
+    path = Path(text)
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise CommandError(f"--output must end in {', '.join(IMAGE_SUFFIXES)}; received {text!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _new_figure(panels: int):
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise CommandError("plot needs matplotlib: pip install glassnet[plot]") from None
+    figure = Figure(figsize=(5.5 * panels, 4), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def plot_curves(histories: dict[str, dict[str, list[float]]], metric: str | None):
+    """A figure with one panel per quantity, one line per history (dashed: validation).
+
+    Args:
+        histories: label → history.
+        metric: the quantity to draw, or ``None`` for every quantity in the histories.
+    """
+    if metric:
+        bases = [metric[4:] if metric.startswith("val_") else metric]
+        only_val = metric.startswith("val_")
+    else:
+        bases = []
+        for history in histories.values():
+            bases += [k for k in history if not k.startswith("val_") and k not in bases]
+        only_val = False
+    known = {key for history in histories.values() for key in history}
+    wanted = [b for b in bases if b in known or f"val_{b}" in known]
+    if not wanted:
+        raise CommandError(
+            f"the histories have no {metric!r}; they have: {', '.join(sorted(known))}")
+    figure = _new_figure(len(wanted))
+    axes = figure.subplots(1, len(wanted), squeeze=False)[0]
+    single = len(histories) == 1
+    for ax, base in zip(axes, wanted, strict=True):
+        for label, history in histories.items():
+            for key, style, part in ((base, "-", "training"), (f"val_{base}", "--", "validation")):
+                if key not in history or (only_val and key == base):
+                    continue
+                values = history[key]
+                name = part if single else f"{label} ({part})"
+                ax.plot(range(1, len(values) + 1), values, style, label=name)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(base)
+        ax.set_title(base if single else f"{base}: {', '.join(histories)}")
+        ax.legend()
+    return figure
+
+
+def _plot_network(path_text: str, data: str | None, row: int):
+    try:
+        from glassnet.explain import plot_network
+    except ImportError as error:
+        raise CommandError(f"--network needs glassnet.explain.plot_network, which cannot be "
+                           f"imported here ({error})") from None
+    model, info, _ = load_trained(path_text)
+    if data is None:
+        return plot_network(model)
+    from glassnet.cli.explain import model_row
+
+    return plot_network(model, x=model_row(model, info, data, row, None)[0])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs ``glassnet plot``."""
+    output = _check_output(args.output)
+    if args.network:
+        if len(args.inputs) != 1:
+            raise CommandError("--network draws one model; give exactly one model file")
+        figure = _plot_network(args.inputs[0], args.data, args.row)
+    else:
+        histories = {}
+        for text in args.inputs:
+            label = Path(text).name.split(".")[0]
+            while label in histories:
+                label += "'"
+            histories[label] = read_history(text)
+        figure = plot_curves(histories, args.metric)
+    figure.savefig(output, bbox_inches="tight", facecolor="white")
+    print(f"wrote {output}")
+    return 0

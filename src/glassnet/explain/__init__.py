@@ -1,0 +1,55 @@
+"""The glass box: every number the course computes by hand, for any model.
+
+* ``from_node_weights``: a model from the course's dict of node weights.
+* ``trace``: each node's input and output for a few rows (forward propagation).
+* ``slopes``: each weight's slope as the course's three factors (backpropagation);
+  ``step``: one gradient-descent update and the loss before and after.
+* ``diagnose``: dead ReLU units, vanishing or exploding gradients and saturated tanh/sigmoid
+  units, in plain words (``glassnet.callbacks.Diagnostics`` does it during training).
+* ``plot_network``, ``plot_history``, ``plot_loss_surface``, ``plot_slope``,
+  ``plot_diagnostics``: pictures (needs matplotlib: ``pip install glassnet[plot]``).
+
+Everything here reads what the model's layers recorded during its own forward and backward
+passes; nothing is computed by a second route that could disagree with training.
+
+Example:
+    >>> from glassnet.explain import from_node_weights, trace
+    >>> model = from_node_weights({"node_0": [1, 1], "node_1": [-1, 1], "output": [2, -1]})
+    >>> trace(model, [2, 3]).layer("hidden").outputs
+    array([[5., 1.]])
+"""
+
+from glassnet.explain.diagnostics import Diagnosis, Finding, LayerHealth, diagnose
+from glassnet.explain.node_weights import from_node_weights
+from glassnet.explain.plots import (
+    plot_diagnostics,
+    plot_history,
+    plot_loss_surface,
+    plot_network,
+    plot_slope,
+)
+from glassnet.explain.slopes import LayerSlopes, Slopes, WeightSlope, slopes
+from glassnet.explain.step import Step, step
+from glassnet.explain.trace import LayerTrace, Trace, trace
+
+__all__ = [
+    "Diagnosis",
+    "Finding",
+    "LayerHealth",
+    "LayerSlopes",
+    "LayerTrace",
+    "Slopes",
+    "Step",
+    "Trace",
+    "WeightSlope",
+    "diagnose",
+    "from_node_weights",
+    "plot_diagnostics",
+    "plot_history",
+    "plot_loss_surface",
+    "plot_network",
+    "plot_slope",
+    "slopes",
+    "step",
+    "trace",
+]

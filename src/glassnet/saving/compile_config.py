@@ -1,0 +1,263 @@
+"""Compile information (optimizer, loss, metrics), between Keras's JSON and glassnet.
+
+Keras 3 ``.keras`` files hold it as the model's ``compile_config`` (passed to
+``model.compile(**config)`` on load, ``keras/src/trainers/trainer.py``); legacy ``.h5``
+files as the root attribute ``training_config`` (``keras/src/legacy/saving/
+saving_utils.py``, ``compile_args_from_training_config``).
+
+Nothing here is resolved by import: every name is looked up in an explicit table of
+glassnet's own optimizers, losses and metrics. What glassnet does not know makes the model
+load uncompiled (an unknown optimizer or loss) or without that metric, with a warning;
+it never makes the load fail.
+"""
+
+from __future__ import annotations
+
+from glassnet import losses as losses_module
+from glassnet import metrics as metrics_module
+from glassnet import optimizers as optimizers_module
+from glassnet.saving.layer_configs import ReadContext, init_params
+
+#: glassnet optimizer classes under the class names Keras writes.
+OPTIMIZERS = {
+    "SGD": optimizers_module.SGD,
+    "Adam": optimizers_module.Adam,
+    "AdamW": optimizers_module.AdamW,
+    "RMSprop": optimizers_module.RMSprop,
+    "Adagrad": optimizers_module.Adagrad,
+}
+#: Optimizer config keys glassnet ignores at these values (anything else is unsupported).
+_INERT_OPTIMIZER_KEYS = {
+    "use_ema": (False, None), "ema_overwrite_frequency": (None,), "loss_scale_factor": (None,),
+    "gradient_accumulation_steps": (None,), "decay": (0, 0.0, None), "ema_momentum": None,
+    "jit_compile": None, "is_legacy_optimizer": None, "mesh": (None,),
+}
+#: The Keras function name of each glassnet loss class (``keras/src/losses/__init__.py``).
+LOSS_NAMES = {
+    losses_module.MeanSquaredError: "mean_squared_error",
+    losses_module.MeanAbsoluteError: "mean_absolute_error",
+    losses_module.MeanAbsolutePercentageError: "mean_absolute_percentage_error",
+    losses_module.MeanSquaredLogarithmicError: "mean_squared_logarithmic_error",
+    losses_module.Huber: "huber",
+    losses_module.LogCosh: "log_cosh",
+    losses_module.Poisson: "poisson",
+    losses_module.KLDivergence: "kl_divergence",
+    losses_module.Hinge: "hinge",
+    losses_module.SquaredHinge: "squared_hinge",
+    losses_module.BinaryCrossentropy: "binary_crossentropy",
+    losses_module.CategoricalCrossentropy: "categorical_crossentropy",
+    losses_module.SparseCategoricalCrossentropy: "sparse_categorical_crossentropy",
+}
+_SHAPE_DEPENDENT_METRICS = ("accuracy", "acc", "crossentropy", "ce")
+#: Metric aliases Keras 3 resolves (``keras/src/metrics/__init__.py``), in ``.keras`` and
+#: ``.h5`` files alike (unlike the same aliases as a loss in ``.h5``, see ``loss_config``).
+_KERAS_METRIC_ALIASES = ("mse", "mae", "mape", "msle")
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def optimizer_config(optimizer) -> tuple[str, dict] | None:
+    """``(Keras class name, config)`` of a glassnet optimizer, or ``None`` if Keras lacks it."""
+    for keras_name, cls in OPTIMIZERS.items():
+        if type(optimizer) is cls:
+            return keras_name, dict(optimizer.get_config())
+    return None
+
+
+def loss_config(loss, for_h5: bool):
+    """A loss as Keras names it: a function name, or a class object when not default.
+
+    Always the full name (``"mean_squared_error"``): Keras 3.15 fails to load an ``.h5``
+    whose ``training_config`` names the loss ``"mse"`` or ``"mae"``
+    (``keras/src/legacy/saving/saving_utils.py``, ``_resolve_compile_arguments_compat``).
+    """
+    name = LOSS_NAMES.get(type(loss))
+    if name is None:
+        return None
+    own = {k: v for k, v in loss.get_config().items() if k != "name"}
+    default = {k: v for k, v in type(loss)().get_config().items() if k != "name"}
+    if own == default:
+        return name
+    entry = {"class_name": type(loss).__name__, "config": {"name": name, **own}}
+    if not for_h5:
+        entry = {"module": "keras.losses", **entry, "registered_name": None}
+    return entry
+
+
+def metric_names(specs, warn) -> list[str]:
+    """The names Keras will resolve to the same metrics as glassnet's ``compile`` specs."""
+    names = []
+    for spec in specs:
+        name = spec if isinstance(spec, str) else getattr(spec, "name", None) or getattr(
+            spec, "__name__", None)
+        if not isinstance(name, str):
+            warn(f"the metric {spec!r} cannot be named in a Keras file and is not saved")
+            continue
+        if name.lower() in _SHAPE_DEPENDENT_METRICS:
+            names.append(name)
+            continue
+        if name in _KERAS_METRIC_ALIASES:
+            names.append(name)
+            continue
+        try:
+            cls = type(metrics_module.get(name))
+            if cls is metrics_module.Metric:  # a user's function: Keras cannot name it
+                raise ValueError(name)
+            names.append(cls().name)
+        except (ValueError, TypeError):
+            warn(f"the metric {name!r} is not a Keras built-in and is not saved")
+    return names
+
+
+def compile_parts(model, for_h5: bool, warn) -> dict | None:
+    """The compile information of a model, or ``None`` when it has none Keras can read."""
+    if not getattr(model, "compiled", False):
+        return None
+    optimizer = optimizer_config(model.optimizer)
+    loss = loss_config(model.loss, for_h5)
+    if optimizer is None or loss is None:
+        what = "optimizer" if optimizer is None else "loss"
+        warn(f"the model's {what} ({getattr(model, what)!r}) has no Keras equivalent, so the "
+             "file holds no compile information and loads uncompiled")
+        return None
+    return {"optimizer": optimizer, "loss": loss,
+            "metrics": metric_names(model._metric_specs, warn)}
+
+
+def keras_compile_config(parts: dict | None) -> dict:
+    """The ``compile_config`` of a ``.keras`` file (``{}`` when uncompiled)."""
+    if parts is None:
+        return {}
+    class_name, config = parts["optimizer"]
+    return {
+        "optimizer": {"module": "keras.optimizers", "class_name": class_name, "config": config,
+                      "registered_name": None},
+        "loss": parts["loss"], "loss_weights": None, "metrics": parts["metrics"],
+        "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
+        "jit_compile": False,
+    }
+
+
+def h5_training_config(parts: dict) -> dict:
+    """The ``training_config`` of a legacy ``.h5`` file (``loss_weights`` is required)."""
+    class_name, config = parts["optimizer"]
+    return {
+        "loss": parts["loss"], "loss_weights": None, "metrics": parts["metrics"],
+        "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
+        "jit_compile": False, "optimizer_config": {"class_name": class_name, "config": config},
+    }
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def read_optimizer(value, ctx: ReadContext):
+    """A glassnet optimizer from a Keras optimizer name or config, or ``None`` (warned)."""
+    if isinstance(value, str):
+        cls = next((c for k, c in OPTIMIZERS.items() if k.lower() == value.lower()), None)
+        if cls is None:
+            ctx.warn(f"{ctx.where}: the optimizer {value!r} is unknown to glassnet; the model "
+                     "loads uncompiled")
+            return None
+        return cls()
+    if not isinstance(value, dict) or not isinstance(value.get("class_name"), str):
+        ctx.warn(f"{ctx.where}: the optimizer {value!r} is unreadable; the model loads uncompiled")
+        return None
+    class_name = value["class_name"]
+    if class_name.startswith("Custom>"):  # tf_keras 2.11+ registers its own optimizers so
+        class_name = class_name[len("Custom>"):]
+    cls = OPTIMIZERS.get(class_name)
+    config = value.get("config") or {}
+    if cls is None or not isinstance(config, dict):
+        ctx.warn(f"{ctx.where}: the optimizer {class_name!r} is unknown to glassnet; the model "
+                 f"loads uncompiled (glassnet has {', '.join(OPTIMIZERS)})")
+        return None
+    kwargs, unsupported = {}, []
+    accepted = init_params(cls) - set(_INERT_OPTIMIZER_KEYS)
+    for key, item in config.items():
+        if key.startswith("ema_") and not config.get("use_ema"):
+            continue  # EMA settings mean nothing while use_ema is off (tf.keras writes 100)
+        if key in _INERT_OPTIMIZER_KEYS:
+            allowed = _INERT_OPTIMIZER_KEYS[key]
+            if allowed is not None and item not in allowed:
+                unsupported.append(f"{key}={item!r}")
+        elif key in accepted:
+            kwargs[key] = item
+        elif item is not None:
+            unsupported.append(f"{key}={item!r}")
+    if isinstance(kwargs.get("learning_rate"), (dict, list)):
+        unsupported.append("a learning-rate schedule")
+    if unsupported:
+        ctx.warn(f"{ctx.where}: the optimizer {class_name} uses {', '.join(unsupported)}, which "
+                 "glassnet does not support; the model loads uncompiled")
+        return None
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError, NotImplementedError) as error:
+        ctx.warn(f"{ctx.where}: the optimizer {class_name} has a config glassnet cannot use "
+                 f"({error}); the model loads uncompiled")
+        return None
+
+
+def read_loss(value, ctx: ReadContext):
+    """A glassnet loss from a Keras loss name or object, or ``None`` (warned)."""
+    if isinstance(value, dict) and value.get("class_name") == "function":
+        value = value.get("config")  # Keras 3.15 writes loss functions this way
+    try:
+        if isinstance(value, str):
+            return losses_module.get(value)
+        if isinstance(value, dict) and isinstance(value.get("class_name"), str):
+            cls = type(losses_module.get(value["class_name"]))
+            config = dict(value.get("config") or {})
+            if config.get("reduction") in ("auto", None):
+                config["reduction"] = "sum_over_batch_size"
+            params = init_params(cls)
+            return cls(**{k: v for k, v in config.items() if k in params})
+    except (ValueError, TypeError):
+        pass
+    ctx.warn(f"{ctx.where}: the loss {value!r} is unknown to glassnet; the model loads "
+             "uncompiled")
+    return None
+
+
+def _flatten(value) -> list:
+    if isinstance(value, list):
+        return [item for part in value for item in _flatten(part)]
+    if isinstance(value, dict) and "class_name" not in value:
+        return [item for part in value.values() for item in _flatten(part)]
+    return [] if value is None else [value]
+
+
+def _metric_works(name) -> bool:
+    try:
+        metrics_module.resolve(name, (1, 2), (1, 2))
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def read_metrics(value, ctx: ReadContext) -> list[str]:
+    """Metric names glassnet knows, from Keras's nested metric lists (others warned)."""
+    names = []
+    for item in _flatten(value):
+        candidates = [item]
+        if isinstance(item, dict):
+            config = item.get("config") if isinstance(item.get("config"), dict) else {}
+            candidates = [config.get("name"), config.get("fn"), item.get("class_name")]
+        found = next((c for c in candidates if isinstance(c, str) and _metric_works(c)), None)
+        if found is None:
+            ctx.warn(f"{ctx.where}: the metric {item!r} is unknown to glassnet and is dropped")
+        else:
+            names.append(found)
+    return names
+
+
+def compile_model(model, optimizer_value, loss_value, metrics_value, ctx: ReadContext) -> bool:
+    """Compiles ``model`` from Keras compile information; ``False`` (warned) if it cannot."""
+    optimizer = read_optimizer(optimizer_value, ctx)
+    loss = read_loss(loss_value, ctx) if optimizer is not None else None
+    if optimizer is None or loss is None:
+        return False
+    model.compile(optimizer=optimizer, loss=loss, metrics=read_metrics(metrics_value, ctx))
+    return True
