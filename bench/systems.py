@@ -337,11 +337,13 @@ class Sklearn(System):
         # then put the given weights in.
         self.build(w, weights)
         self.model.set_params(max_iter=1)
-        rows = min(len(data["x"]), 4096)
-        y = data["labels"][:rows] if w.loss == "cce" else data["y"][:rows, 0]
+        rows = np.arange(min(len(data["x"]), 4096))
+        if w.loss == "cce":  # every class must be there, or the output layer is smaller
+            rows = np.union1d(rows, np.unique(data["labels"], return_index=True)[1])
+        y = data["labels"][rows] if w.loss == "cce" else data["y"][rows, 0]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.model.fit(data["x"][:rows], y)
+            self.model.fit(data["x"][rows], y)
         self.model.coefs_ = [k.astype(np.float32) for k in weights[0::2]]
         self.model.intercepts_ = [b.astype(np.float32) for b in weights[1::2]]
 

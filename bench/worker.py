@@ -110,7 +110,7 @@ def predict_job(system, w, data, weights, warmup: int) -> dict:
     check = reference_forward(weights, x[:2000], w.loss)
     result = {
         "bulk_seconds": summary(seconds),
-        "bulk_rows_per_second": statistics.median(seconds) and w.rows / statistics.median(seconds),
+        "bulk_rows_per_second": w.rows / statistics.median(seconds),
         "max_abs_diff_vs_float64": float(np.max(np.abs(np.asarray(out[:2000]) - check))),
         "single_row_us": {},
     }

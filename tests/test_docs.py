@@ -210,6 +210,22 @@ def test_blocks_left_out_of_the_doc_tests(block):
     pytest.skip(f"{block.where} not tested: {block.skip_reason}")
 
 
+LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
+
+
+@pytest.mark.parametrize("path", doc_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_point_to_existing_files(path):
+    text = path.read_text(encoding="utf-8")
+    broken = []
+    for match in LINK.finditer(text):
+        target = match["target"].split("#")[0]
+        if not target or re.match(r"^[a-z]+:", target):
+            continue  # an anchor on the same page, or a web address
+        if not (path.parent / target).exists():
+            broken.append(target)
+    assert not broken, f"{path.relative_to(ROOT)} links to missing files: {broken}"
+
+
 # --- the parser itself ---------------------------------------------------------------------
 
 

@@ -30,9 +30,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 keras = pytest.importorskip("keras")
 
-from glassnet import activations, losses  # noqa: E402
+from glassnet import activations, losses, regularizers  # noqa: E402
 from glassnet import optimizers as glassnet_optimizers  # noqa: E402
-from glassnet.layers import Dense  # noqa: E402
+from glassnet.layers import BatchNormalization, Dense  # noqa: E402
 from glassnet.models import Sequential  # noqa: E402
 from glassnet.utils import to_categorical  # noqa: E402
 
@@ -56,6 +56,13 @@ def twins(layer_specs, inputs, seed=0):
     model = Sequential(layers)
     model.set_weights(reference.get_weights())
     return reference, model
+
+
+def assert_predictions_close(got, expected):
+    """After training, weights agree to 1e-4 relative; a prediction near 0 sums terms of the
+    size of the largest predictions, so its error is judged against that size."""
+    scale = float(np.abs(expected).max())
+    np.testing.assert_allclose(got, expected, rtol=TRAINING_TOLERANCE["rtol"], atol=1e-4 * scale)
 
 
 def inputs_and_rng(rows=40, columns=4, seed=1):
@@ -241,9 +248,7 @@ def train_both(keras_optimizer, glassnet_optimizer, loss, activation, kind, metr
         np.testing.assert_allclose(got[key], values, **TRAINING_TOLERANCE, err_msg=key)
     for ours, theirs in zip(model.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_allclose(ours, theirs, **TRAINING_TOLERANCE)
-    np.testing.assert_allclose(
-        model.predict(x, verbose=0), reference.predict(x, verbose=0), **TRAINING_TOLERANCE
-    )
+    assert_predictions_close(model.predict(x, verbose=0), reference.predict(x, verbose=0))
 
 
 def test_sgd_with_nesterov_momentum_trains_like_keras():
@@ -290,10 +295,79 @@ def test_adagrad_trains_on_sparse_labels_like_keras():
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("AdamW", {"learning_rate": 0.01, "weight_decay": 0.05}),
+        ("Adam", {"learning_rate": 0.01, "amsgrad": True, "clipvalue": 0.05}),
+        ("SGD", {"learning_rate": 0.1, "momentum": 0.8, "clipnorm": 0.5}),
+        ("RMSprop", {"learning_rate": 0.01, "momentum": 0.5, "centered": True}),
+        ("Adam", {"learning_rate": 0.01, "global_clipnorm": 0.3}),
+    ],
+    ids=[
+        "adamw",
+        "amsgrad-clipvalue",
+        "sgd-clipnorm",
+        "rmsprop-centered-momentum",
+        "global-clipnorm",
+    ],
+)
+def test_optimizer_options_train_like_keras(name, kwargs):
+    train_both(
+        getattr(keras.optimizers, name)(**kwargs),
+        getattr(glassnet_optimizers, name)(**kwargs),
+        "mse",
+        None,
+        "real",
+        epochs=3,
+    )
+
+
 def test_optimizers_by_name_train_like_keras():
     # "adam" and "sgd" by name: both libraries must pick the same defaults.
     train_both("adam", "adam", "mse", None, "real", epochs=3)
     train_both("sgd", "sgd", "mse", None, "real", epochs=3)
+
+
+def test_batch_normalization_regularizers_and_sample_weights_train_like_keras():
+    x, rng = inputs_and_rng(rows=64)
+    y = rng.normal(size=(64, 1)).astype("float32")
+    sample_weight = rng.uniform(0, 2, size=64).astype("float32")
+    keras.utils.set_random_seed(0)
+    reference = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(
+                8, activation="relu", kernel_regularizer=keras.regularizers.L2(0.01)
+            ),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(1, kernel_regularizer=keras.regularizers.L1L2(l1=0.01, l2=0.02)),
+        ]
+    )
+    model = Sequential(
+        [
+            Dense(8, activation="relu", input_shape=(4,), kernel_regularizer=regularizers.L2(0.01)),
+            BatchNormalization(),
+            Dense(1, kernel_regularizer=regularizers.L1L2(l1=0.01, l2=0.02)),
+        ]
+    )
+    model.set_weights(reference.get_weights())
+    reference.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.5), loss="mse")
+    model.compile(optimizer=glassnet_optimizers.SGD(0.05, momentum=0.5), loss="mse")
+
+    expected = reference.evaluate(x, y, sample_weight=sample_weight, verbose=0)
+    assert model.evaluate(x, y, sample_weight=sample_weight, verbose=0) == pytest.approx(
+        expected, rel=1e-5
+    )
+    settings = dict(epochs=3, batch_size=16, validation_split=0.25, shuffle=False, verbose=0)
+    expected = reference.fit(x, y, sample_weight=sample_weight, **settings).history
+    got = model.fit(x, y, sample_weight=sample_weight, **settings).history
+    for key, values in expected.items():
+        np.testing.assert_allclose(got[key], values, **TRAINING_TOLERANCE, err_msg=key)
+    # Keras's order: gamma, beta, moving mean, moving variance; the moving statistics too.
+    for ours, theirs in zip(model.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_allclose(ours, theirs, **TRAINING_TOLERANCE)
+    assert_predictions_close(model.predict(x, verbose=0), reference.predict(x, verbose=0))
 
 
 # --- definitions ------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ The network is ``glassnet.experiments.dense_network``: ``Dense`` hidden layers o
 categorical cross-entropy (classification). ``build_fn`` replaces it with your own.
 
 Both pass scikit-learn's ``check_estimator`` except the checks listed, with the reason,
-in ``expected_failed_checks``.
+in the dict ``expected_failed_checks``.
 """
 
 from __future__ import annotations
@@ -52,20 +52,24 @@ _SAMPLE_WEIGHT_REASON = (
     "rows are cut into batches, so the fitted weights differ"
 )
 
-#: The scikit-learn checks each estimator is known to fail, and why (for ``check_estimator``
-#: and ``parametrize_with_checks``: ``expected_failed_checks=expected_failed_checks``).
-_EXPECTED: dict[str, str] = {
-    "check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT_REASON,
-}
+class _ExpectedFailures(dict):
+    """A dict ``{check name: reason}`` that can also be called with an estimator.
 
-
-def expected_failed_checks(estimator=None) -> dict[str, str]:
-    """``{check name: reason}`` for the scikit-learn checks glassnet's estimators fail.
-
-    Usage: ``check_estimator(GlassRegressor(), expected_failed_checks=expected_failed_checks())``
-    or ``parametrize_with_checks([...], expected_failed_checks=expected_failed_checks)``.
+    ``check_estimator(..., expected_failed_checks=...)`` wants the dict,
+    ``parametrize_with_checks(..., expected_failed_checks=...)`` a function of the
+    estimator returning it: this object is both.
     """
-    return dict(_EXPECTED)
+
+    def __call__(self, estimator=None) -> dict[str, str]:
+        return dict(self)
+
+
+#: The scikit-learn checks that glassnet's estimators are known to fail, with the reason.
+#: Pass it as ``expected_failed_checks=expected_failed_checks`` to ``check_estimator`` or
+#: to ``parametrize_with_checks``.
+expected_failed_checks = _ExpectedFailures({
+    "check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT_REASON,
+})
 
 
 def _seed_from(random_state) -> int | None:
@@ -285,7 +289,7 @@ class GlassClassifier(ClassifierMixin, _GlassEstimator):
         >>> from glassnet.sklearn import GlassClassifier
         >>> x = np.random.default_rng(0).normal(size=(100, 2)); y = np.where(x[:, 0] > 0, "a", "b")
         >>> clf = GlassClassifier(hidden_layer_sizes=(8,), epochs=50, random_state=0).fit(x, y)
-        >>> clf.predict_proba(x[:2]).shape, list(clf.classes_)
+        >>> clf.predict_proba(x[:2]).shape, clf.classes_.tolist()
         ((2, 2), ['a', 'b'])
     """
 

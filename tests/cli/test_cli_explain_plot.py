@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from cli_helpers import assert_one_line_error
@@ -88,3 +89,11 @@ def test_plot_network_with_the_node_values_of_a_row(cli, tmp_path, people_csv):
     assert (tmp_path / "net.png").read_bytes()[:8] == PNG_MAGIC
     assert_one_line_error(cli("plot", "people.keras", "--network", "--data", people_csv,
                               "--row", "999", "--output", "net.png"), "--row must be from 0")
+
+
+def test_explain_without_pandas_names_the_inputs_in_a_legend(cli, wages_model, monkeypatch):
+    pytest.importorskip("glassnet.explain")
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now fails
+    run = cli("explain", wages_model, "wages", "--no-slopes")
+    assert run.code == 0, run
+    assert "inputs: input_0 = union, input_1 = education_yrs" in run.out

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
+from glassnet.cli.target import Target
+from glassnet.cli.train import Settings, build_model
 from glassnet.layers import Dense, Normalization
 from glassnet.models import load_model
 
@@ -100,3 +103,13 @@ def test_bad_option_values_are_usage_errors(cli, argument, message):
     run = cli("train", "wages", *argument)
     assert run.code == 2
     assert message in run.err
+
+
+def test_a_column_constant_in_training_is_centred_not_divided_by_epsilon():
+    x = np.array([[1.0, 5.0], [3.0, 5.0]], dtype=np.float32)
+    target = Target("y", "regression", "mean_squared_error")
+    model = build_model(2, target, Settings(hidden=[]), x)
+    norm = model.layers[0]
+    assert isinstance(norm, Normalization)
+    # column 0: (3 - 2) / 1; column 1, constant 5 in training: (6 - 5) / 1, not 1 / epsilon
+    np.testing.assert_allclose(norm(np.array([[3.0, 6.0]])), [[1.0, 1.0]])

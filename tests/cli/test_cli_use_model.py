@@ -110,10 +110,13 @@ def test_a_columns_file_for_another_model_is_refused(cli, titanic_model, tmp_pat
 
 
 @pytest.mark.keras
-def test_keras_loads_the_model_that_train_saved(cli, titanic_model):
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_keras_loads_the_model_that_train_saved(cli, tmp_path, suffix):
     keras = pytest.importorskip("keras")
-    theirs = keras.models.load_model(str(titanic_model))
-    ours = load_model(str(titanic_model))
+    path = tmp_path / f"t{suffix}"
+    assert cli("train", "titanic", *FAST, "--output", path).code == 0
+    theirs = keras.models.load_model(str(path))
+    ours = load_model(str(path))
     table = read_table("titanic")
     x = np.column_stack([table.values[c] for c in table.columns if c != "survived"])
     np.testing.assert_allclose(theirs.predict(x[:50], verbose=0), ours.predict(x[:50], verbose=0),

@@ -104,3 +104,13 @@ def test_ray_gives_the_serial_results(data, serial):
     on_ray = capacity_search(*data, client="ray", **SEARCH)
     assert not ray.is_initialized()  # the search shut down the Ray it started
     assert numbers(on_ray) == numbers(serial)
+
+
+def test_dask_threads_in_one_process_still_give_the_serial_results(data, serial):
+    # Threads share the process's random state; seeded runs take turns instead of mixing.
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=3, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        on_threads = capacity_search(*data, client=client, **SEARCH)
+    assert numbers(on_threads) == numbers(serial)

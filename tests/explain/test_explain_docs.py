@@ -105,7 +105,7 @@ def _write() -> None:
     """Regenerates ``docs/images`` and rewrites the guide's output blocks."""
     text = GUIDE.read_text()
     results = run_guide(GUIDE.parent)
-    for _, expected, span, printed in reversed(results):
+    for _, _, span, printed in reversed(results):
         if span is not None:
             text = text[:span[0]] + printed + text[span[1]:]
     GUIDE.write_text(text)

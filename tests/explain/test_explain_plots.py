@@ -67,6 +67,13 @@ def test_f6_network_shows_node_inputs_changed_by_relu():
     assert "node_1_1" in words and any("(relu)" in w for w in words)
 
 
+def test_node_values_are_never_rounded_to_whole_numbers():
+    fig = plot_network(from_node_weights(F1, hidden_activation="tanh"), x=[2, 3])
+    values = [t.get_text() for t in fig.axes[0].texts if t.get_fontweight() == "bold"]
+    assert values == ["2", "3", "0.9999", "0.762", "1.24"]  # tanh(5) is not 1
+    assert "in 5" in texts(fig)
+
+
 def test_large_layers_are_summarised_not_a_hairball(tmp_path):
     model = Sequential([Dense(100, activation="relu", input_shape=(9,)),
                         Dense(100, activation="relu"), Dense(1)])

@@ -118,6 +118,18 @@ def test_fused_softmax_slope_is_prediction_minus_target_over_rows(float64, rng):
     s = slopes(model, x, y)
     np.testing.assert_allclose(s.layer(-1).grad_z, (s.prediction - y) / 5, atol=1e-15)
     assert "softmax and categorical_crossentropy are fused" in str(s)
+    one = str(slopes(model, x[:1], y[:1])).splitlines()
+    assert any(line.split()[:5] == ["weight", "value", "node", "value", "x"] and
+               "x slope at z" in line for line in one)  # two factors: node value x grad_z
+
+
+def test_fused_sigmoid_slope_is_averaged_over_outputs_too(float64, rng):
+    model = small_network(rng, "relu", "sigmoid", 2)
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    x, y = rng.normal(size=(5, 4)), rng.integers(0, 2, (5, 2)).astype(float)
+    s = slopes(model, x, y)
+    np.testing.assert_allclose(s.layer(-1).grad_z, (s.prediction - y) / 10, atol=1e-15)
+    assert "(prediction - target) / (rows x outputs)" in s.layer(-1).note
 
 
 def test_softmax_without_its_cross_entropy_has_no_per_node_slope(float64, rng):

@@ -43,6 +43,7 @@ def inputs(meta: dict) -> np.ndarray:
 def plain_layer(plain: dict):
     """A glassnet layer from the fixtures' plain form ``{"class": name, **arguments}``."""
     args = dict(plain)
+    args.pop("adapt", None)  # statistics come from the weights file
     cls = getattr(layers_module, args.pop("class"))
     if isinstance(args.get("kernel_regularizer"), dict):
         spec = dict(args["kernel_regularizer"])
@@ -66,10 +67,13 @@ def expected_summary(meta: dict) -> list[tuple[str, tuple[int, ...], int]]:
     for plain in meta["layers"]:
         kind, params = plain["class"], 0
         if kind == "Dense":
-            params = shape[-1] * plain["units"] + (plain["units"] if plain.get("use_bias", True) else 0)
+            bias = plain["units"] if plain.get("use_bias", True) else 0
+            params = shape[-1] * plain["units"] + bias
             shape = (*shape[:-1], plain["units"])
         elif kind == "BatchNormalization":
             params = shape[-1] * (2 + plain.get("center", True) + plain.get("scale", True))
+        elif kind == "Normalization":  # glassnet counts mean and variance (Keras adds `count`)
+            params = 2 * shape[-1]
         elif kind == "Flatten":
             shape = (math.prod(shape),)
         elif kind == "Reshape":

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from glassnet import datasets
 from glassnet.cli._common import add_data_argument, add_target_option, positive_int, say_notes
-from glassnet.cli.encoding import Target
 from glassnet.cli.errors import CommandError
 from glassnet.cli.modelfiles import ModelInfo, load_trained
 from glassnet.cli.prepare import encoding_for, target_from_model
 from glassnet.cli.tabular import Table, read_table
+from glassnet.cli.target import Target
 
 
 def add_parser(subparsers) -> None:
@@ -94,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
     say_notes(notes)
     x, row, target, present = model_row(model, info, args.data, args.row, args.target)
     print(row.source)
+    if isinstance(x, np.ndarray):  # no pandas to name the inputs in the trace: a legend
+        names = encoding_for(model, info, row, present).feature_names
+        print("inputs: " + ", ".join(f"input_{i} = {n}" for i, n in enumerate(names)))
     print(trace(model, x).format(max_nodes=args.max_nodes))
     if not args.slopes:
         return 0

@@ -26,8 +26,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from glassnet.cli.encoding import InputEncoding, Target
+from glassnet.cli.encoding import InputEncoding
 from glassnet.cli.errors import CommandError
+from glassnet.cli.target import Target
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 COLUMNS_FORMAT = "glassnet-columns"

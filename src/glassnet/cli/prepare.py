@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.cli.encoding import InputColumn, InputEncoding, Target
+from glassnet.cli.encoding import InputColumn, InputEncoding
 from glassnet.cli.errors import CommandError
 from glassnet.cli.modelfiles import ModelInfo
 from glassnet.cli.tabular import Table, column
+from glassnet.cli.target import Target
 
 
 def target_from_model(model, name: str) -> Target:

@@ -27,11 +27,12 @@ from glassnet.cli._common import (
     say_notes,
     target_name,
 )
-from glassnet.cli.encoding import MAX_CATEGORIES, MAX_CLASSES, InputEncoding, Target
+from glassnet.cli.encoding import MAX_CATEGORIES, InputEncoding
 from glassnet.cli.errors import CommandError
 from glassnet.cli.modelfiles import ModelInfo, check_model_path, save_trained
 from glassnet.cli.progress import EpochBar
 from glassnet.cli.tabular import Table, read_table
+from glassnet.cli.target import MAX_CLASSES, Target
 from glassnet.layers import Dense, Dropout, Input, Normalization
 from glassnet.models import Sequential
 from glassnet.utils import set_random_seed
@@ -224,6 +225,11 @@ def build_model(
     if settings.standardize:
         norm = Normalization()
         norm.adapt(x_train)
+        # A column constant in the training rows (a pixel that is always 0) has variance 0,
+        # and Normalization would divide by epsilon: any other value in it later becomes
+        # huge. Such a column is only centred, as scikit-learn's StandardScaler does.
+        mean, variance = norm.get_weights()
+        norm.set_weights([mean, np.where(variance > 0, variance, 1.0)])
         model.add(norm)
     for index, units in enumerate(settings.hidden):
         # The course's names, which glassnet.explain turns into node names: one hidden

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import inspect
 import random
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -22,6 +23,8 @@ from glassnet.layers import Dense
 from glassnet.models import Sequential
 from glassnet.utils import seeding
 
+_SEED_LOCK = threading.RLock()
+
 
 @contextmanager
 def seeded(seed: int | None) -> Iterator[None]:
@@ -30,18 +33,23 @@ def seeded(seed: int | None) -> Iterator[None]:
     Inside the block glassnet, NumPy's global generator and Python's ``random`` draw from
     ``seed``; afterwards they continue exactly where they were, so an experiment leaves the
     caller's random state untouched. ``seed=None`` changes nothing.
+
+    That state is global to the process, so seeded blocks of different threads (a Dask
+    worker with several threads, joblib's threading backend) take turns: results stay
+    reproducible, and parallel speed comes from processes.
     """
     if seed is None:
         yield
         return
-    saved = (seeding._seed_sequence, np.random.get_state(), random.getstate())
-    seeding.set_random_seed(int(seed))
-    try:
-        yield
-    finally:
-        seeding._seed_sequence, numpy_state, python_state = saved
-        np.random.set_state(numpy_state)
-        random.setstate(python_state)
+    with _SEED_LOCK:
+        saved = (seeding._seed_sequence, np.random.get_state(), random.getstate())
+        seeding.set_random_seed(int(seed))
+        try:
+            yield
+        finally:
+            seeding._seed_sequence, numpy_state, python_state = saved
+            np.random.set_state(numpy_state)
+            random.setstate(python_state)
 
 
 def run_seeds(seed: int, n: int) -> list[int]:

@@ -35,8 +35,12 @@ def plot_curves(
         ax.plot(epochs, values, label=label + (" best" if thick else ""),
                 linewidth=2.8 if thick else 1.4, alpha=1.0 if thick or highlight is None else 0.75,
                 marker="o" if len(values) <= 30 else None, markersize=3)
+    values = [v for _, vs in curves for v in vs if v == v]  # finite or inf, not NaN
+    if values and min(values) > 0 and max(values) / min(values) > 5:
+        # Early epochs' large losses would flatten the end, where models differ: log scale.
+        ax.set_yscale("log")
     ax.set_xlabel("epoch")
-    ax.set_ylabel(key)
+    ax.set_ylabel(key + (" (log scale)" if ax.get_yscale() == "log" else ""))
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     if curves:

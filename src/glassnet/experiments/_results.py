@@ -134,17 +134,24 @@ class Trial:
         return any(run.error for run in self.runs)
 
     def curve(self, key: str | None = None) -> np.ndarray:
-        """Mean over runs of ``history[key]`` per epoch (runs that stopped early count until
-        they stopped). ``key`` defaults to the monitored value."""
+        """Mean over runs of ``history[key]`` per epoch; ``key`` defaults to the monitored value.
+
+        Runs that stopped early leave the mean when they stop, and the curve ends at the
+        last epoch that at least half of the runs reached, so that its tail is never the
+        value of a single straggler.
+        """
         key = key or self.monitor
         series = [run.history.get(key, []) for run in self.runs]
-        length = max((len(s) for s in series), default=0)
+        lengths = sorted((len(s) for s in series), reverse=True)
+        if not lengths or lengths[0] == 0:
+            return np.empty(0)
+        length = lengths[(len(lengths) - 1) // 2]  # reached by at least half of the runs
         padded = np.full((len(series), length), np.nan)
         for i, s in enumerate(series):
-            padded[i, : len(s)] = s
-        with warnings.catch_warnings():  # epochs that no run reached are all-NaN columns
+            padded[i, : min(len(s), length)] = s[:length]
+        with warnings.catch_warnings():  # a run that diverged may leave an all-NaN column
             warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmean(padded, axis=0) if length else np.empty(0)
+            return np.nanmean(padded, axis=0)
 
     def summary_row(self) -> dict:
         """The row this trial contributes to a ``Results`` table."""
@@ -255,8 +262,11 @@ class Results:
         best = self.best.name if self.trials else None
         curves = [(f"{t.name} ({_fmt(t.score)})", list(t.curve(key))) for t in self.trials]
         highlight = next((i for i, t in enumerate(self.trials) if t.name == best), None)
-        return plot_curves(curves, key, f"{self.title}: {key} per epoch", path=path, ax=ax,
-                           highlight=highlight)
+        runs = {len(t.runs) for t in self.trials}
+        each = f" (mean of {runs.pop()} runs each)" if len(runs) == 1 and max(
+            len(t.runs) for t in self.trials) > 1 else ""
+        return plot_curves(curves, key, f"{self.title}: {key} per epoch{each}", path=path,
+                           ax=ax, highlight=highlight)
 
     def __len__(self) -> int:
         return len(self.trials)

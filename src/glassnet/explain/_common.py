@@ -11,6 +11,7 @@ state of dropout layers, so that explaining a model never changes how it goes on
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -109,15 +110,22 @@ def activation_name(layer) -> str | None:
 
 
 def fmt(value, digits: int = 6) -> str:
-    """A number as the course writes it: ``26`` for whole numbers, else ``digits`` significant."""
+    """A number as the course writes it: ``26`` for whole numbers, else ``digits`` significant
+    digits, never rounding a fraction to a whole number (tanh(5) shows as 0.9999, not 1)."""
     if value is None:
         return "-"
     value = float(value)
-    if np.isnan(value):
+    if math.isnan(value):
         return "-"
-    if value == int(value) and abs(value) < 1e15:
+    if math.isinf(value) or abs(value) >= 1e15:
+        return f"{value:.{digits}g}"
+    if value.is_integer():
         return str(int(value))
-    return f"{value:.{digits}g}"
+    text = f"{value:.{digits}g}"
+    while float(text).is_integer() and digits < 17:
+        digits += 1
+        text = f"{value:.{digits}g}"
+    return text
 
 
 def vector_text(values, digits: int = 6) -> str:

@@ -194,6 +194,10 @@ def _draw_surface(grid_a, grid_b, surface, refs, trail, path, title):
     ax3.set(xlabel=refs[0].label.split("  ")[0], ylabel=refs[1].label.split("  ")[0],
             zlabel="loss")
     ax3.view_init(elev=30, azim=-125)
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in (ax3.xaxis, ax3.yaxis, ax3.zaxis):
+        axis.set_major_locator(MaxNLocator(5))
     ax = fig.add_subplot(1, 2, 2)
     levels = np.quantile(surface, np.linspace(0, 1, 16))
     filled = ax.contourf(a, b, surface, levels=np.unique(levels), cmap="viridis")

@@ -417,8 +417,7 @@ def plot_diagnostics(source, path=None, title: str | None = None):
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
     last = reports[-1][1]
-    fig.suptitle(title or (f"epoch {epochs[-1]}: " + ("no problem found" if last.ok else
-                 "; ".join(sorted({f.kind for f in last.findings})) + " found")))
+    fig.suptitle(title or f"Epoch {epochs[-1]}: {_verdict(last)[0].lower()}{_verdict(last)[1:]}")
     fig.tight_layout()
     finish(fig, path)
     return fig
@@ -432,28 +431,41 @@ def _plot_one_diagnosis(diagnosis, path, title):
     layers = [h for h in diagnosis.layers if h.gradient_ratio is not None
               or h.dead_share is not None or h.saturated_share is not None]
     names = [h.name for h in layers]
-    fig = figure(figsize=(max(6.0, 1.1 * len(names) + 3), 3.8))
-    left, right = fig.subplots(1, 2)
-    ratios = [_value(h.gradient_ratio) or np.nan for h in layers]
-    left.bar(names, ratios, color="C0")
+    if len(names) <= 6:
+        fig = figure(figsize=(max(6.0, 1.1 * len(names) + 3), 3.8))
+        left, right = fig.subplots(1, 2)
+    else:  # many layers: one panel above the other, each as wide as the layers need
+        fig = figure(figsize=(min(14.0, 0.45 * len(names) + 3), 7.0))
+        left, right = fig.subplots(2, 1, sharex=True)
+    idx = np.arange(len(names))
+    left.bar(idx, [_value(h.gradient_ratio) or np.nan for h in layers], color="C0")
     left.set_yscale("log")
     left.set(ylabel="|slope| / |weights|", title="gradient size per layer")
-    dead = [100 * (h.dead_share or 0) for h in layers]
-    saturated = [100 * (h.saturated_share or 0) for h in layers]
-    idx = np.arange(len(names))
-    right.bar(idx - 0.2, dead, width=0.4, label="dead ReLU", color="C3")
-    right.bar(idx + 0.2, saturated, width=0.4, label="saturated", color="C1")
-    right.set_xticks(idx, names)
+    right.bar(idx - 0.2, [100 * (h.dead_share or 0) for h in layers], width=0.4,
+              label="dead ReLU", color="C3")
+    right.bar(idx + 0.2, [100 * (h.saturated_share or 0) for h in layers], width=0.4,
+              label="saturated", color="C1")
     right.set(ylabel="% of units", title="dead / saturated units", ylim=(0, 105))
     right.legend(fontsize=8)
     for ax in (left, right):
-        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+        ax.set_xticks(idx, names, rotation=45, ha="right", rotation_mode="anchor", fontsize=8)
         ax.grid(alpha=0.3, axis="y")
-    fig.suptitle(title or ("No problem found" if diagnosis.ok else "; ".join(
-        sorted({f.kind for f in diagnosis.findings})) + " found"))
+    fig.suptitle(title or _verdict(diagnosis))
     fig.tight_layout()
     finish(fig, path)
     return fig
+
+
+_KIND_WORDS = {"dead": "dead units", "vanishing": "vanishing gradients",
+               "exploding": "exploding gradients", "saturated": "saturated units",
+               "step": "steps too big"}
+
+
+def _verdict(diagnosis) -> str:
+    if diagnosis.ok:
+        return "No problem found"
+    kinds = sorted({f.kind for f in diagnosis.findings})
+    return "Found: " + ", ".join(_KIND_WORDS.get(k, k) for k in kinds)
 
 
 __all__ = ["plot_diagnostics", "plot_history", "plot_loss_surface", "plot_network",

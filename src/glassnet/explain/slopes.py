@@ -26,7 +26,7 @@ from glassnet.explain import _common
 
 _FUSED_NOTE = (
     "{activation} and {loss} are fused, as in training: the slope at the output nodes' inputs "
-    "is (prediction - target) / rows directly, so the slope at the prediction and the "
+    "is (prediction - target) / {divisor} directly, so the slope at the prediction and the "
     "{activation} slope are not computed separately"
 )
 
@@ -273,23 +273,33 @@ def _format_layer(ls: LayerSlopes, rows: int, max_weights: int, digits: int) -> 
         lines.append(_common.table(
             ["node", "input z", "value a", "loss slope at a", "activation slope",
              "slope at z"], cells))
-    cells = []
     records = [r for short, ws in ls.weights.items() for r in _weight_records(ls, short, ws, 1)]
+    three = rows == 1 and ls.grad_a is not None and ls.activation_slope is not None
+    two = rows == 1 and not three and any(r["product"] is not None for r in records)
+    if three:
+        headers = ["weight", "value", "node value", "x loss slope", "x activation slope",
+                   "= slope"]
+    elif two:  # fused output or softmax: the slope at z is one recorded number per node
+        headers = ["weight", "value", "node value", "x slope at z", "= slope"]
+    else:
+        headers = ["weight", "value", "= slope" if rows == 1 else f"= slope ({rows} rows)"]
+    cells = []
     for r in records[:max_weights]:
         name = f"{r['from']} -> {r['to']}" if r["from"] else f"{r['weight']} of {r['to']}"
-        if rows == 1 and r["product"] is not None:
-            cells.append([name, f(r["weight_value"], digits), f(r["node_value"], digits),
-                          f(r["loss_slope"], digits), f(r["activation_slope"], digits),
-                          f(r["slope"], digits)])
-        else:
-            cells.append([name, f(r["weight_value"], digits), "", "", "", f(r["slope"], digits)])
+        cell = [name, f(r["weight_value"], digits)]
+        if three:
+            cell += [f(r["node_value"], digits), f(r["loss_slope"], digits),
+                     f(r["activation_slope"], digits)]
+        elif two:
+            cell += [f(r["node_value"], digits), f(r["input_slope"], digits)]
+        cells.append([*cell, f(r["slope"], digits)])
     if cells:
-        lines.append(_common.table(
-            ["weight", "value", "node value", "x loss slope", "x activation slope", "= slope"],
-            cells))
+        lines.append(_common.table(headers, cells))
+    elif not ls.weights:
+        lines.append("  (no weights)")
     if len(records) > max_weights:
         lines.append(f"  ... {len(records) - max_weights} more weights (see to_frame())")
-    if rows > 1 and cells:
+    if rows > 1 and any(r["product"] is not None for r in records):
         lines.append(f"  each slope is the sum over the {rows} rows of node value x slope at "
                      "the node's input; to_frame() shows every row's factors")
     return lines
@@ -371,9 +381,9 @@ def _trainable_names(model) -> list[str]:
 
 
 def _prediction_of(model, layers: list[LayerSlopes]) -> np.ndarray:
-    a = layers[-1].a
-    if a is None:  # a last layer without a record (e.g. Dropout): the input it passed on
-        a = layers[-1].x
+    # The last layer's record; a last layer that records nothing (a Flatten or Reshape at the
+    # end) passed on the values of the last layer that did.
+    a = next(ls.a for ls in reversed(layers) if ls.a is not None)
     return a.reshape(len(a), -1)
 
 
@@ -403,11 +413,11 @@ def _read_layers(model, grads: list[np.ndarray], fused: bool, loss_obj) -> list[
             _read_dense(layer, ls, fused and is_last, loss_obj)
         elif type(layer).__name__ == "Activation":
             ls.x, ls.a = _common.copy_or_none(layer.x), _common.copy_or_none(layer.a)
-            ls.note = ("its input and output slopes are those of the layers around it"
-                       + ("; fused with the loss" if fused and is_last else ""))
-        elif layer.specs:
+            ls.note = ("no weights; the slope at its input is the grad_a of the layer before"
+                       + (" (fused with the loss)" if fused and is_last else ""))
+        elif any(spec.name in ("gamma", "beta") for spec in layer.specs):
             ls.note = ("its slopes come through the batch statistics, not as a product of "
-                       "three factors") if layer.specs[0].name == "gamma" else ""
+                       "three factors")
         for spec in layer.specs:
             trains = spec.trainable and layer.trainable
             slope = next(remaining) if trains else None
@@ -430,7 +440,10 @@ def _read_dense(layer, ls: LayerSlopes, fused_here: bool, loss_obj) -> None:
     ls.a = _common.copy_or_none(layer.a)
     ls.grad_z = _common.copy_or_none(layer.grad_z)
     if fused_here:
-        ls.note = _FUSED_NOTE.format(activation=ls.activation, loss=loss_obj.name)
+        # softmax's cross-entropy sums over a row's classes; sigmoid's averages its outputs
+        divisor = "(rows x outputs)" if ls.activation == "sigmoid" else "rows"
+        ls.note = _FUSED_NOTE.format(activation=ls.activation, loss=loss_obj.name,
+                                     divisor=divisor)
     else:
         ls.grad_a = _common.copy_or_none(layer.grad_a)
         slope = layer.activation.slope(ls.z, ls.a)

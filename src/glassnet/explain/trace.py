@@ -7,7 +7,7 @@ are read from what the layers recorded while the model computed its prediction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,7 +58,6 @@ class Trace:
     layers: list[LayerTrace]
     prediction: np.ndarray
     model_name: str = ""
-    _index: dict = field(default_factory=dict, repr=False)
 
     def layer(self, key: str | int) -> LayerTrace:
         """A layer's trace by name or position (negative positions count from the end)."""

@@ -73,7 +73,7 @@ def save_model(model, filepath, overwrite: bool = True, **kwargs) -> None:
         raise TypeError(f"save_model() got unexpected keyword argument(s): {unknown}")
     path = os.fspath(filepath)
     kind = _format(path)
-    if kind is None or (save_format not in (None, kind, "tf" if kind == "keras" else kind)):
+    if kind is None or save_format not in (None, kind):
         raise ValueError(
             "Invalid filepath extension for saving: the name must end in .keras (the Keras 3 "
             f"format) or .h5 (the legacy HDF5 format). Received: filepath={path!r}"

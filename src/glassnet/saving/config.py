@@ -32,7 +32,7 @@ from glassnet.saving.layer_configs import write_layer as _write_layer
 #: The Keras version whose file layout glassnet writes (recorded in the files it writes).
 KERAS_VERSION = "3.15.1"
 #: Layer classes that hold weights and therefore get a ``build_config`` in ``.keras`` files.
-_BUILT_CLASSES = ("Dense", "BatchNormalization")
+_BUILT_CLASSES = ("Dense", "BatchNormalization", "Normalization")
 
 
 def keras_major(version: str | None, default: int = 3) -> int:

@@ -18,6 +18,7 @@ import inspect
 from dataclasses import dataclass, field
 
 from glassnet import activations as activations_module
+from glassnet import config as config_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
 from glassnet.layers import (
@@ -27,6 +28,7 @@ from glassnet.layers import (
     Dropout,
     Flatten,
     Layer,
+    Normalization,
     Reshape,
 )
 from glassnet.saving import safety
@@ -150,9 +152,9 @@ def read_dtype(value, what: str, ctx: ReadContext) -> str:
     if value not in FLOAT_POLICIES:
         raise ModelFileError(f"{ctx.where}: {what} has the dtype {value!r}; glassnet supports "
                              f"{', '.join(sorted(FLOAT_POLICIES))}")
-    if value != "float32":
+    if value != config_module.floatx():
         ctx.warn(f"{ctx.where}: the model was saved with dtype {value!r}; glassnet computes in "
-                 "its own floatx() (float32 by default), so results may differ slightly")
+                 f"its floatx() ({config_module.floatx()}), so results may differ slightly")
     return value
 
 
@@ -370,6 +372,30 @@ def _read_batch_normalization(keys: _Keys, ctx: ReadContext, shape) -> Layer:
     return BatchNormalization(axis=-1, **args, **_common(keys, ctx))
 
 
+def _statistic(value, what: str, ctx: ReadContext):
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+        raise ModelFileError(f"{ctx.where}: {what} must be a number or a list of numbers")
+    return items
+
+
+def _read_normalization(keys: _Keys, ctx: ReadContext, shape) -> Layer:
+    label = keys.label
+    axis = keys.take("axis", -1)
+    if isinstance(axis, list) and len(axis) == 1:
+        axis = axis[0]
+    if axis not in (-1, len(shape)):
+        raise ModelFileError(f"{ctx.where}: {label} normalises axis {axis!r}; glassnet supports "
+                             "only the last (feature) axis")
+    mean = _statistic(keys.take("mean"), f"{label} mean", ctx)
+    variance = _statistic(keys.take("variance"), f"{label} variance", ctx)
+    invert = _bool(keys.take("invert", False), f"{label} invert", ctx)
+    return Normalization(axis=-1, mean=mean, variance=variance, invert=invert,
+                         **_common(keys, ctx))
+
+
 READERS = {
     "Dense": _read_dense,
     "Activation": _read_activation,
@@ -377,6 +403,7 @@ READERS = {
     "Flatten": _read_flatten,
     "Reshape": _read_reshape,
     "BatchNormalization": _read_batch_normalization,
+    "Normalization": _read_normalization,
 }
 
 
@@ -475,6 +502,11 @@ def write_layer(layer: Layer, dtype_name: str) -> dict:
             gamma_regularizer=_regularizer(layer.gamma_regularizer),
             beta_constraint=None, gamma_constraint=None,
         )
+    elif isinstance(layer, Normalization):
+        fixed = layer.init_mean is not None  # Keras keeps given statistics in the config
+        config.update(axis=[-1], invert=layer.invert,
+                      mean=layer.mean.tolist() if fixed else None,
+                      variance=layer.variance.tolist() if fixed else None)
     else:
         raise ValueError(f"{label}: glassnet cannot save layers of this class in a Keras file")
     return config

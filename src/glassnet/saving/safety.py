@@ -155,7 +155,7 @@ def check_description(value, where: str) -> None:
     Raises:
         ModelFileError: naming the offending class, module or key and its place.
     """
-    stack = [(value, "the model")]
+    stack = [(value, "model")]
     while stack:
         item, path = stack.pop()
         if isinstance(item, list):
@@ -164,7 +164,8 @@ def check_description(value, where: str) -> None:
         if not isinstance(item, dict):
             continue
         class_name = item.get("class_name")
-        label = f"{path} (class {class_name!r})" if isinstance(class_name, str) else path
+        label = f"the object at {path}" + (
+            f" (class {class_name!r})" if isinstance(class_name, str) else "")
         if isinstance(class_name, str) and class_name in FORBIDDEN_CLASS_NAMES:
             raise ModelFileError(_code_message(class_name, path, where))
         bad_keys = sorted(FORBIDDEN_KEYS.intersection(item))
@@ -196,7 +197,7 @@ def _code_message(class_name: str, path: str, where: str) -> str:
     else:
         why = "it stands for a Python object or function"
     return (
-        f"{where}: {path} is a {class_name!r} object, which glassnet refuses because {why}. "
+        f"{where}: the object at {path} is a {class_name!r}, which glassnet refuses because {why}. "
         "glassnet never runs code from a model file (there is no unsafe mode); rebuild the "
         "model without it, for example with an Activation layer or a built-in activation"
     )

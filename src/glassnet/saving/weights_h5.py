@@ -20,6 +20,7 @@ import re
 import h5py
 import numpy as np
 
+from glassnet.layers import Normalization
 from glassnet.saving import h5io
 from glassnet.saving.config import KERAS_VERSION
 from glassnet.saving.errors import ModelFileError
@@ -49,17 +50,53 @@ def v3_paths(layers) -> list[str]:
     return paths
 
 
-def _expected(layer) -> list[tuple[str, tuple[int, ...]]]:
-    """A layer's weights in Keras's order (trainable first): ``(name, shape)``."""
+def keras_variables(layer) -> list[tuple[str, tuple[int, ...], str]]:
+    """``(name, shape, kind)`` of the variables Keras keeps for a layer, in Keras's order.
+
+    Usually the layer's weights, trainable first (``kind`` ``"f"``). ``Normalization``
+    differs (``keras/src/layers/preprocessing/normalization.py``): adapted statistics are
+    ``mean``, ``variance`` and an integer ``count`` glassnet has no use for; statistics given
+    to the constructor live in the config and are no variables at all.
+    """
+    if isinstance(layer, Normalization):
+        if layer.init_mean is not None:
+            return []
+        shape = tuple(layer.specs[0].shape)
+        return [("mean", shape, "f"), ("variance", shape, "f"), ("count", (), "i")]
     ordered = [s for s in layer.specs if s.trainable] + [s for s in layer.specs if not s.trainable]
-    return [(spec.name, tuple(spec.shape)) for spec in ordered]
+    return [(spec.name, tuple(spec.shape), "f") for spec in ordered]
+
+
+def keras_values(layer) -> list[np.ndarray]:
+    """The values to store for ``keras_variables(layer)``."""
+    if isinstance(layer, Normalization):
+        return [] if layer.init_mean is not None else [layer.mean, layer.variance,
+                                                        np.asarray(0, dtype=np.int64)]
+    return layer.weights
 
 
 def assign(model, arrays: list[list[np.ndarray]]) -> None:
-    """Writes read arrays into a built model's layers (cast to its float type)."""
+    """Writes read arrays (float variables only) into a built model's layers."""
     for layer, values in zip(model.layers, arrays, strict=True):
         if values:
             layer.set_weights(values)
+
+
+def _check(dataset: h5py.Dataset, variable: tuple, label: str):
+    """Checks a dataset against a Keras variable; returns what to read (``None``: skip)."""
+    name, shape, kind = variable
+    if tuple(dataset.shape) != shape:
+        raise ModelFileError(f"{label}: {name} should have shape {shape}; the file's "
+                             f"{dataset.name!r} has shape {tuple(dataset.shape)}")
+    if kind == "i":  # Normalization's count: checked, never needed
+        if dataset.dtype.kind not in "iu":
+            raise ModelFileError(f"{label}: {name} should be an integer, found {dataset.dtype}")
+        return None
+    return dataset, shape, f"{label}: {name}"
+
+
+def _read_checked(checked: list) -> list[np.ndarray]:
+    return [h5io.read_array(*item) for item in checked if item is not None]
 
 
 # --- v3 layout --------------------------------------------------------------------------------
@@ -84,22 +121,16 @@ def read_v3_weights(root: h5py.Group, layers, what: str) -> list[list[np.ndarray
     datasets = []
     for layer, path in zip(layers, v3_paths(layers), strict=True):
         label = f"{what}: layer {layer.name!r} ({type(layer).__name__}, stored at layers/{path})"
-        expected = _expected(layer)
+        expected = keras_variables(layer)
         group = h5io.get_group(root, f"layers/{path}/vars", label)
         names = _numbered(group, label)
         if len(names) != len(expected):
-            listed = ", ".join(f"{n} {s}" for n, s in expected) or "none"
+            listed = ", ".join(f"{n} {s}" for n, s, _ in expected) or "none"
             raise ModelFileError(f"{label} expects {len(expected)} weight arrays ({listed}); "
                                  f"the file has {len(names)}")
-        found = []
-        for (weight, shape), name in zip(expected, names, strict=True):
-            dataset = h5io.get_dataset(group, name, label)
-            if tuple(dataset.shape) != shape:
-                raise ModelFileError(f"{label}: {weight} should have shape {shape}; the file's has "
-                                     f"shape {tuple(dataset.shape)}")
-            found.append((dataset, shape, f"{label}: {weight}"))
-        datasets.append(found)
-    return [[h5io.read_array(d, s, w) for d, s, w in found] for found in datasets]
+        datasets.append([_check(h5io.get_dataset(group, name, label), variable, label)
+                         for variable, name in zip(expected, names, strict=True)])
+    return [_read_checked(checked) for checked in datasets]
 
 
 def v3_optimizer_entries(root: h5py.Group, what: str, limit: int) -> list:
@@ -124,7 +155,7 @@ def write_v3_tree(root: h5py.Group, model, include_optimizer: bool) -> None:
     for layer, path in zip(model.layers, v3_paths(model.layers), strict=True):
         group = layers.create_group(path).create_group("vars")
         group.attrs["name"] = layer.name
-        for i, value in enumerate(layer.weights):
+        for i, value in enumerate(keras_values(layer)):
             h5io.write_dataset(group, str(i), value)
     if include_optimizer and getattr(model, "compiled", False):
         group = root.create_group("optimizer").create_group("vars")
@@ -156,7 +187,7 @@ def read_legacy_weights(group: h5py.Group, layers, what: str) -> list[list[np.nd
         weight_names = h5io.read_str_list_attr(layer_group, "weight_names") or []
         if weight_names:
             stored.append((name, layer_group, weight_names))
-    weighted = [layer for layer in layers if layer.specs]
+    weighted = [layer for layer in layers if keras_variables(layer)]
     if len(stored) != len(weighted):
         raise ModelFileError(
             f"{what} has weights for {len(stored)} layers ({', '.join(n for n, _, _ in stored)}), "
@@ -166,19 +197,15 @@ def read_legacy_weights(group: h5py.Group, layers, what: str) -> list[list[np.nd
     found = {}
     for layer, (name, layer_group, weight_names) in zip(weighted, stored, strict=True):
         label = f"{what}: layer {layer.name!r} (stored as {name!r})"
-        expected = _expected(layer)
+        expected = keras_variables(layer)
         if len(weight_names) != len(expected):
             raise ModelFileError(f"{label} expects {len(expected)} weight arrays; the file lists "
                                  f"{len(weight_names)}: {weight_names}")
-        checked = []
-        for (weight, shape), stored_name in zip(expected, weight_names, strict=True):
-            dataset = h5io.get_dataset(layer_group, stored_name, label)
-            if tuple(dataset.shape) != shape:
-                raise ModelFileError(f"{label}: {weight} should have shape {shape}; the file's "
-                                     f"{stored_name!r} has shape {tuple(dataset.shape)}")
-            checked.append((dataset, shape, f"{label}: {weight}"))
-        found[id(layer)] = checked
-    return [[h5io.read_array(d, s, w) for d, s, w in found.get(id(layer), [])] for layer in layers]
+        found[id(layer)] = [
+            _check(h5io.get_dataset(layer_group, stored, label), variable, label)
+            for variable, stored in zip(expected, weight_names, strict=True)
+        ]
+    return [_read_checked(found.get(id(layer), [])) for layer in layers]
 
 
 #: Where glassnet's ``.h5`` files keep the optimizer's variables. Keras 3.15, finding an
@@ -211,9 +238,9 @@ def write_legacy_tree(group: h5py.Group, model) -> None:
     group.attrs["keras_version"] = KERAS_VERSION.encode("utf8")
     for layer in sorted(model.layers, key=lambda item: item.name):
         layer_group = group.create_group(layer.name)
-        names = [f"{model.name}/{layer.name}/{weight}" for weight, _ in _expected(layer)]
+        names = [f"{model.name}/{layer.name}/{weight}" for weight, _, _ in keras_variables(layer)]
         h5io.write_str_list_attr(layer_group, "weight_names", names)
-        for name, value in zip(names, layer.weights, strict=True):
+        for name, value in zip(names, keras_values(layer), strict=True):
             h5io.write_dataset(layer_group, name, value)
     h5io.write_str_list_attr(group.create_group("top_level_model_weights"), "weight_names", [])
 
