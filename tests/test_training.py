@@ -112,22 +112,28 @@ def test_model_gradients_match_finite_differences(loss, activation, targets, rng
 
 
 @pytest.mark.parametrize(
-    ("loss", "activation", "expect_fused"),
+    ("loss", "activation", "kernel", "target", "expected"),
     [
-        ("categorical_crossentropy", "softmax", True),
-        ("binary_crossentropy", "sigmoid", True),
-        ("sparse_categorical_crossentropy", "softmax", True),
-        ("categorical_crossentropy", "sigmoid", False),
-        (losses.CategoricalCrossentropy(from_logits=True), "softmax", False),
-        ("mean_squared_error", "softmax", False),
+        # Matching pairs are scored from the logits: a logit 50 below the right class costs 50.
+        ("categorical_crossentropy", "softmax", [[50.0, 0.0]], [[0.0, 1.0]], 50.0),
+        ("sparse_categorical_crossentropy", "softmax", [[50.0, 0.0]], [1], 50.0),
+        ("binary_crossentropy", "sigmoid", [[-50.0]], [[1.0]], 50.0),
+        # Any other pair uses the probabilities, clipped at epsilon: -log(1e-7).
+        ("categorical_crossentropy", "sigmoid", [[50.0, -50.0]], [[0.0, 1.0]], 16.118095),
     ],
+    ids=["softmax-cce", "softmax-scce", "sigmoid-bce", "sigmoid-cce"],
 )
-def test_fused_slope_is_used_exactly_for_its_activation(loss, activation, expect_fused, rng):
-    model = random_network(rng, 3, 4, 3 if "binary" not in str(loss) else 1, activation)
+def test_cross_entropy_is_fused_exactly_with_its_own_activation(
+    loss, activation, kernel, target, expected
+):
+    model = Sequential(
+        [Dense(len(kernel[0]), activation=activation, use_bias=False, input_shape=(1,))]
+    )
+    model.set_weights([np.array(kernel)])
     model.compile(optimizer="sgd", loss=loss)
-    model.build()
-    model._prepare_optimizer()
-    assert model._fused is expect_fused
+    assert model.evaluate(np.ones((1, 1)), np.array(target), verbose=0) == pytest.approx(
+        expected, rel=1e-6
+    )
 
 
 HIDDEN_ACTIVATIONS = [

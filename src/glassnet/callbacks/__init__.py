@@ -2,6 +2,7 @@
 
 from glassnet.callbacks.base import Callback, CallbackError, CallbackList
 from glassnet.callbacks.checkpoint import ModelCheckpoint
+from glassnet.callbacks.diagnostics import Diagnostics
 from glassnet.callbacks.early_stopping import EarlyStopping
 from glassnet.callbacks.history import History
 from glassnet.callbacks.lambda_callback import LambdaCallback
@@ -14,6 +15,7 @@ __all__ = [
     "Callback",
     "CallbackError",
     "CallbackList",
+    "Diagnostics",
     "EarlyStopping",
     "History",
     "LambdaCallback",

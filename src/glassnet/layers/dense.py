@@ -113,13 +113,18 @@ class Dense(Layer):
         return self.z
 
     def backward(self, grad_out, need_grad_input=True):
-        self.grad_a = grad_out
         grad_z = grad_out if self._linear else self.activation.backward(self.z, self.a, grad_out)
-        return self.backward_from_z(grad_z, need_grad_input)
+        self.grad_a = grad_out
+        self.grad_z = grad_z
+        return self._backward_weights(grad_z, need_grad_input)
 
     def backward_from_z(self, grad_z, need_grad_input=True):
         """Backward from the slope at the nodes' inputs (used when the loss is fused)."""
+        self.grad_a = None  # a fused loss gives the slope at z directly; there is none at a
         self.grad_z = grad_z
+        return self._backward_weights(grad_z, need_grad_input)
+
+    def _backward_weights(self, grad_z, need_grad_input):
         if self.trainable:
             np.matmul(self.x.T, grad_z, out=self.grad_kernel)
             if self.use_bias:

@@ -161,7 +161,12 @@ class Trainer:
         arr, columns = to_array(x, what, config_module.floatx())
         if arr.ndim == 1:
             expected = self.input_shape
-            if expected is not None and len(expected) == 1 and expected[0] == arr.shape[0]:
+            if expected is not None and len(expected) == 1 and expected[0] != 1:
+                if arr.shape[0] != expected[0]:
+                    raise DataError(
+                        f"`{what}` is a single row of {arr.shape[0]} values, but the model "
+                        f"expects {expected[0]} features (input_shape={tuple(expected)})"
+                    )
                 arr = arr.reshape(1, -1)  # a single row
             else:
                 arr = arr.reshape(-1, 1)
@@ -280,13 +285,20 @@ class Trainer:
             "or gradient clipping (clipnorm=1.0)."
         )
 
+    @property
+    def fused_output(self) -> bool:
+        """Whether the loss is computed from the output layer's logits (softmax or sigmoid
+        followed by its cross-entropy), so that backward starts at the output's ``z``."""
+        return bool(getattr(self, "_fused", False))
+
     def compute_gradients(self, x, y, sample_weight=None, training: bool = True):
         """The loss of a batch and the slope of that loss for every trainable weight.
 
-        Runs one forward and one backward pass exactly as a training step does, but does not
-        update anything. Afterwards each layer also holds the values of that pass (``x``,
+        Runs one forward and one backward pass exactly as a training step does, but applies
+        no optimizer update. Afterwards each layer also holds the values of that pass (``x``,
         ``z``, ``a``, ``grad_a``, ``grad_z`` for ``Dense``), which is what
-        ``glassnet.explain`` reads.
+        ``glassnet.explain`` reads. In training mode, as in a real step, batch normalisation
+        updates its moving statistics and dropout draws a new mask.
 
         Args:
             x: inputs of the batch.
