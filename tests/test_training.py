@@ -177,7 +177,7 @@ def test_random_architectures_have_correct_gradients(widths, activation, head, r
     check_model_gradients(model, rng.normal(size=(rows, 2)), make_targets(kind, rng, rows, outputs))
 
 
-def test_softmax_as_its_own_layer_is_fused_and_correct(rng, float64):
+def test_softmax_as_its_own_layer_has_correct_gradients(rng, float64):
     model = random_network(rng, 3, 4, 3)
     model.add(Activation("softmax"))
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
@@ -209,8 +209,10 @@ def test_regularization_penalties_enter_loss_and_gradient(rng, float64):
     model.compile(optimizer="sgd", loss="mse")
     x, y = regression_data(rng)
     check_model_gradients(model, x, y)
-    plain = [layer.regularization_penalty() for layer in model.layers]
-    assert sum(plain) > 0
+    penalty = sum(layer.regularization_penalty() for layer in model.layers)
+    data_loss = np.mean((model.predict(x, verbose=0) - y) ** 2)
+    assert penalty > 0
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(data_loss + penalty, rel=1e-12)
 
 
 def test_frozen_layer_has_no_gradient_and_does_not_move(rng, float64):

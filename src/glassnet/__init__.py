@@ -19,7 +19,10 @@ _SUBMODULES = (
     "activations",
     "callbacks",
     "config",
+    "data",
     "datasets",
+    "distributed",
+    "experiments",
     "explain",
     "initializers",
     "layers",
@@ -29,6 +32,7 @@ _SUBMODULES = (
     "optimizers",
     "regularizers",
     "saving",
+    "sklearn",
     "utils",
 )
 _SHORTCUTS = {
