@@ -191,11 +191,6 @@ def test_sparse_labels_that_are_fractions():
         model.fit(X, np.array([0, 1, 0.5, 1, 0]), verbose=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="training.py _prepare_y reshapes sparse targets without checking their shape "
-    "(reported to the lead: NumPy's 'cannot reshape array' leaks out)",
-)
 def test_one_hot_targets_with_sparse_crossentropy_are_named():
     model = compiled_model(3, "softmax", "sparse_categorical_crossentropy")
     with pytest.raises(ValueError, match=r"sparse_categorical_crossentropy.*\(5, 3\)"):
@@ -224,11 +219,6 @@ def test_training_before_compile_says_to_compile(method):
         getattr(model, method)(X, Y)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="training.py: NotCompiledError derives from RuntimeError; Keras raises ValueError "
-    "(reported to the lead)",
-)
 def test_fit_before_compile_is_a_value_error():
     with pytest.raises(ValueError, match="You must compile the model"):
         Sequential([Dense(1, input_shape=(3,))]).fit(X, Y, verbose=0)

@@ -26,7 +26,7 @@ from glassnet.layers import (
 )
 from glassnet.models import Sequential, load_model, model_from_json
 from glassnet.saving import keras_format, weights_h5
-from glassnet.saving.layer_configs import KERAS_ACTIVATIONS
+from glassnet.saving.config_values import KERAS_ACTIVATIONS
 from glassnet.utils import set_random_seed
 
 FORMATS = ["keras", "h5"]

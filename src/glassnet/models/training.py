@@ -33,8 +33,8 @@ from glassnet.models.data import (
 )
 from glassnet.utils.seeding import new_generator
 
-class NotCompiledError(RuntimeError):
-    """Training or evaluating a model that has not been compiled."""
+class NotCompiledError(ValueError):
+    """Training or evaluating a model that has not been compiled (a ``ValueError``, as in Keras)."""
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -192,6 +192,12 @@ class Trainer:
             )
         units = self.output_shape[-1]
         if sparse:
+            if arr.ndim > 2 or (arr.ndim == 2 and arr.shape[1] != 1):
+                raise DataError(
+                    f"sparse_categorical_crossentropy expects one integer class label per row; "
+                    f"`{what}` has shape {arr.shape}. For one-hot rows use "
+                    "loss='categorical_crossentropy'"
+                )
             arr = arr.reshape(rows)
             losses_module.SparseCategoricalCrossentropy._labels(arr, units)
             return arr

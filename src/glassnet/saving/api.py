@@ -20,8 +20,8 @@ from glassnet.saving.config import (
     model_description,
     model_from_description,
 )
+from glassnet.saving.config_values import ReadContext
 from glassnet.saving.errors import MissingModelFileError, ModelFileError
-from glassnet.saving.layer_configs import ReadContext
 from glassnet.saving.loading import restore_training
 from glassnet.saving.weights_h5 import (
     assign,

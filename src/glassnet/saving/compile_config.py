@@ -16,7 +16,7 @@ from __future__ import annotations
 from glassnet import losses as losses_module
 from glassnet import metrics as metrics_module
 from glassnet import optimizers as optimizers_module
-from glassnet.saving.layer_configs import ReadContext, init_params
+from glassnet.saving.config_values import ReadContext, init_params
 
 #: glassnet optimizer classes under the class names Keras writes.
 OPTIMIZERS = {

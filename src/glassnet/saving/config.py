@@ -18,15 +18,9 @@ import warnings
 from glassnet.layers import InputLayer
 from glassnet.models.sequential import Sequential
 from glassnet.saving import safety
+from glassnet.saving.config_values import Keys, ReadContext, read_dtype
 from glassnet.saving.errors import ModelFileError
-from glassnet.saving.layer_configs import (
-    READERS,
-    ReadContext,
-    _Keys,
-    policy,
-    read_dtype,
-    read_layer,
-)
+from glassnet.saving.layer_configs import READERS, policy, read_layer
 from glassnet.saving.layer_configs import write_layer as _write_layer
 
 #: The Keras version whose file layout glassnet writes (recorded in the files it writes).
@@ -73,7 +67,7 @@ def _shape(value, what: str, ctx: ReadContext, with_batch: bool) -> tuple[int, .
 def _read_input_layer(config, ctx: ReadContext) -> tuple[str | None, tuple[int, ...] | None]:
     if not isinstance(config, dict):
         raise ModelFileError(f"{ctx.where}: the InputLayer entry has no config")
-    keys = _Keys(config, "the InputLayer", ctx)
+    keys = Keys(config, "the InputLayer", ctx)
     shape = None
     for key, with_batch in (("batch_shape", True), ("batch_input_shape", True),
                             ("shape", False), ("input_shape", False)):

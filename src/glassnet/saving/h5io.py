@@ -249,7 +249,3 @@ def write_dataset(group: h5py.Group, name: str, value: np.ndarray) -> None:
     value = np.asarray(value)
     dataset = group.create_dataset(name, value.shape, dtype=value.dtype)
     dataset[()] = value
-
-
-def file_size(path: str) -> int:
-    return os.path.getsize(path)

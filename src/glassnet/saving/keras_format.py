@@ -28,8 +28,8 @@ from glassnet.saving.config import (
     model_description,
     model_from_description,
 )
+from glassnet.saving.config_values import ReadContext
 from glassnet.saving.errors import ModelFileError
-from glassnet.saving.layer_configs import ReadContext
 from glassnet.saving.loading import load_into
 from glassnet.saving.optimizer_state import STATE_KEY, glassnet_state
 from glassnet.saving.weights_h5 import read_v3_weights, v3_optimizer_entries, write_v3_tree

@@ -14,11 +14,7 @@ and friends, ``get_config``), minus those older Keras 3 versions refuse
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass, field
-
 from glassnet import activations as activations_module
-from glassnet import config as config_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
 from glassnet.layers import (
@@ -31,240 +27,28 @@ from glassnet.layers import (
     Normalization,
     Reshape,
 )
-from glassnet.saving import safety
+from glassnet.saving.config_values import (
+    KERAS_ACTIVATIONS,
+    Keys,
+    ReadContext,
+    read_activation,
+    read_bool,
+    read_dtype,
+    read_initializer,
+    read_int,
+    read_number,
+    read_regularizer,
+)
 from glassnet.saving.errors import ModelFileError
-
-#: Activation names Keras 3.15 accepts as strings (``keras/src/activations/__init__.py``).
-KERAS_ACTIVATIONS = frozenset(
-    {
-        "relu", "leaky_relu", "relu6", "softmax", "celu", "elu", "selu", "softplus", "softsign",
-        "squareplus", "soft_shrink", "sparse_plus", "silu", "swish", "gelu", "glu", "tanh",
-        "tanh_shrink", "threshold", "sigmoid", "sparse_sigmoid", "exponential", "hard_sigmoid",
-        "hard_silu", "hard_swish", "hard_tanh", "hard_shrink", "linear", "mish", "log_softmax",
-        "log_sigmoid", "sparsemax",
-    }
-)
-#: Activations whose formula changed between Keras 2 and Keras 3: Keras 2's hard_sigmoid
-#: is ``clip(0.2 x + 0.5, 0, 1)``, Keras 3's ``relu6(x + 3) / 6`` (glassnet implements 3's).
-KERAS2_DIFFERENT = frozenset({"hard_sigmoid", "hard_silu", "hard_swish"})
-#: The dtype policies glassnet computes in float32 (with a warning when not float32).
-FLOAT_POLICIES = frozenset(
-    {"float32", "float16", "bfloat16", "float64", "mixed_float16", "mixed_bfloat16"}
-)
-QUANTIZED_PREFIXES = ("int8", "int4", "float8", "gptq", "awq")
-
-
-@dataclass
-class ReadContext:
-    """What a translation needs to know about the file, and the warnings it collects."""
-
-    where: str
-    keras_major: int = 3
-    warnings: list[str] = field(default_factory=list)
-
-    def warn(self, message: str) -> None:
-        if message not in self.warnings:
-            self.warnings.append(message)
-
-
-class _Keys:
-    """Takes keys out of a config one by one; ``finish`` judges what is left."""
-
-    def __init__(self, config: dict, label: str, ctx: ReadContext) -> None:
-        self.config = dict(config)
-        self.label = label
-        self.ctx = ctx
-
-    def take(self, key: str, default=None):
-        return self.config.pop(key, default)
-
-    def inert(self, key: str, default=None, why: str = "it only affects training") -> None:
-        """A key glassnet ignores: silent at its default, a warning otherwise."""
-        value = self.config.pop(key, default)
-        if value != default:
-            self.ctx.warn(f"{self.ctx.where}: {self.label} has {key}={value!r}, which glassnet "
-                          f"ignores ({why})")
-
-    def must_be(self, key: str, allowed: tuple, why: str) -> None:
-        """A key whose other values would change what the layer computes."""
-        value = self.config.pop(key, allowed[0])
-        if value not in allowed:
-            raise ModelFileError(
-                f"{self.ctx.where}: {self.label} has {key}={value!r}; glassnet supports only "
-                f"{' or '.join(repr(a) for a in allowed)} ({why})"
-            )
-
-    def finish(self) -> None:
-        for key, value in self.config.items():
-            if value is None or value is False:
-                self.ctx.warn(f"{self.ctx.where}: {self.label} has the unknown key {key!r} "
-                              f"(value {value!r}); ignored")
-            else:
-                raise ModelFileError(
-                    f"{self.ctx.where}: {self.label} has the key {key!r} = {value!r}, which "
-                    "glassnet does not know; it may change what the layer computes, so the "
-                    "file is refused"
-                )
-
-
-# --- values -------------------------------------------------------------------------------
-
-
-def _int(value, what: str, ctx: ReadContext, minimum: int = 1) -> int:
-    valid = isinstance(value, int) and not isinstance(value, bool)
-    if not valid or not minimum <= value <= safety.MAX_DIMENSION:
-        raise ModelFileError(
-            f"{ctx.where}: {what} must be an integer >= {minimum}; found {value!r}"
-        )
-    return value
-
-
-def _number(value, what: str, ctx: ReadContext) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ModelFileError(f"{ctx.where}: {what} must be a number; found {value!r}")
-    return float(value)
-
-
-def _bool(value, what: str, ctx: ReadContext) -> bool:
-    if not isinstance(value, bool):
-        raise ModelFileError(f"{ctx.where}: {what} must be true or false; found {value!r}")
-    return value
-
-
-def read_dtype(value, what: str, ctx: ReadContext) -> str:
-    """The name of a dtype policy (a string, or a ``DTypePolicy``/``Policy`` object)."""
-    if value is None:
-        return "float32"
-    if isinstance(value, dict):
-        class_name = value.get("class_name")
-        if class_name not in ("DTypePolicy", "Policy", "FloatDTypePolicy"):
-            raise ModelFileError(
-                f"{ctx.where}: {what} uses the dtype policy {class_name!r}; glassnet supports "
-                "only float policies (quantized models cannot be loaded)"
-            )
-        value = (value.get("config") or {}).get("name")
-    if not isinstance(value, str):
-        raise ModelFileError(f"{ctx.where}: {what} has an unreadable dtype {value!r}")
-    if value.startswith(QUANTIZED_PREFIXES):
-        raise ModelFileError(
-            f"{ctx.where}: {what} is quantized ({value!r}); glassnet cannot load it"
-        )
-    if value not in FLOAT_POLICIES:
-        raise ModelFileError(f"{ctx.where}: {what} has the dtype {value!r}; glassnet supports "
-                             f"{', '.join(sorted(FLOAT_POLICIES))}")
-    if value != config_module.floatx():
-        ctx.warn(f"{ctx.where}: the model was saved with dtype {value!r}; glassnet computes in "
-                 f"its floatx() ({config_module.floatx()}), so results may differ slightly")
-    return value
-
-
-def read_activation(value, what: str, ctx: ReadContext) -> str:
-    """A built-in activation name that means the same function in glassnet."""
-    if value is None:
-        return "linear"
-    if not isinstance(value, str):
-        raise ModelFileError(
-            f"{ctx.where}: {what} is a custom activation ({value!r}); glassnet loads only "
-            "built-in activations by name and never runs code from a file"
-        )
-    if ctx.keras_major < 3 and value in KERAS2_DIFFERENT:
-        raise ModelFileError(
-            f"{ctx.where}: {what} is {value!r} from a Keras 2 file, where it means "
-            "clip(0.2 x + 0.5, 0, 1); glassnet implements Keras 3's relu6(x + 3) / 6, so it "
-            "refuses to load different maths under the same name"
-        )
-    try:
-        if value not in KERAS_ACTIVATIONS:
-            raise ValueError(value)
-        activations_module.get(value)
-    except ValueError:
-        known = sorted(set(activations_module.names()) & KERAS_ACTIVATIONS)
-        raise ModelFileError(
-            f"{ctx.where}: {what} is {value!r}, which glassnet does not implement. glassnet "
-            f"implements: {', '.join(known)}"
-        ) from None
-    return value
-
-
-def _registry_class(module, class_name: str):
-    try:
-        return type(module.get(class_name))
-    except (ValueError, TypeError):
-        return None
-
-
-def init_params(cls) -> set[str]:
-    """The keyword arguments a glassnet class accepts, following ``**kwargs`` up its bases."""
-    names: set[str] = set()
-    for klass in cls.__mro__:
-        if "__init__" not in vars(klass):
-            continue
-        params = inspect.signature(klass.__init__).parameters.values()
-        names |= {p.name for p in params if p.name != "self"
-                  and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-        if not any(p.kind is p.VAR_KEYWORD for p in params):
-            break
-    return names
-
-
-def _accepted(cls, config: dict, label: str, ctx: ReadContext) -> dict:
-    params = init_params(cls)
-    kept = {k: v for k, v in config.items() if k in params}
-    dropped = {k: v for k, v in config.items() if k not in kept and v is not None}
-    if dropped:
-        ctx.warn(f"{ctx.where}: {label} has settings glassnet ignores: {dropped}")
-    return kept
-
-
-def read_initializer(value, what: str, ctx: ReadContext, default: str):
-    """An initializer object; an unknown one is replaced by ``default`` with a warning.
-
-    Initializers only matter for fresh weights, never for weights loaded from the file.
-    """
-    if value is None:
-        return initializers_module.get(default)
-    class_name, config = (value, {}) if isinstance(value, str) else (
-        value.get("class_name"), value.get("config") or {})
-    cls = _registry_class(initializers_module, class_name) if isinstance(class_name, str) else None
-    if cls is None or not isinstance(config, dict):
-        ctx.warn(f"{ctx.where}: {what} {class_name!r} is unknown to glassnet; using "
-                 f"{default!r} (it only matters for fresh weights)")
-        return initializers_module.get(default)
-    try:
-        return cls(**_accepted(cls, config, f"{what} {class_name}", ctx))
-    except (TypeError, ValueError) as error:
-        ctx.warn(f"{ctx.where}: {what} {class_name!r} has a config glassnet cannot use "
-                 f"({error}); using {default!r} (it only matters for fresh weights)")
-        return initializers_module.get(default)
-
-
-def read_regularizer(value, what: str, ctx: ReadContext):
-    """A glassnet regularizer (L1, L2, L1L2), ``None``, or ``None`` with a warning."""
-    if value is None:
-        return None
-    class_name, config = (value, {}) if isinstance(value, str) else (
-        value.get("class_name"), value.get("config") or {})
-    cls = _registry_class(regularizers_module, class_name) if isinstance(class_name, str) else None
-    if cls is None or not isinstance(config, dict):
-        ctx.warn(f"{ctx.where}: {what} {class_name!r} is unknown to glassnet and is dropped "
-                 "(it only affects training)")
-        return None
-    try:
-        return cls(**_accepted(cls, config, f"{what} {class_name}", ctx))
-    except (TypeError, ValueError) as error:
-        ctx.warn(f"{ctx.where}: {what} {class_name!r} has a config glassnet cannot use "
-                 f"({error}); it is dropped (it only affects training)")
-        return None
-
 
 # --- reading layers ---------------------------------------------------------------------------
 
 
-def _common(keys: _Keys, ctx: ReadContext) -> dict:
+def _common(keys: Keys, ctx: ReadContext) -> dict:
     name = keys.take("name")
     if name is not None and (not isinstance(name, str) or not name or len(name) > 1024):
         raise ModelFileError(f"{ctx.where}: {keys.label} has an invalid name {name!r}")
-    trainable = _bool(keys.take("trainable", True), f"{keys.label} trainable", ctx)
+    trainable = read_bool(keys.take("trainable", True), f"{keys.label} trainable", ctx)
     read_dtype(keys.take("dtype"), keys.label, ctx)
     for key in ("batch_input_shape", "batch_shape", "input_shape", "input_dim", "batch_size",
                 "autocast"):
@@ -272,12 +56,12 @@ def _common(keys: _Keys, ctx: ReadContext) -> dict:
     return {"name": name, "trainable": trainable}
 
 
-def _read_dense(keys: _Keys, ctx: ReadContext, shape) -> Layer:
+def _read_dense(keys: Keys, ctx: ReadContext, shape) -> Layer:
     label = keys.label
     args = {
-        "units": _int(keys.take("units"), f"{label} units", ctx),
+        "units": read_int(keys.take("units"), f"{label} units", ctx),
         "activation": read_activation(keys.take("activation"), f"{label} activation", ctx),
-        "use_bias": _bool(keys.take("use_bias", True), f"{label} use_bias", ctx),
+        "use_bias": read_bool(keys.take("use_bias", True), f"{label} use_bias", ctx),
         "kernel_initializer": read_initializer(
             keys.take("kernel_initializer"), f"{label} kernel_initializer", ctx, "glorot_uniform"),
         "bias_initializer": read_initializer(
@@ -295,23 +79,23 @@ def _read_dense(keys: _Keys, ctx: ReadContext, shape) -> Layer:
     return Dense(**args, **_common(keys, ctx))
 
 
-def _read_activation(keys: _Keys, ctx: ReadContext, shape) -> Layer:
+def _read_activation(keys: Keys, ctx: ReadContext, shape) -> Layer:
     activation = read_activation(keys.take("activation"), f"{keys.label} activation", ctx)
     return Activation(activation, **_common(keys, ctx))
 
 
-def _read_dropout(keys: _Keys, ctx: ReadContext, shape) -> Layer:
-    rate = _number(keys.take("rate"), f"{keys.label} rate", ctx)
+def _read_dropout(keys: Keys, ctx: ReadContext, shape) -> Layer:
+    rate = read_number(keys.take("rate"), f"{keys.label} rate", ctx)
     if not 0 <= rate < 1:
         raise ModelFileError(f"{ctx.where}: {keys.label} rate must be in [0, 1); found {rate}")
     seed = keys.take("seed")
     if seed is not None:
-        seed = _int(seed, f"{keys.label} seed", ctx, minimum=0)
+        seed = read_int(seed, f"{keys.label} seed", ctx, minimum=0)
     keys.inert("noise_shape", why="glassnet draws one mask value per element")
     return Dropout(rate, seed=seed, **_common(keys, ctx))
 
 
-def _read_flatten(keys: _Keys, ctx: ReadContext, shape) -> Layer:
+def _read_flatten(keys: Keys, ctx: ReadContext, shape) -> Layer:
     data_format = keys.take("data_format")
     if data_format == "channels_first" and len(shape) > 1:
         raise ModelFileError(f"{ctx.where}: {keys.label} uses data_format='channels_first' on "
@@ -321,7 +105,7 @@ def _read_flatten(keys: _Keys, ctx: ReadContext, shape) -> Layer:
     return Flatten(**_common(keys, ctx))
 
 
-def _read_reshape(keys: _Keys, ctx: ReadContext, shape) -> Layer:
+def _read_reshape(keys: Keys, ctx: ReadContext, shape) -> Layer:
     target = keys.take("target_shape")
     if not isinstance(target, list) or not target or len(target) > 32:
         raise ModelFileError(f"{ctx.where}: {keys.label} has an invalid target_shape {target!r}")
@@ -329,18 +113,18 @@ def _read_reshape(keys: _Keys, ctx: ReadContext, shape) -> Layer:
         known = 1
         for dim in target:
             if dim != -1:
-                known *= _int(dim, f"{keys.label} target_shape", ctx)
+                known *= read_int(dim, f"{keys.label} target_shape", ctx)
         size = 1
         for dim in shape:
             size *= dim
         if size % known:
             raise ModelFileError(f"{ctx.where}: {keys.label} cannot reshape {shape} to {target}")
         target = [size // known if d == -1 else d for d in target]
-    target = [_int(d, f"{keys.label} target_shape", ctx) for d in target]
+    target = [read_int(d, f"{keys.label} target_shape", ctx) for d in target]
     return Reshape(tuple(target), **_common(keys, ctx))
 
 
-def _read_batch_normalization(keys: _Keys, ctx: ReadContext, shape) -> Layer:
+def _read_batch_normalization(keys: Keys, ctx: ReadContext, shape) -> Layer:
     label = keys.label
     axis = keys.take("axis", -1)
     if isinstance(axis, list) and len(axis) == 1:
@@ -349,10 +133,10 @@ def _read_batch_normalization(keys: _Keys, ctx: ReadContext, shape) -> Layer:
         raise ModelFileError(f"{ctx.where}: {label} normalises axis {axis!r}; glassnet supports "
                              "only the last (feature) axis")
     args = {
-        "momentum": _number(keys.take("momentum", 0.99), f"{label} momentum", ctx),
-        "epsilon": _number(keys.take("epsilon", 1e-3), f"{label} epsilon", ctx),
-        "center": _bool(keys.take("center", True), f"{label} center", ctx),
-        "scale": _bool(keys.take("scale", True), f"{label} scale", ctx),
+        "momentum": read_number(keys.take("momentum", 0.99), f"{label} momentum", ctx),
+        "epsilon": read_number(keys.take("epsilon", 1e-3), f"{label} epsilon", ctx),
+        "center": read_bool(keys.take("center", True), f"{label} center", ctx),
+        "scale": read_bool(keys.take("scale", True), f"{label} scale", ctx),
     }
     for key, default in (("beta_initializer", "zeros"), ("gamma_initializer", "ones"),
                          ("moving_mean_initializer", "zeros"),
@@ -381,7 +165,7 @@ def _statistic(value, what: str, ctx: ReadContext):
     return items
 
 
-def _read_normalization(keys: _Keys, ctx: ReadContext, shape) -> Layer:
+def _read_normalization(keys: Keys, ctx: ReadContext, shape) -> Layer:
     label = keys.label
     axis = keys.take("axis", -1)
     if isinstance(axis, list) and len(axis) == 1:
@@ -391,7 +175,7 @@ def _read_normalization(keys: _Keys, ctx: ReadContext, shape) -> Layer:
                              "only the last (feature) axis")
     mean = _statistic(keys.take("mean"), f"{label} mean", ctx)
     variance = _statistic(keys.take("variance"), f"{label} variance", ctx)
-    invert = _bool(keys.take("invert", False), f"{label} invert", ctx)
+    invert = read_bool(keys.take("invert", False), f"{label} invert", ctx)
     return Normalization(axis=-1, mean=mean, variance=variance, invert=invert,
                          **_common(keys, ctx))
 
@@ -409,7 +193,7 @@ READERS = {
 
 def read_layer(class_name: str, config: dict, label: str, shape, ctx: ReadContext) -> Layer:
     """A glassnet layer from a Keras layer config (``class_name`` already allowed)."""
-    keys = _Keys(config, label, ctx)
+    keys = Keys(config, label, ctx)
     try:
         layer = READERS[class_name](keys, ctx, shape)
     except ModelFileError:

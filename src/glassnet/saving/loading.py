@@ -8,7 +8,7 @@ import numpy as np
 
 from glassnet.models.sequential import Sequential
 from glassnet.saving.compile_config import compile_model
-from glassnet.saving.layer_configs import ReadContext
+from glassnet.saving.config_values import ReadContext
 from glassnet.saving.optimizer_state import restore_glassnet_state, restore_optimizer
 from glassnet.saving.weights_h5 import assign
 

@@ -20,7 +20,7 @@ import numpy as np
 from glassnet import __version__
 from glassnet import optimizers as optimizers_module
 from glassnet.layers import Dropout
-from glassnet.saving.layer_configs import ReadContext
+from glassnet.saving.config_values import ReadContext
 
 #: Name of the JSON object glassnet adds to ``metadata.json`` and of the ``.h5`` attribute.
 STATE_KEY = "glassnet_state"
@@ -127,7 +127,8 @@ def restore_optimizer(model, entries: list, ctx: ReadContext, blocks: bool = Fal
     if not entries:
         return False
     weights = _weight_shapes(model)
-    layout = variable_layout(optimizer, len(weights), blocks=blocks, keras2_sgd=keras2)
+    layout = variable_layout(optimizer, len(weights), blocks=blocks,
+                             keras2_sgd=keras2 and not blocks)
     shape, kind, read = entries[0]
     arrays = [e for e in entries[1:] if e[0] != ()]
     scalars = [e for e in entries[1:] if e[0] == ()]

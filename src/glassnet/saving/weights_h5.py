@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 
 from glassnet.layers import Normalization
-from glassnet.saving import h5io
+from glassnet.saving import h5io, safety
 from glassnet.saving.config import KERAS_VERSION
 from glassnet.saving.errors import ModelFileError
 from glassnet.saving.optimizer_state import optimizer_variables
@@ -102,9 +102,12 @@ def _read_checked(checked: list) -> list[np.ndarray]:
 # --- v3 layout --------------------------------------------------------------------------------
 
 
-def _numbered(group: h5py.Group | None, what: str) -> list[str]:
+def _numbered(group: h5py.Group | None, what: str, limit: int = 64) -> list[str]:
     if group is None:
         return []
+    if len(group) > limit:
+        raise ModelFileError(f"{what}: {group.name!r} holds {len(group)} variables; a layer "
+                             f"has at most {limit}")
     names = list(group.keys())
     if sorted(names, key=lambda n: (len(n), n)) != [str(i) for i in range(len(names))]:
         raise ModelFileError(f"{what}: expected variables named 0, 1, ... in {group.name!r}; "
@@ -138,7 +141,8 @@ def v3_optimizer_entries(root: h5py.Group, what: str, limit: int) -> list:
     group = h5io.get_group(root, "optimizer/vars", what)
     if group is None or len(group) > limit:
         return []
-    return [_entry(h5io.get_dataset(group, name, what), what) for name in _numbered(group, what)]
+    names = _numbered(group, what, limit)
+    return [_entry(h5io.get_dataset(group, name, what), what) for name in names]
 
 
 def _entry(dataset: h5py.Dataset, what: str):
@@ -177,6 +181,9 @@ def read_legacy_weights(group: h5py.Group, layers, what: str) -> list[list[np.nd
     names = h5io.read_str_list_attr(group, "layer_names")
     if names is None:
         raise ModelFileError(f"{what} has no 'layer_names': it holds no Keras weights")
+    if len(names) > safety.MAX_LAYERS:
+        raise ModelFileError(f"{what} lists {len(names)} layers; glassnet reads at most "
+                             f"{safety.MAX_LAYERS}")
     stored = []
     for name in names:
         layer_group = h5io.get_group(group, name, what)
