@@ -113,8 +113,7 @@ class Trainer:
             metrics = [m for value in metrics.values() for m in (value if isinstance(value, list) else [value])]
         self._metric_specs = list(metrics) + list(weighted_metrics or [])
         for spec in self._metric_specs:  # fail now on unknown names, not in the middle of fit
-            if isinstance(spec, str):
-                metrics_module.resolve(spec, (1, 1), (1, 1))
+            metrics_module.resolve(spec, (1, 1), (1, 1))
         self.metrics = []
         self._metrics_resolved_for = None
         self.compiled = True
