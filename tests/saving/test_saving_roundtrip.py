@@ -209,6 +209,7 @@ def test_weights_file_restores_optimizer_state_into_a_compiled_model(tmp_path):
     other.build()
     other.load_weights(tmp_path / "w.weights.h5")
     assert other.optimizer.iterations == model.optimizer.iterations
+    assert other.optimizer.learning_rate == 0.001  # not its float32 neighbour
     assert np.array_equal(other.optimizer.slots["velocity"], model.optimizer.slots["velocity"])
 
 

@@ -117,7 +117,8 @@ def restore_optimizer(model, entries: list, ctx: ReadContext, blocks: bool = Fal
         ctx: collects warnings.
         blocks: the tf.keras legacy layout (see ``variable_layout``).
         keras2: a tf.keras file (no ``learning_rate`` variable, extra SGD slots).
-        config_lr: the learning rate of the file's optimizer config.
+        config_lr: the learning rate of the file's optimizer config (default: the
+            optimizer's own); the saved float32 variable overrides it only if it differs.
 
     Returns:
         Whether the state was restored. A mismatch leaves a fresh optimizer and warns;
@@ -149,11 +150,12 @@ def restore_optimizer(model, entries: list, ctx: ReadContext, blocks: bool = Fal
         if slot is not None:
             optimizer.slot_views(slot)[i][...] = value.reshape(-1)
     optimizer.iterations = iteration
-    if not keras2 and scalars and scalars[0][1] == "f":
+    if not keras2 and scalars and scalars[0][1] == "f" and not callable(optimizer._learning_rate):
         saved_lr = float(scalars[0][2]())
         # The config keeps the exact float glassnet had; the variable is float32. A
         # variable that differs was changed after the config was written: it wins.
-        if config_lr is None or np.float32(config_lr) != np.float32(saved_lr):
+        reference = optimizer.learning_rate if config_lr is None else config_lr
+        if np.float32(reference) != np.float32(saved_lr):
             optimizer.learning_rate = saved_lr
     model.optimizer_needs_build = False
     return True
