@@ -48,11 +48,17 @@ def main(epochs: int = 15, out: str = "capacity.png") -> dict:
     histories = {}
     for name, model in [("small", model_1), ("wider", model_2), ("deeper", model_3)]:
         training = model.fit(
-            predictors, target, epochs=epochs, validation_split=0.2,
-            callbacks=[early_stopping_monitor], verbose=False,
+            predictors,
+            target,
+            epochs=epochs,
+            validation_split=0.2,
+            callbacks=[early_stopping_monitor],
+            verbose=False,
         )
         histories[name] = training.history["val_loss"]
-        print(f"{name:7s} {model.count_params():6d} params  best val_loss {min(histories[name]):.4f}")
+        print(
+            f"{name:7s} {model.count_params():6d} params  best val_loss {min(histories[name]):.4f}"
+        )
 
     plt.plot(histories["small"], "r", histories["wider"], "b", histories["deeper"], "g")
     plt.xlabel("Epochs")

@@ -32,7 +32,7 @@ def main(epochs: int = 30) -> float:
     history = model.fit(predictors, target, epochs=epochs, verbose=2)
 
     predictions = model.predict(predictors[:5], verbose=0)
-    for predicted, actual in zip(predictions[:, 0], target[:5]):
+    for predicted, actual in zip(predictions[:, 0], target[:5], strict=True):
         print(f"predicted wage {predicted:6.2f}   actual {actual:6.2f}")
     return history.history["loss"][-1]
 

@@ -26,8 +26,12 @@ def main(epochs: int = 30):
 
     early_stopping_monitor = EarlyStopping(patience=2)
     history = model.fit(
-        predictors, target, epochs=epochs, validation_split=0.3,
-        callbacks=[early_stopping_monitor], verbose=2,
+        predictors,
+        target,
+        epochs=epochs,
+        validation_split=0.3,
+        callbacks=[early_stopping_monitor],
+        verbose=2,
     )
     print(f"stopped after {len(history.epoch)} of {epochs} epochs")
     return history

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 
 def normalize(name: str) -> str:
-    """Lower-cases a name and drops underscores so ``MeanSquaredError`` finds ``mean_squared_error``."""
+    """Lower-cases and drops underscores: ``MeanSquaredError`` finds ``mean_squared_error``."""
     return name.lower().replace("_", "")
 
 

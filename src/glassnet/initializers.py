@@ -204,25 +204,35 @@ def _preset(name: str, scale: float, mode: str, distribution: str, doc: str):
 
 
 GlorotUniform = _preset(
-    "GlorotUniform", 1.0, "fan_avg", "uniform",
+    "GlorotUniform",
+    1.0,
+    "fan_avg",
+    "uniform",
     "Uniform on ``±sqrt(6 / (fan_in + fan_out))`` (Keras's default kernel initializer).",
 )
 GlorotNormal = _preset(
-    "GlorotNormal", 1.0, "fan_avg", "truncated_normal",
+    "GlorotNormal",
+    1.0,
+    "fan_avg",
+    "truncated_normal",
     "Truncated normal with deviation ``sqrt(2 / (fan_in + fan_out))``.",
 )
-HeUniform = _preset(
-    "HeUniform", 2.0, "fan_in", "uniform", "Uniform on ``±sqrt(6 / fan_in)``."
-)
+HeUniform = _preset("HeUniform", 2.0, "fan_in", "uniform", "Uniform on ``±sqrt(6 / fan_in)``.")
 HeNormal = _preset(
-    "HeNormal", 2.0, "fan_in", "truncated_normal",
+    "HeNormal",
+    2.0,
+    "fan_in",
+    "truncated_normal",
     "Truncated normal with deviation ``sqrt(2 / fan_in)``.",
 )
 LecunUniform = _preset(
     "LecunUniform", 1.0, "fan_in", "uniform", "Uniform on ``±sqrt(3 / fan_in)``."
 )
 LecunNormal = _preset(
-    "LecunNormal", 1.0, "fan_in", "truncated_normal",
+    "LecunNormal",
+    1.0,
+    "fan_in",
+    "truncated_normal",
     "Truncated normal with deviation ``sqrt(1 / fan_in)``.",
 )
 

@@ -49,7 +49,9 @@ class Loss:
             self.name = name
         valid = ("sum_over_batch_size", "sum", "mean_with_sample_weight", "mean")
         if reduction not in valid:
-            raise ValueError(f"`reduction` must be one of {valid}. Received: reduction={reduction!r}")
+            raise ValueError(
+                f"`reduction` must be one of {valid}. Received: reduction={reduction!r}"
+            )
         self.reduction = reduction
 
     def values(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -117,7 +119,7 @@ def _match_targets(loss: Loss, y_true: np.ndarray, y_pred: np.ndarray) -> np.nda
 
 
 class MeanSquaredError(Loss):
-    """``mean((y_pred - y_true)**2)`` over the outputs of a row; slope ``2 (y_pred - y_true) / outputs``."""
+    """Mean squared error of a row; its slope is ``2 (y_pred - y_true) / outputs``."""
 
     name = "mean_squared_error"
 
@@ -179,7 +181,7 @@ class MeanSquaredLogarithmicError(Loss):
 
 
 class Huber(Loss):
-    """``0.5 e**2`` where ``|e| <= delta``, ``delta * (|e| - 0.5 delta)`` beyond (Keras: delta=1)."""
+    """``0.5 e**2`` where ``|e| <= delta``, else ``delta * (|e| - 0.5 delta)`` (Keras: delta=1)."""
 
     name = "huber_loss"
 
@@ -361,12 +363,12 @@ class SparseCategoricalCrossentropy(Loss):
     @staticmethod
     def _labels(y_true, classes: int) -> np.ndarray:
         labels = np.asarray(y_true).reshape(-1)
-        if labels.dtype.kind == "f":
-            if not np.all(labels == np.round(labels)):
-                raise ValueError(
-                    "sparse_categorical_crossentropy expects integer class labels. "
-                    f"Received non-integer values such as {labels[labels != np.round(labels)][0].item()!r}"
-                )
+        if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
+            example = labels[labels != np.round(labels)][0].item()
+            raise ValueError(
+                "sparse_categorical_crossentropy expects integer class labels. "
+                f"Received non-integer values such as {example!r}"
+            )
         labels = labels.astype(np.intp)
         if labels.size and (labels.min() < 0 or labels.max() >= classes):
             raise ValueError(
@@ -468,7 +470,11 @@ class FunctionLoss(Loss):
         self.fn = fn
 
     def values(self, y_true, y_pred):
-        return np.asarray(self.fn(y_true, y_pred), dtype=y_pred.dtype).reshape(len(y_pred), -1).mean(-1)
+        return (
+            np.asarray(self.fn(y_true, y_pred), dtype=y_pred.dtype)
+            .reshape(len(y_pred), -1)
+            .mean(-1)
+        )
 
     def gradient(self, y_true, y_pred):
         flat = y_pred.astype(np.float64).ravel()
@@ -520,9 +526,7 @@ def get(identifier: str | Loss | Callable | dict) -> Loss:
     if callable(identifier):
         known = _FUNCTIONS.get(identifier)
         return known() if known else FunctionLoss(identifier)
-    raise TypeError(
-        f"`loss` must be a name, a Loss or a function. Received: loss={identifier!r}"
-    )
+    raise TypeError(f"`loss` must be a name, a Loss or a function. Received: loss={identifier!r}")
 
 
 def names() -> list[str]:
@@ -537,7 +541,9 @@ def _function(cls: type[Loss]) -> Callable:
         return loss.values(_match_targets(loss, np.asarray(y_true), y_pred), y_pred)
 
     loss_fn.__name__ = cls.name
-    loss_fn.__doc__ = f"Row losses of {cls.__name__} (no reduction), as ``keras.losses.{cls.name}``."
+    loss_fn.__doc__ = (
+        f"Row losses of {cls.__name__} (no reduction), as ``keras.losses.{cls.name}``."
+    )
     return loss_fn
 
 

@@ -184,9 +184,7 @@ def resolve(identifier, y_true_shape: tuple, y_pred_shape: tuple) -> Metric:
         return _registry.lookup(identifier)(name=identifier)
     if callable(identifier):
         return Metric(identifier, getattr(identifier, "__name__", "metric"))
-    raise TypeError(
-        f"A metric must be a name, a Metric or a function. Received: {identifier!r}"
-    )
+    raise TypeError(f"A metric must be a name, a Metric or a function. Received: {identifier!r}")
 
 
 def get(identifier) -> Metric:

@@ -43,7 +43,9 @@ class L1L2(Regularizer):
     def __init__(self, l1: float = 0.0, l2: float = 0.0) -> None:
         for name, value in (("l1", l1), ("l2", l2)):
             if not np.isfinite(value) or value < 0:
-                raise ValueError(f"`{name}` must be a non-negative number. Received: {name}={value}")
+                raise ValueError(
+                    f"`{name}` must be a non-negative number. Received: {name}={value}"
+                )
         self.l1, self.l2 = float(l1), float(l2)
 
     def penalty(self, w):
@@ -103,7 +105,9 @@ def get(identifier) -> Regularizer | None:
     if isinstance(identifier, dict):
         cls = _registry.lookup(str(identifier.get("class_name")))
         return cls.from_config(dict(identifier.get("config") or {}))
-    raise TypeError(f"A regularizer must be None, a name or a Regularizer. Received: {identifier!r}")
+    raise TypeError(
+        f"A regularizer must be None, a name or a Regularizer. Received: {identifier!r}"
+    )
 
 
 def serialize(regularizer: Regularizer | None) -> dict | None:

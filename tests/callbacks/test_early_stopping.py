@@ -52,13 +52,34 @@ CASES = [
     ({"patience": 5, "restore_best_weights": True}, [1.0, 0.8, 0.9, 0.95], "val_loss", 4, 1),
     # an improvement smaller than min_delta does not count
     ({"patience": 1, "min_delta": 0.1}, [1.0, 0.95, 0.93, 0.5], "val_loss", 2, 1),
-    ({"patience": 1, "min_delta": 0.1, "restore_best_weights": True},
-     [1.0, 0.85, 0.8, 0.7], "val_loss", 3, 1),
+    (
+        {"patience": 1, "min_delta": 0.1, "restore_best_weights": True},
+        [1.0, 0.85, 0.8, 0.7],
+        "val_loss",
+        3,
+        1,
+    ),
     # accuracy is maximised
-    ({"monitor": "val_accuracy", "mode": "max", "patience": 1},
-     [0.5, 0.6, 0.55, 0.58, 0.9], "val_accuracy", 3, 2),
-    ({"monitor": "val_accuracy", "mode": "max", "patience": 1, "min_delta": 0.05,
-      "restore_best_weights": True}, [0.5, 0.6, 0.62, 0.64, 0.9], "val_accuracy", 3, 1),
+    (
+        {"monitor": "val_accuracy", "mode": "max", "patience": 1},
+        [0.5, 0.6, 0.55, 0.58, 0.9],
+        "val_accuracy",
+        3,
+        2,
+    ),
+    (
+        {
+            "monitor": "val_accuracy",
+            "mode": "max",
+            "patience": 1,
+            "min_delta": 0.05,
+            "restore_best_weights": True,
+        },
+        [0.5, 0.6, 0.62, 0.64, 0.9],
+        "val_accuracy",
+        3,
+        1,
+    ),
     # nothing counts before start_from_epoch
     ({"patience": 1, "start_from_epoch": 2}, [1.0, 2.0, 3.0, 4.0, 5.0], "val_loss", 4, 3),
     # baseline: an improvement that does not beat it leaves the wait as it is, but an

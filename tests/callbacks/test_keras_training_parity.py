@@ -27,18 +27,22 @@ def data(rows=96, cols=5, seed=7):
 def test_ten_epochs_of_sgd_match_keras(activation):
     x, y = data()
     keras.utils.set_random_seed(0)
-    reference = keras.Sequential([
-        keras.Input((5,)),
-        keras.layers.Dense(16, activation=activation),
-        keras.layers.Dense(8, activation=activation),
-        keras.layers.Dense(1),
-    ])
+    reference = keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Dense(16, activation=activation),
+            keras.layers.Dense(8, activation=activation),
+            keras.layers.Dense(1),
+        ]
+    )
     reference.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
-    model = Sequential([
-        Dense(16, activation=activation, input_shape=(5,)),
-        Dense(8, activation=activation),
-        Dense(1),
-    ])
+    model = Sequential(
+        [
+            Dense(16, activation=activation, input_shape=(5,)),
+            Dense(8, activation=activation),
+            Dense(1),
+        ]
+    )
     model.compile(optimizer=SGD(learning_rate=0.05), loss="mse")
     model.set_weights(reference.get_weights())
 

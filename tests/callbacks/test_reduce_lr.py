@@ -32,13 +32,15 @@ CASES = [
     # patience 1: each epoch without improvement halves the rate
     ({"factor": 0.5, "patience": 1}, [1.0, 1.0, 1.0, 1.0], [1.0, 0.5, 0.25, 0.125]),
     # cooldown 2: the epochs right after a reduction do not count as waiting
-    ({"factor": 0.5, "patience": 1, "cooldown": 2}, [1.0] * 6,
-     [1.0, 0.5, 0.5, 0.25, 0.25, 0.125]),
+    ({"factor": 0.5, "patience": 1, "cooldown": 2}, [1.0] * 6, [1.0, 0.5, 0.5, 0.25, 0.25, 0.125]),
     # min_lr bounds the rate
     ({"factor": 0.1, "patience": 1, "min_lr": 0.05}, [1.0, 1.0, 1.0, 1.0], [1.0, 0.1, 0.05, 0.05]),
     # improvements reset the wait; min_delta decides what counts
-    ({"factor": 0.5, "patience": 2, "min_delta": 0.01}, [1.0, 0.995, 0.9, 0.9, 0.9],
-     [1.0, 1.0, 1.0, 1.0, 0.5]),
+    (
+        {"factor": 0.5, "patience": 2, "min_delta": 0.01},
+        [1.0, 0.995, 0.9, 0.9, 0.9],
+        [1.0, 1.0, 1.0, 1.0, 0.5],
+    ),
 ]
 
 

@@ -81,8 +81,9 @@ def test_early_stopping_in_fit_stops_and_restores_best_weights():
             saved[epoch] = (logs["val_loss"], self.model.get_weights())
 
     stopper = callbacks.EarlyStopping(patience=1, restore_best_weights=True)
-    history = model.fit(x, y, validation_split=0.25, epochs=20, verbose=0,
-                        callbacks=[Keep(), stopper])
+    history = model.fit(
+        x, y, validation_split=0.25, epochs=20, verbose=0, callbacks=[Keep(), stopper]
+    )
     assert len(history.epoch) < 20 and model.stop_training
     best_epoch = min(saved, key=lambda e: saved[e][0])
     assert stopper.best_epoch == best_epoch
@@ -106,8 +107,9 @@ def test_a_raising_callback_is_named_and_files_are_closed(tmp_path):
 def test_csv_logger_writes_one_row_per_epoch(tmp_path):
     x, y = small_regression()
     path = tmp_path / "log.csv"
-    linear_model().fit(x, y, epochs=3, validation_split=0.25, verbose=0,
-                       callbacks=[callbacks.CSVLogger(path)])
+    linear_model().fit(
+        x, y, epochs=3, validation_split=0.25, verbose=0, callbacks=[callbacks.CSVLogger(path)]
+    )
     rows = list(csv.DictReader(path.open()))
     assert [r["epoch"] for r in rows] == ["0", "1", "2"]
     assert set(rows[0]) == {"epoch", "loss", "val_loss"}
@@ -123,16 +125,26 @@ def test_lambda_callback_and_stop_training_from_any_callback():
             model.stop_training = True
 
     model = linear_model()
-    history = model.fit(x, y, epochs=10, verbose=0,
-                        callbacks=[callbacks.LambdaCallback(on_epoch_end=stop_after_two)])
+    history = model.fit(
+        x,
+        y,
+        epochs=10,
+        verbose=0,
+        callbacks=[callbacks.LambdaCallback(on_epoch_end=stop_after_two)],
+    )
     assert seen == [0, 1] and history.epoch == [0, 1]
 
 
 def test_learning_rate_scheduler_sets_the_rate_each_epoch():
     x, y = small_regression()
     model = linear_model(lr=0.1)
-    history = model.fit(x, y, epochs=3, verbose=0, callbacks=[
-        callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))])
+    history = model.fit(
+        x,
+        y,
+        epochs=3,
+        verbose=0,
+        callbacks=[callbacks.LearningRateScheduler(lambda epoch, lr: 0.1 / (epoch + 1))],
+    )
     assert history.history["learning_rate"] == pytest.approx([0.1, 0.05, 0.1 / 3])
 
 
@@ -149,8 +161,9 @@ def test_nan_loss_raises_with_epoch_and_batch_and_keeps_last_good_weights():
 def test_terminate_on_nan_stops_quietly():
     x, y = small_regression()
     model = linear_model(lr=1e10)
-    history = model.fit(x * 1e6, y, epochs=5, batch_size=8, verbose=0,
-                        callbacks=[callbacks.TerminateOnNaN()])
+    history = model.fit(
+        x * 1e6, y, epochs=5, batch_size=8, verbose=0, callbacks=[callbacks.TerminateOnNaN()]
+    )
     assert len(history.epoch) == 1 and math.isnan(history.history["loss"][0])
     assert all(np.all(np.isfinite(w)) for w in model.get_weights())
 
@@ -167,7 +180,8 @@ def test_sample_weight_of_zero_removes_rows_from_the_loss():
     weights = np.r_[np.ones(20), np.zeros(20)]
     # sum over batch size: zero-weighted rows still count in the divisor, as in Keras
     assert model.evaluate(x, y, sample_weight=weights, verbose=0) == pytest.approx(
-        model.evaluate(x[:20], y[:20], verbose=0) / 2, rel=1e-5)
+        model.evaluate(x[:20], y[:20], verbose=0) / 2, rel=1e-5
+    )
 
 
 def test_class_weight_scales_the_loss_of_a_class():
@@ -178,8 +192,9 @@ def test_class_weight_scales_the_loss_of_a_class():
     model = Sequential([Dense(1, activation="sigmoid", input_shape=(3,))])
     model.compile(optimizer=SGD(learning_rate=0.0), loss="binary_crossentropy")
     plain = model.fit(x, y, epochs=1, verbose=0, shuffle=False).history["loss"][0]
-    weighted = model.fit(x, y, epochs=1, verbose=0, shuffle=False,
-                         class_weight={0: 1.0, 1: 3.0}).history["loss"][0]
+    weighted = model.fit(
+        x, y, epochs=1, verbose=0, shuffle=False, class_weight={0: 1.0, 1: 3.0}
+    ).history["loss"][0]
     per_row = model.loss.values(y.reshape(-1, 1), model.predict(x, verbose=0))
     expected = float(np.mean(per_row * np.where(y == 1, 3.0, 1.0)))
     assert weighted == pytest.approx(expected, rel=1e-5) and weighted != pytest.approx(plain)
@@ -204,7 +219,9 @@ def test_l2_penalty_is_part_of_the_reported_loss():
     model.build()
     kernel = model.get_weights()[0]
     plain = float(np.mean((model.predict(x, verbose=0)[:, 0] - y) ** 2))
-    assert model.evaluate(x, y, verbose=0) == pytest.approx(plain + 0.1 * np.sum(kernel**2), rel=1e-5)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(
+        plain + 0.1 * np.sum(kernel**2), rel=1e-5
+    )
 
 
 def test_batch_normalization_uses_batch_statistics_only_in_training():
@@ -246,7 +263,7 @@ def test_fit_from_a_generator_with_steps_per_epoch():
     def batches():
         while True:
             for start in range(0, 40, 8):
-                yield x[start:start + 8], y[start:start + 8]
+                yield x[start : start + 8], y[start : start + 8]
 
     model = linear_model()
     history = model.fit(batches(), steps_per_epoch=5, epochs=2, verbose=0)
@@ -262,7 +279,7 @@ def test_fit_from_a_reiterable_source_matches_arrays():
     from_arrays.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
     set_random_seed(0)
     from_stream = linear_model()
-    batches = [(x[s:s + 8], y[s:s + 8]) for s in range(0, 40, 8)]
+    batches = [(x[s : s + 8], y[s : s + 8]) for s in range(0, 40, 8)]
     from_stream.fit(iter_again(batches), epochs=2, verbose=0)
     for a, b in zip(from_arrays.get_weights(), from_stream.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)

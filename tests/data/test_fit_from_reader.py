@@ -27,4 +27,5 @@ def test_fit_accepts_a_csv_reader_and_learns(tmp_path):
     assert len(history.history["loss"]) == 4
     assert history.history["loss"][-1] < history.history["loss"][0] / 2
     assert model.evaluate(x.astype("float32"), y, verbose=0) == pytest.approx(
-        model.evaluate(read_csv(path, target="t", batch_size=600), verbose=0), rel=1e-5)
+        model.evaluate(read_csv(path, target="t", batch_size=600), verbose=0), rel=1e-5
+    )

@@ -43,7 +43,9 @@ class ModelCheckpoint(Callback):
     ) -> None:
         super().__init__()
         if save_freq != "epoch":
-            raise NotImplementedError(f"save_freq must be 'epoch'. Received: save_freq={save_freq!r}")
+            raise NotImplementedError(
+                f"save_freq must be 'epoch'. Received: save_freq={save_freq!r}"
+            )
         filepath = str(filepath)
         if save_weights_only and not filepath.endswith(".weights.h5"):
             raise ValueError(

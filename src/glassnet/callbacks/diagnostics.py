@@ -37,14 +37,22 @@ class Diagnostics(Callback):
         >>> # watch.last.findings   -> the problems found in the last epoch
     """
 
-    def __init__(self, x=None, y=None, every: int = 1, verbose: int = 1,
-                 print_fn: Callable[[str], None] | None = None, **thresholds: float) -> None:
+    def __init__(
+        self,
+        x=None,
+        y=None,
+        every: int = 1,
+        verbose: int = 1,
+        print_fn: Callable[[str], None] | None = None,
+        **thresholds: float,
+    ) -> None:
         super().__init__()
         from glassnet.explain.diagnostics import Observer
 
         if (x is None) != (y is None):
-            raise ValueError("Diagnostics needs both `x` and `y`, or neither (to read the "
-                             "training batches)")
+            raise ValueError(
+                "Diagnostics needs both `x` and `y`, or neither (to read the training batches)"
+            )
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"`every` must be a positive integer. Received: every={every!r}")
         if verbose not in (0, 1, 2):
@@ -67,8 +75,10 @@ class Diagnostics(Callback):
         """One number per checked epoch for each layer: ``"gradient_ratio"``,
         ``"dead_share"`` or ``"saturated_share"`` (``None`` where it does not apply)."""
         if what not in ("gradient_ratio", "dead_share", "saturated_share"):
-            raise ValueError("`what` must be 'gradient_ratio', 'dead_share' or "
-                             f"'saturated_share'. Received: what={what!r}")
+            raise ValueError(
+                "`what` must be 'gradient_ratio', 'dead_share' or "
+                f"'saturated_share'. Received: what={what!r}"
+            )
         out: dict[str, list] = {}
         for _, report in self.reports:
             for health in report.layers:

@@ -5,8 +5,12 @@ from __future__ import annotations
 from glassnet.callbacks.base import Callback
 
 _HOOKS = (
-    "on_epoch_begin", "on_epoch_end", "on_train_begin", "on_train_end",
-    "on_train_batch_begin", "on_train_batch_end",
+    "on_epoch_begin",
+    "on_epoch_end",
+    "on_train_begin",
+    "on_train_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
 )
 
 
@@ -29,7 +33,8 @@ class LambdaCallback(Callback):
         unknown = set(hooks) - set(_HOOKS)
         if unknown:
             raise TypeError(
-                f"LambdaCallback got unknown hook(s) {sorted(unknown)}; valid hooks: {', '.join(_HOOKS)}"
+                f"LambdaCallback got unknown hook(s) {sorted(unknown)}; "
+                f"valid hooks: {', '.join(_HOOKS)}"
             )
         for name, fn in hooks.items():
             if fn is not None:

@@ -28,7 +28,9 @@ class CSVLogger(Callback):
         self._writer = None
 
     def on_train_begin(self, logs=None):
-        has_rows = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        has_rows = (
+            self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        )
         self._file = open(self.filename, "a" if self.append else "w", newline="")  # noqa: SIM115
         self._header_written = has_rows
         self.keys = None

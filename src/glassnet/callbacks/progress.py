@@ -84,7 +84,11 @@ class ProgbarLogger(Callback):
         filled = int(_BAR_WIDTH * step / steps) if steps else _BAR_WIDTH
         bar = "━" * filled + ("━" if final else " ") * 0 + "─" * (_BAR_WIDTH - filled)
         per_step = _format_time(elapsed / step) + "/step" if step else ""
-        shown = f"{elapsed:.0f}s" if final else f"ETA {_format_time(elapsed / max(step, 1) * (steps - step))}"
+        shown = (
+            f"{elapsed:.0f}s"
+            if final
+            else f"ETA {_format_time(elapsed / max(step, 1) * (steps - step))}"
+        )
         metrics = format_logs(logs)
         line = f"{step}/{steps} {bar} {shown} {per_step}" + (f" - {metrics}" if metrics else "")
         out = self._out()

@@ -10,7 +10,14 @@ from glassnet.layers.preprocessing import Normalization
 LAYER_CLASSES = {
     cls.__name__: cls
     for cls in (
-        Dense, Activation, Dropout, Flatten, InputLayer, Reshape, BatchNormalization, Normalization
+        Dense,
+        Activation,
+        Dropout,
+        Flatten,
+        InputLayer,
+        Reshape,
+        BatchNormalization,
+        Normalization,
     )
 }
 

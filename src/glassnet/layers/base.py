@@ -66,7 +66,9 @@ def normalize_shape(shape, what: str = "input_shape") -> tuple[int, ...]:
     try:
         dims = tuple(shape)
     except TypeError:
-        raise TypeError(f"`{what}` must be a tuple of positive integers. Received: {what}={shape!r}") from None
+        raise TypeError(
+            f"`{what}` must be a tuple of positive integers. Received: {what}={shape!r}"
+        ) from None
     if not dims:
         raise ValueError(f"`{what}` must have at least one dimension. Received: {what}={shape!r}")
     return tuple(_positive_int(d, what) for d in dims)
@@ -159,7 +161,9 @@ class Layer:
     @property
     def weights(self) -> list[np.ndarray]:
         """The layer's weight arrays in Keras's order (trainable first)."""
-        ordered = [s for s in self.specs if s.trainable] + [s for s in self.specs if not s.trainable]
+        ordered = [s for s in self.specs if s.trainable] + [
+            s for s in self.specs if not s.trainable
+        ]
         return [self.values[s.name] for s in ordered if s.name in self.values]
 
     @property
@@ -246,5 +250,9 @@ class Layer:
         return cls(**config)
 
     def __repr__(self) -> str:
-        shape = f" output_shape=(None, {', '.join(map(str, self.output_shape))})" if self.output_shape else ""
+        shape = (
+            f" output_shape=(None, {', '.join(map(str, self.output_shape))})"
+            if self.output_shape
+            else ""
+        )
         return f"<{type(self).__name__} name={self.name!r}{shape}>"

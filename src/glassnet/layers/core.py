@@ -26,7 +26,9 @@ class InputLayer(Layer):
         kwargs.pop("sparse", None)
         kwargs.pop("ragged", None)
         if shape is None:
-            raise ValueError("InputLayer needs `shape`, the shape of one input row, e.g. shape=(4,)")
+            raise ValueError(
+                "InputLayer needs `shape`, the shape of one input row, e.g. shape=(4,)"
+            )
         super().__init__(name=name, input_shape=shape, **kwargs)
 
     def forward(self, x, training=False):

@@ -74,7 +74,9 @@ class Dense(Layer):
             ("bias_constraint", bias_constraint),
         ):
             if value is not None:
-                raise NotImplementedError(f"Dense does not support `{what}` yet (received {value!r})")
+                raise NotImplementedError(
+                    f"Dense does not support `{what}` yet (received {value!r})"
+                )
         self._linear = isinstance(self.activation, activations_module.Linear)
         self.x = self.z = self.a = self.grad_a = self.grad_z = None
 
@@ -88,13 +90,18 @@ class Dense(Layer):
                 f"{input_shape}. Add a Flatten layer before it."
             )
         specs = [
-            WeightSpec("kernel", (input_shape[0], self.units), self.kernel_initializer,
-                       regularizer=self.kernel_regularizer)
+            WeightSpec(
+                "kernel",
+                (input_shape[0], self.units),
+                self.kernel_initializer,
+                regularizer=self.kernel_regularizer,
+            )
         ]
         if self.use_bias:
             specs.append(
-                WeightSpec("bias", (self.units,), self.bias_initializer,
-                           regularizer=self.bias_regularizer)
+                WeightSpec(
+                    "bias", (self.units,), self.bias_initializer, regularizer=self.bias_regularizer
+                )
             )
         return specs
 

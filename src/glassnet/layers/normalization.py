@@ -56,11 +56,15 @@ class BatchNormalization(Layer):
         n = input_shape[0]
         specs = []
         if self.scale:
-            specs.append(WeightSpec("gamma", (n,), self.gamma_initializer,
-                                    regularizer=self.gamma_regularizer))
+            specs.append(
+                WeightSpec(
+                    "gamma", (n,), self.gamma_initializer, regularizer=self.gamma_regularizer
+                )
+            )
         if self.center:
-            specs.append(WeightSpec("beta", (n,), self.beta_initializer,
-                                    regularizer=self.beta_regularizer))
+            specs.append(
+                WeightSpec("beta", (n,), self.beta_initializer, regularizer=self.beta_regularizer)
+            )
         specs.append(WeightSpec("moving_mean", (n,), self.moving_mean_initializer, trainable=False))
         specs.append(
             WeightSpec("moving_variance", (n,), self.moving_variance_initializer, trainable=False)

@@ -11,8 +11,9 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
     """Loads a model saved by glassnet or Keras (``.keras`` or ``.h5``); see ``glassnet.saving``."""
     from glassnet import saving
 
-    return saving.load_model(filepath, custom_objects=custom_objects, compile=compile,
-                             safe_mode=safe_mode)
+    return saving.load_model(
+        filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
+    )
 
 
 def model_from_json(json_string: str, custom_objects=None):
@@ -21,4 +22,13 @@ def model_from_json(json_string: str, custom_objects=None):
 
     return saving.model_from_json(json_string, custom_objects=custom_objects)
 
-__all__ = ["DataError", "Model", "load_model", "model_from_json", "NonFiniteLossError", "NotCompiledError", "Sequential"]
+
+__all__ = [
+    "DataError",
+    "Model",
+    "load_model",
+    "model_from_json",
+    "NonFiniteLossError",
+    "NotCompiledError",
+    "Sequential",
+]

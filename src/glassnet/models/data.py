@@ -36,9 +36,7 @@ def _from_pandas(data, what: str):
     kind = type(data).__name__
     if kind == "DataFrame":
         bad = [
-            f"{col!r} ({dtype})"
-            for col, dtype in data.dtypes.items()
-            if dtype.kind not in "biuf"
+            f"{col!r} ({dtype})" for col, dtype in data.dtypes.items() if dtype.kind not in "biuf"
         ]
         if bad:
             raise DataError(
@@ -83,9 +81,13 @@ def to_array(data, what: str, dtype, integer_ok: bool = False) -> tuple[np.ndarr
         try:
             arr = np.asarray(data)
         except ValueError as error:  # ragged nested lists
-            raise DataError(f"`{what}` must be rectangular; rows have different lengths ({error})") from None
+            raise DataError(
+                f"`{what}` must be rectangular; rows have different lengths ({error})"
+            ) from None
     if arr.dtype.kind in "mM":
-        raise DataError(f"`{what}` holds dates or times ({arr.dtype}); convert them to numbers first")
+        raise DataError(
+            f"`{what}` holds dates or times ({arr.dtype}); convert them to numbers first"
+        )
     if arr.dtype.kind not in "biuf":
         arr = _coerce_objects(arr, what, columns)
     if arr.size == 0:

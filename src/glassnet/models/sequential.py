@@ -62,7 +62,9 @@ class Sequential(Trainer):
         """
         if isinstance(layer, InputLayer):
             if self._layers:
-                raise ValueError("An InputLayer can only be the first element of a Sequential model")
+                raise ValueError(
+                    "An InputLayer can only be the first element of a Sequential model"
+                )
             self.input_shape = layer.declared_input_shape
             self._input_layer = layer
             self._invalidate()
@@ -73,7 +75,9 @@ class Sequential(Trainer):
                 f"Received: {layer!r} of type {type(layer).__name__}"
             )
         if any(existing.name == layer.name for existing in self._layers):
-            raise ValueError(f"The model already has a layer named {layer.name!r}; names must be unique")
+            raise ValueError(
+                f"The model already has a layer named {layer.name!r}; names must be unique"
+            )
         if not self._layers and self.input_shape is None and layer.declared_input_shape is not None:
             self.input_shape = layer.declared_input_shape
         self._layers.append(layer)
@@ -193,7 +197,8 @@ class Sequential(Trainer):
             new = np.asarray(new)
             if new.shape != target.shape:
                 raise ValueError(
-                    f"Weight {name} has shape {target.shape}; received an array of shape {new.shape}"
+                    f"Weight {name} has shape {target.shape}; "
+                    f"received an array of shape {new.shape}"
                 )
         for target, new in zip(current, weights, strict=True):
             target[...] = new
@@ -264,12 +269,20 @@ class Sequential(Trainer):
         layers = []
         if self.input_shape is not None:
             layers.append(
-                {"class_name": "InputLayer", "config": {"batch_shape": (None, *self.input_shape),
-                                                         "name": getattr(self, "_input_layer", None)
-                                                         and self._input_layer.name or "input_layer"}}
+                {
+                    "class_name": "InputLayer",
+                    "config": {
+                        "batch_shape": (None, *self.input_shape),
+                        "name": getattr(self, "_input_layer", None)
+                        and self._input_layer.name
+                        or "input_layer",
+                    },
+                }
             )
-        layers += [{"class_name": type(layer).__name__, "config": layer.get_config()}
-                   for layer in self._layers]
+        layers += [
+            {"class_name": type(layer).__name__, "config": layer.get_config()}
+            for layer in self._layers
+        ]
         return {"name": self.name, "trainable": self.trainable, "layers": layers}
 
     @classmethod

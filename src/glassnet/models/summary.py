@@ -32,13 +32,24 @@ def summary_text(model, line_length: int | None = None) -> str:
         return a.ljust(cols[0]) + b.ljust(cols[1]) + c.rjust(cols[2])
 
     built = model.built
-    lines = [f'Model: "{model.name}"', rule, row("Layer (type)", "Output Shape", "Param #"), "═" * sum(cols)]
+    lines = [
+        f'Model: "{model.name}"',
+        rule,
+        row("Layer (type)", "Output Shape", "Param #"),
+        "═" * sum(cols),
+    ]
     trainable = non_trainable = 0
     itemsize = model.storage.dtype.itemsize if model.storage is not None else 4
     for layer in model.layers:
         count = layer.count_params() if built else 0
         shape = _shape_text(layer.output_shape) if built else "?"
-        lines.append(row(f"{layer.name} ({type(layer).__name__})", shape, _count(count) if built else "0 (unbuilt)"))
+        lines.append(
+            row(
+                f"{layer.name} ({type(layer).__name__})",
+                shape,
+                _count(count) if built else "0 (unbuilt)",
+            )
+        )
         if built:
             for spec in layer.specs:
                 if spec.trainable and layer.trainable:

@@ -33,6 +33,7 @@ from glassnet.models.data import (
 )
 from glassnet.utils.seeding import new_generator
 
+
 class NotCompiledError(ValueError):
     """Training or evaluating a model that has not been compiled (a ``ValueError``, as in Keras)."""
 
@@ -110,7 +111,11 @@ class Trainer:
         elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
             metrics = [metrics]
         elif isinstance(metrics, dict):
-            metrics = [m for value in metrics.values() for m in (value if isinstance(value, list) else [value])]
+            metrics = [
+                m
+                for value in metrics.values()
+                for m in (value if isinstance(value, list) else [value])
+            ]
         self._metric_specs = list(metrics) + list(weighted_metrics or [])
         for spec in self._metric_specs:  # fail now on unknown names, not in the middle of fit
             metrics_module.resolve(spec, (1, 1), (1, 1))
@@ -135,7 +140,9 @@ class Trainer:
 
     def _prepare_optimizer(self) -> None:
         if self.optimizer_needs_build or not self.optimizer.built:
-            keep = self.optimizer.built and self.optimizer.slots_size() == self.storage.parameters.size
+            keep = (
+                self.optimizer.built and self.optimizer.slots_size() == self.storage.parameters.size
+            )
             if not keep:
                 self.optimizer.build(self.storage.parameters, self.storage.slices)
             else:
@@ -187,7 +194,8 @@ class Trainer:
         arr, _ = to_array(y, what, config_module.floatx(), integer_ok=sparse)
         if len(arr) != rows:
             raise DataError(
-                f"`x` and `{what}` must have the same number of rows; x has {rows}, {what} has {len(arr)}"
+                f"`x` and `{what}` must have the same number of rows; "
+                f"x has {rows}, {what} has {len(arr)}"
             )
         units = self.output_shape[-1]
         if sparse:
@@ -204,7 +212,9 @@ class Trainer:
             arr = arr.reshape(rows, 1)
         if arr.shape[1:] != tuple(self.output_shape):
             hint = ""
-            if isinstance(self.loss, losses_module.CategoricalCrossentropy) and arr.shape[1:] == (1,):
+            if isinstance(self.loss, losses_module.CategoricalCrossentropy) and arr.shape[1:] == (
+                1,
+            ):
                 hint = (
                     ". categorical_crossentropy needs one-hot targets: use "
                     "glassnet.utils.to_categorical(y), or loss='sparse_categorical_crossentropy' "
@@ -222,9 +232,7 @@ class Trainer:
             weights, _ = to_array(sample_weight, "sample_weight", config_module.floatx())
             weights = weights.reshape(-1)
             if len(weights) != len(y):
-                raise DataError(
-                    f"`sample_weight` has {len(weights)} values for {len(y)} rows"
-                )
+                raise DataError(f"`sample_weight` has {len(weights)} values for {len(y)} rows")
             if (weights < 0).any():
                 raise DataError("`sample_weight` must not be negative")
         if class_weight:
@@ -234,7 +242,9 @@ class Trainer:
                 labels = np.round(y[:, 0]).astype(np.int64)
             else:
                 labels = np.argmax(y, axis=1)
-            table = np.ones(int(max(labels.max(), max(class_weight))) + 1, dtype=config_module.floatx())
+            table = np.ones(
+                int(max(labels.max(), max(class_weight))) + 1, dtype=config_module.floatx()
+            )
             for cls, w in class_weight.items():
                 table[int(cls)] = w
             per_row = table[labels]
@@ -383,17 +393,29 @@ class Trainer:
                 ``TerminateOnNaN`` callback is given, which stops training instead).
         """
         if "nb_epoch" in kwargs:
-            warnings.warn("`nb_epoch` is deprecated; use `epochs`", DeprecationWarning, stacklevel=2)
+            warnings.warn(
+                "`nb_epoch` is deprecated; use `epochs`", DeprecationWarning, stacklevel=2
+            )
             epochs = kwargs.pop("nb_epoch")
         if kwargs:
-            raise TypeError(f"fit() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+            raise TypeError(
+                f"fit() got unexpected keyword argument(s): {', '.join(sorted(kwargs))}"
+            )
         self._require_compiled("fit")
         verbose = _as_verbosity(verbose)
         batch_size = _positive(32 if batch_size is None else batch_size, "batch_size")
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"`epochs` must be a non-negative integer. Received: epochs={epochs!r}")
-        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
-            raise ValueError(f"`initial_epoch` must be >= 0. Received: initial_epoch={initial_epoch!r}")
+            raise ValueError(
+                f"`epochs` must be a non-negative integer. Received: epochs={epochs!r}"
+            )
+        if (
+            isinstance(initial_epoch, bool)
+            or not isinstance(initial_epoch, (int, np.integer))
+            or initial_epoch < 0
+        ):
+            raise ValueError(
+                f"`initial_epoch` must be >= 0. Received: initial_epoch={initial_epoch!r}"
+            )
         check_validation_split(validation_split)
         if validation_data is not None and validation_split:
             warnings.warn("validation_data is given, so validation_split is ignored", stacklevel=2)
@@ -404,7 +426,9 @@ class Trainer:
             if y is not None:
                 raise ValueError("When `x` is a generator of (x, y) batches, do not pass `y`")
             if validation_split:
-                raise ValueError("validation_split needs arrays; pass validation_data with a generator")
+                raise ValueError(
+                    "validation_split needs arrays; pass validation_data with a generator"
+                )
             if not self.built:
                 self.build()  # the input shape must be declared: a stream cannot be peeked at
             batches = StreamBatches(x, steps_per_epoch, self._convert_batch)
@@ -431,28 +455,48 @@ class Trainer:
         if verbose:
             cb_list.append(ProgbarLogger(verbose))
         cb_list.append(history)
-        cbs = CallbackList(cb_list, self, {"epochs": epochs, "steps": batches.steps, "verbose": verbose})
+        cbs = CallbackList(
+            cb_list, self, {"epochs": epochs, "steps": batches.steps, "verbose": verbose}
+        )
         stop_on_nan = any(isinstance(cb, TerminateOnNaN) for cb in cb_list)
 
         self.stop_training = False
-        logs: dict = {}
         # Overflow shows up as a non-finite loss, which is reported with its epoch and batch;
         # NumPy's own RuntimeWarnings would only add noise.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return self._fit_epochs(
-                cbs, history, batches, val, initial_epoch, epochs, stop_on_nan,
-                validation_freq, validation_batch_size or batch_size,
+                cbs,
+                history,
+                batches,
+                val,
+                initial_epoch,
+                epochs,
+                stop_on_nan,
+                validation_freq,
+                validation_batch_size or batch_size,
             )
 
-    def _fit_epochs(self, cbs, history, batches, val, initial_epoch, epochs, stop_on_nan,
-                    validation_freq, validation_batch_size) -> History:
+    def _fit_epochs(
+        self,
+        cbs,
+        history,
+        batches,
+        val,
+        initial_epoch,
+        epochs,
+        stop_on_nan,
+        validation_freq,
+        validation_batch_size,
+    ) -> History:
         logs: dict = {}
         try:
             cbs.call("on_train_begin", {})
             for epoch in range(initial_epoch, epochs):
                 logs = self._run_epoch(epoch, batches, cbs, stop_on_nan)
-                if val is not None and (epoch + 1) % validation_freq == 0 and not math.isnan(
-                    logs["loss"]
+                if (
+                    val is not None
+                    and (epoch + 1) % validation_freq == 0
+                    and not math.isnan(logs["loss"])
                 ):
                     val_logs = self._evaluate_source(val, validation_batch_size)
                     logs.update({"val_" + k: v for k, v in val_logs.items()})
@@ -517,7 +561,11 @@ class Trainer:
             raise ValueError(
                 "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
                 f"sample_weight_val). Received: {type(validation_data).__name__}"
-                + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else "")
+                + (
+                    f" of length {len(validation_data)}"
+                    if hasattr(validation_data, "__len__")
+                    else ""
+                )
             )
         x_val = self._prepare_x(validation_data[0], "validation_data[0] (x_val)")
         y_val = self._prepare_y(validation_data[1], len(x_val), "validation_data[1] (y_val)")

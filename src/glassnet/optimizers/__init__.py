@@ -1,4 +1,4 @@
-"""Optimizers, as in ``keras.optimizers``: ``SGD``, ``Adam``, ``AdamW``, ``RMSprop``, ``Adagrad``."""
+"""Optimizers, as in ``keras.optimizers``: SGD, Adam, AdamW, RMSprop, Adagrad."""
 
 from __future__ import annotations
 

@@ -25,7 +25,12 @@ _FLUSH_BELOW = {np.dtype(np.float32): 1e-30, np.dtype(np.float64): 1e-290}
 def _check_non_negative(value, what: str, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or value < 0
+    ):
         raise ValueError(f"`{what}` must be a non-negative number. Received: {what}={value!r}")
     return float(value)
 
@@ -58,14 +63,25 @@ class Optimizer:
         lr: float | None = None,
         **kwargs,
     ) -> None:
-        for legacy in ("decay", "use_ema", "ema_momentum", "ema_overwrite_frequency",
-                       "loss_scale_factor", "gradient_accumulation_steps"):
+        for legacy in (
+            "decay",
+            "use_ema",
+            "ema_momentum",
+            "ema_overwrite_frequency",
+            "loss_scale_factor",
+            "gradient_accumulation_steps",
+        ):
             if legacy in kwargs:
                 value = kwargs.pop(legacy)
                 if value not in (None, False, 0, 0.0, 0.99):
-                    raise NotImplementedError(f"`{legacy}` is not supported. Received: {legacy}={value!r}")
+                    raise NotImplementedError(
+                        f"`{legacy}` is not supported. Received: {legacy}={value!r}"
+                    )
         if kwargs:
-            raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {', '.join(sorted(kwargs))}")
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword argument(s): "
+                f"{', '.join(sorted(kwargs))}"
+            )
         if lr is not None:
             if learning_rate is not None:
                 raise ValueError("Pass either `learning_rate` or its old name `lr`, not both")
@@ -76,7 +92,9 @@ class Optimizer:
         self.weight_decay = _check_non_negative(weight_decay, "weight_decay", allow_none=True)
         self.clipnorm = _check_non_negative(clipnorm, "clipnorm", allow_none=True)
         self.clipvalue = _check_non_negative(clipvalue, "clipvalue", allow_none=True)
-        self.global_clipnorm = _check_non_negative(global_clipnorm, "global_clipnorm", allow_none=True)
+        self.global_clipnorm = _check_non_negative(
+            global_clipnorm, "global_clipnorm", allow_none=True
+        )
         if self.clipnorm is not None and self.global_clipnorm is not None:
             raise ValueError("Pass at most one of `clipnorm` and `global_clipnorm`")
         self.name = name or type(self).__name__.lower()
@@ -176,4 +194,5 @@ class Optimizer:
         return cls(**{k: v for k, v in config.items() if k in known})
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} learning_rate={self.learning_rate:g} iterations={self.iterations}>"
+        name = type(self).__name__
+        return f"<{name} learning_rate={self.learning_rate:g} iterations={self.iterations}>"

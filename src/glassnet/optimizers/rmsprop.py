@@ -21,15 +21,24 @@ class RMSprop(Optimizer):
 
     default_learning_rate = 0.001
 
-    def __init__(self, learning_rate=None, rho: float = 0.9, momentum: float = 0.0,
-                 epsilon: float = 1e-7, centered: bool = False, **kwargs) -> None:
+    def __init__(
+        self,
+        learning_rate=None,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        **kwargs,
+    ) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho = _check_non_negative(rho, "rho")
         self.momentum = _check_non_negative(momentum, "momentum")
         self.epsilon = _check_non_negative(epsilon, "epsilon")
         self.centered = bool(centered)
-        self.slot_names = ("velocity",) + (("momentum",) if self.momentum else ()) + (
-            ("average_gradient",) if self.centered else ()
+        self.slot_names = (
+            ("velocity",)
+            + (("momentum",) if self.momentum else ())
+            + (("average_gradient",) if self.centered else ())
         )
 
     def update_step(self, params, grads, lr):
@@ -57,8 +66,13 @@ class RMSprop(Optimizer):
             params -= tmp
 
     def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
-                "epsilon": self.epsilon, "centered": self.centered}
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }
 
 
 class Adagrad(Optimizer):
@@ -74,8 +88,13 @@ class Adagrad(Optimizer):
     default_learning_rate = 0.001
     slot_names = ("accumulator",)
 
-    def __init__(self, learning_rate=None, initial_accumulator_value: float = 0.1,
-                 epsilon: float = 1e-7, **kwargs) -> None:
+    def __init__(
+        self,
+        learning_rate=None,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        **kwargs,
+    ) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.initial_accumulator_value = _check_non_negative(
             initial_accumulator_value, "initial_accumulator_value"
@@ -97,6 +116,8 @@ class Adagrad(Optimizer):
         params -= tmp
 
     def get_config(self):
-        return {**super().get_config(),
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "epsilon": self.epsilon}
+        return {
+            **super().get_config(),
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }

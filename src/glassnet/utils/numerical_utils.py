@@ -28,9 +28,10 @@ def to_categorical(y, num_classes: int | None = None, dtype: str = "float32") ->
         raise ValueError(
             f"to_categorical expects integer class labels. Received values of type {values.dtype}"
         )
-    if values.dtype.kind == "f":
-        if not np.all(np.isfinite(values)) or not np.all(values == np.round(values)):
-            raise ValueError("to_categorical expects integer class labels; received fractions or NaN")
+    if values.dtype.kind == "f" and (
+        not np.all(np.isfinite(values)) or not np.all(values == np.round(values))
+    ):
+        raise ValueError("to_categorical expects integer class labels; received fractions or NaN")
     labels = values.astype(np.int64)
     if labels.ndim > 1 and labels.shape[-1] == 1:
         labels = labels.reshape(labels.shape[:-1])
