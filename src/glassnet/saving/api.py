@@ -11,7 +11,7 @@ import json
 import os
 import warnings
 
-from glassnet.saving import h5io, keras_format, legacy_h5, safety
+from glassnet.saving import h5io, isolation, keras_format, legacy_h5, safety
 from glassnet.saving.atomic import atomic_write, prepare_target
 from glassnet.saving.compile_config import compile_model
 from glassnet.saving.config import (
@@ -119,6 +119,11 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
     if safe_mode is False:
         warnings.warn("glassnet has no unsafe mode: files are always loaded safely, and a file "
                       "holding code (a Lambda layer) is refused", UserWarning, stacklevel=2)
+    isolation.rehearse(lambda: _load_model(path, compile), path, f"load_model {compile=}")
+    return _load_model(path, compile)
+
+
+def _load_model(path: str, compile: bool):
     if os.path.isdir(path):
         if os.path.exists(os.path.join(path, keras_format.CONFIG)):
             return keras_format.load_keras(path, compile)
@@ -183,6 +188,11 @@ def load_weights(model, filepath) -> None:
     """
     path = _existing(filepath)
     _require_built(model, "load_weights")
+    isolation.rehearse(lambda: _load_weights(model, path), path)
+    _load_weights(model, path)
+
+
+def _load_weights(model, path: str) -> None:
     where = repr(path)
     ctx = ReadContext(where)
     if _format(path) == "keras" or os.path.isdir(path):

@@ -14,6 +14,8 @@ import os
 import secrets
 from collections.abc import Iterator
 
+from glassnet.saving import isolation
+
 
 def prepare_target(filepath, overwrite: bool) -> str:
     """Checks the target of a save and creates its folder if needed.
@@ -77,6 +79,7 @@ def atomic_write(filepath) -> Iterator[str]:
             os.remove(tmp)
         raise
     _fsync_folder(folder)
+    isolation.remember(path)  # written by HDF5/zipfile here: loading it needs no rehearsal
 
 
 def _fsync_file(path: str) -> None:

@@ -174,9 +174,10 @@ def check_description(value, where: str) -> None:
                 f"{where}: {label} has the key {bad_keys[0]!r}, which carries Python code or "
                 "objects; glassnet never runs code from a model file, so it refuses this file"
             )
-        if "module" in item and item["module"] not in ALLOWED_MODULES:
+        module = item.get("module", "keras")
+        if not isinstance(module, str) or module not in ALLOWED_MODULES:
             raise ModelFileError(
-                f"{where}: {label} names the module {item['module']!r}. glassnet imports "
+                f"{where}: {label} names the module {module!r}. glassnet imports "
                 "nothing named in a file and accepts only Keras's own modules: "
                 f"{', '.join(sorted(ALLOWED_MODULES))}"
             )

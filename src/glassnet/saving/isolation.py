@@ -1,0 +1,162 @@
+"""A damaged HDF5 file must not crash or hang glassnet: read it first in a throw-away copy.
+
+The HDF5 C library behind h5py trusts the bytes it reads. glassnet's fuzzer
+(``tests/reliability/fuzz_model_files.py``) found damaged ``.h5`` files on which reading an
+attribute crashes the process with a segmentation fault, and others on which it loops
+forever; no Python ``try`` can catch either. So before a file is read for real,
+``rehearse`` runs the same read in a forked copy of the process, with a time limit. If
+the copy dies from a signal or does not finish in time, the file is refused with
+``ModelFileError``; otherwise the read runs again here, where it behaves the same way
+(HDF5 reads the same bytes the same way), its errors included.
+
+The copy shares the parent's memory until it writes, writes nothing to disk, prints
+nothing, and leaves with ``os._exit``. A rehearsal costs tens of milliseconds (more in a
+process holding gigabytes, such as one that imported TensorFlow), so a file is rehearsed
+only once while it stays the same, and never when this process wrote it itself
+(``remember``). Where ``os.fork`` is missing (Windows) or unsafe with system libraries
+(macOS), the rehearsal is skipped and a damaged file can still crash the process there.
+
+This is protection against damage, not a sandbox: the copy runs with the same rights as
+the parent, so a file crafted to exploit a memory bug of the HDF5 library could still do
+harm there. Load files from strangers in a container or a separate account.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import select
+import signal
+import stat
+import sys
+import time
+import warnings
+from collections.abc import Callable
+
+from glassnet.saving.errors import ModelFileError
+
+#: Whether loads are rehearsed in a forked process (Linux and other fork-safe platforms).
+ENABLED = hasattr(os, "fork") and sys.platform not in ("darwin", "win32", "cygwin")
+#: Seconds a rehearsal may take, plus one second for every ``BYTES_PER_SECOND`` of file.
+TIMEOUT_S = 60.0
+BYTES_PER_SECOND = 20 * 2**20
+
+
+def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) -> None:
+    """Runs ``read()`` in a forked copy of this process; refuses the file if it crashes.
+
+    Errors that ``read`` raises are ignored here: the real read raises them again.
+
+    Args:
+        read: the complete read of the file, as the caller is about to run it.
+        path: the file (for the time limit and for messages).
+        purpose: names what ``read`` reads (such as ``"load_model compile=True"``) when
+            every later read with the same purpose reads the same parts of the file; the
+            file is then not rehearsed again for that purpose while it stays unchanged.
+
+    Raises:
+        ModelFileError: when the copy is killed by a signal (the HDF5 library crashed on
+            the file) or does not finish within the time limit (it looped).
+    """
+    if not ENABLED:
+        return
+    identity = _identity(path)
+    if identity is not None and ({(identity, "any"), (identity, purpose)} & _known_good):
+        return
+    size = identity[2] if identity is not None else 0
+    timeout = TIMEOUT_S + size / BYTES_PER_SECOND
+    done_r, done_w = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that fork in a process with threads (BLAS's) can deadlock the
+        # copy; the copy runs no BLAS, and the time limit covers any deadlock.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the copy
+        gc.disable()  # a collection would touch, and so copy, every page of the parent
+        os.close(done_r)
+        with contextlib.suppress(BaseException):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                read()
+        os._exit(0)
+    os.close(done_w)
+    try:
+        # The pipe's write end closes when the copy exits, however it exits.
+        finished = _wait_readable(done_r, timeout)
+    except BaseException:  # Ctrl-C while waiting: take the copy down too
+        _kill(pid)
+        raise
+    finally:
+        os.close(done_r)
+    if not finished:
+        _kill(pid)
+        raise ModelFileError(
+            f"{path!r} could not be read within {timeout:.0f} s: the HDF5 library loops on "
+            "it, so the file is damaged (or crafted)"
+        )
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        name = signal.Signals(os.WTERMSIG(status)).name
+        raise ModelFileError(
+            f"{path!r} is damaged: reading it crashed the HDF5 library ({name}), so "
+            "glassnet refuses it"
+        )
+    if purpose is not None and identity is not None:
+        _remember(identity, purpose)
+
+
+#: ``(file identity, purpose)`` of files that cannot crash a read: written by this process
+#: (purpose ``"any"``), or rehearsed for that purpose and unchanged since.
+_known_good: set[tuple] = set()
+_KNOWN_GOOD_LIMIT = 4096
+
+
+def _identity(path: str) -> tuple | None:
+    """A regular file's device, inode, size, and modification and change times (ns)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None  # a folder's members can change without changing the folder
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def remember(path: str) -> None:
+    """Marks a file this process has just written as safe to read without a rehearsal.
+
+    Any later change to the file changes its identity, so it is rehearsed again.
+    """
+    identity = _identity(path)
+    if identity is not None:
+        _remember(identity, "any")
+
+
+def _remember(identity: tuple, purpose: str) -> None:
+    if len(_known_good) >= _KNOWN_GOOD_LIMIT:
+        _known_good.clear()
+    _known_good.add((identity, purpose))
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def _wait_readable(fd: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        try:
+            ready, _, _ = select.select([fd], [], [], left)
+        except InterruptedError:  # pragma: no cover - retried by Python since 3.5
+            continue
+        if ready:
+            return True
