@@ -87,6 +87,11 @@ class Activation(Layer):
     def backward(self, grad_out, need_grad_input=True):
         return self.activation.backward(self.x, self.a, grad_out)
 
+    def forward_logits(self, x):
+        """Records the input only; the caller supplies ``a`` (a fused loss does)."""
+        self.x = x
+        return x
+
     def backward_from_z(self, grad_z, need_grad_input=True):
         """Backward from the slope at this layer's input (used when the loss is fused)."""
         return grad_z

@@ -106,13 +106,18 @@ class Dense(Layer):
         return specs
 
     def forward(self, x, training=False):
+        z = self.forward_logits(x)
+        self.a = z if self._linear else self.activation(z)
+        return self.a
+
+    def forward_logits(self, x):
+        """Computes and records ``z`` only; the caller supplies ``a`` (a fused loss does)."""
         self.x = x
         z = x @ self.kernel
         if self.use_bias:
             z += self.bias
         self.z = z
-        self.a = z if self._linear else self.activation(z)
-        return self.a
+        return z
 
     @property
     def logits(self) -> np.ndarray:
@@ -135,7 +140,7 @@ class Dense(Layer):
         if self.trainable:
             np.matmul(self.x.T, grad_z, out=self.grad_kernel)
             if self.use_bias:
-                np.sum(grad_z, axis=0, out=self.grad_bias)
+                grad_z.sum(axis=0, out=self.grad_bias)
         return grad_z @ self.kernel.T if need_grad_input else None
 
     def get_config(self):

@@ -263,26 +263,38 @@ class Trainer:
 
     # --- the step -----------------------------------------------------------------------
 
-    def _loss_and_slope(self, y: np.ndarray, out: np.ndarray, sw) -> tuple[float, np.ndarray]:
-        if self._fused:
-            values, grad = self.loss.values_and_gradient_from_logits(y, self._layers[-1].logits)
+    def _forward_loss_and_slope(self, x, y, sw, training: bool):
+        """Forward pass, loss and its slope; returns (loss, slope, prediction).
+
+        With a fused output the last layer stops at its logits and the loss supplies the
+        prediction, which the layer then records as its output.
+        """
+        if not self._fused:
+            out = self.forward(x, training=training)
+            loss, grad = self.loss.reduced(y, out, sw)
         else:
-            values, grad = self.loss.values_and_gradient(y, out)
-        loss = self.loss.reduce(values, sw)
+            last = self._layers[-1]
+            for layer in self._layers[:-1]:
+                x = layer.forward(x, training)
+            loss, grad, out = self.loss.fused_step(y, last.forward_logits(x), sw)
+            last.a = out
         for layer in self._regularized:
             loss += layer.regularization_penalty()
-        return loss, self.loss.reduce_gradient(grad, sw)
+        return loss, grad, out
 
     def _backward_all(self, grad: np.ndarray) -> None:
         self.backward(grad, from_logits=self._fused)
         for layer in self._regularized:
             layer.add_regularization_gradients()
 
-    def _train_step(self, x, y, sw, where: str) -> tuple[float, np.ndarray]:
-        out = self.forward(x, training=True)
-        loss, grad = self._loss_and_slope(y, out, sw)
+    def _train_step(self, x, y, sw, where: tuple[int, int] | None) -> tuple[float, np.ndarray]:
+        """One step; ``where`` is (epoch, batch), counted from 0, for error messages."""
+        loss, grad, out = self._forward_loss_and_slope(x, y, sw, training=True)
         if not math.isfinite(loss):
-            raise NonFiniteLossError(self._non_finite_message(loss, where))
+            place = "train_on_batch"
+            if where is not None:
+                place = f"epoch {where[0] + 1}, batch {where[1] + 1}"
+            raise NonFiniteLossError(self._non_finite_message(loss, place))
         self._backward_all(grad)
         self.optimizer.apply(self.storage.parameters, self.storage.gradients)
         return loss, out
@@ -330,8 +342,7 @@ class Trainer:
         y = self._prepare_y(y, len(x))
         sw = self._prepare_weights(sample_weight, None, y)
         self._prepare_optimizer()
-        out = self.forward(x, training=training)
-        loss, grad = self._loss_and_slope(y, out, sw)
+        loss, grad, _ = self._forward_loss_and_slope(x, y, sw, training=training)
         self._backward_all(grad)
         grads = [
             layer.grads[s.name].copy()
@@ -522,7 +533,7 @@ class Trainer:
             if batch_begin:
                 cbs.call("on_train_batch_begin", step, {})
             try:
-                loss, out = self._train_step(xb, yb, wb, f"epoch {epoch + 1}, batch {step + 1}")
+                loss, out = self._train_step(xb, yb, wb, (epoch, step))
             except NonFiniteLossError as error:
                 if not stop_on_nan:
                     raise
@@ -684,7 +695,7 @@ class Trainer:
         sw = self._prepare_weights(sample_weight, class_weight, y)
         self._prepare_optimizer()
         self._resolve_metrics(y.shape)
-        loss, out = self._train_step(x, y, sw, "train_on_batch")
+        loss, out = self._train_step(x, y, sw, None)
         logs = {"loss": loss}
         for metric in self.metrics:
             metric.reset_state()

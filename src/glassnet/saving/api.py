@@ -22,7 +22,7 @@ from glassnet.saving.config import (
 )
 from glassnet.saving.config_values import ReadContext
 from glassnet.saving.errors import MissingModelFileError, ModelFileError
-from glassnet.saving.loading import restore_training
+from glassnet.saving.loading import build, restore_training
 from glassnet.saving.weights_h5 import (
     assign,
     read_legacy_weights,
@@ -255,7 +255,7 @@ def model_from_json(json_string, custom_objects=None):
     ctx = ReadContext("the JSON model description",
                       keras_major(version if isinstance(version, str) else None))
     model = model_from_description(description, ctx)
-    model.build()
+    build(model, ctx)
     compile_config = description.get("compile_config")
     if isinstance(compile_config, dict) and compile_config:
         metrics = [compile_config.get("metrics"), compile_config.get("weighted_metrics")]

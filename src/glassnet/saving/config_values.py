@@ -125,7 +125,8 @@ def read_dtype(value, what: str, ctx: ReadContext) -> str:
                 f"{ctx.where}: {what} uses the dtype policy {class_name!r}; glassnet supports "
                 "only float policies (quantized models cannot be loaded)"
             )
-        value = (value.get("config") or {}).get("name")
+        config = value.get("config")
+        value = config.get("name") if isinstance(config, dict) else None
     if not isinstance(value, str):
         raise ModelFileError(f"{ctx.where}: {what} has an unreadable dtype {value!r}")
     if value.startswith(QUANTIZED_PREFIXES):
@@ -199,6 +200,16 @@ def _accepted(cls, config: dict, label: str, ctx: ReadContext) -> dict:
     return kept
 
 
+def _class_and_config(value) -> tuple:
+    """``(class_name, config)`` of an object given by name or as a dict; ``(value, None)``
+    for anything else, which no reader accepts."""
+    if isinstance(value, str):
+        return value, {}
+    if isinstance(value, dict):
+        return value.get("class_name"), value.get("config") or {}
+    return value, None
+
+
 def read_initializer(value, what: str, ctx: ReadContext, default: str):
     """An initializer object; an unknown one is replaced by ``default`` with a warning.
 
@@ -206,8 +217,7 @@ def read_initializer(value, what: str, ctx: ReadContext, default: str):
     """
     if value is None:
         return initializers_module.get(default)
-    class_name, config = (value, {}) if isinstance(value, str) else (
-        value.get("class_name"), value.get("config") or {})
+    class_name, config = _class_and_config(value)
     cls = _registry_class(initializers_module, class_name) if isinstance(class_name, str) else None
     if cls is None or not isinstance(config, dict):
         ctx.warn(f"{ctx.where}: {what} {class_name!r} is unknown to glassnet; using "
@@ -225,8 +235,7 @@ def read_regularizer(value, what: str, ctx: ReadContext):
     """A glassnet regularizer (L1, L2, L1L2), ``None``, or ``None`` with a warning."""
     if value is None:
         return None
-    class_name, config = (value, {}) if isinstance(value, str) else (
-        value.get("class_name"), value.get("config") or {})
+    class_name, config = _class_and_config(value)
     cls = _registry_class(regularizers_module, class_name) if isinstance(class_name, str) else None
     if cls is None or not isinstance(config, dict):
         ctx.warn(f"{ctx.where}: {what} {class_name!r} is unknown to glassnet and is dropped "

@@ -74,6 +74,10 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
         pid = os.fork()
     if pid == 0:  # the copy
         gc.disable()  # a collection would touch, and so copy, every page of the parent
+        # Should the parent die first, the copy must not loop forever: SIGALRM's default
+        # action ends it even inside a C loop.
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(int(timeout) + 5)
         os.close(done_r)
         with contextlib.suppress(BaseException):
             null = os.open(os.devnull, os.O_WRONLY)

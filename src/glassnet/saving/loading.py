@@ -9,6 +9,7 @@ import numpy as np
 from glassnet.models.sequential import Sequential
 from glassnet.saving.compile_config import compile_model
 from glassnet.saving.config_values import ReadContext
+from glassnet.saving.errors import ModelFileError
 from glassnet.saving.optimizer_state import restore_glassnet_state, restore_optimizer
 from glassnet.saving.weights_h5 import assign
 
@@ -36,6 +37,24 @@ def _config_learning_rate(optimizer_value) -> float | None:
     return None
 
 
+def build(model: Sequential, ctx: ReadContext) -> None:
+    """Builds a model planned from a file's description.
+
+    Building draws fresh weights with the initializers the file names; a file can give
+    them settings no initializer accepts (``stddev=-1``, a text seed), which surface only
+    here.
+
+    Raises:
+        ModelFileError: when the model cannot be built, naming why.
+    """
+    try:
+        model.build()
+    except (TypeError, ValueError, OverflowError) as error:
+        raise ModelFileError(
+            f"{ctx.where}: the model it describes cannot be built: {error}"
+        ) from None
+
+
 def build_and_compile(
     model: Sequential, arrays: list[list[np.ndarray]], ctx: ReadContext, compile_info: tuple | None
 ) -> bool:
@@ -48,7 +67,7 @@ def build_and_compile(
         compile_info: ``(optimizer, loss, metrics)`` as the file writes them, or ``None``
             to leave the model uncompiled.
     """
-    model.build()
+    build(model, ctx)
     assign(model, arrays)
     if compile_info is None:
         return False
