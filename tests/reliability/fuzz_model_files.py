@@ -746,6 +746,14 @@ FORBIDDEN_EVENTS = frozenset({
 })
 
 
+#: Readers that misbehave on purpose, for the tests of the fuzzer itself.
+SELF_TEST_READERS = {
+    "crash": lambda: os.kill(os.getpid(), signal.SIGSEGV),
+    "hang": lambda: time.sleep(3600),
+    "import_marker": lambda: __import__(MARKER_MODULE),
+}
+
+
 def _inspect_signature_parse(source) -> bool:
     """Whether a ``compile`` audit event is ``inspect.signature`` parsing a C function's
     text signature (``ast.parse("def foo(...): pass")``): harmless, it runs nothing."""
@@ -790,6 +798,8 @@ def _worker(marker_file: str) -> None:  # pragma: no cover - runs in the worker 
 
     def run(request: dict) -> dict:
         path, reader = request["path"], request["reader"]
+        if reader in SELF_TEST_READERS:  # show that the detectors fire
+            SELF_TEST_READERS[reader]()
         if reader == "model_from_json":
             with open(path, "rb") as f:
                 text = f.read(64 * 2**20)
@@ -833,10 +843,12 @@ def _worker(marker_file: str) -> None:  # pragma: no cover - runs in the worker 
 
     # Warm up: every lazy import of glassnet, h5py and numpy happens before the audit hook
     # starts watching.
+    rehearsing, isolation.ENABLED = isolation.ENABLED, False  # warm-up files are intact
     for request in json.loads(sys.stdin.readline()):
         with contextlib.suppress(Exception), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             run(request)
+    isolation.ENABLED = rehearsing
     sys.addaudithook(audit)
     tracemalloc.start()
     with open("/proc/self/statm") as statm:
@@ -873,17 +885,16 @@ class Worker:
         log.close()
         self.starts += 1
         self.process.stdin.write(json.dumps(self.warmup) + "\n")
-        reply = self._read(300.0)
-        if reply != "ready":
+        if self._read(300.0) != "ready":
             raise RuntimeError(f"the fuzz worker did not start; see {self.log}:\n"
                                + self.log.read_text()[-3000:])
 
     def _read(self, timeout: float) -> str | None:
+        """The worker's next line; ``""`` when it has died, ``None`` when it is silent."""
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         if not ready:
             return None
-        line = self.process.stdout.readline()
-        return line.strip() if line else None
+        return self.process.stdout.readline().strip()
 
     def stop(self) -> None:
         if self.process is not None:
@@ -905,12 +916,15 @@ class Worker:
             self.process.stdin.flush()
             line = self._read(timeout)
         except (BrokenPipeError, OSError):
-            line = None
+            line = ""
         elapsed = time.monotonic() - started
         if line:
             result = json.loads(line)
             result["seconds"] = elapsed
             return result
+        if line == "":  # the pipe closed: the worker is dying
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(10)
         alive = self.process.poll() is None
         code = self.process.returncode
         self.stop()

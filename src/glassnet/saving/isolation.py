@@ -24,6 +24,7 @@ harm there. Load files from strangers in a container or a separate account.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import gc
 import os
 import select
@@ -74,6 +75,7 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
         pid = os.fork()
     if pid == 0:  # the copy
         gc.disable()  # a collection would touch, and so copy, every page of the parent
+        faulthandler.disable()  # a crash here is expected and reported by the parent
         # Should the parent die first, the copy must not loop forever: SIGALRM's default
         # action ends it even inside a C loop.
         signal.signal(signal.SIGALRM, signal.SIG_DFL)

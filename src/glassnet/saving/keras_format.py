@@ -38,8 +38,12 @@ CONFIG = "config.json"
 METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
 _METADATA_LIMIT = 2**20
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
-               RuntimeError, ValueError)
+try:
+    from lzma import LZMAError  # a damaged LZMA-compressed member
+except ImportError:  # Python built without lzma: zipfile cannot open such members at all
+    LZMAError = zipfile.BadZipFile
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, LZMAError, EOFError, OSError,
+               NotImplementedError, RuntimeError, ValueError)
 
 
 def _weights_limit() -> int:
