@@ -91,8 +91,7 @@ def kill_saves(folder: Path, kills: int, seed: int, min_ms: float, max_ms: float
     for path in paths:
         models[0].save(path)
     rng = random.Random(seed)
-    counts = {"kills": 0, "loads": 0, "as_a": 0, "as_b": 0, "corrupt": 0, "problems": [],
-              "saves_seen": 0}
+    counts = {"kills": 0, "loads": 0, "as_a": 0, "as_b": 0, "corrupt": 0, "problems": []}
     for _ in range(kills):
         pid = os.fork()
         if pid == 0:  # the saver: A and B in turn, to both files, until killed

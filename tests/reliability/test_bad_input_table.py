@@ -78,15 +78,11 @@ def test_booleans_are_numbers():
     compiled().fit(np.ones((2, 3), dtype=bool), [1, 2], verbose=0)
 
 
-@pytest.mark.xfail(strict=True, raises=IndexError,
-                   reason="bug: models/data.py _coerce_objects indexes the row of a 0-d array")
 def test_a_file_name_instead_of_data_is_named():
     with pytest.raises(DataError, match="'data.csv'"):
         compiled().fit("data.csv", [1], verbose=0)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: complex values are cast to float, dropping the "
-                   "imaginary part with NumPy's ComplexWarning, instead of a DataError")
 def test_complex_numbers_are_refused():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -94,9 +90,9 @@ def test_complex_numbers_are_refused():
             compiled().fit(np.ones((2, 3), dtype=complex), [1, 2], verbose=0)
 
 
-def test_a_scalar_is_named_as_a_row_of_the_wrong_length():
-    with pytest.raises(DataError, match="`x` is a single row of 1 values, but the model "
-                                        "expects 3 features"):
+def test_a_scalar_is_named_as_a_single_value():
+    with pytest.raises(DataError, match="`x` must be an array of rows; received a single "
+                                        "float value 3.0"):
         compiled().predict(3.0, verbose=0)
 
 

@@ -84,6 +84,14 @@ def to_array(data, what: str, dtype, integer_ok: bool = False) -> tuple[np.ndarr
             raise DataError(
                 f"`{what}` must be rectangular; rows have different lengths ({error})"
             ) from None
+    if arr.ndim == 0:
+        raise DataError(
+            f"`{what}` must be an array of rows; received a single {type(data).__name__} value "
+            f"{data!r}. To train from a CSV file, read it first (pandas.read_csv, or "
+            "glassnet.data.read_csv to stream it)"
+        )
+    if arr.dtype.kind == "c":
+        raise DataError(f"`{what}` holds complex numbers ({arr.dtype}); glassnet needs real values")
     if arr.dtype.kind in "mM":
         raise DataError(
             f"`{what}` holds dates or times ({arr.dtype}); convert them to numbers first"

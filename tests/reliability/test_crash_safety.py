@@ -1,0 +1,105 @@
+"""Crash safety (issue 9): a process killed with SIGKILL while saving never leaves a corrupt
+model file; the file on disk is always the previous complete model or the new one.
+
+The saving and killing happen in ``reliability_processes.py kill-saves``: a forked child
+saves two models with different weights and optimizer states in turn to ``model.keras``
+and ``model.h5`` as fast as it can; it is killed after a random 5-100 ms; both files are
+then loaded and compared with the two models, bit for bit. Kills that land inside a save
+leave that save's temporary file behind (nothing can remove it after SIGKILL); the test
+checks that such files are named as temporary files and that loaders never see them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from glassnet.layers import Dense, Input
+from glassnet.models import Sequential, load_model
+from glassnet.saving import atomic
+
+HELPER = Path(__file__).resolve().parent / "reliability_processes.py"
+KILLS = int(os.environ.get("GLASSNET_KILLS", "200"))
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork and SIGKILL")
+
+
+def test_sigkill_during_saves_never_leaves_a_corrupt_file(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, str(HELPER), "kill-saves", str(tmp_path), "--kills", str(KILLS)],
+        capture_output=True, text=True, timeout=600, check=True)
+    result = json.loads(completed.stdout)
+    print({**result, "temp_files": len(result["temp_files"])})
+    assert result["kills"] == KILLS >= 200
+    assert result["corrupt"] == 0, result["problems"]
+    assert result["as_a"] + result["as_b"] == result["loads"] == 2 * KILLS
+    assert result["as_a"] > 0 and result["as_b"] > 0  # the saver did replace the files
+    # Kills landed inside saves (each such kill leaves one temporary file behind) ...
+    assert len(result["temp_files"]) > KILLS // 20
+    # ... and nothing else was left in the folder.
+    assert result["other_files"] == []
+    leftover = tmp_path / result["temp_files"][0]
+    assert leftover.name.startswith((".model.keras.", ".model.h5."))
+    load_model(tmp_path / "model.keras")  # the loaders read only the file they are given
+    load_model(tmp_path / "model.h5")
+
+
+def test_the_temporary_file_is_written_beside_the_target_and_renamed(tmp_path, monkeypatch):
+    """What makes the kill test pass: the save goes to a temporary file in the same
+    folder (so that the rename cannot cross file systems), which is renamed into place."""
+    renames = []
+    real_replace = os.replace
+    monkeypatch.setattr(atomic.os, "replace",
+                        lambda src, dst: renames.append((src, dst)) or real_replace(src, dst))
+    model = Sequential([Input(shape=(3,)), Dense(2)])
+    model.save(tmp_path / "m.keras")
+    model.save(tmp_path / "m.h5")
+    assert [Path(dst).name for _, dst in renames] == ["m.keras", "m.h5"]
+    for src, dst in renames:
+        assert Path(src).parent == Path(dst).parent
+        assert atomic_temp_name(Path(src).name, Path(dst).name)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.h5", "m.keras"]
+
+
+def atomic_temp_name(name: str, target: str) -> bool:
+    """Whether ``name`` is a temporary file of ``target`` as ``atomic_write`` names it."""
+    from reliability_processes import TEMP_FILE
+
+    match = TEMP_FILE.match(name)
+    return bool(match) and match["target"] == target
+
+
+def test_a_killed_save_leaves_the_previous_file(tmp_path):
+    """One kill in the middle of a save, deterministically: the child stops inside the
+    HDF5 write (SIGSTOP from a patched write), is killed, and the old file stays."""
+    model = Sequential([Input(shape=(3,)), Dense(2)])
+    model.save(tmp_path / "m.h5")
+    before = [w.copy() for w in model.get_weights()]
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child is killed
+        import h5py
+
+        real_create = h5py.Group.create_dataset
+
+        def stop_midway(self, *args, **kwargs):
+            os.kill(os.getpid(), signal.SIGSTOP)
+            return real_create(self, *args, **kwargs)
+
+        h5py.Group.create_dataset = stop_midway
+        model.set_weights([w + 1 for w in before])
+        model.save(tmp_path / "m.h5")
+        os._exit(0)
+    _, status = os.waitpid(pid, os.WUNTRACED)
+    assert os.WIFSTOPPED(status)
+    temps = [p.name for p in tmp_path.iterdir() if p.name != "m.h5"]
+    assert len(temps) == 1 and atomic_temp_name(temps[0], "m.h5")  # stopped inside the save
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    loaded = load_model(tmp_path / "m.h5")
+    assert all((a == b).all() for a, b in zip(loaded.get_weights(), before, strict=True))
