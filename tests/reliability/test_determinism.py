@@ -1,16 +1,23 @@
 """Determinism (issue 9): the same seed, data and machine give bit-identical weights in two
 processes, and ``predict`` agrees across batch sizes within float32 rounding.
 
-The bound for ``predict``: a Dense layer computes ``z = x W + b`` with float32 sums whose
-order depends on the batch size (BLAS picks other kernels and blockings). Each computed
-``z`` lies within ``gamma(n + 1) * (|x| |W| + |b|)`` of the exact one, elementwise, where
-``n`` is the layer's fan-in, ``u = 2**-24`` and ``gamma(k) = k u / (1 - k u)`` (Higham,
-*Accuracy and Stability of Numerical Algorithms*, section 3.5). Two batch sizes can thus
-differ by twice that, plus the difference their inputs already had, carried through
-``|W|``; an activation passes a difference on scaled by its largest slope (ReLU and tanh
-1, sigmoid 1/4, softmax ``2 s_i`` times the largest difference of its inputs) and adds a
-few units of rounding of its own (counted as ``8 u |a|``). ``predict_bound`` computes this
-for a model and its inputs; the test checks every output of every batch size against it.
+The stated bound for ``predict``: outputs at batch sizes 1, 7, 32 and 1024 satisfy
+``|p_a - p_b| <= 1e-6 + 1e-5 |p_b|`` (``np.allclose(rtol=1e-5, atol=1e-6)``), for networks of
+the size tested here (fan-in up to 512, four layers). Observed: at most one or two float32
+units in the last place.
+
+Behind it, a guarantee that needs no measurement: a Dense layer computes ``z = x W + b``
+with float32 sums whose order depends on the batch size (BLAS picks other kernels and
+blockings). Each computed ``z`` lies within ``gamma(n + 1) * (|x| |W| + |b|)`` of the exact
+one, elementwise, where ``n`` is the layer's fan-in, ``u = 2**-24`` and
+``gamma(k) = k u / (1 - k u)`` (Higham, *Accuracy and Stability of Numerical Algorithms*,
+section 3.5). Two batch sizes can thus differ by twice that, plus the difference their
+inputs already had, carried through ``|W|``; an activation passes a difference on scaled
+by its largest slope (ReLU and tanh 1, sigmoid 1/4, softmax ``2 s_i`` times the largest
+difference of its inputs) and adds a few units of rounding of its own (``8 u |a|``).
+``predict_bound`` computes this worst case. It always holds, and grows with fan-in and
+depth (about 7.5e-3 for the network below), which is why the practical bound above is the
+one stated.
 """
 
 from __future__ import annotations
@@ -82,30 +89,36 @@ def _model() -> Sequential:
     return model
 
 
-def test_predict_agrees_across_batch_sizes_within_the_float32_bound():
+RTOL, ATOL = 1e-5, 1e-6
+
+
+def test_predict_agrees_across_batch_sizes_within_the_stated_bound():
     model = _model()
     x = np.random.default_rng(3).normal(size=(1500, 40)).astype(np.float32)
     outputs = {size: model.predict(x, batch_size=size, verbose=0) for size in BATCH_SIZES}
-    bound = predict_bound(model, x)
-    assert bound.max() < 1e-4  # tight enough to mean something (outputs are near 0.1)
-    reference = outputs[BATCH_SIZES[0]]
-    for size, output in outputs.items():
-        excess = np.abs(output - reference) - bound
-        assert excess.max() <= 0, (size, float(np.abs(output - reference).max()))
-    print({size: float(np.abs(o - reference).max()) for size, o in outputs.items()},
-          "bound", float(bound.max()))
+    worst_case = predict_bound(model, x)
+    for a in BATCH_SIZES:
+        for b in BATCH_SIZES:
+            difference = np.abs(outputs[a] - outputs[b])
+            assert (difference <= ATOL + RTOL * np.abs(outputs[b])).all(), (a, b)
+            assert (difference <= worst_case).all(), (a, b)
+    print({size: float(np.abs(o - outputs[1]).max()) for size, o in outputs.items()},
+          "worst case", float(worst_case.max()))
 
 
 def test_the_bound_catches_a_real_difference():
-    """A perturbation of one weight by 1e-3 exceeds the bound: the check above can fail."""
+    """Dropout left on at inference, or a weight moved by 1e-3, breaks the stated bound:
+    the check above can fail."""
     model = _model()
     x = np.random.default_rng(3).normal(size=(200, 40)).astype(np.float32)
     before = model.predict(x, batch_size=32, verbose=0)
+    with_dropout = model.forward(x, training=True)
+    assert not np.allclose(with_dropout, before, rtol=RTOL, atol=ATOL)
     weights = model.get_weights()
     weights[0][0, 0] += 1e-3
     model.set_weights(weights)
     after = model.predict(x, batch_size=7, verbose=0)
-    assert (np.abs(after - before) > predict_bound(model, x)).any()
+    assert not np.allclose(after, before, rtol=RTOL, atol=ATOL)
 
 
 def _train_in_a_process(out: Path, threads: int | None = None) -> None:

@@ -73,22 +73,11 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
         # copy; the copy runs no BLAS, and the time limit covers any deadlock.
         warnings.simplefilter("ignore", DeprecationWarning)
         pid = os.fork()
-    if pid == 0:  # the copy
-        gc.disable()  # a collection would touch, and so copy, every page of the parent
-        faulthandler.disable()  # a crash here is expected and reported by the parent
-        # Should the parent die first, the copy must not loop forever: SIGALRM's default
-        # action ends it even inside a C loop.
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        signal.alarm(int(timeout) + 5)
-        os.close(done_r)
-        with contextlib.suppress(BaseException):
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, 1)
-            os.dup2(null, 2)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                read()
-        os._exit(0)
+    if pid == 0:  # the copy: whatever happens in it, it ends here
+        try:
+            _rehearse_in_copy(read, timeout, done_r)
+        finally:
+            os._exit(0)
     os.close(done_w)
     try:
         # The pipe's write end closes when the copy exits, however it exits.
@@ -105,8 +94,9 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
             "it, so the file is damaged (or crafted)"
         )
     _, status = os.waitpid(pid, 0)
-    if os.WIFSIGNALED(status):
-        name = signal.Signals(os.WTERMSIG(status)).name
+    if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) != 0:
+        name = (signal.Signals(os.WTERMSIG(status)).name if os.WIFSIGNALED(status)
+                else f"exit status {os.WEXITSTATUS(status)}")
         raise ModelFileError(
             f"{path!r} is damaged: reading it crashed the HDF5 library ({name}), so "
             "glassnet refuses it"
@@ -146,6 +136,24 @@ def _remember(identity: tuple, purpose: str) -> None:
     if len(_known_good) >= _KNOWN_GOOD_LIMIT:
         _known_good.clear()
     _known_good.add((identity, purpose))
+
+
+def _rehearse_in_copy(read: Callable[[], object], timeout: float, done_r: int) -> None:
+    gc.disable()  # a collection would touch, and so copy, every page of the parent
+    faulthandler.disable()  # a crash here is expected and reported by the parent
+    for crash in (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
+        signal.signal(crash, signal.SIG_DFL)  # die of it, whatever handler the parent set
+    # Should the parent die first, the copy must not loop forever: SIGALRM's default
+    # action ends it even inside a C loop.
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(int(timeout) + 5)
+    os.close(done_r)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    with contextlib.suppress(BaseException), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        read()
 
 
 def _kill(pid: int) -> None:
