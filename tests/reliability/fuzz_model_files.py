@@ -990,6 +990,8 @@ class Fuzzer:
         self.worker = Worker(folder, self.marker_file, warmup)
         self.count = 0
         self.outcomes: collections.Counter = collections.Counter()
+        #: Refusals that only the rehearsal in a forked process made possible.
+        self.caught: collections.Counter = collections.Counter()
         self.ops_applied: collections.Counter = collections.Counter()
         self.failures: list[Failure] = []
         self.slowest = 0.0
@@ -1029,6 +1031,12 @@ class Fuzzer:
                 result["message"] = f"peak Python memory {result['peak']:,} bytes"
             result["outcome"] = outcome
         self.outcomes[outcome] += 1
+        if outcome == "refused":
+            message = result.get("message", "")
+            if "crashed the HDF5 library" in message:
+                self.caught["HDF5 crash"] += 1
+            elif "the HDF5 library loops" in message:
+                self.caught["HDF5 endless loop"] += 1
         if outcome in ("loaded", "refused"):
             return None
         failure = Failure(self.count, str(seed.path.relative_to(ROOT) if seed.path.is_relative_to(
@@ -1073,6 +1081,8 @@ class Fuzzer:
         lines = [f"{self.count} cases in {seconds:.0f} s with {len(self.seeds)} seed files "
                  f"({self.worker.starts} worker starts)",
                  "outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())),
+                 "refused after a rehearsal in a forked process: " + (", ".join(
+                     f"{k} {v}" for k, v in sorted(self.caught.items())) or "none"),
                  f"slowest case {self.slowest:.2f} s, largest Python peak "
                  f"{self.largest_peak / 2**20:.1f} MiB",
                  "mutations applied: " + ", ".join(
