@@ -195,7 +195,7 @@ def plant_marker_module(folder: Path, marker_file: Path) -> None:
     )
 
 
-def _bytecode(marker_file: Path) -> str:
+def lambda_bytecode() -> str:
     """A Keras 2 ``Lambda`` function: base64 marshal of code that imports the marker."""
     code = compile(f"__import__({MARKER_MODULE!r})", "<lambda>", "eval")
     return base64.b64encode(marshal.dumps(code)).decode("ascii")
@@ -204,7 +204,7 @@ def _bytecode(marker_file: Path) -> str:
 PICKLE_PAYLOAD = pickle.dumps(_ImportMarker())
 
 
-def hostile_values(marker_file: Path) -> list:
+def hostile_values() -> list:
     """JSON values that would run code (or import the marker) if a reader resolved them."""
     marker_object = {"module": MARKER_MODULE, "class_name": "Boom", "config": {},
                      "registered_name": f"{MARKER_MODULE}>Boom"}
@@ -214,7 +214,7 @@ def hostile_values(marker_file: Path) -> list:
          "registered_name": "function"},
         {"module": MARKER_MODULE, "class_name": "function", "config": "boom",
          "registered_name": None},
-        {"class_name": "__lambda__", "config": {"code": _bytecode(marker_file),
+        {"class_name": "__lambda__", "config": {"code": lambda_bytecode(),
                                                  "defaults": None, "closure": None}},
         {"class_name": f"{MARKER_MODULE}.Boom", "config": {}},
         {"class_name": "Custom>Boom", "config": {}, "module": MARKER_MODULE},
@@ -222,7 +222,7 @@ def hostile_values(marker_file: Path) -> list:
         f"{MARKER_MODULE}>boom",
         MARKER_MODULE,
         PICKLE_PAYLOAD.decode("latin-1"),
-        [_bytecode(marker_file), None, None],
+        [lambda_bytecode(), None, None],
     ]
 
 
@@ -233,16 +233,21 @@ def hostile_values(marker_file: Path) -> list:
 #: Values that are interesting in any config: types, limits, hostile names.
 SPECIAL_NUMBERS = [0, -1, 1, 2, 3, 2**31 - 1, 2**31, 2**32, 2**40, 2**63, -(2**63), 10**30,
                    1e308, -0.0, 0.5, 1.0, 1.5, True, False, None, "8", "", [], {}]
-SPECIAL_NAMES = ["Lambda", "TFOpLambda", "SlicingOpLambda", "TFSMLayer", "Functional", "Model",
-                 "Conv2D", "function", "__lambda__", "__typespec__", "__tensor__", "__numpy__",
-                 "__bytes__", "__keras_tensor__", "__tuple__", "TensorShape", "InputLayer",
-                 "Dense", "Dropout", "Activation", "BatchNormalization", "Normalization",
-                 "Reshape", "Flatten", "Sequential", "DTypePolicy", "QuantizedDTypePolicy",
-                 "int8_from_float32", "float16", "mixed_bfloat16", "float64", "hard_sigmoid",
-                 "sparsemax", "relu", "softmax", "os", "builtins", "__main__", "subprocess",
-                 "keras", "keras.layers", "keras.src.layers", "keras.models", "Custom>Adam",
-                 "Adam", "sgd", "mse", "accuracy", "dense", "dense/kernel:0", "../../etc",
-                 "a" * 5000, "\x00", "\ud800".encode("utf-8", "surrogatepass").decode("latin-1")]
+CLASS_NAMES = ["Lambda", "TFOpLambda", "SlicingOpLambda", "TFSMLayer", "Functional", "Model",
+               "Conv2D", "function", "__lambda__", "__typespec__", "__tensor__", "__numpy__",
+               "__bytes__", "__keras_tensor__", "__tuple__", "TensorShape", "InputLayer",
+               "Dense", "Dropout", "Activation", "BatchNormalization", "Normalization",
+               "Reshape", "Flatten", "Sequential", "DTypePolicy", "QuantizedDTypePolicy",
+               "Custom>Adam", "Adam"]
+DTYPE_NAMES = ["int8_from_float32", "int4", "float8_e4m3", "float16", "bfloat16",
+               "mixed_bfloat16", "float64", "float32", "object", "string"]
+ACTIVATION_NAMES = ["hard_sigmoid", "sparsemax", "relu", "softmax", "glu", "gelu", "selu",
+                    "Relu", "relu ", "eval", "exec", "os.system"]
+MODULE_NAMES = ["os", "builtins", "__main__", "subprocess", "keras", "keras.layers",
+                "keras.src.layers", "keras.models", "keras.src.saving", "numpy", "pickle"]
+OTHER_NAMES = ["sgd", "mse", "accuracy", "dense", "dense/kernel:0", "../../etc", "a" * 5000,
+               "\x00", "\ud800".encode("utf-8", "surrogatepass").decode("latin-1")]
+SPECIAL_NAMES = CLASS_NAMES + DTYPE_NAMES + ACTIVATION_NAMES + MODULE_NAMES + OTHER_NAMES
 SPECIAL_KEYS = ["class_name", "config", "module", "registered_name", "build_config", "layers",
                 "units", "activation", "batch_shape", "batch_input_shape", "input_shape",
                 "dtype", "name", "function", "function_type", "output_shape_type",
@@ -409,39 +414,45 @@ def _containers(value, kind=dict) -> list:
 
 
 def _template(description, which: int, param: int, marker_values: list) -> None:
-    """Targeted edits of a model description (one of several, chosen by ``which``)."""
+    """Targeted edits of a model description, chosen by ``which`` and varied by ``param``.
+
+    Each edit puts a value a reader must handle with care where it matters: into a layer's
+    config (``target``) or into an object's envelope (``entry``, which holds
+    ``class_name``, ``module`` and ``config``).
+    """
     dicts = _containers(description)
-    configs = [d for d in dicts if isinstance(d.get("config"), dict) and "class_name" in d]
-    layer_configs = [d["config"] for d in configs] or dicts
-    target = layer_configs[param % len(layer_configs)]
-    special = SPECIAL_NUMBERS[param % len(SPECIAL_NUMBERS)]
-    entries = configs or dicts
-    entry = entries[param % len(entries)]
-    marker = marker_values[param % len(marker_values)]
+    entries = [d for d in dicts if isinstance(d.get("config"), dict) and "class_name" in d]
+    targets = [d["config"] for d in entries] or dicts
+    entries = entries or dicts
+    target, entry = targets[param % len(targets)], entries[param % len(entries)]
+
+    def pick(values: list):
+        return values[param % len(values)]
+
+    number, marker = pick(SPECIAL_NUMBERS), pick(marker_values)
+    depth = 90 + param % 20  # around MAX_JSON_DEPTH (100)
     edits = [
-        lambda: target.update(units=special),
-        lambda: target.update(batch_shape=[None, special]),
-        lambda: target.update(batch_input_shape=[None] + [special] * (param % 4)),
-        lambda: target.update(target_shape=[special, -1]),
-        lambda: target.update(rate=special, seed=special),
-        lambda: target.update(axis=special, mean=[special] * (param % 5),
-                              variance=[special] * (param % 3)),
-        lambda: target.update(activation=marker if param % 2 else SPECIAL_NAMES[param % 50]),
-        lambda: target.update(dtype=SPECIAL_NAMES[20 + param % 12]),
-        lambda: entry.update(class_name=SPECIAL_NAMES[param % len(SPECIAL_NAMES)]),
-        lambda: entry.update(module=SPECIAL_NAMES[34 + param % 10] if param % 3 else
-                             MARKER_MODULE),
+        lambda: target.update(units=number),
+        lambda: target.update(batch_shape=[None, number]),
+        lambda: target.update(batch_input_shape=[None] + [number] * (param % 4)),
+        lambda: target.update(target_shape=[number, -1]),
+        lambda: target.update(rate=number, seed=number),
+        lambda: target.update(axis=number, mean=[number] * (param % 5),
+                              variance=[number] * (param % 3)),
+        lambda: target.update(activation=marker if param % 2 else pick(ACTIVATION_NAMES)),
+        lambda: target.update(dtype=pick(DTYPE_NAMES)),
+        lambda: entry.update(class_name=pick(CLASS_NAMES)),
+        lambda: entry.update(module=pick(MODULE_NAMES) if param % 3 else MARKER_MODULE),
         lambda: entry.update(registered_name=f"{MARKER_MODULE}>Boom"),
         lambda: entry.update(marker if isinstance(marker, dict) else {"config": marker}),
-        lambda: target.update(function=[_bytecode(Path("m")), None, None],
-                              function_type="lambda", module=MARKER_MODULE),
+        lambda: target.update(function=[lambda_bytecode(), None, None], function_type="lambda",
+                              module=MARKER_MODULE),
         lambda: target.update(optimizer=marker, loss=marker, metrics=[marker]),
-        lambda: target.update(learning_rate=marker if param % 2 else special),
+        lambda: target.update(learning_rate=marker if param % 2 else number),
         lambda: target.update(random_state={"shuffle": {"bit_generator": marker,
-                                                        "state": special}}),
+                                                        "state": number}}),
         lambda: target.update(layers=[] if param % 2 else target.get("layers", [])[:1] * 50),
-        lambda: target.update(nested=json.loads("[" * (90 + param % 20) + "]" *
-                                                (90 + param % 20))),
+        lambda: target.update(nested=json.loads("[" * depth + "]" * depth)),
     ]
     edits[which % len(edits)]()
 
@@ -761,7 +772,8 @@ def _inspect_signature_parse(source) -> bool:
     return text.startswith("def foo(") and text.endswith("): pass") and "\n" not in text
 
 
-def _worker(marker_file: str) -> None:  # pragma: no cover - runs in the worker process
+def _worker() -> None:  # pragma: no cover - runs in the worker process
+    """Answers requests on stdin, one JSON line each, with one JSON line on stdout."""
     import faulthandler
     import resource
     import traceback
@@ -858,15 +870,13 @@ def _worker(marker_file: str) -> None:  # pragma: no cover - runs in the worker 
     protocol.write("ready\n")
     for line in sys.stdin:
         protocol.write(json.dumps(one(json.loads(line))) + "\n")
-    del marker_file
 
 
 class Worker:
     """A worker process that runs readers on request, restarted after a crash or hang."""
 
-    def __init__(self, folder: Path, marker_file: Path, warmup: list[dict]) -> None:
+    def __init__(self, folder: Path, warmup: list[dict]) -> None:
         self.folder = folder
-        self.marker_file = marker_file
         self.warmup = warmup
         self.process: subprocess.Popen | None = None
         self.log = folder / "worker.log"
@@ -878,7 +888,7 @@ class Worker:
             OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
         log = open(self.log, "ab")  # noqa: SIM115 - the worker holds it for its whole life
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--worker", str(self.marker_file)],
+            [sys.executable, __file__, "--worker"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
             cwd=self.folder, text=True, bufsize=1,
         )
@@ -981,13 +991,13 @@ class Fuzzer:
         self.save_failures = save_failures
         self.marker_file = folder / "CODE_WAS_EXECUTED"
         plant_marker_module(folder, self.marker_file)
-        self.marker_values = hostile_values(self.marker_file)
+        self.marker_values = hostile_values()
         self.seeds = make_seeds(folder)
         self.cases_dir = folder / "cases"
         self.cases_dir.mkdir()
         warmup = [self._request(seed, seed.path, reader) for seed in self.seeds
                   for reader in READERS]
-        self.worker = Worker(folder, self.marker_file, warmup)
+        self.worker = Worker(folder, warmup)
         self.count = 0
         self.outcomes: collections.Counter = collections.Counter()
         #: Refusals that only the rehearsal in a forked process made possible.
@@ -1138,10 +1148,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save-failures", type=Path, help="folder to keep failing files in")
     parser.add_argument("--atheris", action="store_true",
                         help="run atheris instead; other arguments go to libFuzzer")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
     if args.worker:
-        _worker(args.worker)
+        _worker()
         return 0
     if args.atheris:
         run_atheris(rest)

@@ -2,8 +2,7 @@
 
 Each test is one row: a bad (or merely unusual) input and glassnet's answer. Rows covered
 elsewhere (``tests/test_bad_input.py``, ``tests/saving/test_saving_safety.py``) are named
-in the table, not repeated here. Two rows are known bugs in ``glassnet.models.data`` and
-are marked ``xfail(strict=True)``: they start to pass, and so fail, when fixed.
+in the table, not repeated here.
 """
 
 from __future__ import annotations
@@ -79,14 +78,18 @@ def test_booleans_are_numbers():
 
 
 def test_a_file_name_instead_of_data_is_named():
-    with pytest.raises(DataError, match="'data.csv'"):
+    """Once an internal IndexError (a 0-d text array), found while writing this table."""
+    with pytest.raises(DataError, match="`x` must be an array of rows; received a single str "
+                                        "value 'data.csv'. To train from a CSV file, read it"):
         compiled().fit("data.csv", [1], verbose=0)
 
 
 def test_complex_numbers_are_refused():
+    """Once accepted with the imaginary part dropped, found while writing this table."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(DataError):
+        warnings.simplefilter("error")  # no NumPy ComplexWarning on the way
+        with pytest.raises(DataError, match=r"`x` holds complex numbers \(complex128\); "
+                                            "glassnet needs real values"):
             compiled().fit(np.ones((2, 3), dtype=complex), [1, 2], verbose=0)
 
 

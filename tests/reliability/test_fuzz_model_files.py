@@ -51,7 +51,7 @@ def test_planted_payloads_are_live(tmp_path):
     create the marker file if anything ran them, so a reader that did would be caught."""
     marker = tmp_path / "CODE_WAS_EXECUTED"
     fuzz.plant_marker_module(tmp_path, marker)
-    bytecode = fuzz.hostile_values(marker)[3]["config"]["code"]
+    bytecode = fuzz.lambda_bytecode()
     programs = [
         f"import {fuzz.MARKER_MODULE}",
         f"import pickle; pickle.loads({fuzz.PICKLE_PAYLOAD!r})",
@@ -67,7 +67,7 @@ def test_planted_payloads_are_live(tmp_path):
 def test_the_worker_reports_crashes_hangs_and_foreign_errors(tmp_path):
     """A reader that dies, hangs or raises another error type is reported as a failure."""
     fuzz.plant_marker_module(tmp_path, tmp_path / "CODE_WAS_EXECUTED")
-    worker = fuzz.Worker(tmp_path, tmp_path / "CODE_WAS_EXECUTED", warmup=[])
+    worker = fuzz.Worker(tmp_path, warmup=[])
     try:
         crash = worker.run({"path": "-", "reader": "crash", "arch": "-"}, 10.0)
         assert crash["outcome"] == "crash" and "SIGSEGV" in crash["message"]
