@@ -873,7 +873,14 @@ def _worker() -> None:  # pragma: no cover - runs in the worker process
 
 
 class Worker:
-    """A worker process that runs readers on request, restarted after a crash or hang."""
+    """A worker process that runs readers on request, restarted after a crash or hang.
+
+    Args:
+        folder: its working folder (holding the planted module, on its ``sys.path``) and
+            where its log ``worker.log`` goes.
+        warmup: requests to run before the audit hook and the memory limit are switched
+            on, so that lazy imports and first-call allocations happen then.
+    """
 
     def __init__(self, folder: Path, warmup: list[dict]) -> None:
         self.folder = folder
@@ -981,7 +988,14 @@ class FuzzFailure(AssertionError):
 
 
 class Fuzzer:
-    """Seeds, a worker, and the bookkeeping of one fuzzing run."""
+    """Seeds, a worker, and the bookkeeping of one fuzzing run.
+
+    Args:
+        folder: an empty folder for the seeds, the cases and the planted module.
+        timeout: seconds a case may take before it counts as a hang.
+        peak_limit: the most Python memory (``tracemalloc`` peak) a case may use.
+        save_failures: a folder to copy failing files into, with a description each.
+    """
 
     def __init__(self, folder: Path, timeout: float = CASE_TIMEOUT_S,
                  peak_limit: int = CASE_PEAK_BYTES, save_failures: Path | None = None) -> None:
@@ -1018,7 +1032,14 @@ class Fuzzer:
         return {"path": str(path), "reader": reader, "arch": str(seed.arch)}
 
     def run_case(self, case: dict) -> Failure | None:
-        """Builds, loads and judges one case; returns its failure, if any."""
+        """Builds, loads and judges one case.
+
+        Args:
+            case: a value drawn from ``cases()``.
+
+        Returns:
+            The failure, or ``None`` when the file loaded or was refused cleanly.
+        """
         self.count += 1
         seed = self.seeds[case["seed"]]
         path, applied = build_case_file(seed, case, self.cases_dir, self.marker_values,
@@ -1088,6 +1109,7 @@ class Fuzzer:
             self.worker.stop()
 
     def summary(self, seconds: float) -> str:
+        """Counts, outcomes, mutations applied and the first failures, as text."""
         lines = [f"{self.count} cases in {seconds:.0f} s with {len(self.seeds)} seed files "
                  f"({self.worker.starts} worker starts)",
                  "outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())),
