@@ -772,6 +772,22 @@ def _inspect_signature_parse(source) -> bool:
     return text.startswith("def foo(") and text.endswith("): pass") and "\n" not in text
 
 
+def _peak_resident() -> int:
+    """The process's peak resident memory in bytes (Linux ``VmHWM``; 0 elsewhere)."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _reset_peak_resident() -> int:
+    """Resets the peak resident memory to the current one and returns it (Linux)."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+    return _peak_resident()
+
+
 def _worker() -> None:  # pragma: no cover - runs in the worker process
     """Answers requests on stdin, one JSON line each, with one JSON line on stdout."""
     import faulthandler
@@ -814,7 +830,7 @@ def _worker() -> None:  # pragma: no cover - runs in the worker process
             SELF_TEST_READERS[reader]()
         if reader == "model_from_json":
             with open(path, "rb") as f:
-                text = f.read(64 * 2**20)
+                text = f.read()
             model = model_from_json(text)
         elif reader == "load_weights":
             arch = request["arch"]
@@ -833,6 +849,7 @@ def _worker() -> None:  # pragma: no cover - runs in the worker process
     def one(request: dict) -> dict:
         del seen[:]
         tracemalloc.reset_peak()
+        resident = _reset_peak_resident()
         result: dict
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -849,6 +866,7 @@ def _worker() -> None:  # pragma: no cover - runs in the worker process
             finally:
                 armed[0] = False
         result["peak"] = tracemalloc.get_traced_memory()[1]
+        result["resident_growth"] = _peak_resident() - resident
         result["events"] = list(seen)
         result["warnings"] = sorted({w.category.__name__ for w in caught})
         return result
@@ -1020,6 +1038,7 @@ class Fuzzer:
         self.failures: list[Failure] = []
         self.slowest = 0.0
         self.largest_peak = 0
+        self.largest_growth = 0
 
     @staticmethod
     def _request(seed: Seed, path: Path, reader: str) -> dict:
@@ -1050,6 +1069,7 @@ class Fuzzer:
         result = self.worker.run(request, self.timeout)
         self.slowest = max(self.slowest, result.get("seconds", 0.0))
         self.largest_peak = max(self.largest_peak, result.get("peak", 0))
+        self.largest_growth = max(self.largest_growth, result.get("resident_growth", 0))
         outcome = result["outcome"]
         if outcome in ("loaded", "refused"):
             if result.get("events"):
@@ -1057,9 +1077,10 @@ class Fuzzer:
             elif self.marker_file.exists():
                 outcome = "code"
                 result["events"] = ["the marker file was created"]
-            elif result.get("peak", 0) > self.peak_limit:
+            elif max(result.get("peak", 0), result.get("resident_growth", 0)) > self.peak_limit:
                 outcome = "memory"
-                result["message"] = f"peak Python memory {result['peak']:,} bytes"
+                result["message"] = (f"peak Python memory {result['peak']:,} bytes, resident "
+                                     f"memory grew by {result['resident_growth']:,} bytes")
             result["outcome"] = outcome
         self.outcomes[outcome] += 1
         if outcome == "refused":
@@ -1068,6 +1089,8 @@ class Fuzzer:
                 self.caught["HDF5 crash"] += 1
             elif "the HDF5 library loops" in message:
                 self.caught["HDF5 endless loop"] += 1
+            elif "memory allocation failed" in message or "bytes of memory" in message:
+                self.caught["HDF5 memory blow-up"] += 1
         if outcome in ("loaded", "refused"):
             return None
         failure = Failure(self.count, str(seed.path.relative_to(ROOT) if seed.path.is_relative_to(
@@ -1116,7 +1139,8 @@ class Fuzzer:
                  "refused after a rehearsal in a forked process: " + (", ".join(
                      f"{k} {v}" for k, v in sorted(self.caught.items())) or "none"),
                  f"slowest case {self.slowest:.2f} s, largest Python peak "
-                 f"{self.largest_peak / 2**20:.1f} MiB",
+                 f"{self.largest_peak / 2**20:.1f} MiB, largest growth of resident memory "
+                 f"{self.largest_growth / 2**20:.1f} MiB",
                  "mutations applied: " + ", ".join(
                      f"{k} {v}" for k, v in sorted(self.ops_applied.items())),
                  f"failures: {len(self.failures)}"]

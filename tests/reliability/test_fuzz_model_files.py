@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -125,6 +126,53 @@ def test_a_file_on_which_the_hdf5_library_loops_is_refused_in_time(tmp_path, mon
     with pytest.raises(ModelFileError, match="zeroed.h5"):
         load_model(path, compile=False)
     assert time.monotonic() - started < 30
+
+
+def _peak_resident_growth(call) -> int:
+    """How much the peak resident memory of this process grows during ``call()`` (Linux)."""
+    before = fuzz._reset_peak_resident()
+    call()
+    return fuzz._peak_resident() - before
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
+def test_a_string_that_claims_gigabytes_is_refused_without_taking_them(tmp_path):
+    """atheris found a 25 kB .h5 file on which reading the ``training_config`` attribute
+    makes HDF5 allocate and fill about 4 GB before it fails. The same happens when the
+    length of that variable-length string (4 bytes in the file) says 4 GB. The rehearsal
+    runs under a memory limit, so the file is refused and this process stays small."""
+    source = FIXTURES / "k3_relu_softmax.h5"
+    data = bytearray(source.read_bytes())
+    with h5py.File(source) as f:
+        length = len(f.attrs["training_config"])
+    heap = data.index(b"GCOL")  # the global heap holding the strings
+    descriptor = data.index(struct.pack("<IQI", length, heap, 4))  # length, heap, object
+    data[descriptor : descriptor + 4] = struct.pack("<I", 0xF0000000)
+    path = tmp_path / "claims_4gb.h5"
+    path.write_bytes(bytes(data))
+
+    def load():
+        with pytest.raises(ModelFileError, match="claims_4gb.h5"):
+            load_model(path)
+
+    assert _peak_resident_growth(load) < 256 * 2**20
+
+
+def test_a_weight_stored_in_a_huge_chunk_is_refused(tmp_path):
+    """HDF5 allocates a whole chunk to read any part of it: a 4 x 3 kernel stored in a
+    chunk declared 128 MiB would cost 128 MiB. Found while reading h5io for the fuzzer."""
+    model = Sequential([Input(shape=(3,)), Dense(4)])
+    model.save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5", "r+") as f:
+        layer = f["model_weights"][model.layers[0].name]
+        name = [n.decode() if isinstance(n, bytes) else n for n in layer.attrs["weight_names"]][0]
+        kernel = layer[name][()]
+        del layer[name]
+        layer.create_dataset(name, data=kernel, maxshape=(None, 4), chunks=(2**23, 4),
+                             compression="gzip")
+    with pytest.raises(ModelFileError, match=r"stored in chunks of 134,217,728 bytes for 48 "
+                                             "bytes of data"):
+        load_model(tmp_path / "m.h5")
 
 
 def test_a_rehearsed_file_is_not_rehearsed_again_unless_it_changes(tmp_path, monkeypatch):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 from collections.abc import Iterator
 
 import h5py
@@ -131,6 +132,13 @@ def get_dataset(group: h5py.Group, name: str, what: str) -> h5py.Dataset:
     label = f"{what}: {dataset.name!r}"
     declared = safety.check_shape(dataset.shape, label, dataset.dtype.itemsize)
     safety.check_expansion(declared, dataset.id.get_storage_size(), label)
+    if dataset.chunks is not None:  # HDF5 allocates a whole chunk to read any of it
+        chunk = math.prod(dataset.chunks) * dataset.dtype.itemsize
+        if chunk > max(declared, safety.BOMB_FLOOR_BYTES):
+            raise ModelFileError(
+                f"{label} is stored in chunks of {chunk:,} bytes for {declared:,} bytes of "
+                "data; reading it would allocate a whole chunk, so glassnet refuses it"
+            )
     return dataset
 
 

@@ -1,13 +1,14 @@
-"""A damaged HDF5 file must not crash or hang glassnet: read it first in a throw-away copy.
+"""A damaged HDF5 file must not crash, hang or exhaust glassnet: read it first in a copy.
 
-The HDF5 C library behind h5py trusts the bytes it reads. glassnet's fuzzer
-(``tests/reliability/fuzz_model_files.py``) found damaged ``.h5`` files on which reading an
-attribute crashes the process with a segmentation fault, and others on which it loops
-forever; no Python ``try`` can catch either. So before a file is read for real,
-``rehearse`` runs the same read in a forked copy of the process, with a time limit. If
-the copy dies from a signal or does not finish in time, the file is refused with
-``ModelFileError``; otherwise the read runs again here, where it behaves the same way
-(HDF5 reads the same bytes the same way), its errors included.
+The HDF5 C library behind h5py trusts the bytes it reads. glassnet's fuzzers
+(``tests/reliability/fuzz_model_files.py``) found damaged ``.h5`` files of a few kilobytes
+on which reading an attribute crashes the process with a segmentation fault, loops
+forever, or fills gigabytes of memory; no Python ``try`` can catch any of these. So before
+a file is read for real, ``rehearse`` runs the same read in a forked copy of the process,
+with a time limit and a memory limit. If the copy dies from a signal, runs out of time or
+memory, or finds the file bad, the file is refused with ``ModelFileError`` and this
+process never reads it. Otherwise the read runs again here, where it behaves the same way
+(HDF5 reads the same bytes the same way).
 
 The copy shares the parent's memory until it writes, writes nothing to disk, prints
 nothing, and leaves with ``os._exit``. A rehearsal costs tens of milliseconds (more in a
@@ -42,32 +43,40 @@ ENABLED = hasattr(os, "fork") and sys.platform not in ("darwin", "win32", "cygwi
 #: Seconds a rehearsal may take, plus one second for every ``BYTES_PER_SECOND`` of file.
 TIMEOUT_S = 60.0
 BYTES_PER_SECOND = 20 * 2**20
+#: Memory a rehearsal may add to the process, plus ``MEMORY_PER_FILE_BYTE`` per file byte
+#: (a real model needs about twice its file: the bytes read, then the arrays).
+MEMORY_BUDGET_BYTES = 2**30
+MEMORY_PER_FILE_BYTE = 3
+
+_OK, _REFUSED, _NO_MEMORY = b"ok", b"refused:", b"memory"
 
 
 def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) -> None:
-    """Runs ``read()`` in a forked copy of this process; refuses the file if it crashes.
-
-    Errors that ``read`` raises are ignored here: the real read raises them again.
+    """Runs ``read()`` in a forked copy of this process and refuses the file if it fails.
 
     Args:
         read: the complete read of the file, as the caller is about to run it.
-        path: the file (for the time limit and for messages).
+        path: the file (for the limits and for messages).
         purpose: names what ``read`` reads (such as ``"load_model compile=True"``) when
             every later read with the same purpose reads the same parts of the file; the
             file is then not rehearsed again for that purpose while it stays unchanged.
 
     Raises:
         ModelFileError: when the copy is killed by a signal (the HDF5 library crashed on
-            the file) or does not finish within the time limit (it looped).
+            the file), does not finish within the time limit (it looped), runs out of its
+            memory budget, or raises ``ModelFileError`` itself (the same error, raised
+            here without reading the file again). Other errors of ``read`` are left for
+            the real read to raise.
     """
     if not ENABLED:
         return
     identity = _identity(path)
     if identity is not None and ({(identity, "any"), (identity, purpose)} & _known_good):
         return
-    size = identity[2] if identity is not None else 0
+    size = identity[2] if identity is not None else _folder_size(path)
     timeout = TIMEOUT_S + size / BYTES_PER_SECOND
-    done_r, done_w = os.pipe()
+    budget = MEMORY_BUDGET_BYTES + MEMORY_PER_FILE_BYTE * size
+    report_r, report_w = os.pipe()
     with warnings.catch_warnings():
         # Python 3.12+ warns that fork in a process with threads (BLAS's) can deadlock the
         # copy; the copy runs no BLAS, and the time limit covers any deadlock.
@@ -75,19 +84,19 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
         pid = os.fork()
     if pid == 0:  # the copy: whatever happens in it, it ends here
         try:
-            _rehearse_in_copy(read, timeout, done_r)
+            os.close(report_r)
+            _rehearse_in_copy(read, timeout, budget, report_w)
         finally:
             os._exit(0)
-    os.close(done_w)
+    os.close(report_w)
     try:
-        # The pipe's write end closes when the copy exits, however it exits.
-        finished = _wait_readable(done_r, timeout)
+        report = _read_report(report_r, timeout)
     except BaseException:  # Ctrl-C while waiting: take the copy down too
         _kill(pid)
         raise
     finally:
-        os.close(done_r)
-    if not finished:
+        os.close(report_r)
+    if report is None:
         _kill(pid)
         raise ModelFileError(
             f"{path!r} could not be read within {timeout:.0f} s: the HDF5 library loops on "
@@ -101,8 +110,78 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
             f"{path!r} is damaged: reading it crashed the HDF5 library ({name}), so "
             "glassnet refuses it"
         )
-    if purpose is not None and identity is not None:
+    if report.startswith(_REFUSED):
+        raise ModelFileError(report[len(_REFUSED):].decode("utf-8", "replace"))
+    if report == _NO_MEMORY:
+        raise ModelFileError(
+            f"{path!r} is damaged: reading it needs more than {budget:,} bytes of memory "
+            "(glassnet.saving.isolation.MEMORY_BUDGET_BYTES)"
+        )
+    if report == _OK and purpose is not None and identity is not None:
         _remember(identity, purpose)
+
+
+def _rehearse_in_copy(read: Callable[[], object], timeout: float, budget: int,
+                      report_w: int) -> None:
+    """The forked copy's part: limits, the read, and a one-line report on ``report_w``."""
+    gc.disable()  # a collection would touch, and so copy, every page of the parent
+    faulthandler.disable()  # a crash here is expected and reported by the parent
+    for crash in (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
+        signal.signal(crash, signal.SIG_DFL)  # die of it, whatever handler the parent set
+    # Should the parent die first, the copy must not loop forever: SIGALRM's default
+    # action ends it even inside a C loop.
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(int(timeout) + 5)
+    _limit_memory(budget)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    report = b"error"  # any other error: the real read raises it again
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            read()
+        report = _OK
+    except ModelFileError as error:
+        report = _REFUSED + str(error).encode("utf-8", "replace")[:16384]
+    except MemoryError:
+        report = _NO_MEMORY
+    except BaseException:  # reported as "error"
+        pass
+    while report:
+        report = report[os.write(report_w, report):]
+
+
+def _limit_memory(budget: int) -> None:
+    """Caps the copy's address space at its current size plus ``budget`` (Linux)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            size = int(statm.read().split()[0]) * resource.getpagesize()
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = size + budget
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError):
+        pass  # no limit where the system offers none
+
+
+def _read_report(fd: int, timeout: float) -> bytes | None:
+    """Everything the copy writes until it exits; ``None`` if that takes too long."""
+    deadline = time.monotonic() + timeout
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:  # the copy has exited (or closed its end)
+                return b"".join(chunks)
+            chunks.append(chunk)
 
 
 #: ``(file identity, purpose)`` of files that cannot crash a read: written by this process
@@ -122,6 +201,13 @@ def _identity(path: str) -> tuple | None:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
+def _folder_size(path: str) -> int:
+    """The bytes of the files directly in a folder (an unzipped ``.keras``), else 0."""
+    with contextlib.suppress(OSError), os.scandir(path) as entries:
+        return sum(e.stat().st_size for e in entries if e.is_file(follow_symlinks=False))
+    return 0
+
+
 def remember(path: str) -> None:
     """Marks a file this process has just written as safe to read without a rehearsal.
 
@@ -138,39 +224,7 @@ def _remember(identity: tuple, purpose: str) -> None:
     _known_good.add((identity, purpose))
 
 
-def _rehearse_in_copy(read: Callable[[], object], timeout: float, done_r: int) -> None:
-    gc.disable()  # a collection would touch, and so copy, every page of the parent
-    faulthandler.disable()  # a crash here is expected and reported by the parent
-    for crash in (signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL, signal.SIGABRT):
-        signal.signal(crash, signal.SIG_DFL)  # die of it, whatever handler the parent set
-    # Should the parent die first, the copy must not loop forever: SIGALRM's default
-    # action ends it even inside a C loop.
-    signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    signal.alarm(int(timeout) + 5)
-    os.close(done_r)
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 1)
-    os.dup2(null, 2)
-    with contextlib.suppress(BaseException), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        read()
-
-
 def _kill(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
-
-
-def _wait_readable(fd: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        try:
-            ready, _, _ = select.select([fd], [], [], left)
-        except InterruptedError:  # pragma: no cover - retried by Python since 3.5
-            continue
-        if ready:
-            return True

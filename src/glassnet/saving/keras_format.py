@@ -167,7 +167,11 @@ def _read_folder(path: str, wanted: dict[str, int], where: str) -> dict[str, byt
                 f"{where}: {name} is {info.st_size:,} bytes; the limit is {limit:,}"
             )
         with open(member, "rb") as f:
-            members[name] = f.read(limit + 1)
+            # read(n) sets aside n bytes first: ask for the size just checked, plus one
+            # byte to notice a file that grew since.
+            members[name] = f.read(info.st_size + 1)
+        if len(members[name]) > limit:
+            raise ModelFileError(f"{where}: {name} grew beyond {limit:,} bytes while read")
     return members
 
 
