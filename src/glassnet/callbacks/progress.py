@@ -82,7 +82,7 @@ class ProgbarLogger(Callback):
         steps = self.steps or max(step, 1)
         elapsed = time.perf_counter() - self.epoch_start
         filled = int(_BAR_WIDTH * step / steps) if steps else _BAR_WIDTH
-        bar = "━" * filled + ("━" if final else " ") * 0 + "─" * (_BAR_WIDTH - filled)
+        bar = "━" * filled + "─" * (_BAR_WIDTH - filled)
         per_step = _format_time(elapsed / step) + "/step" if step else ""
         shown = (
             f"{elapsed:.0f}s"

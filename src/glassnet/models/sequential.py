@@ -40,6 +40,7 @@ class Sequential(Trainer):
         self.name = name or unique_name("sequential")
         self.trainable = trainable
         self._layers: list[Layer] = []
+        self._input_layer: InputLayer | None = None
         self.input_shape: tuple[int, ...] | None = None
         self.storage: WeightStorage | None = None
         self.built = False
@@ -273,9 +274,7 @@ class Sequential(Trainer):
                     "class_name": "InputLayer",
                     "config": {
                         "batch_shape": (None, *self.input_shape),
-                        "name": getattr(self, "_input_layer", None)
-                        and self._input_layer.name
-                        or "input_layer",
+                        "name": self._input_layer.name if self._input_layer else "input_layer",
                     },
                 }
             )

@@ -23,7 +23,10 @@ def _bytes(n_params: int, itemsize: int) -> str:
 
 
 def summary_text(model, line_length: int | None = None) -> str:
-    """A table of each layer's name and class, output shape and number of parameters."""
+    """A table of each layer's name and class, output shape and number of parameters.
+
+    The model must be built (``Sequential.summary`` builds it or says why it cannot).
+    """
     width = line_length or 65
     cols = (max(28, width - 37), 25, 12)
     rule = "─" * sum(cols)
@@ -31,7 +34,6 @@ def summary_text(model, line_length: int | None = None) -> str:
     def row(a: str, b: str, c: str) -> str:
         return a.ljust(cols[0]) + b.ljust(cols[1]) + c.rjust(cols[2])
 
-    built = model.built
     lines = [
         f'Model: "{model.name}"',
         rule,
@@ -41,21 +43,13 @@ def summary_text(model, line_length: int | None = None) -> str:
     trainable = non_trainable = 0
     itemsize = model.storage.dtype.itemsize if model.storage is not None else 4
     for layer in model.layers:
-        count = layer.count_params() if built else 0
-        shape = _shape_text(layer.output_shape) if built else "?"
-        lines.append(
-            row(
-                f"{layer.name} ({type(layer).__name__})",
-                shape,
-                _count(count) if built else "0 (unbuilt)",
-            )
-        )
-        if built:
-            for spec in layer.specs:
-                if spec.trainable and layer.trainable:
-                    trainable += spec.size
-                else:
-                    non_trainable += spec.size
+        name = f"{layer.name} ({type(layer).__name__})"
+        lines.append(row(name, _shape_text(layer.output_shape), _count(layer.count_params())))
+        for spec in layer.specs:
+            if spec.trainable and layer.trainable:
+                trainable += spec.size
+            else:
+                non_trainable += spec.size
     total = trainable + non_trainable
     lines += [
         rule,
