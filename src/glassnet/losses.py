@@ -304,6 +304,20 @@ class SquaredHinge(Loss):
         return (-2 * t * m / y_pred.shape[-1]).astype(y_pred.dtype)
 
 
+def _across_classes(ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
+    """``ufunc.reduce`` over the last axis of a 2-D array, keeping it as a column.
+
+    NumPy reduces along a short axis slowly (about 2 µs for 32 rows of 2 classes), so for
+    up to 3 classes the columns are combined element-wise instead, one fast call each.
+    """
+    if values.ndim == 2 and 2 <= values.shape[1] <= 3:
+        out = ufunc(values[:, 0:1], values[:, 1:2])
+        if values.shape[1] == 3:
+            ufunc(out, values[:, 2:3], out=out)
+        return out
+    return ufunc.reduce(values, axis=-1, keepdims=True)
+
+
 def _log_softmax(z: np.ndarray) -> np.ndarray:
     shifted = z - z.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -370,8 +384,29 @@ class CategoricalCrossentropy(Loss):
     def fused_step(self, y_true, z, sample_weight=None):
         # The softmax probabilities come out of the same log-softmax as the loss, so the
         # output layer need not compute them a second time.
+        if sample_weight is None and self.reduction == "sum_over_batch_size":
+            return self._mean_step(self._smooth(y_true), z)
         values, grad, p = self._from_logits(self._smooth(y_true), z)
         return self.reduce(values, sample_weight), self.reduce_gradient(grad, sample_weight), p
+
+    @staticmethod
+    def _mean_step(y_true, z):
+        """``fused_step`` for the mean over rows, in as few NumPy calls as it can (the
+        training step's hot path). With ``shifted = z - max(z)`` and ``total`` the row sums
+        of ``exp(shifted)``, a row's loss is ``sum(y) * log(total) - y . shifted`` and its
+        slope at ``z`` is ``p * sum(y) - y``; ``sum(y)`` is 1 for one-hot rows."""
+        rows = len(z)
+        shifted = z - _across_classes(np.maximum, z)
+        cross = float(np.vdot(y_true, shifted))
+        p = np.exp(shifted, out=shifted)
+        total = _across_classes(np.add, p)
+        p /= total
+        mass = _across_classes(np.add, y_true)
+        loss = (float(np.vdot(mass, np.log(total))) - cross) / max(rows, 1)
+        grad = p * mass
+        grad -= y_true
+        grad *= grad.dtype.type(1 / max(rows, 1))
+        return loss, grad, p
 
     def get_config(self):
         return {

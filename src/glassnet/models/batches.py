@@ -30,26 +30,47 @@ def is_batch_stream(data) -> bool:
 
 
 class ArrayBatches:
-    """Batches of in-memory arrays, shuffled once per epoch when ``shuffle``."""
+    """Batches of in-memory arrays, shuffled once per epoch when ``shuffle``.
 
-    def __init__(self, x, y, sample_weight, batch_size: int, shuffle: bool, rng) -> None:
+    With ``ones_column`` (asked for by a model of ``Dense`` layers, which then folds the
+    first layer's bias into its matrix product, see ``glassnet.models.dense_chain``), each
+    ``x`` batch ends in an extra column of ones, provided the data is small enough to be
+    copied once; ``self.ones_column`` says whether the batches really have it.
+    """
+
+    def __init__(
+        self, x, y, sample_weight, batch_size: int, shuffle: bool, rng, ones_column: bool = False
+    ) -> None:
         self.x, self.y, self.sw = x, y, sample_weight
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.rng = rng
         self.rows = len(x)
         self.steps = math.ceil(self.rows / batch_size)
+        self.ones_column = ones_column and x.ndim == 2 and x.nbytes <= _EPOCH_GATHER_BYTES
+        self._x_with_ones = None
+        if self.ones_column:
+            self._x_with_ones = np.ones((self.rows, x.shape[1] + 1), dtype=x.dtype)
+            if not shuffle:
+                self._x_with_ones[:, :-1] = x
 
     def epoch(self) -> Iterator[tuple]:
         x, y, sw, size, rows = self.x, self.y, self.sw, self.batch_size, self.rows
         if not self.shuffle:
+            if self.ones_column:
+                x = self._x_with_ones
             for start in range(0, rows, size):
                 stop = start + size
                 yield x[start:stop], y[start:stop], None if sw is None else sw[start:stop]
             return
         order = self.rng.permutation(rows)
         if x.nbytes <= _EPOCH_GATHER_BYTES:
-            x, y = x[order], y[order]
+            if self.ones_column:
+                np.take(x, order, axis=0, out=self._x_with_ones[:, :-1], mode="clip")
+                x = self._x_with_ones
+            else:
+                x = x[order]
+            y = y[order]
             sw = None if sw is None else sw[order]
             for start in range(0, rows, size):
                 stop = start + size
@@ -87,6 +108,7 @@ class StreamBatches:
         if self.steps is None and hasattr(source, "__len__"):
             self.steps = len(source)
         self._iterator = iter(source) if self.one_shot else None
+        self.ones_column = False
 
     def epoch(self) -> Iterator[tuple]:
         iterator = self._iterator if self.one_shot else iter(self.source)

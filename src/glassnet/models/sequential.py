@@ -47,6 +47,20 @@ class Sequential(Trainer):
         for layer in layers or []:
             self.add(layer)
 
+    # --- copies (pickle, copy.deepcopy) -------------------------------------------------
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_chain_cache"] = (None, None)  # scratch buffers, rebuilt on the next pass
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self.storage is not None:
+            # A copy holds each layer's weights apart from the flat arrays they were views
+            # of; binding them to fresh storage makes the optimizer train the layers again.
+            self.storage = WeightStorage(self._layers, self.storage.dtype)
+
     # --- the stack ----------------------------------------------------------------------
 
     @property

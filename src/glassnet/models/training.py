@@ -9,6 +9,10 @@ A training step is::
 
 When the output layer is a softmax (or sigmoid) and the loss its cross-entropy, the loss
 is computed from the output layer's logits and its slope there is ``prediction - target``.
+
+A model made only of ``Dense`` layers runs its passes through ``DenseChain`` (fewer NumPy
+calls, reused buffers, see ``glassnet.models.dense_chain``); any other model runs layer by
+layer (``Sequential.forward``/``backward``). Both compute the same numbers.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from glassnet import optimizers as optimizers_module
 from glassnet.callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
 from glassnet.layers.storage import WeightStorage
 from glassnet.models.batches import ArrayBatches, StreamBatches, is_batch_stream, unpack_batch
+from glassnet.models.dense_chain import DenseChain
 from glassnet.models.data import (
     DataError,
     check_validation_split,
@@ -72,6 +77,7 @@ class Trainer:
         self.metrics: list[metrics_module.Metric] = []
         self._metrics_resolved_for: tuple | None = None
         self._shuffle_rng = new_generator()
+        self._chain_cache: tuple = (None, None)  # (the storage it was made for, DenseChain)
 
     # --- compile ------------------------------------------------------------------------
 
@@ -261,15 +267,39 @@ class Trainer:
         ]
         self._metrics_resolved_for = key
 
-    # --- the step -----------------------------------------------------------------------
+    # --- the passes ---------------------------------------------------------------------
 
-    def _forward_loss_and_slope(self, x, y, sw, training: bool):
+    def _dense_chain(self) -> DenseChain | None:
+        """The model's ``DenseChain`` when it is made only of ``Dense`` layers, else None."""
+        storage, chain = self._chain_cache
+        if storage is not self.storage:
+            chain = DenseChain.for_model(self._layers, self.storage)
+            self._chain_cache = (self.storage, chain)
+        return chain
+
+    def _infer(self, x: np.ndarray) -> np.ndarray:
+        """The output for a batch in inference mode (a buffer the next pass may reuse)."""
+        chain = self._dense_chain()
+        if chain is not None:
+            return chain.forward(x)
+        return self.forward(x, training=False)
+
+    def _forward_loss_and_slope(self, x, y, sw, training: bool, x_has_ones: bool = False):
         """Forward pass, loss and its slope; returns (loss, slope, prediction).
 
         With a fused output the last layer stops at its logits and the loss supplies the
-        prediction, which the layer then records as its output.
+        prediction, which the layer then records as its output. ``x_has_ones``: the batch
+        ends in a column of ones (see ``ArrayBatches``), only for a ``DenseChain``.
         """
-        if not self._fused:
+        chain = self._dense_chain()
+        if chain is not None:
+            out = chain.forward(x, x_has_ones, logits=self._fused, training=True)
+            if self._fused:
+                loss, grad, out = self.loss.fused_step(y, out, sw)
+                self._layers[-1].a = out
+            else:
+                loss, grad = self.loss.reduced(y, out, sw)
+        elif not self._fused:
             out = self.forward(x, training=training)
             loss, grad = self.loss.reduced(y, out, sw)
         else:
@@ -283,13 +313,21 @@ class Trainer:
         return loss, grad, out
 
     def _backward_all(self, grad: np.ndarray) -> None:
-        self.backward(grad, from_logits=self._fused)
+        chain = self._dense_chain()
+        if chain is not None:
+            chain.backward(grad, from_logits=self._fused)
+        else:
+            self.backward(grad, from_logits=self._fused)
         for layer in self._regularized:
             layer.add_regularization_gradients()
 
-    def _train_step(self, x, y, sw, where: tuple[int, int] | None) -> tuple[float, np.ndarray]:
+    # --- the step -----------------------------------------------------------------------
+
+    def _train_step(
+        self, x, y, sw, where: tuple[int, int] | None, x_has_ones: bool = False
+    ) -> tuple[float, np.ndarray]:
         """One step; ``where`` is (epoch, batch), counted from 0, for error messages."""
-        loss, grad, out = self._forward_loss_and_slope(x, y, sw, training=True)
+        loss, grad, out = self._forward_loss_and_slope(x, y, sw, True, x_has_ones)
         if not math.isfinite(loss):
             place = "train_on_batch"
             if where is not None:
@@ -453,7 +491,10 @@ class Trainer:
                 val = (x[split:], y[split:], None if sw is None else sw[split:])
                 x, y = x[:split], y[:split]
                 sw = None if sw is None else sw[:split]
-            batches = ArrayBatches(x, y, sw, batch_size, shuffle, self._shuffle_rng)
+            batches = ArrayBatches(
+                x, y, sw, batch_size, shuffle, self._shuffle_rng,
+                ones_column=self._dense_chain() is not None,
+            )
             first_targets_shape = y.shape
         if validation_data is not None:
             val = self._prepare_validation(validation_data, validation_steps)
@@ -527,13 +568,14 @@ class Trainer:
         cbs.call("on_epoch_begin", epoch, {})
         batch_begin = cbs.wants("on_train_batch_begin")
         batch_end = cbs.wants("on_train_batch_end")
+        has_ones = batches.ones_column
         loss_sum = 0.0
         seen = 0
         for step, (xb, yb, wb) in enumerate(batches.epoch()):
             if batch_begin:
                 cbs.call("on_train_batch_begin", step, {})
             try:
-                loss, out = self._train_step(xb, yb, wb, (epoch, step))
+                loss, out = self._train_step(xb, yb, wb, (epoch, step), has_ones)
             except NonFiniteLossError as error:
                 if not stop_on_nan:
                     raise
@@ -604,7 +646,7 @@ class Trainer:
                 metrics = self.metrics
                 for metric in metrics:
                     metric.reset_state()
-            out = self.forward(xb, training=False)
+            out = self._infer(xb)
             if self._fused:
                 values, _ = self.loss.values_and_gradient_from_logits(yb, self._layers[-1].logits)
             else:
@@ -676,16 +718,16 @@ class Trainer:
         x = self._prepare_x(x)
         rows = len(x)
         if rows <= batch_size:
-            return self.forward(x, training=False).copy()
+            return self._infer(x).copy()
         out = np.empty((rows, *self.output_shape), dtype=x.dtype)
         for start in range(0, rows, batch_size):
             stop = min(start + batch_size, rows)
-            out[start:stop] = self.forward(x[start:stop], training=False)
+            out[start:stop] = self._infer(x[start:stop])
         return out
 
     def predict_on_batch(self, x) -> np.ndarray:
         """The outputs for one batch, in a single forward pass."""
-        return self.forward(self._prepare_x(x), training=False).copy()
+        return self._infer(self._prepare_x(x)).copy()
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on one batch; returns its loss (and metrics)."""
