@@ -29,13 +29,13 @@ from glassnet import optimizers as optimizers_module
 from glassnet.callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
 from glassnet.layers.storage import WeightStorage
 from glassnet.models.batches import ArrayBatches, StreamBatches, is_batch_stream, unpack_batch
-from glassnet.models.dense_chain import DenseChain
 from glassnet.models.data import (
     DataError,
     check_validation_split,
     to_array,
     validation_split_index,
 )
+from glassnet.models.dense_chain import DenseChain
 from glassnet.utils.seeding import new_generator
 
 
