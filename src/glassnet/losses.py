@@ -96,9 +96,12 @@ class Loss:
         values, grad = self.values_and_gradient(y_true, y_pred)
         return self.reduce(values, sample_weight), self.reduce_gradient(grad, sample_weight)
 
-    def fused_step(self, y_true, z, sample_weight=None) -> tuple[float, np.ndarray, np.ndarray]:
+    def fused_step(
+        self, y_true, z, sample_weight=None, rows_sum_to_one: bool = False
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         """For a loss fused with its output activation: from the logits ``z``, the reduced
-        loss, its slope at ``z``, and the prediction (the activation of ``z``)."""
+        loss, its slope at ``z``, and the prediction (the activation of ``z``).
+        ``rows_sum_to_one``: the caller knows every row of ``y_true`` sums to 1."""
         values, grad = self.values_and_gradient_from_logits(y_true, z)
         prediction = activations.get(self.fused_activation)(z)
         return (
@@ -381,30 +384,36 @@ class CategoricalCrossentropy(Loss):
         values = -(y_true * log_p).sum(axis=-1)
         return values, p * y_true.sum(axis=-1, keepdims=True) - y_true, p
 
-    def fused_step(self, y_true, z, sample_weight=None):
+    def fused_step(self, y_true, z, sample_weight=None, rows_sum_to_one=False):
         # The softmax probabilities come out of the same log-softmax as the loss, so the
         # output layer need not compute them a second time.
         if sample_weight is None and self.reduction == "sum_over_batch_size":
-            return self._mean_step(self._smooth(y_true), z)
+            one = rows_sum_to_one and not self.label_smoothing
+            return self._mean_step(self._smooth(y_true), z, one)
         values, grad, p = self._from_logits(self._smooth(y_true), z)
         return self.reduce(values, sample_weight), self.reduce_gradient(grad, sample_weight), p
 
     @staticmethod
-    def _mean_step(y_true, z):
+    def _mean_step(y_true, z, rows_sum_to_one: bool = False):
         """``fused_step`` for the mean over rows, in as few NumPy calls as it can (the
         training step's hot path). With ``shifted = z - max(z)`` and ``total`` the row sums
         of ``exp(shifted)``, a row's loss is ``sum(y) * log(total) - y . shifted`` and its
-        slope at ``z`` is ``p * sum(y) - y``; ``sum(y)`` is 1 for one-hot rows."""
+        slope at ``z`` is ``p * sum(y) - y``; ``sum(y)`` is 1 for one-hot rows, which
+        ``rows_sum_to_one`` promises (saving two calls)."""
         rows = len(z)
         shifted = z - _across_classes(np.maximum, z)
         cross = float(np.vdot(y_true, shifted))
         p = np.exp(shifted, out=shifted)
         total = _across_classes(np.add, p)
         p /= total
-        mass = _across_classes(np.add, y_true)
-        loss = (float(np.vdot(mass, np.log(total))) - cross) / max(rows, 1)
-        grad = p * mass
-        grad -= y_true
+        if rows_sum_to_one:
+            loss = (float(np.add.reduce(np.log(total), axis=None)) - cross) / max(rows, 1)
+            grad = p - y_true
+        else:
+            mass = _across_classes(np.add, y_true)
+            loss = (float(np.vdot(mass, np.log(total))) - cross) / max(rows, 1)
+            grad = p * mass
+            grad -= y_true
         grad *= grad.dtype.type(1 / max(rows, 1))
         return loss, grad, p
 

@@ -36,6 +36,8 @@ class ArrayBatches:
     first layer's bias into its matrix product, see ``glassnet.models.dense_chain``), each
     ``x`` batch ends in an extra column of ones, provided the data is small enough to be
     copied once; ``self.ones_column`` says whether the batches really have it.
+    ``self.targets_sum_to_one`` says whether every row of ``y`` sums to exactly 1 (one-hot
+    or probability rows), which lets a cross-entropy skip multiplying by that sum.
     """
 
     def __init__(
@@ -48,6 +50,9 @@ class ArrayBatches:
         self.rows = len(x)
         self.steps = math.ceil(self.rows / batch_size)
         self.ones_column = ones_column and x.ndim == 2 and x.nbytes <= _EPOCH_GATHER_BYTES
+        self.targets_sum_to_one = bool(
+            y.ndim == 2 and y.dtype.kind == "f" and np.all(np.add.reduce(y, axis=1) == 1)
+        )
         self._x_with_ones = None
         if self.ones_column:
             self._x_with_ones = np.ones((self.rows, x.shape[1] + 1), dtype=x.dtype)
@@ -109,6 +114,7 @@ class StreamBatches:
             self.steps = len(source)
         self._iterator = iter(source) if self.one_shot else None
         self.ones_column = False
+        self.targets_sum_to_one = False
 
     def epoch(self) -> Iterator[tuple]:
         iterator = self._iterator if self.one_shot else iter(self.source)

@@ -284,18 +284,21 @@ class Trainer:
             return chain.forward(x)
         return self.forward(x, training=False)
 
-    def _forward_loss_and_slope(self, x, y, sw, training: bool, x_has_ones: bool = False):
+    def _forward_loss_and_slope(
+        self, x, y, sw, training: bool, x_has_ones: bool = False, rows_sum_to_one: bool = False
+    ):
         """Forward pass, loss and its slope; returns (loss, slope, prediction).
 
         With a fused output the last layer stops at its logits and the loss supplies the
         prediction, which the layer then records as its output. ``x_has_ones``: the batch
-        ends in a column of ones (see ``ArrayBatches``), only for a ``DenseChain``.
+        ends in a column of ones, ``rows_sum_to_one``: every target row sums to 1 (what
+        ``ArrayBatches`` reports).
         """
         chain = self._dense_chain()
         if chain is not None:
             out = chain.forward(x, x_has_ones, logits=self._fused, training=True)
             if self._fused:
-                loss, grad, out = self.loss.fused_step(y, out, sw)
+                loss, grad, out = self.loss.fused_step(y, out, sw, rows_sum_to_one)
                 self._layers[-1].a = out
             else:
                 loss, grad = self.loss.reduced(y, out, sw)
@@ -306,14 +309,14 @@ class Trainer:
             last = self._layers[-1]
             for layer in self._layers[:-1]:
                 x = layer.forward(x, training)
-            loss, grad, out = self.loss.fused_step(y, last.forward_logits(x), sw)
+            loss, grad, out = self.loss.fused_step(y, last.forward_logits(x), sw, rows_sum_to_one)
             last.a = out
         for layer in self._regularized:
             loss += layer.regularization_penalty()
         return loss, grad, out
 
     def _backward_all(self, grad: np.ndarray) -> None:
-        chain = self._dense_chain()
+        chain = self._chain_cache[1]  # checked against the storage by this pass's forward
         if chain is not None:
             chain.backward(grad, from_logits=self._fused)
         else:
@@ -324,10 +327,12 @@ class Trainer:
     # --- the step -----------------------------------------------------------------------
 
     def _train_step(
-        self, x, y, sw, where: tuple[int, int] | None, x_has_ones: bool = False
+        self, x, y, sw, where: tuple[int, int] | None, x_has_ones=False, rows_sum_to_one=False
     ) -> tuple[float, np.ndarray]:
         """One step; ``where`` is (epoch, batch), counted from 0, for error messages."""
-        loss, grad, out = self._forward_loss_and_slope(x, y, sw, True, x_has_ones)
+        loss, grad, out = self._forward_loss_and_slope(
+            x, y, sw, True, x_has_ones, rows_sum_to_one
+        )
         if not math.isfinite(loss):
             place = "train_on_batch"
             if where is not None:
@@ -568,14 +573,14 @@ class Trainer:
         cbs.call("on_epoch_begin", epoch, {})
         batch_begin = cbs.wants("on_train_batch_begin")
         batch_end = cbs.wants("on_train_batch_end")
-        has_ones = batches.ones_column
+        has_ones, sum_to_one = batches.ones_column, batches.targets_sum_to_one
         loss_sum = 0.0
         seen = 0
         for step, (xb, yb, wb) in enumerate(batches.epoch()):
             if batch_begin:
                 cbs.call("on_train_batch_begin", step, {})
             try:
-                loss, out = self._train_step(xb, yb, wb, (epoch, step), has_ones)
+                loss, out = self._train_step(xb, yb, wb, (epoch, step), has_ones, sum_to_one)
             except NonFiniteLossError as error:
                 if not stop_on_nan:
                     raise

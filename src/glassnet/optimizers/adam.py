@@ -40,25 +40,27 @@ class Adam(Optimizer):
         self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 
     def update_step(self, params, grads, lr):
+        # Python floats act on float32 arrays as float32 (NumPy's weak scalars, NEP 50),
+        # exactly as ``np.float32(...)`` would, without making a scalar object per step.
         t = self.iterations + 1
-        dtype = params.dtype.type
         alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        m, v, tmp = self.slots["momentum"], self.slots["velocity"], self._scratch
+        slots, tmp = self.slots, self._scratch
+        m, v = slots["momentum"], slots["velocity"]
         np.subtract(grads, m, out=tmp)
-        tmp *= dtype(1 - self.beta_1)
+        tmp *= 1 - self.beta_1
         m += tmp
         np.multiply(grads, grads, out=tmp)
         tmp -= v
-        tmp *= dtype(1 - self.beta_2)
+        tmp *= 1 - self.beta_2
         v += tmp
         if self.amsgrad:
-            v_hat = self.slots["velocity_hat"]
+            v_hat = slots["velocity_hat"]
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
         np.sqrt(v, out=tmp)
-        tmp += dtype(self.epsilon)
+        tmp += self.epsilon
         np.divide(m, tmp, out=tmp)
-        tmp *= dtype(alpha)
+        tmp *= alpha
         params -= tmp
 
     def get_config(self):

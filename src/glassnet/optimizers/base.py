@@ -138,10 +138,13 @@ class Optimizer:
 
     def apply(self, parameters: np.ndarray, gradients: np.ndarray) -> None:
         """One update of ``parameters`` (in place) from ``gradients`` (clipped in place)."""
-        if not self.built or self.slots_size() != parameters.size:
+        if not self.built or self._scratch.size != parameters.size:
             self.build(parameters, self.slices or [("", "", 0, parameters.size)])
-        self._clip(gradients)
-        lr = self.learning_rate
+        if self.clipvalue is not None or self.clipnorm is not None or self.global_clipnorm:
+            self._clip(gradients)
+        lr = self._learning_rate
+        if callable(lr):
+            lr = float(lr(self.iterations))
         if self.weight_decay:
             parameters -= parameters * parameters.dtype.type(self.weight_decay * lr)
         self.update_step(parameters, gradients, lr)
