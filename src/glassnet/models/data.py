@@ -72,6 +72,14 @@ def to_array(data, what: str, dtype, integer_ok: bool = False) -> tuple[np.ndarr
         DataError: for text, ``None``, dates, NaN, infinity, or values beyond ``dtype``'s range.
         TypeError: when ``data`` is not array-like at all.
     """
+    if (
+        type(data) is np.ndarray
+        and data.dtype == dtype
+        and data.size
+        and data.flags.c_contiguous
+        and math.isfinite(float(np.add.reduce(data, axis=None)))
+    ):
+        return data, None  # already what is needed: the common case, checked in one sum
     if data is None:
         raise TypeError(f"`{what}` is required; received None")
     columns = None
@@ -102,7 +110,9 @@ def to_array(data, what: str, dtype, integer_ok: bool = False) -> tuple[np.ndarr
         raise DataError(f"`{what}` is empty (shape {arr.shape}); there is nothing to learn from")
     if integer_ok and arr.dtype.kind in "biu":
         return arr, columns
-    if arr.dtype.kind == "f":
+    # The sum of finite values is finite unless it overflows, so one sum (no mask to
+    # allocate) clears almost all data; only a non-finite sum looks for the culprit.
+    if arr.dtype.kind == "f" and not math.isfinite(float(np.add.reduce(arr, axis=None))):
         bad = ~np.isfinite(arr)
         if bad.any():
             value = arr[bad].flat[0]

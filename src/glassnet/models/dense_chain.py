@@ -102,6 +102,9 @@ class DenseChain:
         self.kernel_t = [layer.kernel.T for layer in layers]
         self.kind = [_kind(layer.activation) for layer in layers]
         self.widths = [layers[0].kernel.shape[0]] + [layer.units for layer in layers]
+        #: Whether an inference pass returns a buffer (the last ``z``, for a linear output)
+        #: rather than a new array.
+        self.output_is_buffer = self.kind[-1] is _LINEAR
         self._local = threading.local()  # per thread: buffers by batch size, the last pass
 
     @classmethod

@@ -277,12 +277,15 @@ class Trainer:
             self._chain_cache = (self.storage, chain)
         return chain
 
-    def _infer(self, x: np.ndarray) -> np.ndarray:
-        """The output for a batch in inference mode (a buffer the next pass may reuse)."""
+    def _infer(self, x: np.ndarray, owned: bool = False) -> np.ndarray:
+        """The output for a batch in inference mode: a buffer the next pass may reuse, or
+        with ``owned`` an array the caller may keep."""
         chain = self._dense_chain()
-        if chain is not None:
-            return chain.forward(x)
-        return self.forward(x, training=False)
+        if chain is None:
+            out = self.forward(x, training=False)  # may be a view of x (Flatten, Dropout)
+            return out.copy() if owned else out
+        out = chain.forward(x)
+        return out.copy() if owned and chain.output_is_buffer else out
 
     def _forward_loss_and_slope(
         self, x, y, sw, training: bool, x_has_ones: bool = False, rows_sum_to_one: bool = False
@@ -723,7 +726,7 @@ class Trainer:
         x = self._prepare_x(x)
         rows = len(x)
         if rows <= batch_size:
-            return self._infer(x).copy()
+            return self._infer(x, owned=True)
         out = np.empty((rows, *self.output_shape), dtype=x.dtype)
         for start in range(0, rows, batch_size):
             stop = min(start + batch_size, rows)
@@ -732,7 +735,7 @@ class Trainer:
 
     def predict_on_batch(self, x) -> np.ndarray:
         """The outputs for one batch, in a single forward pass."""
-        return self._infer(self._prepare_x(x)).copy()
+        return self._infer(self._prepare_x(x), owned=True)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on one batch; returns its loss (and metrics)."""
