@@ -23,9 +23,9 @@ def _column_label(columns, index: int) -> str:
     return str(index)
 
 
-def _describe_position(arr: np.ndarray, mask: np.ndarray, columns) -> str:
+def _describe_position(arr: np.ndarray, mask: np.ndarray, columns, first_row: int = 0) -> str:
     where = np.argwhere(mask)[0]
-    row = int(where[0])
+    row = first_row + int(where[0])
     if arr.ndim == 1:
         return f"row {row}"
     return f"row {row}, column {_column_label(columns, int(where[1]))}"
@@ -56,7 +56,28 @@ def _is_pandas(data) -> bool:
     return type(data).__module__.startswith("pandas") and hasattr(data, "to_numpy")
 
 
-def to_array(data, what: str, dtype, integer_ok: bool = False) -> tuple[np.ndarray, list | None]:
+def check_finite(arr: np.ndarray, what: str, first_row: int = 0, columns=None) -> None:
+    """Raises ``DataError`` naming the first NaN or infinity in ``arr``, if there is one.
+
+    The sum of finite values is finite unless it overflows, so one sum (no mask to
+    allocate) clears almost all data; only a non-finite sum looks for the culprit.
+    ``first_row``: the row number of ``arr[0]`` in the user's data, for the message.
+    """
+    if arr.dtype.kind != "f" or math.isfinite(float(np.add.reduce(arr, axis=None))):
+        return
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        value = arr[bad].flat[0]
+        name = "NaN" if math.isnan(value) else "infinity"
+        raise DataError(
+            f"`{what}` contains {name} at {_describe_position(arr, bad, columns, first_row)}; "
+            "fill or drop missing values before training"
+        )
+
+
+def to_array(
+    data, what: str, dtype, integer_ok: bool = False, check_batches_later: bool = False
+) -> tuple[np.ndarray, list | None]:
     """Converts ``data`` to a finite array of ``dtype`` (or integers when ``integer_ok``).
 
     Args:
@@ -64,6 +85,10 @@ def to_array(data, what: str, dtype, integer_ok: bool = False) -> tuple[np.ndarr
         what: the argument's name for error messages (``"x"``, ``"y"``, ...).
         dtype: the float dtype to convert to.
         integer_ok: keep integer data as integers (class labels for sparse losses).
+        check_batches_later: the caller runs ``check_finite`` on each batch just before
+            using it (while the batch is in the CPU's cache, which costs a fraction of a
+            separate pass over a large array); an array that needs no conversion is then
+            returned unchecked.
 
     Returns:
         The array and the column names, if the data had any.
@@ -72,14 +97,10 @@ def to_array(data, what: str, dtype, integer_ok: bool = False) -> tuple[np.ndarr
         DataError: for text, ``None``, dates, NaN, infinity, or values beyond ``dtype``'s range.
         TypeError: when ``data`` is not array-like at all.
     """
-    if (
-        type(data) is np.ndarray
-        and data.dtype == dtype
-        and data.size
-        and data.flags.c_contiguous
-        and math.isfinite(float(np.add.reduce(data, axis=None)))
-    ):
-        return data, None  # already what is needed: the common case, checked in one sum
+    if type(data) is np.ndarray and data.dtype == dtype and data.size and data.flags.c_contiguous:
+        if not check_batches_later:
+            check_finite(data, what)
+        return data, None  # already what is needed: the common case
     if data is None:
         raise TypeError(f"`{what}` is required; received None")
     columns = None
@@ -110,17 +131,7 @@ def to_array(data, what: str, dtype, integer_ok: bool = False) -> tuple[np.ndarr
         raise DataError(f"`{what}` is empty (shape {arr.shape}); there is nothing to learn from")
     if integer_ok and arr.dtype.kind in "biu":
         return arr, columns
-    # The sum of finite values is finite unless it overflows, so one sum (no mask to
-    # allocate) clears almost all data; only a non-finite sum looks for the culprit.
-    if arr.dtype.kind == "f" and not math.isfinite(float(np.add.reduce(arr, axis=None))):
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            value = arr[bad].flat[0]
-            name = "NaN" if math.isnan(value) else "infinity"
-            raise DataError(
-                f"`{what}` contains {name} at {_describe_position(arr, bad, columns)}; "
-                "fill or drop missing values before training"
-            )
+    check_finite(arr, what, columns=columns)
     if arr.dtype.kind in "fiu" and arr.dtype.itemsize > np.dtype(dtype).itemsize:
         too_big = np.abs(arr) > np.finfo(dtype).max
         if too_big.any():

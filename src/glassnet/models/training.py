@@ -31,6 +31,7 @@ from glassnet.layers.storage import WeightStorage
 from glassnet.models.batches import ArrayBatches, StreamBatches, is_batch_stream, unpack_batch
 from glassnet.models.data import (
     DataError,
+    check_finite,
     check_validation_split,
     to_array,
     validation_split_index,
@@ -169,8 +170,8 @@ class Trainer:
 
     # --- data ---------------------------------------------------------------------------
 
-    def _prepare_x(self, x, what: str = "x") -> np.ndarray:
-        arr, columns = to_array(x, what, config_module.floatx())
+    def _prepare_x(self, x, what: str = "x", check_batches_later: bool = False) -> np.ndarray:
+        arr, columns = to_array(x, what, config_module.floatx(), False, check_batches_later)
         if arr.ndim == 1:
             expected = self.input_shape
             if expected is not None and len(expected) == 1 and expected[0] != 1:
@@ -723,14 +724,16 @@ class Trainer:
             An array of shape ``(rows, outputs)``.
         """
         batch_size = _positive(32 if batch_size is None else batch_size, "batch_size")
-        x = self._prepare_x(x)
+        x = self._prepare_x(x, check_batches_later=True)
         rows = len(x)
         if rows <= batch_size:
+            check_finite(x, "x")
             return self._infer(x, owned=True)
         out = np.empty((rows, *self.output_shape), dtype=x.dtype)
         for start in range(0, rows, batch_size):
-            stop = min(start + batch_size, rows)
-            out[start:stop] = self._infer(x[start:stop])
+            batch = x[start : start + batch_size]
+            check_finite(batch, "x", first_row=start)
+            out[start : start + batch_size] = self._infer(batch)
         return out
 
     def predict_on_batch(self, x) -> np.ndarray:
