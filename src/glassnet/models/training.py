@@ -502,7 +502,7 @@ class Trainer:
                 sw = None if sw is None else sw[:split]
             batches = ArrayBatches(
                 x, y, sw, batch_size, shuffle, self._shuffle_rng,
-                ones_column=self._dense_chain() is not None,
+                ones_column=getattr(self._dense_chain(), "fold_first", False),
             )
             first_targets_shape = y.shape
         if validation_data is not None:
