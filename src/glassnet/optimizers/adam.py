@@ -39,12 +39,11 @@ class Adam(Optimizer):
         self.amsgrad = bool(amsgrad)
         self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 
-    def update_step(self, params, grads, lr):
+    def update_step(self, params, grads, lr, slots, tmp):
         # Python floats act on float32 arrays as float32 (NumPy's weak scalars, NEP 50),
         # exactly as ``np.float32(...)`` would, without making a scalar object per step.
         t = self.iterations + 1
         alpha = lr * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        slots, tmp = self.slots, self._scratch
         m, v = slots["momentum"], slots["velocity"]
         np.subtract(grads, m, out=tmp)
         tmp *= 1 - self.beta_1

@@ -10,7 +10,9 @@ following ``keras/src/optimizers/*.py`` formula for formula.
 from __future__ import annotations
 
 import numbers
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -20,6 +22,29 @@ import numpy as np
 # switch it on, so optimizers flush tiny state values to zero every so many steps instead.
 _FLUSH_EVERY = 128
 _FLUSH_BELOW = {np.dtype(np.float32): 1e-30, np.dtype(np.float64): 1e-290}
+
+# An update is element by element, so a large one is cut into contiguous parts that run
+# on several cores at once (NumPy releases the GIL inside its loops): Adam on the 1.6
+# million weights of benchmark W4 takes 1.8 ms instead of 2.9 on two cores. Below this
+# many weights the thread hand-off costs more than it saves.
+_PARALLEL_MIN_WEIGHTS = 2**18
+_MAX_UPDATE_THREADS = 4
+_pool: tuple[int, ThreadPoolExecutor] | None = None  # (process id, pool): none after fork
+
+
+def _update_threads() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, _MAX_UPDATE_THREADS))
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None or _pool[0] != os.getpid():
+        _pool = (os.getpid(), ThreadPoolExecutor(_MAX_UPDATE_THREADS - 1, "glassnet-update"))
+    return _pool[1]
 
 
 def _check_non_negative(value, what: str, allow_none: bool = False) -> float | None:
@@ -128,6 +153,27 @@ class Optimizer:
         self.slots = {name: np.zeros_like(parameters) for name in self.slot_names}
         self._scratch = np.empty_like(parameters)
         self.built = True
+        self._make_parts()
+
+    def _make_parts(self) -> None:
+        size = self._scratch.size
+        parts = _update_threads() if size >= _PARALLEL_MIN_WEIGHTS else 1
+        bounds = np.linspace(0, size, parts + 1).astype(int)
+        #: Contiguous parts of the update, each with its views of the state arrays.
+        self._parts = [
+            (part, {name: slot[part] for name, slot in self.slots.items()}, self._scratch[part])
+            for part in (slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+        ]
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_parts", None)  # views: a copy would hold them apart from its slots
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self.built:
+            self._make_parts()
 
     def slot_views(self, slot: str) -> list[np.ndarray]:
         """One state array per weight (in the model's weight order), for saving."""
@@ -147,7 +193,18 @@ class Optimizer:
             lr = float(lr(self.iterations))
         if self.weight_decay:
             parameters -= parameters * parameters.dtype.type(self.weight_decay * lr)
-        self.update_step(parameters, gradients, lr)
+        if len(self._parts) == 1:
+            self.update_step(parameters, gradients, lr, self.slots, self._scratch)
+        else:
+            pool = _thread_pool()
+            jobs = [
+                pool.submit(self.update_step, parameters[part], gradients[part], lr, slots, tmp)
+                for part, slots, tmp in self._parts[1:]
+            ]
+            part, slots, tmp = self._parts[0]
+            self.update_step(parameters[part], gradients[part], lr, slots, tmp)
+            for job in jobs:
+                job.result()
         self.iterations += 1
         if self.slot_names and self.iterations % _FLUSH_EVERY == 0:
             tiny = _FLUSH_BELOW.get(parameters.dtype, 0.0)
@@ -171,8 +228,15 @@ class Optimizer:
             if norm > self.global_clipnorm:
                 g *= g.dtype.type(self.global_clipnorm / norm)
 
-    def update_step(self, params: np.ndarray, grads: np.ndarray, lr: float) -> None:
-        """Updates ``params`` in place; subclasses write the formula."""
+    def update_step(
+        self, params: np.ndarray, grads: np.ndarray, lr: float, slots: dict, scratch: np.ndarray
+    ) -> None:
+        """Updates ``params`` in place from ``grads``; subclasses write the formula.
+
+        ``slots`` holds this optimizer's state arrays and ``scratch`` a work array, all
+        aligned with ``params``: the whole flat arrays, or one part of them when a large
+        update runs on several threads, so an update must be element by element.
+        """
         raise NotImplementedError
 
     # --- configuration ------------------------------------------------------------------

@@ -41,13 +41,13 @@ class RMSprop(Optimizer):
             + (("average_gradient",) if self.centered else ())
         )
 
-    def update_step(self, params, grads, lr):
+    def update_step(self, params, grads, lr, slots, tmp):
         dtype = params.dtype.type
-        v, tmp = self.slots["velocity"], self._scratch
+        v = slots["velocity"]
         v *= dtype(self.rho)
         v += dtype(1 - self.rho) * grads * grads
         if self.centered:
-            avg = self.slots["average_gradient"]
+            avg = slots["average_gradient"]
             avg *= dtype(self.rho)
             avg += dtype(1 - self.rho) * grads
             np.subtract(v, avg * avg, out=tmp)
@@ -58,7 +58,7 @@ class RMSprop(Optimizer):
         np.divide(grads, tmp, out=tmp)
         tmp *= dtype(lr)
         if self.momentum:
-            mom = self.slots["momentum"]
+            mom = slots["momentum"]
             mom *= dtype(self.momentum)
             mom += tmp
             params -= mom
@@ -105,9 +105,9 @@ class Adagrad(Optimizer):
         super().build(parameters, slices)
         self.slots["accumulator"].fill(self.initial_accumulator_value)
 
-    def update_step(self, params, grads, lr):
+    def update_step(self, params, grads, lr, slots, tmp):
         dtype = params.dtype.type
-        acc, tmp = self.slots["accumulator"], self._scratch
+        acc = slots["accumulator"]
         acc += grads * grads
         np.add(acc, dtype(self.epsilon), out=tmp)
         np.sqrt(tmp, out=tmp)

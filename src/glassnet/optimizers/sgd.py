@@ -36,13 +36,12 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.slot_names = ("momentum",) if self.momentum else ()
 
-    def update_step(self, params, grads, lr):
-        step = self._scratch
+    def update_step(self, params, grads, lr, slots, step):
         np.multiply(grads, params.dtype.type(lr), out=step)
         if not self.momentum:
             params -= step
             return
-        velocity = self.slots["momentum"]
+        velocity = slots["momentum"]
         velocity *= params.dtype.type(self.momentum)
         velocity -= step
         if self.nesterov:
