@@ -254,8 +254,7 @@ def test_threads_predicting_at_once_get_their_own_answers():
 
     def work(i):
         for _ in range(200):
-            if not np.array_equal(model.predict(inputs[i], batch_size=16, verbose=0),
-                                  expected[i]):
+            if not np.array_equal(model.predict(inputs[i], batch_size=16, verbose=0), expected[i]):
                 wrong.append(i)
                 return
 

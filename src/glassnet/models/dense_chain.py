@@ -61,8 +61,16 @@ class _Buffers:
         layers = chain.layers
         #: For each layer but the last: activate it, then feed the next layer.
         self.links = [
-            (layers[i], chain.kind[i], self.z[i], self.inputs[i + 1][:, :-1],
-             self.inputs[i + 1], layers[i + 1], chain.kernel_and_bias[i + 1], self.z[i + 1])
+            (
+                layers[i],
+                chain.kind[i],
+                self.z[i],
+                self.inputs[i + 1][:, :-1],
+                self.inputs[i + 1],
+                layers[i + 1],
+                chain.kernel_and_bias[i + 1],
+                self.z[i + 1],
+            )
             for i in range(len(layers) - 1)
         ]
         self.x = None  # the first layer's input in the last training pass
@@ -84,8 +92,16 @@ class _Buffers:
         #: From the last layer down to the second: its weight slopes, then the slopes of
         #: the layer below (at its output, then at its input).
         self.back_links = [
-            (self.inputs[i].T, chain.grad_kernel_and_bias[i], chain.kernel_t[i], grad_a[i - 1],
-             layers[i - 1], chain.kind[i - 1], mask[i - 1], grad_z[i - 1])
+            (
+                self.inputs[i].T,
+                chain.grad_kernel_and_bias[i],
+                chain.kernel_t[i],
+                grad_a[i - 1],
+                layers[i - 1],
+                chain.kind[i - 1],
+                mask[i - 1],
+                grad_z[i - 1],
+            )
             for i in range(len(layers) - 1, 0, -1)
         ]
 
@@ -219,9 +235,16 @@ class DenseChain:
                 last, self.kind[-1], grad_out, buf.last_mask, buf.last_grad_z
             )
         last.grad_z = grad_z
-        for input_t, grad_weights, kernel_t, grad_a, below, kind, mask, grad_z_below in (
-            buf.back_links
-        ):
+        for (
+            input_t,
+            grad_weights,
+            kernel_t,
+            grad_a,
+            below,
+            kind,
+            mask,
+            grad_z_below,
+        ) in buf.back_links:
             np.dot(input_t, grad_z, out=grad_weights)
             np.dot(grad_z, kernel_t, out=grad_a)
             below.grad_a = grad_a
