@@ -275,3 +275,15 @@ def test_predict_names_the_row_of_a_nan_in_a_later_batch():
     x[77, 2] = -np.inf
     with pytest.raises(DataError, match="infinity at row 77, column 2"):
         model.predict(x, batch_size=256, verbose=0)
+
+
+def test_evaluate_reports_an_overflow_as_its_loss_without_numpy_warnings():
+    import warnings
+
+    model = _model(2, [(3, "relu")], "linear", "mse", units=1)
+    model.set_weights([np.full_like(w, 1e30) for w in model.get_weights()])
+    x = np.full((4, 2), 1e30, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = model.evaluate(x, np.zeros((4, 1), dtype=np.float32), verbose=0)
+    assert not np.isfinite(loss)

@@ -639,11 +639,18 @@ class Trainer:
     # --- evaluate and predict -----------------------------------------------------------
 
     def _evaluate_source(self, source, batch_size: int) -> dict:
-        """Loss and metrics over arrays ``(x, y, sw)`` or a ``StreamBatches``."""
+        """Loss and metrics over arrays ``(x, y, sw)`` or a ``StreamBatches``.
+
+        An overflow shows as an infinite or NaN loss in the result, so NumPy's own
+        RuntimeWarnings are silenced here as in ``fit``.
+        """
         if isinstance(source, StreamBatches):
-            return self._evaluate_batches(source.epoch())
-        x, y, sw = source
-        return self._evaluate_batches(ArrayBatches(x, y, sw, batch_size, False, None).epoch())
+            batches = source.epoch()
+        else:
+            x, y, sw = source
+            batches = ArrayBatches(x, y, sw, batch_size, False, None).epoch()
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._evaluate_batches(batches)
 
     def _evaluate_batches(self, batches) -> dict:
         total = 0.0
