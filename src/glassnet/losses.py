@@ -387,21 +387,21 @@ class CategoricalCrossentropy(Loss):
         of ``exp(shifted)``, a row's loss is ``sum(y) * log(total) - y . shifted`` and its
         slope at ``z`` is ``p * sum(y) - y``; ``sum(y)`` is 1 for one-hot rows, which
         ``rows_sum_to_one`` promises (saving two calls)."""
-        rows = len(z)
+        rows = max(len(z), 1)
         shifted = z - row_max(z)
         cross = float(np.vdot(y_true, shifted))
         p = np.exp(shifted, out=shifted)
         total = row_sum(p)
         p /= total
         if rows_sum_to_one:
-            loss = (float(np.add.reduce(np.log(total), axis=None)) - cross) / max(rows, 1)
+            loss = (float(np.add.reduce(np.log(total), axis=None)) - cross) / rows
             grad = p - y_true
         else:
             mass = row_sum(y_true)
-            loss = (float(np.vdot(mass, np.log(total))) - cross) / max(rows, 1)
+            loss = (float(np.vdot(mass, np.log(total))) - cross) / rows
             grad = p * mass
             grad -= y_true
-        grad *= grad.dtype.type(1 / max(rows, 1))
+        grad *= grad.dtype.type(1 / rows)
         return loss, grad, p
 
     def get_config(self):

@@ -8,6 +8,7 @@ the readers in ``glassnet.data``, for data larger than memory.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator
 
@@ -50,14 +51,16 @@ class ArrayBatches:
         self.rows = len(x)
         self.steps = math.ceil(self.rows / batch_size)
         self.ones_column = ones_column and x.ndim == 2 and x.nbytes <= _EPOCH_GATHER_BYTES
-        self.targets_sum_to_one = bool(
-            y.ndim == 2 and y.dtype.kind == "f" and np.all(np.add.reduce(y, axis=1) == 1)
-        )
         self._x_with_ones = None
         if self.ones_column:
             self._x_with_ones = np.ones((self.rows, x.shape[1] + 1), dtype=x.dtype)
             if not shuffle:
                 self._x_with_ones[:, :-1] = x
+
+    @functools.cached_property
+    def targets_sum_to_one(self) -> bool:
+        y = self.y
+        return bool(y.ndim == 2 and y.dtype.kind == "f" and np.all(np.add.reduce(y, axis=1) == 1))
 
     def epoch(self) -> Iterator[tuple]:
         x, y, sw, size, rows = self.x, self.y, self.sw, self.batch_size, self.rows

@@ -57,7 +57,7 @@ class _Buffers:
         # inputs[i] feeds layer i (i >= 1): the previous layer's output and a column of ones.
         self.inputs = [None] + [np.ones((rows, w + 1), dtype) for w in widths[1:-1]]
         self.z = [np.empty((rows, w), dtype) for w in widths[1:]]
-        self.nbytes = rows * (sum(widths[1:-1]) * 2 + widths[-1]) * np.dtype(dtype).itemsize
+        self.nbytes = sum(a.nbytes for a in self.inputs[1:] + self.z)
         layers = chain.layers
         #: For each layer but the last: activate it, then feed the next layer.
         self.links = [
@@ -114,16 +114,16 @@ class DenseChain:
     laid out kernel-then-bias in the trainable storage).
     """
 
-    def __init__(self, layers: list[Dense], storage) -> None:
+    def __init__(self, layers: list[Dense], storage, spans: dict) -> None:
+        """``spans``: ``(layer name, weight name) -> (start, stop)`` in the storage."""
         self.layers = layers
         self.storage = storage
         self.dtype = storage.parameters.dtype
-        offsets = {(layer, weight): (start, stop) for layer, weight, start, stop in storage.slices}
         self.kernel_and_bias = []
         self.grad_kernel_and_bias = []
         for layer in layers:
-            start, _ = offsets[(layer.name, "kernel")]
-            _, stop = offsets[(layer.name, "bias")]
+            start, _ = spans[(layer.name, "kernel")]
+            _, stop = spans[(layer.name, "bias")]
             shape = (layer.kernel.shape[0] + 1, layer.units)
             self.kernel_and_bias.append(storage.parameters[start:stop].reshape(shape))
             self.grad_kernel_and_bias.append(storage.gradients[start:stop].reshape(shape))
@@ -142,15 +142,15 @@ class DenseChain:
         """The chain for these layers, or ``None`` when the layer-by-layer path must run."""
         if not layers or storage is None:
             return None
-        laid_out = {(layer, weight): (start, stop) for layer, weight, start, stop in storage.slices}
+        spans = {(layer, weight): (start, stop) for layer, weight, start, stop in storage.slices}
         for layer in layers:
             if type(layer) is not Dense or not layer.use_bias or not layer.trainable:
                 return None
-            kernel = laid_out.get((layer.name, "kernel"))
-            bias = laid_out.get((layer.name, "bias"))
+            kernel = spans.get((layer.name, "kernel"))
+            bias = spans.get((layer.name, "bias"))
             if kernel is None or bias is None or kernel[1] != bias[0]:
                 return None
-        return cls(layers, storage)
+        return cls(layers, storage, spans)
 
     def _buffers(self, rows: int) -> _Buffers:
         cache = self._local.__dict__.setdefault("by_rows", {})

