@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from glassnet.explain import _common
+from glassnet.explain import _common, _records
+from glassnet.optimizers import SGD
 
 _DEAD_KINDS = ("relu", "relu6")
 _SATURATING = {"tanh": 0.99, "sigmoid": 0.99}
@@ -181,15 +182,14 @@ class Observer:
         self._weight: dict[str, float] = {}
 
     def observe(self, model) -> None:
-        """Reads the records the layers kept from the last pass."""
+        """Reads the records of the model's last pass (``model.tape``)."""
         self.passes += 1
         rows = 0
-        for layer in model.layers:
+        for lp in _records.read(model).layers:
+            layer, record = lp.layer, lp.record
             act = _common.activation_name(layer)
-            z = getattr(layer, "z", None)
-            if z is None and type(layer).__name__ == "Activation":
-                z = layer.x
-            a = getattr(layer, "a", None)
+            z = None if record is None else record.z
+            a = None if record is None else record.a
             if z is not None:
                 rows = len(z)
                 z2 = z.reshape(len(z), -1)
@@ -243,7 +243,7 @@ def _ratio(grad: float, weight: float) -> float:
 
 def _findings(layers: list[LayerHealth], model, t: dict) -> list[Finding]:
     findings = []
-    fused_output = bool(getattr(model, "_fused", False))
+    fused_output = bool(getattr(model, "fused_output", False))
     cut_off = _dead_cut_off(layers)
     for index, h in enumerate(layers):
         if h.dead_share is not None and h.dead_share >= t["dead_share"] and h.units:
@@ -318,7 +318,7 @@ def _gradient_findings(layers: list[LayerHealth], t: dict, cut_off: int) -> list
 
 def _step_findings(layers: list[LayerHealth], model, t: dict) -> list[Finding]:
     optimizer = getattr(model, "optimizer", None)
-    if optimizer is None or type(optimizer).__name__ != "SGD":
+    if not isinstance(optimizer, SGD):
         return []  # adaptive optimizers scale their steps; the ratio says nothing about them
     lr = float(optimizer.learning_rate)
     big = [h for h in layers if h.gradient_ratio is not None and math.isfinite(h.gradient_ratio)

@@ -15,6 +15,7 @@ import numpy as np
 from glassnet.explain import _common
 from glassnet.explain._figures import figure, finish
 from glassnet.explain.descent_plots import plot_loss_surface, plot_slope
+from glassnet.layers import Activation, Dense
 
 POSITIVE = "#1f5fa8"  # blue: a positive weight
 NEGATIVE = "#c8362b"  # red, dashed: a negative weight
@@ -42,8 +43,8 @@ def _columns(model, tr, node_slopes=None):
                 "activation": None}]
     skipped = []
     for index, layer in enumerate(layers):
-        if not hasattr(layer, "kernel"):
-            if type(layer).__name__ != "Activation":
+        if not isinstance(layer, Dense):
+            if not isinstance(layer, Activation):
                 skipped.append(layer.name)
             continue
         activation = _common.activation_name(layer)
@@ -52,7 +53,7 @@ def _columns(model, tr, node_slopes=None):
             lt = tr.layers[index]
             values, z = lt.outputs[0], lt.node_inputs[0]
         after = layers[index + 1] if index + 1 < len(layers) else None
-        if after is not None and type(after).__name__ == "Activation":
+        if isinstance(after, Activation):
             activation = _common.activation_name(after)
             if tr is not None:
                 values = tr.layers[index + 1].outputs[0]

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from glassnet.explain import _common
+from glassnet.explain import _common, _records
+from glassnet.layers import Activation, BatchNormalization, Dense
 
 _FUSED_NOTE = (
     "{activation} and {loss} are fused, as in training: the slope at the output nodes' inputs "
@@ -349,15 +350,12 @@ def slopes(model, x, y, loss=None, sample_weight=None, training: bool = True) ->
         _common.check_features(model, x, "slopes")
         _common.ensure_built(model, x)
         with _common.untouched(model):
-            for layer in model.layers:  # so that no value from an earlier pass can be read
-                for record in ("grad_a", "grad_z"):
-                    if hasattr(layer, record):
-                        setattr(layer, record, None)
             value, grads = model.compute_gradients(
                 x, y, sample_weight=sample_weight, training=training
             )
-            fused = bool(getattr(model, "_fused", False))
-            layers = _read_layers(model, grads, fused, loss_obj)
+            reading = _records.read(model)
+            fused = reading.fused
+            layers = _read_layers(model, reading, grads, loss_obj)
     prediction = _prediction_of(model, layers)
     target = _target_like(y, prediction)
     last = layers[-1]
@@ -394,14 +392,16 @@ def _target_like(y, prediction: np.ndarray) -> np.ndarray:
     return target.reshape(len(prediction), -1)
 
 
-def _read_layers(model, grads: list[np.ndarray], fused: bool, loss_obj) -> list[LayerSlopes]:
+def _read_layers(model, reading, grads: list[np.ndarray], loss_obj) -> list[LayerSlopes]:
     """Reads each layer's records into ``LayerSlopes``; ``grads`` are matched to the weights
     in the order ``compute_gradients`` returns them."""
     remaining = iter(grads)
+    fused = reading.fused
     layers = model.layers
     feeding_names = _common.input_names(model)
     out = []
     for index, layer in enumerate(layers):
+        record = reading.of(layer).record
         names = _common.node_names(layer)
         ls = LayerSlopes(
             name=layer.name, kind=type(layer).__name__,
@@ -409,13 +409,13 @@ def _read_layers(model, grads: list[np.ndarray], fused: bool, loss_obj) -> list[
             input_names=feeding_names, node_names=names,
         )
         is_last = index == len(layers) - 1
-        if hasattr(layer, "z") and hasattr(layer, "kernel"):
-            _read_dense(layer, ls, fused and is_last, loss_obj)
-        elif type(layer).__name__ == "Activation":
-            ls.x, ls.a = _common.copy_or_none(layer.x), _common.copy_or_none(layer.a)
+        if isinstance(layer, Dense):
+            _read_dense(layer, record, ls, fused and is_last, loss_obj)
+        elif isinstance(layer, Activation):
+            ls.x, ls.a = _common.copy_or_none(record.x), _common.copy_or_none(record.a)
             ls.note = ("no weights; the slope at its input is the grad_a of the layer before"
                        + (" (fused with the loss)" if fused and is_last else ""))
-        elif any(spec.name in ("gamma", "beta") for spec in layer.specs):
+        elif isinstance(layer, BatchNormalization):
             ls.note = ("its slopes come through the batch statistics, not as a product of "
                        "three factors")
         for spec in layer.specs:
@@ -434,18 +434,18 @@ def _read_layers(model, grads: list[np.ndarray], fused: bool, loss_obj) -> list[
     return out
 
 
-def _read_dense(layer, ls: LayerSlopes, fused_here: bool, loss_obj) -> None:
-    ls.x = _common.copy_or_none(layer.x).reshape(len(layer.x), -1)
-    ls.z = _common.copy_or_none(layer.z)
-    ls.a = _common.copy_or_none(layer.a)
-    ls.grad_z = _common.copy_or_none(layer.grad_z)
+def _read_dense(layer, record, ls: LayerSlopes, fused_here: bool, loss_obj) -> None:
+    ls.x = _common.copy_or_none(record.x).reshape(len(record.x), -1)
+    ls.z = _common.copy_or_none(record.z)
+    ls.a = _common.copy_or_none(record.a)
+    ls.grad_z = _common.copy_or_none(record.grad_z)
     if fused_here:
         # softmax's cross-entropy sums over a row's classes; sigmoid's averages its outputs
         divisor = "(rows x outputs)" if ls.activation == "sigmoid" else "rows"
         ls.note = _FUSED_NOTE.format(activation=ls.activation, loss=loss_obj.name,
                                      divisor=divisor)
     else:
-        ls.grad_a = _common.copy_or_none(layer.grad_a)
+        ls.grad_a = _common.copy_or_none(record.grad_a)
         slope = layer.activation.slope(ls.z, ls.a)
         ls.activation_slope = None if slope is None else np.asarray(slope)
         if slope is None:

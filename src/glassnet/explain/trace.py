@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet.explain import _common
+from glassnet.explain import _common, _records
 
 
 @dataclass
@@ -235,18 +235,15 @@ def trace(model, x) -> Trace:
     columns = _common.columns_of(x)
     with _common.untouched(model):
         prediction = model.predict_on_batch(x)
-    layers = model.layers
-    first_input = getattr(layers[0], "x", None)
-    inputs = _common.copy_or_none(first_input)
-    if inputs is None:  # the first layer keeps no record of its input: take the rows as given
-        inputs = np.asarray(x, dtype=prediction.dtype).reshape(len(prediction), -1)
+        reading = _records.read(model)
+    rows = len(prediction)
+    inputs = np.array(reading.layers[0].inputs, copy=True).reshape(rows, -1)
     traces = []
     feeding = inputs
-    for index, layer in enumerate(layers):
-        output = _recorded_output(layers, index, prediction)
-        node_inputs = getattr(layer, "z", None)
-        if node_inputs is None and type(layer).__name__ == "Activation":
-            node_inputs = layer.x
+    for lp in reading.layers:
+        layer = lp.layer
+        output = np.array(lp.output, copy=True).reshape(rows, -1)
+        node_inputs = None if lp.record is None else lp.record.z
         traces.append(LayerTrace(
             name=layer.name,
             kind=type(layer).__name__,
@@ -264,14 +261,3 @@ def trace(model, x) -> Trace:
         prediction=prediction,
         model_name=getattr(model, "name", ""),
     )
-
-
-def _recorded_output(layers, index: int, prediction: np.ndarray) -> np.ndarray | None:
-    """A layer's output: its own record ``a``, else the input the next layer recorded, else
-    (for the last layer) the prediction."""
-    own = getattr(layers[index], "a", None)
-    if own is None and index == len(layers) - 1:
-        own = prediction
-    elif own is None:
-        own = getattr(layers[index + 1], "x", None)
-    return None if own is None else np.array(own, copy=True).reshape(len(prediction), -1)

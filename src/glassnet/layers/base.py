@@ -6,36 +6,28 @@ storage (``bind``). A model keeps all trainable weights of all layers in one fla
 and their gradients in another, so an optimizer updates the whole network in a few
 vectorised NumPy calls instead of one call per weight.
 
-Forward and backward use the chain-rule vocabulary of the course: ``x`` feeds in, a layer
-returns its output; ``backward`` receives the slope of the loss at the output and returns
-the slope at the input, writing slopes for its own weights into its gradient views.
-Backward computes; it never updates a weight.
+Forward and backward use the chain-rule vocabulary of the course: ``x`` feeds in, and
+``forward`` returns the output together with the records its backward needs (a layer keeps
+no per-call state, so one layer may be used many times). ``backward`` receives those records
+and the slope of the loss at the output and returns the slope at the input, writing slopes
+for its own weights into its gradient views. Backward computes; it never updates a weight.
+Calling a layer (``layer(x)``) runs ``forward`` and, when a tape is recording
+(``glassnet.ops.recording``), leaves one node on it.
 """
 
 from __future__ import annotations
 
-import itertools
-import re
-from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from glassnet import config as config_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
-
-_name_counters: dict[str, itertools.count] = defaultdict(lambda: itertools.count())
-
-
-def unique_name(base: str) -> str:
-    """``dense``, ``dense_1``, ``dense_2``… like Keras's automatic layer names."""
-    n = next(_name_counters[base])
-    return base if n == 0 else f"{base}_{n}"
-
-
-def snake_case(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+from glassnet.layers.storage import WeightStorage
+from glassnet.naming import auto_name
+from glassnet.ops.tape import active_tape
 
 
 @dataclass
@@ -101,7 +93,7 @@ class Layer:
         if kwargs:
             unknown = ", ".join(sorted(kwargs))
             raise TypeError(f"{type(self).__name__} got unexpected keyword argument(s): {unknown}")
-        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.name = name or auto_name(self)
         self.trainable = bool(trainable)
         self.dtype = dtype
         if input_dim is not None:
@@ -153,8 +145,6 @@ class Layer:
         shape = tuple(input_shape)
         if shape and shape[0] is None:
             shape = shape[1:]
-        from glassnet.layers.storage import WeightStorage
-
         self.plan(normalize_shape(shape))
         WeightStorage([self], config_module.floatx())
 
@@ -206,24 +196,32 @@ class Layer:
 
     # --- computation --------------------------------------------------------------------
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Computes the output for a batch ``x``, keeping what ``backward`` needs."""
+    def forward(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Any]:
+        """The output for a batch ``x``, and the records ``backward`` needs."""
         raise NotImplementedError
 
-    def backward(self, grad_out: np.ndarray, need_grad_input: bool = True) -> np.ndarray | None:
+    def backward(
+        self, records: Any, grad_out: np.ndarray, need_grad_input: bool = True
+    ) -> np.ndarray | None:
         """From the slope of the loss at the output, the slope at the input.
 
-        Writes the slopes for this layer's own weights into its gradient views. With
-        ``need_grad_input=False`` (the first layer) the input slope is not computed.
+        ``records`` is what ``forward`` returned with the output. Writes the slopes for this
+        layer's own weights into its gradient views. With ``need_grad_input=False`` (the
+        first layer) the input slope is not computed.
         """
         raise NotImplementedError
 
-    def __call__(self, x) -> np.ndarray:
-        """Applies the layer to an array in inference mode, building it if needed."""
+    def __call__(self, x, training: bool = False) -> np.ndarray:
+        """Applies the layer to an array, building it if needed; records a node when a tape
+        is active."""
         x = np.asarray(x, dtype=config_module.floatx())
         if not self.built:
             self.build(x.shape[1:])
-        return self.forward(x, training=False)
+        out, records = self.forward(x, training=training)
+        tape = active_tape()
+        if tape is not None:
+            tape.record(self, x, out, records)
+        return out
 
     def regularization_penalty(self) -> float:
         """Sum of the penalties of this layer's regularized weights."""

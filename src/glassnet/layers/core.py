@@ -7,6 +7,7 @@ import numpy as np
 
 from glassnet import activations as activations_module
 from glassnet.layers.base import Layer, normalize_shape
+from glassnet.ops.node import Record
 from glassnet.utils.seeding import new_generator
 
 
@@ -32,9 +33,9 @@ class InputLayer(Layer):
         super().__init__(name=name, input_shape=shape, **kwargs)
 
     def forward(self, x, training=False):
-        return x
+        return x, None
 
-    def backward(self, grad_out, need_grad_input=True):
+    def backward(self, records, grad_out, need_grad_input=True):
         return grad_out
 
     def get_config(self):
@@ -72,28 +73,24 @@ class Activation(Layer):
     def __init__(self, activation, **kwargs) -> None:
         super().__init__(**kwargs)
         self.activation = activations_module.get(activation)
-        self.x = self.a = None
 
     def forward(self, x, training=False):
-        self.x = x
-        self.a = self.activation(x)
-        return self.a
+        a = self.activation(x)
+        return a, Record(x, x, a)
 
-    @property
-    def logits(self) -> np.ndarray:
-        """The input of the last batch (what a fused cross-entropy reads)."""
-        return self.x
+    def backward(self, records, grad_out, need_grad_input=True):
+        records.grad_a = grad_out
+        records.grad_z = self.activation.backward(records.z, records.a, grad_out)
+        return records.grad_z
 
-    def backward(self, grad_out, need_grad_input=True):
-        return self.activation.backward(self.x, self.a, grad_out)
+    def forward_logits(self, x, training=False):
+        """Records the input only; the caller supplies ``record.a`` (a fused loss does)."""
+        return x, Record(x, x)
 
-    def forward_logits(self, x):
-        """Records the input only; the caller supplies ``a`` (a fused loss does)."""
-        self.x = x
-        return x
-
-    def backward_from_z(self, grad_z, need_grad_input=True):
+    def backward_from_z(self, records, grad_z, need_grad_input=True):
         """Backward from the slope at this layer's input (used when the loss is fused)."""
+        records.grad_a = None
+        records.grad_z = grad_z
         return grad_z
 
     def get_config(self):
@@ -110,9 +107,9 @@ class Flatten(Layer):
         return (int(np.prod(input_shape)),)
 
     def forward(self, x, training=False):
-        return x.reshape(len(x), -1)
+        return x.reshape(len(x), -1), None
 
-    def backward(self, grad_out, need_grad_input=True):
+    def backward(self, records, grad_out, need_grad_input=True):
         return grad_out.reshape((len(grad_out), *self.input_shape))
 
 
@@ -132,9 +129,9 @@ class Reshape(Layer):
         return self.target_shape
 
     def forward(self, x, training=False):
-        return x.reshape((len(x), *self.target_shape))
+        return x.reshape((len(x), *self.target_shape)), None
 
-    def backward(self, grad_out, need_grad_input=True):
+    def backward(self, records, grad_out, need_grad_input=True):
         return grad_out.reshape((len(grad_out), *self.input_shape))
 
     def get_config(self):
@@ -160,18 +157,17 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.seed = seed
         self.rng = new_generator(seed)
-        self.mask: np.ndarray | None = None
 
     def forward(self, x, training=False):
+        """The output and the scaled mask of kept inputs (``None`` at inference)."""
         if not training or self.rate == 0:
-            self.mask = None
-            return x
+            return x, None
         keep = self.rng.random(x.shape, dtype=np.float32) >= self.rate
-        self.mask = keep * x.dtype.type(1 / (1 - self.rate))
-        return x * self.mask
+        mask = keep * x.dtype.type(1 / (1 - self.rate))
+        return x * mask, mask
 
-    def backward(self, grad_out, need_grad_input=True):
-        return grad_out if self.mask is None else grad_out * self.mask
+    def backward(self, records, grad_out, need_grad_input=True):
+        return grad_out if records is None else grad_out * records
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}

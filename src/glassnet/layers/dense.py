@@ -13,8 +13,9 @@ Backward, from ``grad_a`` (slope of the loss at each node's output)::
     grad_x = grad_z @ kernel.T         # a node's slope: the sum over the weights leaving it
 
 These are the course's three factors: for the weight from node ``i`` to node ``j``, the
-slope is ``x_i × grad_a_j × activation'(z_j)``. The layer keeps ``x``, ``z``, ``a``,
-``grad_a`` and ``grad_z`` of the last batch, which is what the glass box reads.
+slope is ``x_i × grad_a_j × activation'(z_j)``. ``forward`` returns a ``Record`` of ``x``,
+``z`` and ``a`` with its output, and ``backward`` adds ``grad_a`` and ``grad_z`` to it:
+the numbers the glass box reads from the node the pass left on its tape.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from glassnet import activations as activations_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
 from glassnet.layers.base import Layer, WeightSpec, _positive_int
+from glassnet.ops.node import Record
 
 
 class Dense(Layer):
@@ -78,7 +80,6 @@ class Dense(Layer):
                     f"Dense does not support `{what}` yet (received {value!r})"
                 )
         self._linear = isinstance(self.activation, activations_module.Linear)
-        self.x = self.z = self.a = self.grad_a = self.grad_z = None
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.units)
@@ -106,39 +107,35 @@ class Dense(Layer):
         return specs
 
     def forward(self, x, training=False):
-        z = self.forward_logits(x)
-        self.a = z if self._linear else self.activation(z)
-        return self.a
+        z, record = self.forward_logits(x)
+        record.a = z if self._linear else self.activation(z)
+        return record.a, record
 
-    def forward_logits(self, x):
-        """Computes and records ``z`` only; the caller supplies ``a`` (a fused loss does)."""
-        self.x = x
+    def forward_logits(self, x, training=False):
+        """Computes ``z`` only; the caller supplies ``record.a`` (a fused loss does)."""
         z = x @ self.kernel
         if self.use_bias:
             z += self.bias
-        self.z = z
-        return z
+        return z, Record(x, z)
 
-    @property
-    def logits(self) -> np.ndarray:
-        """The pre-activation ``z`` of the last batch (what a fused cross-entropy reads)."""
-        return self.z
+    def backward(self, records, grad_out, need_grad_input=True):
+        record = records
+        grad_z = (
+            grad_out if self._linear else self.activation.backward(record.z, record.a, grad_out)
+        )
+        record.grad_a = grad_out
+        record.grad_z = grad_z
+        return self._backward_weights(record.x, grad_z, need_grad_input)
 
-    def backward(self, grad_out, need_grad_input=True):
-        grad_z = grad_out if self._linear else self.activation.backward(self.z, self.a, grad_out)
-        self.grad_a = grad_out
-        self.grad_z = grad_z
-        return self._backward_weights(grad_z, need_grad_input)
-
-    def backward_from_z(self, grad_z, need_grad_input=True):
+    def backward_from_z(self, records, grad_z, need_grad_input=True):
         """Backward from the slope at the nodes' inputs (used when the loss is fused)."""
-        self.grad_a = None  # a fused loss gives the slope at z directly; there is none at a
-        self.grad_z = grad_z
-        return self._backward_weights(grad_z, need_grad_input)
+        records.grad_a = None  # a fused loss gives the slope at z directly; there is none at a
+        records.grad_z = grad_z
+        return self._backward_weights(records.x, grad_z, need_grad_input)
 
-    def _backward_weights(self, grad_z, need_grad_input):
+    def _backward_weights(self, x, grad_z, need_grad_input):
         if self.trainable:
-            np.matmul(self.x.T, grad_z, out=self.grad_kernel)
+            np.matmul(x.T, grad_z, out=self.grad_kernel)
             if self.use_bias:
                 grad_z.sum(axis=0, out=self.grad_bias)
         return grad_z @ self.kernel.T if need_grad_input else None

@@ -72,7 +72,7 @@ class BatchNormalization(Layer):
         return specs
 
     def forward(self, x, training=False):
-        self.training = training
+        """The output, and ``(x_hat, inv_std, training)`` for backward."""
         if training:
             mean = x.mean(axis=0)
             var = x.var(axis=0)
@@ -81,26 +81,28 @@ class BatchNormalization(Layer):
             self.moving_variance[...] = self.moving_variance * m + var * (1 - m)
         else:
             mean, var = self.moving_mean, self.moving_variance
-        self.inv_std = 1 / np.sqrt(var + x.dtype.type(self.epsilon))
-        self.x_hat = (x - mean) * self.inv_std
-        out = self.x_hat * self.gamma if self.scale else self.x_hat
-        return out + self.beta if self.center else out
+        inv_std = 1 / np.sqrt(var + x.dtype.type(self.epsilon))
+        x_hat = (x - mean) * inv_std
+        out = x_hat * self.gamma if self.scale else x_hat
+        out = out + self.beta if self.center else out
+        return out, (x_hat, inv_std, training)
 
-    def backward(self, grad_out, need_grad_input=True):
+    def backward(self, records, grad_out, need_grad_input=True):
+        x_hat, inv_std, training = records
         if self.trainable:
             if self.scale:
-                np.sum(grad_out * self.x_hat, axis=0, out=self.grad_gamma)
+                np.sum(grad_out * x_hat, axis=0, out=self.grad_gamma)
             if self.center:
                 np.sum(grad_out, axis=0, out=self.grad_beta)
         if not need_grad_input:
             return None
         g = grad_out * self.gamma if self.scale else grad_out
-        if not self.training:  # fixed moving statistics: a per-feature affine map
-            return g * self.inv_std
+        if not training:  # fixed moving statistics: a per-feature affine map
+            return g * inv_std
         # Slope through the batch statistics (mean and variance depend on every row).
         g_mean = g.mean(axis=0)
-        gx_mean = (g * self.x_hat).mean(axis=0)
-        return (g - g_mean - self.x_hat * gx_mean) * self.inv_std
+        gx_mean = (g * x_hat).mean(axis=0)
+        return (g - g_mean - x_hat * gx_mean) * inv_std
 
     def get_config(self):
         return {

@@ -80,15 +80,16 @@ class Normalization(Layer):
         return np.maximum(np.sqrt(self.variance), config_module.epsilon()).astype(dtype, copy=False)
 
     def forward(self, x, training=False):
-        self.std = self._std(x.dtype)
+        """The output, and the standard deviations it used (for backward)."""
+        std = self._std(x.dtype)
         if self.invert:
-            return x * self.std + self.mean
-        return (x - self.mean) / self.std
+            return x * std + self.mean, std
+        return (x - self.mean) / std, std
 
-    def backward(self, grad_out, need_grad_input=True):
+    def backward(self, records, grad_out, need_grad_input=True):
         if not need_grad_input:
             return None
-        return grad_out * self.std if self.invert else grad_out / self.std
+        return grad_out * records if self.invert else grad_out / records
 
     def get_config(self):
         config = {**super().get_config(), "axis": self.axis, "invert": self.invert}

@@ -9,9 +9,12 @@ parameter of the network with a handful of whole-array operations.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from glassnet.layers.base import Layer
+if TYPE_CHECKING:
+    from glassnet.layers.base import Layer
 
 
 class WeightStorage:

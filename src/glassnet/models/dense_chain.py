@@ -14,15 +14,16 @@ with the fewest calls it can, computing exactly what the layer-by-layer path com
   product too. When the input is narrow (at most 256 columns, as tabular data), the first
   layer's input gets that column as well in a training pass: ``fit`` gathers the shuffled
   rows into such an array once per epoch, and any other batch is copied into one, so
-  every training pass computes the same numbers whatever fed it. Wide inputs (images),
-  and every inference pass, add the first bias separately instead: copying a wide batch
-  costs more than the addition it saves.
+  every pass, training or inference, computes the same numbers whatever fed it. Wide
+  inputs (images), and a chain that does not start the model, add the first bias
+  separately instead: copying a wide batch costs more than the addition it saves.
 * **Buffers are reused.** Every pass writes into arrays allocated once per batch size (per
   thread, so concurrent ``predict`` calls do not share them), with ``np.dot(..., out=)``.
 
-The layers' records of the last pass (``x``, ``z``, ``a``, ``grad_a``, ``grad_z``, what the
-glass box reads) are views of these buffers, so the next pass overwrites them: copy a
-record to keep it (``glassnet.explain`` returns copies).
+A chain is one node on a model's tape. Its records (``ChainRecords``) hold one ``Record`` of
+``x``, ``z``, ``a``, ``grad_a`` and ``grad_z`` per layer, what the glass box reads; they are
+views of these buffers, so the next pass overwrites them: copy a record to keep it
+(``glassnet.explain`` returns copies).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import numpy as np
 
 from glassnet import activations
 from glassnet.layers.dense import Dense
+from glassnet.ops.node import Record
 
 # Buffers for at most this many batch sizes are kept per thread (a fit uses two: the batch
 # size and the last, smaller batch), and none for batches above this many bytes.
@@ -46,9 +48,10 @@ _FOLD_FIRST_MAX_INPUTS = 256
 _FLOAT_MASK_MAX_VALUES = 4096
 
 
-class _Buffers:
-    """The arrays that passes of ``rows`` rows write into, and the per-layer argument tuples
-    the passes loop over (prepared once, so that a pass does little besides NumPy calls).
+class ChainRecords:
+    """What a chain's pass of ``rows`` rows leaves: the arrays it writes into, one ``Record``
+    per layer (``records``, views of those arrays), and the per-layer argument tuples the
+    passes loop over (prepared once, so that a pass does little besides NumPy calls).
     Those of backward are made on first use: inference allocates only what it needs."""
 
     def __init__(self, chain: DenseChain, rows: int) -> None:
@@ -73,15 +76,20 @@ class _Buffers:
             )
             for i in range(len(layers) - 1)
         ]
-        self.x = None  # the first layer's input in the last training pass
+        #: One record per layer; every array but the first ``x`` and the last ``a`` (and
+        #: the last slopes) is a buffer fixed here.
+        self.records = [Record(z=z) for z in self.z]
+        for i in range(1, len(layers)):
+            self.records[i].x = self.inputs[i][:, :-1]
+            self.records[i - 1].a = self.inputs[i][:, :-1]
+        self.x = None  # the first layer's input in the last pass, with ones when folded
         self.x_has_ones = False
-        self.x_with_ones = self.back_links = self.last_grad_z = self.last_mask = None
+        self.x_with_ones = np.ones((rows, widths[0] + 1), dtype) if chain.fold_first else None
+        self.back_links = self.last_grad_z = self.last_mask = self.grad_x = None
 
     def make_backward(self) -> None:
         chain, rows, widths, dtype = self.chain, self.rows, self.chain.widths, self.chain.dtype
         layers = chain.layers
-        if chain.fold_first:
-            self.x_with_ones = np.ones((rows, widths[0] + 1), dtype)
         grad_z = [np.empty((rows, w), dtype) for w in widths[1:]]
         grad_a = [np.empty((rows, w), dtype) for w in widths[1:-1]]
         mask = [
@@ -89,6 +97,10 @@ class _Buffers:
             for w in widths[1:]
         ]
         self.last_grad_z, self.last_mask = grad_z[-1], mask[-1]
+        for record, grad in zip(self.records[:-1], grad_a, strict=True):
+            record.grad_a = grad
+        if not chain.first:
+            self.grad_x = np.empty((rows, widths[0]), dtype)
         #: From the last layer down to the second: its weight slopes, then the slopes of
         #: the layer below (at its output, then at its input).
         self.back_links = [
@@ -101,23 +113,33 @@ class _Buffers:
                 chain.kind[i - 1],
                 mask[i - 1],
                 grad_z[i - 1],
+                self.records[i - 1],
             )
             for i in range(len(layers) - 1, 0, -1)
         ]
 
 
 class DenseChain:
-    """Forward and backward passes of a chain of ``Dense`` layers with few NumPy calls.
+    """A run of ``Dense`` layers as one operation: few NumPy calls, reused buffers.
 
-    Use ``DenseChain.for_model(layers, storage)``, which returns ``None`` when the layers
-    are not such a chain (another kind of layer, a layer without bias or frozen, weights not
-    laid out kernel-then-bias in the trainable storage).
+    ``forward`` and ``backward`` follow the layer protocol (``forward`` returns the output
+    and its ``ChainRecords``; ``backward`` takes them back), so a model's plan runs a chain
+    as one node. Make one with ``Plan`` (``glassnet.models.plan``), which puts every run of
+    layers that ``DenseChain.takes`` into a chain.
+
+    Args:
+        layers: the ``Dense`` layers, in order.
+        storage: the model's weight storage.
+        spans: ``(layer name, weight name) -> (start, stop)`` in the storage.
+        first: whether the chain starts the model (its input then needs no slope, and a
+            narrow input carries the first bias in its product).
     """
 
-    def __init__(self, layers: list[Dense], storage, spans: dict) -> None:
-        """``spans``: ``(layer name, weight name) -> (start, stop)`` in the storage."""
+    def __init__(self, layers: list[Dense], storage, spans: dict, first: bool = True) -> None:
         self.layers = layers
+        self.name = "+".join(layer.name for layer in layers)
         self.storage = storage
+        self.first = first
         self.dtype = storage.parameters.dtype
         self.kernel_and_bias = []
         self.grad_kernel_and_bias = []
@@ -130,33 +152,28 @@ class DenseChain:
         self.kernel_t = [layer.kernel.T for layer in layers]
         self.kind = [_kind(layer.activation) for layer in layers]
         self.widths = [layers[0].kernel.shape[0]] + [layer.units for layer in layers]
-        #: Whether an inference pass returns a buffer (the last ``z``, for a linear output)
-        #: rather than a new array.
+        #: Whether ``forward`` returns a buffer (the last ``z``, for a linear output) rather
+        #: than a new array.
         self.output_is_buffer = self.kind[-1] is _LINEAR
-        #: Whether training passes fold the first layer's bias (batches then carry ones).
-        self.fold_first = self.widths[0] <= _FOLD_FIRST_MAX_INPUTS
-        self._local = threading.local()  # per thread: buffers by batch size, the last pass
+        #: Whether passes fold the first layer's bias (batches then carry ones).
+        self.fold_first = first and self.widths[0] <= _FOLD_FIRST_MAX_INPUTS
+        self._local = threading.local()  # per thread: buffers by batch size
 
-    @classmethod
-    def for_model(cls, layers: list, storage) -> DenseChain | None:
-        """The chain for these layers, or ``None`` when the layer-by-layer path must run."""
-        if not layers or storage is None:
-            return None
-        spans = {(layer, weight): (start, stop) for layer, weight, start, stop in storage.slices}
-        for layer in layers:
-            if type(layer) is not Dense or not layer.use_bias or not layer.trainable:
-                return None
-            kernel = spans.get((layer.name, "kernel"))
-            bias = spans.get((layer.name, "bias"))
-            if kernel is None or bias is None or kernel[1] != bias[0]:
-                return None
-        return cls(layers, storage, spans)
+    @staticmethod
+    def takes(layer, spans: dict) -> bool:
+        """Whether ``layer`` can run in a chain: a trainable ``Dense`` with a bias, whose
+        kernel and bias lie next to each other in the trainable storage."""
+        if type(layer) is not Dense or not layer.use_bias or not layer.trainable:
+            return False
+        kernel = spans.get((layer.name, "kernel"))
+        bias = spans.get((layer.name, "bias"))
+        return kernel is not None and bias is not None and kernel[1] == bias[0]
 
-    def _buffers(self, rows: int) -> _Buffers:
+    def _buffers(self, rows: int) -> ChainRecords:
         cache = self._local.__dict__.setdefault("by_rows", {})
         buffers = cache.get(rows)
         if buffers is None:
-            buffers = _Buffers(self, rows)
+            buffers = ChainRecords(self, rows)
             if buffers.nbytes <= _MAX_CACHED_BYTES:
                 if len(cache) >= _MAX_CACHED_SIZES:
                     cache.pop(next(iter(cache)))
@@ -164,77 +181,79 @@ class DenseChain:
         return buffers
 
     def forward(
-        self,
-        x: np.ndarray,
-        x_has_ones: bool = False,
-        logits: bool = False,
-        training: bool = False,
-    ) -> np.ndarray:
-        """The output of the chain for ``x``; each layer records ``x``, ``z`` and ``a``.
+        self, x: np.ndarray, training: bool = False, x_has_ones: bool = False
+    ) -> tuple[np.ndarray, ChainRecords]:
+        """The output of the chain for ``x``, and the records of the pass.
 
         Args:
             x: a batch, ``(rows, inputs)``, or ``(rows, inputs + 1)`` ending in a column of
                 ones when ``x_has_ones``.
+            training: ``backward`` may follow this pass.
             x_has_ones: whether ``x`` carries the column of ones for the first bias (only
                 when ``fold_first``).
-            logits: stop at the last layer's ``z`` (a fused loss applies its activation).
-            training: ``backward`` follows this pass.
         """
+        z, buf = self.forward_logits(x, training, x_has_ones)
+        record = buf.records[-1]
+        record.a = z if self.kind[-1] is _LINEAR else self.layers[-1].activation(z)
+        return record.a, buf
+
+    def forward_logits(
+        self, x: np.ndarray, training: bool = False, x_has_ones: bool = False
+    ) -> tuple[np.ndarray, ChainRecords]:
+        """As ``forward``, but stops at the last layer's ``z`` (a fused loss applies its
+        activation and supplies the last record's ``a``)."""
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         buf = self._buffers(len(x))
+        if self.fold_first and not x_has_ones:
+            np.copyto(buf.x_with_ones[:, :-1], x)
+            x, x_has_ones = buf.x_with_ones, True
+        buf.x, buf.x_has_ones = x, x_has_ones
         first = self.layers[0]
         z = buf.z[0]
-        if training:
-            self._local.last = buf
-            if buf.back_links is None:
-                buf.make_backward()
-            if self.fold_first and not x_has_ones:
-                np.copyto(buf.x_with_ones[:, :-1], x)
-                x, x_has_ones = buf.x_with_ones, True
-            buf.x, buf.x_has_ones = x, x_has_ones
         if x_has_ones:
             np.dot(x, self.kernel_and_bias[0], out=z)
-            first.x = x[:, :-1]
+            buf.records[0].x = x[:, :-1]
         else:
             np.dot(x, first.kernel, out=z)
             z += first.bias
-            first.x = x
-        first.z = z
-        for layer, kind, z, a, h, following, weights, z_following in buf.links:
+            buf.records[0].x = x
+        for layer, kind, z, a, h, _following, weights, z_following in buf.links:
             if kind is _RELU:
                 np.maximum(z, 0, out=a)
             elif kind is _LINEAR:
                 np.copyto(a, z)
             else:
                 np.copyto(a, layer.activation(z))
-            layer.a = a
             np.dot(h, weights, out=z_following)
-            following.x, following.z = a, z_following
-        last = self.layers[-1]
-        z = buf.z[-1]
-        if logits:
-            return z
-        last.a = z if self.kind[-1] is _LINEAR else last.activation(z)
-        return last.a
+        return buf.z[-1], buf
 
-    def backward(self, grad_out: np.ndarray, from_logits: bool = False) -> None:
-        """Writes every weight slope into the model's gradient array (after a training pass).
+    def backward(
+        self, records: ChainRecords, grad_out: np.ndarray, need_grad_input: bool = True
+    ) -> np.ndarray | None:
+        """Writes every weight slope into the model's gradient array and returns the slope
+        at the chain's input (``None`` for a chain that starts the model)."""
+        buf = records
+        if buf.back_links is None:  # the pass ran in inference mode
+            buf.make_backward()
+        last = buf.records[-1]
+        last.grad_a = grad_out
+        grad_z = _activation_backward(
+            self.layers[-1], self.kind[-1], last, grad_out, buf.last_mask, buf.last_grad_z
+        )
+        return self._backward_from(buf, grad_z, need_grad_input)
 
-        Args:
-            grad_out: slope at the last layer's output, or at its ``z`` when ``from_logits``.
-        """
-        buf = self._local.last
-        last = self.layers[-1]
-        if from_logits:
-            last.grad_a = None
-            grad_z = grad_out
-        else:
-            last.grad_a = grad_out
-            grad_z = _activation_backward(
-                last, self.kind[-1], grad_out, buf.last_mask, buf.last_grad_z
-            )
-        last.grad_z = grad_z
+    def backward_from_z(
+        self, records: ChainRecords, grad_z: np.ndarray, need_grad_input: bool = True
+    ) -> np.ndarray | None:
+        """As ``backward``, from the slope at the last layer's ``z`` (a fused loss)."""
+        if records.back_links is None:  # the pass ran in inference mode
+            records.make_backward()
+        records.records[-1].grad_a = None
+        return self._backward_from(records, grad_z, need_grad_input)
+
+    def _backward_from(self, buf: ChainRecords, grad_z, need_grad_input: bool):
+        buf.records[-1].grad_z = grad_z
         for (
             input_t,
             grad_weights,
@@ -244,18 +263,21 @@ class DenseChain:
             kind,
             mask,
             grad_z_below,
+            record,
         ) in buf.back_links:
             np.dot(input_t, grad_z, out=grad_weights)
             np.dot(grad_z, kernel_t, out=grad_a)
-            below.grad_a = grad_a
-            grad_z = _activation_backward(below, kind, grad_a, mask, grad_z_below)
-            below.grad_z = grad_z
+            grad_z = _activation_backward(below, kind, record, grad_a, mask, grad_z_below)
+            record.grad_z = grad_z
         first = self.layers[0]
         if buf.x_has_ones:
             np.dot(buf.x.T, grad_z, out=self.grad_kernel_and_bias[0])
         else:
             np.dot(buf.x.T, grad_z, out=first.grad_kernel)
             np.add.reduce(grad_z, axis=0, out=first.grad_bias)
+        if need_grad_input and not self.first:
+            return np.dot(grad_z, self.kernel_t[0], out=buf.grad_x)
+        return None
 
 
 _RELU, _LINEAR, _OTHER = "relu", "linear", "other"
@@ -269,15 +291,15 @@ def _kind(activation) -> str:
     return _OTHER
 
 
-def _activation_backward(layer, kind: str, grad_a, mask, out) -> np.ndarray:
+def _activation_backward(layer, kind: str, record: Record, grad_a, mask, out) -> np.ndarray:
     """The slope at a layer's ``z`` from the slope at its output ``a``."""
     if kind is _LINEAR:
         return grad_a
     if kind is _RELU:
         # ReLU's slope is 1 where a = max(z, 0) > 0, else 0: a > 0, or sign(a) as floats.
         if mask.dtype == bool:
-            np.greater(layer.a, 0, out=mask)
+            np.greater(record.a, 0, out=mask)
         else:
-            np.sign(layer.a, out=mask)
+            np.sign(record.a, out=mask)
         return np.multiply(grad_a, mask, out=out)
-    return layer.activation.backward(layer.z, layer.a, grad_a)
+    return layer.activation.backward(record.z, record.a, grad_a)

@@ -13,10 +13,11 @@ import numpy as np
 
 from glassnet import config as config_module
 from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
-from glassnet.layers.base import normalize_shape, unique_name
+from glassnet.layers.base import normalize_shape
 from glassnet.layers.storage import WeightStorage
 from glassnet.models.summary import summary_text
 from glassnet.models.training import Trainer
+from glassnet.naming import unique_name
 
 
 class Sequential(Trainer):
@@ -51,7 +52,7 @@ class Sequential(Trainer):
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state["_chain_cache"] = (None, None)  # scratch buffers, rebuilt on the next pass
+        state["_plan_cache"] = (None, None)  # scratch buffers, rebuilt on the next pass
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -236,28 +237,19 @@ class Sequential(Trainer):
     # --- computation --------------------------------------------------------------------
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Runs a batch through every layer, each keeping what its backward needs."""
-        for layer in self._layers:
-            x = layer.forward(x, training)
-        return x
+        """Runs a batch through the model's plan, leaving its nodes on ``model.tape``.
+
+        Returns the output, which may be a buffer the next pass overwrites."""
+        return self.plan.forward(x, training)
 
     def backward(self, grad_out: np.ndarray, from_logits: bool = False) -> None:
-        """Back-propagates the slope of the loss at the output through every layer.
+        """Back-propagates the slope of the loss at the output through the last pass.
 
         Args:
             grad_out: slope at the last layer's output, or at its pre-activation ``z`` when
                 ``from_logits`` (a cross-entropy fused with its softmax or sigmoid).
         """
-        layers = self._layers
-        last = len(layers) - 1
-        grad = grad_out
-        for i in range(last, -1, -1):
-            layer = layers[i]
-            need_input = i > 0
-            if i == last and from_logits:
-                grad = layer.backward_from_z(grad, need_input)
-            else:
-                grad = layer.backward(grad, need_input)
+        self.plan.backward(grad_out, from_logits)
 
     def __call__(self, x, training: bool = False) -> np.ndarray:
         """The model's output for ``x`` (an array), without batching."""

@@ -2,17 +2,18 @@
 
 A training step is::
 
-    out = forward(x_batch)                      # each layer keeps what backward needs
+    out = plan.forward(x_batch)                 # the tape records what backward needs
     loss, grad = loss_fn(y_batch, out)          # slope of the loss at the output
-    backward(grad)                              # every layer writes its weight slopes
+    plan.backward(grad)                         # every layer writes its weight slopes
     optimizer.apply(parameters, gradients)      # one update of the flat parameter array
 
 When the output layer is a softmax (or sigmoid) and the loss its cross-entropy, the loss
 is computed from the output layer's logits and its slope there is ``prediction - target``.
 
-A model made only of ``Dense`` layers runs its passes through ``DenseChain`` (fewer NumPy
-calls, reused buffers, see ``glassnet.models.dense_chain``); any other model runs layer by
-layer (``Sequential.forward``/``backward``). Both compute the same numbers.
+Every pass, in training or not, runs through the model's ``Plan`` (``glassnet.models.plan``):
+runs of ``Dense`` layers as one ``DenseChain`` (fewer NumPy calls, reused buffers), other
+layers on their own. ``forward_and_backward`` is the one function that makes a step's
+forward, loss and backward, for ``fit``, ``compute_gradients`` and the glass box alike.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from glassnet.models.data import (
     to_array,
     validation_split_index,
 )
-from glassnet.models.dense_chain import DenseChain
+from glassnet.models.plan import Plan
 from glassnet.utils.seeding import new_generator
 
 
@@ -78,7 +79,7 @@ class Trainer:
         self.metrics: list[metrics_module.Metric] = []
         self._metrics_resolved_for: tuple | None = None
         self._shuffle_rng = new_generator()
-        self._chain_cache: tuple = (None, None)  # (the storage it was made for, DenseChain)
+        self._plan_cache: tuple = (None, None)  # (the storage it was made for, Plan)
 
     # --- compile ------------------------------------------------------------------------
 
@@ -155,15 +156,7 @@ class Trainer:
             else:
                 self.optimizer.slices = self.storage.slices
             self.optimizer_needs_build = False
-        last = self._layers[-1]
-        activation = getattr(last, "activation", None)
-        self._fused = (
-            self.loss.fused_activation is not None
-            and not getattr(self.loss, "from_logits", False)
-            and activation is not None
-            and activation.name == self.loss.fused_activation
-            and hasattr(last, "backward_from_z")
-        )
+        self._fused = self.plan.can_fuse(self.loss)
         self._regularized = [
             layer for layer in self._layers if any(s.regularizer for s in layer.specs)
         ]
@@ -270,61 +263,64 @@ class Trainer:
 
     # --- the passes ---------------------------------------------------------------------
 
-    def _dense_chain(self) -> DenseChain | None:
-        """The model's ``DenseChain`` when it is made only of ``Dense`` layers, else None."""
-        storage, chain = self._chain_cache
-        if storage is not self.storage:
-            chain = DenseChain.for_model(self._layers, self.storage)
-            self._chain_cache = (self.storage, chain)
-        return chain
+    @property
+    def plan(self) -> Plan:
+        """How the model runs its layers (made again when the weights are re-allocated)."""
+        storage, plan = self._plan_cache
+        if storage is not self.storage or plan is None:
+            self._require_built("plan")
+            plan = Plan(self._layers, self.storage)
+            self._plan_cache = (self.storage, plan)
+        return plan
+
+    @property
+    def tape(self):
+        """The nodes of this thread's last pass (``glassnet.ops.Tape``): one per step of the
+        plan, and one for the loss after a pass that computed it. Its arrays are buffers
+        the next pass overwrites; ``glassnet.explain`` reads and copies them."""
+        return self.plan.tape
 
     def _infer(self, x: np.ndarray, owned: bool = False) -> np.ndarray:
         """The output for a batch in inference mode: a buffer the next pass may reuse, or
         with ``owned`` an array the caller may keep."""
-        chain = self._dense_chain()
-        if chain is None:
-            out = self.forward(x, training=False)  # may be a view of x (Flatten, Dropout)
-            return out.copy() if owned else out
-        out = chain.forward(x)
-        return out.copy() if owned and chain.output_is_buffer else out
+        plan = self.plan
+        out = plan.forward(x)
+        return out.copy() if owned and plan.output_is_buffer else out
 
-    def _forward_loss_and_slope(
-        self, x, y, sw, training: bool, x_has_ones: bool = False, rows_sum_to_one: bool = False
-    ):
-        """Forward pass, loss and its slope; returns (loss, slope, prediction).
+    def forward_and_backward(
+        self, x, y, sw, training: bool = True, x_has_ones: bool = False,
+        rows_sum_to_one: bool = False, where: str | None = None,
+    ) -> tuple[float, np.ndarray]:
+        """Forward pass, loss, and (when the loss is finite) backward: every weight slope
+        written into the model's gradient array. Returns ``(loss, prediction)``.
 
-        With a fused output the last layer stops at its logits and the loss supplies the
-        prediction, which the layer then records as its output. ``x_has_ones``: the batch
-        ends in a column of ones, ``rows_sum_to_one``: every target row sums to 1 (what
-        ``ArrayBatches`` reports).
+        With a fused output the last step stops at its logits and the loss supplies the
+        prediction, which is recorded as the output layer's ``a``. ``x_has_ones``: the
+        batch ends in a column of ones; ``rows_sum_to_one``: every target row sums to 1
+        (what ``ArrayBatches`` reports). ``where`` names the step in the error raised
+        when the loss is not finite (nothing is written then).
+
+        Raises:
+            NonFiniteLossError: when ``where`` is given and the loss is NaN or infinite.
         """
-        chain = self._dense_chain()
-        last = self._layers[-1]
-        if chain is not None:
-            out = chain.forward(x, x_has_ones, logits=self._fused, training=True)
-        elif self._fused:
-            for layer in self._layers[:-1]:
-                x = layer.forward(x, training)
-            out = last.forward_logits(x)
-        else:
-            out = self.forward(x, training=training)
+        plan = self.plan
+        out = plan.forward(x, training, self._fused, x_has_ones)
         if self._fused:  # ``out`` holds the logits
-            loss, grad, out = self.loss.fused_step(y, out, sw, rows_sum_to_one)
-            last.a = out
+            logits = out
+            loss, grad, out = self.loss.fused_step(y, logits, sw, rows_sum_to_one)
+            plan.output_record().a = out
         else:
+            logits = None
             loss, grad = self.loss.reduced(y, out, sw)
         for layer in self._regularized:
             loss += layer.regularization_penalty()
-        return loss, grad, out
-
-    def _backward_all(self, grad: np.ndarray) -> None:
-        chain = self._chain_cache[1]  # checked against the storage by this pass's forward
-        if chain is not None:
-            chain.backward(grad, from_logits=self._fused)
-        else:
-            self.backward(grad, from_logits=self._fused)
+        plan.record_loss(self.loss, out if logits is None else logits, loss, grad)
+        if where is not None and not math.isfinite(loss):
+            raise NonFiniteLossError(self._non_finite_message(loss, where))
+        plan.backward(grad, from_logits=self._fused)
         for layer in self._regularized:
             layer.add_regularization_gradients()
+        return loss, out
 
     # --- the step -----------------------------------------------------------------------
 
@@ -332,22 +328,16 @@ class Trainer:
         self, x, y, sw, where: tuple[int, int] | None, x_has_ones=False, rows_sum_to_one=False
     ) -> tuple[float, np.ndarray]:
         """One step; ``where`` is (epoch, batch), counted from 0, for error messages."""
-        loss, grad, out = self._forward_loss_and_slope(
-            x, y, sw, True, x_has_ones, rows_sum_to_one
+        place = "train_on_batch" if where is None else f"epoch {where[0] + 1}, batch {where[1] + 1}"
+        loss, out = self.forward_and_backward(
+            x, y, sw, True, x_has_ones, rows_sum_to_one, where=place
         )
-        if not math.isfinite(loss):
-            place = "train_on_batch"
-            if where is not None:
-                place = f"epoch {where[0] + 1}, batch {where[1] + 1}"
-            raise NonFiniteLossError(self._non_finite_message(loss, place))
-        self._backward_all(grad)
         self.optimizer.apply(self.storage.parameters, self.storage.gradients)
         return loss, out
 
     def _non_finite_message(self, loss: float, where: str) -> str:
         culprit = "the loss itself (the outputs are finite)"
-        for layer in self._layers:
-            output = getattr(layer, "a", None)
+        for layer, output in self.plan.layer_outputs():
             if output is not None and not np.all(np.isfinite(output)):
                 culprit = f"the output of layer {layer.name!r}"
                 break
@@ -366,10 +356,10 @@ class Trainer:
     def compute_gradients(self, x, y, sample_weight=None, training: bool = True):
         """The loss of a batch and the slope of that loss for every trainable weight.
 
-        Runs one forward and one backward pass exactly as a training step does, but applies
-        no optimizer update. Afterwards each layer also holds the values of that pass (``x``,
-        ``z``, ``a``, ``grad_a``, ``grad_z`` for ``Dense``), which is what
-        ``glassnet.explain`` reads. In training mode, as in a real step, batch normalisation
+        Runs one forward and one backward pass exactly as a training step does
+        (``forward_and_backward``), but applies no optimizer update. Afterwards
+        ``model.tape`` holds the nodes of that pass (for ``Dense`` layers, records of ``x``,
+        ``z``, ``a``, ``grad_a`` and ``grad_z``), which is what ``glassnet.explain`` reads. In training mode, as in a real step, batch normalisation
         updates its moving statistics and dropout draws a new mask.
 
         Args:
@@ -387,8 +377,7 @@ class Trainer:
         y = self._prepare_y(y, len(x))
         sw = self._prepare_weights(sample_weight, None, y)
         self._prepare_optimizer()
-        loss, grad, _ = self._forward_loss_and_slope(x, y, sw, training=training)
-        self._backward_all(grad)
+        loss, _ = self.forward_and_backward(x, y, sw, training=training)
         grads = [
             layer.grads[s.name].copy()
             for layer in self._layers
@@ -500,7 +489,7 @@ class Trainer:
                 sw = None if sw is None else sw[:split]
             batches = ArrayBatches(
                 x, y, sw, batch_size, shuffle, self._shuffle_rng,
-                ones_column=getattr(self._dense_chain(), "fold_first", False),
+                ones_column=self.plan.fold_first,
             )
             first_targets_shape = y.shape
         if validation_data is not None:
@@ -662,7 +651,8 @@ class Trainer:
                     metric.reset_state()
             out = self._infer(xb)
             if self._fused:
-                values, _ = self.loss.values_and_gradient_from_logits(yb, self._layers[-1].logits)
+                logits = self.plan.output_record().z
+                values, _ = self.loss.values_and_gradient_from_logits(yb, logits)
             else:
                 values = self.loss.values(yb, out)
             total += self.loss.reduce(values, wb) * len(xb)

@@ -15,24 +15,15 @@ Readers check every dataset's shape against the planned model before reading any
 
 from __future__ import annotations
 
-import re
-
 import h5py
 import numpy as np
 
 from glassnet.layers import Normalization
+from glassnet.naming import to_snake_case
 from glassnet.saving import h5io, safety
 from glassnet.saving.config import KERAS_VERSION
 from glassnet.saving.errors import ModelFileError
 from glassnet.saving.optimizer_state import optimizer_variables
-
-
-def snake_case(name: str) -> str:
-    """Keras's ``to_snake_case`` (``keras/src/utils/naming.py``): ``BatchNormalization`` →
-    ``batch_normalization``."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def v3_paths(layers) -> list[str]:
@@ -40,7 +31,7 @@ def v3_paths(layers) -> list[str]:
     used: dict[str, int] = {}
     paths = []
     for layer in layers:
-        name = snake_case(type(layer).__name__)
+        name = to_snake_case(type(layer).__name__)
         if name in used:
             used[name] += 1
             name = f"{name}_{used[name]}"

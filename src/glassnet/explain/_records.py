@@ -1,0 +1,62 @@
+"""How the glass box reads a pass: the nodes a model's tape holds, layer by layer.
+
+A compiled model leaves one node per step of its plan (``model.tape``): a ``DenseChain``
+node holds one ``Record`` per ``Dense`` layer of the chain, a lone layer's node holds its own
+records. ``read(model)`` turns the last pass into what the explain tools ask of it: each
+layer's ``Record`` (``x``, ``z``, ``a``, ``grad_a``, ``grad_z``), its input and its output.
+Arrays are the model's buffers: the explain tools copy what they keep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from glassnet.models.dense_chain import ChainRecords, DenseChain
+from glassnet.ops.node import Record
+
+
+@dataclass
+class LayerPass:
+    """One layer in the last pass: what fed it, what it gave, and its ``Record`` if it
+    keeps one (layers of nodes do: ``Dense``, ``Activation``)."""
+
+    layer: Any
+    inputs: np.ndarray | None
+    output: np.ndarray | None
+    record: Record | None = None
+
+
+@dataclass
+class PassReading:
+    """The last pass of a model, layer by layer, and whether its loss was fused."""
+
+    layers: list[LayerPass] = field(default_factory=list)
+    fused: bool = False
+
+    def of(self, layer) -> LayerPass:
+        """The reading of ``layer`` (a layer of the model)."""
+        for lp in self.layers:
+            if lp.layer is layer:
+                return lp
+        raise KeyError(layer.name)
+
+
+def read(model) -> PassReading:
+    """Reads ``model.tape`` (the last pass in this thread)."""
+    reading = PassReading(fused=bool(model.fused_output))
+    for node in model.tape.nodes:
+        op = node.op
+        if isinstance(op, DenseChain):
+            records: ChainRecords = node.records
+            for layer, record in zip(op.layers, records.records, strict=True):
+                reading.layers.append(LayerPass(layer, record.x, record.a, record))
+        elif op in model.layers:
+            record = node.records if isinstance(node.records, Record) else None
+            output = node.output
+            if record is not None and record.a is not None:
+                output = record.a  # a fused output: the prediction the loss supplied
+            reading.layers.append(LayerPass(op, node.inputs, output, record))
+    return reading

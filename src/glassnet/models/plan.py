@@ -1,0 +1,170 @@
+"""How a model runs its layers: the one forward and backward path every entry point uses.
+
+A ``Plan`` turns a stack of built layers into steps: each run of layers that a
+``DenseChain`` takes (trainable ``Dense`` layers with a bias) becomes one chain, and any
+other layer is a step of its own, so ``Dense``-``Dense``-``Dropout``-``Dense`` runs as two
+chains around the dropout. ``predict``, ``model(x)``, ``evaluate``, the steps of ``fit``,
+``compute_gradients`` and the glass box all call ``Plan.forward``; on the same weights and
+the same batch they compute bit-identical numbers.
+
+Every pass leaves its tape: one node per step, in slots made once per thread and
+overwritten by the next pass (nothing grows), plus one node for the loss in a pass that
+computed one (``record_loss``). When the loss is a cross-entropy fused with the output's
+softmax or sigmoid, the last step stops at its logits (``forward(..., logits=True)``), the
+loss supplies the prediction, and backward starts from the slope at the logits
+(``backward(..., from_logits=True)``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from glassnet.models.dense_chain import DenseChain
+from glassnet.ops.node import Node, Record
+from glassnet.ops.tape import Tape
+
+
+class Plan:
+    """The steps that run ``layers`` (planned and bound to ``storage``).
+
+    Args:
+        layers: the model's layers, in order.
+        storage: their ``WeightStorage``.
+    """
+
+    def __init__(self, layers: list, storage) -> None:
+        spans = {(layer, weight): (start, stop) for layer, weight, start, stop in storage.slices}
+        steps: list[Any] = []
+        run: list = []
+
+        def close_run() -> None:
+            if run:
+                steps.append(DenseChain(list(run), storage, spans, first=not steps))
+                run.clear()
+
+        for layer in layers:
+            if DenseChain.takes(layer, spans):
+                run.append(layer)
+            else:
+                close_run()
+                steps.append(layer)
+        close_run()
+        #: Chains and layers, in the order they run.
+        self.steps = steps
+        self.layers = list(layers)
+        #: Whether the first step folds its bias into the product: batches may then carry a
+        #: column of ones (``fit`` gathers them so, sparing a copy per batch).
+        self.fold_first = isinstance(steps[0], DenseChain) and steps[0].fold_first
+        last = steps[-1]
+        #: Whether the output is a buffer that the next pass overwrites.
+        self.output_is_buffer = not isinstance(last, DenseChain) or last.output_is_buffer
+        self._local = threading.local()
+
+    # --- the tape -----------------------------------------------------------------------
+
+    def _slots(self):
+        local = self._local
+        tape = getattr(local, "tape", None)
+        if tape is None:
+            nodes = [Node(step) for step in self.steps]
+            local.step_nodes = nodes
+            local.loss_node = Node(None)
+            local.with_loss = [*nodes, local.loss_node]
+            tape = local.tape = Tape()
+            tape.nodes = nodes
+        return local
+
+    @property
+    def tape(self) -> Tape:
+        """The last pass of this thread: one node per step (and one for the loss)."""
+        return self._slots().tape
+
+    def record_loss(self, loss, inputs, value: float, records: Any) -> None:
+        """Adds the loss's node to the tape of the pass that just ran."""
+        local = self._local
+        node = local.loss_node
+        node.op, node.inputs, node.output, node.records = loss, inputs, value, records
+        local.tape.nodes = local.with_loss
+
+    # --- the passes ---------------------------------------------------------------------
+
+    def forward(
+        self,
+        x: np.ndarray,
+        training: bool = False,
+        logits: bool = False,
+        x_has_ones: bool = False,
+    ) -> np.ndarray:
+        """Runs every step; returns the output (the last step's logits with ``logits``).
+
+        Args:
+            x: a batch; ends in a column of ones when ``x_has_ones`` (only when
+                ``fold_first``).
+            training: layers in training mode (dropout active, batch statistics); a
+                ``backward`` may follow.
+            logits: stop the output step at its logits, for a fused loss.
+        """
+        local = self._slots()
+        local.tape.nodes = nodes = local.step_nodes
+        last = len(nodes) - 1
+        for i, node in enumerate(nodes):
+            step = node.op
+            node.inputs = x
+            if i == 0 and x_has_ones:
+                x, records = (
+                    step.forward_logits(x, training, True)
+                    if logits and i == last
+                    else step.forward(x, training, True)
+                )
+            elif logits and i == last:
+                x, records = step.forward_logits(x, training)
+            else:
+                x, records = step.forward(x, training)
+            node.output, node.records = x, records
+        return x
+
+    def backward(self, grad: np.ndarray, from_logits: bool = False) -> None:
+        """Back-propagates the slope at the output (at the logits with ``from_logits``)
+        through every step of this thread's last pass, writing every weight slope."""
+        nodes = self._local.step_nodes
+        last = len(nodes) - 1
+        for i in range(last, -1, -1):
+            node = nodes[i]
+            if i == last and from_logits:
+                grad = node.op.backward_from_z(node.records, grad, i > 0)
+            else:
+                grad = node.op.backward(node.records, grad, i > 0)
+
+    # --- reading the records ------------------------------------------------------------
+
+    def output_record(self) -> Record | None:
+        """The output layer's record of the last pass (``None`` when it keeps none)."""
+        node = self._slots().step_nodes[-1]
+        records = node.records
+        if isinstance(node.op, DenseChain):
+            return records.records[-1]
+        return records if isinstance(records, Record) else None
+
+    def layer_outputs(self) -> Iterator[tuple[Any, np.ndarray]]:
+        """``(layer, output)`` of the last pass, layer by layer."""
+        for node in self._slots().step_nodes:
+            if isinstance(node.op, DenseChain):
+                for layer, record in zip(node.op.layers, node.records.records, strict=True):
+                    yield layer, record.a
+            else:
+                yield node.op, node.output
+
+    def can_fuse(self, loss) -> bool:
+        """Whether ``loss`` is a cross-entropy fused with the output's own activation."""
+        activation = getattr(self.layers[-1], "activation", None)
+        return (
+            loss.fused_activation is not None
+            and not getattr(loss, "from_logits", False)
+            and activation is not None
+            and activation.name == loss.fused_activation
+            and hasattr(self.steps[-1], "forward_logits")
+        )

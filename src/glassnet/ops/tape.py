@@ -1,0 +1,83 @@
+"""The tape: the list of nodes a forward pass recorded, and the backward pass over it.
+
+Calling a layer runs its ``forward(x, training)``, which returns ``(output, records)``; when
+a tape is active the call appends one ``Node`` to it. Layers keep no per-call state, so a
+layer used twice leaves two nodes. ``Tape.backward`` walks the nodes in reverse and calls
+each op's hand-written ``backward(records, grad, need_grad_input)``, adding slopes where a
+value fed two nodes.
+
+Compiled models (``Sequential``) do not append: their plan owns one node slot per step,
+made once and overwritten by every pass, and walks them the same way (see
+``glassnet.models.plan``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from glassnet.ops.node import Node
+
+_local = threading.local()
+
+
+class Tape:
+    """Nodes in the order they ran."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+
+    def record(self, op: Any, inputs: Any, output: Any, records: Any) -> Node:
+        """Appends a node and returns it."""
+        node = Node(op, inputs, output, records)
+        self.nodes.append(node)
+        return node
+
+    def backward(self, output: np.ndarray, grad: np.ndarray) -> dict[int, np.ndarray]:
+        """Back-propagates ``grad``, the slope of a loss at ``output``, through the nodes.
+
+        Each op writes the slopes of its own weights (into the gradient storage it is bound
+        to); the slopes at values that were not made by a node (the tape's inputs) are
+        returned, keyed by ``id`` of the value.
+        """
+        pending: dict[int, np.ndarray] = {id(output): grad}
+        made = {id(node.output) for node in self.nodes}
+        for node in reversed(self.nodes):
+            grad_out = pending.pop(id(node.output), None)
+            if grad_out is None:
+                continue  # this node did not lead to the output
+            grad_in = node.op.backward(node.records, grad_out, True)
+            if grad_in is None:
+                continue
+            key = id(node.inputs)
+            seen = pending.get(key)
+            pending[key] = grad_in if seen is None else seen + grad_in
+        return {key: g for key, g in pending.items() if key not in made}
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes)
+
+
+def active_tape() -> Tape | None:
+    """The innermost tape opened by ``recording()`` in this thread, or ``None``."""
+    stack = getattr(_local, "stack", None)
+    return stack[-1] if stack else None
+
+
+@contextmanager
+def recording(tape: Tape | None = None) -> Iterator[Tape]:
+    """Records every layer call in this thread onto ``tape`` (a new one by default)."""
+    tape = Tape() if tape is None else tape
+    stack = _local.__dict__.setdefault("stack", [])
+    stack.append(tape)
+    try:
+        yield tape
+    finally:
+        stack.pop()
