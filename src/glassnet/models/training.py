@@ -64,6 +64,15 @@ def _positive(value, what: str) -> int:
     return int(value)
 
 
+def _over_last_axis(activation, layer) -> bool:
+    """Whether ``activation`` (a softmax) normalises over the last axis of ``layer``'s
+    output, which is the only axis the fused cross-entropies know; any other axis
+    (``Softmax(axis=0)``, ``axis=1`` of a 3-D output) must go through the plain loss."""
+    axis = getattr(activation, "axis", -1)
+    shape = getattr(layer, "output_shape", None)
+    return axis == -1 or (shape is not None and axis == len(shape))
+
+
 class Trainer:
     """The training half of a model (mixed into ``Sequential``)."""
 
@@ -162,6 +171,7 @@ class Trainer:
             and not getattr(self.loss, "from_logits", False)
             and activation is not None
             and activation.name == self.loss.fused_activation
+            and _over_last_axis(activation, last)
             and hasattr(last, "backward_from_z")
         )
         self._regularized = [
@@ -332,9 +342,7 @@ class Trainer:
         self, x, y, sw, where: tuple[int, int] | None, x_has_ones=False, rows_sum_to_one=False
     ) -> tuple[float, np.ndarray]:
         """One step; ``where`` is (epoch, batch), counted from 0, for error messages."""
-        loss, grad, out = self._forward_loss_and_slope(
-            x, y, sw, True, x_has_ones, rows_sum_to_one
-        )
+        loss, grad, out = self._forward_loss_and_slope(x, y, sw, True, x_has_ones, rows_sum_to_one)
         if not math.isfinite(loss):
             place = "train_on_batch"
             if where is not None:
@@ -499,7 +507,12 @@ class Trainer:
                 x, y = x[:split], y[:split]
                 sw = None if sw is None else sw[:split]
             batches = ArrayBatches(
-                x, y, sw, batch_size, shuffle, self._shuffle_rng,
+                x,
+                y,
+                sw,
+                batch_size,
+                shuffle,
+                self._shuffle_rng,
                 ones_column=getattr(self._dense_chain(), "fold_first", False),
             )
             first_targets_shape = y.shape
