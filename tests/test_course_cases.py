@@ -110,10 +110,32 @@ def test_f6_first_hidden_layer_values(float64):
     np.testing.assert_array_equal(model.layers[1].a, [[0.0, 26.0]])
 
 
-def test_f4_is_two_tanh_5_minus_tanh_1_and_f4b_two_tanh_3_minus_tanh_9():
-    # The course's listing prints F4's number for F4b's input; both formulas hold.
-    assert 2 * math.tanh(5) - math.tanh(1) == pytest.approx(1.2382242525694254, rel=1e-15)
-    assert 2 * math.tanh(3) - math.tanh(9) == pytest.approx(0.99010953783342, rel=1e-13)
+def test_f4_tanh_layer_turns_f1s_hidden_inputs_5_and_1_into_tanh_5_and_tanh_1(float64):
+    # The course's F4 is F1's network with tanh on the hidden nodes: their inputs stay F1's
+    # values 5 and 1, glassnet's tanh turns them into tanh 5 and tanh 1, and the output
+    # weights [2, -1] make 2·tanh 5 − tanh 1, the number the course prints.
+    model = course_network(F1_NODES, [2, -1], "tanh")
+    prediction = model.predict(np.array([[2.0, 3.0]]), verbose=0)
+    hidden = model.layers[0]
+    assert hidden.activation.name == "tanh"
+    np.testing.assert_array_equal(hidden.z, [[5.0, 1.0]])
+    np.testing.assert_allclose(hidden.a, [[math.tanh(5), math.tanh(1)]], rtol=1e-12, atol=0)
+    assert prediction[0, 0] == pytest.approx(2 * math.tanh(5) - math.tanh(1), rel=1e-12)
+    assert prediction[0, 0] == pytest.approx(1.2382242525694254, rel=1e-12)
+
+
+def test_f4b_the_course_listing_gives_its_own_number_not_the_printed_one(float64):
+    # The listing types the input [-1, 2] with other weights: hidden inputs 3 and 9, and a
+    # prediction of 2·tanh 3 − tanh 9, which is not the 1.2382242525694254 printed under it.
+    listing = course_network(([3, 3], [1, 5]), [2, -1], "tanh")
+    prediction = listing.predict(np.array([[-1.0, 2.0]]), verbose=0)[0, 0]
+    np.testing.assert_array_equal(listing.layers[0].z, [[3.0, 9.0]])
+    np.testing.assert_allclose(
+        listing.layers[0].a, [[math.tanh(3), math.tanh(9)]], rtol=1e-12, atol=0
+    )
+    assert prediction == pytest.approx(2 * math.tanh(3) - math.tanh(9), rel=1e-12)
+    assert prediction == pytest.approx(0.99010953783342, rel=1e-13)
+    assert abs(prediction - 1.2382242525694254) > 0.2
 
 
 # --- gradient descent and backpropagation ---------------------------------------------------

@@ -162,32 +162,53 @@ def _check_complete(indices: dict[int, str], pattern: str) -> None:
 
 def _check_lengths(layers, output: np.ndarray) -> None:
     feeding = None  # (number of nodes feeding in, what they are)
+    previous = None  # the hidden layer before, as (name, nodes)
     for name, nodes in layers:
         first_key, first = nodes[0]
         expected = feeding[0] if feeding else len(first)
         source = feeding[1] if feeding else f"{first_key!r}, which has {len(first)}"
+        missing = _missing_nodes(previous, [array for _, array in nodes])
         for key, array in nodes:
             if len(array) != expected:
                 raise ValueError(
-                    f"weights[{key!r}] has {len(array)} weights, but the nodes of layer "
-                    f"{name!r} need {expected}, one per node feeding in (as in {source})"
+                    f"{missing}weights[{key!r}] has {len(array)} weights, but the nodes of "
+                    f"layer {name!r} need {expected}, one per node feeding in (as in {source})"
                 )
         feeding = (len(nodes), f"layer {name!r}, which has {len(nodes)} nodes")
+        previous = (name, nodes)
     if feeding and len(output) != feeding[0]:
         raise ValueError(
-            f"weights['output'] has {len(output)} weights, but it needs {feeding[0]}, one per "
-            f"node of {feeding[1].split(',')[0]}"
+            f"{_missing_nodes(previous, [output])}weights['output'] has {len(output)} weights, "
+            f"but it needs {feeding[0]}, one per node of {feeding[1].split(',')[0]}"
         )
 
 
-def _assemble(layers, output: np.ndarray, hidden_activation, output_activation,
-              name: str) -> Sequential:
+def _missing_nodes(previous, arrays: list[np.ndarray]) -> str:
+    """``"no weights for node_1; "`` when the arrays fed by the hidden layer ``previous`` all
+    have more weights than it has nodes: the dict then lacks that layer's last nodes."""
+    lengths = {len(array) for array in arrays}
+    if previous is None or len(lengths) != 1:
+        return ""
+    name, nodes = previous
+    needed = lengths.pop()
+    if needed <= len(nodes):
+        return ""
+    pattern = "node_{}" if name == "hidden" else f"node_{name.rsplit('_', 1)[1]}_{{}}"
+    keys = [pattern.format(i) for i in range(len(nodes), needed)]
+    listed = keys[0] if len(keys) == 1 else ", ".join(keys[:-1]) + " and " + keys[-1]
+    return f"no weights for {listed}; "
+
+
+def _assemble(
+    layers, output: np.ndarray, hidden_activation, output_activation, name: str
+) -> Sequential:
     model = Sequential(name=name)
     inputs = len(layers[0][1][0][1]) if layers else len(output)
     for index, (name, nodes) in enumerate(layers):
         extra = {"input_shape": (inputs,)} if index == 0 else {}
-        model.add(Dense(len(nodes), activation=hidden_activation, use_bias=False, name=name,
-                        **extra))
+        model.add(
+            Dense(len(nodes), activation=hidden_activation, use_bias=False, name=name, **extra)
+        )
     extra = {} if layers else {"input_shape": (inputs,)}
     model.add(Dense(1, activation=output_activation, use_bias=False, name="output", **extra))
     return model

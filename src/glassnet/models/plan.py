@@ -159,12 +159,21 @@ class Plan:
                 yield node.op, node.output
 
     def can_fuse(self, loss) -> bool:
-        """Whether ``loss`` is a cross-entropy fused with the output's own activation."""
-        activation = getattr(self.layers[-1], "activation", None)
+        """Whether ``loss`` is a cross-entropy fused with the output's own activation.
+
+        The fused cross-entropies know only a softmax over the last axis; one over any
+        other axis (``Softmax(axis=0)``, ``axis=1`` of a 3-D output) takes the plain loss.
+        """
+        last = self.layers[-1]
+        activation = getattr(last, "activation", None)
+        if activation is None:
+            return False
+        axis = getattr(activation, "axis", -1)
+        over_last_axis = axis == -1 or axis == len(last.output_shape or ())
         return (
             loss.fused_activation is not None
             and not getattr(loss, "from_logits", False)
-            and activation is not None
             and activation.name == loss.fused_activation
+            and over_last_axis
             and hasattr(self.steps[-1], "forward_logits")
         )
