@@ -60,3 +60,36 @@ def away_from(values: np.ndarray, kinks, margin: float = 1e-3) -> np.ndarray:
         close = np.abs(values - kink) < margin
         values[close] = kink + np.where(values[close] >= kink, margin, -margin)
     return values
+
+
+def check_layer_slopes(layer, x, rng, training=False, penalty=False, forward=None) -> list[str]:
+    """A layer's ``backward`` against central differences, for its input and every trainable
+    weight, in float64.
+
+    For a random slope ``grad_out`` arriving from above, ``backward`` must return the slope of
+    ``sum(grad_out * output)`` with respect to ``x`` and write the slope with respect to each
+    weight into the layer's gradient views (with ``penalty``, the regularization penalty's
+    slope too). ``forward`` (default: the layer's own) returns ``(output, records)``.
+
+    Returns the names of the weights checked (a layer without trainable weights has none).
+    """
+    forward = forward or (lambda: layer.forward(x, training=training))
+    out, _ = forward()
+    grad_out = rng.normal(size=out.shape)
+
+    def objective():
+        value = float(np.sum(grad_out * forward()[0]))
+        return value + (layer.regularization_penalty() if penalty else 0.0)
+
+    _, records = forward()
+    grad_x = layer.backward(records, grad_out)
+    if penalty:
+        layer.add_regularization_gradients()
+    analytic = {name: grad.copy() for name, grad in layer.grads.items()}
+    terms = grad_out * out
+    assert grad_x.shape == x.shape
+    assert_gradient_close(grad_x, numerical_gradient(objective, x), objective_terms=terms)
+    for name, grad in analytic.items():
+        numeric = numerical_gradient(objective, layer.values[name])
+        assert_gradient_close(grad, numeric, objective_terms=terms)
+    return sorted(analytic)

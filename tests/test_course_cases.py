@@ -18,6 +18,7 @@ import math
 import numpy as np
 import pytest
 
+from glassnet.explain import last_pass
 from glassnet.layers import Dense
 from glassnet.models import Sequential
 from glassnet.optimizers import SGD
@@ -100,14 +101,15 @@ def test_forward_case_in_float32_within_float32_precision(
 def test_f1_hidden_layer_values(float64):
     model = course_network(F1_NODES, [2, -1], None)
     model.predict(np.array([[2.0, 3.0]]), verbose=0)
-    np.testing.assert_array_equal(model.layers[0].a, [[5.0, 1.0]])
+    np.testing.assert_array_equal(last_pass(model).layers[0].output, [[5.0, 1.0]])
 
 
 def test_f6_first_hidden_layer_values(float64):
     model = course_network(F2_NODES, [2, 7], "relu", extra=(([-1, 2], [1, 2]),))
     model.predict(np.array([[3.0, 5.0]]), verbose=0)
-    np.testing.assert_array_equal(model.layers[0].a, [[26.0, 0.0]])
-    np.testing.assert_array_equal(model.layers[1].a, [[0.0, 26.0]])
+    recorded = last_pass(model).layers
+    np.testing.assert_array_equal(recorded[0].output, [[26.0, 0.0]])
+    np.testing.assert_array_equal(recorded[1].output, [[0.0, 26.0]])
 
 
 def test_f4_tanh_layer_turns_f1s_hidden_inputs_5_and_1_into_tanh_5_and_tanh_1(float64):
@@ -116,8 +118,8 @@ def test_f4_tanh_layer_turns_f1s_hidden_inputs_5_and_1_into_tanh_5_and_tanh_1(fl
     # weights [2, -1] make 2·tanh 5 − tanh 1, the number the course prints.
     model = course_network(F1_NODES, [2, -1], "tanh")
     prediction = model.predict(np.array([[2.0, 3.0]]), verbose=0)
-    hidden = model.layers[0]
-    assert hidden.activation.name == "tanh"
+    assert model.layers[0].activation.name == "tanh"
+    hidden = last_pass(model).layers[0].record
     np.testing.assert_array_equal(hidden.z, [[5.0, 1.0]])
     np.testing.assert_allclose(hidden.a, [[math.tanh(5), math.tanh(1)]], rtol=1e-12, atol=0)
     assert prediction[0, 0] == pytest.approx(2 * math.tanh(5) - math.tanh(1), rel=1e-12)
@@ -129,10 +131,9 @@ def test_f4b_the_course_listing_gives_its_own_number_not_the_printed_one(float64
     # prediction of 2·tanh 3 − tanh 9, which is not the 1.2382242525694254 printed under it.
     listing = course_network(([3, 3], [1, 5]), [2, -1], "tanh")
     prediction = listing.predict(np.array([[-1.0, 2.0]]), verbose=0)[0, 0]
-    np.testing.assert_array_equal(listing.layers[0].z, [[3.0, 9.0]])
-    np.testing.assert_allclose(
-        listing.layers[0].a, [[math.tanh(3), math.tanh(9)]], rtol=1e-12, atol=0
-    )
+    hidden = last_pass(listing).layers[0].record
+    np.testing.assert_array_equal(hidden.z, [[3.0, 9.0]])
+    np.testing.assert_allclose(hidden.a, [[math.tanh(3), math.tanh(9)]], rtol=1e-12, atol=0)
     assert prediction == pytest.approx(2 * math.tanh(3) - math.tanh(9), rel=1e-12)
     assert prediction == pytest.approx(0.99010953783342, rel=1e-13)
     assert abs(prediction - 1.2382242525694254) > 0.2
@@ -196,6 +197,6 @@ def test_g5_slopes_one_layer_back(float64):
     _, (grad_hidden, grad_output) = model.compute_gradients(
         np.array([[0.0, 1.0]]), np.array([[-1.0]])
     )
-    np.testing.assert_allclose(model.layers[0].grad_z[0, 0], 6)
+    np.testing.assert_allclose(last_pass(model).layers[0].record.grad_z[0, 0], 6)
     np.testing.assert_allclose(grad_hidden[:, 0], [0, 6])
     np.testing.assert_allclose(grad_output[:, 0], [6, 6])

@@ -12,37 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gradcheck import assert_gradient_close, numerical_gradient
+from gradcheck import assert_gradient_close, check_layer_slopes, numerical_gradient
 
 from glassnet import activations, regularizers
 from glassnet.layers import Activation, BatchNormalization, Dense, Input, Normalization, Reshape
 from glassnet.models import Sequential
-
-
-def check_slopes(layer, x, rng, training=False, penalty=False):
-    """``backward`` against central differences for the input and each trainable weight.
-
-    Returns the names of the weights checked (a layer without trainable weights has none).
-    """
-    out = layer.forward(x, training=training)
-    grad_out = rng.normal(size=out.shape)
-
-    def objective():
-        value = float(np.sum(grad_out * layer.forward(x, training=training)))
-        return value + (layer.regularization_penalty() if penalty else 0.0)
-
-    layer.forward(x, training=training)
-    grad_x = layer.backward(grad_out)
-    if penalty:
-        layer.add_regularization_gradients()
-    analytic = {name: grad.copy() for name, grad in layer.grads.items()}
-    terms = grad_out * out
-    assert grad_x.shape == x.shape
-    assert_gradient_close(grad_x, numerical_gradient(objective, x), objective_terms=terms)
-    for name, grad in analytic.items():
-        numeric = numerical_gradient(objective, layer.values[name])
-        assert_gradient_close(grad, numeric, objective_terms=terms)
-    return sorted(analytic)
 
 
 def check_model_gradients(model, x, y, training=True):
@@ -77,7 +51,7 @@ def test_normalization_slopes_match_finite_differences(invert, shape, rng, float
     layer.set_weights(
         [rng.normal(size=shape[-1]), np.r_[rng.uniform(0.2, 3.0, shape[-1] - 1), 1e-20]]
     )
-    assert check_slopes(layer, rng.normal(size=shape), rng) == []  # mean, variance: fixed
+    assert check_layer_slopes(layer, rng.normal(size=shape), rng) == []  # mean, variance: fixed
     assert layer.trainable_weights == []
 
 
@@ -132,7 +106,7 @@ def test_batch_normalization_without_gamma_or_beta_slopes_match(
 ):
     layer = batch_normalization(rng, 3, center=center, scale=scale)
     x = rng.normal(size=(6, 3)) * 2 + 1
-    assert check_slopes(layer, x, rng, training=training) == weights
+    assert check_layer_slopes(layer, x, rng, training=training) == weights
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
@@ -153,7 +127,7 @@ def test_regularized_batch_normalization_slopes_include_the_penalty(
     )
     assert layer.regularization_penalty() > 0
     x = rng.normal(size=(5, 3)) - 0.5
-    assert check_slopes(layer, x, rng, training=training, penalty=True) == ["beta", "gamma"]
+    assert check_layer_slopes(layer, x, rng, training=training, penalty=True) == ["beta", "gamma"]
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["training", "inference"])
@@ -210,8 +184,8 @@ def test_regularized_batch_normalization_in_a_model_matches_compute_gradients(
 def test_softmax_over_any_axis_sums_to_one_and_its_slope_matches(axis, shape, rng, float64):
     layer = Activation(activations.Softmax(axis=axis))
     x = rng.normal(size=shape) * 2
-    np.testing.assert_allclose(layer.forward(x).sum(axis=axis), 1.0, rtol=1e-12)
-    assert check_slopes(layer, x, rng) == []
+    np.testing.assert_allclose(layer(x).sum(axis=axis), 1.0, rtol=1e-12)
+    assert check_layer_slopes(layer, x, rng) == []
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from gradcheck import assert_gradient_close, numerical_gradient
+from gradcheck import check_layer_slopes as shared_check
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,28 +23,9 @@ def randomize_weights(layer, rng):
     layer.set_weights([rng.normal(size=w.shape) for w in layer.get_weights()])
 
 
-def check_layer_slopes(layer, x, rng, training=False, forward=None, penalty=False):
-    """Compares ``backward`` with central differences for the input and every trainable weight."""
-    forward = forward or (lambda: layer.forward(x, training=training))
-    out = forward()
-    grad_out = rng.normal(size=out.shape)
-
-    def objective():
-        value = float(np.sum(grad_out * forward()))
-        return value + (layer.regularization_penalty() if penalty else 0.0)
-
-    forward()
-    grad_x = layer.backward(grad_out)
-    if penalty:
-        layer.add_regularization_gradients()
-    analytic = {name: grad.copy() for name, grad in layer.grads.items()}
-
-    terms = grad_out * out
-    assert_gradient_close(grad_x, numerical_gradient(objective, x), objective_terms=terms)
-    assert analytic, "the layer should have trainable weights"
-    for name, grad in analytic.items():
-        numeric = numerical_gradient(objective, layer.values[name])
-        assert_gradient_close(grad, numeric, objective_terms=terms)
+def check_layer_slopes(layer, x, rng, **kwargs):
+    """``gradcheck.check_layer_slopes`` for a layer that has trainable weights."""
+    assert shared_check(layer, x, rng, **kwargs), "the layer should have trainable weights"
 
 
 # --- Dense ------------------------------------------------------------------------------
@@ -80,7 +62,8 @@ def test_dense_forward_is_x_kernel_plus_bias_through_the_activation(float64):
     layer.build((None, 2))
     layer.set_weights([np.array([[1.0, -1.0], [1.0, 1.0]]), np.array([0.5, -10.0])])
     np.testing.assert_allclose(layer(np.array([[2.0, 3.0]])), [[5.5, 0.0]])
-    np.testing.assert_allclose(layer.z, [[5.5, -9.0]])
+    _, record = layer.forward(np.array([[2.0, 3.0]]))
+    np.testing.assert_allclose(record.z, [[5.5, -9.0]])
 
 
 @pytest.mark.parametrize("activation", activations.names())
@@ -102,22 +85,52 @@ def test_dense_keeps_the_values_the_glass_box_reads(rng, float64):
     layer = Dense(3, activation="tanh")
     layer.build((2,))
     x = rng.normal(size=(4, 2))
-    layer.forward(x)
+    out, record = layer.forward(x)
+    assert out is record.a
     grad_a = rng.normal(size=(4, 3))
-    layer.backward(grad_a)
-    np.testing.assert_array_equal(layer.x, x)
-    np.testing.assert_allclose(layer.a, np.tanh(layer.z))
-    np.testing.assert_array_equal(layer.grad_a, grad_a)
-    np.testing.assert_allclose(layer.grad_z, grad_a * (1 - layer.a**2))
+    layer.backward(record, grad_a)
+    np.testing.assert_array_equal(record.x, x)
+    np.testing.assert_allclose(record.a, np.tanh(record.z))
+    np.testing.assert_array_equal(record.grad_a, grad_a)
+    np.testing.assert_allclose(record.grad_z, grad_a * (1 - record.a**2))
     # The course's three factors: value feeding in × slope at the node × activation slope.
-    np.testing.assert_allclose(layer.grad_kernel, x.T @ layer.grad_z)
+    np.testing.assert_allclose(layer.grad_kernel, x.T @ record.grad_z)
+
+
+def test_a_layer_keeps_no_state_of_its_calls(rng, float64):
+    """Two passes through one layer leave two records; backward reads the one it is given."""
+    layer = Dense(2, activation="tanh")
+    layer.build((3,))
+    x1, x2 = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    _, first = layer.forward(x1)
+    _, second = layer.forward(x2)
+    grad = rng.normal(size=(4, 2))
+    layer.backward(first, grad)
+    np.testing.assert_allclose(layer.grad_kernel, x1.T @ (grad * (1 - first.a**2)))
+    assert second.grad_z is None
+    assert not any(name in vars(layer) for name in ("x", "z", "a", "grad_a", "grad_z"))
+
+
+def test_calling_a_layer_records_a_node_on_an_open_tape(rng, float64):
+    from glassnet.ops import recording
+
+    layer = Dense(2, activation="relu")
+    layer.build((3,))
+    x = rng.normal(size=(4, 3))
+    with recording() as tape:
+        first = layer(x)
+        layer(first @ np.ones((2, 3)))
+    assert [node.op for node in tape.nodes] == [layer, layer]
+    np.testing.assert_array_equal(tape.nodes[0].inputs, x)
+    np.testing.assert_array_equal(tape.nodes[0].records.a, first)
+    assert layer(x) is not None and len(tape.nodes) == 2  # nothing records once it is closed
 
 
 def test_dense_first_layer_can_skip_the_input_slope(rng, float64):
     layer = Dense(2)
     layer.build((3,))
-    layer.forward(rng.normal(size=(5, 3)))
-    assert layer.backward(rng.normal(size=(5, 2)), need_grad_input=False) is None
+    _, record = layer.forward(rng.normal(size=(5, 3)))
+    assert layer.backward(record, rng.normal(size=(5, 2)), need_grad_input=False) is None
     assert np.any(layer.grad_kernel != 0)
 
 
@@ -125,9 +138,9 @@ def test_frozen_dense_still_passes_its_slope_back(rng, float64):
     layer = Dense(2, trainable=False)
     layer.build((3,))
     x = rng.normal(size=(4, 3))
-    layer.forward(x)
+    _, record = layer.forward(x)
     grad_out = rng.normal(size=(4, 2))
-    np.testing.assert_allclose(layer.backward(grad_out), grad_out @ layer.kernel.T)
+    np.testing.assert_allclose(layer.backward(record, grad_out), grad_out @ layer.kernel.T)
     assert layer.trainable_weights == [] and len(layer.non_trainable_weights) == 2
 
 
@@ -140,11 +153,10 @@ def test_activation_layer_slope_matches_finite_differences(name, rng, float64):
     layer.build((None, 4))
     x = rng.normal(size=(3, 4))
     x[np.abs(x) < 1e-3] = 0.5  # away from the kink of relu and elu
-    out = layer.forward(x)
+    out, records = layer.forward(x)
     grad_out = rng.normal(size=out.shape)
-    numeric = numerical_gradient(lambda: float(np.sum(grad_out * layer.forward(x))), x)
-    layer.forward(x)
-    assert_gradient_close(layer.backward(grad_out), numeric)
+    numeric = numerical_gradient(lambda: float(np.sum(grad_out * layer.forward(x)[0])), x)
+    assert_gradient_close(layer.backward(records, grad_out), numeric)
 
 
 def test_flatten_then_dense_slopes_match_finite_differences(rng, float64):
@@ -156,15 +168,17 @@ def test_flatten_then_dense_slopes_match_finite_differences(rng, float64):
     x = rng.normal(size=(4, 2, 3))
 
     def forward():
-        return dense.forward(flatten.forward(x))
+        flat, flatten_records = flatten.forward(x)
+        out, dense_records = dense.forward(flat)
+        return out, (flatten_records, dense_records)
 
-    out = forward()
+    out, (flatten_records, dense_records) = forward()
     assert out.shape == (4, 3)
     grad_out = rng.normal(size=out.shape)
-    grad_x = flatten.backward(dense.backward(grad_out))
+    grad_x = flatten.backward(flatten_records, dense.backward(dense_records, grad_out))
     assert grad_x.shape == x.shape
     assert_gradient_close(
-        grad_x, numerical_gradient(lambda: float(np.sum(grad_out * forward())), x)
+        grad_x, numerical_gradient(lambda: float(np.sum(grad_out * forward()[0])), x)
     )
 
 
@@ -172,9 +186,9 @@ def test_reshape_round_trips_shapes():
     layer = Reshape((3, 2))
     assert layer.plan((6,)) == (3, 2)
     x = np.arange(12.0).reshape(2, 6)
-    out = layer.forward(x)
+    out, records = layer.forward(x)
     assert out.shape == (2, 3, 2)
-    np.testing.assert_array_equal(layer.backward(out), x)
+    np.testing.assert_array_equal(layer.backward(records, out), x)
     with pytest.raises(ValueError, match=r"cannot turn rows of shape \(5,\) into \(3, 2\)"):
         Reshape((3, 2)).plan((5,))
 
@@ -185,19 +199,20 @@ def test_reshape_round_trips_shapes():
 def test_dropout_does_nothing_at_inference(rng):
     x = rng.normal(size=(5, 4)).astype(np.float32)
     layer = Dropout(0.5)
-    np.testing.assert_array_equal(layer.forward(x, training=False), x)
-    np.testing.assert_array_equal(layer.backward(np.ones_like(x)), np.ones_like(x))
+    out, mask = layer.forward(x, training=False)
+    np.testing.assert_array_equal(out, x)
+    np.testing.assert_array_equal(layer.backward(mask, np.ones_like(x)), np.ones_like(x))
 
 
 def test_dropout_in_training_zeroes_a_share_and_scales_the_rest():
     layer = Dropout(0.25, seed=3)
     x = np.ones((200, 100), dtype=np.float32)
-    out = layer.forward(x, training=True)
+    out, mask = layer.forward(x, training=True)
     kept = out != 0
     np.testing.assert_allclose(out[kept], 1 / 0.75, rtol=1e-6)
     assert kept.mean() == pytest.approx(0.75, abs=0.01)
     # The mask is the slope: dropped inputs get none, kept ones get the same scale.
-    np.testing.assert_array_equal(layer.backward(np.ones_like(x)), out)
+    np.testing.assert_array_equal(layer.backward(mask, np.ones_like(x)), out)
 
 
 def test_dropout_slope_with_a_fixed_mask_matches_finite_differences(rng, float64):
@@ -208,12 +223,13 @@ def test_dropout_slope_with_a_fixed_mask_matches_finite_differences(rng, float64
         layer.rng = np.random.default_rng(5)  # the same mask at every call
         return layer.forward(x, training=True)
 
-    out = forward_with_fixed_mask()
+    out, mask = forward_with_fixed_mask()
     assert np.any(out == 0) and np.any(out != 0)
     grad_out = rng.normal(size=out.shape)
-    numeric = numerical_gradient(lambda: float(np.sum(grad_out * forward_with_fixed_mask())), x)
-    forward_with_fixed_mask()
-    assert_gradient_close(layer.backward(grad_out), numeric)
+    numeric = numerical_gradient(
+        lambda: float(np.sum(grad_out * forward_with_fixed_mask()[0])), x
+    )
+    assert_gradient_close(layer.backward(mask, grad_out), numeric)
 
 
 def test_dropout_rate_must_be_in_zero_one():
@@ -246,7 +262,7 @@ def test_batch_normalization_normalizes_and_updates_moving_statistics(float64):
     layer = BatchNormalization()
     layer.build((None, 1))
     x = np.array([[1.0], [3.0]])  # mean 2, biased variance 1
-    out = layer.forward(x, training=True)
+    out, _ = layer.forward(x, training=True)
     np.testing.assert_allclose(out, [[-1 / np.sqrt(1.001)], [1 / np.sqrt(1.001)]])
     # Keras: moving = moving * 0.99 + batch * 0.01, starting from mean 0 and variance 1.
     np.testing.assert_allclose(layer.moving_mean, [0.02])

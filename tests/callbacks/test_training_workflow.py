@@ -214,7 +214,7 @@ def test_dropout_acts_only_in_training():
     x = np.ones((8, 4), dtype="float32")
     np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
     dropout = model.layers[1]
-    trained = dropout.forward(np.ones((1000, 20), dtype="float32"), training=True)
+    trained = dropout(np.ones((1000, 20), dtype="float32"), training=True)
     assert set(np.unique(trained)) == {0.0, 2.0}
     assert 0.45 < np.mean(trained == 0) < 0.55
 

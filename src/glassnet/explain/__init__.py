@@ -4,13 +4,14 @@
 * ``trace``: each node's input and output for a few rows (forward propagation).
 * ``slopes``: each weight's slope as the course's three factors (backpropagation);
   ``step``: one gradient-descent update and the loss before and after.
+* ``last_pass``: the records of the model's last pass (``model.tape``), layer by layer.
 * ``diagnose``: dead ReLU units, vanishing or exploding gradients and saturated tanh/sigmoid
   units, in plain words (``glassnet.callbacks.Diagnostics`` does it during training).
 * ``plot_network``, ``plot_history``, ``plot_loss_surface``, ``plot_slope``,
   ``plot_diagnostics``: pictures (needs matplotlib: ``pip install glassnet[plot]``).
 
-Everything here reads what the model's layers recorded during its own forward and backward
-passes; nothing is computed by a second route that could disagree with training.
+Everything here reads the nodes that the model's own forward and backward passes left on
+its tape; nothing is computed by a second route that could disagree with training.
 
 Example:
     >>> from glassnet.explain import from_node_weights, trace
@@ -19,6 +20,7 @@ Example:
     array([[5., 1.]])
 """
 
+from glassnet.explain._records import LayerPass, PassReading, last_pass
 from glassnet.explain.diagnostics import Diagnosis, Finding, LayerHealth, diagnose
 from glassnet.explain.node_weights import from_node_weights
 from glassnet.explain.plots import (
@@ -36,14 +38,17 @@ __all__ = [
     "Diagnosis",
     "Finding",
     "LayerHealth",
+    "LayerPass",
     "LayerSlopes",
     "LayerTrace",
     "Slopes",
+    "PassReading",
     "Step",
     "Trace",
     "WeightSlope",
     "diagnose",
     "from_node_weights",
+    "last_pass",
     "plot_diagnostics",
     "plot_history",
     "plot_loss_surface",

@@ -2,7 +2,7 @@
 
 A compiled model leaves one node per step of its plan (``model.tape``): a ``DenseChain``
 node holds one ``Record`` per ``Dense`` layer of the chain, a lone layer's node holds its own
-records. ``read(model)`` turns the last pass into what the explain tools ask of it: each
+records. ``last_pass(model)`` turns the last pass into what the explain tools ask of it: each
 layer's ``Record`` (``x``, ``z``, ``a``, ``grad_a``, ``grad_z``), its input and its output.
 Arrays are the model's buffers: the explain tools copy what they keep.
 """
@@ -44,8 +44,17 @@ class PassReading:
         raise KeyError(layer.name)
 
 
-def read(model) -> PassReading:
-    """Reads ``model.tape`` (the last pass in this thread)."""
+def last_pass(model) -> PassReading:
+    """The model's last pass in this thread (``model.tape``), layer by layer.
+
+    Example:
+        >>> import numpy as np
+        >>> from glassnet.explain import from_node_weights, last_pass
+        >>> model = from_node_weights({"node_0": [1, 1], "node_1": [-1, 1], "output": [2, -1]})
+        >>> _ = model.predict(np.array([[2.0, 3.0]]), verbose=0)
+        >>> last_pass(model).layers[0].record.z
+        array([[5., 1.]])
+    """
     reading = PassReading(fused=bool(model.fused_output))
     for node in model.tape.nodes:
         op = node.op

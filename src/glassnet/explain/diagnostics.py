@@ -185,7 +185,7 @@ class Observer:
         """Reads the records of the model's last pass (``model.tape``)."""
         self.passes += 1
         rows = 0
-        for lp in _records.read(model).layers:
+        for lp in _records.last_pass(model).layers:
             layer, record = lp.layer, lp.record
             act = _common.activation_name(layer)
             z = None if record is None else record.z

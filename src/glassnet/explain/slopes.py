@@ -353,7 +353,7 @@ def slopes(model, x, y, loss=None, sample_weight=None, training: bool = True) ->
             value, grads = model.compute_gradients(
                 x, y, sample_weight=sample_weight, training=training
             )
-            reading = _records.read(model)
+            reading = _records.last_pass(model)
             fused = reading.fused
             layers = _read_layers(model, reading, grads, loss_obj)
     prediction = _prediction_of(model, layers)
