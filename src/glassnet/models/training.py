@@ -359,8 +359,9 @@ class Trainer:
         Runs one forward and one backward pass exactly as a training step does
         (``forward_and_backward``), but applies no optimizer update. Afterwards
         ``model.tape`` holds the nodes of that pass (for ``Dense`` layers, records of ``x``,
-        ``z``, ``a``, ``grad_a`` and ``grad_z``), which is what ``glassnet.explain`` reads. In training mode, as in a real step, batch normalisation
-        updates its moving statistics and dropout draws a new mask.
+        ``z``, ``a``, ``grad_a`` and ``grad_z``), which is what ``glassnet.explain`` reads.
+        In training mode, as in a real step, batch normalisation updates its moving
+        statistics and dropout draws a new mask.
 
         Args:
             x: inputs of the batch.
