@@ -34,9 +34,11 @@ class Plan:
     Args:
         layers: the model's layers, in order.
         storage: their ``WeightStorage``.
+        chains: run ``Dense`` layers as chains; ``False`` runs every layer on its own
+            forward and backward, the plain reference the chains are tested against.
     """
 
-    def __init__(self, layers: list, storage) -> None:
+    def __init__(self, layers: list, storage, chains: bool = True) -> None:
         spans = {(layer, weight): (start, stop) for layer, weight, start, stop in storage.slices}
         steps: list[Any] = []
         run: list = []
@@ -47,7 +49,7 @@ class Plan:
                 run.clear()
 
         for layer in layers:
-            if DenseChain.takes(layer, spans):
+            if chains and DenseChain.takes(layer, spans):
                 run.append(layer)
             else:
                 close_run()

@@ -4,7 +4,8 @@ Calling a layer runs its ``forward(x, training)``, which returns ``(output, reco
 a tape is active the call appends one ``Node`` to it. Layers keep no per-call state, so a
 layer used twice leaves two nodes. ``Tape.backward`` walks the nodes in reverse and calls
 each op's hand-written ``backward(records, grad, need_grad_input)``, adding slopes where a
-value fed two nodes.
+value fed two nodes. An op of several inputs records them as a tuple, and its backward
+returns a tuple of slopes in the same order.
 
 Compiled models (``Sequential``) do not append: their plan owns one node slot per step,
 made once and overwritten by every pass, and walks them the same way (see
@@ -40,22 +41,42 @@ class Tape:
     def backward(self, output: np.ndarray, grad: np.ndarray) -> dict[int, np.ndarray]:
         """Back-propagates ``grad``, the slope of a loss at ``output``, through the nodes.
 
-        Each op writes the slopes of its own weights (into the gradient storage it is bound
-        to); the slopes at values that were not made by a node (the tape's inputs) are
-        returned, keyed by ``id`` of the value.
+        Each op writes the slopes of its own weights into the gradient views it is bound to:
+        summed over its nodes when it ran more than once, zero when none of its nodes led to
+        ``output``. The slopes at values that were not made by a node (the tape's inputs)
+        are returned, keyed by ``id`` of the value.
         """
         pending: dict[int, np.ndarray] = {id(output): grad}
         made = {id(node.output) for node in self.nodes}
+        written: set[int] = set()
         for node in reversed(self.nodes):
             grad_out = pending.pop(id(node.output), None)
             if grad_out is None:
                 continue  # this node did not lead to the output
-            grad_in = node.op.backward(node.records, grad_out, True)
+            op = node.op
+            earlier = None
+            if id(op) in written:  # keep what its later nodes wrote, and add it back
+                earlier = [g.copy() for g in _weight_grads(op)]
+            grad_in = op.backward(node.records, grad_out, True)
+            if earlier is not None:
+                for g, before in zip(_weight_grads(op), earlier, strict=True):
+                    g += before
+            written.add(id(op))
             if grad_in is None:
                 continue
-            key = id(node.inputs)
-            seen = pending.get(key)
-            pending[key] = grad_in if seen is None else seen + grad_in
+            if isinstance(node.inputs, tuple):
+                pairs = zip(node.inputs, grad_in, strict=True)
+            else:
+                pairs = ((node.inputs, grad_in),)
+            for value, grad_value in pairs:
+                key = id(value)
+                seen = pending.get(key)
+                pending[key] = grad_value if seen is None else seen + grad_value
+        for node in self.nodes:
+            if id(node.op) not in written:
+                for g in _weight_grads(node.op):
+                    g[...] = 0
+                written.add(id(node.op))
         return {key: g for key, g in pending.items() if key not in made}
 
     def __len__(self) -> int:
@@ -63,6 +84,10 @@ class Tape:
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
+
+
+def _weight_grads(op) -> list[np.ndarray]:
+    return list(getattr(op, "grads", {}).values())
 
 
 def active_tape() -> Tape | None:
