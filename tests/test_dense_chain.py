@@ -15,6 +15,7 @@ import threading
 
 import numpy as np
 import pytest
+from numerics import assert_float32_close
 
 from glassnet import _rowwise, losses
 from glassnet.layers import Dense, Dropout
@@ -247,9 +248,16 @@ def test_a_copied_model_trains_its_layers(make_copy):
 
 
 def test_threads_predicting_at_once_get_their_own_answers():
+    """Four threads predict their own inputs at once, 200 times each, with the batch split
+    of a single-threaded ``predict``: same calls on the same shapes, so each answer must be
+    that one bit for bit (another thread's buffers would give other rows entirely). The
+    single-threaded answers agree with ``forward``, which multiplies all 64 rows at once and
+    adds the bias separately, within float32 rounding (tests/numerics.py)."""
     model = _model(8, [(32, "relu"), (32, "relu")], "linear", "mse", units=2)
     inputs = [np.random.default_rng(i).normal(size=(64, 8)).astype(np.float32) for i in range(4)]
-    expected = [model.forward(x) for x in inputs]
+    expected = [model.predict(x, batch_size=16, verbose=0) for x in inputs]
+    for x, alone in zip(inputs, expected, strict=True):
+        assert_float32_close(alone, model.forward(x), depth=3, fan_in=32)
     wrong = []
 
     def work(i):

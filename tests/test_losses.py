@@ -70,6 +70,12 @@ def labels_with_probabilities(rng, shape):
     return rng.integers(0, shape[-1], size=shape[0]), rng.uniform(0.05, 1.0, size=shape)
 
 
+def my_loss(y_true, y_pred):
+    """A user-written loss: a plain function, whose slope glassnet takes by differences."""
+    e = y_pred - y_true
+    return np.mean(e * e * (1 + 0.5 * np.tanh(y_pred)), axis=-1)
+
+
 # (loss, how to draw targets and predictions where the loss is smooth)
 CASES = [
     (losses.MeanSquaredError(), regression_targets),
@@ -91,6 +97,7 @@ CASES = [
     (losses.CategoricalCrossentropy(from_logits=True), logits_with_one_hot),
     (losses.SparseCategoricalCrossentropy(), labels_with_probabilities),
     (losses.SparseCategoricalCrossentropy(from_logits=True), logits_with_labels),
+    (losses.get(my_loss), regression_targets),  # a user's function, as compile(loss=my_loss)
 ]
 CASE_IDS = [
     f"{loss.name}{'-logits' if getattr(loss, 'from_logits', False) else ''}"
@@ -113,11 +120,22 @@ def test_gradient_is_the_slope_of_the_summed_row_losses(loss, draw, shape, seed,
 
 
 @pytest.mark.parametrize(("loss", "draw"), CASES, ids=CASE_IDS)
-def test_values_and_gradient_agree_with_the_separate_methods(loss, draw, rng, float64):
+def test_combined_and_reduced_slopes_match_finite_differences(loss, draw, rng, float64):
+    """``values_and_gradient`` (one pass where a loss shares work) and ``reduced`` (the loss
+    and slope a training step uses, with per-row weights) against central differences of the
+    values they return and of the loss object's reduced value."""
     y_true, y_pred = draw(rng, (6, 3))
     values, grad = loss.values_and_gradient(y_true, y_pred)
-    np.testing.assert_allclose(values, loss.values(y_true, y_pred), rtol=1e-12)
-    np.testing.assert_allclose(grad, loss.gradient(y_true, y_pred), rtol=1e-12)
+    numeric = numerical_gradient(
+        lambda: float(loss.values_and_gradient(y_true, y_pred)[0].sum()), y_pred
+    )
+    assert_gradient_close(grad, numeric, rtol=1e-5, atol=1e-7, objective_terms=values)
+
+    for sample_weight in (None, rng.uniform(0.5, 2.0, size=6)):
+        value, grad = loss.reduced(y_true, y_pred, sample_weight)
+        assert value == pytest.approx(loss(y_true, y_pred, sample_weight), rel=1e-12)
+        numeric = numerical_gradient(lambda w=sample_weight: loss(y_true, y_pred, w), y_pred)
+        assert_gradient_close(grad, numeric, rtol=1e-5, atol=1e-7, objective_terms=[value])
 
 
 @pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean_with_sample_weight"])

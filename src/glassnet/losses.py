@@ -1,15 +1,21 @@
 """Loss functions with their slopes, looked up by Keras's names and aliases.
 
-A loss compares targets ``y_true`` with predictions ``y_pred`` (shape ``(rows, outputs)``).
-Each loss defines, per row,
+A loss compares targets ``y_true`` with predictions ``y_pred`` (shape ``(rows, outputs)``, or
+``(rows, steps, outputs)`` and more for sequences). Each loss defines
 
-* ``values(y_true, y_pred)``: the loss of each row, shape ``(rows,)``;
-* ``gradient(y_true, y_pred)``: the slope of the *sum* of those row losses with respect to
+* ``values(y_true, y_pred)``: the loss of each sample, a reduction of the last axis, so of
+  shape ``y_pred.shape[:-1]`` (``(rows,)`` for a plain batch);
+* ``gradient(y_true, y_pred)``: the slope of the *sum* of those losses with respect to
   every prediction, shape of ``y_pred``.
 
-Calling a loss reduces the row values the way Keras does by default
-(``"sum_over_batch_size"``): ``sum(values * sample_weight) / rows``. ``reduced_gradient``
-applies the same reduction to the slope, which is what training back-propagates.
+Calling a loss weighs and reduces those values the way Keras 3 does
+(``keras/src/losses/loss.py``: ``Loss.__call__``, ``reduce_weighted_values``,
+``squeeze_or_expand_to_same_rank``, ``reduce_values``). A ``sample_weight`` may be a scalar,
+one weight per row (``(rows,)`` or ``(rows, 1)``), or one per step (``(rows, steps)``,
+``(rows, steps, 1)``); the default reduction ``"sum_over_batch_size"`` divides the sum of the
+weighted losses by their *number* (``rows * steps``), zero weights included.
+``reduce_gradient`` applies the same weighting and reduction to the slope, which is what
+training back-propagates.
 
 Cross-entropies that follow a softmax or sigmoid output layer are computed from that
 layer's logits (``values_and_gradient_from_logits``): the slope at the logits is then simply
@@ -21,6 +27,7 @@ does (``epsilon = 1e-7``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -69,27 +76,71 @@ class Loss:
         """Row losses and slope at the logits ``z`` of the fused output activation."""
         raise NotImplementedError(f"{type(self).__name__} has no logits form")
 
-    def _divisor(self, rows: int, sample_weight: np.ndarray | None) -> float:
-        if self.reduction == "sum":
-            return 1.0
+    def _weighting(self, shape: tuple, sample_weight) -> tuple[np.ndarray | None, float]:
+        """For per-sample losses of ``shape``: the weight each one carries in the weighted
+        sum (``None`` when unweighted) and the number that sum is divided by; 0 means the sum
+        is 0 (Keras's ``divide_no_nan``).
+
+        Follows Keras 3's ``reduce_weighted_values`` and ``reduce_values``
+        (``keras/src/losses/loss.py``): the ranks of losses and weights are matched by
+        ``squeeze_or_expand_to_same_rank``, the two are multiplied with broadcasting, and
+        ``"sum_over_batch_size"`` divides by the number of elements of that product, zero
+        weights included. A product of shape ``()`` or ``(0,)`` is not reduced at all.
+        One addition: weights that fit the leading axes of the losses (``(rows,)`` on losses
+        ``(rows, steps)``) weigh whole rows. Keras 3 raises there (or, when ``rows ==
+        steps``, broadcasts them along the steps by accident); this is what ``fit`` needs for
+        its per-row weights on a sequence output.
+        """
+        product = shape
+        weights = None if sample_weight is None else np.asarray(sample_weight)
+        if weights is not None and weights.shape != shape:  # the same shape: one each
+            value_shape, weight_shape = _same_rank(shape, weights.shape)
+            leading = value_shape[: len(weight_shape)]
+            if 0 < len(weight_shape) < len(value_shape) and weight_shape == leading:
+                weight_shape += (1,) * (len(value_shape) - len(weight_shape))
+            weights = weights.reshape(weight_shape)
+            try:
+                product = np.broadcast_shapes(value_shape, weight_shape)
+            except ValueError:
+                raise ValueError(
+                    f"`sample_weight` of shape {np.shape(sample_weight)} does not fit the "
+                    f"per-sample losses of shape {shape} (the shape of y_pred without its last "
+                    "axis): give a scalar, one weight per row or one per step"
+                ) from None
+            # The weight of each loss: summed over any axis the weights broadcast it along.
+            spread = np.broadcast_to(weights, product)
+            extra = len(product) - len(value_shape)
+            axes = tuple(range(extra)) + tuple(
+                extra + i
+                for i, size in enumerate(value_shape)
+                if size == 1 and product[extra + i] != 1
+            )
+            if axes:
+                spread = spread.sum(axis=axes, keepdims=True)
+            weights = spread.reshape(shape)
+        if product in ((), (0,)) or self.reduction == "sum":
+            return weights, 1.0
         if self.reduction == "mean_with_sample_weight" and sample_weight is not None:
-            total = float(np.sum(sample_weight))
-            return total if total != 0 else 1.0
-        return float(max(rows, 1))
+            return weights, float(np.sum(sample_weight))
+        return weights, float(math.prod(product))
 
     def reduce(self, values: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
-        """Row losses reduced to one number (Keras's reduction)."""
-        if sample_weight is not None:
-            values = values * sample_weight
-        return float(values.sum()) / self._divisor(len(values), sample_weight)
+        """Per-sample losses weighted and reduced to one number (Keras's reduction)."""
+        values = np.asarray(values)
+        weights, divisor = self._weighting(values.shape, sample_weight)
+        total = float((values if weights is None else values * weights).sum())
+        return total / divisor if divisor else 0.0
 
     def reduce_gradient(
         self, grad: np.ndarray, sample_weight: np.ndarray | None = None
     ) -> np.ndarray:
-        """The slope of the sum of row losses turned into the slope of the reduced loss."""
-        if sample_weight is not None:
-            grad = grad * sample_weight.reshape((-1,) + (1,) * (grad.ndim - 1))
-        divisor = self._divisor(grad.shape[0], sample_weight)
+        """The slope of the sum of per-sample losses (``gradient``) turned into the slope of
+        the weighted, reduced loss; the losses are those of ``grad.shape[:-1]``."""
+        weights, divisor = self._weighting(grad.shape[:-1], sample_weight)
+        if divisor == 0:  # the loss is 0 whatever the predictions (divide_no_nan)
+            return np.zeros_like(grad)
+        if weights is not None:
+            grad = grad * weights.astype(grad.dtype, copy=False)[..., None]
         return grad / grad.dtype.type(divisor) if divisor != 1.0 else grad
 
     def reduced(self, y_true, y_pred, sample_weight=None) -> tuple[float, np.ndarray]:
@@ -114,7 +165,7 @@ class Loss:
     def __call__(self, y_true, y_pred, sample_weight=None) -> float:
         """The reduced loss, as Keras computes it for probabilities or values."""
         y_pred = np.asarray(y_pred, dtype=np.result_type(np.asarray(y_pred).dtype, np.float32))
-        y_true = _match_targets(self, np.asarray(y_true), y_pred)
+        y_true, y_pred = _match_targets(self, np.asarray(y_true), y_pred)
         sw = None if sample_weight is None else np.asarray(sample_weight, dtype=y_pred.dtype)
         return self.reduce(self.values(y_true, y_pred), sw)
 
@@ -129,13 +180,34 @@ class Loss:
         return f"<loss {self.name}>"
 
 
-def _match_targets(loss: Loss, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+def _same_rank(shape1: tuple, shape2: tuple) -> tuple[tuple, tuple]:
+    """Keras's ``squeeze_or_expand_to_same_rank`` (``keras/src/losses/loss.py``, with
+    ``expand_rank_1=True``) on shapes: where the ranks differ by one and the longer shape
+    ends in 1, that axis is dropped, or added to the shorter one when it has rank 1."""
+    if len(shape1) == len(shape2) + 1 and shape1[-1] == 1:
+        if len(shape2) == 1:
+            return shape1, shape2 + (1,)
+        return shape1[:-1], shape2
+    if len(shape2) == len(shape1) + 1 and shape2[-1] == 1:
+        if len(shape1) == 1:
+            return shape1 + (1,), shape2
+        return shape1, shape2[:-1]
+    return shape1, shape2
+
+
+def _match_targets(loss: Loss, y_true: np.ndarray, y_pred: np.ndarray):
+    """``(y_true, y_pred)`` with matching ranks, as Keras's ``LossFunctionWrapper.call``
+    matches them (``squeeze_or_expand_to_same_rank``), except that targets one rank short
+    always gain a last axis of 1: ``(rows,)`` targets against ``(rows, outputs)``
+    predictions, and ``(rows, steps)`` against ``(rows, steps, 1)``, where Keras would drop
+    the predictions' last axis instead and then not accept per-step weights."""
     if isinstance(loss, SparseCategoricalCrossentropy):
-        return y_true
+        return y_true, y_pred
     y_true = y_true.astype(y_pred.dtype, copy=False)
     if y_true.ndim == y_pred.ndim - 1:
-        y_true = y_true.reshape(y_true.shape + (1,))
-    return y_true
+        return y_true.reshape(y_true.shape + (1,)), y_pred
+    true_shape, pred_shape = _same_rank(y_true.shape, y_pred.shape)
+    return y_true.reshape(true_shape), y_pred.reshape(pred_shape)
 
 
 class MeanSquaredError(Loss):
@@ -387,7 +459,7 @@ class CategoricalCrossentropy(Loss):
         of ``exp(shifted)``, a row's loss is ``sum(y) * log(total) - y . shifted`` and its
         slope at ``z`` is ``p * sum(y) - y``; ``sum(y)`` is 1 for one-hot rows, which
         ``rows_sum_to_one`` promises (saving two calls)."""
-        rows = max(len(z), 1)
+        rows = max(z.size // max(z.shape[-1], 1), 1)  # the number of per-sample losses
         shifted = z - row_max(z)
         cross = float(np.vdot(y_true, shifted))
         p = np.exp(shifted, out=shifted)
@@ -442,29 +514,39 @@ class SparseCategoricalCrossentropy(Loss):
             )
         return labels
 
-    def values(self, y_true, y_pred):
+    def _index(self, y_true, y_pred) -> np.ndarray:
+        """The labels as indices into the last axis of ``y_pred``: shape
+        ``y_pred.shape[:-1] + (1,)`` (targets ``(rows,)``, ``(rows, 1)``, ``(rows, steps)``
+        or ``(rows, steps, 1)``)."""
         labels = self._labels(y_true, y_pred.shape[-1])
-        rows = np.arange(len(labels))
+        if labels.size != int(np.prod(y_pred.shape[:-1])):
+            raise ValueError(
+                f"sparse_categorical_crossentropy needs one label per prediction row: "
+                f"y_true has shape {np.shape(y_true)}, y_pred {y_pred.shape}"
+            )
+        return labels.reshape(y_pred.shape[:-1] + (1,))
+
+    def values(self, y_true, y_pred):
+        index = self._index(y_true, y_pred)
         if self.from_logits:
-            return -_log_softmax(y_pred)[rows, labels]
+            return -np.take_along_axis(_log_softmax(y_pred), index, axis=-1)[..., 0]
         eps = config.epsilon()
         q = np.clip(y_pred / y_pred.sum(axis=-1, keepdims=True), eps, 1 - eps)
-        return -np.log(q[rows, labels])
+        return -np.log(np.take_along_axis(q, index, axis=-1)[..., 0])
 
     def gradient(self, y_true, y_pred):
         if self.from_logits:
             return self.values_and_gradient_from_logits(y_true, y_pred)[1]
         onehot = np.zeros_like(y_pred)
-        onehot[np.arange(len(y_pred)), self._labels(y_true, y_pred.shape[-1])] = 1
+        np.put_along_axis(onehot, self._index(y_true, y_pred), 1, axis=-1)
         return CategoricalCrossentropy().gradient(onehot, y_pred)
 
     def values_and_gradient_from_logits(self, y_true, z):
-        labels = self._labels(y_true, z.shape[-1])
-        rows = np.arange(len(labels))
+        index = self._index(y_true, z)
         log_p = _log_softmax(z)
         grad = np.exp(log_p)
-        grad[rows, labels] -= 1
-        return -log_p[rows, labels], grad
+        np.put_along_axis(grad, index, np.take_along_axis(grad, index, axis=-1) - 1, axis=-1)
+        return -np.take_along_axis(log_p, index, axis=-1)[..., 0], grad
 
     def get_config(self):
         return {**super().get_config(), "from_logits": self.from_logits}
@@ -525,9 +607,12 @@ class BinaryCrossentropy(Loss):
 
 
 class FunctionLoss(Loss):
-    """Wraps a user's function ``f(y_true, y_pred) -> row losses``; slope by central differences.
+    """Wraps a user's function ``f(y_true, y_pred)``; slopes by central differences.
 
-    Slow and approximate; for training write a ``Loss`` subclass with an exact ``gradient``.
+    As in Keras (``LossFunctionWrapper``), whatever ``f`` returns is weighted and reduced:
+    one loss per row, one per element (the reduction then takes their mean), or a scalar
+    (left unreduced). Slow and approximate; for training write a ``Loss`` subclass with an
+    exact ``gradient``.
     """
 
     def __init__(self, fn: Callable, name: str | None = None) -> None:
@@ -535,13 +620,10 @@ class FunctionLoss(Loss):
         self.fn = fn
 
     def values(self, y_true, y_pred):
-        return (
-            np.asarray(self.fn(y_true, y_pred), dtype=y_pred.dtype)
-            .reshape(len(y_pred), -1)
-            .mean(-1)
-        )
+        return np.asarray(self.fn(y_true, y_pred), dtype=y_pred.dtype)
 
-    def gradient(self, y_true, y_pred):
+    @staticmethod
+    def _central_differences(f: Callable, y_pred: np.ndarray) -> np.ndarray:
         flat = y_pred.astype(np.float64).ravel()
         grad = np.empty_like(flat)
         for i in range(flat.size):
@@ -549,10 +631,20 @@ class FunctionLoss(Loss):
             up, down = flat.copy(), flat.copy()
             up[i] += h
             down[i] -= h
-            diff = self.values(y_true, up.reshape(y_pred.shape)).sum()
-            diff -= self.values(y_true, down.reshape(y_pred.shape)).sum()
-            grad[i] = diff / (2 * h)
+            grad[i] = (f(up.reshape(y_pred.shape)) - f(down.reshape(y_pred.shape))) / (2 * h)
         return grad.reshape(y_pred.shape).astype(y_pred.dtype)
+
+    def gradient(self, y_true, y_pred):
+        return self._central_differences(lambda p: float(self.values(y_true, p).sum()), y_pred)
+
+    def reduced(self, y_true, y_pred, sample_weight=None):
+        # The function's values need not be one per row of y_pred (nor independent of the
+        # other rows), so the slope is that of the reduced loss itself.
+        loss = self.reduce(self.values(y_true, y_pred), sample_weight)
+        grad = self._central_differences(
+            lambda p: self.reduce(self.values(y_true, p), sample_weight), y_pred
+        )
+        return loss, grad
 
 
 for _cls, _names in [
@@ -603,7 +695,7 @@ def _function(cls: type[Loss]) -> Callable:
     def loss_fn(y_true, y_pred):
         y_pred = np.asarray(y_pred, dtype=np.result_type(np.asarray(y_pred).dtype, np.float32))
         loss = cls()
-        return loss.values(_match_targets(loss, np.asarray(y_true), y_pred), y_pred)
+        return loss.values(*_match_targets(loss, np.asarray(y_true), y_pred))
 
     loss_fn.__name__ = cls.name
     loss_fn.__doc__ = (

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
+import re
 import socket
-import time
 
 import numpy as np
 import pytest
 
 from glassnet.experiments import capacity_search, cross_validate, dense_network, run_tasks
+from glassnet.models import Sequential
+
+#: Seconds after which a test that waits for an event gives up (a guard, not a limit).
+DEADLOCK_S = 300
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +70,37 @@ def closed_port() -> int:
         return sock.getsockname()[1]  # nothing listens there once the socket is closed
 
 
-def test_unreachable_dask_scheduler_fails_fast_and_clearly(data):
-    pytest.importorskip("distributed")
+def test_unreachable_dask_scheduler_fails_fast_and_clearly(data, monkeypatch):
+    """Nothing listens at the address: the one connection attempt, given the 1 s limit,
+    fails, and the search raises a ConnectionError that names the address and the limit,
+    before it trains anything. The test waits for that exception (the future's result),
+    not for a clock: ``DEADLOCK_S`` only keeps a connection that never gives up from
+    hanging the suite."""
+    distributed = pytest.importorskip("distributed")
     address = f"tcp://127.0.0.1:{closed_port()}"
-    start = time.perf_counter()
-    with pytest.raises(ConnectionError, match=r"Could not reach the Dask scheduler at "
-                                              r"'tcp://127\.0\.0\.1:\d+' within 1 s"):
-        capacity_search(*data, client=address, timeout=1, **SEARCH)
-    assert time.perf_counter() - start < 8
+    attempts, fits = [], []
+
+    class RecordingClient(distributed.Client):
+        def __init__(self, *args, **kwargs):
+            attempts.append((args, kwargs.get("timeout")))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "Client", RecordingClient)
+    monkeypatch.setattr(Sequential, "fit", lambda *args, **kwargs: fits.append(args))
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    try:
+        search = pool.submit(capacity_search, *data, client=address, timeout=1, **SEARCH)
+        error = search.exception(timeout=DEADLOCK_S)
+    finally:
+        pool.shutdown(wait=False)
+    assert isinstance(error, ConnectionError), error
+    assert re.match(
+        r"Could not reach the Dask scheduler at 'tcp://127\.0\.0\.1:\d+' within 1 s\. ",
+        str(error),
+    )
+    assert attempts == [((address,), 1)]  # one attempt, with the limit
+    assert isinstance(error.__cause__, (OSError, TimeoutError))  # and its own failure
+    assert fits == []
 
 
 def test_closed_dask_client_is_refused(data):

@@ -20,7 +20,9 @@ result to one of glassnet's readers (``load_model`` with or without compile,
 
 A case passes when the reader either loads a model that then predicts without error, or
 raises ``ModelFileError``. It fails on any other exception, on a crash of the process
-(readers run in a separate worker process), on a hang (a per-case timeout), on a memory
+(readers run in a separate worker process), on a hang (more than ``CASE_CPU_S`` seconds of
+CPU time in the worker, a limit the kernel enforces, or no answer at all for ``DEADLOCK_S``
+seconds: a guard against a reader that waits forever), on a memory
 blow-up (``tracemalloc`` peak per case, and an address-space limit on the worker) and on
 any sign of code execution: the worker's ``sys.path`` holds a planted module
 ``glassnet_fuzz_marker`` whose import creates a marker file, mutations name it (as a
@@ -48,6 +50,7 @@ import dataclasses
 import io
 import json
 import marshal
+import math
 import os
 import pickle
 import select
@@ -71,8 +74,17 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "keras"
 MARKER_MODULE = "glassnet_fuzz_marker"
-#: Seconds a single load may take before the case counts as a hang.
-CASE_TIMEOUT_S = 20.0
+#: CPU seconds one case may use in the worker before it counts as a hang (``RLIMIT_CPU``:
+#: the kernel stops the worker with SIGXCPU). CPU time, unlike the time on the clock, does
+#: not grow when other processes share the machine; the slowest real case takes 0.4 s.
+CASE_CPU_S = 20.0
+#: Seconds without an answer before a case counts as a hang all the same: only a reader
+#: that waits without computing (a deadlock) gets there, so this is a guard, not a limit.
+DEADLOCK_S = 300.0
+#: Seconds ``glassnet.saving.isolation`` gives a forked rehearsal before it refuses the file
+#: as one on which HDF5 loops (60 s by default). Either answer passes a case: a slower
+#: machine only turns more loads into refusals, so a short limit keeps such cases cheap.
+REHEARSAL_TIMEOUT_S = 5.0
 #: Most bytes Python may hold at once during one case (``tracemalloc`` peak).
 CASE_PEAK_BYTES = 256 * 2**20
 #: Address space the worker may add after start-up (a hard limit: allocation fails beyond).
@@ -124,12 +136,30 @@ def _glassnet_models(folder: Path) -> list[Seed]:
     norm = Normalization()
     norm.adapt(x)
     models = {
-        "gn_dense": (Sequential([Input(shape=(4,)), Dense(5, activation="relu"),
-                                 Dropout(0.2, seed=3), Dense(2)]), "adam", "mse"),
-        "gn_every_layer": (Sequential([
-            Input(shape=(4,)), norm, Dense(4, kernel_regularizer="l2"), BatchNormalization(),
-            Activation("tanh"), Reshape((2, 2)), Flatten(), Dropout(0.1),
-            Dense(3, activation="softmax")]), "rmsprop", "categorical_crossentropy"),
+        "gn_dense": (
+            Sequential(
+                [Input(shape=(4,)), Dense(5, activation="relu"), Dropout(0.2, seed=3), Dense(2)]
+            ),
+            "adam",
+            "mse",
+        ),
+        "gn_every_layer": (
+            Sequential(
+                [
+                    Input(shape=(4,)),
+                    norm,
+                    Dense(4, kernel_regularizer="l2"),
+                    BatchNormalization(),
+                    Activation("tanh"),
+                    Reshape((2, 2)),
+                    Flatten(),
+                    Dropout(0.1),
+                    Dense(3, activation="softmax"),
+                ]
+            ),
+            "rmsprop",
+            "categorical_crossentropy",
+        ),
     }
     seeds = []
     for stem, (model, optimizer, loss) in models.items():
@@ -142,9 +172,12 @@ def _glassnet_models(folder: Path) -> list[Seed]:
         model.save(folder / f"{stem}.h5")
         model.save_weights(folder / f"{stem}.weights.h5")
         (folder / f"{stem}.json").write_text(model.to_json())
-        seeds += [Seed(arch, "keras", arch), Seed(folder / f"{stem}.h5", "h5", arch),
-                  Seed(folder / f"{stem}.weights.h5", "weights", arch),
-                  Seed(folder / f"{stem}.json", "json", arch)]
+        seeds += [
+            Seed(arch, "keras", arch),
+            Seed(folder / f"{stem}.h5", "h5", arch),
+            Seed(folder / f"{stem}.weights.h5", "weights", arch),
+            Seed(folder / f"{stem}.json", "json", arch),
+        ]
     return seeds
 
 
@@ -206,16 +239,30 @@ PICKLE_PAYLOAD = pickle.dumps(_ImportMarker())
 
 def hostile_values() -> list:
     """JSON values that would run code (or import the marker) if a reader resolved them."""
-    marker_object = {"module": MARKER_MODULE, "class_name": "Boom", "config": {},
-                     "registered_name": f"{MARKER_MODULE}>Boom"}
+    marker_object = {
+        "module": MARKER_MODULE,
+        "class_name": "Boom",
+        "config": {},
+        "registered_name": f"{MARKER_MODULE}>Boom",
+    }
     return [
         marker_object,
-        {"module": "builtins", "class_name": "function", "config": "eval",
-         "registered_name": "function"},
-        {"module": MARKER_MODULE, "class_name": "function", "config": "boom",
-         "registered_name": None},
-        {"class_name": "__lambda__", "config": {"code": lambda_bytecode(),
-                                                 "defaults": None, "closure": None}},
+        {
+            "module": "builtins",
+            "class_name": "function",
+            "config": "eval",
+            "registered_name": "function",
+        },
+        {
+            "module": MARKER_MODULE,
+            "class_name": "function",
+            "config": "boom",
+            "registered_name": None,
+        },
+        {
+            "class_name": "__lambda__",
+            "config": {"code": lambda_bytecode(), "defaults": None, "closure": None},
+        },
         {"class_name": f"{MARKER_MODULE}.Boom", "config": {}},
         {"class_name": "Custom>Boom", "config": {}, "module": MARKER_MODULE},
         f"{MARKER_MODULE}.boom",
@@ -231,35 +278,181 @@ def hostile_values() -> list:
 # ---------------------------------------------------------------------------------------
 
 #: Values that are interesting in any config: types, limits, hostile names.
-SPECIAL_NUMBERS = [0, -1, 1, 2, 3, 2**31 - 1, 2**31, 2**32, 2**40, 2**63, -(2**63), 10**30,
-                   1e308, -0.0, 0.5, 1.0, 1.5, True, False, None, "8", "", [], {}]
-CLASS_NAMES = ["Lambda", "TFOpLambda", "SlicingOpLambda", "TFSMLayer", "Functional", "Model",
-               "Conv2D", "function", "__lambda__", "__typespec__", "__tensor__", "__numpy__",
-               "__bytes__", "__keras_tensor__", "__tuple__", "TensorShape", "InputLayer",
-               "Dense", "Dropout", "Activation", "BatchNormalization", "Normalization",
-               "Reshape", "Flatten", "Sequential", "DTypePolicy", "QuantizedDTypePolicy",
-               "Custom>Adam", "Adam"]
-DTYPE_NAMES = ["int8_from_float32", "int4", "float8_e4m3", "float16", "bfloat16",
-               "mixed_bfloat16", "float64", "float32", "object", "string"]
-ACTIVATION_NAMES = ["hard_sigmoid", "sparsemax", "relu", "softmax", "glu", "gelu", "selu",
-                    "Relu", "relu ", "eval", "exec", "os.system"]
-MODULE_NAMES = ["os", "builtins", "__main__", "subprocess", "keras", "keras.layers",
-                "keras.src.layers", "keras.models", "keras.src.saving", "numpy", "pickle"]
-OTHER_NAMES = ["sgd", "mse", "accuracy", "dense", "dense/kernel:0", "../../etc", "a" * 5000,
-               "\x00", "\ud800".encode("utf-8", "surrogatepass").decode("latin-1")]
+SPECIAL_NUMBERS = [
+    0,
+    -1,
+    1,
+    2,
+    3,
+    2**31 - 1,
+    2**31,
+    2**32,
+    2**40,
+    2**63,
+    -(2**63),
+    10**30,
+    1e308,
+    -0.0,
+    0.5,
+    1.0,
+    1.5,
+    True,
+    False,
+    None,
+    "8",
+    "",
+    [],
+    {},
+]
+CLASS_NAMES = [
+    "Lambda",
+    "TFOpLambda",
+    "SlicingOpLambda",
+    "TFSMLayer",
+    "Functional",
+    "Model",
+    "Conv2D",
+    "function",
+    "__lambda__",
+    "__typespec__",
+    "__tensor__",
+    "__numpy__",
+    "__bytes__",
+    "__keras_tensor__",
+    "__tuple__",
+    "TensorShape",
+    "InputLayer",
+    "Dense",
+    "Dropout",
+    "Activation",
+    "BatchNormalization",
+    "Normalization",
+    "Reshape",
+    "Flatten",
+    "Sequential",
+    "DTypePolicy",
+    "QuantizedDTypePolicy",
+    "Custom>Adam",
+    "Adam",
+]
+DTYPE_NAMES = [
+    "int8_from_float32",
+    "int4",
+    "float8_e4m3",
+    "float16",
+    "bfloat16",
+    "mixed_bfloat16",
+    "float64",
+    "float32",
+    "object",
+    "string",
+]
+ACTIVATION_NAMES = [
+    "hard_sigmoid",
+    "sparsemax",
+    "relu",
+    "softmax",
+    "glu",
+    "gelu",
+    "selu",
+    "Relu",
+    "relu ",
+    "eval",
+    "exec",
+    "os.system",
+]
+MODULE_NAMES = [
+    "os",
+    "builtins",
+    "__main__",
+    "subprocess",
+    "keras",
+    "keras.layers",
+    "keras.src.layers",
+    "keras.models",
+    "keras.src.saving",
+    "numpy",
+    "pickle",
+]
+OTHER_NAMES = [
+    "sgd",
+    "mse",
+    "accuracy",
+    "dense",
+    "dense/kernel:0",
+    "../../etc",
+    "a" * 5000,
+    "\x00",
+    "\ud800".encode("utf-8", "surrogatepass").decode("latin-1"),
+]
 SPECIAL_NAMES = CLASS_NAMES + DTYPE_NAMES + ACTIVATION_NAMES + MODULE_NAMES + OTHER_NAMES
-SPECIAL_KEYS = ["class_name", "config", "module", "registered_name", "build_config", "layers",
-                "units", "activation", "batch_shape", "batch_input_shape", "input_shape",
-                "dtype", "name", "function", "function_type", "output_shape_type",
-                "__passive_serialization__", "module_objects", "quantization_config",
-                "lora_rank", "target_shape", "axis", "mean", "variance", "rate", "seed",
-                "random_state", "bit_generator", "state", "optimizer", "loss", "metrics",
-                "learning_rate", "iterations", "shared_object_id", "items", "keras_version"]
-FILE_NAMES = ["config.json", "metadata.json", "model.weights.h5", "model.weights.npz",
-              "assets/x.txt", "../config.json", "/config.json", "CONFIG.JSON", "config.json/",
-              "model.weights.h5\x00"]
-H5_DTYPES = ["f2", "f4", "f8", "i1", "i4", "i8", "u8", "?", "c8", "S5", "str", "compound",
-             "opaque", "bfloat16"]
+SPECIAL_KEYS = [
+    "class_name",
+    "config",
+    "module",
+    "registered_name",
+    "build_config",
+    "layers",
+    "units",
+    "activation",
+    "batch_shape",
+    "batch_input_shape",
+    "input_shape",
+    "dtype",
+    "name",
+    "function",
+    "function_type",
+    "output_shape_type",
+    "__passive_serialization__",
+    "module_objects",
+    "quantization_config",
+    "lora_rank",
+    "target_shape",
+    "axis",
+    "mean",
+    "variance",
+    "rate",
+    "seed",
+    "random_state",
+    "bit_generator",
+    "state",
+    "optimizer",
+    "loss",
+    "metrics",
+    "learning_rate",
+    "iterations",
+    "shared_object_id",
+    "items",
+    "keras_version",
+]
+FILE_NAMES = [
+    "config.json",
+    "metadata.json",
+    "model.weights.h5",
+    "model.weights.npz",
+    "assets/x.txt",
+    "../config.json",
+    "/config.json",
+    "CONFIG.JSON",
+    "config.json/",
+    "model.weights.h5\x00",
+]
+H5_DTYPES = [
+    "f2",
+    "f4",
+    "f8",
+    "i1",
+    "i4",
+    "i8",
+    "u8",
+    "?",
+    "c8",
+    "S5",
+    "str",
+    "compound",
+    "opaque",
+    "bfloat16",
+]
 EXTENSIONS = [".keras", ".h5", ".hdf5", ".weights.h5", ".json", ".txt"]
 READERS = ["load_model", "load_model_uncompiled", "load_weights", "model_from_json"]
 
@@ -267,15 +460,21 @@ READERS = ["load_model", "load_model_uncompiled", "load_weights", "model_from_js
 def json_values(marker_values: list) -> st.SearchStrategy:
     """Any JSON value, biased towards the values a config reader must be careful with."""
     scalars = st.one_of(
-        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
-        st.text(max_size=20), st.sampled_from(SPECIAL_NUMBERS), st.sampled_from(SPECIAL_NAMES),
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.text(max_size=20),
+        st.sampled_from(SPECIAL_NUMBERS),
+        st.sampled_from(SPECIAL_NAMES),
         st.sampled_from(marker_values),
     )
     return st.recursive(
         scalars,
-        lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                st.dictionaries(st.sampled_from(SPECIAL_KEYS) | st.text(max_size=8),
-                                                inner, max_size=4)),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4),
+            st.dictionaries(st.sampled_from(SPECIAL_KEYS) | st.text(max_size=8), inner, max_size=4),
+        ),
         max_leaves=12,
     )
 
@@ -284,8 +483,9 @@ def byte_ops() -> st.SearchStrategy:
     """Edits of raw bytes; positions are fractions of the length."""
     where = st.floats(0, 1, exclude_max=True)
     return st.one_of(
-        st.tuples(st.just("flip"), st.lists(st.tuples(where, st.integers(0, 7)), min_size=1,
-                                            max_size=16)),
+        st.tuples(
+            st.just("flip"), st.lists(st.tuples(where, st.integers(0, 7)), min_size=1, max_size=16)
+        ),
         st.tuples(st.just("set"), where, st.binary(min_size=1, max_size=16)),
         st.tuples(st.just("truncate"), where),
         st.tuples(st.just("delete"), where, st.integers(1, 4096)),
@@ -309,46 +509,87 @@ def mutation_ops(marker_values: list) -> st.SearchStrategy:
     )
     h5_op = st.one_of(
         st.tuples(st.just("h5_delete"), index),
-        st.tuples(st.just("h5_rename"), index, st.sampled_from(["0", "1", "2", "9", "vars", "x",
-                                                                "layers", "dense", "a/b"])),
-        st.tuples(st.just("h5_dataset"), index, st.sampled_from(H5_DTYPES),
-                  st.lists(st.integers(0, 9), max_size=3), st.sampled_from(["zeros", "nan",
-                                                                           "inf", "random"])),
+        st.tuples(
+            st.just("h5_rename"),
+            index,
+            st.sampled_from(["0", "1", "2", "9", "vars", "x", "layers", "dense", "a/b"]),
+        ),
+        st.tuples(
+            st.just("h5_dataset"),
+            index,
+            st.sampled_from(H5_DTYPES),
+            st.lists(st.integers(0, 9), max_size=3),
+            st.sampled_from(["zeros", "nan", "inf", "random"]),
+        ),
         st.tuples(st.just("h5_bomb"), index, st.integers(20, 45)),
-        st.tuples(st.just("h5_link"), index, st.sampled_from(["soft", "soft_self", "external",
-                                                              "hard_parent", "dangling"])),
+        st.tuples(
+            st.just("h5_link"),
+            index,
+            st.sampled_from(["soft", "soft_self", "external", "hard_parent", "dangling"]),
+        ),
         st.tuples(st.just("h5_external_storage"), index),
-        st.tuples(st.just("h5_attr"), index, st.sampled_from(
-            ["layer_names", "weight_names", "model_config", "training_config", "keras_version",
-             "backend", "glassnet_state", "name", "layer_names0", "dtype"]),
-            st.one_of(values.map(json.dumps), st.lists(st.text(max_size=12), max_size=5),
-                      st.integers(), st.floats(), st.binary(max_size=32),
-                      st.lists(st.integers(-5, 5), max_size=5))),
+        st.tuples(
+            st.just("h5_attr"),
+            index,
+            st.sampled_from(
+                [
+                    "layer_names",
+                    "weight_names",
+                    "model_config",
+                    "training_config",
+                    "keras_version",
+                    "backend",
+                    "glassnet_state",
+                    "name",
+                    "layer_names0",
+                    "dtype",
+                ]
+            ),
+            st.one_of(
+                values.map(json.dumps),
+                st.lists(st.text(max_size=12), max_size=5),
+                st.integers(),
+                st.floats(),
+                st.binary(max_size=32),
+                st.lists(st.integers(-5, 5), max_size=5),
+            ),
+        ),
         st.tuples(st.just("h5_attr_delete"), index),
     )
     zip_op = st.one_of(
         st.tuples(st.just("zip_remove"), index),
         st.tuples(st.just("zip_rename"), index, st.sampled_from(FILE_NAMES)),
-        st.tuples(st.just("zip_replace"), index, st.sampled_from(
-            ["empty", "random", "other", "pickle", "text", "npz_pickle"])),
+        st.tuples(
+            st.just("zip_replace"),
+            index,
+            st.sampled_from(["empty", "random", "other", "pickle", "text", "npz_pickle"]),
+        ),
         st.tuples(st.just("zip_duplicate"), index),
         st.tuples(st.just("zip_add"), st.sampled_from(FILE_NAMES), st.binary(max_size=64)),
         st.tuples(st.just("zip_compress"), st.sampled_from(["deflated", "bzip2", "lzma"])),
         st.tuples(st.just("zip_member_bytes"), index, byte_ops()),
-        st.tuples(st.just("zip_forge_size"), index, st.sampled_from(
-            [0, 1, 2**31 - 1, 2**32 - 1, 65536])),
+        st.tuples(
+            st.just("zip_forge_size"), index, st.sampled_from([0, 1, 2**31 - 1, 2**32 - 1, 65536])
+        ),
     )
-    return st.one_of(json_op, h5_op, zip_op, byte_ops().map(lambda op: ("bytes", op)),
-                     st.tuples(st.just("extension"), st.sampled_from(EXTENSIONS)))
+    return st.one_of(
+        json_op,
+        h5_op,
+        zip_op,
+        byte_ops().map(lambda op: ("bytes", op)),
+        st.tuples(st.just("extension"), st.sampled_from(EXTENSIONS)),
+    )
 
 
 def cases(n_seeds: int, marker_values: list) -> st.SearchStrategy:
     """A fuzz case: a seed file, a reader and the mutations to apply in order."""
-    return st.fixed_dictionaries({
-        "seed": st.integers(0, n_seeds - 1),
-        "reader": st.sampled_from(READERS),
-        "ops": st.lists(mutation_ops(marker_values), min_size=1, max_size=4),
-    })
+    return st.fixed_dictionaries(
+        {
+            "seed": st.integers(0, n_seeds - 1),
+            "reader": st.sampled_from(READERS),
+            "ops": st.lists(mutation_ops(marker_values), min_size=1, max_size=4),
+        }
+    )
 
 
 class Skip(Exception):
@@ -398,8 +639,13 @@ def _json_slots(value) -> list[tuple]:
     slots, stack = [], [value]
     while stack:
         item = stack.pop()
-        pairs = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(
-            item, list) else ()
+        pairs = (
+            item.items()
+            if isinstance(item, dict)
+            else enumerate(item)
+            if isinstance(item, list)
+            else ()
+        )
         for key, child in pairs:
             slots.append((item, key))
             if isinstance(child, (dict, list)):
@@ -409,8 +655,8 @@ def _json_slots(value) -> list[tuple]:
 
 def _containers(value, kind=dict) -> list:
     return [value] * isinstance(value, kind) + [
-        container[key] for container, key in _json_slots(value)
-        if isinstance(container[key], kind)]
+        container[key] for container, key in _json_slots(value) if isinstance(container[key], kind)
+    ]
 
 
 def _template(description, which: int, param: int, marker_values: list) -> None:
@@ -437,20 +683,21 @@ def _template(description, which: int, param: int, marker_values: list) -> None:
         lambda: target.update(batch_input_shape=[None] + [number] * (param % 4)),
         lambda: target.update(target_shape=[number, -1]),
         lambda: target.update(rate=number, seed=number),
-        lambda: target.update(axis=number, mean=[number] * (param % 5),
-                              variance=[number] * (param % 3)),
+        lambda: target.update(
+            axis=number, mean=[number] * (param % 5), variance=[number] * (param % 3)
+        ),
         lambda: target.update(activation=marker if param % 2 else pick(ACTIVATION_NAMES)),
         lambda: target.update(dtype=pick(DTYPE_NAMES)),
         lambda: entry.update(class_name=pick(CLASS_NAMES)),
         lambda: entry.update(module=pick(MODULE_NAMES) if param % 3 else MARKER_MODULE),
         lambda: entry.update(registered_name=f"{MARKER_MODULE}>Boom"),
         lambda: entry.update(marker if isinstance(marker, dict) else {"config": marker}),
-        lambda: target.update(function=[lambda_bytecode(), None, None], function_type="lambda",
-                              module=MARKER_MODULE),
+        lambda: target.update(
+            function=[lambda_bytecode(), None, None], function_type="lambda", module=MARKER_MODULE
+        ),
         lambda: target.update(optimizer=marker, loss=marker, metrics=[marker]),
         lambda: target.update(learning_rate=marker if param % 2 else number),
-        lambda: target.update(random_state={"shuffle": {"bit_generator": marker,
-                                                        "state": number}}),
+        lambda: target.update(random_state={"shuffle": {"bit_generator": marker, "state": number}}),
         lambda: target.update(layers=[] if param % 2 else target.get("layers", [])[:1] * 50),
         lambda: target.update(nested=json.loads("[" * depth + "]" * depth)),
     ]
@@ -508,12 +755,19 @@ def _h5_data(dtype: str, shape: tuple, fill: str) -> np.ndarray:
     if dtype == "compound":
         return np.zeros(shape, dtype=[("a", "f4"), ("b", "i4")])
     if dtype == "opaque":
-        return np.frombuffer(PICKLE_PAYLOAD.ljust(64, b"\0")[:64], dtype="V64").repeat(
-            int(np.prod(shape))).reshape(shape)
+        return (
+            np.frombuffer(PICKLE_PAYLOAD.ljust(64, b"\0")[:64], dtype="V64")
+            .repeat(int(np.prod(shape)))
+            .reshape(shape)
+        )
     if dtype == "bfloat16":
         return np.zeros(shape, dtype="u2")
-    values = {"zeros": np.zeros(shape), "nan": np.full(shape, np.nan),
-              "inf": np.full(shape, np.inf), "random": rng.normal(size=shape) * 1e3}[fill]
+    values = {
+        "zeros": np.zeros(shape),
+        "nan": np.full(shape, np.nan),
+        "inf": np.full(shape, np.inf),
+        "random": rng.normal(size=shape) * 1e3,
+    }[fill]
     with np.errstate(invalid="ignore", over="ignore"):
         return values.astype(dtype)
 
@@ -561,16 +815,19 @@ def apply_h5(f: h5py.File, op: tuple) -> None:
         if leaf in parent:
             del parent[leaf]
         size = 2 ** op[2]
-        parent.create_dataset(leaf, shape=(size,), dtype="f4", chunks=(min(size, 2**16),),
-                              compression="gzip")
+        parent.create_dataset(
+            leaf, shape=(size,), dtype="f4", chunks=(min(size, 2**16),), compression="gzip"
+        )
     elif kind == "h5_link":
         if leaf in parent:
             del parent[leaf]
-        link = {"soft": h5py.SoftLink("/" + nodes[(op[1] + 1) % len(nodes)]),
-                "soft_self": h5py.SoftLink("/" + name),
-                "external": h5py.ExternalLink("/etc/passwd", "/x"),
-                "dangling": h5py.SoftLink("/does/not/exist"),
-                "hard_parent": None}[op[2]]
+        link = {
+            "soft": h5py.SoftLink("/" + nodes[(op[1] + 1) % len(nodes)]),
+            "soft_self": h5py.SoftLink("/" + name),
+            "external": h5py.ExternalLink("/etc/passwd", "/x"),
+            "dangling": h5py.SoftLink("/does/not/exist"),
+            "hard_parent": None,
+        }[op[2]]
         if link is None:
             parent[leaf] = parent  # a hard link cycle
         else:
@@ -603,8 +860,9 @@ def mutate_h5_json_attr(data: bytes, op: tuple, marker_values: list) -> bytes:
     buffer = io.BytesIO(data)
     try:
         with h5py.File(buffer, "r+") as f:
-            names = [n for n in ("model_config", "training_config", "glassnet_state")
-                     if n in f.attrs]
+            names = [
+                n for n in ("model_config", "training_config", "glassnet_state") if n in f.attrs
+            ]
             if not names:
                 raise Skip
             name = names[(op[1] if isinstance(op[1], int) else 0) % len(names)]
@@ -657,8 +915,11 @@ def mutate_zip(data: bytes, op: tuple, marker_values: list) -> bytes:
         return bytes(out)
     members = [(info.filename, content) for info, content in _read_zip(data)]
     if kind == "zip_compress":
-        method = {"deflated": zipfile.ZIP_DEFLATED, "bzip2": zipfile.ZIP_BZIP2,
-                  "lzma": zipfile.ZIP_LZMA}[op[1]]
+        method = {
+            "deflated": zipfile.ZIP_DEFLATED,
+            "bzip2": zipfile.ZIP_BZIP2,
+            "lzma": zipfile.ZIP_LZMA,
+        }[op[1]]
         return _write_zip(members, method)
     if kind == "zip_add":
         return _write_zip([*members, (op[1], op[2])])
@@ -673,9 +934,14 @@ def mutate_zip(data: bytes, op: tuple, marker_values: list) -> bytes:
     elif kind == "zip_duplicate":
         members.append((name, content))
     elif kind == "zip_replace":
-        replacement = {"empty": b"", "random": os.urandom(len(content) % 4096 + 1),
-                       "other": members[(i + 1) % len(members)][1], "pickle": PICKLE_PAYLOAD,
-                       "text": b"not a model\n", "npz_pickle": _npz_pickle()}[op[2]]
+        replacement = {
+            "empty": b"",
+            "random": os.urandom(len(content) % 4096 + 1),
+            "other": members[(i + 1) % len(members)][1],
+            "pickle": PICKLE_PAYLOAD,
+            "text": b"not a model\n",
+            "npz_pickle": _npz_pickle(),
+        }[op[2]]
         members[i] = (name, replacement)
     elif kind == "zip_member_bytes":
         members[i] = (name, apply_bytes(content, op[2]))
@@ -700,8 +966,9 @@ def mutate(data: bytes, kind: str, op: tuple, marker_values: list) -> bytes:
         if kind == "json":
             return mutate_json_text(data, op, marker_values)
         if kind == "keras":
-            member = "metadata.json" if isinstance(op[1], int) and op[1] % 5 == 0 else (
-                "config.json")
+            member = (
+                "metadata.json" if isinstance(op[1], int) and op[1] % 5 == 0 else ("config.json")
+            )
             return _keras_member(data, member, lambda c: mutate_json_text(c, op, marker_values))
         if kind == "h5":
             return mutate_h5_json_attr(data, op, marker_values)
@@ -722,8 +989,9 @@ def mutate(data: bytes, kind: str, op: tuple, marker_values: list) -> bytes:
 _DAMAGING = ("bytes", "zip_member_bytes", "zip_forge_size")
 
 
-def build_case_file(seed: Seed, case: dict, folder: Path, marker_values: list,
-                    number: int) -> tuple[Path, list]:
+def build_case_file(
+    seed: Seed, case: dict, folder: Path, marker_values: list, number: int
+) -> tuple[Path, list]:
     """Writes the mutated file of a case; returns its path and the ops that applied."""
     data = seed.path.read_bytes()
     suffix = _suffix(seed.path)
@@ -750,19 +1018,48 @@ def build_case_file(seed: Seed, case: dict, folder: Path, marker_values: list,
 # ---------------------------------------------------------------------------------------
 
 #: Audit events that mean a reader ran code or started something it never should.
-FORBIDDEN_EVENTS = frozenset({
-    "pickle.find_class", "marshal.loads", "exec", "compile", "os.system", "subprocess.Popen",
-    "os.exec", "os.posix_spawn", "os.spawn", "os.startfile", "ctypes.dlopen", "socket.connect",
-    "builtins.input", "code.__new__", "function.__new__",
-})
+FORBIDDEN_EVENTS = frozenset(
+    {
+        "pickle.find_class",
+        "marshal.loads",
+        "exec",
+        "compile",
+        "os.system",
+        "subprocess.Popen",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.startfile",
+        "ctypes.dlopen",
+        "socket.connect",
+        "builtins.input",
+        "code.__new__",
+        "function.__new__",
+    }
+)
 
 
 #: Readers that misbehave on purpose, for the tests of the fuzzer itself.
 SELF_TEST_READERS = {
     "crash": lambda: os.kill(os.getpid(), signal.SIGSEGV),
     "hang": lambda: time.sleep(3600),
+    "spin": lambda: _spin(),
     "import_marker": lambda: __import__(MARKER_MODULE),
 }
+
+
+def _spin() -> None:
+    """Computes forever (a reader that loops)."""
+    while True:
+        pass
+
+
+def _cpu_seconds() -> float:
+    """The CPU time this process has used, user and system (POSIX)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _inspect_signature_parse(source) -> bool:
@@ -804,8 +1101,11 @@ def _worker() -> None:  # pragma: no cover - runs in the worker process
     from glassnet.saving import ModelFileError, isolation
 
     # A damaged file can make the HDF5 library loop; glassnet gives up on it after
-    # isolation.TIMEOUT_S (60 s by default), which must come before this case's timeout.
-    isolation.TIMEOUT_S = min(isolation.TIMEOUT_S, CASE_TIMEOUT_S / 4)
+    # isolation.TIMEOUT_S (60 s by default) and refuses it.
+    isolation.TIMEOUT_S = REHEARSAL_TIMEOUT_S
+    # Going over a case's CPU limit (SIGXCPU) ends the worker, without a core file.
+    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
 
     seen: list[str] = []
     armed = [False]
@@ -850,6 +1150,13 @@ def _worker() -> None:  # pragma: no cover - runs in the worker process
         del seen[:]
         tracemalloc.reset_peak()
         resident = _reset_peak_resident()
+        cpu = _cpu_seconds()
+        limits = resource.getrlimit(resource.RLIMIT_CPU)
+        if request.get("cpu_s"):  # counted from what the worker has used so far
+            soft = math.ceil(cpu + request["cpu_s"])
+            if limits[1] != resource.RLIM_INFINITY:
+                soft = min(soft, limits[1])
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, limits[1]))
         result: dict
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -860,11 +1167,16 @@ def _worker() -> None:  # pragma: no cover - runs in the worker process
                 result = {"outcome": "refused", "message": str(error)[:300]}
             except BaseException as error:
                 armed[0] = False  # formatting a traceback compiles source lines
-                result = {"outcome": "error", "type": type(error).__name__,
-                          "message": str(error)[:500],
-                          "traceback": traceback.format_exc()[-3000:]}
+                result = {
+                    "outcome": "error",
+                    "type": type(error).__name__,
+                    "message": str(error)[:500],
+                    "traceback": traceback.format_exc()[-3000:],
+                }
             finally:
                 armed[0] = False
+                resource.setrlimit(resource.RLIMIT_CPU, limits)
+        result["cpu"] = _cpu_seconds() - cpu
         result["peak"] = tracemalloc.get_traced_memory()[1]
         result["resident_growth"] = _peak_resident() - resident
         result["events"] = list(seen)
@@ -908,21 +1220,33 @@ class Worker:
         self.starts = 0
 
     def start(self) -> None:
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [str(self.folder), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-            OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join(
+                [str(self.folder), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
+            ),
+            OMP_NUM_THREADS="1",
+            OPENBLAS_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+        )
         log = open(self.log, "ab")  # noqa: SIM115 - the worker holds it for its whole life
         self.process = subprocess.Popen(
             [sys.executable, __file__, "--worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env,
-            cwd=self.folder, text=True, bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            env=env,
+            cwd=self.folder,
+            text=True,
+            bufsize=1,
         )
         log.close()
         self.starts += 1
         self.process.stdin.write(json.dumps(self.warmup) + "\n")
         if self._read(300.0) != "ready":
-            raise RuntimeError(f"the fuzz worker did not start; see {self.log}:\n"
-                               + self.log.read_text()[-3000:])
+            raise RuntimeError(
+                f"the fuzz worker did not start; see {self.log}:\n" + self.log.read_text()[-3000:]
+            )
 
     def _read(self, timeout: float) -> str | None:
         """The worker's next line; ``""`` when it has died, ``None`` when it is silent."""
@@ -942,7 +1266,14 @@ class Worker:
             self.process = None
 
     def run(self, request: dict, timeout: float) -> dict:
-        """Runs one request; a dead or silent worker becomes a ``crash`` or ``hang``."""
+        """Runs one request; a dead or silent worker becomes a ``crash`` or ``hang``.
+
+        Args:
+            request: what to read; ``request["cpu_s"]``, if given, is the most CPU time the
+                read may use (the worker is stopped beyond it, and the case is a hang).
+            timeout: seconds to wait for an answer before the case is a hang anyway (a
+                guard against a worker that waits without computing).
+        """
         if self.process is None:
             self.start()
         started = time.monotonic()
@@ -964,12 +1295,25 @@ class Worker:
         code = self.process.returncode
         self.stop()
         if alive:
-            return {"outcome": "hang", "message": f"no answer within {timeout} s",
-                    "seconds": elapsed}
+            return {
+                "outcome": "hang",
+                "message": f"no answer within {timeout} s",
+                "seconds": elapsed,
+            }
+        if code == -signal.SIGXCPU:
+            return {
+                "outcome": "hang",
+                "seconds": elapsed,
+                "message": f"used more than {request.get('cpu_s')} s of CPU time",
+            }
         name = signal.Signals(-code).name if code is not None and code < 0 else f"exit {code}"
         tail = self.log.read_text(errors="replace")[-2500:]
-        return {"outcome": "crash", "message": f"the worker died ({name})", "traceback": tail,
-                "seconds": elapsed}
+        return {
+            "outcome": "crash",
+            "message": f"the worker died ({name})",
+            "traceback": tail,
+            "seconds": elapsed,
+        }
 
 
 # ---------------------------------------------------------------------------------------
@@ -989,9 +1333,11 @@ class Failure:
     saved: str | None = None
 
     def describe(self) -> str:
-        lines = [f"case {self.number}: {self.result['outcome']} reading {self.seed} with "
-                 f"{self.reader} after {self.ops!r:.600}",
-                 f"  {self.result.get('type', '')}: {self.result.get('message', '')}"]
+        lines = [
+            f"case {self.number}: {self.result['outcome']} reading {self.seed} with "
+            f"{self.reader} after {self.ops!r:.600}",
+            f"  {self.result.get('type', '')}: {self.result.get('message', '')}",
+        ]
         if self.result.get("events"):
             lines.append(f"  code execution signs: {self.result['events']}")
         if self.saved:
@@ -1010,15 +1356,24 @@ class Fuzzer:
 
     Args:
         folder: an empty folder for the seeds, the cases and the planted module.
-        timeout: seconds a case may take before it counts as a hang.
+        timeout: seconds without an answer before a case counts as a hang (a guard
+            against a deadlock; ``cpu_limit`` is what catches a reader that loops).
+        cpu_limit: CPU seconds a case may use before it counts as a hang.
         peak_limit: the most Python memory (``tracemalloc`` peak) a case may use.
         save_failures: a folder to copy failing files into, with a description each.
     """
 
-    def __init__(self, folder: Path, timeout: float = CASE_TIMEOUT_S,
-                 peak_limit: int = CASE_PEAK_BYTES, save_failures: Path | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        timeout: float = DEADLOCK_S,
+        cpu_limit: float = CASE_CPU_S,
+        peak_limit: int = CASE_PEAK_BYTES,
+        save_failures: Path | None = None,
+    ) -> None:
         self.folder = folder
         self.timeout = timeout
+        self.cpu_limit = cpu_limit
         self.peak_limit = peak_limit
         self.save_failures = save_failures
         self.marker_file = folder / "CODE_WAS_EXECUTED"
@@ -1027,8 +1382,9 @@ class Fuzzer:
         self.seeds = make_seeds(folder)
         self.cases_dir = folder / "cases"
         self.cases_dir.mkdir()
-        warmup = [self._request(seed, seed.path, reader) for seed in self.seeds
-                  for reader in READERS]
+        warmup = [
+            self._request(seed, seed.path, reader) for seed in self.seeds for reader in READERS
+        ]
         self.worker = Worker(folder, warmup)
         self.count = 0
         self.outcomes: collections.Counter = collections.Counter()
@@ -1037,6 +1393,7 @@ class Fuzzer:
         self.ops_applied: collections.Counter = collections.Counter()
         self.failures: list[Failure] = []
         self.slowest = 0.0
+        self.most_cpu = 0.0
         self.largest_peak = 0
         self.largest_growth = 0
 
@@ -1061,13 +1418,13 @@ class Fuzzer:
         """
         self.count += 1
         seed = self.seeds[case["seed"]]
-        path, applied = build_case_file(seed, case, self.cases_dir, self.marker_values,
-                                        self.count)
+        path, applied = build_case_file(seed, case, self.cases_dir, self.marker_values, self.count)
         for op in applied:
             self.ops_applied[op[0] if op[0] != "bytes" else "bytes_" + op[1][0]] += 1
         request = self._request(seed, path, case["reader"])
-        result = self.worker.run(request, self.timeout)
+        result = self.worker.run({**request, "cpu_s": self.cpu_limit}, self.timeout)
         self.slowest = max(self.slowest, result.get("seconds", 0.0))
+        self.most_cpu = max(self.most_cpu, result.get("cpu", 0.0))
         self.largest_peak = max(self.largest_peak, result.get("peak", 0))
         self.largest_growth = max(self.largest_growth, result.get("resident_growth", 0))
         outcome = result["outcome"]
@@ -1079,8 +1436,10 @@ class Fuzzer:
                 result["events"] = ["the marker file was created"]
             elif max(result.get("peak", 0), result.get("resident_growth", 0)) > self.peak_limit:
                 outcome = "memory"
-                result["message"] = (f"peak Python memory {result['peak']:,} bytes, resident "
-                                     f"memory grew by {result['resident_growth']:,} bytes")
+                result["message"] = (
+                    f"peak Python memory {result['peak']:,} bytes, resident "
+                    f"memory grew by {result['resident_growth']:,} bytes"
+                )
             result["outcome"] = outcome
         self.outcomes[outcome] += 1
         if outcome == "refused":
@@ -1093,8 +1452,13 @@ class Fuzzer:
                 self.caught["HDF5 memory blow-up"] += 1
         if outcome in ("loaded", "refused"):
             return None
-        failure = Failure(self.count, str(seed.path.relative_to(ROOT) if seed.path.is_relative_to(
-            ROOT) else seed.path.name), request["reader"], applied, result)
+        failure = Failure(
+            self.count,
+            str(seed.path.relative_to(ROOT) if seed.path.is_relative_to(ROOT) else seed.path.name),
+            request["reader"],
+            applied,
+            result,
+        )
         if self.save_failures is not None:
             self.save_failures.mkdir(parents=True, exist_ok=True)
             kept = self.save_failures / f"failure{self.count}{path.name[5:]}"
@@ -1118,8 +1482,14 @@ class Fuzzer:
         phases = [Phase.generate, Phase.shrink] if shrink else [Phase.generate]
 
         @hypothesis_seed(seed)
-        @settings(max_examples=cases_wanted, deadline=None, database=None, phases=phases,
-                  suppress_health_check=list(HealthCheck), derandomize=False)
+        @settings(
+            max_examples=cases_wanted,
+            deadline=None,
+            database=None,
+            phases=phases,
+            suppress_health_check=list(HealthCheck),
+            derandomize=False,
+        )
         @given(case=cases(len(self.seeds), self.marker_values))
         def one(case):
             failure = self.run_case(case)
@@ -1133,17 +1503,20 @@ class Fuzzer:
 
     def summary(self, seconds: float) -> str:
         """Counts, outcomes, mutations applied and the first failures, as text."""
-        lines = [f"{self.count} cases in {seconds:.0f} s with {len(self.seeds)} seed files "
-                 f"({self.worker.starts} worker starts)",
-                 "outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())),
-                 "refused after a rehearsal in a forked process: " + (", ".join(
-                     f"{k} {v}" for k, v in sorted(self.caught.items())) or "none"),
-                 f"slowest case {self.slowest:.2f} s, largest Python peak "
-                 f"{self.largest_peak / 2**20:.1f} MiB, largest growth of resident memory "
-                 f"{self.largest_growth / 2**20:.1f} MiB",
-                 "mutations applied: " + ", ".join(
-                     f"{k} {v}" for k, v in sorted(self.ops_applied.items())),
-                 f"failures: {len(self.failures)}"]
+        lines = [
+            f"{self.count} cases in {seconds:.0f} s with {len(self.seeds)} seed files "
+            f"({self.worker.starts} worker starts)",
+            "outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())),
+            "refused after a rehearsal in a forked process: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(self.caught.items())) or "none"),
+            f"slowest case {self.slowest:.2f} s, most CPU time in a case "
+            f"{self.most_cpu:.2f} s, largest Python peak "
+            f"{self.largest_peak / 2**20:.1f} MiB, largest growth of resident memory "
+            f"{self.largest_growth / 2**20:.1f} MiB",
+            "mutations applied: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(self.ops_applied.items())),
+            f"failures: {len(self.failures)}",
+        ]
         lines += [failure.describe() for failure in self.failures[:20]]
         return "\n".join(lines)
 
@@ -1189,11 +1562,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=1000, help="number of cases (1000)")
     parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (0)")
-    parser.add_argument("--timeout", type=float, default=CASE_TIMEOUT_S,
-                        help=f"seconds per case before it counts as a hang ({CASE_TIMEOUT_S})")
+    parser.add_argument(
+        "--cpu-limit",
+        type=float,
+        default=CASE_CPU_S,
+        help=f"CPU seconds per case before it counts as a hang ({CASE_CPU_S})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEADLOCK_S,
+        help=f"seconds without an answer before a case counts as a hang ({DEADLOCK_S})",
+    )
     parser.add_argument("--save-failures", type=Path, help="folder to keep failing files in")
-    parser.add_argument("--atheris", action="store_true",
-                        help="run atheris instead; other arguments go to libFuzzer")
+    parser.add_argument(
+        "--atheris",
+        action="store_true",
+        help="run atheris instead; other arguments go to libFuzzer",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
     if args.worker:
@@ -1205,7 +1591,12 @@ def main(argv: list[str] | None = None) -> int:
     if rest:
         parser.error(f"unknown arguments: {rest}")
     with tempfile.TemporaryDirectory(prefix="glassnet-fuzz-") as tmp:
-        fuzzer = Fuzzer(Path(tmp), timeout=args.timeout, save_failures=args.save_failures)
+        fuzzer = Fuzzer(
+            Path(tmp),
+            timeout=args.timeout,
+            cpu_limit=args.cpu_limit,
+            save_failures=args.save_failures,
+        )
         started = time.monotonic()
         fuzzer.run(args.cases, args.seed, keep_going=True)
         print(fuzzer.summary(time.monotonic() - started))

@@ -3,10 +3,14 @@ model file; the file on disk is always the previous complete model or the new on
 
 The saving and killing happen in ``reliability_processes.py kill-saves``: a forked child
 saves two models with different weights and optimizer states in turn to ``model.keras``
-and ``model.h5`` as fast as it can; it is killed after a random 5-100 ms; both files are
-then loaded and compared with the two models, bit for bit. Kills that land inside a save
-leave that save's temporary file behind (nothing can remove it after SIGKILL); the test
-checks that such files are named as temporary files and that loaders never see them.
+and ``model.h5``, and stops at every point of a save (temporary file created, before each
+zip member or HDF5 dataset, before the file is closed, flushed, renamed, after the rename,
+after the save) to report it and wait; the parent kills it at a chosen point. Both files
+are then loaded and compared, bit for bit, with the model of the last save that got as
+far as the rename. The kills land where they are aimed, however fast or slow the machine
+is. Kills that land inside a save leave that save's temporary file behind (nothing can
+remove it after SIGKILL); the test checks that there is exactly one per such kill, named
+as a temporary file, that some are half-written, and that loaders never see them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from reliability_processes import SAVE_POINTS, TEMP_FILE
 
 from glassnet.layers import Dense, Input
 from glassnet.models import Sequential, load_model
@@ -33,19 +38,29 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork a
 def test_sigkill_during_saves_never_leaves_a_corrupt_file(tmp_path):
     completed = subprocess.run(
         [sys.executable, str(HELPER), "kill-saves", str(tmp_path), "--kills", str(KILLS)],
-        capture_output=True, text=True, timeout=600, check=True)
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
     result = json.loads(completed.stdout)
     print({**result, "temp_files": len(result["temp_files"])})
     assert result["kills"] == KILLS >= 200
     assert result["corrupt"] == 0, result["problems"]
-    assert result["as_a"] + result["as_b"] == result["loads"] == 2 * KILLS
+    assert result["problems"] == []  # each kill left the temporary files it should have
+    # Every file always held the model of the last save that reached os.replace.
+    assert result["as_expected"] == result["loads"] == 2 * KILLS
     assert result["as_a"] > 0 and result["as_b"] > 0  # the saver did replace the files
-    # Kills landed inside saves (each such kill leaves one temporary file behind) ...
-    assert len(result["temp_files"]) > KILLS // 20
+    # Every point of both kinds of save was killed at least once ...
+    assert result["points_missed"] == []
+    assert {p.split(":")[1] for p in result["points"]} == set(SAVE_POINTS)
+    # ... each kill inside a save left its temporary file, some of them half-written ...
+    assert len(result["temp_files"]) == result["kills_inside_saves"] > KILLS // 4
+    assert result["partial_temp_files"] > 0
     # ... and nothing else was left in the folder.
     assert result["other_files"] == []
-    leftover = tmp_path / result["temp_files"][0]
-    assert leftover.name.startswith((".model.keras.", ".model.h5."))
+    targets = {TEMP_FILE.match(name)["target"] for name in result["temp_files"]}
+    assert targets == {"model.keras", "model.h5"}
     load_model(tmp_path / "model.keras")  # the loaders read only the file they are given
     load_model(tmp_path / "model.h5")
 
@@ -55,8 +70,9 @@ def test_the_temporary_file_is_written_beside_the_target_and_renamed(tmp_path, m
     folder (so that the rename cannot cross file systems), which is renamed into place."""
     renames = []
     real_replace = os.replace
-    monkeypatch.setattr(atomic.os, "replace",
-                        lambda src, dst: renames.append((src, dst)) or real_replace(src, dst))
+    monkeypatch.setattr(
+        atomic.os, "replace", lambda src, dst: renames.append((src, dst)) or real_replace(src, dst)
+    )
     model = Sequential([Input(shape=(3,)), Dense(2)])
     model.save(tmp_path / "m.keras")
     model.save(tmp_path / "m.h5")
@@ -69,8 +85,6 @@ def test_the_temporary_file_is_written_beside_the_target_and_renamed(tmp_path, m
 
 def atomic_temp_name(name: str, target: str) -> bool:
     """Whether ``name`` is a temporary file of ``target`` as ``atomic_write`` names it."""
-    from reliability_processes import TEMP_FILE
-
     match = TEMP_FILE.match(name)
     return bool(match) and match["target"] == target
 
