@@ -1,8 +1,8 @@
 """The fast paths of training and prediction compute what the plain layer-by-layer code does.
 
-A model made only of ``Dense`` layers runs through ``glassnet.models.dense_chain`` (bias
-folded into each matrix product, reused buffers); ``Sequential.forward``/``backward`` run
-the layers one by one and stay the reference. Also here: the one-hot shortcut of the fused
+Runs of ``Dense`` layers run through ``glassnet.models.dense_chain`` (bias folded into each
+matrix product, reused buffers); a plan without chains (``Plan(..., chains=False)``) runs
+each layer's own ``forward``/``backward`` and stays the reference. Also here: the one-hot shortcut of the fused
 cross-entropy, the row reductions of ``glassnet._rowwise``, the optimizers' threaded
 update of large arrays, copies of models and optimizers, and threads sharing a model.
 """
@@ -22,7 +22,9 @@ from glassnet.layers import Dense, Dropout
 from glassnet.models import Sequential
 from glassnet.models.batches import ArrayBatches, StreamBatches
 from glassnet.models.data import DataError
+from glassnet.explain import last_pass
 from glassnet.models.dense_chain import DenseChain
+from glassnet.models.plan import Plan
 from glassnet.optimizers import SGD, Adagrad, Adam, RMSprop, base
 
 HEADS = [
@@ -44,10 +46,14 @@ def _model(inputs, hidden, head, loss, units=3):
 
 
 def _records(model):
+    """Copies of every layer's record of the model's last pass."""
     names = ("x", "z", "a", "grad_a", "grad_z")
     return [
-        {n: None if getattr(layer, n) is None else np.array(getattr(layer, n)) for n in names}
-        for layer in model.layers
+        {
+            n: None if getattr(lp.record, n) is None else np.array(getattr(lp.record, n))
+            for n in names
+        }
+        for lp in last_pass(model).layers
     ]
 
 
@@ -57,8 +63,8 @@ def _records(model):
 def test_chain_matches_the_layer_by_layer_pass(head, loss, inputs, hidden_activation, float64):
     rng = np.random.default_rng(0)
     model = _model(inputs, [(6, hidden_activation), (5, "relu")], head, loss)
-    chain = model._dense_chain()
-    assert chain is not None and chain.fold_first == (inputs <= 256)
+    (chain,) = model.plan.steps
+    assert isinstance(chain, DenseChain) and chain.fold_first == (inputs <= 256)
     x = rng.normal(size=(7, inputs))
     y = rng.random((7, 3)) if loss != "categorical_crossentropy" else np.eye(3)[[0, 1, 2] * 2 + [0]]
     if loss == "binary_crossentropy":
@@ -66,7 +72,8 @@ def test_chain_matches_the_layer_by_layer_pass(head, loss, inputs, hidden_activa
 
     loss_fast, grads_fast = model.compute_gradients(x, y)
     fast = _records(model)
-    model._chain_cache = (model.storage, None)  # force the layer-by-layer reference
+    # the layer-by-layer reference
+    model._plan_cache = (model.storage, Plan(model.layers, model.storage, chains=False))
     loss_ref, grads_ref = model.compute_gradients(x, y)
     ref = _records(model)
 
@@ -104,17 +111,20 @@ def test_predictions_are_owned_by_the_caller():
     np.testing.assert_array_equal(batch, kept)
 
 
-def test_models_with_other_layers_run_layer_by_layer():
+def test_only_trainable_dense_layers_with_a_bias_run_in_chains():
+    def steps(model):
+        return [type(step).__name__ for step in model.plan.steps]
+
     model = Sequential([Dense(4, activation="relu"), Dropout(0.5), Dense(1)])
     model.build((3,))
-    assert model._dense_chain() is None
+    assert steps(model) == ["DenseChain", "Dropout", "DenseChain"]
     frozen = Sequential([Dense(4, input_shape=(3,)), Dense(1)])
     frozen.layers[0].trainable = False
     frozen.compile(optimizer="sgd", loss="mse")
-    assert frozen._dense_chain() is None
+    assert steps(frozen) == ["Dense", "DenseChain"]
     no_bias = Sequential([Dense(4, use_bias=False, input_shape=(3,)), Dense(1)])
     no_bias.build()
-    assert DenseChain.for_model(no_bias.layers, no_bias.storage) is None
+    assert steps(no_bias) == ["Dense", "DenseChain"]
 
 
 @pytest.mark.parametrize("columns", [3, 300])

@@ -58,7 +58,7 @@ def predict_bound(model, x: np.ndarray) -> np.ndarray:
         kernel, bias = (np.abs(w.astype(np.float64)) for w in layer.get_weights())
         size = a @ kernel + bias
         diff = diff @ kernel + 2 * gamma(kernel.shape[0] + 1) * size
-        z = np.asarray(layer.forward(x.astype(np.float32), training=False), np.float64)
+        z = np.asarray(layer(x.astype(np.float32)), np.float64)
         x = z  # the next layer's input, as computed
         name = layer.activation.name
         if name in ("linear", "relu", "tanh"):
