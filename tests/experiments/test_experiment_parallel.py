@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import re
 import socket
 
 import numpy as np
 import pytest
+from ci_tools import require_tool, run_slow_tool_tests
 
 from glassnet.experiments import capacity_search, cross_validate, dense_network, run_tasks
 from glassnet.models import Sequential
@@ -25,14 +25,35 @@ def data():
     return x, y
 
 
-SEARCH = {"start": (2,), "max_units": 8, "max_layers": 2, "epochs": 5, "repeats": 2,
-          "learning_rate": 0.02, "seed": 4}
+SEARCH = {
+    "start": (2,),
+    "max_units": 8,
+    "max_layers": 2,
+    "epochs": 5,
+    "repeats": 2,
+    "learning_rate": 0.02,
+    "seed": 4,
+}
+
+
+def needs_dask():
+    """dask.distributed (``glassnet[experiments]``, in the test extras); a failure in CI."""
+    return require_tool("distributed", "client= runs on Dask: pip install 'glassnet[experiments]'")
 
 
 def numbers(results):
     """Everything a study reports except wall times."""
-    return [(t.name, t.stage, t.n_params, t.scores, [dict(r.history) for r in t.runs],
-             [r.seed for r in t.runs]) for t in results]
+    return [
+        (
+            t.name,
+            t.stage,
+            t.n_params,
+            t.scores,
+            [dict(r.history) for r in t.runs],
+            [r.seed for r in t.runs],
+        )
+        for t in results
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +77,13 @@ def test_cross_validation_in_processes_matches_serial(data):
 
 
 def test_dask_local_cluster_gives_the_serial_results(data, serial):
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    distributed = needs_dask()
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         on_dask = capacity_search(*data, client=client, **SEARCH)
     assert numbers(on_dask) == numbers(serial)
 
@@ -76,7 +100,7 @@ def test_unreachable_dask_scheduler_fails_fast_and_clearly(data, monkeypatch):
     before it trains anything. The test waits for that exception (the future's result),
     not for a clock: ``DEADLOCK_S`` only keeps a connection that never gives up from
     hanging the suite."""
-    distributed = pytest.importorskip("distributed")
+    distributed = needs_dask()
     address = f"tcp://127.0.0.1:{closed_port()}"
     attempts, fits = [], []
 
@@ -104,7 +128,7 @@ def test_unreachable_dask_scheduler_fails_fast_and_clearly(data, monkeypatch):
 
 
 def test_closed_dask_client_is_refused(data):
-    distributed = pytest.importorskip("distributed")
+    distributed = needs_dask()
     with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
         client = distributed.Client(cluster)
         client.close()
@@ -123,12 +147,13 @@ def test_run_tasks_argument_errors():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("GLASSNET_TEST_RAY"),
-                    reason="starting Ray takes ~30 s; set GLASSNET_TEST_RAY=1 to run")
+@pytest.mark.skipif(
+    not run_slow_tool_tests("GLASSNET_TEST_RAY"),
+    reason="starting Ray takes ~20 s; runs in CI, or set GLASSNET_TEST_RAY=1",
+)
 def test_ray_gives_the_serial_results(data, serial):
-    ray = pytest.importorskip("ray")
-    if ray.is_initialized():
-        pytest.skip("Ray is already running in this process")
+    ray = require_tool("ray", "client='ray' runs on Ray: pip install 'glassnet[ray]'")
+    assert not ray.is_initialized(), "something left Ray running in the test process"
     on_ray = capacity_search(*data, client="ray", **SEARCH)
     assert not ray.is_initialized()  # the search shut down the Ray it started
     assert numbers(on_ray) == numbers(serial)
@@ -136,9 +161,12 @@ def test_ray_gives_the_serial_results(data, serial):
 
 def test_dask_threads_in_one_process_still_give_the_serial_results(data, serial):
     # Threads share the process's random state; seeded runs take turns instead of mixing.
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=3, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    distributed = needs_dask()
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=3, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         on_threads = capacity_search(*data, client=client, **SEARCH)
     assert numbers(on_threads) == numbers(serial)
