@@ -77,6 +77,10 @@ class Trainer:
         self.optimizer_needs_build = True
         self._metric_specs: list = []
         self.metrics: list[metrics_module.Metric] = []
+        self._metric_entries: list[tuple] = []
+        self._weighted_from = 0
+        self._loss_scale = 1.0
+        self._loss_weights = None
         self._metrics_resolved_for: tuple | None = None
         self._shuffle_rng = new_generator()
         self._plan_cache: tuple = (None, None)  # (the storage it was made for, Plan)
@@ -101,10 +105,16 @@ class Trainer:
             optimizer: a name (``"adam"``, ``"sgd"``, ...) or an optimizer object.
             loss: a loss name (``"mean_squared_error"``, ``"categorical_crossentropy"``...),
                 a ``Loss`` object or a function.
-            metrics: a list of metric names (``"accuracy"``, ``"mae"``...) or objects.
-            loss_weights, weighted_metrics, run_eagerly, steps_per_execution, jit_compile,
-                auto_scale_loss: accepted for Keras compatibility; they change nothing here
-                (a single-output NumPy model has no graph to compile).
+            metrics: a list of metric names (``"accuracy"``, ``"mae"``...) or objects,
+                reported unweighted, as Keras 3 does.
+            loss_weights: a number (or a list or dict of one number, for the one output)
+                that multiplies the loss and so its slopes, as in Keras; penalties of
+                regularizers are added unscaled.
+            weighted_metrics: metrics weighted by ``sample_weight`` and ``class_weight``;
+                one named as a plain metric is reported as ``weighted_<name>``.
+            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for
+                Keras compatibility; they change nothing here (a NumPy model has no graph
+                to compile and no mixed precision to scale).
         """
         if loss is None:
             raise ValueError(
@@ -112,6 +122,8 @@ class Trainer:
                 f"or loss='categorical_crossentropy' for classification. Known losses: "
                 f"{', '.join(losses_module.names())}"
             )
+        self._loss_scale = self._loss_weight(loss_weights)
+        self._loss_weights = loss_weights
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
         if metrics is None:
@@ -124,15 +136,42 @@ class Trainer:
                 for value in metrics.values()
                 for m in (value if isinstance(value, list) else [value])
             ]
+        # Keras 3 weighs only ``weighted_metrics`` by ``sample_weight`` (and class weights);
+        # plain ``metrics`` are unweighted (keras/src/trainers/compile_utils.py).
         self._metric_specs = list(metrics) + list(weighted_metrics or [])
+        self._weighted_from = len(metrics)
         for spec in self._metric_specs:  # fail now on unknown names, not in the middle of fit
             metrics_module.resolve(spec, (1, 1), (1, 1))
         self.metrics = []
+        self._metric_entries = []
         self._metrics_resolved_for = None
         self.compiled = True
         self.optimizer_needs_build = True
         if self.built:
             self._repack_storage()
+
+    def _loss_weight(self, loss_weights) -> float:
+        """The one factor ``compile(loss_weights=...)`` gives the loss of the one output."""
+        if loss_weights is None:
+            return 1.0
+        value = loss_weights
+        if isinstance(loss_weights, (list, tuple)) and len(loss_weights) == 1:
+            value = loss_weights[0]
+        elif isinstance(loss_weights, dict) and len(loss_weights) == 1:
+            ((key, value),) = loss_weights.items()
+            output = self._layers[-1].name if self._layers else None
+            if output is not None and key != output:
+                raise ValueError(
+                    f"`loss_weights` names the output {key!r}, but the model's output is {output!r}"
+                )
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise ValueError(
+                "`loss_weights` must be a number, or a list or dict of one number for the "
+                f"model's one output. Received: loss_weights={loss_weights!r}"
+            )
+        if not math.isfinite(value):
+            raise ValueError(f"`loss_weights` must be finite. Received: {value!r}")
+        return float(value)
 
     def _repack_storage(self) -> None:
         """Re-allocates weight storage so that ``trainable`` flags set since build apply."""
@@ -227,12 +266,22 @@ class Trainer:
         return arr
 
     def _prepare_weights(self, sample_weight, class_weight, y: np.ndarray) -> np.ndarray | None:
+        """One weight per row (``(rows,)``), or per row and step for sequence outputs
+        (``(rows, steps)``, as Keras accepts), times the class weights of each row."""
         weights = None
         if sample_weight is not None:
             weights, _ = to_array(sample_weight, "sample_weight", config_module.floatx())
-            weights = weights.reshape(-1)
-            if len(weights) != len(y):
-                raise DataError(f"`sample_weight` has {len(weights)} values for {len(y)} rows")
+            if weights.size == len(y):
+                weights = weights.reshape(-1)
+            elif (
+                weights.ndim < 2
+                or len(weights) != len(y)
+                or weights.shape[1:] != y.shape[1 : weights.ndim]
+            ):
+                raise DataError(
+                    f"`sample_weight` has shape {weights.shape}; it needs one value per row "
+                    f"({len(y)}), or one per row and step (shape {y.shape[:2]})"
+                )
             if (weights < 0).any():
                 raise DataError("`sample_weight` must not be negative")
         if class_weight:
@@ -248,6 +297,8 @@ class Trainer:
             for cls, w in class_weight.items():
                 table[int(cls)] = w
             per_row = table[labels]
+            if weights is not None:
+                per_row = per_row.reshape(per_row.shape + (1,) * (weights.ndim - 1))
             weights = per_row if weights is None else weights * per_row
         return weights
 
@@ -258,6 +309,18 @@ class Trainer:
         out_shape = (None, *self.output_shape)
         self.metrics = [
             metrics_module.resolve(spec, y_shape, out_shape) for spec in self._metric_specs
+        ]
+        weighted_from = getattr(self, "_weighted_from", len(self.metrics))
+        names: list[str] = []
+        for i, metric in enumerate(self.metrics):
+            name = metric.name
+            if i >= weighted_from and name in names:
+                name = f"weighted_{name}"  # Keras's name when a plain metric has it
+            names.append(name)
+        #: (metric, weighs by sample_weight, name in the logs), as Keras reports them.
+        self._metric_entries = [
+            (metric, i >= weighted_from, name)
+            for i, (metric, name) in enumerate(zip(self.metrics, names, strict=True))
         ]
         self._metrics_resolved_for = key
 
@@ -288,8 +351,14 @@ class Trainer:
         return out.copy() if owned and plan.output_is_buffer else out
 
     def forward_and_backward(
-        self, x, y, sw, training: bool = True, x_has_ones: bool = False,
-        rows_sum_to_one: bool = False, where: str | None = None,
+        self,
+        x,
+        y,
+        sw,
+        training: bool = True,
+        x_has_ones: bool = False,
+        rows_sum_to_one: bool = False,
+        where: str | None = None,
     ) -> tuple[float, np.ndarray]:
         """Forward pass, loss, and (when the loss is finite) backward: every weight slope
         written into the model's gradient array. Returns ``(loss, prediction)``.
@@ -312,6 +381,9 @@ class Trainer:
         else:
             logits = None
             loss, grad = self.loss.reduced(y, out, sw)
+        if self._loss_scale != 1.0:
+            loss *= self._loss_scale
+            grad = grad * grad.dtype.type(self._loss_scale)
         for layer in self._regularized:
             loss += layer.regularization_penalty()
         plan.record_loss(self.loss, out if logits is None else logits, loss, grad)
@@ -489,7 +561,12 @@ class Trainer:
                 x, y = x[:split], y[:split]
                 sw = None if sw is None else sw[:split]
             batches = ArrayBatches(
-                x, y, sw, batch_size, shuffle, self._shuffle_rng,
+                x,
+                y,
+                sw,
+                batch_size,
+                shuffle,
+                self._shuffle_rng,
                 ones_column=self.plan.fold_first,
             )
             first_targets_shape = y.shape
@@ -586,16 +663,22 @@ class Trainer:
             n = len(xb)
             loss_sum += loss * n
             seen += n
-            for metric in metrics:
-                metric.update_state(yb, out, wb)
+            self._update_metrics(yb, out, wb)
             if batch_end:
-                logs = {"loss": loss_sum / seen, **{m.name: m.result() for m in metrics}}
-                cbs.call("on_train_batch_end", step, logs)
+                cbs.call("on_train_batch_end", step, self._metric_logs(loss_sum / seen))
             if self.stop_training:
                 break
-        logs = {"loss": loss_sum / max(seen, 1)}
-        for metric in metrics:
-            logs[metric.name] = metric.result()
+        return self._metric_logs(loss_sum / max(seen, 1))
+
+    def _update_metrics(self, y, out, sample_weight) -> None:
+        for metric, weighted, _ in self._metric_entries:
+            metric.update_state(y, out, sample_weight if weighted else None)
+
+    def _metric_logs(self, loss: float) -> dict:
+        """``{"loss": loss, metric name: result, ...}``."""
+        logs = {"loss": loss}
+        for metric, _, name in self._metric_entries:
+            logs[name] = metric.result()
         return logs
 
     def _convert_batch(self, batch) -> tuple:
@@ -656,19 +739,15 @@ class Trainer:
                 values, _ = self.loss.values_and_gradient_from_logits(yb, logits)
             else:
                 values = self.loss.values(yb, out)
-            total += self.loss.reduce(values, wb) * len(xb)
+            total += self.loss.reduce(values, wb) * self._loss_scale * len(xb)
             rows += len(xb)
-            for metric in metrics:
-                metric.update_state(yb, out, wb)
+            self._update_metrics(yb, out, wb)
         if rows == 0:
             raise ValueError("There was no data to evaluate (the batch source was empty)")
         loss = total / rows
         for layer in self._regularized:
             loss += layer.regularization_penalty()
-        logs = {"loss": loss}
-        for metric in metrics:
-            logs[metric.name] = metric.result()
-        return logs
+        return self._metric_logs(loss)
 
     def evaluate(
         self,
@@ -745,11 +824,10 @@ class Trainer:
         self._prepare_optimizer()
         self._resolve_metrics(y.shape)
         loss, out = self._train_step(x, y, sw, None)
-        logs = {"loss": loss}
         for metric in self.metrics:
             metric.reset_state()
-            metric.update_state(y, out, sw)
-            logs[metric.name] = metric.result()
+        self._update_metrics(y, out, sw)
+        logs = self._metric_logs(loss)
         if return_dict:
             return logs
         values = list(logs.values())
