@@ -2,9 +2,10 @@
 
 Runs of ``Dense`` layers run through ``glassnet.models.dense_chain`` (bias folded into each
 matrix product, reused buffers); a plan without chains (``Plan(..., chains=False)``) runs
-each layer's own ``forward``/``backward`` and stays the reference. Also here: the one-hot shortcut of the fused
-cross-entropy, the row reductions of ``glassnet._rowwise``, the optimizers' threaded
-update of large arrays, copies of models and optimizers, and threads sharing a model.
+each layer's own ``forward``/``backward`` and stays the reference. Also here: the one-hot
+shortcut of the fused cross-entropy, the row reductions of ``glassnet._rowwise``, the
+optimizers' threaded update of large arrays, copies of models and optimizers, and threads
+sharing a model.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import pytest
 from numerics import assert_float32_close
 
 from glassnet import _rowwise, losses
+from glassnet.explain import last_pass
 from glassnet.layers import Dense, Dropout
 from glassnet.models import Sequential
 from glassnet.models.batches import ArrayBatches, StreamBatches
 from glassnet.models.data import DataError
-from glassnet.explain import last_pass
 from glassnet.models.dense_chain import DenseChain
 from glassnet.models.plan import Plan
 from glassnet.optimizers import SGD, Adagrad, Adam, RMSprop, base

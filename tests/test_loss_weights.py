@@ -26,7 +26,7 @@ from gradcheck import assert_gradient_close, numerical_gradient
 
 from glassnet import activations, losses
 from glassnet.layers import Dense, Reshape
-from glassnet.models import Sequential
+from glassnet.models import DataError, Sequential
 from glassnet.optimizers import SGD
 
 # --- Keras's own test cases, expected numbers as constants --------------------------------
@@ -657,3 +657,22 @@ def test_sequence_output_evaluate_and_fit_match_keras(loss, keras):
     np.testing.assert_allclose(got, expected, **TRAINING_TOLERANCE)
     for mine, theirs in zip(model.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, **TRAINING_TOLERANCE)
+
+
+def test_fit_and_evaluate_take_weights_per_row_and_step():
+    """Sequence outputs take ``(rows, steps)`` weights in ``fit`` and ``evaluate`` as in
+    Keras; the loss is the weighted sum over the number of per-sample losses."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 4)).astype("float32")
+    y = rng.normal(size=(5, 3, 1)).astype("float32")
+    weights = rng.uniform(0, 2, size=(5, 3)).astype("float32")
+    weights[0, 1] = 0
+    model = Sequential([Dense(3, input_shape=(4,)), Reshape((3, 1))])
+    model.compile(optimizer="sgd", loss="mse")
+    squared = (model.predict(x, verbose=0) - y)[..., 0] ** 2
+    expected = float(np.sum(squared * weights) / squared.size)
+    got = model.evaluate(x, y, sample_weight=weights, verbose=0)
+    assert got == pytest.approx(expected, rel=1e-6)
+    model.fit(x, y, sample_weight=weights, epochs=1, verbose=0)
+    with pytest.raises(DataError, match=r"has shape \(5, 2\); it needs one value per row"):
+        model.evaluate(x, y, sample_weight=weights[:, :2], verbose=0)

@@ -181,7 +181,11 @@ class DenseChain:
         return buffers
 
     def forward(
-        self, x: np.ndarray, training: bool = False, x_has_ones: bool = False
+        self,
+        x: np.ndarray,
+        training: bool = False,
+        x_has_ones: bool = False,
+        logits: bool = False,
     ) -> tuple[np.ndarray, ChainRecords]:
         """The output of the chain for ``x``, and the records of the pass.
 
@@ -191,17 +195,9 @@ class DenseChain:
             training: ``backward`` may follow this pass.
             x_has_ones: whether ``x`` carries the column of ones for the first bias (only
                 when ``fold_first``).
+            logits: stop at the last layer's ``z`` (a fused loss applies the activation and
+                supplies the last record's ``a``).
         """
-        z, buf = self.forward_logits(x, training, x_has_ones)
-        record = buf.records[-1]
-        record.a = z if self.kind[-1] is _LINEAR else self.layers[-1].activation(z)
-        return record.a, buf
-
-    def forward_logits(
-        self, x: np.ndarray, training: bool = False, x_has_ones: bool = False
-    ) -> tuple[np.ndarray, ChainRecords]:
-        """As ``forward``, but stops at the last layer's ``z`` (a fused loss applies its
-        activation and supplies the last record's ``a``)."""
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
         buf = self._buffers(len(x))
@@ -226,34 +222,44 @@ class DenseChain:
             else:
                 np.copyto(a, layer.activation(z))
             np.dot(h, weights, out=z_following)
-        return buf.z[-1], buf
+        z = buf.z[-1]
+        if logits:
+            return z, buf
+        a = buf.records[-1].a = z if self.kind[-1] is _LINEAR else self.layers[-1].activation(z)
+        return a, buf
+
+    def forward_logits(
+        self, x: np.ndarray, training: bool = False, x_has_ones: bool = False
+    ) -> tuple[np.ndarray, ChainRecords]:
+        """``forward(..., logits=True)``: stops at the last layer's ``z``."""
+        return self.forward(x, training, x_has_ones, True)
 
     def backward(
-        self, records: ChainRecords, grad_out: np.ndarray, need_grad_input: bool = True
+        self,
+        records: ChainRecords,
+        grad_out: np.ndarray,
+        need_grad_input: bool = True,
+        from_z: bool = False,
     ) -> np.ndarray | None:
         """Writes every weight slope into the model's gradient array and returns the slope
-        at the chain's input (``None`` for a chain that starts the model)."""
+        at the chain's input (``None`` for a chain that starts the model).
+
+        ``grad_out`` is the slope at the last layer's output, or with ``from_z`` at its
+        ``z`` (a fused loss).
+        """
         buf = records
         if buf.back_links is None:  # the pass ran in inference mode
             buf.make_backward()
         last = buf.records[-1]
-        last.grad_a = grad_out
-        grad_z = _activation_backward(
-            self.layers[-1], self.kind[-1], last, grad_out, buf.last_mask, buf.last_grad_z
-        )
-        return self._backward_from(buf, grad_z, need_grad_input)
-
-    def backward_from_z(
-        self, records: ChainRecords, grad_z: np.ndarray, need_grad_input: bool = True
-    ) -> np.ndarray | None:
-        """As ``backward``, from the slope at the last layer's ``z`` (a fused loss)."""
-        if records.back_links is None:  # the pass ran in inference mode
-            records.make_backward()
-        records.records[-1].grad_a = None
-        return self._backward_from(records, grad_z, need_grad_input)
-
-    def _backward_from(self, buf: ChainRecords, grad_z, need_grad_input: bool):
-        buf.records[-1].grad_z = grad_z
+        if from_z:
+            last.grad_a = None
+            grad_z = grad_out
+        else:
+            last.grad_a = grad_out
+            grad_z = _activation_backward(
+                self.layers[-1], self.kind[-1], last, grad_out, buf.last_mask, buf.last_grad_z
+            )
+        last.grad_z = grad_z
         for (
             input_t,
             grad_weights,
@@ -278,6 +284,12 @@ class DenseChain:
         if need_grad_input and not self.first:
             return np.dot(grad_z, self.kernel_t[0], out=buf.grad_x)
         return None
+
+    def backward_from_z(
+        self, records: ChainRecords, grad_z: np.ndarray, need_grad_input: bool = True
+    ) -> np.ndarray | None:
+        """``backward(..., from_z=True)``: from the slope at the last layer's ``z``."""
+        return self.backward(records, grad_z, need_grad_input, True)
 
 
 _RELU, _LINEAR, _OTHER = "relu", "linear", "other"

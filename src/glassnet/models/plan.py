@@ -64,21 +64,28 @@ class Plan:
         last = steps[-1]
         #: Whether the output is a buffer that the next pass overwrites.
         self.output_is_buffer = not isinstance(last, DenseChain) or last.output_is_buffer
+        self._output_in_chain = isinstance(last, DenseChain)
+        # Each step's bound methods, looked up once (a pass does little but call them).
+        self._forward_calls = [step.forward for step in steps]
+        self._backward_calls = [step.backward for step in steps]
+        to_logits = getattr(last, "forward_logits", None)
+        from_z = getattr(last, "backward_from_z", None)
+        self._logits_calls = [*self._forward_calls[:-1], to_logits]
+        self._from_z_calls = [*self._backward_calls[:-1], from_z]
+        self._one_step = len(steps) == 1
+        #: The chain, when it is the only step (called without the general loop).
+        self._only_chain = last if self._one_step and self._output_in_chain else None
         self._local = threading.local()
 
     # --- the tape -----------------------------------------------------------------------
 
-    def _slots(self):
-        local = self._local
-        tape = getattr(local, "tape", None)
-        if tape is None:
-            nodes = [Node(step) for step in self.steps]
-            local.step_nodes = nodes
-            local.loss_node = Node(None)
-            local.with_loss = [*nodes, local.loss_node]
-            tape = local.tape = Tape()
-            tape.nodes = nodes
-        return local
+    def _slots(self) -> _Slots:
+        """This thread's node slots, made on its first pass."""
+        try:
+            return self._local.slots
+        except AttributeError:
+            slots = self._local.slots = _Slots(self.steps)
+            return slots
 
     @property
     def tape(self) -> Tape:
@@ -87,10 +94,10 @@ class Plan:
 
     def record_loss(self, loss, inputs, value: float, records: Any) -> None:
         """Adds the loss's node to the tape of the pass that just ran."""
-        local = self._local
-        node = local.loss_node
+        slots = self._local.slots
+        node = slots.loss_node
         node.op, node.inputs, node.output, node.records = loss, inputs, value, records
-        local.tape.nodes = local.with_loss
+        slots.tape.nodes = slots.with_loss
 
     # --- the passes ---------------------------------------------------------------------
 
@@ -110,44 +117,58 @@ class Plan:
                 ``backward`` may follow.
             logits: stop the output step at its logits, for a fused loss.
         """
-        local = self._slots()
-        local.tape.nodes = nodes = local.step_nodes
-        last = len(nodes) - 1
-        for i, node in enumerate(nodes):
-            step = node.op
+        try:
+            slots = self._local.slots
+        except AttributeError:
+            slots = self._slots()
+        nodes = slots.step_nodes
+        slots.tape.nodes = nodes
+        node = nodes[0]
+        node.inputs = x
+        if self._only_chain is not None:  # the common case: a model of Dense layers
+            x, node.records = self._only_chain.forward(x, training, x_has_ones, logits)
+            node.output = x
+            return x
+        calls = self._logits_calls if logits else self._forward_calls
+        if x_has_ones:
+            x, node.records = calls[0](x, training, True)
+        else:
+            x, node.records = calls[0](x, training)
+        node.output = x
+        if self._one_step:
+            return x
+        for i in range(1, len(nodes)):
+            node = nodes[i]
             node.inputs = x
-            if i == 0 and x_has_ones:
-                x, records = (
-                    step.forward_logits(x, training, True)
-                    if logits and i == last
-                    else step.forward(x, training, True)
-                )
-            elif logits and i == last:
-                x, records = step.forward_logits(x, training)
-            else:
-                x, records = step.forward(x, training)
-            node.output, node.records = x, records
+            x, node.records = calls[i](x, training)
+            node.output = x
         return x
 
     def backward(self, grad: np.ndarray, from_logits: bool = False) -> None:
         """Back-propagates the slope at the output (at the logits with ``from_logits``)
         through every step of this thread's last pass, writing every weight slope."""
-        nodes = self._local.step_nodes
-        last = len(nodes) - 1
-        for i in range(last, -1, -1):
-            node = nodes[i]
-            if i == last and from_logits:
-                grad = node.op.backward_from_z(node.records, grad, i > 0)
-            else:
-                grad = node.op.backward(node.records, grad, i > 0)
+        nodes = self._local.slots.step_nodes
+        if self._only_chain is not None:
+            self._only_chain.backward(nodes[0].records, grad, False, from_logits)
+            return
+        calls = self._from_z_calls if from_logits else self._backward_calls
+        if self._one_step:
+            calls[0](nodes[0].records, grad, False)
+            return
+        for i in range(len(nodes) - 1, -1, -1):
+            grad = calls[i](nodes[i].records, grad, i > 0)
 
     # --- reading the records ------------------------------------------------------------
 
+    def set_prediction(self, a: np.ndarray) -> None:
+        """Records ``a`` as the output layer's output (what a fused loss computed)."""
+        records = self._local.slots.step_nodes[-1].records
+        (records.records[-1] if self._output_in_chain else records).a = a
+
     def output_record(self) -> Record | None:
         """The output layer's record of the last pass (``None`` when it keeps none)."""
-        node = self._slots().step_nodes[-1]
-        records = node.records
-        if isinstance(node.op, DenseChain):
+        records = self._slots().step_nodes[-1].records
+        if self._output_in_chain:
             return records.records[-1]
         return records if isinstance(records, Record) else None
 
@@ -179,3 +200,17 @@ class Plan:
             and over_last_axis
             and hasattr(self.steps[-1], "forward_logits")
         )
+
+
+class _Slots:
+    """One thread's node slots: one per step, one for the loss, and the tape that lists
+    them (without the loss node after a pass that computed no loss)."""
+
+    __slots__ = ("step_nodes", "loss_node", "with_loss", "tape")
+
+    def __init__(self, steps: list) -> None:
+        self.step_nodes = [Node(step) for step in steps]
+        self.loss_node = Node(None)
+        self.with_loss = [*self.step_nodes, self.loss_node]
+        self.tape = Tape()
+        self.tape.nodes = self.step_nodes

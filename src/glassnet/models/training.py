@@ -273,11 +273,9 @@ class Trainer:
             weights, _ = to_array(sample_weight, "sample_weight", config_module.floatx())
             if weights.size == len(y):
                 weights = weights.reshape(-1)
-            elif (
-                weights.ndim < 2
-                or len(weights) != len(y)
-                or weights.shape[1:] != y.shape[1 : weights.ndim]
-            ):
+            elif weights.ndim < 2:
+                raise DataError(f"`sample_weight` has {weights.size} values for {len(y)} rows")
+            elif len(weights) != len(y) or weights.shape[1:] != y.shape[1 : weights.ndim]:
                 raise DataError(
                     f"`sample_weight` has shape {weights.shape}; it needs one value per row "
                     f"({len(y)}), or one per row and step (shape {y.shape[:2]})"
@@ -358,7 +356,7 @@ class Trainer:
         training: bool = True,
         x_has_ones: bool = False,
         rows_sum_to_one: bool = False,
-        where: str | None = None,
+        where: str | tuple[int, int] | None = None,
     ) -> tuple[float, np.ndarray]:
         """Forward pass, loss, and (when the loss is finite) backward: every weight slope
         written into the model's gradient array. Returns ``(loss, prediction)``.
@@ -366,18 +364,21 @@ class Trainer:
         With a fused output the last step stops at its logits and the loss supplies the
         prediction, which is recorded as the output layer's ``a``. ``x_has_ones``: the
         batch ends in a column of ones; ``rows_sum_to_one``: every target row sums to 1
-        (what ``ArrayBatches`` reports). ``where`` names the step in the error raised
-        when the loss is not finite (nothing is written then).
+        (what ``ArrayBatches`` reports). ``where`` names the step (or gives its epoch and
+        batch, counted from 0) in the error raised when the loss is not finite (nothing is
+        written then).
 
         Raises:
             NonFiniteLossError: when ``where`` is given and the loss is NaN or infinite.
         """
-        plan = self.plan
+        storage, plan = self._plan_cache
+        if storage is not self.storage:
+            plan = self.plan
         out = plan.forward(x, training, self._fused, x_has_ones)
         if self._fused:  # ``out`` holds the logits
             logits = out
             loss, grad, out = self.loss.fused_step(y, logits, sw, rows_sum_to_one)
-            plan.output_record().a = out
+            plan.set_prediction(out)
         else:
             logits = None
             loss, grad = self.loss.reduced(y, out, sw)
@@ -388,8 +389,10 @@ class Trainer:
             loss += layer.regularization_penalty()
         plan.record_loss(self.loss, out if logits is None else logits, loss, grad)
         if where is not None and not math.isfinite(loss):
+            if isinstance(where, tuple):
+                where = f"epoch {where[0] + 1}, batch {where[1] + 1}"
             raise NonFiniteLossError(self._non_finite_message(loss, where))
-        plan.backward(grad, from_logits=self._fused)
+        plan.backward(grad, self._fused)
         for layer in self._regularized:
             layer.add_regularization_gradients()
         return loss, out
@@ -400,9 +403,8 @@ class Trainer:
         self, x, y, sw, where: tuple[int, int] | None, x_has_ones=False, rows_sum_to_one=False
     ) -> tuple[float, np.ndarray]:
         """One step; ``where`` is (epoch, batch), counted from 0, for error messages."""
-        place = "train_on_batch" if where is None else f"epoch {where[0] + 1}, batch {where[1] + 1}"
         loss, out = self.forward_and_backward(
-            x, y, sw, True, x_has_ones, rows_sum_to_one, where=place
+            x, y, sw, True, x_has_ones, rows_sum_to_one, where=where or "train_on_batch"
         )
         self.optimizer.apply(self.storage.parameters, self.storage.gradients)
         return loss, out
@@ -663,7 +665,8 @@ class Trainer:
             n = len(xb)
             loss_sum += loss * n
             seen += n
-            self._update_metrics(yb, out, wb)
+            if metrics:
+                self._update_metrics(yb, out, wb)
             if batch_end:
                 cbs.call("on_train_batch_end", step, self._metric_logs(loss_sum / seen))
             if self.stop_training:
