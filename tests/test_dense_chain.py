@@ -19,14 +19,14 @@ import pytest
 from numerics import assert_float32_close
 
 from glassnet import _rowwise, losses
+from glassnet.errors import DataError
 from glassnet.explain import last_pass
 from glassnet.layers import Dense, Dropout
 from glassnet.models import Sequential
-from glassnet.models.batches import ArrayBatches, StreamBatches
-from glassnet.models.data import DataError
 from glassnet.models.dense_chain import DenseChain
 from glassnet.models.plan import Plan
 from glassnet.optimizers import SGD, Adagrad, Adam, RMSprop, base
+from glassnet.trainers.batches import ArrayBatches, StreamBatches
 
 HEADS = [
     ("linear", "mse"),

@@ -328,3 +328,11 @@ def test_config_round_trip_rebuilds_an_equal_layer():
     layer = Dense(4, activation="relu", use_bias=False, kernel_regularizer=regularizers.L2(0.2))
     again = Dense.from_config(layer.get_config())
     assert again.get_config() == layer.get_config()
+
+
+def test_a_layer_called_on_rows_of_the_wrong_shape_names_itself_and_both_shapes():
+    layer = Dense(2, name="hidden")
+    layer.build((3,))
+    with pytest.raises(ValueError, match=r"Layer 'hidden' \(Dense\) expects rows of shape \(3,\); "
+                       r"received an input of shape \(4, 5\)"):
+        layer(np.ones((4, 5)))

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from glassnet import losses as losses_module
-from glassnet.models.training import NotCompiledError
+from glassnet.errors import NotCompiledError
 
 _HIDDEN_ONE = "hidden"
 _HIDDEN_MANY = re.compile(r"hidden_(\d+)")

@@ -217,6 +217,12 @@ class Layer:
         x = np.asarray(x, dtype=config_module.floatx())
         if not self.built:
             self.build(x.shape[1:])
+        elif self.input_shape is not None and x.shape[1:] != tuple(self.input_shape):
+            raise ValueError(
+                f"Layer {self.name!r} ({type(self).__name__}) expects rows of shape "
+                f"{tuple(self.input_shape)}; received an input of shape {x.shape} (rows of "
+                f"shape {x.shape[1:]})"
+            )
         out, records = self.forward(x, training=training)
         tape = active_tape()
         if tape is not None:

@@ -11,6 +11,7 @@ import numpy as np
 
 from glassnet import config as config_module
 from glassnet import initializers as initializers_module
+from glassnet._arrays import to_array
 from glassnet.layers.base import Layer, WeightSpec
 
 
@@ -61,8 +62,6 @@ class Normalization(Layer):
 
     def adapt(self, data) -> None:
         """Sets ``mean`` and ``variance`` from data (rows of features)."""
-        from glassnet.models.data import to_array
-
         arr, _ = to_array(data, "data", np.float64)
         if arr.ndim == 1:
             arr = arr.reshape(-1, 1)

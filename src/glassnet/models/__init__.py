@@ -1,8 +1,7 @@
 """Models, as in ``keras.models``: ``Sequential`` (and ``load_model`` once files are supported)."""
 
-from glassnet.models.data import DataError
+from glassnet.errors import DataError, NonFiniteLossError, NotCompiledError
 from glassnet.models.sequential import Sequential
-from glassnet.models.training import NonFiniteLossError, NotCompiledError
 
 Model = Sequential
 

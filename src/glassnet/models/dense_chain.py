@@ -1,10 +1,10 @@
-"""The fast path for a model made only of ``Dense`` layers.
+"""How a run of ``Dense`` layers runs: as one chain, one node on the model's tape.
 
 Most networks people train with glassnet, the course's among them, are a chain of ``Dense``
 layers. For small batches a training step costs far more in NumPy calls than in arithmetic
 (each call costs about a microsecond whatever its size), so this module runs such a chain
-with the fewest calls it can, computing exactly what the layer-by-layer path computes
-(``Layer.forward``/``backward``, which stays the reference it is tested against):
+with the fewest calls it can, computing exactly what each layer's own ``forward`` and
+``backward`` compute (the reference it is tested against):
 
 * **The bias rides inside the matrix product.** A ``Dense`` layer's kernel ``(n_in, units)``
   and bias ``(units,)`` lie next to each other in the model's flat parameter array, so

@@ -2,7 +2,7 @@
 
 The model owns the storage of its weights (``glassnet.layers.storage``): when it is built,
 every layer's trainable weights become views into one flat ``parameters`` array, and their
-gradients views into one flat ``gradients`` array. Training (``glassnet.models.training``)
+gradients views into one flat ``gradients`` array. Training (``glassnet.trainers``)
 then runs forward through the layers, backward in reverse, and one optimizer update on the
 flat arrays.
 """
@@ -15,9 +15,10 @@ from glassnet import config as config_module
 from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
 from glassnet.layers.base import normalize_shape
 from glassnet.layers.storage import WeightStorage
+from glassnet.models.plan import Plan
 from glassnet.models.summary import summary_text
-from glassnet.models.training import Trainer
 from glassnet.naming import unique_name
+from glassnet.trainers import Trainer
 
 
 class Sequential(Trainer):
@@ -235,6 +236,24 @@ class Sequential(Trainer):
             )
 
     # --- computation --------------------------------------------------------------------
+
+    @property
+    def plan(self) -> Plan:
+        """How the model runs its layers (made again when the weights are re-allocated)."""
+        storage, plan = self._plan_cache
+        if storage is not self.storage or plan is None:
+            self._require_built("plan")
+            plan = Plan(self._layers, self.storage)
+            self._plan_cache = (self.storage, plan)
+        return plan
+
+    @property
+    def tape(self):
+        """The nodes of this thread's last pass (``glassnet.ops.Tape``): one per step of the
+        plan, and one for the loss after a pass that computed it. Its arrays are buffers
+        the next pass overwrites; ``glassnet.explain`` reads and copies them."""
+        return self.plan.tape
+
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Runs a batch through the model's plan, leaving its nodes on ``model.tape``.

@@ -12,9 +12,7 @@ import math
 
 import numpy as np
 
-
-class DataError(ValueError):
-    """Input data that glassnet cannot use as it is; the message says what and where."""
+from glassnet.errors import DataError
 
 
 def _column_label(columns, index: int) -> str:

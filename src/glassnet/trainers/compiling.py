@@ -1,0 +1,170 @@
+"""``compile``: the optimizer, the loss (with its weight) and the metrics a model reports.
+
+Keras 3's rules: plain ``metrics`` are reported unweighted; ``weighted_metrics`` are
+weighted by ``sample_weight`` and ``class_weight``, and one named like a plain metric is
+reported as ``weighted_<name>`` (``keras/src/trainers/compile_utils.py``); ``loss_weights``
+multiplies the loss of the one output.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from glassnet import losses as losses_module
+from glassnet import metrics as metrics_module
+from glassnet import optimizers as optimizers_module
+from glassnet.errors import NotCompiledError
+from glassnet.layers.storage import WeightStorage
+
+
+class Compiling:
+    """``compile`` and what it sets up (mixed into ``Trainer``)."""
+
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        metrics=None,
+        loss_weights=None,
+        weighted_metrics=None,
+        run_eagerly=None,
+        steps_per_execution=None,
+        jit_compile=None,
+        auto_scale_loss=None,
+    ) -> None:
+        """Chooses the optimizer, the loss and the metrics to report.
+
+        Args:
+            optimizer: a name (``"adam"``, ``"sgd"``, ...) or an optimizer object.
+            loss: a loss name (``"mean_squared_error"``, ``"categorical_crossentropy"``...),
+                a ``Loss`` object or a function.
+            metrics: a list of metric names (``"accuracy"``, ``"mae"``...) or objects,
+                reported unweighted, as Keras 3 does.
+            loss_weights: a number (or a list or dict of one number, for the one output)
+                that multiplies the loss and so its slopes, as in Keras; penalties of
+                regularizers are added unscaled.
+            weighted_metrics: metrics weighted by ``sample_weight`` and ``class_weight``;
+                one named as a plain metric is reported as ``weighted_<name>``.
+            run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: accepted for
+                Keras compatibility; they change nothing here (a NumPy model has no graph
+                to compile and no mixed precision to scale).
+        """
+        if loss is None:
+            raise ValueError(
+                "compile() needs a loss, for example loss='mean_squared_error' for regression "
+                f"or loss='categorical_crossentropy' for classification. Known losses: "
+                f"{', '.join(losses_module.names())}"
+            )
+        self._loss_scale = self._loss_weight(loss_weights)
+        self._loss_weights = loss_weights
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss)
+        if metrics is None:
+            metrics = []
+        elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
+            metrics = [metrics]
+        elif isinstance(metrics, dict):
+            metrics = [
+                m
+                for value in metrics.values()
+                for m in (value if isinstance(value, list) else [value])
+            ]
+        # Keras 3 weighs only ``weighted_metrics`` by ``sample_weight`` (and class weights);
+        # plain ``metrics`` are unweighted (keras/src/trainers/compile_utils.py).
+        self._metric_specs = list(metrics) + list(weighted_metrics or [])
+        self._weighted_from = len(metrics)
+        for spec in self._metric_specs:  # fail now on unknown names, not in the middle of fit
+            metrics_module.resolve(spec, (1, 1), (1, 1))
+        self.metrics = []
+        self._metric_entries = []
+        self._metrics_resolved_for = None
+        self.compiled = True
+        self.optimizer_needs_build = True
+        if self.built:
+            self._repack_storage()
+
+    def _loss_weight(self, loss_weights) -> float:
+        """The one factor ``compile(loss_weights=...)`` gives the loss of the one output."""
+        if loss_weights is None:
+            return 1.0
+        value = loss_weights
+        if isinstance(loss_weights, (list, tuple)) and len(loss_weights) == 1:
+            value = loss_weights[0]
+        elif isinstance(loss_weights, dict) and len(loss_weights) == 1:
+            ((key, value),) = loss_weights.items()
+            output = self._layers[-1].name if self._layers else None
+            if output is not None and key != output:
+                raise ValueError(
+                    f"`loss_weights` names the output {key!r}, but the model's output is {output!r}"
+                )
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise ValueError(
+                "`loss_weights` must be a number, or a list or dict of one number for the "
+                f"model's one output. Received: loss_weights={loss_weights!r}"
+            )
+        if not math.isfinite(value):
+            raise ValueError(f"`loss_weights` must be finite. Received: {value!r}")
+        return float(value)
+
+    def _repack_storage(self) -> None:
+        """Re-allocates weight storage so that ``trainable`` flags set since build apply."""
+        self.storage = WeightStorage(self._layers, self.storage.dtype)
+        self.optimizer_needs_build = True
+
+    def _require_compiled(self, what: str) -> None:
+        if not self.compiled:
+            raise NotCompiledError(
+                f"You must compile the model before calling {what}(). For example: "
+                "model.compile(optimizer='adam', loss='mean_squared_error')"
+            )
+
+    def _prepare_optimizer(self) -> None:
+        if self.optimizer_needs_build or not self.optimizer.built:
+            keep = (
+                self.optimizer.built and self.optimizer.slots_size() == self.storage.parameters.size
+            )
+            if not keep:
+                self.optimizer.build(self.storage.parameters, self.storage.slices)
+            else:
+                self.optimizer.slices = self.storage.slices
+            self.optimizer_needs_build = False
+        self._fused = self.plan.can_fuse(self.loss)
+        self._regularized = [
+            layer for layer in self._layers if any(s.regularizer for s in layer.specs)
+        ]
+
+    def _resolve_metrics(self, y_shape: tuple) -> None:
+        key = (len(y_shape), y_shape[-1] if len(y_shape) > 1 else None)
+        if self._metrics_resolved_for == key:
+            return
+        out_shape = (None, *self.output_shape)
+        self.metrics = [
+            metrics_module.resolve(spec, y_shape, out_shape) for spec in self._metric_specs
+        ]
+        weighted_from = getattr(self, "_weighted_from", len(self.metrics))
+        names: list[str] = []
+        for i, metric in enumerate(self.metrics):
+            name = metric.name
+            if i >= weighted_from and name in names:
+                name = f"weighted_{name}"  # Keras's name when a plain metric has it
+            names.append(name)
+        #: (metric, weighs by sample_weight, name in the logs), as Keras reports them.
+        self._metric_entries = [
+            (metric, i >= weighted_from, name)
+            for i, (metric, name) in enumerate(zip(self.metrics, names, strict=True))
+        ]
+        self._metrics_resolved_for = key
+
+    def _update_metrics(self, y, out, sample_weight) -> None:
+        for metric, weighted, _ in self._metric_entries:
+            metric.update_state(y, out, sample_weight if weighted else None)
+
+    def _metric_logs(self, loss: float) -> dict:
+        """``{"loss": loss, metric name: result, ...}``."""
+        logs = {"loss": loss}
+        for metric, _, name in self._metric_entries:
+            logs[name] = metric.result()
+        return logs
+
