@@ -24,6 +24,7 @@ from glassnet.cli._common import (
     format_scores,
     non_negative_int,
     positive_int,
+    read_data,
     say_notes,
     target_name,
 )
@@ -31,7 +32,7 @@ from glassnet.cli.encoding import MAX_CATEGORIES, InputEncoding
 from glassnet.cli.errors import CommandError
 from glassnet.cli.modelfiles import ModelInfo, check_model_path, save_trained
 from glassnet.cli.progress import EpochBar
-from glassnet.cli.tabular import Table, read_table
+from glassnet.cli.tabular import Table
 from glassnet.cli.target import MAX_CLASSES, Target
 from glassnet.layers import Dense, Dropout, Input, Normalization
 from glassnet.models import Sequential
@@ -381,6 +382,7 @@ def train_table(
         scores={f"{'val_' if len(val_rows) else ''}{k}": float(v) for k, v in scores.items()},
         notes={"rows": {"training": len(train_rows), "validation": len(val_rows)},
                "epochs_run": epochs_run, "seed": settings.seed,
+               "kept_epoch": None if stopping is None else stopping.best_epoch + 1,
                "hidden": settings.hidden, "activation": settings.activation,
                "optimizer": settings.optimizer, "learning_rate": settings.learning_rate},
     )
@@ -399,7 +401,7 @@ def run(args: argparse.Namespace) -> int:
     """Runs ``glassnet train``."""
     settings = settings_from(args)
     output = check_model_path(Path(args.output) if args.output else default_output(args.data))
-    table = read_table(args.data)
+    table = read_data(args)
     result = train_table(table, target_name(table, args.target), settings)
     result.info.data = args.data
     paths = save_trained(result.model, output, result.info, result.history)
