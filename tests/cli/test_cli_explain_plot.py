@@ -18,7 +18,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def needs_matplotlib() -> None:
     """matplotlib is an optional extra (``glassnet[plot]``): skipped locally without it,
     a failure in CI, which installs it."""
-    require_tool("matplotlib", "plot draws with matplotlib: pip install 'glassnet[plot]'")
+    require_tool("matplotlib", "plot draws with matplotlib: pip install matplotlib")
 
 
 @pytest.fixture

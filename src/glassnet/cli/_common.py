@@ -117,6 +117,19 @@ def suspicious_header(table: Table) -> str:
     return getattr(table, "header_warning", "") or ""
 
 
+#: The optional packages the command line uses, by the extra of pyproject.toml that holds them.
+EXTRAS = {"plot": "matplotlib", "pandas": "pandas", "sklearn": "scikit-learn>=1.6"}
+
+
+def install_hint(extra: str) -> str:
+    """How to install an optional package, in words that work as written for someone who
+    installed glassnet from its clone (README's way) and for anyone else:
+    ``pip install matplotlib (or, in glassnet's clone, pip install ".[plot]")``."""
+    package = EXTRAS[extra]
+    shown = f"'{package}'" if ">" in package else package
+    return f'pip install {shown} (or, in glassnet\'s clone, pip install ".[{extra}]")'
+
+
 def format_number(value: float) -> str:
     """Four significant digits, enough to compare scores: ``30.91``, ``0.7939``."""
     return f"{float(value):.4g}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from glassnet.cli._common import install_hint
 from glassnet.cli.errors import CommandError
 from glassnet.cli.modelfiles import MODEL_SUFFIXES, companion_paths, load_trained, read_json
 
@@ -81,7 +82,7 @@ def _new_figure(panels: int):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise CommandError("plot needs matplotlib: pip install glassnet[plot]") from None
+        raise CommandError(f"plot needs matplotlib: {install_hint('plot')}") from None
     figure = Figure(figsize=(5.5 * panels, 4), layout="constrained")
     FigureCanvasAgg(figure)
     return figure
