@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from glassnet.cli._common import install_hint
+import numpy as np
+
+from glassnet.cli._common import add_data_argument, install_hint, read_data
 from glassnet.cli.errors import CommandError
 from glassnet.cli.modelfiles import MODEL_SUFFIXES, companion_paths, load_trained, read_json
 
@@ -39,6 +41,7 @@ def add_parser(subparsers) -> None:
                              "CSV file or bundled dataset) into the picture")
     parser.add_argument("--row", type=int, default=0,
                         help="with --network and --data: which row, counting from 0")
+    add_data_argument(parser, positional=False)
     parser.set_defaults(func=run)
 
 
@@ -126,18 +129,96 @@ def plot_curves(histories: dict[str, dict[str, list[float]]], metric: str | None
     return figure
 
 
-def _plot_network(path_text: str, data: str | None, row: int):
+def _dense_view(model):
+    """The model's ``Dense`` layers as a model of their own, and the first ``Normalization``
+    layer (or ``None``): the picture draws the network that the standardised inputs feed."""
+    from glassnet.layers import Dense, Input, Normalization
+    from glassnet.models import Sequential
+
+    norm = model.layers[0] if isinstance(model.layers[0], Normalization) else None
+    if norm is None:
+        return model, None
+    view = Sequential([Input(shape=(int(model.input_shape[-1]),))], name=model.name)
+    weights = []
+    for layer in model.layers[1:]:
+        if isinstance(layer, Dense):
+            view.add(Dense(layer.units, activation=layer.activation.name, name=layer.name))
+            weights += layer.get_weights()
+        elif type(layer).__name__ != "Dropout":  # anything else: draw the model as it is
+            return model, None
+    view.build((None, int(model.input_shape[-1])))
+    view.set_weights(weights)
+    return view, norm
+
+
+def _relabel(figure, inputs: list[str], outputs: dict[str, str], standardised: bool) -> None:
+    """Writes the data's column names beside the input nodes and what each output means
+    beside the output nodes, in place of ``input_0``, ``output``, ..."""
+    wanted = {f"input_{i}": name for i, name in enumerate(inputs)}
+    for ax in figure.axes:
+        for text in ax.texts:
+            label = text.get_text()
+            if standardised and label.split("\n")[0] == "input" and text.get_fontsize() == 9:
+                text.set_text(label.replace("input", "input\n(standardised)", 1))
+            elif label in wanted:
+                x, y = text.get_position()
+                text.set_text(wanted[label])
+                text.set_position((x - 0.36, y - 0.36))  # left of the node, not above it
+                text.set_horizontalalignment("right")
+                text.set_verticalalignment("center")
+                text.set_fontsize(8)
+            elif label in outputs:
+                x, y = text.get_position()
+                text.set_text(outputs[label])
+                text.set_position((x + 0.36, y - 0.36))
+                text.set_horizontalalignment("left")
+                text.set_verticalalignment("center")
+                text.set_fontsize(8)
+                text.set_color("#000000")
+
+
+def _output_names(model, target) -> dict[str, str]:
+    from glassnet.cli.explain import output_label
+
+    units = int(model.output_shape[-1])
+    last = model.layers[-1].name
+    if units == 1:
+        return {"output" if last == "output" else f"{last}[0]": output_label(target)}
+    return {f"{last}[{k}]": output_label(target, k) for k in range(units)}
+
+
+def _plot_network(args):
     try:
         from glassnet.explain import plot_network
     except ImportError as error:
         raise CommandError(f"--network needs glassnet.explain.plot_network, which cannot be "
                            f"imported here ({error})") from None
-    model, info, _ = load_trained(path_text)
-    if data is None:
-        return plot_network(model)
     from glassnet.cli.explain import model_row
+    from glassnet.cli.prepare import target_from_model
 
-    return plot_network(model, x=model_row(model, info, data, row, None)[0])
+    _new_figure(1)  # says how to install matplotlib when it is missing
+    model, info, _ = load_trained(args.inputs[0])
+    view, norm = _dense_view(model)
+    names = list(info.inputs.feature_names) if info is not None else []
+    target = info.target if info is not None else target_from_model(model, "target")
+    title = Path(args.inputs[0]).name
+    x = None
+    if args.data is not None:
+        mr = model_row(model, info, read_data(args, args.data), args.row, None)
+        names, target = mr.names, mr.target
+        x = mr.x
+        if norm is not None:
+            x = np.asarray(norm(x), dtype=np.float32)
+        title += f": the node values for {mr.row.source}"
+    if norm is not None:
+        title += ("\nthe weights act on the inputs standardised by the model's Normalization "
+                  "layer,\n(value - training mean) / standard deviation"
+                  + (": those are the input values shown" if x is not None else ""))
+    elif x is not None:
+        title += "\ninput values as in the data"
+    figure = plot_network(view, x=x, title=title)
+    _relabel(figure, names, _output_names(model, target), standardised=norm is not None)
+    return figure
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
     if args.network:
         if len(args.inputs) != 1:
             raise CommandError("--network draws one model; give exactly one model file")
-        figure = _plot_network(args.inputs[0], args.data, args.row)
+        figure = _plot_network(args)
     else:
         histories = {}
         for text in args.inputs:
