@@ -72,6 +72,20 @@ def read_history(path_text: str) -> dict[str, list[float]]:
     return {str(k): [float("nan") if x is None else float(x) for x in v] for k, v in data.items()}
 
 
+def kept_epoch(path_text: str) -> int | None:
+    """The epoch whose weights ``glassnet train`` kept (early stopping restores the best
+    epoch's), as its columns file records it; ``None`` when it is not known."""
+    path = Path(path_text)
+    if path.suffix.lower() not in MODEL_SUFFIXES:
+        return None
+    columns_path, _ = companion_paths(path)
+    if not columns_path.is_file():
+        return None
+    data = read_json(columns_path, "columns file")
+    kept = (data.get("training") or {}).get("kept_epoch") if isinstance(data, dict) else None
+    return kept if isinstance(kept, int) and kept >= 1 else None
+
+
 def _check_output(text: str) -> Path:
     path = Path(text)
     if path.suffix.lower() not in IMAGE_SUFFIXES:
@@ -91,13 +105,17 @@ def _new_figure(panels: int):
     return figure
 
 
-def plot_curves(histories: dict[str, dict[str, list[float]]], metric: str | None):
+def plot_curves(histories: dict[str, dict[str, list[float]]], metric: str | None,
+                kept: dict[str, int] | None = None):
     """A figure with one panel per quantity, one line per history (dashed: validation).
 
     Args:
         histories: label → history.
         metric: the quantity to draw, or ``None`` for every quantity in the histories.
+        kept: label → the epoch whose weights the model kept (marked with a dotted line and
+            a dot on each of its curves).
     """
+    kept = kept or {}
     if metric:
         bases = [metric[4:] if metric.startswith("val_") else metric]
         only_val = metric.startswith("val_")
@@ -116,12 +134,21 @@ def plot_curves(histories: dict[str, dict[str, list[float]]], metric: str | None
     single = len(histories) == 1
     for ax, base in zip(axes, wanted, strict=True):
         for label, history in histories.items():
+            line = None
             for key, style, part in ((base, "-", "training"), (f"val_{base}", "--", "validation")):
                 if key not in history or (only_val and key == base):
                     continue
                 values = history[key]
                 name = part if single else f"{label} ({part})"
-                ax.plot(range(1, len(values) + 1), values, style, label=name)
+                (line,) = ax.plot(range(1, len(values) + 1), values, style, label=name)
+                epoch = kept.get(label)
+                if epoch is not None and epoch <= len(values):
+                    ax.plot([epoch], [values[epoch - 1]], "o", color=line.get_color(), ms=6)
+            epoch = kept.get(label)
+            if epoch is not None:
+                what = f"kept weights: epoch {epoch}" + ("" if single else f" ({label})")
+                colour = "#555555" if single or line is None else line.get_color()
+                ax.axvline(epoch, color=colour, ls=":", lw=1.2, label=what)
         ax.set_xlabel("epoch")
         ax.set_ylabel(base)
         ax.set_title(base if single else f"{base}: {', '.join(histories)}")
@@ -229,13 +256,16 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError("--network draws one model; give exactly one model file")
         figure = _plot_network(args)
     else:
-        histories = {}
+        histories, kept = {}, {}
         for text in args.inputs:
             label = Path(text).name.split(".")[0]
             while label in histories:
                 label += "'"
             histories[label] = read_history(text)
-        figure = plot_curves(histories, args.metric)
+            epoch = kept_epoch(text)
+            if epoch is not None:
+                kept[label] = epoch
+        figure = plot_curves(histories, args.metric, kept)
     figure.savefig(output, bbox_inches="tight", facecolor="white")
     print(f"wrote {output}")
     return 0
