@@ -319,7 +319,7 @@ def all_lines(model, mr: ModelRow, tr, sl, max_nodes: int, max_weights: int) -> 
                      "mean) / standard deviation; the first hidden layer's weights act on these")
     lines.append(tr.format(max_nodes=max_nodes))
     prediction = summary_prediction(mr.target, tr.prediction)
-    lines.append(f"  = {prediction}")
+    lines.append(f"  that is: {prediction}")
     if sl is not None:
         lines.append("")
         text = sl.format(max_weights=max_weights)
