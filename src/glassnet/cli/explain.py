@@ -258,7 +258,8 @@ def summary_lines(model, mr: ModelRow, tr, sl, top: int) -> list[str]:
     label = output_label(target, k)
     lines.append("")
     lines.append(f"the {len(order)} inputs (of {x.shape[1]}) that moved {label} most: what it "
-                 f"would be with the input {at}, all else as in this row")
+                 f"would be with the input {at}, all else as in this row, and the effect "
+                 "(this row's value minus that)")
     headers = ["input", "value"] + (["standardised"] if standard is not None else []) + [
         f"{label} {at.replace(' its training', '')}", "effect"]
     cells = []

@@ -222,9 +222,11 @@ def build_model(
 ) -> Sequential:
     """The network: [Normalization], hidden ``Dense`` layers [each followed by ``Dropout``],
     and the output layer, named as the course names them (``hidden_0``, ..., ``output``)."""
-    model = Sequential([Input(shape=(features,))])
+    # Names given here, not numbered by how many models this process made before: a model
+    # trained by `glassnet train` always holds "normalization", "hidden_0", ..., "output".
+    model = Sequential([Input(shape=(features,))], name="sequential")
     if settings.standardize:
-        norm = Normalization()
+        norm = Normalization(name="normalization")
         norm.adapt(x_train)
         # A column constant in the training rows (a pixel that is always 0) has variance 0,
         # and Normalization would divide by epsilon: any other value in it later becomes
