@@ -297,6 +297,8 @@ def summary_lines(model, mr: ModelRow, tr, sl, top: int) -> list[str]:
             shown = ", ".join(f"{layer.node_names[j]} {_number(values[j])}" for j in best)
         lines.append(f"  {layer.name} ({act}{active} of {len(values)} nodes above 0): {shown}")
     last = dense[-1] if dense else None
+    if len(dense) == 1:
+        lines.append("")
     if last is not None and last.node_inputs is not None:
         z = ", ".join(_number(v) for v in np.asarray(last.node_inputs[0]))
         a = ", ".join(_number(v) for v in np.asarray(last.outputs[0]))
