@@ -327,7 +327,7 @@ def test_digits_frame():
 
 def test_digits_without_sklearn_explains_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)
-    with pytest.raises(ImportError, match=re.escape("pip install glassnet[sklearn]")):
+    with pytest.raises(ImportError, match=re.escape("pip install 'scikit-learn>=1.6'")):
         datasets.digits(as_frame=False)
 
 
@@ -426,7 +426,7 @@ def test_bank_transactions_rejects_bad_n(bad):
 def test_without_pandas_frames_explain_and_arrays_still_work(monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     for name in FILE_LOADERS:
-        with pytest.raises(ImportError, match=re.escape("pip install glassnet[pandas]")):
+        with pytest.raises(ImportError, match=re.escape("pip install pandas")):
             datasets.load(name)
         x, y = datasets.load(name, as_frame=False)
         assert x.dtype == np.float32 and len(x) == len(y)

@@ -40,7 +40,7 @@ def _mpi():
     except ImportError:
         raise ImportError(
             "glassnet.distributed needs mpi4py and an MPI library: apt-get install "
-            "openmpi-bin libopenmpi-dev, then pip install 'glassnet[mpi]'"
+            "openmpi-bin libopenmpi-dev, then pip install mpi4py"
         ) from None
     return MPI
 

@@ -38,7 +38,7 @@ try:
     from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 except ImportError as _err:  # pragma: no cover - exercised only without scikit-learn
     raise ImportError(
-        "glassnet.sklearn needs scikit-learn 1.6 or newer: pip install 'glassnet[sklearn]'"
+        "glassnet.sklearn needs scikit-learn 1.6 or newer: pip install 'scikit-learn>=1.6'"
     ) from _err
 
 from glassnet.callbacks import EarlyStopping

@@ -196,5 +196,5 @@ def test_diagnostics_pictures(tmp_path, rng):
 
 def test_missing_matplotlib_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    with pytest.raises(ImportError, match=r"pip install glassnet\[plot\]"):
+    with pytest.raises(ImportError, match=r"pip install matplotlib"):
         plot_network(from_node_weights(F1))

@@ -8,12 +8,12 @@ from glassnet.cli._common import (
     add_data_argument,
     add_target_option,
     format_scores,
+    read_data,
     say_notes,
     target_name,
 )
 from glassnet.cli.modelfiles import load_trained
 from glassnet.cli.prepare import encoding_for, recompile, target_from_model
-from glassnet.cli.tabular import read_table
 
 
 def add_parser(subparsers) -> None:
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     """Runs ``glassnet evaluate``."""
     model, info, notes = load_trained(args.model)
     say_notes(notes)
-    table = read_table(args.data)
+    table = read_data(args)
     say_notes(table.notes)
     name = target_name(table, args.target, info.target.name if info else None)
     target = info.target if info is not None else target_from_model(model, name)

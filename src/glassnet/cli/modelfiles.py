@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,10 +122,15 @@ def check_model_path(path: Path) -> Path:
 
 
 def write_json(path: Path, data: object) -> None:
-    """Writes JSON atomically: to a temporary file in the same folder, then renamed."""
+    """Writes JSON atomically: to a temporary file in the same folder, then renamed.
+
+    The file gets the permissions of any new file (``0o666`` less the umask), as the model
+    file beside it does; ``tempfile.mkstemp`` would make it readable by its owner only.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_finite(data), indent=2, allow_nan=False) + "\n"
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

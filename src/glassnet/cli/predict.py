@@ -7,10 +7,10 @@ import csv
 import sys
 from pathlib import Path
 
-from glassnet.cli._common import add_data_argument, add_target_option, say_notes
+from glassnet.cli._common import add_data_argument, add_target_option, read_data, say_notes
 from glassnet.cli.modelfiles import load_trained
 from glassnet.cli.prepare import encoding_for, prediction_columns, target_from_model
-from glassnet.cli.tabular import format_value, read_table
+from glassnet.cli.tabular import format_value
 
 
 def add_parser(subparsers) -> None:
@@ -32,7 +32,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Runs ``glassnet predict``."""
     model, info, notes = load_trained(args.model)
-    table = read_table(args.data)
+    table = read_data(args)
     recorded = info.target.name if info is not None else None
     name = args.target or recorded
     if name is None and table.dataset is not None:

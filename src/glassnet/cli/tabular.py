@@ -57,6 +57,7 @@ class Table:
     lines: np.ndarray | None = None
     dataset: str | None = None
     notes: list[str] = field(default_factory=list)
+    header_warning: str = ""
 
     @property
     def rows(self) -> int:
@@ -92,6 +93,7 @@ class Table:
             lines=None if self.lines is None else self.lines[order],
             dataset=self.dataset,
             notes=list(self.notes),
+            header_warning=self.header_warning,
         )
 
 
@@ -103,9 +105,7 @@ def missing_columns_message(table: Table, names: list[str], role: str = "column"
     if len(names) == 1:
         close = difflib.get_close_matches(names[0], table.columns, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-    listed = ", ".join(table.columns[:30]) + (
-        f", ... ({len(table.columns)} in all)" if len(table.columns) > 30 else ""
-    )
+    listed = ", ".join(table.columns)
     separator = _separator_hint(table.columns) if len(table.columns) == 1 else ""
     return (f"{table.source} has no {role}{plural} {shown}{hint}; its columns are: "
             f"{listed}{separator}")
@@ -114,11 +114,14 @@ def missing_columns_message(table: Table, names: list[str], role: str = "column"
 # --- reading ------------------------------------------------------------------------------
 
 
-def read_table(spec: str) -> Table:
+def read_table(spec: str, header: bool = True, skip_rows: int = 0) -> Table:
     """Reads ``spec``: a CSV file if such a file exists, else a bundled dataset's name.
 
     Args:
         spec: a path to a CSV file, or a dataset name or alias such as ``"wages"``.
+        header: whether the CSV file's first line (after ``skip_rows``) names the columns;
+            without one they are called ``column_1``, ``column_2``, ...
+        skip_rows: lines at the top of a CSV file to skip (a description, say).
 
     Returns:
         The table.
@@ -129,7 +132,7 @@ def read_table(spec: str) -> Table:
     """
     path = Path(spec)
     if path.is_file():
-        return read_csv(path)
+        return read_csv(path, header=header, skip_rows=skip_rows)
     if path.exists():
         raise CommandError(f"{spec} is a directory, not a CSV file")
     key = spec.strip().lower().replace("-", "_")
@@ -189,33 +192,57 @@ def read_dataset(name: str) -> Table:
                  dataset=canonical)
 
 
-def read_csv(path: Path) -> Table:
+def read_csv(path: Path, header: bool = True, skip_rows: int = 0) -> Table:
     """Reads a comma-separated file with a header line into a :class:`Table` of strings.
+
+    Args:
+        path: the file.
+        header: whether the first line read names the columns (else they are called
+            ``column_1``, ``column_2``, ...).
+        skip_rows: lines to skip before the header (or the first row, without a header).
+
+    A first line that holds numbers where names should be (scikit-learn's ``iris.csv``
+    starts with ``150,4,setosa,versicolor,virginica``) is still read as the header, with a
+    note (``Table.header_warning``) that offers ``--header none`` and ``--skip-rows``.
 
     Raises:
         CommandError: for an empty file, a file without data rows, a row with the wrong
             number of cells, repeated column names, or a file that is not UTF-8 text.
     """
+    has_header = header
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
+            for _ in range(skip_rows):
+                if not handle.readline():
+                    break
             reader = csv.reader(handle, skipinitialspace=True)
-            header = next(reader, None)
+            first = next(reader, None)
             rows: list[list[str]] = []
             lines: list[int] = []
-            start = reader.line_num + 1
+            start = skip_rows + reader.line_num + 1
+            if not has_header and first is not None:
+                rows.append(first)
+                lines.append(skip_rows + 1)
             for row in reader:
                 if row and any(cell.strip() for cell in row):
                     rows.append(row)
                     lines.append(start)
-                start = reader.line_num + 1
+                start = skip_rows + reader.line_num + 1
     except UnicodeDecodeError:
         raise CommandError(f"{path} is not a text CSV file (it is not UTF-8 text)") from None
     except csv.Error as error:
         raise CommandError(f"{path} cannot be read as CSV: {error}") from None
-    if header is None or not any(cell.strip() for cell in header):
-        raise CommandError(f"{path} is empty: a CSV file needs a header line and data rows")
-    header = [cell.strip() for cell in header]
-    notes = []
+    if first is None or not any(cell.strip() for cell in first):
+        skipped = f" after skipping {skip_rows} lines" if skip_rows else ""
+        raise CommandError(
+            f"{path} is empty{skipped}: a CSV file needs a header line and data rows")
+    if has_header:
+        header = [cell.strip() for cell in first]
+        warning = _header_warning(path, header, rows, skip_rows)
+    else:
+        header = [f"column_{j + 1}" for j in range(len(first))]
+        warning = ""
+    notes = [warning] if warning else []
     for j, name in enumerate(header):
         if not name:
             header[j] = f"unnamed_{j}"
@@ -231,15 +258,38 @@ def read_csv(path: Path) -> Table:
         raise CommandError(f"{path} has a header line but no data rows")
     for row, line in zip(rows, lines, strict=True):
         if len(row) != len(header):
+            what = "the header has" if has_header else f"line {skip_rows + 1} has"
+            hint = _separator_hint(header)
+            if not hint and has_header and len(row) > len(header):
+                hint = (f"; if line {skip_rows + 1} ({_shorten(','.join(first))}) is not the "
+                        f"header, skip it with --skip-rows {skip_rows + 1} and add "
+                        "--header none if no line names the columns")
             raise CommandError(
-                f"{path}, line {line}: {len(row)} values, but the header has {len(header)} "
-                f"columns{_separator_hint(header)}"
+                f"{path}, line {line}: {len(row)} values, but {what} {len(header)} "
+                f"columns{hint}"
             )
     cells = np.array([[cell.strip() for cell in row] for row in rows], dtype=object)
     values = {name: cells[:, j] for j, name in enumerate(header)}
     table = Table(source=str(path), columns=header, values=values,
-                  lines=np.asarray(lines, dtype=np.int64), notes=notes)
+                  lines=np.asarray(lines, dtype=np.int64), notes=notes, header_warning=warning)
     return table
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _header_warning(path: Path, header: list[str], rows: list[list[str]], skip_rows: int) -> str:
+    """A remark when the header line holds numbers where column names should be."""
+    numbers = [name for name in header if _parse_number(name) is not None]
+    if not numbers:
+        return ""
+    line = skip_rows + 1
+    shown = ", ".join(repr(n) for n in numbers[:5]) + (", ..." if len(numbers) > 5 else "")
+    every = "holds only numbers" if len(numbers) == len(header) else f"has numbers ({shown})"
+    return (f"line {line} of {path}, {_shorten(','.join(header))}, is read as the column "
+            f"names but {every}; if it is data, add --header none (columns column_1, "
+            f"column_2, ...); if it describes the file, add --skip-rows {line} --header none")
 
 
 def _separator_hint(header: list[str]) -> str:

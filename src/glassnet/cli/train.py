@@ -24,6 +24,7 @@ from glassnet.cli._common import (
     format_scores,
     non_negative_int,
     positive_int,
+    read_data,
     say_notes,
     target_name,
 )
@@ -31,7 +32,7 @@ from glassnet.cli.encoding import MAX_CATEGORIES, InputEncoding
 from glassnet.cli.errors import CommandError
 from glassnet.cli.modelfiles import ModelInfo, check_model_path, save_trained
 from glassnet.cli.progress import EpochBar
-from glassnet.cli.tabular import Table, read_table
+from glassnet.cli.tabular import Table
 from glassnet.cli.target import MAX_CLASSES, Target
 from glassnet.layers import Dense, Dropout, Input, Normalization
 from glassnet.models import Sequential
@@ -221,9 +222,11 @@ def build_model(
 ) -> Sequential:
     """The network: [Normalization], hidden ``Dense`` layers [each followed by ``Dropout``],
     and the output layer, named as the course names them (``hidden_0``, ..., ``output``)."""
-    model = Sequential([Input(shape=(features,))])
+    # Names given here, not numbered by how many models this process made before: a model
+    # trained by `glassnet train` always holds "normalization", "hidden_0", ..., "output".
+    model = Sequential([Input(shape=(features,))], name="sequential")
     if settings.standardize:
-        norm = Normalization()
+        norm = Normalization(name="normalization")
         norm.adapt(x_train)
         # A column constant in the training rows (a pixel that is always 0) has variance 0,
         # and Normalization would divide by epsilon: any other value in it later becomes
@@ -381,6 +384,7 @@ def train_table(
         scores={f"{'val_' if len(val_rows) else ''}{k}": float(v) for k, v in scores.items()},
         notes={"rows": {"training": len(train_rows), "validation": len(val_rows)},
                "epochs_run": epochs_run, "seed": settings.seed,
+               "kept_epoch": None if stopping is None else stopping.best_epoch + 1,
                "hidden": settings.hidden, "activation": settings.activation,
                "optimizer": settings.optimizer, "learning_rate": settings.learning_rate},
     )
@@ -399,7 +403,7 @@ def run(args: argparse.Namespace) -> int:
     """Runs ``glassnet train``."""
     settings = settings_from(args)
     output = check_model_path(Path(args.output) if args.output else default_output(args.data))
-    table = read_table(args.data)
+    table = read_data(args)
     result = train_table(table, target_name(table, args.target), settings)
     result.info.data = args.data
     paths = save_trained(result.model, output, result.info, result.history)

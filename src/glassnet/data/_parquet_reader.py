@@ -23,7 +23,7 @@ def _pyarrow():
         import pyarrow
         import pyarrow.parquet
     except ImportError:
-        raise ImportError("read_parquet needs pyarrow: pip install 'glassnet[parquet]'") from None
+        raise ImportError("read_parquet needs pyarrow: pip install pyarrow") from None
     return pyarrow
 
 

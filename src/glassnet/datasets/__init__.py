@@ -5,7 +5,7 @@ Every loader works offline: the data are files inside the package (read with
 installed scikit-learn. Nothing here ever uses the network.
 
 Each loader returns a pandas DataFrame by default (``as_frame=True``; needs
-``pip install glassnet[pandas]``), or, with ``as_frame=False``, a pair of NumPy arrays
+``pip install pandas``), or, with ``as_frame=False``, a pair of NumPy arrays
 ``(x, y)``: ``x`` holds every column but the target as float32, ``y`` the target column
 (int64 for class labels, float32 for regression targets). ``as_frame=False`` does not need
 pandas.
@@ -242,7 +242,7 @@ def digits(*, as_frame: bool = True, shuffle: bool = False, seed: int | None = 0
         (unscaled, 0-16) and ``y`` int64 of shape ``(1797,)``.
 
     Raises:
-        ImportError: if scikit-learn is not installed (``pip install glassnet[sklearn]``),
+        ImportError: if scikit-learn is not installed (``pip install 'scikit-learn>=1.6'``),
             or ``as_frame`` is true and pandas is not installed.
 
     Example:

@@ -81,7 +81,7 @@ digit. as_frame=False gives x of shape (1797, 64), float32, unscaled (0-16).
 Source: loaded at run time from scikit-learn (sklearn.datasets.load_digits), which ships
 a copy of the test set of the UCI "Optical Recognition of Handwritten Digits" data
 (E. Alpaydin and C. Kaynak, 1998). glassnet ships no copy; this loader needs
-scikit-learn: pip install glassnet[sklearn].
+scikit-learn: pip install 'scikit-learn>=1.6'.
 
 Licence: the UCI Machine Learning Repository lists the data set under CC BY 4.0;
 scikit-learn is BSD-3-Clause.

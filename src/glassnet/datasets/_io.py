@@ -76,7 +76,7 @@ def require_pandas(loader: str) -> ModuleType:
     except ImportError as exc:
         raise ImportError(
             f"glassnet.datasets.{loader}(as_frame=True) returns a pandas DataFrame, but pandas "
-            "is not installed. Install it with `pip install glassnet[pandas]`, or call "
+            "is not installed. Install it with `pip install pandas`, or call "
             f"{loader}(as_frame=False) to get NumPy arrays instead."
         ) from exc
     return pandas
@@ -99,7 +99,7 @@ def require_sklearn(loader: str) -> ModuleType:
     except ImportError as exc:
         raise ImportError(
             f"glassnet.datasets.{loader}() reads its data from scikit-learn, which is not "
-            "installed. Install it with `pip install glassnet[sklearn]`."
+            "installed. Install it with `pip install 'scikit-learn>=1.6'`."
         ) from exc
     return datasets
 

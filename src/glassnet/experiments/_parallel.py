@@ -21,7 +21,7 @@ def _joblib():
         import joblib
     except ImportError:
         raise ImportError(
-            "Running experiments in parallel needs joblib: pip install 'glassnet[experiments]' "
+            "Running experiments in parallel needs joblib: pip install joblib "
             "(or pass n_jobs=1 to run them one after another)"
         ) from None
     return joblib

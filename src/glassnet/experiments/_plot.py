@@ -23,7 +23,7 @@ def plot_curves(
     try:
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - matplotlib is in the test extras
-        raise ImportError("plot() needs matplotlib: pip install 'glassnet[plot]'") from None
+        raise ImportError("plot() needs matplotlib: pip install matplotlib") from None
     if ax is None:
         fig = Figure(figsize=(7, 4.5), layout="constrained")
         ax = fig.add_subplot()

@@ -72,7 +72,7 @@ def _frame(rows: list[dict]):
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas is in the test extras
         raise ImportError(
-            "to_frame() needs pandas: pip install 'glassnet[pandas]'. str() of the result "
+            "to_frame() needs pandas: pip install pandas. str() of the result "
             "gives the same table as plain text."
         ) from None
     return pd.DataFrame(rows)

@@ -15,8 +15,8 @@ def figure(figsize=(6.0, 4.0), **kwargs):
         from matplotlib.figure import Figure
     except ImportError:
         raise ImportError(
-            "glassnet's pictures need matplotlib. Install it with pip install glassnet[plot] "
-            "(or pip install matplotlib)"
+            "glassnet's pictures need matplotlib. Install it with pip install matplotlib "
+            "(from a clone of glassnet: pip install '.[plot]')"
         ) from None
     return Figure(figsize=figsize, **kwargs)
 

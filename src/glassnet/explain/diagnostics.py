@@ -128,7 +128,7 @@ class Diagnosis:
         }
 
     def to_frame(self):
-        """The per-layer numbers as a pandas DataFrame (``pip install glassnet[pandas]``)."""
+        """The per-layer numbers as a pandas DataFrame (``pip install pandas``)."""
         import pandas as pd
 
         return pd.DataFrame.from_records([vars(h) for h in self.layers])

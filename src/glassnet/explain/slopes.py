@@ -152,12 +152,12 @@ class Slopes:
         return out
 
     def to_frame(self):
-        """The records as a pandas DataFrame (``pip install glassnet[pandas]``)."""
+        """The records as a pandas DataFrame (``pip install pandas``)."""
         try:
             import pandas as pd
         except ImportError:  # pragma: no cover
             raise ImportError(
-                "Slopes.to_frame() needs pandas. Install it with pip install glassnet[pandas], "
+                "Slopes.to_frame() needs pandas. Install it with pip install pandas, "
                 "or use records() or to_dict()"
             ) from None
         return pd.DataFrame.from_records(self.records(), columns=_RECORD_COLUMNS)

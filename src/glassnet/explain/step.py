@@ -69,7 +69,7 @@ class Step:
         return out
 
     def to_frame(self):
-        """The records as a pandas DataFrame (``pip install glassnet[pandas]``)."""
+        """The records as a pandas DataFrame (``pip install pandas``)."""
         import pandas as pd
 
         return pd.DataFrame.from_records(self.records(),

@@ -135,13 +135,13 @@ class Trace:
         """A pandas DataFrame with one line per (row, node).
 
         Raises:
-            ImportError: when pandas is not installed (``pip install glassnet[pandas]``).
+            ImportError: when pandas is not installed (``pip install pandas``).
         """
         try:
             import pandas as pd
         except ImportError:  # pragma: no cover - pandas is installed where tests run
             raise ImportError(
-                "Trace.to_frame() needs pandas. Install it with pip install glassnet[pandas], "
+                "Trace.to_frame() needs pandas. Install it with pip install pandas, "
                 "or use to_dict() or print the trace"
             ) from None
         return pd.DataFrame.from_records(

@@ -27,8 +27,12 @@ def summary_text(model, line_length: int | None = None) -> str:
 
     The model must be built (``Sequential.summary`` builds it or says why it cannot).
     """
+    names = [f"{layer.name} ({type(layer).__name__})" for layer in model.layers]
+    # The first column is as wide as its longest name plus a space, so that a long name
+    # such as "normalization (Normalization)" never runs into its output shape.
+    first = max([28, *(len(name) + 1 for name in names)])
     width = line_length or 65
-    cols = (max(28, width - 37), 25, 12)
+    cols = (max(first, width - 37), 25, 12)
     rule = "─" * sum(cols)
 
     def row(a: str, b: str, c: str) -> str:
@@ -42,8 +46,7 @@ def summary_text(model, line_length: int | None = None) -> str:
     ]
     trainable = non_trainable = 0
     itemsize = model.storage.dtype.itemsize if model.storage is not None else 4
-    for layer in model.layers:
-        name = f"{layer.name} ({type(layer).__name__})"
+    for layer, name in zip(model.layers, names, strict=True):
         lines.append(row(name, _shape_text(layer.output_shape), _count(layer.count_params())))
         for spec in layer.specs:
             if spec.trainable and layer.trainable:
