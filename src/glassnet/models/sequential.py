@@ -15,12 +15,13 @@ from glassnet import config as config_module
 from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
 from glassnet.layers.base import normalize_shape
 from glassnet.layers.storage import WeightStorage
+from glassnet.models.compile_config import CompileConfigMixin
 from glassnet.models.summary import summary_text
 from glassnet.models.training import Trainer
 from glassnet.naming import unique_name
 
 
-class Sequential(Trainer):
+class Sequential(CompileConfigMixin, Trainer):
     """A linear stack of layers, as ``keras.models.Sequential``.
 
     Args:
