@@ -40,8 +40,22 @@ from typing import Any
 
 #: The kinds of value a config key may declare (see the module's table).
 KINDS = frozenset(
-    {"int", "seed", "number", "bool", "activation", "initializer", "regularizer",
-     "last_axis", "shape", "data_format", "statistic", "inert", "fixed", "ignored"}
+    {
+        "int",
+        "seed",
+        "number",
+        "bool",
+        "activation",
+        "initializer",
+        "regularizer",
+        "last_axis",
+        "shape",
+        "data_format",
+        "statistic",
+        "inert",
+        "fixed",
+        "ignored",
+    }
 )
 #: Kinds whose value is not passed on to the constructor.
 NOT_ARGUMENTS = frozenset({"inert", "fixed", "ignored"})
@@ -71,8 +85,10 @@ class ConfigKey:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"config key {self.name!r}: unknown kind {self.kind!r}; "
-                             f"the kinds are {', '.join(sorted(KINDS))}")
+            raise ValueError(
+                f"config key {self.name!r}: unknown kind {self.kind!r}; "
+                f"the kinds are {', '.join(sorted(KINDS))}"
+            )
         if self.kind == "fixed" and not self.allowed:
             raise ValueError(f"config key {self.name!r}: a fixed key needs `allowed` values")
 
@@ -84,8 +100,12 @@ def key(name: str, kind: str, default: Any = None, **options) -> ConfigKey:
 
 def dtype_policy(dtype_name: str) -> dict:
     """The dtype policy object Keras 3 writes for a layer (``keras/src/dtype_policies``)."""
-    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype_name},
-            "registered_name": None}
+    return {
+        "module": "keras",
+        "class_name": "DTypePolicy",
+        "config": {"name": dtype_name},
+        "registered_name": None,
+    }
 
 
 def serialize_object(serialized: dict | None, module: str) -> dict | None:
@@ -93,5 +113,9 @@ def serialize_object(serialized: dict | None, module: str) -> dict | None:
     ``serialize_keras_object``): with ``module`` and ``registered_name``."""
     if serialized is None:
         return None
-    return {"module": module, "class_name": serialized["class_name"],
-            "config": serialized["config"], "registered_name": None}
+    return {
+        "module": module,
+        "class_name": serialized["class_name"],
+        "config": serialized["config"],
+        "registered_name": None,
+    }

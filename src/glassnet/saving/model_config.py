@@ -329,12 +329,13 @@ def model_description(model: Sequential, for_h5: bool = False) -> dict:
     _require_built(model)
     dtype_name = model.storage.dtype.name
     batch_shape = [None, *model.input_shape]
-    input_layer = getattr(model, "_input_layer", None)
+    own = model.get_config()["layers"]
+    input_name = (own[0]["config"].get("name") if own and own[0]["class_name"] == "InputLayer"
+                  else None) or "input_layer"
     entries = [{
         "class_name": "InputLayer",
         "config": {"batch_shape": batch_shape, "dtype": dtype_name, "sparse": False,
-                   "ragged": False, "name": input_layer.name if input_layer else "input_layer",
-                   "optional": False},
+                   "ragged": False, "name": input_name, "optional": False},
     }]
     for layer in model.layers:
         entry = {"class_name": type(layer).__name__, "config": write_layer(layer, dtype_name)}
