@@ -141,7 +141,9 @@ def _input(description: dict, config: dict, entries: list, ctx: ReadContext):
 
 
 def loadable_classes() -> dict[str, type[Layer]]:
-    """The layer classes a file may name: the catalog's, less those declaring no keys."""
+    """The layer classes a file may name: those of the catalog
+    (``glassnet.layers.LAYER_CLASSES``) that declare their config keys, and
+    ``InputLayer``, which the model reader reads itself."""
     return {name: cls for name, cls in LAYER_CLASSES.items()
             if name == "InputLayer" or "config_keys" in vars(cls) or cls.config_keys}
 

@@ -1,6 +1,4 @@
-"""Weights in HDF5: careful access, and the two layouts Keras uses.
-
-The two HDF5 weight layouts Keras uses, read and written.
+"""Weights in HDF5: careful access, and the two layouts Keras uses, read and written.
 
 * **v3 layout** (``model.weights.h5`` inside ``.keras``, and ``.weights.h5``): a layer's
   variables are datasets ``0``, ``1``... in ``layers/<snake_case class name>[_n]/vars``,
@@ -12,18 +10,15 @@ The two HDF5 weight layouts Keras uses, read and written.
   ``weight_names``, and layers with weights are matched to the model's by position
   (``keras/src/legacy/saving/legacy_h5_format.py``, ``load_weights_from_hdf5_group``).
 
-Readers check every dataset's shape against the planned model before reading any data.
-
 Each layer stores and loads its own variables (``Layer.save_own_variables`` and
-``load_own_variables``, as in Keras 3), and declares them beforehand
-(``own_variable_specs``), so a reader checks the file against them before it reads any
-data. The optimizer does the same with its state (``Optimizer.save_own_variables``).
+``load_own_variables``, as in Keras 3) and declares them beforehand
+(``own_variable_specs``), so readers check every dataset's shape against the planned
+model before reading any data. The optimizer's variables come from
+``glassnet.saving.training_state``.
 
-**Careful access.** Careful HDF5 access: open, walk and read only what a model file should hold.
-
-Every group and dataset is reached through ``get_group``/``get_dataset``, which refuse
-soft and external links, external and virtual datasets, non-numeric data and "shape
-bombs" (a dataset declaring far more bytes than it stores), as Keras 3.15 does in
+**Careful access**: open, walk and read only what a model file should hold. Every group
+and dataset is reached through ``get_group``/``get_dataset``, which refuse soft and
+external links, external and virtual datasets, non-numeric data and "shape bombs" (a dataset declaring far more bytes than it stores), as Keras 3.15 does in
 ``keras/src/saving/saving_lib.py`` (``safe_get_h5_group``, ``safe_get_h5_dataset``).
 A dataset's shape is compared with the expected shape *before* its data is read, so a
 crafted file cannot make glassnet allocate more than the model it describes.
