@@ -216,13 +216,21 @@ class Optimizer:
         float32 (the variable is float32; the config keeps the exact number).
         """
         layout = self.variable_layout(len(self.slices))
-        if not self.built or len(store.keys()) != 2 + len(layout):
-            return False
-        sizes = [stop - start for _, _, start, stop in self.slices]
-        values = [np.asarray(store[str(k)]) for k in range(2 + len(layout))]
-        if values[0].shape != () or any(
-            v.size != sizes[i] for v, (_, i) in zip(values[2:], layout, strict=True)
-        ):
+        fits = self.built and len(store.keys()) == 2 + len(layout)
+        if fits:
+            sizes = [stop - start for _, _, start, stop in self.slices]
+            values = [np.asarray(store[str(k)]) for k in range(2 + len(layout))]
+            fits = values[0].shape == () and all(
+                v.size == sizes[i] for v, (_, i) in zip(values[2:], layout, strict=True)
+            )
+        if not fits:
+            warnings.warn(
+                f"Skipping variable loading for optimizer {self.name!r}: it has "
+                f"{2 + len(layout) if self.built else 0} variables, and the saved optimizer "
+                f"{len(store.keys())} that do not fit them",
+                UserWarning,
+                stacklevel=2,
+            )
             return False
         for value, (slot, i) in zip(values[2:], layout, strict=True):
             self.slot_views(slot)[i][...] = value.reshape(-1)

@@ -18,9 +18,10 @@ model before reading any data. The optimizer's variables come from
 
 **Careful access**: open, walk and read only what a model file should hold. Every group
 and dataset is reached through ``get_group``/``get_dataset``, which refuse soft and
-external links, external and virtual datasets, non-numeric data and "shape bombs" (a dataset declaring far more bytes than it stores), as Keras 3.15 does in
-``keras/src/saving/saving_lib.py`` (``safe_get_h5_group``, ``safe_get_h5_dataset``).
-A dataset's shape is compared with the expected shape *before* its data is read, so a
+external links, external and virtual datasets, non-numeric data and "shape bombs" (a
+dataset declaring far more bytes than it stores), as Keras 3.15 does in
+``keras/src/saving/saving_lib.py`` (``safe_get_h5_group``, ``safe_get_h5_dataset``). A
+dataset's shape is compared with the expected shape *before* its data is read, so a
 crafted file cannot make glassnet allocate more than the model it describes.
 
 Errors from h5py itself are turned into ``ModelFileError`` by ``h5_errors``.
