@@ -191,6 +191,33 @@ def test_a_layer_outside_the_catalog_is_neither_saved_nor_loaded(tmp_path, monke
         model_from_json(text)
 
 
+@pytest.mark.parametrize(
+    ("declared", "value", "expected"),
+    [
+        (key("kernel_size", "ints", length=2), 3, (3, 3)),
+        (key("kernel_size", "ints", length=2), [3, 5], (3, 5)),
+        (key("kernel_size", "ints", length=2), [3], "a list of 2 integers"),
+        (key("kernel_size", "ints", length=2), [3, 0], "integer >= 1; found 0"),
+        (key("strides", "ints", minimum=1), [True], "integer >= 1; found True"),
+        (key("padding", "choice", "valid", allowed=("valid", "same")), "same", "same"),
+        (key("padding", "choice", "valid", allowed=("valid", "same")), None, "valid"),
+        (key("padding", "choice", "valid", allowed=("valid", "same")), "causal", "supports"),
+    ],
+)
+def test_kinds_a_convolution_needs_are_read_by_the_safety_rules(declared, value, expected):
+    """``ints`` and ``choice``: what a convolution layer declares (kernel_size, padding)."""
+    from glassnet.saving.config_values import Keys, ReadContext, read_key
+
+    ctx = ReadContext("'f.keras'")
+    keys = Keys({} if value is None else {declared.name: value}, "layer 0 (Conv)", ctx)
+    if isinstance(expected, str) and expected not in ("same", "valid"):
+        with pytest.raises(ModelFileError, match=expected):
+            read_key(declared, keys, (8, 8, 1), ctx)
+    else:
+        assert read_key(declared, keys, (8, 8, 1), ctx) == expected
+        keys.finish()
+
+
 # --- every built-in layer -----------------------------------------------------------------------
 
 

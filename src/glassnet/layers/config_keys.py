@@ -14,6 +14,8 @@ The kinds form a closed set (``KINDS``); each is read by a rule in
 
 ========================  =====================================================================
 ``int``                   an integer >= ``minimum`` (default 1)
+``ints``                  an integer or a list of ``length`` integers >= ``minimum`` (a tuple)
+``choice``                one of the values in ``allowed``
 ``seed``                  ``None`` or an integer >= 0
 ``number``                a number; within ``[minimum, below)`` when those are given
 ``bool``                  true or false
@@ -42,6 +44,8 @@ from typing import Any
 KINDS = frozenset(
     {
         "int",
+        "ints",
+        "choice",
         "seed",
         "number",
         "bool",
@@ -70,8 +74,9 @@ class ConfigKey:
         kind: one of ``KINDS``.
         default: the value when the key is missing (for ``initializer``, the name used
             when the file's is unknown).
-        minimum, below: bounds of an ``int`` or a ``number`` (``below`` excluded).
-        allowed: the values a ``fixed`` key may take (the first is its default).
+        minimum, below: bounds of an ``int``, ``ints`` or ``number`` (``below`` excluded).
+        allowed: the values a ``fixed`` or ``choice`` key may take.
+        length: how many integers an ``ints`` key holds (``None``: any number).
         why: for ``inert`` and ``fixed`` keys, what the key is about, for messages.
     """
 
@@ -82,6 +87,7 @@ class ConfigKey:
     below: float | None = None
     allowed: tuple = ()
     why: str = ""
+    length: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -89,8 +95,8 @@ class ConfigKey:
                 f"config key {self.name!r}: unknown kind {self.kind!r}; "
                 f"the kinds are {', '.join(sorted(KINDS))}"
             )
-        if self.kind == "fixed" and not self.allowed:
-            raise ValueError(f"config key {self.name!r}: a fixed key needs `allowed` values")
+        if self.kind in ("fixed", "choice") and not self.allowed:
+            raise ValueError(f"config key {self.name!r}: a {self.kind} key needs `allowed` values")
 
 
 def key(name: str, kind: str, default: Any = None, **options) -> ConfigKey:

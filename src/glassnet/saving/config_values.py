@@ -265,6 +265,16 @@ def _read_range(value, key: ConfigKey, what: str, ctx: ReadContext) -> float:
     return number
 
 
+def _read_ints(value, key: ConfigKey, what: str, ctx: ReadContext) -> tuple[int, ...]:
+    items = value if isinstance(value, list) else [value] * (key.length or 1)
+    if not items or (key.length is not None and len(items) != key.length) or len(items) > 32:
+        size = f"{key.length} integers" if key.length else "integers"
+        raise ModelFileError(f"{ctx.where}: {what} must be an integer or a list of {size}; "
+                             f"found {value!r}")
+    minimum = 1 if key.minimum is None else int(key.minimum)
+    return tuple(read_int(item, what, ctx, minimum=minimum) for item in items)
+
+
 def _read_last_axis(value, what: str, shape, ctx: ReadContext) -> int:
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
@@ -343,6 +353,13 @@ def read_key(key: ConfigKey, keys: Keys, shape: tuple[int, ...], ctx: ReadContex
     if kind == "int":
         return read_int(value, what, ctx, **({} if key.minimum is None else
                                               {"minimum": int(key.minimum)}))
+    if kind == "ints":
+        return _read_ints(value, key, what, ctx)
+    if kind == "choice":
+        if value not in key.allowed or isinstance(value, (list, dict)):
+            raise ModelFileError(f"{ctx.where}: {what} is {value!r}; glassnet supports "
+                                 f"{' or '.join(repr(a) for a in key.allowed)}")
+        return value
     if kind == "seed":
         return None if value is None else read_int(value, what, ctx, minimum=0)
     if kind == "number":
