@@ -59,6 +59,21 @@ def file_layout(optimizer, n_weights: int, blocks: bool = False,
     return layout
 
 
+def legacy_optimizer_layout(optimizer_value, keras_major: int) -> bool:
+    """Whether a Keras 2 optimizer stored its slots in blocks (tf.keras legacy optimizers).
+
+    tf.keras 2.11+ optimizers say ``"is_legacy_optimizer": false`` and are registered as
+    ``Custom>Adam``...; the legacy ones (the default up to TF 2.10) are plain ``Adam``.
+    """
+    if keras_major >= 3 or not isinstance(optimizer_value, dict):
+        return False
+    config = optimizer_value.get("config")
+    config = config if isinstance(config, dict) else {}
+    if "is_legacy_optimizer" in config:
+        return config["is_legacy_optimizer"] is True
+    return not str(optimizer_value.get("class_name", "")).startswith("Custom>")
+
+
 def _weight_shapes(model) -> list[tuple[int, ...]]:
     return [model.get_layer(layer).values[weight].shape
             for layer, weight, _, _ in model.storage.slices]
@@ -212,21 +227,6 @@ def restore_glassnet_state(model, state, ctx: ReadContext) -> None:
 
 
 # --- the end of every load -------------------------------------------------------------------
-
-
-def legacy_optimizer_layout(optimizer_value, keras_major: int) -> bool:
-    """Whether a Keras 2 optimizer stored its slots in blocks (tf.keras legacy optimizers).
-
-    tf.keras 2.11+ optimizers say ``"is_legacy_optimizer": false`` and are registered as
-    ``Custom>Adam``...; the legacy ones (the default up to TF 2.10) are plain ``Adam``.
-    """
-    if keras_major >= 3 or not isinstance(optimizer_value, dict):
-        return False
-    config = optimizer_value.get("config")
-    config = config if isinstance(config, dict) else {}
-    if "is_legacy_optimizer" in config:
-        return config["is_legacy_optimizer"] is True
-    return not str(optimizer_value.get("class_name", "")).startswith("Custom>")
 
 
 def build(model: Sequential, ctx: ReadContext) -> None:
