@@ -22,7 +22,7 @@ The modules, by format:
 * ``model_config``: the one reader and writer of model and layer configs;
 * ``compile_config`` and ``training_state``: compile settings, optimizer and random state;
 * ``safety`` and ``config_values``: the safety rules, for files and for the values in them;
-* ``atomic`` (crash-safe writes) and ``isolation`` (damaged files read in a forked copy);
+* ``files``: crash-safe (atomic) writes, and damaged files read first in a forked copy;
 * ``errors``: ``ModelFileError`` and ``MissingModelFileError``.
 """
 

@@ -11,11 +11,11 @@ import json
 import os
 import warnings
 
-from glassnet.saving import isolation, keras_format, legacy_h5, safety, weights
-from glassnet.saving.atomic import atomic_write, prepare_target
+from glassnet.saving import files, keras_format, legacy_h5, safety, weights
 from glassnet.saving.compile_config import compile_model
 from glassnet.saving.config_values import ReadContext
 from glassnet.saving.errors import MissingModelFileError, ModelFileError
+from glassnet.saving.files import atomic_write, prepare_target
 from glassnet.saving.model_config import (
     emit_warnings,
     keras_major,
@@ -119,7 +119,7 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
     if safe_mode is False:
         warnings.warn("glassnet has no unsafe mode: files are always loaded safely, and a file "
                       "holding code (a Lambda layer) is refused", UserWarning, stacklevel=2)
-    isolation.rehearse(lambda: _load_model(path, compile), path, f"load_model {compile=}")
+    files.rehearse(lambda: _load_model(path, compile), path, f"load_model {compile=}")
     return _load_model(path, compile)
 
 
@@ -188,7 +188,7 @@ def load_weights(model, filepath) -> None:
     """
     path = _existing(filepath)
     _require_built(model, "load_weights")
-    isolation.rehearse(lambda: _load_weights(model, path), path)
+    files.rehearse(lambda: _load_weights(model, path), path)
     _load_weights(model, path)
 
 

@@ -19,10 +19,10 @@ import zlib
 import h5py
 
 from glassnet.saving import safety
-from glassnet.saving.atomic import atomic_write
 from glassnet.saving.compile_config import compile_parts, keras_compile_config
 from glassnet.saving.config_values import ReadContext
 from glassnet.saving.errors import ModelFileError
+from glassnet.saving.files import atomic_write
 from glassnet.saving.model_config import (
     KERAS_VERSION,
     emit_warnings,

@@ -14,10 +14,10 @@ import json
 import h5py
 
 from glassnet.saving import safety, weights
-from glassnet.saving.atomic import atomic_write
 from glassnet.saving.compile_config import compile_parts, h5_training_config
 from glassnet.saving.config_values import ReadContext
 from glassnet.saving.errors import ModelFileError
+from glassnet.saving.files import atomic_write
 from glassnet.saving.model_config import (
     KERAS_VERSION,
     emit_warnings,
