@@ -81,7 +81,7 @@ CASE_CPU_S = 20.0
 #: Seconds without an answer before a case counts as a hang all the same: only a reader
 #: that waits without computing (a deadlock) gets there, so this is a guard, not a limit.
 DEADLOCK_S = 300.0
-#: Seconds ``glassnet.saving.isolation`` gives a forked rehearsal before it refuses the file
+#: Seconds ``glassnet.saving.files`` gives a forked rehearsal before it refuses the file
 #: as one on which HDF5 loops (60 s by default). Either answer passes a case: a slower
 #: machine only turns more loads into refusals, so a short limit keeps such cases cheap.
 REHEARSAL_TIMEOUT_S = 5.0
@@ -1098,11 +1098,11 @@ def _worker() -> None:  # pragma: no cover - runs in the worker process
     faulthandler.enable()
 
     from glassnet.models import load_model, model_from_json
-    from glassnet.saving import ModelFileError, isolation
+    from glassnet.saving import ModelFileError, files
 
     # A damaged file can make the HDF5 library loop; glassnet gives up on it after
-    # isolation.TIMEOUT_S (60 s by default) and refuses it.
-    isolation.TIMEOUT_S = REHEARSAL_TIMEOUT_S
+    # files.TIMEOUT_S (60 s by default) and refuses it.
+    files.TIMEOUT_S = REHEARSAL_TIMEOUT_S
     # Going over a case's CPU limit (SIGXCPU) ends the worker, without a core file.
     signal.signal(signal.SIGXCPU, signal.SIG_DFL)
     resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
@@ -1185,12 +1185,12 @@ def _worker() -> None:  # pragma: no cover - runs in the worker process
 
     # Warm up: every lazy import of glassnet, h5py and numpy happens before the audit hook
     # starts watching.
-    rehearsing, isolation.ENABLED = isolation.ENABLED, False  # warm-up files are intact
+    rehearsing, files.ENABLED = files.ENABLED, False  # warm-up files are intact
     for request in json.loads(sys.stdin.readline()):
         with contextlib.suppress(Exception), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             run(request)
-    isolation.ENABLED = rehearsing
+    files.ENABLED = rehearsing
     sys.addaudithook(audit)
     tracemalloc.start()
     with open("/proc/self/statm") as statm:
@@ -1539,9 +1539,9 @@ def run_atheris(argv: list[str]) -> None:  # pragma: no cover - opt-in, needs at
     for i, seed in enumerate(seeds):
         (corpus / f"seed{i}").write_bytes(bytes([seed.kind == "h5"]) + seed.path.read_bytes())
     from glassnet.models import load_model
-    from glassnet.saving import ModelFileError, isolation
+    from glassnet.saving import ModelFileError, files
 
-    isolation.TIMEOUT_S = 5.0  # a file on which HDF5 loops is refused after 5 s
+    files.TIMEOUT_S = 5.0  # a file on which HDF5 loops is refused after 5 s
     warnings.simplefilter("ignore")
     targets = [folder / "input.keras", folder / "input.h5"]
 

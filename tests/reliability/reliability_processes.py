@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: How a temporary file of ``glassnet.saving.atomic`` is named: ``.<name>.<12 hex>.tmp``.
+#: How a temporary file of ``glassnet.saving.files`` is named: ``.<name>.<12 hex>.tmp``.
 TEMP_FILE = re.compile(r"^\.(?P<target>.+)\.[0-9a-f]{12}\.tmp$")
 EPOCHS = 6
 SEED = 1234
@@ -110,7 +110,7 @@ def _saver(models, paths, first: int, last: int | None, events: int, go: int) ->
 
     import h5py
 
-    from glassnet.saving import atomic, keras_format, legacy_h5
+    from glassnet.saving import files, keras_format, legacy_h5
 
     current = {"save": first, "tmp": None}
 
@@ -119,7 +119,7 @@ def _saver(models, paths, first: int, last: int | None, events: int, go: int) ->
         if os.read(go, 1) != b"g":  # the parent has gone
             os._exit(3)
 
-    real_atomic_write = atomic.atomic_write
+    real_atomic_write = files.atomic_write
 
     @contextlib.contextmanager
     def watched_atomic_write(path):
@@ -142,9 +142,9 @@ def _saver(models, paths, first: int, last: int | None, events: int, go: int) ->
     zipfile.ZipFile.writestr = before("write", zipfile.ZipFile.writestr)
     h5py.File.close = before("closing", h5py.File.close, lambda f: bool(f.id))
     zipfile.ZipFile.close = before("closing", zipfile.ZipFile.close, lambda f: f.fp is not None)
-    atomic._fsync_file = before("fsync", atomic._fsync_file)
-    atomic.os.replace = before("rename", os.replace)  # the child's os module only
-    atomic._fsync_folder = before("renamed", atomic._fsync_folder)
+    files._fsync_file = before("fsync", files._fsync_file)
+    files.os.replace = before("rename", os.replace)  # the child's os module only
+    files._fsync_folder = before("renamed", files._fsync_folder)
     i = first
     while last is None or i < last:
         current["save"] = i
@@ -224,9 +224,9 @@ def kill_saves(folder: Path, kills: int, seed: int) -> dict:
         file) and ``other_files`` (anything else in the folder).
     """
     from glassnet.models import load_model
-    from glassnet.saving import isolation
+    from glassnet.saving import files
 
-    isolation.ENABLED = False  # these files are checked for content; rehearsals add nothing
+    files.ENABLED = False  # these files are checked for content; rehearsals add nothing
     models = _saving_models()
     states = [model_state(m) for m in models]
     paths = [folder / name for name in FILES]

@@ -27,7 +27,7 @@ from reliability_processes import SAVE_POINTS, TEMP_FILE
 
 from glassnet.layers import Dense, Input
 from glassnet.models import Sequential, load_model
-from glassnet.saving import atomic
+from glassnet.saving import files
 
 HELPER = Path(__file__).resolve().parent / "reliability_processes.py"
 KILLS = int(os.environ.get("GLASSNET_KILLS", "200"))
@@ -71,7 +71,7 @@ def test_the_temporary_file_is_written_beside_the_target_and_renamed(tmp_path, m
     renames = []
     real_replace = os.replace
     monkeypatch.setattr(
-        atomic.os, "replace", lambda src, dst: renames.append((src, dst)) or real_replace(src, dst)
+        files.os, "replace", lambda src, dst: renames.append((src, dst)) or real_replace(src, dst)
     )
     model = Sequential([Input(shape=(3,)), Dense(2)])
     model.save(tmp_path / "m.keras")

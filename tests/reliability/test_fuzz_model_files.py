@@ -24,7 +24,7 @@ import pytest
 
 from glassnet.layers import Dense, Input
 from glassnet.models import Sequential, load_model, model_from_json
-from glassnet.saving import ModelFileError, isolation
+from glassnet.saving import ModelFileError, files
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "keras"
 CI_CASES = int(os.environ.get("GLASSNET_FUZZ_CASES", "300"))
@@ -120,13 +120,13 @@ def _flip(source: Path, target: Path, flips: dict[int, int]) -> Path:
 def test_a_file_that_crashes_the_hdf5_library_is_refused(tmp_path):
     """One flipped bit in a real .h5 file makes HDF5 1.14.6 crash with SIGSEGV when h5py
     reads an attribute. glassnet reads the file first in a forked copy of itself
-    (``glassnet.saving.isolation``), so the crash becomes a ModelFileError."""
+    (``glassnet.saving.files``), so the crash becomes a ModelFileError."""
     path = _flip(FIXTURES / "own" / "own_k2_legacy_rmsprop.h5", tmp_path / "flipped.h5", {12489: 4})
     with pytest.raises(ModelFileError, match="flipped.h5"):
         load_model(path)
     # Without the rehearsal the same load kills the process (with this HDF5 version).
     program = (
-        "import glassnet.saving.isolation as i; i.ENABLED = False\n"
+        "import glassnet.saving.files as i; i.ENABLED = False\n"
         "from glassnet.models import load_model\n"
         f"load_model({str(path)!r})"
     )
@@ -145,7 +145,7 @@ def test_a_file_on_which_the_hdf5_library_loops_is_refused_in_time(tmp_path, mon
     data[13837:15900] = bytes(15900 - 13837)
     path = tmp_path / "zeroed.h5"
     path.write_bytes(bytes(data))
-    monkeypatch.setattr(isolation, "TIMEOUT_S", 2.0)
+    monkeypatch.setattr(files, "TIMEOUT_S", 2.0)
     with pytest.raises(ModelFileError, match="zeroed.h5") as refused:
         load_model(path, compile=False)
     if "loops" in str(refused.value):

@@ -25,8 +25,8 @@ def test_model_files_doc_examples_run(tmp_path, monkeypatch, capsys):
 def test_docstring_examples_run():
     import doctest
 
-    from glassnet.saving import api, atomic
+    from glassnet.saving import api, files
 
-    for module in (api, atomic):
+    for module in (api, files):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -105,6 +105,33 @@ def test_keras_continues_from_glassnet_optimizer_state(tmp_path, name):
                                atol=5e-6, rtol=1e-5)
 
 
+@pytest.mark.parametrize("fmt", ["keras", "h5"])
+def test_weighted_metrics_and_loss_weights_travel_both_ways(tmp_path, fmt):
+    """``get_compile_config``'s weighted metrics and loss weight, read by Keras's
+    ``compile_from_config`` (and written by it, read by glassnet's)."""
+    x, y = _data()
+    w = np.linspace(0, 1, len(x)).astype(np.float32)
+    ours = Sequential([Input(shape=(6,)), Dense(3, activation="softmax")])
+    ours.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["mae"],
+                 weighted_metrics=["accuracy"], loss_weights=0.5)
+    ours.save(tmp_path / f"g.{fmt}")
+    theirs = keras.models.load_model(str(tmp_path / f"g.{fmt}"))
+    expected = ours.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+
+    def results(model):  # Keras names "mae" mean_absolute_error when read from an .h5
+        found = model.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+        return {"mae" if k == "mean_absolute_error" else k: v for k, v in found.items()}
+
+    found = results(theirs)
+    assert set(found) == set(expected) == {"loss", "mae", "accuracy"}
+    for name in expected:
+        assert found[name] == pytest.approx(expected[name], rel=1e-5, abs=1e-6), name
+    theirs.save(str(tmp_path / f"k.{fmt}"))
+    again = load_model(tmp_path / f"k.{fmt}")
+    assert again.get_compile_config()["loss_weights"] == 0.5
+    assert results(again) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
 def _keras_model():
     keras.utils.set_random_seed(2)
     model = keras.Sequential([

@@ -25,7 +25,8 @@ from glassnet.layers import (
     Reshape,
 )
 from glassnet.models import Sequential, load_model, model_from_json
-from glassnet.saving import keras_format, weights_h5
+from glassnet.saving import keras_format
+from glassnet.saving import weights as weight_files
 from glassnet.saving.config_values import KERAS_ACTIVATIONS
 from glassnet.utils import set_random_seed
 
@@ -351,7 +352,7 @@ def test_writer_output_follows_the_keras_writer_requirements(tmp_path):
             f"{model.name}/{first}/kernel", f"{model.name}/{first}/bias"]
         assert group[model.layers[3].name].attrs["weight_names"].shape == (0,)  # Dropout
         assert "top_level_model_weights" in group
-        assert weights_h5.GLASSNET_OPTIMIZER_GROUP in f and "optimizer_weights" not in f
+        assert weight_files.GLASSNET_OPTIMIZER_GROUP in f and "optimizer_weights" not in f
 
 
 def test_old_keras_description_forms_load():

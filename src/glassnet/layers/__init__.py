@@ -1,12 +1,16 @@
 """Layers, as in ``keras.layers``: ``Dense``, ``Activation``, ``Dropout``, ``InputLayer``, ..."""
 
 from glassnet.layers.base import Layer, WeightSpec
+from glassnet.layers.config_keys import ConfigKey
 from glassnet.layers.core import Activation, Dropout, Flatten, Input, InputLayer, Reshape
 from glassnet.layers.dense import Dense
 from glassnet.layers.normalization import BatchNormalization
 from glassnet.layers.preprocessing import Normalization
 
-#: Layer classes by the ``class_name`` Keras writes into model configs.
+#: The layer catalog: every class ``Sequential.from_config`` and ``glassnet.saving`` may
+#: build, by the ``class_name`` Keras writes into model configs. This explicit list is the
+#: allowlist for files; a new layer class is added here (with its ``config_keys``), and
+#: nothing named in a file is ever imported.
 LAYER_CLASSES = {
     cls.__name__: cls
     for cls in (
@@ -24,6 +28,7 @@ LAYER_CLASSES = {
 __all__ = [
     "LAYER_CLASSES",
     "Activation",
+    "ConfigKey",
     "BatchNormalization",
     "Dense",
     "Dropout",

@@ -25,6 +25,7 @@ import numpy as np
 from glassnet import config as config_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
+from glassnet.layers.config_keys import ConfigKey, dtype_policy
 from glassnet.layers.storage import WeightStorage
 from glassnet.naming import auto_name
 from glassnet.ops.tape import active_tape
@@ -69,6 +70,10 @@ def normalize_shape(shape, what: str = "input_shape") -> tuple[int, ...]:
 class Layer:
     """Base class of every layer.
 
+    A layer class that saves and loads declares its config keys (``config_keys``, see
+    ``glassnet.layers.config_keys``), writes them in ``get_config`` and stores its
+    variables with ``save_own_variables``/``load_own_variables``, as in Keras 3.
+
     Args:
         name: a unique name; generated from the class name when not given.
         trainable: whether the optimizer updates this layer's weights.
@@ -77,6 +82,10 @@ class Layer:
         input_dim: the same, for one-dimensional rows (Keras 2 spelling).
         batch_input_shape: ``(batch, *input_shape)``, Keras 2's spelling.
     """
+
+    #: Every key ``get_config`` writes beyond ``name``/``trainable``/``dtype``, and those
+    #: Keras writes that glassnet reads, each with the kind of value it takes.
+    config_keys: tuple[ConfigKey, ...] = ()
 
     def __init__(
         self,
@@ -239,18 +248,68 @@ class Layer:
             if s.regularizer is not None and s.name in self.grads:
                 self.grads[s.name] += s.regularizer.gradient(self.values[s.name])
 
+    # --- saving (Keras 3's interface) ---------------------------------------------------
+
+    def own_variable_specs(self) -> list[tuple[str, tuple[int, ...], str]]:
+        """``(name, shape, kind)`` of each variable ``save_own_variables`` stores, in its
+        order; ``kind`` is ``"f"`` (floats) or ``"i"`` (an integer). Known once the layer is
+        planned, so a reader can check a file against it before reading any data.
+
+        By default the layer's weights, trainable first, as Keras 3 stores them.
+        """
+        ordered = [s for s in self.specs if s.trainable] + [
+            s for s in self.specs if not s.trainable
+        ]
+        return [(s.name, tuple(s.shape), "f") for s in ordered]
+
+    def save_own_variables(self, store) -> None:
+        """Writes the layer's variables into ``store`` under ``"0"``, ``"1"``…, in Keras 3's
+        order (``keras/src/layers/layer.py``, ``save_own_variables``: trainable variables,
+        then the others)."""
+        for i, value in enumerate(self.weights):
+            store[str(i)] = value
+
+    def load_own_variables(self, store) -> None:
+        """Reads the variables ``save_own_variables`` wrote (``keras/src/layers/layer.py``,
+        ``load_own_variables``).
+
+        Raises:
+            ValueError: when ``store`` holds another number of variables, or a shape
+                differs.
+        """
+        expected = self.own_variable_specs()
+        if len(store.keys()) != len(expected):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(expected)} variables; received "
+                f"{len(store.keys())}"
+            )
+        self.set_weights([store[str(i)] for i in range(len(expected))])
+
     # --- configuration ------------------------------------------------------------------
 
     def get_config(self) -> dict:
-        """The arguments that rebuild this layer (without its weights)."""
-        config = {"name": self.name, "trainable": self.trainable}
+        """The layer's config as Keras 3 writes it (without its weights).
+
+        ``name``, ``trainable`` and ``dtype`` (a dtype policy), then the class's own keys;
+        a declared input shape adds ``batch_input_shape`` (Keras keeps it in the model's
+        ``InputLayer`` instead, so files leave it out).
+        """
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": dtype_policy(config_module.floatx()),
+        }
         if self.declared_input_shape is not None:
             config["batch_input_shape"] = (None, *self.declared_input_shape)
         return config
 
     @classmethod
     def from_config(cls, config: dict) -> Layer:
-        """A new layer from ``get_config()``'s dict."""
+        """A new layer from ``get_config()``'s dict (``cls(**config)``, as in Keras).
+
+        Trusts ``config``; ``glassnet.saving`` checks a file's config against
+        ``config_keys`` before it calls this.
+        """
         return cls(**config)
 
     def __repr__(self) -> str:

@@ -7,6 +7,7 @@ import numpy as np
 
 from glassnet import activations as activations_module
 from glassnet.layers.base import Layer, normalize_shape
+from glassnet.layers.config_keys import key
 from glassnet.ops.node import Record
 from glassnet.utils.seeding import new_generator
 
@@ -70,6 +71,8 @@ class Activation(Layer):
         activation: a name such as ``"relu"`` or an activation function.
     """
 
+    config_keys = (key("activation", "activation"),)
+
     def __init__(self, activation, **kwargs) -> None:
         super().__init__(**kwargs)
         self.activation = activations_module.get(activation)
@@ -100,6 +103,8 @@ class Activation(Layer):
 class Flatten(Layer):
     """Turns each row into a vector: ``(rows, 28, 28)`` becomes ``(rows, 784)``."""
 
+    config_keys = (key("data_format", "data_format"),)
+
     def __init__(self, data_format=None, **kwargs) -> None:
         super().__init__(**kwargs)
 
@@ -112,9 +117,14 @@ class Flatten(Layer):
     def backward(self, records, grad_out, need_grad_input=True):
         return grad_out.reshape((len(grad_out), *self.input_shape))
 
+    def get_config(self):
+        return {**super().get_config(), "data_format": "channels_last"}
+
 
 class Reshape(Layer):
     """Reshapes each row to ``target_shape``."""
+
+    config_keys = (key("target_shape", "shape"),)
 
     def __init__(self, target_shape, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -135,7 +145,7 @@ class Reshape(Layer):
         return grad_out.reshape((len(grad_out), *self.input_shape))
 
     def get_config(self):
-        return {**super().get_config(), "target_shape": self.target_shape}
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
 
 
 class Dropout(Layer):
@@ -147,6 +157,12 @@ class Dropout(Layer):
         noise_shape: accepted for Keras compatibility (only ``None`` is supported).
         seed: fixes the masks; otherwise they come from the global seed.
     """
+
+    config_keys = (
+        key("rate", "number", minimum=0, below=1),
+        key("seed", "seed"),
+        key("noise_shape", "inert", why="glassnet draws one mask value per element"),
+    )
 
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -170,4 +186,4 @@ class Dropout(Layer):
         return grad_out if records is None else grad_out * records
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed, "noise_shape": None}

@@ -26,6 +26,7 @@ from glassnet import activations as activations_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
 from glassnet.layers.base import Layer, WeightSpec, _positive_int
+from glassnet.layers.config_keys import key, serialize_object
 from glassnet.ops.node import Record
 
 
@@ -47,6 +48,24 @@ class Dense(Layer):
         >>> layer.units
         100
     """
+
+    # keras/src/layers/core/dense.py, get_config; quantization_config and LoRA are left out
+    # of written configs (older Keras 3 versions refuse them; see docs/model-files.md).
+    config_keys = (
+        key("units", "int"),
+        key("activation", "activation"),
+        key("use_bias", "bool", True),
+        key("kernel_initializer", "initializer", "glorot_uniform"),
+        key("bias_initializer", "initializer", "zeros"),
+        key("kernel_regularizer", "regularizer"),
+        key("bias_regularizer", "regularizer"),
+        key("kernel_constraint", "inert"),
+        key("bias_constraint", "inert"),
+        key("activity_regularizer", "inert"),
+        key("quantization_config", "fixed", allowed=(None,), why="quantized layers"),
+        key("lora_rank", "fixed", allowed=(None,), why="LoRA-adapted layers"),
+        key("lora_alpha", "fixed", allowed=(None,), why="LoRA-adapted layers"),
+    )
 
     def __init__(
         self,
@@ -146,8 +165,18 @@ class Dense(Layer):
             "units": self.units,
             "activation": activations_module.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers_module.serialize(self.kernel_initializer),
-            "bias_initializer": initializers_module.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers_module.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers_module.serialize(self.bias_regularizer),
+            "kernel_initializer": serialize_object(
+                initializers_module.serialize(self.kernel_initializer), "keras.initializers"
+            ),
+            "bias_initializer": serialize_object(
+                initializers_module.serialize(self.bias_initializer), "keras.initializers"
+            ),
+            "kernel_regularizer": serialize_object(
+                regularizers_module.serialize(self.kernel_regularizer), "keras.regularizers"
+            ),
+            "bias_regularizer": serialize_object(
+                regularizers_module.serialize(self.bias_regularizer), "keras.regularizers"
+            ),
+            "kernel_constraint": None,
+            "bias_constraint": None,
         }

@@ -7,6 +7,7 @@ import numpy as np
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
 from glassnet.layers.base import Layer, WeightSpec
+from glassnet.layers.config_keys import key, serialize_object
 
 
 class BatchNormalization(Layer):
@@ -18,6 +19,31 @@ class BatchNormalization(Layer):
     Weights, in Keras's order: ``gamma``, ``beta`` (trainable), ``moving_mean``,
     ``moving_variance`` (not trainable).
     """
+
+    # keras/src/layers/normalization/batch_normalization.py, get_config; Keras 2's renorm
+    # and ghost-batch keys are read, and refused when set.
+    config_keys = (
+        key("axis", "last_axis", -1),
+        key("momentum", "number", 0.99),
+        key("epsilon", "number", 1e-3),
+        key("center", "bool", True),
+        key("scale", "bool", True),
+        key("beta_initializer", "initializer", "zeros"),
+        key("gamma_initializer", "initializer", "ones"),
+        key("moving_mean_initializer", "initializer", "zeros"),
+        key("moving_variance_initializer", "initializer", "ones"),
+        key("beta_regularizer", "regularizer"),
+        key("gamma_regularizer", "regularizer"),
+        key("beta_constraint", "inert"),
+        key("gamma_constraint", "inert"),
+        key("synchronized", "inert", False, why="it only matters on several devices"),
+        key("fused", "ignored"),
+        key("renorm", "fixed", allowed=(False,), why="batch renormalization"),
+        key("renorm_clipping", "ignored"),
+        key("renorm_momentum", "ignored"),
+        key("virtual_batch_size", "fixed", allowed=(None,), why="ghost batch normalization"),
+        key("adjustment", "fixed", allowed=(None,), why="a custom adjustment function"),
+    )
 
     def __init__(
         self,
@@ -32,9 +58,19 @@ class BatchNormalization(Layer):
         moving_variance_initializer="ones",
         beta_regularizer=None,
         gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        for what, value in (("beta_constraint", beta_constraint),
+                            ("gamma_constraint", gamma_constraint)):
+            if value is not None:
+                raise NotImplementedError(
+                    f"BatchNormalization does not support `{what}` yet (received {value!r})"
+                )
+        if isinstance(axis, (list, tuple)) and len(axis) == 1:
+            axis = axis[0]
         if axis not in (-1, 1):
             raise NotImplementedError("BatchNormalization supports only the feature axis (-1)")
         self.axis = axis
@@ -105,19 +141,25 @@ class BatchNormalization(Layer):
         return (g - g_mean - x_hat * gx_mean) * inv_std
 
     def get_config(self):
+        def initializer(value):
+            return serialize_object(initializers_module.serialize(value), "keras.initializers")
+
+        def regularizer(value):
+            return serialize_object(regularizers_module.serialize(value), "keras.regularizers")
+
         return {
             **super().get_config(),
-            "axis": self.axis,
+            "axis": -1,
             "momentum": self.momentum,
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
-            "beta_initializer": initializers_module.serialize(self.beta_initializer),
-            "gamma_initializer": initializers_module.serialize(self.gamma_initializer),
-            "moving_mean_initializer": initializers_module.serialize(self.moving_mean_initializer),
-            "moving_variance_initializer": initializers_module.serialize(
-                self.moving_variance_initializer
-            ),
-            "beta_regularizer": regularizers_module.serialize(self.beta_regularizer),
-            "gamma_regularizer": regularizers_module.serialize(self.gamma_regularizer),
+            "beta_initializer": initializer(self.beta_initializer),
+            "gamma_initializer": initializer(self.gamma_initializer),
+            "moving_mean_initializer": initializer(self.moving_mean_initializer),
+            "moving_variance_initializer": initializer(self.moving_variance_initializer),
+            "beta_regularizer": regularizer(self.beta_regularizer),
+            "gamma_regularizer": regularizer(self.gamma_regularizer),
+            "beta_constraint": None,
+            "gamma_constraint": None,
         }

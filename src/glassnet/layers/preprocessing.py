@@ -13,6 +13,7 @@ from glassnet import config as config_module
 from glassnet import initializers as initializers_module
 from glassnet._arrays import to_array
 from glassnet.layers.base import Layer, WeightSpec
+from glassnet.layers.config_keys import key
 
 
 class Normalization(Layer):
@@ -35,8 +36,18 @@ class Normalization(Layer):
         array([[1.]], dtype=float32)
     """
 
+    # keras/src/layers/preprocessing/normalization.py, get_config
+    config_keys = (
+        key("axis", "last_axis", -1),
+        key("invert", "bool", False),
+        key("mean", "statistic"),
+        key("variance", "statistic"),
+    )
+
     def __init__(self, axis: int = -1, mean=None, variance=None, invert: bool = False, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)) and len(axis) == 1:
+            axis = axis[0]
         if axis not in (-1, None) and axis != 1:
             raise NotImplementedError("Normalization supports only the last axis (axis=-1)")
         if (mean is None) != (variance is None):
@@ -90,14 +101,41 @@ class Normalization(Layer):
             return None
         return grad_out * records if self.invert else grad_out / records
 
-    def get_config(self):
-        config = {**super().get_config(), "axis": self.axis, "invert": self.invert}
+    def own_variable_specs(self):
+        """Keras's variables (``keras/src/layers/preprocessing/normalization.py``):
+        adapted statistics are ``mean``, ``variance`` and an integer ``count`` glassnet has
+        no use for; statistics given to the constructor live in the config and are no
+        variables at all."""
         if self.init_mean is not None:
-            config["mean"] = self.init_mean.tolist()
-            config["variance"] = self.init_variance.tolist()
-        else:
-            config["mean"] = config["variance"] = None
-        return config
+            return []
+        shape = tuple(self.specs[0].shape)
+        return [("mean", shape, "f"), ("variance", shape, "f"), ("count", (), "i")]
+
+    def save_own_variables(self, store) -> None:
+        if self.init_mean is None:
+            store["0"] = self.mean
+            store["1"] = self.variance
+            store["2"] = np.asarray(0, dtype=np.int64)
+
+    def load_own_variables(self, store) -> None:
+        expected = self.own_variable_specs()
+        if len(store.keys()) != len(expected):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(expected)} variables; received "
+                f"{len(store.keys())}"
+            )
+        if expected:  # the count (store["2"]) is Keras's bookkeeping only
+            self.set_weights([store["0"], store["1"]])
+
+    def get_config(self):
+        fixed = self.init_mean is not None  # Keras keeps given statistics in the config
+        return {
+            **super().get_config(),
+            "axis": [-1],
+            "invert": self.invert,
+            "mean": self.init_mean.tolist() if fixed else None,
+            "variance": self.init_variance.tolist() if fixed else None,
+        }
 
 
 class _Fixed(initializers_module.Initializer):

@@ -275,6 +275,17 @@ class Sequential(Trainer):
         x = self._prepare_x(x)
         return self.forward(x, training=training).copy()
 
+    def random_generators(self) -> dict[str, np.random.Generator]:
+        """The generators whose state lets training resume exactly: ``"shuffle"`` (the
+        epoch shuffler) and each layer's by name (layers that draw, such as Dropout,
+        keep theirs in ``rng``)."""
+        generators = {"shuffle": self._shuffle_rng}
+        for layer in self.layers:
+            rng = getattr(layer, "rng", None)
+            if isinstance(rng, np.random.Generator):
+                generators[f"layer:{layer.name}"] = rng
+        return generators
+
     # --- description --------------------------------------------------------------------
 
     def summary(self, line_length: int | None = None, print_fn=None) -> None:

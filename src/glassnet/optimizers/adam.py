@@ -39,6 +39,10 @@ class Adam(Optimizer):
         self.amsgrad = bool(amsgrad)
         self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 
+    def slot_groups(self):
+        # keras/src/optimizers/adam.py, build: momentum and velocity per weight, together
+        return [("momentum", "velocity")] + ([("velocity_hat",)] if self.amsgrad else [])
+
     def update_step(self, params, grads, lr, slots, tmp):
         # Python floats act on float32 arrays as float32 (NumPy's weak scalars, NEP 50),
         # exactly as ``np.float32(...)`` would, without making a scalar object per step.

@@ -175,6 +175,73 @@ class Optimizer:
         if self.built:
             self._make_parts()
 
+    # --- saving (Keras 3's interface) ---------------------------------------------------
+
+    def slot_groups(self) -> list[tuple[str, ...]]:
+        """The slots in the order Keras's ``build()`` creates them, one group per call.
+
+        Keras creates the variables of a group together, weight by weight (Adam's
+        ``momentum`` and ``velocity`` interleave), and group after group. By default
+        each slot is a group of its own, in ``slot_names`` order.
+        """
+        return [(name,) for name in self.slot_names]
+
+    def variable_layout(self, n_weights: int) -> list[tuple[str, int]]:
+        """``(slot, weight index)`` of each slot variable, in Keras 3's order."""
+        return [(slot, i) for group in self.slot_groups() for i in range(n_weights)
+                for slot in group]
+
+    def save_own_variables(self, store) -> None:
+        """Writes the optimizer's variables into ``store`` under ``"0"``, ``"1"``…, in Keras
+        3's order (``keras/src/optimizers/base_optimizer.py``, ``save_own_variables``):
+        ``iteration`` (int64), ``learning_rate`` (float32), then each slot of each weight
+        (flat here; one per weight, in the model's weight order).
+
+        Raises:
+            ValueError: when the optimizer is not built (it has no slots yet).
+        """
+        if not self.built:
+            raise ValueError(f"Optimizer {self.name!r} is not built; it has no variables yet")
+        store["0"] = np.asarray(self.iterations, dtype=np.int64)
+        store["1"] = np.asarray(self.learning_rate, dtype=np.float32)
+        for k, (slot, i) in enumerate(self.variable_layout(len(self.slices)), start=2):
+            store[str(k)] = self.slot_views(slot)[i].copy()
+
+    def load_own_variables(self, store) -> bool:
+        """Reads what ``save_own_variables`` wrote into the built optimizer.
+
+        As Keras (``base_optimizer.py``, ``load_own_variables``), a store that does not fit
+        is skipped with nothing changed; the return value says whether it was read. The
+        ``learning_rate`` variable replaces the optimizer's own only when they differ as
+        float32 (the variable is float32; the config keeps the exact number).
+        """
+        layout = self.variable_layout(len(self.slices))
+        fits = self.built and len(store.keys()) == 2 + len(layout)
+        if fits:
+            sizes = [stop - start for _, _, start, stop in self.slices]
+            values = [np.asarray(store[str(k)]) for k in range(2 + len(layout))]
+            fits = values[0].shape == () and all(
+                v.size == sizes[i] for v, (_, i) in zip(values[2:], layout, strict=True)
+            )
+        if not fits:
+            warnings.warn(
+                f"Skipping variable loading for optimizer {self.name!r}: it has "
+                f"{2 + len(layout) if self.built else 0} variables, and the saved optimizer "
+                f"{len(store.keys())} that do not fit them",
+                UserWarning,
+                stacklevel=2,
+            )
+            return False
+        for value, (slot, i) in zip(values[2:], layout, strict=True):
+            self.slot_views(slot)[i][...] = value.reshape(-1)
+        self.iterations = int(values[0])
+        saved_lr = float(values[1])
+        if not callable(self._learning_rate) and np.float32(self.learning_rate) != np.float32(
+            saved_lr
+        ):
+            self.learning_rate = saved_lr
+        return True
+
     def slot_views(self, slot: str) -> list[np.ndarray]:
         """One state array per weight (in the model's weight order), for saving."""
         flat = self.slots[slot]

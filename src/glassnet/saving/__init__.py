@@ -9,6 +9,21 @@
 
 Every refused or unreadable file raises ``ModelFileError`` (a ``ValueError``) saying why.
 See docs/model-files.md.
+
+Saving knows no layer, optimizer or model internals: it goes through Keras 3's interface
+(a layer's ``config_keys``, ``get_config``/``from_config`` and
+``save_own_variables``/``load_own_variables``; the model's ``get_compile_config``/
+``compile_from_config``; the optimizer's ``save_own_variables``/``load_own_variables``).
+The modules, by format:
+
+* ``api``: the public functions, choosing the format by file name;
+* ``keras_format``: the ``.keras`` zip; ``legacy_h5``: the legacy ``.h5`` model file;
+* ``weights``: HDF5 access and the two weight layouts (``.weights.h5``, Keras 2 ``.h5``);
+* ``model_config``: the one reader and writer of model and layer configs;
+* ``compile_config`` and ``training_state``: compile settings, optimizer and random state;
+* ``safety`` and ``config_values``: the safety rules, for files and for the values in them;
+* ``files``: crash-safe (atomic) writes, and damaged files read first in a forked copy;
+* ``errors``: ``ModelFileError`` and ``MissingModelFileError``.
 """
 
 from glassnet.saving.api import (

@@ -11,19 +11,19 @@ import json
 import os
 import warnings
 
-from glassnet.saving import h5io, isolation, keras_format, legacy_h5, safety
-from glassnet.saving.atomic import atomic_write, prepare_target
+from glassnet.saving import files, keras_format, legacy_h5, safety, weights
 from glassnet.saving.compile_config import compile_model
-from glassnet.saving.config import (
+from glassnet.saving.config_values import ReadContext
+from glassnet.saving.errors import MissingModelFileError, ModelFileError
+from glassnet.saving.files import atomic_write, prepare_target
+from glassnet.saving.model_config import (
     emit_warnings,
     keras_major,
     model_description,
     model_from_description,
 )
-from glassnet.saving.config_values import ReadContext
-from glassnet.saving.errors import MissingModelFileError, ModelFileError
-from glassnet.saving.loading import build, restore_training
-from glassnet.saving.weights_h5 import (
+from glassnet.saving.training_state import build, restore_training
+from glassnet.saving.weights import (
     assign,
     read_legacy_weights,
     read_v3_weights,
@@ -119,8 +119,9 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
     if safe_mode is False:
         warnings.warn("glassnet has no unsafe mode: files are always loaded safely, and a file "
                       "holding code (a Lambda layer) is refused", UserWarning, stacklevel=2)
-    isolation.rehearse(lambda: _load_model(path, compile), path, f"load_model {compile=}")
-    return _load_model(path, compile)
+    with weights.hdf5_plugins_off():
+        files.rehearse(lambda: _load_model(path, compile), path, f"load_model {compile=}")
+        return _load_model(path, compile)
 
 
 def _load_model(path: str, compile: bool):
@@ -188,8 +189,9 @@ def load_weights(model, filepath) -> None:
     """
     path = _existing(filepath)
     _require_built(model, "load_weights")
-    isolation.rehearse(lambda: _load_weights(model, path), path)
-    _load_weights(model, path)
+    with weights.hdf5_plugins_off():
+        files.rehearse(lambda: _load_weights(model, path), path)
+        _load_weights(model, path)
 
 
 def _load_weights(model, path: str) -> None:
@@ -207,10 +209,10 @@ def _load_weights(model, path: str) -> None:
     else:
         raise ModelFileError(f"File format not supported for weights: filepath={path!r}. "
                              "Use .weights.h5, .h5 or .keras")
-    with h5io.open_h5(source, what) as f:
-        with h5io.h5_errors(what):
-            legacy = f if h5io.read_str_list_attr(f, "layer_names") is not None else (
-                h5io.get_group(f, "model_weights", what))
+    with weights.open_h5(source, what) as f:
+        with weights.h5_errors(what):
+            legacy = f if weights.read_str_list_attr(f, "layer_names") is not None else (
+                weights.get_group(f, "model_weights", what))
             if legacy is not None:
                 arrays = read_legacy_weights(legacy, model.layers, what)
             elif "layers" in f or "vars" in f:
@@ -219,8 +221,8 @@ def _load_weights(model, path: str) -> None:
                 raise ModelFileError(f"{what} holds no Keras weights (no layer_names, "
                                      "model_weights or layers group)")
         assign(model, arrays)
-        if legacy is None and getattr(model, "compiled", False):
-            with h5io.h5_errors(what):
+        if legacy is None and model.get_compile_config():
+            with weights.h5_errors(what):
                 restore_training(model, ctx, None,
                                  lambda limit: v3_optimizer_entries(f, what, limit))
     emit_warnings(ctx)
@@ -258,8 +260,6 @@ def model_from_json(json_string, custom_objects=None):
     build(model, ctx)
     compile_config = description.get("compile_config")
     if isinstance(compile_config, dict) and compile_config:
-        metrics = [compile_config.get("metrics"), compile_config.get("weighted_metrics")]
-        compile_model(model, compile_config.get("optimizer"), compile_config.get("loss"),
-                      metrics, ctx)
+        compile_model(model, compile_config, ctx)
     emit_warnings(ctx)
     return model

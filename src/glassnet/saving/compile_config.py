@@ -110,19 +110,41 @@ def metric_names(specs, warn) -> list[str]:
     return names
 
 
+def _loss_weights(value, warn):
+    """``loss_weights`` as JSON: a number, or a list or dict of numbers (else dropped)."""
+    items = value.values() if isinstance(value, dict) else (
+        value if isinstance(value, (list, tuple)) else [value])
+    if value is None or all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                            for v in items):
+        return list(value) if isinstance(value, tuple) else value
+    warn(f"loss_weights={value!r} cannot be written to a Keras file and is not saved")
+    return None
+
+
 def compile_parts(model, for_h5: bool, warn) -> dict | None:
-    """The compile information of a model, or ``None`` when it has none Keras can read."""
-    if not getattr(model, "compiled", False):
+    """The compile information of a model (``model.get_compile_config()``) as Keras
+    writes it, or ``None`` when it has none Keras can read."""
+    given = model.get_compile_config()
+    if not given:
         return None
-    optimizer = optimizer_config(model.optimizer)
-    loss = loss_config(model.loss, for_h5)
+    optimizer = optimizer_config(given["optimizer"])
+    loss = loss_config(given["loss"], for_h5)
     if optimizer is None or loss is None:
         what = "optimizer" if optimizer is None else "loss"
-        warn(f"the model's {what} ({getattr(model, what)!r}) has no Keras equivalent, so the "
+        warn(f"the model's {what} ({given[what]!r}) has no Keras equivalent, so the "
              "file holds no compile information and loads uncompiled")
         return None
+    weighted = given.get("weighted_metrics")
     return {"optimizer": optimizer, "loss": loss,
-            "metrics": metric_names(model._metric_specs, warn)}
+            "loss_weights": _loss_weights(given.get("loss_weights"), warn),
+            "metrics": metric_names(given.get("metrics") or [], warn),
+            "weighted_metrics": metric_names(weighted, warn) if weighted else None}
+
+
+def _settings(parts: dict) -> dict:
+    return {"loss": parts["loss"], "loss_weights": parts["loss_weights"],
+            "metrics": parts["metrics"], "weighted_metrics": parts["weighted_metrics"],
+            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
 
 
 def keras_compile_config(parts: dict | None) -> dict:
@@ -133,20 +155,15 @@ def keras_compile_config(parts: dict | None) -> dict:
     return {
         "optimizer": {"module": "keras.optimizers", "class_name": class_name, "config": config,
                       "registered_name": None},
-        "loss": parts["loss"], "loss_weights": None, "metrics": parts["metrics"],
-        "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
-        "jit_compile": False,
+        **_settings(parts),
     }
 
 
 def h5_training_config(parts: dict) -> dict:
     """The ``training_config`` of a legacy ``.h5`` file (``loss_weights`` is required)."""
     class_name, config = parts["optimizer"]
-    return {
-        "loss": parts["loss"], "loss_weights": None, "metrics": parts["metrics"],
-        "weighted_metrics": None, "run_eagerly": False, "steps_per_execution": 1,
-        "jit_compile": False, "optimizer_config": {"class_name": class_name, "config": config},
-    }
+    return {**_settings(parts),
+            "optimizer_config": {"class_name": class_name, "config": config}}
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -253,11 +270,37 @@ def read_metrics(value, ctx: ReadContext) -> list[str]:
     return names
 
 
-def compile_model(model, optimizer_value, loss_value, metrics_value, ctx: ReadContext) -> bool:
-    """Compiles ``model`` from Keras compile information; ``False`` (warned) if it cannot."""
-    optimizer = read_optimizer(optimizer_value, ctx)
-    loss = read_loss(loss_value, ctx) if optimizer is not None else None
+def read_loss_weights(value, ctx: ReadContext):
+    """A number, or a list or dict of one number, for the one output; else ``None`` (warned)."""
+    if value is None:
+        return None
+    items = list(value.values()) if isinstance(value, dict) else (
+        value if isinstance(value, list) else [value])
+    if len(items) == 1 and isinstance(items[0], (int, float)) and not isinstance(items[0], bool):
+        number = float(items[0])
+        if number == number and abs(number) != float("inf"):
+            return value
+    ctx.warn(f"{ctx.where}: loss_weights={value!r} does not fit glassnet's one output and is "
+             "ignored")
+    return None
+
+
+def compile_model(model, compile_config: dict, ctx: ReadContext) -> bool:
+    """Compiles ``model`` from a file's compile information (``optimizer``, ``loss``,
+    ``metrics``, ``weighted_metrics``, ``loss_weights``) through
+    ``model.compile_from_config``; ``False`` (warned) when it cannot."""
+    optimizer = read_optimizer(compile_config.get("optimizer"), ctx)
+    loss = read_loss(compile_config.get("loss"), ctx) if optimizer is not None else None
     if optimizer is None or loss is None:
         return False
-    model.compile(optimizer=optimizer, loss=loss, metrics=read_metrics(metrics_value, ctx))
+    config = {"optimizer": optimizer, "loss": loss,
+              "metrics": read_metrics(compile_config.get("metrics"), ctx),
+              "weighted_metrics": read_metrics(compile_config.get("weighted_metrics"), ctx),
+              "loss_weights": read_loss_weights(compile_config.get("loss_weights"), ctx)}
+    try:
+        model.compile_from_config(config)
+    except (TypeError, ValueError) as error:
+        ctx.warn(f"{ctx.where}: the model cannot be compiled as the file says ({error}); it "
+                 "loads uncompiled")
+        return False
     return True

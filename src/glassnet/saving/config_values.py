@@ -1,8 +1,10 @@
-"""Values inside Keras configs (dtypes, activations, initializers...), read safely.
+"""The safety rules for values inside Keras configs (numbers, shapes, names...).
 
 ``ReadContext`` carries the file being read and collects warnings; ``Keys`` takes a config
-apart key by key and refuses what is left over. Names are looked up in glassnet's own
-registries (``glassnet.activations``, ``glassnet.initializers``...); nothing is imported.
+apart key by key and refuses what is left over; ``read_key`` reads one key a layer class
+declares (``glassnet.layers.config_keys``) by the rule for its kind. Names are looked up
+in glassnet's own registries (``glassnet.activations``, ``glassnet.initializers``...);
+nothing is imported.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from glassnet import activations as activations_module
 from glassnet import config as config_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
+from glassnet.layers.config_keys import ConfigKey
 from glassnet.saving import safety
 from glassnet.saving.errors import ModelFileError
 
@@ -247,3 +250,136 @@ def read_regularizer(value, what: str, ctx: ReadContext):
         ctx.warn(f"{ctx.where}: {what} {class_name!r} has a config glassnet cannot use "
                  f"({error}); it is dropped (it only affects training)")
         return None
+
+
+# --- declared layer keys, by kind ------------------------------------------------------------
+
+
+def _read_range(value, key: ConfigKey, what: str, ctx: ReadContext) -> float:
+    number = read_number(value, what, ctx)
+    low, below = key.minimum, key.below
+    if (low is not None and number < low) or (below is not None and number >= below):
+        bounds = f"in [{low:g}, {below:g})" if low is not None and below is not None else (
+            f">= {low:g}" if low is not None else f"< {below:g}")
+        raise ModelFileError(f"{ctx.where}: {what} must be {bounds}; found {number:g}")
+    return number
+
+
+def _read_ints(value, key: ConfigKey, what: str, ctx: ReadContext) -> tuple[int, ...]:
+    items = value if isinstance(value, list) else [value] * (key.length or 1)
+    if not items or (key.length is not None and len(items) != key.length) or len(items) > 32:
+        size = f"{key.length} integers" if key.length else "integers"
+        raise ModelFileError(f"{ctx.where}: {what} must be an integer or a list of {size}; "
+                             f"found {value!r}")
+    minimum = 1 if key.minimum is None else int(key.minimum)
+    return tuple(read_int(item, what, ctx, minimum=minimum) for item in items)
+
+
+def _read_last_axis(value, what: str, shape, ctx: ReadContext) -> int:
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if value not in (-1, len(shape)) or isinstance(value, bool):
+        raise ModelFileError(f"{ctx.where}: {what} normalises axis {value!r}; glassnet supports "
+                             "only the last (feature) axis")
+    return -1
+
+
+def _read_target_shape(value, what: str, shape, ctx: ReadContext) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value or len(value) > 32:
+        raise ModelFileError(f"{ctx.where}: {what} is an invalid shape {value!r}")
+    if value.count(-1) == 1:  # Keras infers one -1 dimension from the row size
+        known = 1
+        for dim in value:
+            if dim != -1:
+                known *= read_int(dim, what, ctx)
+        size = 1
+        for dim in shape:
+            size *= dim
+        if size % known:
+            raise ModelFileError(f"{ctx.where}: {what} cannot reshape {shape} to {value}")
+        value = [size // known if d == -1 else d for d in value]
+    return tuple(read_int(d, what, ctx) for d in value)
+
+
+def _read_data_format(value, what: str, shape, ctx: ReadContext):
+    if value == "channels_first" and len(shape) > 1:
+        raise ModelFileError(f"{ctx.where}: {what} is 'channels_first' on rows of shape "
+                             f"{shape}; glassnet supports only 'channels_last'")
+    if value not in (None, "channels_last", "channels_first"):
+        raise ModelFileError(f"{ctx.where}: {what} is {value!r}")
+    return value
+
+
+def _read_statistic(value, what: str, ctx: ReadContext):
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+        raise ModelFileError(f"{ctx.where}: {what} must be a number or a list of numbers")
+    return items
+
+
+_MISSING = object()
+
+
+def read_key(key: ConfigKey, keys: Keys, shape: tuple[int, ...], ctx: ReadContext):
+    """Takes ``key`` out of a layer config and reads it by the rule of its kind.
+
+    Args:
+        key: the key as the layer class declares it.
+        keys: the config being read.
+        shape: the shape of the layer's input rows (some kinds depend on it).
+        ctx: the file; collects warnings.
+
+    Returns:
+        The value to pass to the constructor, or ``None`` for kinds that pass nothing
+        (``inert``, ``fixed``, ``ignored``) and for ``seed`` left unset.
+
+    Raises:
+        ModelFileError: for a value the rule refuses, naming the layer and the key.
+    """
+    kind, what = key.kind, f"{keys.label} {key.name}"
+    if kind == "inert":
+        keys.inert(key.name, key.default, **({"why": key.why} if key.why else {}))
+        return None
+    if kind == "fixed":
+        keys.must_be(key.name, key.allowed, key.why)
+        return None
+    value = keys.take(key.name, _MISSING)
+    if kind == "ignored":
+        return None
+    if value is _MISSING:
+        value = key.default
+    if kind == "int":
+        return read_int(value, what, ctx, **({} if key.minimum is None else
+                                              {"minimum": int(key.minimum)}))
+    if kind == "ints":
+        return _read_ints(value, key, what, ctx)
+    if kind == "choice":
+        if value not in key.allowed or isinstance(value, (list, dict)):
+            raise ModelFileError(f"{ctx.where}: {what} is {value!r}; glassnet supports "
+                                 f"{' or '.join(repr(a) for a in key.allowed)}")
+        return value
+    if kind == "seed":
+        return None if value is None else read_int(value, what, ctx, minimum=0)
+    if kind == "number":
+        if key.minimum is None and key.below is None:
+            return read_number(value, what, ctx)
+        return _read_range(value, key, what, ctx)
+    if kind == "bool":
+        return read_bool(value, what, ctx)
+    if kind == "activation":
+        return read_activation(value, what, ctx)
+    if kind == "initializer":
+        return read_initializer(value, what, ctx, key.default)
+    if kind == "regularizer":
+        return read_regularizer(value, what, ctx)
+    if kind == "last_axis":
+        return _read_last_axis(value, what, shape, ctx)
+    if kind == "shape":
+        return _read_target_shape(value, what, shape, ctx)
+    if kind == "data_format":
+        return _read_data_format(value, what, shape, ctx)
+    if kind == "statistic":
+        return _read_statistic(value, what, ctx)
+    raise TypeError(f"{keys.label}: glassnet has no rule for config keys of kind {kind!r}")

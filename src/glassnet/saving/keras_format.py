@@ -18,21 +18,32 @@ import zlib
 
 import h5py
 
-from glassnet.saving import h5io, safety
-from glassnet.saving.atomic import atomic_write
+from glassnet.saving import safety
 from glassnet.saving.compile_config import compile_parts, keras_compile_config
-from glassnet.saving.config import (
+from glassnet.saving.config_values import ReadContext
+from glassnet.saving.errors import ModelFileError
+from glassnet.saving.files import atomic_write
+from glassnet.saving.model_config import (
     KERAS_VERSION,
     emit_warnings,
     keras_major,
     model_description,
     model_from_description,
 )
-from glassnet.saving.config_values import ReadContext
-from glassnet.saving.errors import ModelFileError
-from glassnet.saving.loading import load_into
-from glassnet.saving.optimizer_state import STATE_KEY, glassnet_state
-from glassnet.saving.weights_h5 import read_v3_weights, v3_optimizer_entries, write_v3_tree
+from glassnet.saving.training_state import (
+    STATE_KEY,
+    glassnet_state,
+    load_into,
+    optimizer_variables,
+)
+from glassnet.saving.weights import (
+    HDF5_SIGNATURE,
+    h5_errors,
+    open_h5,
+    read_v3_weights,
+    v3_optimizer_entries,
+    write_v3_tree,
+)
 
 CONFIG = "config.json"
 METADATA = "metadata.json"
@@ -56,8 +67,11 @@ def _weights_limit() -> int:
 def weights_bytes(model, include_optimizer: bool) -> bytes:
     """The bytes of a v3 weights file (``model.weights.h5`` or a ``.weights.h5``)."""
     buffer = io.BytesIO()
+    optimizer = None
+    if include_optimizer and model.get_compile_config():
+        optimizer = (model.optimizer.name, optimizer_variables(model))
     with h5py.File(buffer, "w") as f:
-        write_v3_tree(f, model, include_optimizer)
+        write_v3_tree(f, model, optimizer)
     return buffer.getvalue()
 
 
@@ -101,7 +115,7 @@ def _read_member(archive: zipfile.ZipFile, name: str, limit: int, where: str) ->
 def _hint(path: str) -> str:
     with open(path, "rb") as f:
         head = f.read(8)
-    if head == h5io.HDF5_SIGNATURE:
+    if head == HDF5_SIGNATURE:
         return " It is an HDF5 file: rename it to .h5 to load it as a legacy Keras model."
     return ""
 
@@ -190,12 +204,12 @@ def load_keras(path: str, compile: bool = True):
     compile_config = description.get("compile_config") if isinstance(description, dict) else None
     compile_info = None
     if compile and isinstance(compile_config, dict) and compile_config:
-        metrics = [compile_config.get("metrics"), compile_config.get("weighted_metrics")]
-        compile_info = (compile_config.get("optimizer"), compile_config.get("loss"), metrics)
+        compile_info = compile_config
     what = f"{WEIGHTS} of {where}"
-    with h5io.open_h5(members.pop(WEIGHTS), what) as weights_file:
+    with open_h5(members.pop(WEIGHTS), what) as weights_file:
         load_into(model, ctx, lambda: read_v3_weights(weights_file, model.layers, what),
-                  compile_info, lambda limit: v3_optimizer_entries(weights_file, what, limit),
-                  metadata.get(STATE_KEY), lambda: h5io.h5_errors(what))
+                  compile_info,
+                  lambda limit: v3_optimizer_entries(weights_file, what, limit),
+                  metadata.get(STATE_KEY), lambda: h5_errors(what))
     emit_warnings(ctx)
     return model

@@ -3,7 +3,7 @@
 glassnet never executes anything from a model file: no ``import`` or ``getattr`` driven by
 a name in the file, no ``eval``/``exec``, no ``pickle``/``marshal``, no JSON object hooks.
 A file's model description is checked against a closed allowlist (this module), and every
-name in it is then looked up in glassnet's own tables (``glassnet.saving.config``).
+name in it is then looked up in glassnet's own tables (``glassnet.saving.model_config``).
 
 The checks answer the public reports against Keras's own loader: Lambda bytecode
 execution (CVE-2024-3660), arbitrary module import from ``config.json`` (CVE-2025-1550),

@@ -1,5 +1,11 @@
 """``compile``: the optimizer, the loss (with its weight) and the metrics a model reports.
 
+``get_compile_config``/``compile_from_config`` hand those arguments to a file and back
+(Keras 3's interface, ``keras/src/trainers/trainer.py``), so a file format never reads the
+model's private attributes. Unlike Keras they pass the objects themselves (the optimizer,
+the loss, the metrics as given); turning them into Keras's JSON and back, under the rules
+of a file, is ``glassnet.saving``'s work.
+
 Keras 3's rules: plain ``metrics`` are reported unweighted; ``weighted_metrics`` are
 weighted by ``sample_weight`` and ``class_weight``, and one named like a plain metric is
 reported as ``weighted_<name>`` (``keras/src/trainers/compile_utils.py``); ``loss_weights``
@@ -168,3 +174,30 @@ class Compiling:
             logs[name] = metric.result()
         return logs
 
+    # --- Keras 3's interface for files (keras/src/trainers/trainer.py) ---------------------
+
+    def get_compile_config(self) -> dict:
+        """The arguments ``compile`` received, as Keras's keys; ``{}`` when not compiled.
+
+        ``metrics`` are the plain metrics and ``weighted_metrics`` those weighted by
+        ``sample_weight`` (``None`` when there are none), each as given to ``compile``;
+        ``optimizer`` and ``loss`` are the objects the model uses.
+        """
+        if not getattr(self, "compiled", False):
+            return {}
+        specs = list(self._metric_specs)
+        split = self._weighted_from
+        return {
+            "optimizer": self.optimizer,
+            "loss": self.loss,
+            "loss_weights": self._loss_weights,
+            "metrics": specs[:split],
+            "weighted_metrics": specs[split:] or None,
+            "run_eagerly": False,
+            "steps_per_execution": 1,
+            "jit_compile": False,
+        }
+
+    def compile_from_config(self, config: dict) -> None:
+        """Compiles the model from ``get_compile_config()``'s dict (``compile(**config)``)."""
+        self.compile(**config)

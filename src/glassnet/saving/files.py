@@ -1,14 +1,21 @@
-"""A damaged HDF5 file must not crash, hang or exhaust glassnet: read it first in a copy.
+"""Model files on disk: written atomically, and read first in an isolated copy.
 
-The HDF5 C library behind h5py trusts the bytes it reads. glassnet's fuzzers
-(``tests/reliability/fuzz_model_files.py``) found damaged ``.h5`` files of a few kilobytes
-on which reading an attribute crashes the process with a segmentation fault, loops
-forever, or fills gigabytes of memory; no Python ``try`` can catch any of these. So before
-a file is read for real, ``rehearse`` runs the same read in a forked copy of the process,
-with a time limit and a memory limit. If the copy dies from a signal, runs out of time or
-memory, or finds the file bad, the file is refused with ``ModelFileError`` and this
-process never reads it. Otherwise the read runs again here, where it behaves the same way
-(HDF5 reads the same bytes the same way).
+**Atomic writes**: a save never leaves a half-written file. The new file is written to a
+temporary file in the same folder, flushed to disk, and renamed over the target with
+``os.replace``, which is atomic on POSIX and Windows when both names are on the same file
+system (hence the same folder). A crash or a kill during the save leaves the old file
+untouched; at worst a stray ``.<name>.<random>.tmp`` file remains beside it.
+
+**Isolated reads**: a damaged HDF5 file must not crash, hang or exhaust glassnet, so it is
+read first in a copy. The HDF5 C library behind h5py trusts the bytes it reads. glassnet's
+fuzzers (``tests/reliability/fuzz_model_files.py``) found damaged ``.h5`` files of a few
+kilobytes on which reading an attribute crashes the process with a segmentation fault,
+loops forever, or fills gigabytes of memory; no Python ``try`` can catch any of these. So
+before a file is read for real, ``rehearse`` runs the same read in a forked copy of the
+process, with a time limit and a memory limit. If the copy dies from a signal, runs out of
+time or memory, or finds the file bad, the file is refused with ``ModelFileError`` and
+this process never reads it. Otherwise the read runs again here, where it behaves the same
+way (HDF5 reads the same bytes the same way).
 
 The copy shares the parent's memory until it writes, writes nothing to disk, prints
 nothing, and leaves with ``os._exit``. A rehearsal costs tens of milliseconds (more in a
@@ -28,15 +35,18 @@ import contextlib
 import faulthandler
 import gc
 import os
+import secrets
 import select
 import signal
 import stat
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from glassnet.saving.errors import ModelFileError
+
+# --- isolated reads -------------------------------------------------------------------------
 
 #: Whether loads are rehearsed in a forked process (Linux and other fork-safe platforms).
 ENABLED = hasattr(os, "fork") and sys.platform not in ("darwin", "win32", "cygwin")
@@ -115,7 +125,7 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
     if report == _NO_MEMORY:
         raise ModelFileError(
             f"{path!r} is damaged: reading it needs more than {budget:,} bytes of memory "
-            "(glassnet.saving.isolation.MEMORY_BUDGET_BYTES)"
+            "(glassnet.saving.files.MEMORY_BUDGET_BYTES)"
         )
     if report == _OK and purpose is not None and identity is not None:
         _remember(identity, purpose)
@@ -228,3 +238,92 @@ def _kill(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
+
+
+# --- atomic writes ---------------------------------------------------------------------------
+
+
+
+
+def prepare_target(filepath, overwrite: bool) -> str:
+    """Checks the target of a save and creates its folder if needed.
+
+    Args:
+        filepath: where the file will go (``str`` or ``os.PathLike``).
+        overwrite: whether an existing file may be replaced.
+
+    Returns:
+        The path as a string.
+
+    Raises:
+        FileExistsError: when the file exists and ``overwrite`` is false. (Keras asks on
+            the terminal instead; a library should not wait for input.)
+        IsADirectoryError: when the path is an existing folder.
+    """
+    path = os.fspath(filepath)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"Cannot save to {path!r}: it is a folder, not a file name")
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(
+            f"{path!r} already exists and overwrite=False. Pass overwrite=True to replace it"
+        )
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_write(filepath) -> Iterator[str]:
+    """Yields a temporary path to write; on success it replaces ``filepath`` atomically.
+
+    The temporary file is created with the permissions a new file would get (``0o666``
+    minus the umask). On any exception, the temporary file is removed and ``filepath``
+    is left as it was.
+
+    Example:
+        >>> import os, tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> target = os.path.join(folder, "notes.txt")
+        >>> with atomic_write(target) as tmp:
+        ...     with open(tmp, "w") as f:
+        ...         _ = f.write("hello")
+        >>> open(target).read()
+        'hello'
+    """
+    path = os.fspath(filepath)
+    folder = os.path.dirname(os.path.abspath(path))
+    name = os.path.basename(path)
+    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+    # O_EXCL: never reuse an existing file; mode 0o666 lets the umask decide permissions.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    os.close(fd)
+    try:
+        yield tmp
+        _fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+    _fsync_folder(folder)
+    remember(path)  # written by HDF5/zipfile here: loading it needs no rehearsal
+
+
+def _fsync_file(path: str) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_folder(folder: str) -> None:
+    """Makes the rename itself durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

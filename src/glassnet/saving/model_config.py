@@ -1,4 +1,4 @@
-"""A whole model's description, translated between Keras's JSON and a glassnet Sequential.
+"""Model configs: a Keras model description to a glassnet Sequential and back.
 
 Keras writes a Sequential as ``{"module": "keras", "class_name": "Sequential", "config":
 {"name", "layers": [...], ...}, "build_config": ...}`` (``keras/src/models/sequential.py``,
@@ -6,27 +6,43 @@ Keras writes a Sequential as ``{"module": "keras", "class_name": "Sequential", "
 The legacy ``.h5`` format stores the same object without ``module`` on layer entries, and
 Keras 2 uses ``batch_input_shape`` and string dtypes (see docs/model-files.md).
 
-Reading checks the description against ``glassnet.saving.safety`` first, then translates
-each layer (``glassnet.saving.layer_configs``) and plans its shapes, so the size of every
-weight is known, and checked, before anything is allocated.
+Reading checks the description against ``glassnet.saving.safety`` first, then reads each
+layer through the keys its class declares (``config_keys``, ``glassnet.layers.config_keys``)
+with the rules of ``glassnet.saving.config_values``, calls the class's ``from_config``,
+and plans its shapes, so the size of every weight is known, and checked, before anything
+is allocated. Writing takes each layer's ``get_config`` (Keras 3's config) and checks
+that a Keras file can hold it. The layer classes come from the explicit catalog
+``glassnet.layers.LAYER_CLASSES``; no class name is matched here.
+
+This is the one reader of layer configs: ``model_from_json``, ``.keras`` and ``.h5`` all
+come here.
 """
 
 from __future__ import annotations
 
 import warnings
 
-from glassnet.layers import InputLayer
+from glassnet import activations as activations_module
+from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
+from glassnet.layers.config_keys import NOT_ARGUMENTS, dtype_policy
 from glassnet.models.sequential import Sequential
 from glassnet.saving import safety
-from glassnet.saving.config_values import Keys, ReadContext, read_dtype
+from glassnet.saving.config_values import (
+    KERAS_ACTIVATIONS,
+    Keys,
+    ReadContext,
+    read_bool,
+    read_dtype,
+    read_key,
+)
 from glassnet.saving.errors import ModelFileError
-from glassnet.saving.layer_configs import READERS, policy, read_layer
-from glassnet.saving.layer_configs import write_layer as _write_layer
 
 #: The Keras version whose file layout glassnet writes (recorded in the files it writes).
 KERAS_VERSION = "3.15.1"
-#: Layer classes that hold weights and therefore get a ``build_config`` in ``.keras`` files.
-_BUILT_CLASSES = ("Dense", "BatchNormalization", "Normalization")
+#: Keys every layer config may hold; the model's input shape is read once, by the model
+#: reader, so the layers' own input-shape keys are dropped.
+_INPUT_KEYS = ("batch_input_shape", "batch_shape", "input_shape", "input_dim", "batch_size",
+               "autocast")
 
 
 def keras_major(version: str | None, default: int = 3) -> int:
@@ -124,6 +140,48 @@ def _input(description: dict, config: dict, entries: list, ctx: ReadContext):
     return name, shape
 
 
+def loadable_classes() -> dict[str, type[Layer]]:
+    """The layer classes a file may name: those of the catalog
+    (``glassnet.layers.LAYER_CLASSES``) that declare their config keys, and
+    ``InputLayer``, which the model reader reads itself."""
+    return {name: cls for name, cls in LAYER_CLASSES.items()
+            if name == "InputLayer" or "config_keys" in vars(cls) or cls.config_keys}
+
+
+def read_layer(cls: type[Layer], config: dict, label: str, shape, ctx: ReadContext) -> Layer:
+    """A layer of class ``cls`` from an untrusted Keras layer config.
+
+    Every key is one ``cls.config_keys`` declares, read by the rule of its kind, or one
+    every layer shares (``name``, ``trainable``, ``dtype``, input-shape keys); a key left
+    over is refused unless null or false (then warned).
+
+    Raises:
+        ModelFileError: naming the layer and the key.
+    """
+    keys = Keys(config, label, ctx)
+    args = {}
+    for key in cls.config_keys:
+        value = read_key(key, keys, shape, ctx)
+        if key.kind not in NOT_ARGUMENTS and not (key.kind == "seed" and value is None):
+            args[key.name] = value
+    name = keys.take("name")
+    if name is not None and (not isinstance(name, str) or not name or len(name) > 1024):
+        raise ModelFileError(f"{ctx.where}: {label} has an invalid name {name!r}")
+    args["name"] = name
+    args["trainable"] = read_bool(keys.take("trainable", True), f"{label} trainable", ctx)
+    read_dtype(keys.take("dtype"), label, ctx)
+    for key in _INPUT_KEYS:
+        keys.take(key)
+    try:
+        layer = cls.from_config(args)
+    except ModelFileError:
+        raise
+    except (TypeError, ValueError, NotImplementedError) as error:
+        raise ModelFileError(f"{ctx.where}: {label} has an invalid config: {error}") from None
+    keys.finish()
+    return layer
+
+
 def model_from_description(description, ctx: ReadContext) -> Sequential:
     """An unbuilt Sequential (its layers planned) from a Keras model description.
 
@@ -164,6 +222,7 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
     read_dtype(config.get("dtype"), "the model", ctx)
     input_name, shape = _input(description, config, entries, ctx)
     input_shape = shape
+    classes = loadable_classes()
     layers, total = [], 0
     for index, entry in enumerate(entries):
         layer_class = entry["class_name"]
@@ -175,12 +234,12 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
         if not isinstance(layer_config, dict):
             raise ModelFileError(f"{ctx.where}: layer {index} ({layer_class}) has no config")
         label = f"layer {index} ({layer_class} {layer_config.get('name')!r})"
-        if layer_class not in READERS:
+        if layer_class not in classes:
             raise ModelFileError(
                 f"{ctx.where}: {label} is a {layer_class!r} layer, which glassnet does not have. "
-                f"glassnet can load: {', '.join(['InputLayer', *sorted(READERS)])}"
+                f"glassnet can load: {', '.join(sorted(classes))}"
             )
-        layer = read_layer(layer_class, layer_config, label, shape, ctx)
+        layer = read_layer(classes[layer_class], layer_config, label, shape, ctx)
         if any(other.name == layer.name for other in layers):
             raise ModelFileError(f"{ctx.where}: two layers are named {layer.name!r}")
         try:
@@ -200,6 +259,49 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
 
 
 # --- writing ----------------------------------------------------------------------------------
+
+
+def write_activation(activation, label: str) -> str:
+    """The Keras name of a glassnet activation.
+
+    Raises:
+        ValueError: for a Python function or an activation with non-default settings,
+            which a Keras file cannot name.
+    """
+    name = activation.name
+    custom = isinstance(activation, activations_module.FunctionActivation)
+    if custom or name not in KERAS_ACTIVATIONS:
+        raise ValueError(
+            f"{label} uses the activation {name!r}, which is not a Keras built-in, so it cannot "
+            "be saved in a Keras file. Use a built-in name such as 'relu'"
+        )
+    if activation.get_config() != type(activation)().get_config():
+        raise ValueError(
+            f"{label} uses {name!r} with settings {activation.get_config()}; a Keras file can "
+            f"only name {name!r} with its defaults {type(activation)().get_config()}"
+        )
+    return name
+
+
+def write_layer(layer: Layer, dtype_name: str) -> dict:
+    """A layer's Keras 3 config (its ``get_config``), checked for a Keras file.
+
+    Raises:
+        ValueError: for a layer Keras cannot read back: a class outside the catalog, a
+            name with ``/``, an activation that is not a Keras built-in at its defaults.
+    """
+    label = f"Layer {layer.name!r} ({type(layer).__name__})"
+    if loadable_classes().get(type(layer).__name__) is not type(layer):
+        raise ValueError(f"{label}: glassnet cannot save layers of this class in a Keras file")
+    if "/" in layer.name:
+        raise ValueError(f"{label}: Keras refuses layer names containing '/'")
+    config = {k: v for k, v in layer.get_config().items() if k not in _INPUT_KEYS}
+    config["dtype"] = dtype_policy(dtype_name)
+    for key in type(layer).config_keys:
+        if key.kind == "activation" and key.name in config:
+            write_activation(getattr(layer, key.name), label)
+    return config
+
 
 
 def _require_built(model: Sequential) -> None:
@@ -229,16 +331,17 @@ def model_description(model: Sequential, for_h5: bool = False) -> dict:
     _require_built(model)
     dtype_name = model.storage.dtype.name
     batch_shape = [None, *model.input_shape]
-    input_layer = getattr(model, "_input_layer", None)
+    own = model.get_config()["layers"]
+    input_name = (own[0]["config"].get("name") if own and own[0]["class_name"] == "InputLayer"
+                  else None) or "input_layer"
     entries = [{
         "class_name": "InputLayer",
         "config": {"batch_shape": batch_shape, "dtype": dtype_name, "sparse": False,
-                   "ragged": False, "name": input_layer.name if input_layer else "input_layer",
-                   "optional": False},
+                   "ragged": False, "name": input_name, "optional": False},
     }]
     for layer in model.layers:
-        entry = {"class_name": type(layer).__name__, "config": _write_layer(layer, dtype_name)}
-        if not for_h5 and entry["class_name"] in _BUILT_CLASSES:
+        entry = {"class_name": type(layer).__name__, "config": write_layer(layer, dtype_name)}
+        if not for_h5 and layer.specs:  # Keras records how layers with weights were built
             entry["build_config"] = {"input_shape": [None, *layer.input_shape]}
         entries.append(entry)
     if not for_h5:
@@ -246,7 +349,7 @@ def model_description(model: Sequential, for_h5: bool = False) -> dict:
                     "registered_name": None, **({"build_config": e["build_config"]}
                                                 if "build_config" in e else {})}
                    for e in entries]
-    config = {"name": model.name, "trainable": model.trainable, "dtype": policy(dtype_name),
+    config = {"name": model.name, "trainable": model.trainable, "dtype": dtype_policy(dtype_name),
               "layers": entries, "build_input_shape": batch_shape}
     if for_h5:
         return {"class_name": "Sequential", "config": config}
