@@ -16,7 +16,7 @@ from __future__ import annotations
 from glassnet import losses as losses_module
 from glassnet import metrics as metrics_module
 from glassnet import optimizers as optimizers_module
-from glassnet.saving.config_values import ReadContext, init_params
+from glassnet.saving.config_values import ReadContext, finite_float, init_params
 
 #: glassnet optimizer classes under the class names Keras writes.
 OPTIMIZERS = {
@@ -276,10 +276,11 @@ def read_loss_weights(value, ctx: ReadContext):
         return None
     items = list(value.values()) if isinstance(value, dict) else (
         value if isinstance(value, list) else [value])
-    if len(items) == 1 and isinstance(items[0], (int, float)) and not isinstance(items[0], bool):
-        number = float(items[0])
-        if number == number and abs(number) != float("inf"):
-            return value
+    number = items[0] if len(items) == 1 else None
+    if isinstance(number, (int, float)) and not isinstance(number, bool) and (
+        finite_float(number) is not None
+    ):
+        return value
     ctx.warn(f"{ctx.where}: loss_weights={value!r} does not fit glassnet's one output and is "
              "ignored")
     return None

@@ -10,6 +10,7 @@ nothing is imported.
 from __future__ import annotations
 
 import inspect
+import math
 from dataclasses import dataclass, field
 
 from glassnet import activations as activations_module
@@ -106,9 +107,24 @@ def read_int(value, what: str, ctx: ReadContext, minimum: int = 1) -> int:
 
 
 def read_number(value, what: str, ctx: ReadContext) -> float:
+    """A finite number; an integer too large for a float (``10**400`` in JSON), NaN or an
+    infinity is refused naming the key."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ModelFileError(f"{ctx.where}: {what} must be a number; found {value!r}")
-    return float(value)
+    number = finite_float(value)
+    if number is None:
+        shown = value if isinstance(value, float) else f"an integer of {len(str(value))} digits"
+        raise ModelFileError(f"{ctx.where}: {what} must be a finite number; found {shown}")
+    return number
+
+
+def finite_float(value: int | float) -> float | None:
+    """``value`` as a finite float, or ``None`` when it is NaN, infinite or too large."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def read_bool(value, what: str, ctx: ReadContext) -> bool:
