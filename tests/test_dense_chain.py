@@ -1,6 +1,6 @@
 """The fast paths of training and prediction compute what the plain layer-by-layer code does.
 
-Runs of ``Dense`` layers run through ``glassnet.models.dense_chain`` (bias folded into each
+Runs of ``Dense`` layers run through ``glassnet.engine.dense_chain`` (bias folded into each
 matrix product, reused buffers); a plan without chains (``Plan(..., chains=False)``) runs
 each layer's own ``forward``/``backward`` and stays the reference. Also here: the one-hot
 shortcut of the fused cross-entropy, the row reductions of ``glassnet._rowwise``, the
@@ -19,12 +19,12 @@ import pytest
 from numerics import assert_float32_close
 
 from glassnet import _rowwise, losses
+from glassnet.engine.dense_chain import DenseChain
+from glassnet.engine.plan import Plan
 from glassnet.errors import DataError
 from glassnet.explain import last_pass
 from glassnet.layers import Dense, Dropout
 from glassnet.models import Sequential
-from glassnet.models.dense_chain import DenseChain
-from glassnet.models.plan import Plan
 from glassnet.optimizers import SGD, Adagrad, Adam, RMSprop, base
 from glassnet.trainers.batches import ArrayBatches, StreamBatches
 

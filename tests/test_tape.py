@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 from gradcheck import assert_gradient_close, numerical_gradient
 
+from glassnet.engine.dense_chain import DenseChain
+from glassnet.engine.plan import Plan
 from glassnet.explain import last_pass, trace
 from glassnet.layers import Dense, Dropout
 from glassnet.models import Sequential
-from glassnet.models.dense_chain import DenseChain
-from glassnet.models.plan import Plan
 from glassnet.ops import Record, recording
 from glassnet.utils import set_random_seed
 

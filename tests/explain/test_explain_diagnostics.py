@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glassnet.callbacks.diagnostics import Diagnostics
+from glassnet.callbacks import Diagnostics
 from glassnet.explain import diagnose
 from glassnet.layers import Dense
 from glassnet.models import NotCompiledError, Sequential

@@ -11,7 +11,7 @@ pytest.importorskip("matplotlib")
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from glassnet.callbacks.diagnostics import Diagnostics  # noqa: E402
+from glassnet.callbacks import Diagnostics  # noqa: E402
 from glassnet.explain import (  # noqa: E402
     diagnose,
     from_node_weights,

@@ -1,14 +1,21 @@
-"""Callbacks, as in ``keras.callbacks``: hooks into the training loop."""
+"""Callbacks, as in ``keras.callbacks``: hooks into the training loop.
 
-from glassnet.callbacks.base import Callback, CallbackError, CallbackList
+This namespace gathers callbacks from three levels of glassnet: the loop's own machinery
+(``Callback``, ``CallbackList``, ``History``, ``ProgbarLogger``, ``TerminateOnNaN``, in
+``glassnet.trainers``), the callbacks defined here (early stopping, checkpoints, logging,
+learning-rate schedules), and the glass box's ``Diagnostics`` (``glassnet.explain``). The
+training loop imports none of this package, so it can sit above them all.
+"""
+
 from glassnet.callbacks.checkpoint import ModelCheckpoint
-from glassnet.callbacks.diagnostics import Diagnostics
 from glassnet.callbacks.early_stopping import EarlyStopping
-from glassnet.callbacks.history import History
 from glassnet.callbacks.lambda_callback import LambdaCallback
 from glassnet.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
-from glassnet.callbacks.logging import CSVLogger, TerminateOnNaN
-from glassnet.callbacks.progress import ProgbarLogger
+from glassnet.callbacks.logging import CSVLogger
+from glassnet.explain.diagnostics_callback import Diagnostics
+from glassnet.trainers.callbacks import Callback, CallbackError, CallbackList, TerminateOnNaN
+from glassnet.trainers.history import History
+from glassnet.trainers.progress import ProgbarLogger
 
 __all__ = [
     "CSVLogger",

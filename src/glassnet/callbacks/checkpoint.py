@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import warnings
 
-from glassnet.callbacks.base import Callback
 from glassnet.callbacks.monitoring import improvement_direction
+from glassnet.trainers.callbacks import Callback
 
 
 class ModelCheckpoint(Callback):

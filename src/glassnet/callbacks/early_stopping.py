@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.callbacks.base import Callback
 from glassnet.callbacks.monitoring import check_monitor, improvement_direction
+from glassnet.trainers.callbacks import Callback
 
 
 class EarlyStopping(Callback):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from glassnet.callbacks.base import Callback
+from glassnet.trainers.callbacks import Callback
 
 _HOOKS = (
     "on_epoch_begin",

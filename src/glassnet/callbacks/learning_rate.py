@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from glassnet.callbacks.base import Callback
 from glassnet.callbacks.monitoring import check_monitor
+from glassnet.trainers.callbacks import Callback
 
 
 class LearningRateScheduler(Callback):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import csv
-import math
 import os
 
-from glassnet.callbacks.base import Callback
+from glassnet.trainers.callbacks import Callback
 
 
 class CSVLogger(Callback):
@@ -56,17 +55,3 @@ class CSVLogger(Callback):
         if self._file is not None:
             self._file.close()
             self._file = None
-
-
-class TerminateOnNaN(Callback):
-    """Stops training quietly when the loss becomes NaN or infinite.
-
-    Without it, glassnet raises ``NonFiniteLossError`` naming the epoch, batch and layer.
-    Either way the step that produced the invalid loss is not applied, so the weights stay
-    those of the last good step.
-    """
-
-    def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(loss):
-            self.model.stop_training = True

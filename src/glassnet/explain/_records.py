@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.models.dense_chain import ChainRecords, DenseChain
+from glassnet.engine.dense_chain import ChainRecords, DenseChain
 from glassnet.ops.node import Record
 
 

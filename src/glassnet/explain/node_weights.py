@@ -24,8 +24,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from glassnet import config as config_module
+from glassnet.engine import Sequential
 from glassnet.layers import Dense
-from glassnet.models import Sequential
 
 _ONE = re.compile(r"node_(\d+)")
 _MANY = re.compile(r"node_(\d+)_(\d+)")

@@ -1,15 +1,20 @@
-"""Models, as in ``keras.models``: ``Sequential`` (and ``load_model`` once files are supported)."""
+"""Models, as in ``keras.models``: ``Sequential`` (also as ``Model``), ``load_model`` and
+``model_from_json``.
 
+A namespace over two levels of glassnet: the model itself (``glassnet.engine``) and its
+files (``glassnet.saving``), which this import brings in, so that ``model.save`` and
+``load_model`` work whichever way a user reaches them.
+"""
+
+from glassnet import saving
+from glassnet.engine.sequential import Sequential
 from glassnet.errors import DataError, NonFiniteLossError, NotCompiledError
-from glassnet.models.sequential import Sequential
 
 Model = Sequential
 
 
 def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
     """Loads a model saved by glassnet or Keras (``.keras`` or ``.h5``); see ``glassnet.saving``."""
-    from glassnet import saving
-
     return saving.load_model(
         filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
     )
@@ -17,8 +22,6 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
 
 def model_from_json(json_string: str, custom_objects=None):
     """A model (with fresh weights) from ``model.to_json()``; see ``glassnet.saving``."""
-    from glassnet import saving
-
     return saving.model_from_json(json_string, custom_objects=custom_objects)
 
 

@@ -9,7 +9,7 @@ returns a tuple of slopes in the same order.
 
 Compiled models (``Sequential``) do not append: their plan owns one node slot per step,
 made once and overwritten by every pass, and walks them the same way (see
-``glassnet.models.plan``).
+``glassnet.engine.plan``).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ The modules, by format:
 * ``errors``: ``ModelFileError`` and ``MissingModelFileError``.
 """
 
+from glassnet import _file_hooks
 from glassnet.saving.api import (
     load_model,
     load_weights,
@@ -35,6 +36,14 @@ from glassnet.saving.api import (
     save_weights,
 )
 from glassnet.saving.errors import MissingModelFileError, ModelFileError
+
+# The model's file methods (model.save, ...) call these through glassnet._file_hooks.
+_file_hooks.provide(
+    save_model=save_model,
+    save_weights=save_weights,
+    load_weights=load_weights,
+    model_to_json=model_to_json,
+)
 
 __all__ = [
     "MissingModelFileError",

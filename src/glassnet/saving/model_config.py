@@ -1,7 +1,7 @@
 """Model configs: a Keras model description to a glassnet Sequential and back.
 
 Keras writes a Sequential as ``{"module": "keras", "class_name": "Sequential", "config":
-{"name", "layers": [...], ...}, "build_config": ...}`` (``keras/src/models/sequential.py``,
+{"name", "layers": [...], ...}, "build_config": ...}`` (``keras/src/engine/sequential.py``,
 ``get_config``), with an ``InputLayer`` entry first that holds the input's ``batch_shape``.
 The legacy ``.h5`` format stores the same object without ``module`` on layer entries, and
 Keras 2 uses ``batch_input_shape`` and string dtypes (see docs/model-files.md).
@@ -23,9 +23,9 @@ from __future__ import annotations
 import warnings
 
 from glassnet import activations as activations_module
+from glassnet.engine.sequential import Sequential
 from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
 from glassnet.layers.config_keys import NOT_ARGUMENTS, dtype_policy
-from glassnet.models.sequential import Sequential
 from glassnet.saving import safety
 from glassnet.saving.config_values import (
     KERAS_ACTIVATIONS,

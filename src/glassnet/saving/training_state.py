@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from glassnet import __version__
-from glassnet.models.sequential import Sequential
+from glassnet.engine.sequential import Sequential
 from glassnet.saving.compile_config import compile_model
 from glassnet.saving.config_values import ReadContext
 from glassnet.saving.errors import ModelFileError

@@ -34,7 +34,7 @@ class ArrayBatches:
     """Batches of in-memory arrays, shuffled once per epoch when ``shuffle``.
 
     With ``ones_column`` (asked for by a model of ``Dense`` layers, which then folds the
-    first layer's bias into its matrix product, see ``glassnet.models.dense_chain``), each
+    first layer's bias into its matrix product, see ``glassnet.engine.dense_chain``), each
     ``x`` batch ends in an extra column of ones, provided the data is small enough to be
     copied once; ``self.ones_column`` says whether the batches really have it.
     ``self.targets_sum_to_one`` says whether every row of ``y`` sums to exactly 1 (one-hot

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet._arrays import check_finite
-from glassnet.callbacks.progress import format_logs
 from glassnet.trainers.batches import ArrayBatches, StreamBatches, is_batch_stream
 from glassnet.trainers.inputs import as_verbosity, positive_int
+from glassnet.trainers.progress import format_logs
 
 
 class Evaluation:

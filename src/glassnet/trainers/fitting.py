@@ -8,10 +8,12 @@ import warnings
 import numpy as np
 
 from glassnet._arrays import check_validation_split, validation_split_index
-from glassnet.callbacks import CallbackList, History, ProgbarLogger, TerminateOnNaN
 from glassnet.errors import NonFiniteLossError
 from glassnet.trainers.batches import ArrayBatches, StreamBatches, is_batch_stream
+from glassnet.trainers.callbacks import CallbackList, TerminateOnNaN
+from glassnet.trainers.history import History
 from glassnet.trainers.inputs import as_verbosity, positive_int
+from glassnet.trainers.progress import ProgbarLogger
 
 
 class Fitting:

@@ -10,7 +10,7 @@ A training step is::
 When the output layer is a softmax (or sigmoid) and the loss its cross-entropy, the loss
 is computed from the output layer's logits and its slope there is ``prediction - target``.
 ``forward_and_backward`` serves ``fit``, ``train_on_batch``, ``compute_gradients`` and so
-the glass box alike. The model supplies its ``plan`` (``glassnet.models.plan``).
+the glass box alike. The model supplies its ``plan`` (``glassnet.engine.plan``).
 """
 
 from __future__ import annotations

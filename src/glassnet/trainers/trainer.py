@@ -13,10 +13,10 @@ The model that mixes ``Trainer`` in supplies its layers (``_layers``), weight st
 from __future__ import annotations
 
 from glassnet import metrics as metrics_module
-from glassnet.callbacks import History
 from glassnet.trainers.compiling import Compiling
 from glassnet.trainers.evaluation import Evaluation
 from glassnet.trainers.fitting import Fitting
+from glassnet.trainers.history import History
 from glassnet.trainers.inputs import Inputs
 from glassnet.trainers.step import Stepping
 from glassnet.utils.seeding import new_generator

@@ -1,4 +1,5 @@
-"""``Callback``, the hooks the training loop calls, and ``CallbackList`` which calls them.
+"""``Callback``, the hooks the training loop calls, ``CallbackList`` which calls them, and
+``TerminateOnNaN``, the one callback the loop asks about (it stops instead of raising).
 
 The hook names and arguments are Keras's (``keras/src/callbacks/callback.py``): a callback
 sees ``self.model`` and ``self.params`` and can end training by setting
@@ -7,6 +8,8 @@ that names the callback and the hook.
 """
 
 from __future__ import annotations
+
+import math
 
 _BATCH_HOOKS = (
     "on_train_batch_begin",
@@ -106,3 +109,17 @@ class CallbackList:
                     f"Callback {type(callback).__name__} raised in {hook}: "
                     f"{type(error).__name__}: {error}"
                 ) from error
+
+
+class TerminateOnNaN(Callback):
+    """Stops training quietly when the loss becomes NaN or infinite.
+
+    Without it, glassnet raises ``NonFiniteLossError`` naming the epoch, batch and layer.
+    Either way the step that produced the invalid loss is not applied, so the weights stay
+    those of the last good step.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            self.model.stop_training = True

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.models.dense_chain import DenseChain
+from glassnet.engine.dense_chain import DenseChain
 from glassnet.ops.node import Node, Record
 from glassnet.ops.tape import Tape
 

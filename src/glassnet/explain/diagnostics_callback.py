@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from glassnet.callbacks.base import Callback
+from glassnet.explain.diagnostics import Observer, diagnose
+from glassnet.trainers.callbacks import Callback
 
 
 class Diagnostics(Callback):
@@ -47,8 +48,6 @@ class Diagnostics(Callback):
         **thresholds: float,
     ) -> None:
         super().__init__()
-        from glassnet.explain.diagnostics import Observer
-
         if (x is None) != (y is None):
             raise ValueError(
                 "Diagnostics needs both `x` and `y`, or neither (to read the training batches)"
@@ -100,8 +99,6 @@ class Diagnostics(Callback):
         if self.x is None:
             report = self._observer.result(self.model)
         else:
-            from glassnet.explain.diagnostics import diagnose
-
             report = diagnose(self.model, self.x, self.y, **self.thresholds)
         self._observer.reset()
         self.reports.append((epoch, report))

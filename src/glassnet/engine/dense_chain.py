@@ -124,7 +124,7 @@ class DenseChain:
 
     ``forward`` and ``backward`` follow the layer protocol (``forward`` returns the output
     and its ``ChainRecords``; ``backward`` takes them back), so a model's plan runs a chain
-    as one node. Make one with ``Plan`` (``glassnet.models.plan``), which puts every run of
+    as one node. Make one with ``Plan`` (``glassnet.engine.plan``), which puts every run of
     layers that ``DenseChain.takes`` into a chain.
 
     Args:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 
-from glassnet.callbacks.base import Callback
+from glassnet.trainers.callbacks import Callback
 
 _BAR_WIDTH = 20
 _REDRAW_SECONDS = 0.1

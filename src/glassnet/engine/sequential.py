@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet import _file_hooks
 from glassnet import config as config_module
+from glassnet.engine.plan import Plan
+from glassnet.engine.summary import summary_text
 from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
 from glassnet.layers.base import normalize_shape
 from glassnet.layers.storage import WeightStorage
-from glassnet.models.plan import Plan
-from glassnet.models.summary import summary_text
 from glassnet.naming import unique_name
 from glassnet.trainers import Trainer
 
@@ -343,9 +344,7 @@ class Sequential(Trainer):
 
     def to_json(self, **kwargs) -> str:
         """The architecture as a Keras-compatible JSON string (see ``glassnet.saving``)."""
-        from glassnet import saving
-
-        return saving.model_to_json(self, **kwargs)
+        return _file_hooks.call("model_to_json", self, **kwargs)
 
     # --- files --------------------------------------------------------------------------
 
@@ -355,21 +354,15 @@ class Sequential(Trainer):
         The format follows the extension, as in Keras: ``.keras`` (zip) or ``.h5`` (legacy
         HDF5). Files are written atomically: a crash never leaves a half-written file.
         """
-        from glassnet import saving
-
-        saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
+        _file_hooks.call("save_model", self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
         """Saves only the weights (``.weights.h5``)."""
-        from glassnet import saving
-
-        saving.save_weights(self, filepath, overwrite=overwrite)
+        _file_hooks.call("save_weights", self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath) -> None:
         """Loads weights saved by ``save_weights`` (or Keras's weights files)."""
-        from glassnet import saving
-
-        saving.load_weights(self, filepath)
+        _file_hooks.call("load_weights", self, filepath)
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r} layers={len(self._layers)} built={self.built}>"
