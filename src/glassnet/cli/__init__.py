@@ -63,6 +63,23 @@ def _one_line(error: BaseException) -> str:
     return text or type(error).__name__
 
 
+def _out_of_memory(args: argparse.Namespace) -> str:
+    """The one line for a ``MemoryError``: which data, how large, and what to do."""
+    data = getattr(args, "data", None)
+    what = f"the {args.command} command"
+    size = ""
+    if data:
+        what = f"{args.command} on {data}"
+        try:
+            size = f" ({os.path.getsize(data) / 1e6:,.0f} MB)" if os.path.isfile(data) else ""
+        except OSError:
+            size = ""
+    options = ("fewer columns (--drop COLS; --max-categories for text columns with many "
+               "values), " if args.command == "train" else "")
+    return (f"out of memory in {what}{size}: use {options}fewer rows (a part of the file, "
+            "e.g. head -n 100001 FILE > part.csv), or a machine with more memory")
+
+
 def _silence_stdout() -> None:
     """Points standard output at the null device, so that exiting does not raise again."""
     try:
@@ -97,6 +114,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except _expected_errors() as error:
         print(f"glassnet: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"glassnet: error: {_out_of_memory(args)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
