@@ -244,13 +244,30 @@ def _refuse_utf16(path: Path) -> None:
         head = handle.read(4096)
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         kind = "UTF-16 text with a byte-order mark"
-    elif len(head) >= 4 and (head[1::2].count(0) > 0.4 * (len(head) // 2)
-                             or head[0::2].count(0) > 0.4 * (len(head) // 2)):
+    elif _utf16_text(head):
         kind = "UTF-16 text without a byte-order mark"
     else:
         return
     raise CommandError(f"{path} looks like {kind}; glassnet reads UTF-8 CSV files: save it "
                        "as UTF-8 (CSV UTF-8 in a spreadsheet, or iconv -f UTF-16 -t UTF-8)")
+
+
+def _utf16_text(head: bytes) -> bool:
+    """Whether ``head`` reads as UTF-16 text (either byte order) of printable characters,
+    with a NUL in nearly every other byte: not a binary file, which has NULs too."""
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return False
+    half = len(head) // 2
+    for zeros, other, codec in ((head[1::2], head[0::2], "utf-16-le"),
+                                (head[0::2], head[1::2], "utf-16-be")):
+        if zeros.count(0) > 0.8 * half and other.count(0) < 0.05 * half:
+            try:
+                text = head.decode(codec)
+            except UnicodeDecodeError:
+                return False
+            return all(c.isprintable() or c in "\r\n\t" for c in text)
+    return False
 
 
 def _read_csv_pass(
