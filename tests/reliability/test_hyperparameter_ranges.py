@@ -57,6 +57,9 @@ BAD_OPTIMIZER_ARGUMENTS = [
     (SGD, "clipvalue", -0.5),
     (Adam, "global_clipnorm", 0.0),
     (Adam, "global_clipnorm", INF),
+    (Adam, "amsgrad", "False"),
+    (SGD, "nesterov", "no"),
+    (RMSprop, "centered", 2),
 ]
 
 

@@ -78,6 +78,15 @@ def _check_in_range(value, what: str, high_open: bool) -> float:
     return float(value)
 
 
+def _check_flag(value, what: str) -> bool:
+    """``True`` or ``False`` (NumPy's too, or 0 and 1): ``bool("False")`` would be true."""
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, (int, np.integer)) and value in (0, 1)
+    ):
+        return bool(value)
+    raise ValueError(f"`{what}` must be True or False. Received: {what}={value!r}")
+
+
 def _check_positive(value, what: str) -> float | None:
     """``None``, or ``value`` as a finite float > 0 (clipping bounds: 0 would zero every
     gradient, a negative bound would flip them)."""
