@@ -160,6 +160,20 @@ def test_a_column_with_text_after_chunks_of_numbers_keeps_its_cells(tmp_path, mo
     assert list(table.lines) == list(range(2, 10))
 
 
+def test_columns_that_turn_to_text_in_different_chunks_are_read_in_two_passes(
+    tmp_path, monkeypatch
+):
+    first = ["1", "2", "x", "4", "5", "6", "7", "8"]
+    second = ["1", "2", "3", "4", "5", "y", "7", "08"]
+    path = write_csv(
+        tmp_path / "t.csv", ["p", "q"], [list(r) for r in zip(first, second, strict=True)]
+    )
+    monkeypatch.setattr(tabular, "CHUNK_CELLS", 4)  # 2 rows a chunk
+    table = tabular.read_csv(path)
+    assert list(table.values["p"]) == first
+    assert list(table.values["q"]) == second
+
+
 def test_a_bad_row_in_a_late_chunk_names_its_line(cli, tmp_path, monkeypatch):
     path = numbers_csv(tmp_path / "t.csv", rows=30)
     with open(path, "a", encoding="utf-8") as handle:

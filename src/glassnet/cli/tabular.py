@@ -369,10 +369,9 @@ def _check_widths(path, rows, lines, header, first, has_header, skip_rows) -> No
 def _refuse_nul(path: Path, rows: list[list[str]], lines: list[int]) -> None:
     """A NUL byte is no part of CSV text: a cell holding one is a binary or damaged file
     (it was accepted as part of a category's name)."""
-    if not any("\0" in cell for row in rows for cell in row):
+    if "\0" not in "".join(["".join(row) for row in rows]):
         return
-    line = next(line for row, line in zip(rows, lines, strict=True)
-                if any("\0" in cell for cell in row))
+    line = next(line for row, line in zip(rows, lines, strict=True) if "\0" in "".join(row))
     raise CommandError(f"{path}, line {line}: a cell holds a NUL byte; the file is binary or "
                        "damaged, not CSV text")
 
@@ -387,6 +386,7 @@ class _ColumnsBuilder:
         self.texts: dict[str, list[np.ndarray]] = {name: [] for name in header}
         self.seen: dict[str, dict[str, str]] = {name: {} for name in header}
         self.flipped: set[str] = set()
+        self.had_numbers: set[str] = set()  # columns with a chunk of numbers (and no text)
         self.line_chunks: list[np.ndarray] = []
         self.rows = 0
 
@@ -402,9 +402,10 @@ class _ColumnsBuilder:
                 numbers = parse_numbers(cells)
                 if numbers is not None:
                     self.numbers[name].append(numbers)
+                    self.had_numbers.add(name)
                     continue
                 self.text.add(name)
-                if self.numbers[name]:  # numbers before: their texts are gone
+                if name in self.had_numbers:  # numbers before: their texts are gone
                     self.flipped.add(name)
                     self.numbers[name] = []
             if self.flipped:
