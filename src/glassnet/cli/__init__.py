@@ -7,7 +7,8 @@ Everything is documented in ``docs/cli.md``.
 Errors the user can fix (a missing file, a missing column, text in a numeric column, a file
 that is not a model, ...) end the command with one line on standard error,
 ``glassnet: error: <message>``, and exit status 1; wrong arguments exit with status 2, as
-argparse does. Anything else is a bug in glassnet and shows its traceback.
+argparse does. Running out of memory is one such line too, naming the data and what to
+try. Anything else is a bug in glassnet and shows its traceback.
 
 Example:
     >>> from glassnet.cli import main
