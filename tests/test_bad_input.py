@@ -121,6 +121,19 @@ def test_non_finite_inputs_name_row_and_column(value, name):
         compiled_model().predict(x, verbose=0)
 
 
+def test_non_finite_advice_names_no_command():
+    """``predict`` said "fill or drop missing values before training" (issue 22)."""
+    x = X.copy()
+    x[1, 0] = np.inf
+    with pytest.raises(DataError) as caught:
+        compiled_model().predict(x, verbose=0)
+    assert "training" not in str(caught.value)
+    assert str(caught.value).endswith("replace it with a finite value or drop the row")
+    x[1, 0] = np.nan
+    with pytest.raises(DataError, match="fill or drop the missing values first$"):
+        compiled_model().predict(x, verbose=0)
+
+
 def test_non_finite_targets_name_row_and_column():
     y = Y.copy()
     y[4, 0] = np.nan

@@ -223,9 +223,9 @@ def test_learning_rate_can_be_changed_between_steps():
     ("make", "message"),
     [
         (lambda: SGD(learning_rate=-0.1), r"`learning_rate` must be a non-negative number.*-0\.1"),
-        (lambda: SGD(momentum=1.5), r"`momentum` must be in \[0, 1\]"),
-        (lambda: Adam(beta_1="0.9"), "`beta_1` must be a non-negative number"),
-        (lambda: SGD(clipnorm=float("nan")), "`clipnorm` must be a non-negative number"),
+        (lambda: SGD(momentum=1.5), r"`momentum` must be a float in \[0, 1\]"),
+        (lambda: Adam(beta_1="0.9"), r"`beta_1` must be a float in \[0, 1\)"),
+        (lambda: SGD(clipnorm=float("nan")), "`clipnorm` must be a positive number"),
     ],
 )
 def test_bad_hyperparameters_are_named(make, message):

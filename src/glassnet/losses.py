@@ -39,6 +39,35 @@ from glassnet._rowwise import row_max, row_sum
 _registry = Registry("loss")
 
 
+def _check_number(value, what: str, low: float, high: float, low_open: bool) -> float:
+    """``value`` as a float in ``[low, high]`` (``(low, high]`` when ``low_open``), else a
+    ``ValueError`` in Keras's form naming the argument and the value. Checked where the loss
+    is made (or read from a model file), not in the first step of ``fit``."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(value)
+        or value < low
+        or value > high
+        or (low_open and value == low)
+    ):
+        if high == math.inf:
+            span = "a positive finite number" if low_open else "a non-negative finite number"
+        else:
+            span = f"a float in {'(' if low_open else '['}{low:g}, {high:g}]"
+        raise ValueError(f"`{what}` must be {span}. Received: {what}={value!r}")
+    return float(value)
+
+
+def _check_flag(value, what: str) -> bool:
+    """``True`` or ``False`` (or NumPy's, or 0 and 1): ``bool("False")`` would be true."""
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, (int, np.integer)) and value in (0, 1)
+    ):
+        return bool(value)
+    raise ValueError(f"`{what}` must be True or False. Received: {what}={value!r}")
+
+
 class Loss:
     """Base class. Subclasses write ``values`` and ``gradient``.
 
@@ -288,7 +317,7 @@ class Huber(Loss):
 
     def __init__(self, delta: float = 1.0, name: str | None = None, **kwargs) -> None:
         super().__init__(name=name, **kwargs)
-        self.delta = float(delta)
+        self.delta = _check_number(delta, "delta", 0.0, math.inf, low_open=True)
 
     def values(self, y_true, y_pred):
         e = np.abs(y_pred - y_true)
@@ -404,8 +433,10 @@ class CategoricalCrossentropy(Loss):
         self, from_logits: bool = False, label_smoothing: float = 0.0, name=None, **kwargs
     ) -> None:
         super().__init__(name=name, **kwargs)
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
+        self.from_logits = _check_flag(from_logits, "from_logits")
+        self.label_smoothing = _check_number(
+            label_smoothing, "label_smoothing", 0.0, 1.0, low_open=False
+        )
 
     def _smooth(self, y_true):
         if not self.label_smoothing:
@@ -495,7 +526,7 @@ class SparseCategoricalCrossentropy(Loss):
 
     def __init__(self, from_logits: bool = False, name=None, **kwargs) -> None:
         super().__init__(name=name, **kwargs)
-        self.from_logits = bool(from_logits)
+        self.from_logits = _check_flag(from_logits, "from_logits")
 
     @staticmethod
     def _labels(y_true, classes: int) -> np.ndarray:
@@ -567,8 +598,10 @@ class BinaryCrossentropy(Loss):
         self, from_logits: bool = False, label_smoothing: float = 0.0, name=None, **kwargs
     ) -> None:
         super().__init__(name=name, **kwargs)
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
+        self.from_logits = _check_flag(from_logits, "from_logits")
+        self.label_smoothing = _check_number(
+            label_smoothing, "label_smoothing", 0.0, 1.0, low_open=False
+        )
 
     def _smooth(self, y_true):
         s = self.label_smoothing

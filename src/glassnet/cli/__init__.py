@@ -7,7 +7,8 @@ Everything is documented in ``docs/cli.md``.
 Errors the user can fix (a missing file, a missing column, text in a numeric column, a file
 that is not a model, ...) end the command with one line on standard error,
 ``glassnet: error: <message>``, and exit status 1; wrong arguments exit with status 2, as
-argparse does. Anything else is a bug in glassnet and shows its traceback.
+argparse does. Running out of memory is one such line too, naming the data and what to
+try. Anything else is a bug in glassnet and shows its traceback.
 
 Example:
     >>> from glassnet.cli import main
@@ -63,6 +64,23 @@ def _one_line(error: BaseException) -> str:
     return text or type(error).__name__
 
 
+def _out_of_memory(args: argparse.Namespace) -> str:
+    """The one line for a ``MemoryError``: which data, how large, and what to do."""
+    data = getattr(args, "data", None)
+    what = f"the {args.command} command"
+    size = ""
+    if data:
+        what = f"{args.command} on {data}"
+        try:
+            size = f" ({os.path.getsize(data) / 1e6:,.0f} MB)" if os.path.isfile(data) else ""
+        except OSError:
+            size = ""
+    options = ("fewer columns (--drop COLS; --max-categories for text columns with many "
+               "values), " if args.command == "train" else "")
+    return (f"out of memory in {what}{size}: use {options}fewer rows (a part of the file, "
+            "e.g. head -n 100001 FILE > part.csv), or a machine with more memory")
+
+
 def _silence_stdout() -> None:
     """Points standard output at the null device, so that exiting does not raise again."""
     try:
@@ -97,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
     except _expected_errors() as error:
         print(f"glassnet: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"glassnet: error: {_out_of_memory(args)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)

@@ -116,7 +116,7 @@ class InputEncoding:
         absent = [col.name for col in self.columns if not table.has(col.name)]
         if absent:
             raise CommandError(missing_columns_message(table, absent, "input column"))
-        blocks = []
+        blocks = []  # float32 from the start: no float64 copy of the whole matrix
         for spec in self.columns:
             col = column(table, spec.name)
             require_complete(table, col, "column")
@@ -128,7 +128,7 @@ class InputEncoding:
                         f"{col.texts[row]!r} at {table.where(row)}), but the model was "
                         "trained on numbers in that column"
                     )
-                blocks.append(col.numbers.reshape(-1, 1))
+                blocks.append(col.numbers.astype(np.float32).reshape(-1, 1))
             else:
                 blocks.append(_one_hot(table, spec, _as_texts(col)))
         return np.ascontiguousarray(np.hstack(blocks), dtype=np.float32)

@@ -133,8 +133,11 @@ def read_table(spec: str, header: bool = True, skip_rows: int = 0) -> Table:
     path = Path(spec)
     if path.is_file():
         return read_csv(path, header=header, skip_rows=skip_rows)
-    if path.exists():
+    if path.is_dir():
         raise CommandError(f"{spec} is a directory, not a CSV file")
+    if path.exists():  # a named pipe, a device or a socket: no second read, no end maybe
+        raise CommandError(f"{spec} is not a regular file (a named pipe, device or socket); "
+                           "glassnet reads CSV files: save the data to a file first")
     key = spec.strip().lower().replace("-", "_")
     known = datasets.names(aliases=True)
     if key in known:
@@ -192,8 +195,13 @@ def read_dataset(name: str) -> Table:
                  dataset=canonical)
 
 
+#: Cells read at a time: a chunk of rows as Python strings is about 60 bytes a cell, so
+#: reading holds some 16 MB of cells besides the columns it has made of earlier chunks.
+CHUNK_CELLS = 2**18
+
+
 def read_csv(path: Path, header: bool = True, skip_rows: int = 0) -> Table:
-    """Reads a comma-separated file with a header line into a :class:`Table` of strings.
+    """Reads a comma-separated file with a header line into a :class:`Table`.
 
     Args:
         path: the file.
@@ -201,15 +209,72 @@ def read_csv(path: Path, header: bool = True, skip_rows: int = 0) -> Table:
             ``column_1``, ``column_2``, ...).
         skip_rows: lines to skip before the header (or the first row, without a header).
 
+    The file is read in chunks of about :data:`CHUNK_CELLS` cells. A column whose every
+    cell is a number (or missing) becomes a float64 array, NaN where missing; any other
+    column an object array of its stripped cells (each distinct text kept once). So memory
+    is about 8 bytes a numeric cell plus one chunk, not the 15 times the file size that
+    holding every cell as a string took. A column that turns out to hold text only after
+    chunks of numbers is read again in a second pass.
+
     A first line that holds numbers where names should be (scikit-learn's ``iris.csv``
     starts with ``150,4,setosa,versicolor,virginica``) is still read as the header, with a
     note (``Table.header_warning``) that offers ``--header none`` and ``--skip-rows``.
 
     Raises:
         CommandError: for an empty file, a file without data rows, a row with the wrong
-            number of cells, repeated column names, or a file that is not UTF-8 text.
+            number of cells, repeated column names, a NUL byte, or a file that is not
+            UTF-8 text (naming UTF-16 when it looks like it).
     """
-    has_header = header
+    _refuse_utf16(path)
+    text_columns: set[str] = set()
+    for _ in range(2):
+        table, flipped = _read_csv_pass(path, header, skip_rows, text_columns)
+        if not flipped:
+            return table
+        del table
+        text_columns |= flipped
+    raise RuntimeError("a column changed kind on the second pass")  # not reached
+
+
+def _refuse_utf16(path: Path) -> None:
+    """A ``CommandError`` for a file that looks like UTF-16 (with or without a byte-order
+    mark): every other byte of its text is a NUL. Read as UTF-8 it gave messages such as
+    "line 202: 1 values"."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        kind = "UTF-16 text with a byte-order mark"
+    elif _utf16_text(head):
+        kind = "UTF-16 text without a byte-order mark"
+    else:
+        return
+    raise CommandError(f"{path} looks like {kind}; glassnet reads UTF-8 CSV files: save it "
+                       "as UTF-8 (CSV UTF-8 in a spreadsheet, or iconv -f UTF-16 -t UTF-8)")
+
+
+def _utf16_text(head: bytes) -> bool:
+    """Whether ``head`` reads as UTF-16 text (either byte order) of printable characters,
+    with a NUL in nearly every other byte: not a binary file, which has NULs too."""
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return False
+    half = len(head) // 2
+    for zeros, other, codec in ((head[1::2], head[0::2], "utf-16-le"),
+                                (head[0::2], head[1::2], "utf-16-be")):
+        if zeros.count(0) > 0.8 * half and other.count(0) < 0.05 * half:
+            try:
+                text = head.decode(codec)
+            except UnicodeDecodeError:
+                return False
+            return all(c.isprintable() or c in "\r\n\t" for c in text)
+    return False
+
+
+def _read_csv_pass(
+    path: Path, has_header: bool, skip_rows: int, text_columns: set[str]
+) -> tuple[Table, set[str]]:
+    """One pass over the file. Returns the table and the columns that held text after a
+    chunk of numbers (empty when the table is complete)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             for _ in range(skip_rows):
@@ -217,28 +282,55 @@ def read_csv(path: Path, header: bool = True, skip_rows: int = 0) -> Table:
                     break
             reader = csv.reader(handle, skipinitialspace=True)
             first = next(reader, None)
+            if first is None or not any(cell.strip() for cell in first):
+                skipped = f" after skipping {skip_rows} lines" if skip_rows else ""
+                raise CommandError(
+                    f"{path} is empty{skipped}: a CSV file needs a header line and data rows")
+            _refuse_nul(path, [first], [skip_rows + 1])
+            header, notes, warning = _header(path, first, has_header, skip_rows)
+            builder = _ColumnsBuilder(path, header, text_columns)
+            chunk_rows = max(1, CHUNK_CELLS // len(header))
             rows: list[list[str]] = []
             lines: list[int] = []
-            start = skip_rows + reader.line_num + 1
-            if not has_header and first is not None:
+            if not has_header:
                 rows.append(first)
                 lines.append(skip_rows + 1)
+            start = skip_rows + reader.line_num + 1
             for row in reader:
                 if row and any(cell.strip() for cell in row):
                     rows.append(row)
                     lines.append(start)
+                    if len(rows) >= chunk_rows:
+                        _check_widths(path, rows, lines, header, first, has_header, skip_rows)
+                        builder.add(rows, lines)
+                        rows, lines = [], []
                 start = skip_rows + reader.line_num + 1
+            if rows:
+                _check_widths(path, rows, lines, header, first, has_header, skip_rows)
+                builder.add(rows, lines)
+            del rows
     except UnicodeDecodeError:
         raise CommandError(f"{path} is not a text CSV file (it is not UTF-8 text)") from None
     except csv.Error as error:
+        if "NUL" in str(error) or "nul" in str(error):
+            raise CommandError(f"{path} holds a NUL byte (line {reader.line_num + skip_rows}); "
+                               "it is a binary or damaged file, not CSV text") from None
         raise CommandError(f"{path} cannot be read as CSV: {error}") from None
-    if first is None or not any(cell.strip() for cell in first):
-        skipped = f" after skipping {skip_rows} lines" if skip_rows else ""
-        raise CommandError(
-            f"{path} is empty{skipped}: a CSV file needs a header line and data rows")
+    if builder.rows == 0:
+        raise CommandError(f"{path} has a header line but no data rows")
+    if builder.flipped:
+        return None, builder.flipped
+    values = builder.columns()
+    table = Table(source=str(path), columns=header, values=values, lines=builder.lines(),
+                  notes=notes, header_warning=warning)
+    return table, set()
+
+
+def _header(path: Path, first: list[str], has_header: bool, skip_rows: int):
+    """The column names, notes about them, and the header warning."""
     if has_header:
         header = [cell.strip() for cell in first]
-        warning = _header_warning(path, header, rows, skip_rows)
+        warning = _header_warning(path, header, [], skip_rows)
     else:
         header = [f"column_{j + 1}" for j in range(len(first))]
         warning = ""
@@ -254,25 +346,113 @@ def read_csv(path: Path, header: bool = True, skip_rows: int = 0) -> Table:
     if repeated:
         raise CommandError(
             f"{path} has more than one column named {', '.join(map(repr, repeated))}")
-    if not rows:
-        raise CommandError(f"{path} has a header line but no data rows")
+    return header, notes, warning
+
+
+def _check_widths(path, rows, lines, header, first, has_header, skip_rows) -> None:
+    """A ``CommandError`` naming the first row with another number of cells than the header;
+    one naming the first NUL byte."""
+    width = len(header)
     for row, line in zip(rows, lines, strict=True):
-        if len(row) != len(header):
+        if len(row) != width:
             what = "the header has" if has_header else f"line {skip_rows + 1} has"
             hint = _separator_hint(header)
-            if not hint and has_header and len(row) > len(header):
+            if not hint and has_header and len(row) > width:
                 hint = (f"; if line {skip_rows + 1} ({_shorten(','.join(first))}) is not the "
                         f"header, skip it with --skip-rows {skip_rows + 1} and add "
                         "--header none if no line names the columns")
             raise CommandError(
-                f"{path}, line {line}: {len(row)} values, but {what} {len(header)} "
-                f"columns{hint}"
-            )
-    cells = np.array([[cell.strip() for cell in row] for row in rows], dtype=object)
-    values = {name: cells[:, j] for j, name in enumerate(header)}
-    table = Table(source=str(path), columns=header, values=values,
-                  lines=np.asarray(lines, dtype=np.int64), notes=notes, header_warning=warning)
-    return table
+                f"{path}, line {line}: {len(row)} values, but {what} {width} columns{hint}")
+    _refuse_nul(path, rows, lines)
+
+
+def _refuse_nul(path: Path, rows: list[list[str]], lines: list[int]) -> None:
+    """A NUL byte is no part of CSV text: a cell holding one is a binary or damaged file
+    (it was accepted as part of a category's name)."""
+    if "\0" not in "".join(["".join(row) for row in rows]):
+        return
+    line = next(line for row, line in zip(rows, lines, strict=True) if "\0" in "".join(row))
+    raise CommandError(f"{path}, line {line}: a cell holds a NUL byte; the file is binary or "
+                       "damaged, not CSV text")
+
+
+class _ColumnsBuilder:
+    """Columns made of chunks of rows: float64 for numbers, object arrays of text."""
+
+    def __init__(self, path: Path, header: list[str], text_columns: set[str]) -> None:
+        self.header = header
+        self.text = set(text_columns)
+        self.numbers: dict[str, list[np.ndarray]] = {name: [] for name in header}
+        self.texts: dict[str, list[np.ndarray]] = {name: [] for name in header}
+        self.seen: dict[str, dict[str, str]] = {name: {} for name in header}
+        self.flipped: set[str] = set()
+        self.had_numbers: set[str] = set()  # columns with a chunk of numbers (and no text)
+        self.line_chunks: list[np.ndarray] = []
+        self.rows = 0
+
+    def add(self, rows: list[list[str]], lines: list[int]) -> None:
+        self.rows += len(rows)
+        if self.flipped:  # a second pass will read the table: only find the kinds now
+            self.line_chunks = []
+        else:
+            self.line_chunks.append(np.asarray(lines, dtype=np.int64))
+        for name, cells in zip(self.header, zip(*rows, strict=True), strict=True):
+            cells = list(map(str.strip, cells))
+            if name not in self.text:
+                numbers = parse_numbers(cells)
+                if numbers is not None:
+                    self.numbers[name].append(numbers)
+                    self.had_numbers.add(name)
+                    continue
+                self.text.add(name)
+                if name in self.had_numbers:  # numbers before: their texts are gone
+                    self.flipped.add(name)
+                    self.numbers[name] = []
+            if self.flipped:
+                continue
+            seen = self.seen[name]
+            column = np.empty(len(cells), dtype=object)
+            column[:] = [seen.setdefault(cell, cell) for cell in cells]
+            self.texts[name].append(column)
+        if self.flipped:
+            for name in self.header:
+                self.numbers[name], self.texts[name] = [], []
+
+    def lines(self) -> np.ndarray:
+        return np.concatenate(self.line_chunks)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        values = {}
+        for name in self.header:
+            chunks = self.texts[name] if name in self.text else self.numbers[name]
+            values[name] = np.concatenate(chunks)
+            self.texts[name] = self.numbers[name] = []
+        return values
+
+
+def parse_numbers(cells: list[str]) -> np.ndarray | None:
+    """The cells as float64 (NaN where missing), or ``None`` when one is not a number.
+
+    A number is what a CSV file means by one: ASCII digits with an optional sign, point and
+    exponent, or ``inf``. Python's ``float`` also takes ``1_000`` (its literal rule) and
+    digits of other scripts; those are text here.
+    """
+    joined = "".join(cells)
+    if "_" not in joined and joined.isascii():
+        try:
+            return np.asarray(cells, dtype=np.str_).astype(np.float64)
+        except ValueError:
+            pass
+    values = np.empty(len(cells))
+    for i, cell in enumerate(cells):
+        if cell.lower() in MISSING_TOKENS:
+            values[i] = math.nan
+            continue
+        number = _parse_number(cell)
+        if number is None:
+            return None
+        values[i] = number
+    return values
 
 
 def _shorten(text: str, limit: int = 40) -> str:
@@ -330,6 +510,10 @@ class Column:
 
 
 def _parse_number(cell: str) -> float | None:
+    """``cell`` as a number, or ``None``: as ``float``, but ``1_000`` and digits outside
+    ASCII are not numbers in a CSV file."""
+    if "_" in cell or not cell.isascii():
+        return None
     try:
         return float(cell)
     except ValueError:
@@ -344,34 +528,45 @@ def column(table: Table, name: str, role: str = "column") -> Column:
             numbers with some text in it (naming the first text cell and where it is).
     """
     raw = table.column(name, role)
-    if raw.dtype.kind == "f":  # a bundled dataset: numbers already
-        return Column(name, missing=np.isnan(raw), numbers=raw)
-    missing = np.array([cell.lower() in MISSING_TOKENS for cell in raw], dtype=bool)
-    present = raw[~missing]
-    try:
-        parsed = np.asarray(present, dtype=np.str_).astype(np.float64)
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        numbers = [_parse_number(cell) for cell in present]
-        bad = [i for i, value in enumerate(numbers) if value is None]
-        if len(present) - len(bad) > len(present) / 2:
-            row = int(np.flatnonzero(~missing)[bad[0]])
-            raise CommandError(
-                f"column {name!r} of {table.source} holds numbers, but {table.where(row)} has "
-                f"the text {present[bad[0]]!r} ({len(bad)} such cell{'s' * (len(bad) > 1)}); "
-                f"fix those cells, or leave the column out with --drop {name}"
-            )
-        return Column(name, missing=missing, texts=raw)
-    values = np.full(len(raw), math.nan)
-    values[~missing] = parsed
+    if raw.dtype.kind == "f":  # numbers already: a bundled dataset, a CSV file's number column
+        values, missing = raw, np.isnan(raw)
+    else:
+        missing = np.array([cell.lower() in MISSING_TOKENS for cell in raw], dtype=bool)
+        present = raw[~missing]
+        parsed = parse_numbers(list(present))
+        if parsed is None:
+            numbers = [_parse_number(cell) for cell in present]
+            bad = [i for i, value in enumerate(numbers) if value is None]
+            if len(present) - len(bad) > len(present) / 2:
+                row = int(np.flatnonzero(~missing)[bad[0]])
+                raise CommandError(
+                    f"column {name!r} of {table.source} holds numbers, but {table.where(row)} "
+                    f"has the text {present[bad[0]]!r} ({len(bad)} such "
+                    f"cell{'s' * (len(bad) > 1)}); fix those cells, or leave the column out "
+                    f"with --drop {name}"
+                )
+            return Column(name, missing=missing, texts=raw)
+        values = np.full(len(raw), math.nan)
+        values[~missing] = parsed
     infinite = np.isinf(values)
     if infinite.any():
         row = int(np.flatnonzero(infinite)[0])
         raise CommandError(f"column {name!r} of {table.source} has an infinite value at "
                            f"{table.where(row)}")
-    missing |= np.isnan(values)
-    return Column(name, missing=missing, numbers=values)
+    if values.dtype != np.float32:
+        # The model computes in float32: 1e308 would become infinity there, with NumPy's
+        # RuntimeWarning and an error naming a shuffled row instead of the file's line.
+        with np.errstate(over="ignore"):
+            too_large = np.isinf(values.astype(np.float32))
+        if too_large.any():
+            row = int(np.flatnonzero(too_large)[0])
+            raise CommandError(
+                f"column {name!r} of {table.source} has {float(values[row])!r} at "
+                f"{table.where(row)}, too large for float32 (the largest is about 3.4e38), in "
+                f"which glassnet computes; fix that cell, rescale the column, or leave it out "
+                f"with --drop {name}"
+            )
+    return Column(name, missing=missing | np.isnan(values), numbers=values)
 
 
 def first_text(col: Column) -> int:

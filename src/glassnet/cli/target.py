@@ -83,6 +83,17 @@ def _class_value(value: object) -> int | float | str:
     return str(value)
 
 
+class _Lookup:
+    """``shown[inverse[row]]`` for ``[row]``: the cells of a number column as text, made only
+    for the row a message names."""
+
+    def __init__(self, shown: list[str], inverse: np.ndarray) -> None:
+        self.shown, self.inverse = shown, inverse
+
+    def __getitem__(self, row: int) -> str:
+        return self.shown[int(self.inverse[row])]
+
+
 @dataclass
 class Target:
     """What the model predicts from a table's target column, and how it is trained.
@@ -220,8 +231,14 @@ class Target:
             return col.numbers
         keys = [format_value(c) for c in self.classes]
         index = {key: k for k, key in enumerate(keys)}
-        texts = col.texts if col.texts is not None else [format_value(v) for v in col.numbers]
-        found = np.array([index.get(str(t), -1) for t in texts], dtype=np.int64)
+        if col.texts is not None:
+            texts = col.texts
+            found = np.array([index.get(str(t), -1) for t in texts], dtype=np.int64)
+        else:  # each distinct number once, not a string per row (memory of a large file)
+            distinct, inverse = np.unique(col.numbers, return_inverse=True)
+            shown = [format_value(v) for v in distinct]
+            found = np.array([index.get(t, -1) for t in shown], dtype=np.int64)[inverse]
+            texts = _Lookup(shown, inverse)
         if (found < 0).any():
             row = int(np.flatnonzero(found < 0)[0])
             raise CommandError(

@@ -96,3 +96,21 @@ def check_finite(chunk: np.ndarray, columns: list[str], source: str, first_row: 
         what = "is empty or NaN" if np.isnan(value) else f"is {value} (too large for float32?)"
         raise DataError(f"{source}, data row {first_row + int(row)}: column {columns[col]!r} "
                         f"{what}. Fill or drop missing values before training.")
+
+
+def to_float32(chunk: np.ndarray, columns: list[str], source: str, first_row: int) -> np.ndarray:
+    """``chunk`` (float64, as read) as float32, after :func:`check_finite` and a check that
+    every value fits float32: ``1e308`` is named with its row and column, not turned into
+    infinity with NumPy's ``RuntimeWarning`` first."""
+    check_finite(chunk, columns, source, first_row)
+    if chunk.dtype != np.float32:
+        with np.errstate(over="ignore"):
+            small = chunk.astype(np.float32)
+        too_large = np.isinf(small)
+        if too_large.any():
+            row, col = np.argwhere(too_large)[0]
+            raise DataError(f"{source}, data row {first_row + int(row)}: column "
+                            f"{columns[col]!r} holds {float(chunk[row, col])!r}, too large for "
+                            "float32 (the largest is about 3.4e38); rescale or drop it")
+        chunk = small
+    return chunk

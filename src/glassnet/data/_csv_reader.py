@@ -10,11 +10,11 @@ import numpy as np
 
 from glassnet.data._batches import Batches
 from glassnet.data._common import (
-    check_finite,
     check_int,
     check_paths,
     check_seed,
     select_columns,
+    to_float32,
 )
 from glassnet.models import DataError
 
@@ -67,8 +67,7 @@ def _pandas_chunks(path: str, order: list[int], columns: list[str], chunk_rows: 
         for frame in reader:
             frame = frame.iloc[:, position]
             _non_numeric(frame, columns, repr(path), first_row)
-            chunk = frame.to_numpy(dtype=np.float32)
-            check_finite(chunk, columns, repr(path), first_row)
+            chunk = to_float32(frame.to_numpy(dtype=np.float64), columns, repr(path), first_row)
             first_row += len(chunk)
             yield chunk
 
@@ -88,7 +87,7 @@ def _python_chunks(path: str, order: list[int], columns: list[str], chunk_rows: 
                 raise DataError(f"{path!r}, data row {data_row}: expected {width} fields like the "
                                 f"header, found {len(fields)}")
             try:
-                rows.append([float(fields[i]) for i in order])
+                rows.append([_number(fields[i]) for i in order])
             except ValueError:
                 j = next(k for k, i in enumerate(order) if not _is_float(fields[i]))
                 text = fields[order[j]]
@@ -106,14 +105,21 @@ def _python_chunks(path: str, order: list[int], columns: list[str], chunk_rows: 
 
 
 def _finite(rows: list[list[float]], columns: list[str], path: str, last_row: int) -> np.ndarray:
-    chunk = np.array(rows, dtype=np.float32)
-    check_finite(chunk, columns, repr(path), last_row - len(rows) + 1)
-    return chunk
+    return to_float32(np.array(rows, dtype=np.float64), columns, repr(path),
+                      last_row - len(rows) + 1)
+
+
+def _number(text: str) -> float:
+    """``float(text)``, but ``1_000`` (Python's literal rule) and non-ASCII digits are not
+    numbers in a CSV file (``ValueError``), as pandas's reader has it."""
+    if "_" in text or not text.isascii():
+        raise ValueError(text)
+    return float(text)
 
 
 def _is_float(text: str) -> bool:
     try:
-        float(text)
+        _number(text)
     except ValueError:
         return False
     return True

@@ -9,11 +9,11 @@ import numpy as np
 
 from glassnet.data._batches import Batches
 from glassnet.data._common import (
-    check_finite,
     check_int,
     check_paths,
     check_seed,
     select_columns,
+    to_float32,
 )
 from glassnet.models import DataError
 
@@ -103,10 +103,11 @@ def read_parquet(
                 for record in parquet.iter_batches(batch_size=chunk_rows, columns=columns,
                                                    row_groups=groups):
                     chunk = np.column_stack([
-                        record.column(j).to_numpy(zero_copy_only=False).astype(np.float32)
+                        record.column(j).to_numpy(zero_copy_only=False).astype(np.float64)
                         for j in range(len(columns))])
                     # Row numbers are positions in the order read (row groups may be shuffled).
-                    check_finite(chunk, columns, repr(paths[i]), first_row)
+                    # float64 first, so that 1e308 is named, not made infinity with a warning.
+                    chunk = to_float32(chunk, columns, repr(paths[i]), first_row)
                     first_row += len(chunk)
                     yield chunk
 

@@ -60,6 +60,48 @@ def _check_non_negative(value, what: str, allow_none: bool = False) -> float | N
     return float(value)
 
 
+def _check_in_range(value, what: str, high_open: bool) -> float:
+    """``value`` as a float in ``[0, 1)`` (``high_open``) or ``[0, 1]``, else a ``ValueError``
+    in Keras's form: ``ValueError: `beta_2` must be a float in [0, 1). Received: beta_2=7.0``.
+    The check is where the value is given (and so where a model file's value is read), not
+    at the first step of ``fit``, where ``beta_2=7`` overflowed after some hundred steps."""
+    span = "[0, 1)" if high_open else "[0, 1]"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or value < 0
+        or value > 1
+        or (high_open and value == 1)
+    ):
+        raise ValueError(f"`{what}` must be a float in {span}. Received: {what}={value!r}")
+    return float(value)
+
+
+def _check_flag(value, what: str) -> bool:
+    """``True`` or ``False`` (NumPy's too, or 0 and 1): ``bool("False")`` would be true."""
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, (int, np.integer)) and value in (0, 1)
+    ):
+        return bool(value)
+    raise ValueError(f"`{what}` must be True or False. Received: {what}={value!r}")
+
+
+def _check_positive(value, what: str) -> float | None:
+    """``None``, or ``value`` as a finite float > 0 (clipping bounds: 0 would zero every
+    gradient, a negative bound would flip them)."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"`{what}` must be a positive number. Received: {what}={value!r}")
+    return float(value)
+
+
 class Optimizer:
     """Base class of all optimizers.
 
@@ -115,13 +157,15 @@ class Optimizer:
             learning_rate = self.default_learning_rate
         self.learning_rate = learning_rate
         self.weight_decay = _check_non_negative(weight_decay, "weight_decay", allow_none=True)
-        self.clipnorm = _check_non_negative(clipnorm, "clipnorm", allow_none=True)
-        self.clipvalue = _check_non_negative(clipvalue, "clipvalue", allow_none=True)
-        self.global_clipnorm = _check_non_negative(
-            global_clipnorm, "global_clipnorm", allow_none=True
-        )
-        if self.clipnorm is not None and self.global_clipnorm is not None:
-            raise ValueError("Pass at most one of `clipnorm` and `global_clipnorm`")
+        self.clipnorm = _check_positive(clipnorm, "clipnorm")
+        self.clipvalue = _check_positive(clipvalue, "clipvalue")
+        self.global_clipnorm = _check_positive(global_clipnorm, "global_clipnorm")
+        if sum(v is not None for v in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(
+                "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. "
+                f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                f"global_clipnorm={global_clipnorm}"
+            )
         self.name = name or type(self).__name__.lower()
         self.iterations = 0
         self.slots: dict[str, np.ndarray] = {}

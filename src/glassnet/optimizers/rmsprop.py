@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.optimizers.base import Optimizer, _check_non_negative
+from glassnet.optimizers.base import Optimizer, _check_flag, _check_in_range, _check_non_negative
 
 
 class RMSprop(Optimizer):
@@ -31,10 +31,10 @@ class RMSprop(Optimizer):
         **kwargs,
     ) -> None:
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.rho = _check_non_negative(rho, "rho")
-        self.momentum = _check_non_negative(momentum, "momentum")
+        self.rho = _check_in_range(rho, "rho", high_open=False)
+        self.momentum = _check_in_range(momentum, "momentum", high_open=False)
         self.epsilon = _check_non_negative(epsilon, "epsilon")
-        self.centered = bool(centered)
+        self.centered = _check_flag(centered, "centered")
         self.slot_names = (
             ("velocity",)
             + (("momentum",) if self.momentum else ())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.optimizers.base import Optimizer, _check_non_negative
+from glassnet.optimizers.base import Optimizer, _check_flag, _check_in_range
 
 
 class SGD(Optimizer):
@@ -29,11 +29,8 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=None, momentum: float = 0.0, nesterov: bool = False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        momentum = _check_non_negative(momentum, "momentum")
-        if momentum > 1:
-            raise ValueError(f"`momentum` must be in [0, 1]. Received: momentum={momentum}")
-        self.momentum = momentum
-        self.nesterov = bool(nesterov)
+        self.momentum = _check_in_range(momentum, "momentum", high_open=False)
+        self.nesterov = _check_flag(nesterov, "nesterov")
         self.slot_names = ("momentum",) if self.momentum else ()
 
     def update_step(self, params, grads, lr, slots, step):
