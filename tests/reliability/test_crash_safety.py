@@ -9,8 +9,9 @@ after the save) to report it and wait; the parent kills it at a chosen point. Bo
 are then loaded and compared, bit for bit, with the model of the last save that got as
 far as the rename. The kills land where they are aimed, however fast or slow the machine
 is. Kills that land inside a save leave that save's temporary file behind (nothing can
-remove it after SIGKILL); the test checks that there is exactly one per such kill, named
-as a temporary file, that some are half-written, and that loaders never see them.
+remove it after SIGKILL); the test checks that each such kill left one, named as a
+temporary file, that some are half-written, that loaders never see them, and that a later
+save of the same file removes them (at most the last kill's remains for each file).
 """
 
 from __future__ import annotations
@@ -55,12 +56,15 @@ def test_sigkill_during_saves_never_leaves_a_corrupt_file(tmp_path):
     assert result["points_missed"] == []
     assert {p.split(":")[1] for p in result["points"]} == set(SAVE_POINTS)
     # ... each kill inside a save left its temporary file, some of them half-written ...
-    assert len(result["temp_files"]) == result["kills_inside_saves"] > KILLS // 4
+    # A later save of the same file removes the temporary files of killed saves, so at most
+    # the last kill inside a save of each file leaves one behind.
+    assert result["kills_inside_saves"] > KILLS // 4
+    assert len(result["temp_files"]) <= 2
     assert result["partial_temp_files"] > 0
     # ... and nothing else was left in the folder.
     assert result["other_files"] == []
     targets = {TEMP_FILE.match(name)["target"] for name in result["temp_files"]}
-    assert targets == {"model.keras", "model.h5"}
+    assert targets <= {"model.keras", "model.h5"}
     load_model(tmp_path / "model.keras")  # the loaders read only the file they are given
     load_model(tmp_path / "model.h5")
 
@@ -117,3 +121,25 @@ def test_a_killed_save_leaves_the_previous_file(tmp_path):
     os.waitpid(pid, 0)
     loaded = load_model(tmp_path / "m.h5")
     assert all((a == b).all() for a, b in zip(loaded.get_weights(), before, strict=True))
+
+
+def test_a_later_save_removes_the_temporary_files_of_killed_saves(tmp_path):
+    """A killed save's temporary file (no process holds its lock) goes at the next save of
+    the same file; one a live save is writing (its lock held) stays, and so does any other
+    file."""
+    fcntl = pytest.importorskip("fcntl")  # POSIX: Windows keeps stale files
+    model = Sequential([Input(shape=(3,)), Dense(2)])
+    stale = tmp_path / ".m.keras.0123456789ab.tmp"
+    stale.write_bytes(b"half a file")
+    live = tmp_path / ".m.keras.ba9876543210.tmp"
+    live.write_bytes(b"being written")
+    other = tmp_path / ".other.keras.0123456789ab.tmp"
+    other.write_bytes(b"another target's")
+    with open(live, "rb") as holder:
+        fcntl.flock(holder.fileno(), fcntl.LOCK_EX)  # as the writer of a live save does
+        model.save(tmp_path / "m.keras")
+        assert not stale.exists()
+        assert live.exists() and other.exists()
+    model.save(tmp_path / "m.keras")  # its writer is gone now
+    assert not live.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "m.keras"]

@@ -172,7 +172,7 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
         return
     import h5py
 
-    with atomic_write(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_write(path) as tmp, h5py.File(tmp, "w", locking=False) as f:
         write_legacy_tree(f, model)
 
 

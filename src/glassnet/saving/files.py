@@ -35,6 +35,7 @@ import contextlib
 import faulthandler
 import gc
 import os
+import re
 import secrets
 import select
 import signal
@@ -45,6 +46,11 @@ import warnings
 from collections.abc import Callable, Iterator
 
 from glassnet.saving.errors import ModelFileError
+
+try:  # POSIX: a writer's lock on its temporary file tells a live save from a dead one
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 # --- isolated reads -------------------------------------------------------------------------
 
@@ -277,9 +283,14 @@ def prepare_target(filepath, overwrite: bool) -> str:
 def atomic_write(filepath) -> Iterator[str]:
     """Yields a temporary path to write; on success it replaces ``filepath`` atomically.
 
-    The temporary file is created with the permissions a new file would get (``0o666``
-    minus the umask). On any exception, the temporary file is removed and ``filepath``
-    is left as it was.
+    The temporary file ``.<name>.<12 hex digits>.tmp`` is created beside the target with
+    the permissions a new file would get (``0o666`` minus the umask). On any exception it
+    is removed and ``filepath`` is left as it was. A process killed mid-save cannot remove
+    its temporary file; so, where ``fcntl`` exists, the writer holds an exclusive ``flock``
+    on it for the whole save, and each save first removes the temporary files of the same
+    target whose lock it can take: their writers are gone (a killed process's locks go
+    with it). HDF5 files written here must be opened with ``locking=False``, since HDF5's
+    own lock would clash with the writer's.
 
     Example:
         >>> import os, tempfile
@@ -297,7 +308,12 @@ def atomic_write(filepath) -> Iterator[str]:
     tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
     # O_EXCL: never reuse an existing file; mode 0o666 lets the umask decide permissions.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    os.close(fd)
+    if fcntl is None:
+        os.close(fd)  # no lock to hold: stale files are left (Windows)
+        fd = None
+    else:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        remove_stale_temp_files(path, keep=tmp)
     try:
         yield tmp
         _fsync_file(tmp)
@@ -306,8 +322,47 @@ def atomic_write(filepath) -> Iterator[str]:
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+    finally:
+        if fd is not None:
+            os.close(fd)
     _fsync_folder(folder)
     remember(path)  # written by HDF5/zipfile here: loading it needs no rehearsal
+
+
+def temp_file_pattern(name: str) -> re.Pattern:
+    """The names of ``atomic_write``'s temporary files for a target named ``name``."""
+    return re.compile(rf"^\.{re.escape(name)}\.[0-9a-f]{{12}}\.tmp$")
+
+
+def remove_stale_temp_files(path: str, keep: str | None = None) -> list[str]:
+    """Removes the temporary files of saves of ``path`` whose writers are gone (their
+    ``flock`` can be taken); returns their names. Files still being written are kept."""
+    if fcntl is None:
+        return []
+    folder = os.path.dirname(os.path.abspath(path))
+    pattern = temp_file_pattern(os.path.basename(path))
+    removed = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.path == keep or not pattern.match(entry.name):
+                continue
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            try:
+                fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a live save holds it
+            else:
+                with contextlib.suppress(OSError):
+                    os.remove(entry.path)
+                    removed.append(entry.name)
+            finally:
+                os.close(fd)
+    return removed
 
 
 def _fsync_file(path: str) -> None:

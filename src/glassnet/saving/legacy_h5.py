@@ -44,7 +44,7 @@ def save_h5(model, path: str, include_optimizer: bool = True) -> None:
     warnings_found: list[str] = []
     description = model_description(model, for_h5=True)
     parts = compile_parts(model, for_h5=True, warn=warnings_found.append)
-    with atomic_write(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_write(path) as tmp, h5py.File(tmp, "w", locking=False) as f:
         f.attrs["keras_version"] = KERAS_VERSION
         f.attrs["backend"] = "tensorflow"
         f.attrs["model_config"] = json.dumps(description).encode("utf8")
