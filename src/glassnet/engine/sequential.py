@@ -47,8 +47,17 @@ class Sequential(Trainer):
         self.input_shape: tuple[int, ...] | None = None
         self.storage: WeightStorage | None = None
         self.built = False
-        for layer in layers or []:
-            self.add(layer)
+        layers = list(layers or [])
+        names = [layer.name for layer in layers if isinstance(layer, Layer)]
+        seen: set[str] = set()  # names checked once here, not against every layer at each add
+        for name in names:
+            if name in seen:
+                raise ValueError(
+                    f"The model already has a layer named {name!r}; names must be unique"
+                )
+            seen.add(name)
+        for layer in layers:
+            self._add(layer, check_name=False)
 
     # --- copies (pickle, copy.deepcopy) -------------------------------------------------
 
@@ -78,6 +87,9 @@ class Sequential(Trainer):
             TypeError: when ``layer`` is not a glassnet layer.
             ValueError: when a layer of the same name is already in the model.
         """
+        self._add(layer, check_name=True)
+
+    def _add(self, layer: Layer, check_name: bool) -> None:
         if isinstance(layer, InputLayer):
             if self._layers:
                 raise ValueError(
@@ -92,7 +104,7 @@ class Sequential(Trainer):
                 "Sequential.add expects a glassnet layer such as Dense(...). "
                 f"Received: {layer!r} of type {type(layer).__name__}"
             )
-        if any(existing.name == layer.name for existing in self._layers):
+        if check_name and any(existing.name == layer.name for existing in self._layers):
             raise ValueError(
                 f"The model already has a layer named {layer.name!r}; names must be unique"
             )

@@ -223,7 +223,7 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
     input_name, shape = _input(description, config, entries, ctx)
     input_shape = shape
     classes = loadable_classes()
-    layers, total = [], 0
+    layers, total, names = [], 0, set()
     for index, entry in enumerate(entries):
         layer_class = entry["class_name"]
         if layer_class == "InputLayer":
@@ -240,8 +240,9 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
                 f"glassnet can load: {', '.join(sorted(classes))}"
             )
         layer = read_layer(classes[layer_class], layer_config, label, shape, ctx)
-        if any(other.name == layer.name for other in layers):
+        if layer.name in names:
             raise ModelFileError(f"{ctx.where}: two layers are named {layer.name!r}")
+        names.add(layer.name)
         try:
             shape = layer.plan(shape)
         except ValueError as error:
@@ -251,11 +252,11 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
         layers.append(layer)
     safety.check_total(total, ctx.where)
     trainable = config.get("trainable", True)
-    model = Sequential(name=name, trainable=trainable if isinstance(trainable, bool) else True)
-    model.add(InputLayer(shape=input_shape, name=input_name))
-    for layer in layers:
-        model.add(layer)
-    return model
+    return Sequential(
+        [InputLayer(shape=input_shape, name=input_name), *layers],
+        name=name,
+        trainable=trainable if isinstance(trainable, bool) else True,
+    )
 
 
 # --- writing ----------------------------------------------------------------------------------
