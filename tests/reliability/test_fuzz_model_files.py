@@ -306,3 +306,21 @@ def test_model_from_json_refuses_what_load_model_refuses():
     )
     with pytest.raises(ModelFileError, match="names the module"):
         model_from_json(text)
+
+
+def test_a_read_that_keeps_the_cpu_busy_is_refused_naming_the_bound(tmp_path, monkeypatch):
+    """The rehearsal's CPU bound is the kernel's (RLIMIT_CPU, then SIGXCPU), so the
+    refusal comes after that much CPU time however fast the machine is, and its message
+    says which setting raises the bound for a trusted file."""
+    if not files.ENABLED:
+        pytest.skip("reads are rehearsed in a forked copy only where fork is safe (Linux)")
+    monkeypatch.setattr(files, "CPU_SECONDS", 1.0)
+    path = tmp_path / "spin.bin"
+    path.write_bytes(b"x")
+
+    def spin():
+        while True:
+            pass
+
+    with pytest.raises(ModelFileError, match=r"took more than 1 s of CPU .*CPU_SECONDS"):
+        files.rehearse(spin, str(path))

@@ -56,9 +56,15 @@ except ImportError:  # Windows
 
 #: Whether loads are rehearsed in a forked process (Linux and other fork-safe platforms).
 ENABLED = hasattr(os, "fork") and sys.platform not in ("darwin", "win32", "cygwin")
-#: Seconds a rehearsal may take, plus one second for every ``BYTES_PER_SECOND`` of file.
+#: Seconds a rehearsal may take, plus one second for every ``BYTES_PER_SECOND`` of file: a
+#: guard against a copy that hangs without using the CPU.
 TIMEOUT_S = 60.0
 BYTES_PER_SECOND = 20 * 2**20
+#: Seconds of CPU a rehearsal may use, plus one for every ``BYTES_PER_SECOND`` of file. A
+#: model of ordinary size reads in well under a second (10,000 Dense layers in about 1.2 s);
+#: a file that keeps the CPU busy longer is damaged or crafted. Raise it for a large file
+#: you trust.
+CPU_SECONDS = 5.0
 #: Memory a rehearsal may add to the process, plus ``MEMORY_PER_FILE_BYTE`` per file byte
 #: (a real model needs about twice its file: the bytes read, then the arrays).
 MEMORY_BUDGET_BYTES = 2**30
@@ -91,6 +97,7 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
         return
     size = identity[2] if identity is not None else _folder_size(path)
     timeout = TIMEOUT_S + size / BYTES_PER_SECOND
+    cpu_seconds = CPU_SECONDS + size / BYTES_PER_SECOND
     budget = MEMORY_BUDGET_BYTES + MEMORY_PER_FILE_BYTE * size
     report_r, report_w = os.pipe()
     with warnings.catch_warnings():
@@ -101,7 +108,7 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
     if pid == 0:  # the copy: whatever happens in it, it ends here
         try:
             os.close(report_r)
-            _rehearse_in_copy(read, timeout, budget, report_w)
+            _rehearse_in_copy(read, timeout, cpu_seconds, budget, report_w)
         finally:
             os._exit(0)
     os.close(report_w)
@@ -119,6 +126,12 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
             "it, so the file is damaged (or crafted)"
         )
     _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == getattr(signal, "SIGXCPU", None):
+        raise ModelFileError(
+            f"{path!r} took more than {cpu_seconds:.0f} s of CPU to read, so it is damaged or "
+            "crafted and glassnet refuses it. For a large file you trust, raise "
+            "glassnet.saving.files.CPU_SECONDS"
+        )
     if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) != 0:
         name = (signal.Signals(os.WTERMSIG(status)).name if os.WIFSIGNALED(status)
                 else f"exit status {os.WEXITSTATUS(status)}")
@@ -137,8 +150,8 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
         _remember(identity, purpose)
 
 
-def _rehearse_in_copy(read: Callable[[], object], timeout: float, budget: int,
-                      report_w: int) -> None:
+def _rehearse_in_copy(read: Callable[[], object], timeout: float, cpu_seconds: float,
+                      budget: int, report_w: int) -> None:
     """The forked copy's part: limits, the read, and a one-line report on ``report_w``."""
     gc.disable()  # a collection would touch, and so copy, every page of the parent
     faulthandler.disable()  # a crash here is expected and reported by the parent
@@ -148,6 +161,7 @@ def _rehearse_in_copy(read: Callable[[], object], timeout: float, budget: int,
     # action ends it even inside a C loop.
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     signal.alarm(int(timeout) + 5)
+    _limit_cpu(cpu_seconds)
     _limit_memory(budget)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
@@ -166,6 +180,22 @@ def _rehearse_in_copy(read: Callable[[], object], timeout: float, budget: int,
         pass
     while report:
         report = report[os.write(report_w, report):]
+
+
+def _limit_cpu(seconds: float) -> None:
+    """Lets the kernel stop the copy (SIGXCPU) once it has used ``seconds`` of CPU."""
+    try:
+        import resource
+
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        soft = int(used.ru_utime + used.ru_stime + seconds) + 1
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ImportError, OSError, ValueError, AttributeError):
+        pass  # no limit where the system offers none
 
 
 def _limit_memory(budget: int) -> None:

@@ -212,7 +212,8 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
     entries = config["layers"]
     if not entries or len(entries) > safety.MAX_LAYERS:
         raise ModelFileError(f"{ctx.where}: the model has {len(entries)} layers; glassnet "
-                             f"reads 1 to {safety.MAX_LAYERS}")
+                             f"reads 1 to {safety.MAX_LAYERS} (glassnet.saving.safety.MAX_LAYERS; "
+                             "raise it for a file you trust)")
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
             raise ModelFileError(f"{ctx.where}: layer entry {index} has no class_name")

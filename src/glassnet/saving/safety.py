@@ -95,7 +95,8 @@ def parse_json(text: str | bytes, what: str):
     """
     if len(text) > MAX_CONFIG_BYTES:
         raise ModelFileError(
-            f"{what} is {len(text):,} bytes long; glassnet reads at most {MAX_CONFIG_BYTES:,}"
+            f"{what} is {len(text):,} bytes long; glassnet reads at most {MAX_CONFIG_BYTES:,} "
+            "(glassnet.saving.safety.MAX_CONFIG_BYTES; raise it for a file you trust)"
         )
     if isinstance(text, bytes):
         try:

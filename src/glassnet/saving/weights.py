@@ -456,7 +456,8 @@ def read_legacy_weights(group: h5py.Group, layers, what: str) -> list[dict]:
         raise ModelFileError(f"{what} has no 'layer_names': it holds no Keras weights")
     if len(names) > safety.MAX_LAYERS:
         raise ModelFileError(f"{what} lists {len(names)} layers; glassnet reads at most "
-                             f"{safety.MAX_LAYERS}")
+                             f"{safety.MAX_LAYERS} (glassnet.saving.safety.MAX_LAYERS; raise "
+                             "it for a file you trust)")
     stored = []
     for name in names:
         layer_group = get_group(group, name, what)
