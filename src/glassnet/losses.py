@@ -39,6 +39,14 @@ from glassnet._rowwise import row_max, row_sum
 _registry = Registry("loss")
 
 
+def _finite(value) -> bool:
+    """Whether ``value`` is a finite float (an integer too large for a float is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _check_number(value, what: str, low: float, high: float, low_open: bool) -> float:
     """``value`` as a float in ``[low, high]`` (``(low, high]`` when ``low_open``), else a
     ``ValueError`` in Keras's form naming the argument and the value. Checked where the loss
@@ -46,7 +54,7 @@ def _check_number(value, what: str, low: float, high: float, low_open: bool) -> 
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float, np.integer, np.floating))
-        or not math.isfinite(value)
+        or not _finite(value)
         or value < low
         or value > high
         or (low_open and value == low)

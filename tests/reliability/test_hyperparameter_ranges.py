@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from glassnet import losses, optimizers
-from glassnet.layers import Dense
+from glassnet.layers import BatchNormalization, Dense, Normalization
 from glassnet.models import Sequential
 from glassnet.optimizers import SGD, Adagrad, Adam, AdamW, RMSprop
 
@@ -178,3 +178,29 @@ def test_fit_is_never_reached_with_a_bad_value(monkeypatch):
         model.compile(optimizer="adam", loss={"class_name": "Huber", "config": {"delta": -1}})
         model.fit(np.zeros((4, 2)), np.zeros((4, 1)))
     assert reached == []
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: BatchNormalization(momentum=2.0), r"`momentum` must be a number in \[0, 1\]"),
+        (lambda: BatchNormalization(epsilon=-1.0), r"`epsilon` must be a number in \(0, inf\)"),
+        (lambda: BatchNormalization(epsilon=float("nan")), "`epsilon` must be a number"),
+        (lambda: BatchNormalization(center="no"), "`center` must be True or False"),
+        (lambda: Normalization(mean=[float("nan")], variance=[1.0]), "`mean` must be"),
+        (lambda: Normalization(mean=[0.0], variance=[-1.0]), "non-negative finite numbers"),
+        (lambda: Normalization(mean=[10**400], variance=[1.0]), "`mean` must be"),
+    ],
+)
+def test_layer_arguments_out_of_range_are_refused_where_given(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_a_number_too_large_for_a_float_is_refused_by_name_not_as_overflow():
+    with pytest.raises(ValueError, match="`learning_rate` must be a non-negative number"):
+        optimizers.Adam(learning_rate=10**400)
+    with pytest.raises(ValueError, match="`beta_1` must be a float in"):
+        optimizers.Adam(beta_1=10**400)
+    with pytest.raises(ValueError, match="`delta` must be a positive finite number"):
+        losses.Huber(delta=10**400)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from glassnet import initializers as initializers_module
@@ -74,8 +76,11 @@ class BatchNormalization(Layer):
         if axis not in (-1, 1):
             raise NotImplementedError("BatchNormalization supports only the feature axis (-1)")
         self.axis = axis
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
+        self.momentum = _number_in(momentum, "momentum", 0.0, 1.0)
+        self.epsilon = _number_in(epsilon, "epsilon", 0.0, math.inf, low_open=True)
+        for what, flag in (("center", center), ("scale", scale)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise ValueError(f"`{what}` must be True or False. Received: {what}={flag!r}")
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers_module.get(beta_initializer)
         self.gamma_initializer = initializers_module.get(gamma_initializer)
@@ -163,3 +168,14 @@ class BatchNormalization(Layer):
             "beta_constraint": None,
             "gamma_constraint": None,
         }
+
+
+def _number_in(value, what: str, low: float, high: float, low_open: bool = False) -> float:
+    """``value`` as a finite float in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
+    bad = isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+    number = math.nan if bad else float(value)
+    in_range = (low < number if low_open else low <= number) and number <= high
+    if bad or not math.isfinite(number) or not in_range:
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}]".replace("inf]", "inf)")
+        raise ValueError(f"`{what}` must be a number in {interval}. Received: {what}={value!r}")
+    return number

@@ -54,10 +54,8 @@ class Normalization(Layer):
             raise ValueError("Pass both `mean` and `variance`, or neither")
         self.axis = -1
         self.invert = bool(invert)
-        self.init_mean = None if mean is None else np.atleast_1d(np.asarray(mean, dtype=np.float64))
-        self.init_variance = (
-            None if variance is None else np.atleast_1d(np.asarray(variance, dtype=np.float64))
-        )
+        self.init_mean = None if mean is None else _statistic(mean, "mean")
+        self.init_variance = None if variance is None else _statistic(variance, "variance")
 
     def weight_specs(self, input_shape):
         n = input_shape[-1]
@@ -144,3 +142,18 @@ class _Fixed(initializers_module.Initializer):
 
     def __call__(self, shape, dtype=None):
         return np.array(self.value, dtype=dtype or config_module.floatx()).reshape(shape)
+
+
+def _statistic(value, what: str) -> np.ndarray:
+    """``mean`` or ``variance`` as a 1-D float64 array of finite numbers (a variance also
+    not negative), or a ``ValueError`` naming it."""
+    try:
+        array = np.atleast_1d(np.asarray(value, dtype=np.float64))
+    except (TypeError, ValueError, OverflowError):
+        array = None
+    if array is None or array.ndim != 1 or not np.all(np.isfinite(array)) or (
+        what == "variance" and np.any(array < 0)
+    ):
+        need = "non-negative finite numbers" if what == "variance" else "finite numbers"
+        raise ValueError(f"`{what}` must be a number or a list of {need}. Received: {value!r}")
+    return array

@@ -9,6 +9,7 @@ following ``keras/src/optimizers/*.py`` formula for formula.
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import warnings
@@ -47,13 +48,21 @@ def _thread_pool() -> ThreadPoolExecutor:
     return _pool[1]
 
 
+def _finite(value: numbers.Real) -> bool:
+    """Whether ``value`` is a finite float (an integer too large for a float is not)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _check_non_negative(value, what: str, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
+        or not _finite(value)
         or value < 0
     ):
         raise ValueError(f"`{what}` must be a non-negative number. Received: {what}={value!r}")
@@ -69,7 +78,7 @@ def _check_in_range(value, what: str, high_open: bool) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
+        or not _finite(value)
         or value < 0
         or value > 1
         or (high_open and value == 1)
@@ -95,7 +104,7 @@ def _check_positive(value, what: str) -> float | None:
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
+        or not _finite(value)
         or value <= 0
     ):
         raise ValueError(f"`{what}` must be a positive number. Received: {what}={value!r}")

@@ -335,6 +335,8 @@ def _read_statistic(value, what: str, ctx: ReadContext):
     items = value if isinstance(value, list) else [value]
     if not items or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
         raise ModelFileError(f"{ctx.where}: {what} must be a number or a list of numbers")
+    if any(finite_float(v) is None for v in items):
+        raise ModelFileError(f"{ctx.where}: {what} must hold finite numbers")
     return items
 
 
