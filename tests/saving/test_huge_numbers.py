@@ -76,3 +76,38 @@ def test_huge_loss_weights_are_dropped_with_a_warning(tmp_path):
         model = load_model(path)
     assert any("loss_weights" in str(w.message) for w in caught)
     assert model.get_compile_config()["loss_weights"] is None
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_a_nan_or_infinity_in_a_config_is_refused_naming_its_key(tmp_path, literal):
+    path = _saved(tmp_path / "model.keras")
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    _layers(config)[2]["config"]["rate"] = "VALUE"
+    members["config.json"] = json.dumps(config).replace('"VALUE"', literal).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    where = r"config\.layers\[2\]\.config\.rate"
+    with pytest.raises(ModelFileError, match=rf"holds {literal} at {where}"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("field", ["uinteger", "has_uint32"])
+def test_a_random_state_number_out_of_range_is_dropped_with_a_warning(tmp_path, field):
+    """The saved random state may be dropped, as the file policy says: the model loads
+    without it, with a warning; never an OverflowError."""
+    path = _saved(tmp_path / "model.keras")
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    meta = json.loads(members["metadata.json"])
+    meta["glassnet_state"]["random_state"]["shuffle"][field] = 2**64
+    members["metadata.json"] = json.dumps(meta).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_model(path)
+    assert any("random state of the shuffler is invalid" in str(w.message) for w in caught)

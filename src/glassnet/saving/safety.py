@@ -76,8 +76,26 @@ FORBIDDEN_KEYS = frozenset(
 )
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"the JSON holds the non-standard number {name}")
+class _NonStandardNumber:
+    """Stands in, while a JSON text is parsed, for a NaN or infinity (not JSON numbers), so
+    that the refusal can name the key that holds one."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _path_of_non_standard(value, path: str = "") -> tuple[str, str] | None:
+    """``(key path, constant)`` of the first NaN or infinity in a parsed value."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, _NonStandardNumber):
+            return where or "the top level", item.name
+        if isinstance(item, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(item))
+    return None
 
 
 def parse_json(text: str | bytes, what: str):
@@ -104,12 +122,18 @@ def parse_json(text: str | bytes, what: str):
         except UnicodeDecodeError:
             raise ModelFileError(f"{what} is not UTF-8 text") from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_NonStandardNumber)
     except RecursionError:
         raise ModelFileError(f"{what} is nested more than {MAX_JSON_DEPTH} levels deep") from None
     except ValueError as error:  # json.JSONDecodeError is a ValueError
         raise ModelFileError(f"{what} is not valid JSON: {error}") from None
     _check_depth(value, what)
+    found = _path_of_non_standard(value)
+    if found is not None:
+        raise ModelFileError(
+            f"{what} holds {found[1]} at {found[0]}: NaN and infinities are not JSON numbers "
+            "and no setting of a model is one, so the file is refused"
+        )
     return value
 
 

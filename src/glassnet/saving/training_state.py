@@ -223,7 +223,13 @@ def restore_glassnet_state(model, state, ctx: ReadContext) -> None:
         if not _valid_state(rng, saved):
             ctx.warn(f"{ctx.where}: the saved random state of {what} is invalid and is ignored")
             continue
-        rng.bit_generator.state = saved
+        before = rng.bit_generator.state
+        try:
+            rng.bit_generator.state = saved
+        except (ValueError, TypeError, OverflowError) as error:  # a number out of its C range
+            rng.bit_generator.state = before
+            ctx.warn(f"{ctx.where}: the saved random state of {what} is invalid ({error}) and "
+                     "is ignored")
 
 
 # --- the end of every load -------------------------------------------------------------------
