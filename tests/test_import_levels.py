@@ -28,7 +28,8 @@ import glassnet
 PACKAGE = Path(glassnet.__file__).resolve().parent
 
 LEVELS = {
-    0: {"config", "errors", "_registry", "_rowwise", "_arrays", "_file_hooks", "naming", "utils"},
+    0: {"config", "errors", "_registry", "_rowwise", "_arrays", "_checks", "_file_hooks"}
+    | {"naming", "utils"},
     1: {"ops"},
     2: {"activations", "initializers", "regularizers", "losses", "metrics", "optimizers"},
     3: {"layers"},

@@ -33,18 +33,13 @@ from collections.abc import Callable
 import numpy as np
 
 from glassnet import activations, config
+from glassnet._checks import check_flag as _check_flag
+from glassnet._checks import is_finite
 from glassnet._registry import Registry
 from glassnet._rowwise import row_max, row_sum
 
 _registry = Registry("loss")
 
-
-def _finite(value) -> bool:
-    """Whether ``value`` is a finite float (an integer too large for a float is not)."""
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
 
 
 def _check_number(value, what: str, low: float, high: float, low_open: bool) -> float:
@@ -54,7 +49,7 @@ def _check_number(value, what: str, low: float, high: float, low_open: bool) -> 
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float, np.integer, np.floating))
-        or not _finite(value)
+        or not is_finite(value)
         or value < low
         or value > high
         or (low_open and value == low)
@@ -66,14 +61,6 @@ def _check_number(value, what: str, low: float, high: float, low_open: bool) -> 
         raise ValueError(f"`{what}` must be {span}. Received: {what}={value!r}")
     return float(value)
 
-
-def _check_flag(value, what: str) -> bool:
-    """``True`` or ``False`` (or NumPy's, or 0 and 1): ``bool("False")`` would be true."""
-    if isinstance(value, (bool, np.bool_)) or (
-        isinstance(value, (int, np.integer)) and value in (0, 1)
-    ):
-        return bool(value)
-    raise ValueError(f"`{what}` must be True or False. Received: {what}={value!r}")
 
 
 class Loss:

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from glassnet.optimizers.base import Optimizer, _check_flag, _check_in_range, _check_non_negative
+from glassnet._checks import check_flag
+from glassnet.optimizers.base import Optimizer, _check_in_range, _check_non_negative
 
 
 class Adam(Optimizer):
@@ -36,7 +37,7 @@ class Adam(Optimizer):
         self.beta_1 = _check_in_range(beta_1, "beta_1", high_open=True)
         self.beta_2 = _check_in_range(beta_2, "beta_2", high_open=True)
         self.epsilon = _check_non_negative(epsilon, "epsilon")
-        self.amsgrad = _check_flag(amsgrad, "amsgrad")
+        self.amsgrad = check_flag(amsgrad, "amsgrad")
         self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 
     def slot_groups(self):

@@ -9,13 +9,14 @@ following ``keras/src/optimizers/*.py`` formula for formula.
 
 from __future__ import annotations
 
-import math
 import numbers
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from glassnet._checks import is_finite
 
 # Adam-style moments of units that stop receiving gradient decay geometrically towards
 # zero and become float32 subnormals after some hundreds of steps; arithmetic on
@@ -48,13 +49,6 @@ def _thread_pool() -> ThreadPoolExecutor:
     return _pool[1]
 
 
-def _finite(value: numbers.Real) -> bool:
-    """Whether ``value`` is a finite float (an integer too large for a float is not)."""
-    try:
-        return math.isfinite(value)
-    except OverflowError:
-        return False
-
 
 def _check_non_negative(value, what: str, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
@@ -62,7 +56,7 @@ def _check_non_negative(value, what: str, allow_none: bool = False) -> float | N
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not _finite(value)
+        or not is_finite(value)
         or value < 0
     ):
         raise ValueError(f"`{what}` must be a non-negative number. Received: {what}={value!r}")
@@ -78,7 +72,7 @@ def _check_in_range(value, what: str, high_open: bool) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not _finite(value)
+        or not is_finite(value)
         or value < 0
         or value > 1
         or (high_open and value == 1)
@@ -86,14 +80,6 @@ def _check_in_range(value, what: str, high_open: bool) -> float:
         raise ValueError(f"`{what}` must be a float in {span}. Received: {what}={value!r}")
     return float(value)
 
-
-def _check_flag(value, what: str) -> bool:
-    """``True`` or ``False`` (NumPy's too, or 0 and 1): ``bool("False")`` would be true."""
-    if isinstance(value, (bool, np.bool_)) or (
-        isinstance(value, (int, np.integer)) and value in (0, 1)
-    ):
-        return bool(value)
-    raise ValueError(f"`{what}` must be True or False. Received: {what}={value!r}")
 
 
 def _check_positive(value, what: str) -> float | None:
@@ -104,7 +90,7 @@ def _check_positive(value, what: str) -> float | None:
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not _finite(value)
+        or not is_finite(value)
         or value <= 0
     ):
         raise ValueError(f"`{what}` must be a positive number. Received: {what}={value!r}")

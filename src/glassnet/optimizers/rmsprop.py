@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.optimizers.base import Optimizer, _check_flag, _check_in_range, _check_non_negative
+from glassnet._checks import check_flag
+from glassnet.optimizers.base import Optimizer, _check_in_range, _check_non_negative
 
 
 class RMSprop(Optimizer):
@@ -34,7 +35,7 @@ class RMSprop(Optimizer):
         self.rho = _check_in_range(rho, "rho", high_open=False)
         self.momentum = _check_in_range(momentum, "momentum", high_open=False)
         self.epsilon = _check_non_negative(epsilon, "epsilon")
-        self.centered = _check_flag(centered, "centered")
+        self.centered = check_flag(centered, "centered")
         self.slot_names = (
             ("velocity",)
             + (("momentum",) if self.momentum else ())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.optimizers.base import Optimizer, _check_flag, _check_in_range
+from glassnet._checks import check_flag
+from glassnet.optimizers.base import Optimizer, _check_in_range
 
 
 class SGD(Optimizer):
@@ -30,7 +31,7 @@ class SGD(Optimizer):
     def __init__(self, learning_rate=None, momentum: float = 0.0, nesterov: bool = False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.momentum = _check_in_range(momentum, "momentum", high_open=False)
-        self.nesterov = _check_flag(nesterov, "nesterov")
+        self.nesterov = check_flag(nesterov, "nesterov")
         self.slot_names = ("momentum",) if self.momentum else ()
 
     def update_step(self, params, grads, lr, slots, step):
