@@ -150,3 +150,29 @@ def test_the_check_sees_an_import_inside_a_function(tmp_path, monkeypatch):
     )
     monkeypatch.setitem(globals(), "PACKAGE", tmp_path)
     assert set(imported_parts(probe)) == {"models"}
+
+
+def test_file_methods_reach_saving_through_the_models_namespace(tmp_path):
+    """``model.save`` works for every model a user reaches through ``glassnet.models``, and
+    a model built from ``glassnet.engine`` alone says what to import instead of failing
+    obscurely (it runs in a fresh process, where nothing has imported saving yet)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from glassnet.engine import Sequential\n"
+        "from glassnet.layers import Dense\n"
+        "assert 'glassnet.saving' not in sys.modules\n"
+        "model = Sequential([Dense(1, input_shape=(2,))])\n"
+        "try:\n"
+        f"    model.save({str(tmp_path / 'a.keras')!r})\n"
+        "except RuntimeError as error:\n"
+        "    print('refused:', error)\n"
+        "import glassnet.models\n"
+        f"model.save({str(tmp_path / 'b.keras')!r})\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "refused: save_model needs glassnet.saving: import glassnet.models" in result.stdout
+    assert (tmp_path / "b.keras").is_file() and not (tmp_path / "a.keras").exists()

@@ -24,3 +24,22 @@ def check_flag(value, what: str) -> bool:
     ):
         return bool(value)
     raise ValueError(f"`{what}` must be True or False. Received: {what}={value!r}")
+
+
+def check_number(value, what: str, low: float, high: float, low_open: bool = False) -> float:
+    """``value`` as a float in ``[low, high]`` (``(low, high]`` when ``low_open``), else a
+    ``ValueError`` in Keras's form naming the argument and the value."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not is_finite(value)
+        or value < low
+        or value > high
+        or (low_open and value == low)
+    ):
+        if high == math.inf:
+            span = "a positive finite number" if low_open else "a non-negative finite number"
+        else:
+            span = f"a float in {'(' if low_open else '['}{low:g}, {high:g}]"
+        raise ValueError(f"`{what}` must be {span}. Received: {what}={value!r}")
+    return float(value)

@@ -34,33 +34,11 @@ import numpy as np
 
 from glassnet import activations, config
 from glassnet._checks import check_flag as _check_flag
-from glassnet._checks import is_finite
+from glassnet._checks import check_number as _check_number
 from glassnet._registry import Registry
 from glassnet._rowwise import row_max, row_sum
 
 _registry = Registry("loss")
-
-
-
-def _check_number(value, what: str, low: float, high: float, low_open: bool) -> float:
-    """``value`` as a float in ``[low, high]`` (``(low, high]`` when ``low_open``), else a
-    ``ValueError`` in Keras's form naming the argument and the value. Checked where the loss
-    is made (or read from a model file), not in the first step of ``fit``."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.integer, np.floating))
-        or not is_finite(value)
-        or value < low
-        or value > high
-        or (low_open and value == low)
-    ):
-        if high == math.inf:
-            span = "a positive finite number" if low_open else "a non-negative finite number"
-        else:
-            span = f"a float in {'(' if low_open else '['}{low:g}, {high:g}]"
-        raise ValueError(f"`{what}` must be {span}. Received: {what}={value!r}")
-    return float(value)
-
 
 
 class Loss:

@@ -183,9 +183,9 @@ def test_fit_is_never_reached_with_a_bad_value(monkeypatch):
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda: BatchNormalization(momentum=2.0), r"`momentum` must be a number in \[0, 1\]"),
-        (lambda: BatchNormalization(epsilon=-1.0), r"`epsilon` must be a number in \(0, inf\)"),
-        (lambda: BatchNormalization(epsilon=float("nan")), "`epsilon` must be a number"),
+        (lambda: BatchNormalization(momentum=2.0), r"`momentum` must be a float in \[0, 1\]"),
+        (lambda: BatchNormalization(epsilon=-1.0), "`epsilon` must be a positive finite number"),
+        (lambda: BatchNormalization(epsilon=float("nan")), "`epsilon` must be a positive finite"),
         (lambda: BatchNormalization(center="no"), "`center` must be True or False"),
         (lambda: Normalization(mean=[float("nan")], variance=[1.0]), "`mean` must be"),
         (lambda: Normalization(mean=[0.0], variance=[-1.0]), "non-negative finite numbers"),

@@ -47,6 +47,7 @@ class Sequential(Trainer):
         self.input_shape: tuple[int, ...] | None = None
         self.storage: WeightStorage | None = None
         self.built = False
+        self._plan_cache: tuple = (None, None)  # (the storage it was made for, Plan)
         layers = list(layers or [])
         names = [layer.name for layer in layers if isinstance(layer, Layer)]
         seen: set[str] = set()  # names checked once here, not against every layer at each add

@@ -8,6 +8,7 @@ import numpy as np
 
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
+from glassnet._checks import check_number
 from glassnet.layers.base import Layer, WeightSpec
 from glassnet.layers.config_keys import key, serialize_object
 
@@ -76,8 +77,8 @@ class BatchNormalization(Layer):
         if axis not in (-1, 1):
             raise NotImplementedError("BatchNormalization supports only the feature axis (-1)")
         self.axis = axis
-        self.momentum = _number_in(momentum, "momentum", 0.0, 1.0)
-        self.epsilon = _number_in(epsilon, "epsilon", 0.0, math.inf, low_open=True)
+        self.momentum = check_number(momentum, "momentum", 0.0, 1.0)
+        self.epsilon = check_number(epsilon, "epsilon", 0.0, math.inf, low_open=True)
         for what, flag in (("center", center), ("scale", scale)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise ValueError(f"`{what}` must be True or False. Received: {what}={flag!r}")
@@ -168,14 +169,3 @@ class BatchNormalization(Layer):
             "beta_constraint": None,
             "gamma_constraint": None,
         }
-
-
-def _number_in(value, what: str, low: float, high: float, low_open: bool = False) -> float:
-    """``value`` as a finite float in ``[low, high]`` (``(low, high]`` with ``low_open``)."""
-    bad = isinstance(value, bool) or not isinstance(value, (int, float, np.number))
-    number = math.nan if bad else float(value)
-    in_range = (low < number if low_open else low <= number) and number <= high
-    if bad or not math.isfinite(number) or not in_range:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}]".replace("inf]", "inf)")
-        raise ValueError(f"`{what}` must be a number in {interval}. Received: {what}={value!r}")
-    return number

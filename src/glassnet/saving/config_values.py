@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 from dataclasses import dataclass, field
 
 from glassnet import activations as activations_module
 from glassnet import config as config_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
+from glassnet._checks import is_finite
 from glassnet.layers.config_keys import ConfigKey
 from glassnet.saving import safety
 from glassnet.saving.errors import ModelFileError
@@ -121,11 +121,7 @@ def read_number(value, what: str, ctx: ReadContext) -> float:
 
 def finite_float(value: int | float) -> float | None:
     """``value`` as a finite float, or ``None`` when it is NaN, infinite or too large."""
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
+    return float(value) if is_finite(value) else None
 
 
 def read_bool(value, what: str, ctx: ReadContext) -> bool:

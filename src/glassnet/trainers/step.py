@@ -48,9 +48,7 @@ class Stepping:
         Raises:
             NonFiniteLossError: when ``where`` is given and the loss is NaN or infinite.
         """
-        storage, plan = self._plan_cache
-        if storage is not self.storage:
-            plan = self.plan
+        plan = self.plan
         out = plan.forward(x, training, self._fused, x_has_ones)
         if self._fused:  # ``out`` holds the logits
             logits = out
