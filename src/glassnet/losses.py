@@ -37,8 +37,22 @@ from glassnet._checks import check_flag as _check_flag
 from glassnet._checks import check_number as _check_number
 from glassnet._registry import Registry
 from glassnet._rowwise import row_max, row_sum
+from glassnet.ops.tape import active_tape
 
 _registry = Registry("loss")
+
+
+class _LossSlope:
+    """A loss as an op on a tape: its node's records are the slope at the prediction."""
+
+    __slots__ = ("loss", "name")
+
+    def __init__(self, loss: Loss) -> None:
+        self.loss = loss
+        self.name = loss.name
+
+    def backward(self, records, grad_out, need_grad_input=True):
+        return None, records * np.asarray(grad_out, dtype=records.dtype)
 
 
 class Loss:
@@ -165,11 +179,23 @@ class Loss:
         )
 
     def __call__(self, y_true, y_pred, sample_weight=None) -> float:
-        """The reduced loss, as Keras computes it for probabilities or values."""
+        """The reduced loss, as Keras computes it for probabilities or values.
+
+        Inside a ``GradientTape`` (or any recording tape) the loss leaves a node whose
+        backward gives the slope at ``y_pred``, so ``tape.gradient(loss, ...)`` reaches the
+        model through it.
+        """
+        given = y_pred
         y_pred = np.asarray(y_pred, dtype=np.result_type(np.asarray(y_pred).dtype, np.float32))
         y_true, y_pred = _match_targets(self, np.asarray(y_true), y_pred)
         sw = None if sample_weight is None else np.asarray(sample_weight, dtype=y_pred.dtype)
-        return self.reduce(self.values(y_true, y_pred), sw)
+        tape = active_tape()
+        if tape is None:
+            return self.reduce(self.values(y_true, y_pred), sw)
+        value, grad = self.reduced(y_true, y_pred, sw)
+        output = np.asarray(value, dtype=y_pred.dtype)
+        tape.record(_LossSlope(self), (y_true, given), output, np.reshape(grad, np.shape(given)))
+        return output
 
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction}

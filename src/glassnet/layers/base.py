@@ -28,7 +28,9 @@ from glassnet import regularizers as regularizers_module
 from glassnet.layers.config_keys import ConfigKey, dtype_policy
 from glassnet.layers.storage import WeightStorage
 from glassnet.naming import auto_name
-from glassnet.ops.tape import active_tape
+from glassnet.layers import symbolic
+from glassnet.ops.tape import Tape, active_tape, recording
+from glassnet.ops.variable import Variable
 
 
 @dataclass
@@ -116,6 +118,8 @@ class Layer:
         self.specs: list[WeightSpec] = []
         self.values: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        #: Every call on symbolic tensors (``glassnet.layers.symbolic.GraphNode``).
+        self.inbound_nodes: list = []
 
     # --- shapes and weights -------------------------------------------------------------
 
@@ -129,6 +133,8 @@ class Layer:
 
     def plan(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Fixes the input shape, declares the weights and returns the output shape."""
+        if self._is_call_based():
+            return self._plan_call_based(input_shape)
         self.input_shape = tuple(input_shape)
         self.specs = self.weight_specs(self.input_shape)
         self.output_shape = tuple(self.compute_output_shape(self.input_shape))
@@ -142,6 +148,10 @@ class Layer:
             setattr(self, name, array)
         for name, array in grads.items():
             setattr(self, "grad_" + name, array)
+        for attribute, held in list(vars(self).items()):
+            # Handles a subclass kept from ``add_weight`` read the live weight again.
+            if isinstance(held, Variable) and held.layer is self and held.name in values:
+                object.__setattr__(self, attribute, Variable(self, held.name))
         self.built = True
 
     def build(self, input_shape) -> None:
@@ -158,20 +168,67 @@ class Layer:
         WeightStorage([self], config_module.floatx())
 
     @property
-    def weights(self) -> list[np.ndarray]:
-        """The layer's weight arrays in Keras's order (trainable first)."""
+    def weights(self) -> list[Variable]:
+        """The layer's weights in Keras's order (trainable first), as ``Variable`` views."""
         ordered = [s for s in self.specs if s.trainable] + [
             s for s in self.specs if not s.trainable
         ]
-        return [self.values[s.name] for s in ordered if s.name in self.values]
+        return [Variable(self, s.name) for s in ordered if s.name in self.values]
 
     @property
-    def trainable_weights(self) -> list[np.ndarray]:
-        return [self.values[s.name] for s in self.specs if s.trainable and self.trainable]
+    def trainable_weights(self) -> list[Variable]:
+        return [Variable(self, s.name) for s in self.specs if s.trainable and self.trainable]
 
     @property
-    def non_trainable_weights(self) -> list[np.ndarray]:
-        return [self.values[s.name] for s in self.specs if not (s.trainable and self.trainable)]
+    def non_trainable_weights(self) -> list[Variable]:
+        return [
+            Variable(self, s.name) for s in self.specs if not (s.trainable and self.trainable)
+        ]
+
+    @property
+    def trainable_variables(self) -> list[Variable]:
+        return self.trainable_weights
+
+    @property
+    def variables(self) -> list[Variable]:
+        return self.weights
+
+    def add_weight(
+        self,
+        shape=None,
+        initializer="glorot_uniform",
+        dtype=None,
+        trainable: bool = True,
+        name: str | None = None,
+        regularizer=None,
+        constraint=None,
+        **kwargs,
+    ) -> Variable:
+        """Creates a weight of this layer (Keras 3's ``Layer.add_weight``), usually in
+        ``build``; returns it as a ``Variable``. A model that holds the layer moves the weight
+        into its shared storage, keeping its value.
+        """
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        if name is None:
+            name = "variable" if "variable" not in self.values else f"variable_{len(self.specs)}"
+        if name in self.values:
+            raise ValueError(f"Layer {self.name!r} already has a weight named {name!r}")
+        spec = WeightSpec(
+            name,
+            shape,
+            initializers_module.get(initializer),
+            bool(trainable),
+            regularizers_module.get(regularizer) if regularizer is not None else None,
+        )
+        self.specs.append(spec)
+        dtype = np.dtype(config_module.floatx())
+        values = dict(self.values)
+        values[name] = np.asarray(spec.initializer(shape, dtype=dtype), dtype=dtype).reshape(shape)
+        grads = dict(self.grads)
+        if spec.trainable:
+            grads[name] = np.zeros(shape, dtype=dtype)
+        self.bind(values, grads)
+        return Variable(self, name)
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the layer's weights, in Keras's order."""
@@ -207,7 +264,9 @@ class Layer:
 
     def forward(self, x: np.ndarray, training: bool = False) -> tuple[np.ndarray, Any]:
         """The output for a batch ``x``, and the records ``backward`` needs."""
-        raise NotImplementedError
+        if getattr(type(self), "call", None) is not None:
+            return self._call_forward(x, training)
+        raise NotImplementedError(f"{type(self).__name__} defines neither forward nor call")
 
     def backward(
         self, records: Any, grad_out: np.ndarray, need_grad_input: bool = True
@@ -218,25 +277,193 @@ class Layer:
         layer's own weights into its gradient views. With ``need_grad_input=False`` (the
         first layer) the input slope is not computed.
         """
-        raise NotImplementedError
+        if getattr(type(self), "call", None) is not None:
+            return self._call_backward(records, grad_out, need_grad_input)
+        raise NotImplementedError(f"{type(self).__name__} defines neither backward nor call")
 
-    def __call__(self, x, training: bool = False) -> np.ndarray:
-        """Applies the layer to an array, building it if needed; records a node when a tape
-        is active."""
-        x = np.asarray(x, dtype=config_module.floatx())
+    def __call__(self, inputs, training: bool = False, **kwargs):
+        """Applies the layer, building it if needed.
+
+        On arrays it returns the output, leaving one node on the active tape
+        (``glassnet.ops.recording``, ``GradientTape``); on symbolic tensors (``Input(...)``)
+        it returns the symbolic output and remembers the call for a functional model. A
+        layer of several inputs (``Concatenate``, ``Add``...) takes a list.
+        """
+        if symbolic.is_symbolic(inputs):
+            return symbolic.symbolic_call(self, inputs, {"training": training, **kwargs})
+        if self._is_call_based():
+            return self._call_eagerly(inputs, training, kwargs)
+        if kwargs:
+            unknown = ", ".join(sorted(kwargs))
+            raise TypeError(f"Layer {self.name!r} got unexpected keyword argument(s): {unknown}")
+        multi = isinstance(inputs, (list, tuple))
+        if multi:
+            x = tuple(as_float_array(value) for value in inputs)
+            shapes = [value.shape[1:] for value in x]
+        else:
+            x = as_float_array(inputs)
+            shapes = x.shape[1:]
         if not self.built:
-            self.build(x.shape[1:])
-        elif self.input_shape is not None and x.shape[1:] != tuple(self.input_shape):
-            raise ValueError(
-                f"Layer {self.name!r} ({type(self).__name__}) expects rows of shape "
-                f"{tuple(self.input_shape)}; received an input of shape {x.shape} (rows of "
-                f"shape {x.shape[1:]})"
-            )
+            self.build(shapes)
+        elif self.input_shape is not None:
+            self._check_row_shapes(shapes, x)
         out, records = self.forward(x, training=training)
+        if out is x:  # a pass-through: a value of its own, so the tape links it
+            out = out.view()
         tape = active_tape()
         if tape is not None:
             tape.record(self, x, out, records)
         return out
+
+    def _check_row_shapes(self, shapes, x) -> None:
+        expected = self.input_shape
+        if isinstance(shapes, list):
+            if [tuple(s) for s in shapes] != [tuple(s) for s in expected]:
+                raise ValueError(
+                    f"Layer {self.name!r} ({type(self).__name__}) expects inputs of shapes "
+                    f"{symbolic.row_shapes_text(list(expected))}; received "
+                    f"{symbolic.row_shapes_text(list(shapes))}"
+                )
+        elif tuple(shapes) != tuple(expected):
+            raise ValueError(
+                f"Layer {self.name!r} ({type(self).__name__}) expects rows of shape "
+                f"{tuple(expected)}; received an input of shape {x.shape} (rows of "
+                f"shape {x.shape[1:]})"
+            )
+
+    # --- the functional API -------------------------------------------------------------
+
+    def build_symbolic(self, shapes) -> None:
+        """Builds the layer for rows of ``shapes`` (a list for several inputs), or checks
+        that they are the shapes it was built for.
+
+        Raises:
+            ValueError: naming the layer, the shape it expects and the one received.
+        """
+        if not self.built or self.input_shape is None:
+            self.build(shapes)
+            return
+        expected = self.input_shape
+        if isinstance(shapes, list) != isinstance(expected, list) or (
+            [tuple(s) for s in shapes] != [tuple(s) for s in expected]
+            if isinstance(shapes, list)
+            else tuple(shapes) != tuple(expected)
+        ):
+            raise ValueError(
+                f"Layer {self.name!r} ({type(self).__name__}) was built for input of shape "
+                f"{symbolic.row_shapes_text(expected)} and cannot take input of shape "
+                f"{symbolic.row_shapes_text(shapes)}"
+            )
+
+    def output_shape_for(self, shapes):
+        """The output row shape(s) for input rows of ``shapes`` (the layer is built)."""
+        return self.output_shape
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call in a functional model."""
+        return self._first_node("input").inputs
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call in a functional model."""
+        outputs = self._first_node("output").outputs
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _first_node(self, what: str):
+        if not self.inbound_nodes:
+            raise AttributeError(
+                f"Layer {self.name!r} has never been called on a symbolic tensor, so it has "
+                f"no {what}; call it on Input(...) or another layer's output first"
+            )
+        return self.inbound_nodes[0]
+
+    # --- layers written as ``build`` and ``call`` (Keras's subclassing) -----------------
+
+    def _is_call_based(self) -> bool:
+        """Whether the layer is a subclass written with ``call`` instead of
+        ``forward``/``backward``: its backward is the tape of its call."""
+        cls = type(self)
+        return cls.forward is Layer.forward and getattr(cls, "call", None) is not None
+
+    def _plan_call_based(self, input_shape) -> tuple:
+        batch_shape = (None, *input_shape) if not isinstance(input_shape, list) else [
+            (None, *s) for s in input_shape
+        ]
+        if not self.built:
+            if type(self).build is not Layer.build:
+                self.build(batch_shape)
+            self.built = True
+        self.input_shape = tuple(input_shape) if not isinstance(input_shape, list) else [
+            tuple(s) for s in input_shape
+        ]
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            out = self.compute_output_shape(batch_shape)
+            self.output_shape = tuple(out)[1:] if out and tuple(out)[0] is None else tuple(out)
+        else:
+            self.output_shape = self._traced_output_shape(input_shape)
+        return self.output_shape
+
+    def _traced_output_shape(self, input_shape) -> tuple:
+        """The output row shape found by running ``call`` on one row of zeros (without a
+        tape)."""
+        dtype = config_module.floatx()
+        if isinstance(input_shape, list):
+            probe = [np.zeros((1, *s), dtype) for s in input_shape]
+        else:
+            probe = np.zeros((1, *input_shape), dtype)
+        with recording(Tape()):
+            out = self._run_call(probe, False, {})
+        return tuple(np.shape(out)[1:])
+
+    def _run_call(self, x, training: bool, kwargs: dict):
+        import inspect
+
+        try:
+            takes_training = "training" in inspect.signature(self.call).parameters
+        except (TypeError, ValueError):
+            takes_training = False
+        if takes_training:
+            kwargs = {**kwargs, "training": training}
+        out = self.call(x, **kwargs)
+        if not isinstance(out, (np.ndarray, np.generic, list, tuple, dict)):
+            raise TypeError(
+                f"Layer {self.name!r}: call() must return an array (or a list or dict of "
+                f"arrays); it returned {type(out).__name__}"
+            )
+        return out
+
+    def _call_eagerly(self, inputs, training: bool, kwargs: dict):
+        if isinstance(inputs, (list, tuple)):
+            x = [as_float_array(value) for value in inputs]
+            shapes = [value.shape[1:] for value in x]
+        else:
+            x = as_float_array(inputs)
+            shapes = x.shape[1:]
+        if not self.built or self.input_shape is None:
+            self.plan(shapes)
+            if not self.values and self.specs:
+                WeightStorage([self], config_module.floatx())
+        return self._run_call(x, training, kwargs)
+
+    def _call_forward(self, x, training: bool = False):
+        """``forward`` of a call-based layer: its call on a tape of its own."""
+        with recording() as tape:
+            out = self._run_call(x, training, {})
+        return out, (tape, x, out)
+
+    def _call_backward(self, records, grad_out, need_grad_input: bool = True):
+        tape, x, out = records
+        leaves = tape.backward(out, grad_out)
+        for spec in self.specs:
+            if spec.name in self.grads:
+                slope = leaves.get(id(self.values[spec.name]))
+                self.grads[spec.name][...] = 0 if slope is None else slope
+        if not need_grad_input:
+            return None
+        if isinstance(x, (list, tuple)):
+            return tuple(_slope_or_zeros(leaves, value) for value in x)
+        return _slope_or_zeros(leaves, x)
 
     def regularization_penalty(self) -> float:
         """Sum of the penalties of this layer's regularized weights."""
@@ -319,3 +546,18 @@ class Layer:
             else ""
         )
         return f"<{type(self).__name__} name={self.name!r}{shape}>"
+
+
+def as_float_array(value) -> np.ndarray:
+    """``value`` as an array of ``floatx()``: the very object when it already is one (a
+    tensor stays itself, so a tape links it to the node that made it)."""
+    if isinstance(value, np.ndarray) and value.dtype == config_module.floatx():
+        return value
+    if getattr(value, "_glassnet_variable", False):
+        return value.value
+    return np.asarray(value, dtype=config_module.floatx())
+
+
+def _slope_or_zeros(leaves: dict, value) -> np.ndarray:
+    slope = leaves.get(id(value))
+    return np.zeros_like(value) if slope is None else slope

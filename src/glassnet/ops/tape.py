@@ -31,6 +31,8 @@ class Tape:
 
     def __init__(self) -> None:
         self.nodes: list[Node] = []
+        #: ``id`` of each op whose backward ran in the last ``backward``.
+        self.reached: set[int] = set()
 
     def record(self, op: Any, inputs: Any, output: Any, records: Any) -> Node:
         """Appends a node and returns it."""
@@ -38,17 +40,29 @@ class Tape:
         self.nodes.append(node)
         return node
 
-    def backward(self, output: np.ndarray, grad: np.ndarray) -> dict[int, np.ndarray]:
+    def backward(self, output: Any, grad: Any) -> dict[int, np.ndarray]:
         """Back-propagates ``grad``, the slope of a loss at ``output``, through the nodes.
+
+        ``output`` may be a list of values (a model of several outputs) with ``grad`` the
+        list of their slopes. Afterwards ``reached`` holds ``id`` of every op whose
+        backward ran.
 
         Each op writes the slopes of its own weights into the gradient views it is bound to:
         summed over its nodes when it ran more than once, zero when none of its nodes led to
         ``output``. The slopes at values that were not made by a node (the tape's inputs)
         are returned, keyed by ``id`` of the value.
         """
-        pending: dict[int, np.ndarray] = {id(output): grad}
+        pending: dict[int, np.ndarray] = {}
+        if isinstance(output, (list, tuple)):
+            for value, slope in zip(output, grad, strict=True):
+                seen = pending.get(id(value))
+                pending[id(value)] = slope if seen is None else seen + slope
+        else:
+            pending[id(output)] = grad
         made = {id(node.output) for node in self.nodes}
         written: set[int] = set()
+        reached: set[int] = set()
+        self.reached = reached
         for node in reversed(self.nodes):
             grad_out = pending.pop(id(node.output), None)
             if grad_out is None:
@@ -62,6 +76,7 @@ class Tape:
                 for g, before in zip(_weight_grads(op), earlier, strict=True):
                     g += before
             written.add(id(op))
+            reached.add(id(op))
             if grad_in is None:
                 continue
             if isinstance(node.inputs, tuple):
@@ -69,6 +84,8 @@ class Tape:
             else:
                 pairs = ((node.inputs, grad_in),)
             for value, grad_value in pairs:
+                if grad_value is None:  # an input without a slope (targets, integers)
+                    continue
                 key = id(value)
                 seen = pending.get(key)
                 pending[key] = grad_value if seen is None else seen + grad_value
