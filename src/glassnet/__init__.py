@@ -29,6 +29,7 @@ _SUBMODULES = (
     "losses",
     "metrics",
     "models",
+    "ops",
     "optimizers",
     "regularizers",
     "saving",
@@ -37,7 +38,9 @@ _SUBMODULES = (
 )
 _SHORTCUTS = {
     "Sequential": ("models", "Sequential"),
-    "Model": ("models", "Sequential"),
+    "Model": ("models", "Model"),
+    "GradientTape": ("ops", "GradientTape"),
+    "Variable": ("ops", "Variable"),
     "Input": ("layers", "Input"),
     "load_model": ("models", "load_model"),
 }

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet import _file_hooks
 from glassnet import config as config_module
-from glassnet.engine.plan import Plan
-from glassnet.engine.summary import summary_text
+from glassnet.engine.model import Model
 from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
 from glassnet.layers.base import normalize_shape
 from glassnet.layers.storage import WeightStorage
+from glassnet.layers.symbolic import KerasTensor
 from glassnet.naming import unique_name
-from glassnet.trainers import Trainer
 
 
-class Sequential(Trainer):
+class Sequential(Model):
     """A linear stack of layers, as ``keras.models.Sequential``.
 
     Args:
@@ -60,20 +58,6 @@ class Sequential(Trainer):
         for layer in layers:
             self._add(layer, check_name=False)
 
-    # --- copies (pickle, copy.deepcopy) -------------------------------------------------
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state["_plan_cache"] = (None, None)  # scratch buffers, rebuilt on the next pass
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        if self.storage is not None:
-            # A copy holds each layer's weights apart from the flat arrays they were views
-            # of; binding them to fresh storage makes the optimizer train the layers again.
-            self.storage = WeightStorage(self._layers, self.storage.dtype)
-
     # --- the stack ----------------------------------------------------------------------
 
     @property
@@ -91,6 +75,8 @@ class Sequential(Trainer):
         self._add(layer, check_name=True)
 
     def _add(self, layer: Layer, check_name: bool) -> None:
+        if isinstance(layer, KerasTensor) and isinstance(layer.node.layer, InputLayer):
+            layer = layer.node.layer  # ``Sequential([Input(shape=...), ...])``
         if isinstance(layer, InputLayer):
             if self._layers:
                 raise ValueError(
@@ -178,142 +164,7 @@ class Sequential(Trainer):
         if not self.built:
             self.build(x_shape if self.input_shape is None else None)
 
-    # --- weights ------------------------------------------------------------------------
-
-    @property
-    def weights(self) -> list[np.ndarray]:
-        """Every weight array, layer by layer, in Keras's order (views, not copies)."""
-        return [w for layer in self._layers for w in layer.weights]
-
-    @property
-    def trainable_weights(self) -> list[np.ndarray]:
-        return [w for layer in self._layers for w in layer.trainable_weights]
-
-    @property
-    def non_trainable_weights(self) -> list[np.ndarray]:
-        return [w for layer in self._layers for w in layer.non_trainable_weights]
-
-    @property
-    def weight_names(self) -> list[str]:
-        """``"layer/weight"`` for each entry of ``weights``."""
-        names = []
-        for layer in self._layers:
-            ordered = [s for s in layer.specs if s.trainable] + [
-                s for s in layer.specs if not s.trainable
-            ]
-            names += [f"{layer.name}/{s.name}" for s in ordered]
-        return names
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Copies of every weight array, in Keras's order."""
-        self._require_built("get_weights")
-        return [w.copy() for w in self.weights]
-
-    def set_weights(self, weights) -> None:
-        """Sets every weight from a list like the one ``get_weights`` returns.
-
-        Raises:
-            ValueError: naming the first array whose shape does not fit, or a wrong count.
-        """
-        self._require_built("set_weights")
-        current = self.weights
-        weights = list(weights)
-        if len(weights) != len(current):
-            raise ValueError(
-                f"The model has {len(current)} weight arrays, received {len(weights)}. Expected "
-                f"shapes: {[w.shape for w in current]}"
-            )
-        names = self.weight_names
-        for name, target, new in zip(names, current, weights, strict=True):
-            new = np.asarray(new)
-            if new.shape != target.shape:
-                raise ValueError(
-                    f"Weight {name} has shape {target.shape}; "
-                    f"received an array of shape {new.shape}"
-                )
-        for target, new in zip(current, weights, strict=True):
-            target[...] = new
-
-    def count_params(self) -> int:
-        """The number of weights in the model."""
-        self._require_built("count_params")
-        return sum(layer.count_params() for layer in self._layers)
-
-    def _require_built(self, what: str) -> None:
-        if not self.built:
-            if self.input_shape is not None and self._layers:
-                self.build()
-                return
-            raise ValueError(
-                f"{what}() needs a built model, and this one does not know its input shape yet. "
-                "Give the first layer input_shape=..., or call build() or fit() first."
-            )
-
-    # --- computation --------------------------------------------------------------------
-
-    @property
-    def plan(self) -> Plan:
-        """How the model runs its layers (made again when the weights are re-allocated)."""
-        storage, plan = self._plan_cache
-        if storage is not self.storage or plan is None:
-            self._require_built("plan")
-            plan = Plan(self._layers, self.storage)
-            self._plan_cache = (self.storage, plan)
-        return plan
-
-    @property
-    def tape(self):
-        """The nodes of this thread's last pass (``glassnet.ops.Tape``): one per step of the
-        plan, and one for the loss after a pass that computed it. Its arrays are buffers
-        the next pass overwrites; ``glassnet.explain`` reads and copies them."""
-        return self.plan.tape
-
-
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """Runs a batch through the model's plan, leaving its nodes on ``model.tape``.
-
-        Returns the output, which may be a buffer the next pass overwrites."""
-        return self.plan.forward(x, training)
-
-    def backward(self, grad_out: np.ndarray, from_logits: bool = False) -> None:
-        """Back-propagates the slope of the loss at the output through the last pass.
-
-        Args:
-            grad_out: slope at the last layer's output, or at its pre-activation ``z`` when
-                ``from_logits`` (a cross-entropy fused with its softmax or sigmoid).
-        """
-        self.plan.backward(grad_out, from_logits)
-
-    def __call__(self, x, training: bool = False) -> np.ndarray:
-        """The model's output for ``x`` (an array), without batching."""
-        x = self._prepare_x(x)
-        return self.forward(x, training=training).copy()
-
-    def random_generators(self) -> dict[str, np.random.Generator]:
-        """The generators whose state lets training resume exactly: ``"shuffle"`` (the
-        epoch shuffler) and each layer's by name (layers that draw, such as Dropout,
-        keep theirs in ``rng``)."""
-        generators = {"shuffle": self._shuffle_rng}
-        for layer in self.layers:
-            rng = getattr(layer, "rng", None)
-            if isinstance(rng, np.random.Generator):
-                generators[f"layer:{layer.name}"] = rng
-        return generators
-
     # --- description --------------------------------------------------------------------
-
-    def summary(self, line_length: int | None = None, print_fn=None) -> None:
-        """Prints a table of layers, output shapes and parameter counts, like Keras.
-
-        A model whose first layer declared its input shape is built first, as Keras builds
-        it when the layer is added.
-
-        Raises:
-            ValueError: when the model does not know its input shape yet.
-        """
-        self._require_built("summary")
-        text = summary_text(self, line_length)
-        (print_fn or print)(text)
 
     def get_config(self) -> dict:
         """The model's architecture: its name and each layer's class and config."""
@@ -354,28 +205,6 @@ class Sequential(Trainer):
         if model.input_shape is not None:
             model.build()
         return model
-
-    def to_json(self, **kwargs) -> str:
-        """The architecture as a Keras-compatible JSON string (see ``glassnet.saving``)."""
-        return _file_hooks.call("model_to_json", self, **kwargs)
-
-    # --- files --------------------------------------------------------------------------
-
-    def save(self, filepath, overwrite: bool = True, **kwargs) -> None:
-        """Saves architecture, weights, compile settings and optimizer state.
-
-        The format follows the extension, as in Keras: ``.keras`` (zip) or ``.h5`` (legacy
-        HDF5). Files are written atomically: a crash never leaves a half-written file.
-        """
-        _file_hooks.call("save_model", self, filepath, overwrite=overwrite, **kwargs)
-
-    def save_weights(self, filepath, overwrite: bool = True) -> None:
-        """Saves only the weights (``.weights.h5``)."""
-        _file_hooks.call("save_weights", self, filepath, overwrite=overwrite)
-
-    def load_weights(self, filepath) -> None:
-        """Loads weights saved by ``save_weights`` (or Keras's weights files)."""
-        _file_hooks.call("load_weights", self, filepath)
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r} layers={len(self._layers)} built={self.built}>"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet import activations as activations_module
+from glassnet.layers import symbolic
 from glassnet.layers.base import Layer, normalize_shape
 from glassnet.layers.config_keys import key
 from glassnet.ops.node import Record
@@ -31,7 +32,13 @@ class InputLayer(Layer):
             raise ValueError(
                 "InputLayer needs `shape`, the shape of one input row, e.g. shape=(4,)"
             )
+        dtype = kwargs.get("dtype")
         super().__init__(name=name, input_shape=shape, **kwargs)
+        self.batch_size = batch_size
+        #: The symbolic tensor this layer gives a functional model.
+        self.tensor = symbolic.input_tensor(
+            self, self.declared_input_shape, dtype or "float32", self.name
+        )
 
     def forward(self, x, training=False):
         return x, None
@@ -52,8 +59,9 @@ class InputLayer(Layer):
         return cls(**config)
 
 
-def Input(shape=None, batch_size=None, name=None, **kwargs) -> InputLayer:  # noqa: N802 - Keras's name
-    """``keras.Input``: the first element of a ``Sequential`` that fixes the row shape.
+def Input(shape=None, batch_size=None, name=None, **kwargs) -> symbolic.KerasTensor:  # noqa: N802 - Keras's name
+    """``keras.Input``: a symbolic tensor of rows of ``shape``, the start of a functional
+    model (``Model(inputs, outputs)``) or the first element of a ``Sequential``.
 
     Example:
         >>> from glassnet import Input
@@ -61,7 +69,7 @@ def Input(shape=None, batch_size=None, name=None, **kwargs) -> InputLayer:  # no
         >>> from glassnet.models import Sequential
         >>> model = Sequential([Input(shape=(3,)), Dense(2)])
     """
-    return InputLayer(shape=shape, batch_size=batch_size, name=name, **kwargs)
+    return InputLayer(shape=shape, batch_size=batch_size, name=name, **kwargs).tensor
 
 
 class Activation(Layer):

@@ -1,5 +1,5 @@
-"""Models, as in ``keras.models``: ``Sequential`` (also as ``Model``), ``load_model`` and
-``model_from_json``.
+"""Models, as in ``keras.models``: ``Model`` (functional, ``Model(inputs, outputs)``, or
+subclassed), ``Sequential``, ``load_model`` and ``model_from_json``.
 
 A namespace over two levels of glassnet: the model itself (``glassnet.engine``) and its
 files (``glassnet.saving``), which this import brings in, so that ``model.save`` and
@@ -7,10 +7,10 @@ files (``glassnet.saving``), which this import brings in, so that ``model.save``
 """
 
 from glassnet import saving
+from glassnet.engine.functional import Functional
+from glassnet.engine.model import Model
 from glassnet.engine.sequential import Sequential
 from glassnet.errors import DataError, NonFiniteLossError, NotCompiledError
-
-Model = Sequential
 
 
 def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
@@ -27,6 +27,7 @@ def model_from_json(json_string: str, custom_objects=None):
 
 __all__ = [
     "DataError",
+    "Functional",
     "Model",
     "load_model",
     "model_from_json",

@@ -1,0 +1,285 @@
+"""``Functional``: a model built as a graph of layer calls, ``Model(inputs, outputs)``.
+
+    inputs = Input(shape=(3,))
+    hidden = Dense(4, activation="relu")(inputs)
+    outputs = Dense(1)(hidden)
+    model = Model(inputs, outputs)
+
+Each layer call on a symbolic tensor left a ``GraphNode`` (``glassnet.layers.symbolic``).
+The model walks them back from ``outputs`` to ``inputs`` once, checks that every output can
+be computed from the inputs and that every input is used, and keeps the nodes in the order
+they can run. A pass calls each node's layer on arrays, on one tape (``GraphPlan``); a layer
+called twice shares its weights and sums its slopes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet.engine.graph_plan import GraphPlan
+from glassnet.engine.model import Model
+from glassnet.layers import InputLayer
+from glassnet.layers.base import as_float_array
+from glassnet.layers.storage import WeightStorage
+from glassnet.layers.symbolic import GraphNode, KerasTensor, flatten
+from glassnet import config as config_module
+from glassnet.naming import unique_name
+from glassnet.trainers import Trainer
+
+
+class Functional(Model):
+    """A model whose layers form a graph from ``inputs`` to ``outputs``.
+
+    Args:
+        inputs: a symbolic tensor from ``Input(...)``, or a list or dict of them.
+        outputs: a symbolic tensor computed from the inputs, or a list or dict of them.
+        name: the model's name.
+
+    Raises:
+        ValueError: when an output cannot be computed from the inputs (naming the input
+            layer it needs), an input is never used, or an element is not a tensor.
+    """
+
+    def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True,
+                 **kwargs) -> None:
+        Trainer.__init__(self)
+        self.name = name or unique_name("functional")
+        self.trainable = trainable
+        self._input_structure = inputs
+        self._output_structure = outputs
+        self.inputs: list[KerasTensor] = _tensors(inputs, "inputs")
+        self.outputs: list[KerasTensor] = _tensors(outputs, "outputs")
+        self._nodes = _nodes_in_order(self.inputs, self.outputs)
+        self._input_layers = [tensor.node.layer for tensor in self.inputs]
+        self._graph_layers = _unique(node.layer for node in self._nodes)
+        self._layers = leaf_layers(self._graph_layers)
+        shapes = [tensor.row_shape for tensor in self.inputs]
+        self.input_shape = shapes[0] if len(shapes) == 1 else shapes
+        out_shapes = [tensor.row_shape for tensor in self.outputs]
+        self.output_shape = out_shapes[0] if len(out_shapes) == 1 else out_shapes
+        self.output_names = [tensor.node.layer.name for tensor in self.outputs]
+        self.input_names = [tensor.node.layer.name for tensor in self.inputs]
+        self._plan_cache = (None, None)
+        self.storage = WeightStorage(self._layers, config_module.floatx())
+        self.built = True
+
+    # --- structure ----------------------------------------------------------------------
+
+    @property
+    def layers(self) -> list:
+        """The input layers, then every layer in the order the graph runs them (a nested
+        model appears as one layer), as ``keras.Model.layers``."""
+        return [*self._input_layers, *self._graph_layers]
+
+    def get_layer(self, name: str | None = None, index: int | None = None):
+        """A layer by name or by index in ``layers``."""
+        layers = self.layers
+        if index is not None:
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        names = ", ".join(repr(layer.name) for layer in layers)
+        raise ValueError(f"No such layer: {name}. Existing layers are: [{names}]")
+
+    def build(self, input_shape=None) -> None:
+        """A functional model is built when it is made; this checks ``input_shape``."""
+        return None
+
+    def _make_plan(self):
+        return GraphPlan(self)
+
+    # --- passes -------------------------------------------------------------------------
+
+    def _split_inputs(self, x) -> list:
+        """The arrays for ``self.inputs``, from an array, a list or a dict keyed by input
+        name."""
+        if isinstance(x, dict):
+            unknown = [key for key in x if key not in self.input_names]
+            if unknown:
+                raise ValueError(
+                    f"Unknown input name {unknown[0]!r}; the model's inputs are "
+                    f"{self.input_names}"
+                )
+            missing = [name for name in self.input_names if name not in x]
+            if missing:
+                raise ValueError(f"Missing input {missing[0]!r}; the model's inputs are "
+                                 f"{self.input_names}")
+            return [x[name] for name in self.input_names]
+        if len(self.inputs) == 1:
+            return [x[0] if isinstance(x, (list, tuple)) and len(x) == 1 else x]
+        if not isinstance(x, (list, tuple)) or len(x) != len(self.inputs):
+            raise ValueError(
+                f"The model has {len(self.inputs)} inputs ({self.input_names}); pass a list of "
+                f"{len(self.inputs)} arrays or a dict keyed by input name. Received: "
+                f"{type(x).__name__}"
+            )
+        return list(x)
+
+    def _run_inline(self, x, training: bool = False):
+        """Runs the graph on arrays with the caller's tape active (every layer call leaves
+        its node on it); returns the output, or a list of outputs."""
+        arrays = [as_float_array(value) for value in self._split_inputs(x)]
+        values: dict[int, Any] = {}
+        for tensor, array in zip(self.inputs, arrays, strict=True):
+            if array.shape[1:] != tensor.row_shape:
+                raise ValueError(
+                    f"Input {tensor.name!r} of model {self.name!r} expects rows of shape "
+                    f"{tensor.row_shape}; received an array of shape {array.shape}"
+                )
+            values[id(tensor)] = array
+        for node in self._nodes:
+            args = _substitute(node.inputs, values)
+            layer = node.layer
+            if isinstance(layer, Model):
+                out = layer._run_inline(args, training)
+            else:
+                out = layer(args, training=training)
+            outs = out if len(node.outputs) > 1 else [out]
+            for tensor, value in zip(node.outputs, outs, strict=True):
+                values[id(tensor)] = value
+        results = [values[id(tensor)] for tensor in self.outputs]
+        return results[0] if len(results) == 1 else results
+
+    def _forward_on_tape(self, x, training: bool, tape):
+        return self._run_inline(x, training)
+
+    def _prepare_call_input(self, inputs):
+        return inputs
+
+    def __call__(self, inputs, training: bool = False, **kwargs):
+        from glassnet.layers import symbolic
+        from glassnet.ops.tape import Tape, active_tape, recording
+
+        if symbolic.is_symbolic(inputs):
+            return symbolic.symbolic_call(self, inputs, {"training": training, **kwargs})
+        if active_tape() is not None:
+            return self._run_inline(inputs, training)
+        with recording(Tape()):
+            out = self._run_inline(inputs, training)
+        return [np.array(o) for o in out] if isinstance(out, list) else np.array(out)
+
+    # --- description --------------------------------------------------------------------
+
+    def get_config(self) -> dict:
+        """The graph as Keras 3's ``Functional`` config (``layers`` with their
+        ``inbound_nodes``, ``input_layers``, ``output_layers``)."""
+        from glassnet.engine.functional_config import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None) -> Functional:
+        from glassnet.engine.functional_config import functional_from_config
+
+        return functional_from_config(config)
+
+    def __repr__(self) -> str:
+        return f"<Functional name={self.name!r} layers={len(self._graph_layers)}>"
+
+
+def _tensors(structure, what: str) -> list[KerasTensor]:
+    tensors = flatten(structure)
+    if not tensors:
+        raise ValueError(f"A functional model needs at least one tensor in `{what}`")
+    for tensor in tensors:
+        if not isinstance(tensor, KerasTensor):
+            raise TypeError(
+                f"All elements of `{what}` must be symbolic tensors (from Input(...) or a "
+                f"layer called on one). Received: {type(tensor).__name__}"
+            )
+    if what == "inputs":
+        for tensor in tensors:
+            if not isinstance(tensor.node.layer, InputLayer):
+                raise ValueError(
+                    f"Model inputs must come from Input(...); {tensor.name!r} is the output "
+                    f"of layer {tensor.node.layer.name!r}"
+                )
+    return tensors
+
+
+def _nodes_in_order(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[GraphNode]:
+    """The graph's nodes (without the input layers'), each after the nodes it reads."""
+    input_ids = {id(t) for t in inputs}
+    order: list[GraphNode] = []
+    done: set[int] = set()
+    used_inputs: set[int] = set()
+    visiting: set[int] = set()
+
+    def visit(tensor: KerasTensor, consumer: str) -> None:
+        node = tensor.node
+        if id(tensor) in input_ids:
+            used_inputs.add(id(tensor))
+            return
+        if isinstance(node.layer, InputLayer):
+            given = ", ".join(repr(t.name) for t in inputs)
+            raise ValueError(
+                f"Graph disconnected: cannot obtain value for tensor {tensor.name!r} at layer "
+                f"{node.layer.name!r}, which layer {consumer!r} needs. The model's inputs are "
+                f"[{given}]; add {node.layer.name!r} to them"
+            )
+        if id(node) in done:
+            return
+        if id(node) in visiting:
+            raise ValueError(f"The graph has a cycle through layer {node.layer.name!r}")
+        visiting.add(id(node))
+        for tensor_in in node.input_tensors:
+            visit(tensor_in, node.layer.name)
+        visiting.discard(id(node))
+        done.add(id(node))
+        order.append(node)
+
+    for tensor in outputs:
+        visit(tensor, "the model's output")
+    for tensor in inputs:
+        if id(tensor) not in used_inputs:
+            raise ValueError(
+                f"Input {tensor.name!r} is not used to compute any of the model's outputs; "
+                "remove it from `inputs` or connect it"
+            )
+    return order
+
+
+def _unique(items) -> list:
+    seen: set[int] = set()
+    unique = []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            unique.append(item)
+    return unique
+
+
+def leaf_layers(layers: list) -> list:
+    """Every layer that holds weights or runs, nested models opened up, each once."""
+    leaves: list = []
+    for layer in layers:
+        if isinstance(layer, Model):
+            leaves += leaf_layers(list(layer._layers))
+        else:
+            leaves += [layer, *_sublayers(layer)]
+    return _unique(leaves)
+
+
+def _sublayers(layer) -> list:
+    """Layers held in attributes of a call-based layer (and theirs)."""
+    if not layer._is_call_based():
+        return []
+    from glassnet.engine.model import tracked_layers
+
+    found = []
+    for inner in tracked_layers(layer):
+        found += leaf_layers([inner])
+    return found
+
+
+def _substitute(structure, values: dict):
+    if isinstance(structure, KerasTensor):
+        return values[id(structure)]
+    if isinstance(structure, (list, tuple)):
+        return [_substitute(item, values) for item in structure]
+    if isinstance(structure, dict):
+        return {key: _substitute(item, values) for key, item in structure.items()}
+    return structure

@@ -1,0 +1,422 @@
+"""``Model``: what every glassnet model has, whichever way it was built.
+
+Keras 3 builds a model three ways, and so does glassnet: ``Sequential`` (a stack of layers,
+``glassnet.engine.sequential``), the functional API (``Model(inputs, outputs)``,
+``glassnet.engine.functional``) and subclassing (``class MyModel(Model)`` with ``call``,
+``glassnet.engine.subclassed``). ``Model(inputs=..., outputs=...)`` returns a
+``Functional``, as in Keras. All of them own their layers' weights in one
+``WeightStorage``, run through a plan that records one tape, and train with ``Trainer``.
+
+A model can also be used as a layer of another model: it then follows the layer protocol
+(``forward``/``backward`` on its layers one by one, ``specs`` empty, since its layers' weights
+move into the outer model's storage).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet import _file_hooks
+from glassnet import config as config_module
+from glassnet.engine.plan import Plan
+from glassnet.engine.summary import summary_text
+from glassnet.layers import symbolic
+from glassnet.layers.storage import WeightStorage
+from glassnet.ops.tape import active_tape
+from glassnet.layers.base import Layer, normalize_shape
+from glassnet.naming import to_snake_case, unique_name
+from glassnet.trainers import Trainer
+
+
+def tracked_layers(owner) -> list:
+    """The layers and models held in ``owner``'s attributes, directly or in lists, tuples
+    and dicts, in assignment order, each once."""
+    found: list = []
+    seen: set[int] = set()
+
+    def add(value) -> None:
+        if isinstance(value, (Layer, Model)):
+            if id(value) not in seen and value is not owner:
+                seen.add(id(value))
+                found.append(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                add(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                add(item)
+
+    for attribute, value in vars(owner).items():
+        if attribute not in _INTERNAL_ATTRIBUTES:
+            add(value)
+    return found
+
+
+#: Attributes of models and layers that are not the user's layers.
+_INTERNAL_ATTRIBUTES = frozenset(
+    {"_layers", "_graph_layers", "_input_layers", "_input_layer", "_plan_cache", "inbound_nodes",
+     "_inbound_nodes", "optimizer", "loss", "history", "metrics", "_nodes"}
+)
+
+
+class Model(Trainer):
+    """Base class of glassnet's models; ``Model(inputs, outputs)`` builds a functional model
+    and a subclass with ``call`` is a subclassed model (``glassnet.engine.subclassed``)."""
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from glassnet.engine.functional import Functional
+
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *args, name: str | None = None, trainable: bool = True, **kwargs) -> None:
+        """Starts a subclassed model (``super().__init__()`` in a subclass's ``__init__``);
+        its layers are the ones its attributes hold, built on the first call."""
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}() takes keyword arguments only (name=, trainable=); "
+                f"received {len(args)} positional argument(s)"
+            )
+        kwargs.pop("dtype", None)
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword argument(s): "
+                f"{', '.join(sorted(kwargs))}"
+            )
+        Trainer.__init__(self)
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self.trainable = trainable
+        self._layers: list = []
+        self.storage = None
+        self.built = False
+        self._plan_cache: tuple = (None, None)
+        self.input_shape = None
+        self.output_shape = None
+
+    # --- a subclassed model: layers in attributes, ``call`` as the pass -------------------
+
+    @property
+    def layers(self) -> list:
+        """The layers held in the model's attributes (lists and dicts included), in the
+        order they were assigned, as Keras tracks them."""
+        return tracked_layers(self)
+
+    def build(self, input_shape=None) -> None:
+        """Builds a subclassed model by calling it once on a row of zeros of
+        ``input_shape``, then moves every layer's weights into the model's storage."""
+        if getattr(type(self), "call", None) is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} has no call(); subclass Model and write call(inputs)"
+            )
+        if input_shape is None:
+            raise ValueError(
+                f"Model {self.name!r} is built on its first call; give build() the input "
+                "shape, e.g. model.build((None, 4))"
+            )
+        shape = tuple(input_shape)
+        if shape and shape[0] is None:
+            shape = shape[1:]
+        probe = np.zeros((1, *shape), dtype=config_module.floatx())
+        out = self._call_user(probe, False)
+        self.input_shape = normalize_shape(shape)
+        self.output_shape = tuple(np.shape(out)[1:])
+        from glassnet.engine.functional import leaf_layers
+
+        self._layers = leaf_layers(tracked_layers(self))
+        if not self._layers:
+            raise ValueError(
+                f"Model {self.name!r} has no layers: create them as attributes in __init__ "
+                "(self.dense = Dense(4)) and use them in call()"
+            )
+        self.storage = WeightStorage(self._layers, config_module.floatx())
+        self.built = True
+        self.optimizer_needs_build = True
+
+    def _call_user(self, x, training: bool):
+        import inspect
+
+        try:
+            takes_training = "training" in inspect.signature(self.call).parameters
+        except (TypeError, ValueError):
+            takes_training = False
+        out = self.call(x, training=training) if takes_training else self.call(x)
+        if not isinstance(out, (np.ndarray, list, tuple, dict)):
+            raise TypeError(
+                f"Model {self.name!r}: call() must return an array (or a list or dict of "
+                f"arrays); it returned {type(out).__name__}"
+            )
+        return out
+
+    def _run_inline(self, x, training: bool = False):
+        """Runs the model with the caller's tape active: every layer and op call inside
+        leaves its node on it."""
+        return self._call_user(x, training)
+
+    def _make_plan(self):
+        from glassnet.engine.graph_plan import GraphPlan
+
+        return GraphPlan(self)
+
+    def _forward_on_tape(self, x, training: bool, tape):
+        return self._run_inline(x, training)
+
+    # --- the layer protocol, for a model used inside another -----------------------------
+
+    specs: list = []
+    values: dict = {}
+    grads: dict = {}
+    declared_input_shape = None
+
+    @property
+    def inbound_nodes(self) -> list:
+        nodes = self.__dict__.get("_inbound_nodes")
+        if nodes is None:
+            nodes = self.__dict__["_inbound_nodes"] = []
+        return nodes
+
+    def build_symbolic(self, shapes) -> None:
+        if not self.built:
+            self.build(shapes)
+            return
+        if tuple(shapes) != tuple(self.input_shape):
+            raise ValueError(
+                f"Model {self.name!r} was built for input of shape "
+                f"{symbolic.row_shapes_text(tuple(self.input_shape))} and cannot take input of "
+                f"shape {symbolic.row_shapes_text(tuple(shapes))}"
+            )
+
+    def output_shape_for(self, shapes):
+        return self.output_shape
+
+    def plan_as_layer(self, input_shape):
+        """Plans the model's layers for use inside another model (``Layer.plan``)."""
+        if not self.built:
+            self.build(input_shape)
+        return self.output_shape
+
+    def regularization_penalty(self) -> float:
+        return 0.0
+
+    def add_regularization_gradients(self) -> None:
+        return None
+
+    @property
+    def layers_in_order(self) -> list:
+        """The leaf layers in the order a pass runs them."""
+        return list(self._layers)
+
+    # --- copies (pickle, copy.deepcopy) -------------------------------------------------
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_plan_cache"] = (None, None)  # scratch buffers, rebuilt on the next pass
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if self.storage is not None:
+            # A copy holds each layer's weights apart from the flat arrays they were views
+            # of; binding them to fresh storage makes the optimizer train the layers again.
+            self.storage = WeightStorage(self._layers, self.storage.dtype)
+
+    # --- weights ------------------------------------------------------------------------
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """Every weight array, layer by layer, in Keras's order (views, not copies)."""
+        return [w for layer in self._layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        return [w for layer in self._layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        return [w for layer in self._layers for w in layer.non_trainable_weights]
+
+    @property
+    def weight_names(self) -> list[str]:
+        """``"layer/weight"`` for each entry of ``weights``."""
+        names = []
+        for layer in self._layers:
+            ordered = [s for s in layer.specs if s.trainable] + [
+                s for s in layer.specs if not s.trainable
+            ]
+            names += [f"{layer.name}/{s.name}" for s in ordered]
+        return names
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every weight array, in Keras's order."""
+        self._require_built("get_weights")
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Sets every weight from a list like the one ``get_weights`` returns.
+
+        Raises:
+            ValueError: naming the first array whose shape does not fit, or a wrong count.
+        """
+        self._require_built("set_weights")
+        current = self.weights
+        weights = list(weights)
+        if len(weights) != len(current):
+            raise ValueError(
+                f"The model has {len(current)} weight arrays, received {len(weights)}. Expected "
+                f"shapes: {[w.shape for w in current]}"
+            )
+        names = self.weight_names
+        for name, target, new in zip(names, current, weights, strict=True):
+            new = np.asarray(new)
+            if new.shape != target.shape:
+                raise ValueError(
+                    f"Weight {name} has shape {target.shape}; "
+                    f"received an array of shape {new.shape}"
+                )
+        for target, new in zip(current, weights, strict=True):
+            target[...] = new
+
+    def count_params(self) -> int:
+        """The number of weights in the model."""
+        self._require_built("count_params")
+        return sum(layer.count_params() for layer in self._layers)
+
+    def _require_built(self, what: str) -> None:
+        if not self.built:
+            if self.input_shape is not None and self._layers:
+                self.build()
+                return
+            raise ValueError(
+                f"{what}() needs a built model, and this one does not know its input shape yet. "
+                "Give the first layer input_shape=..., or call build() or fit() first."
+            )
+
+    def _make_plan(self):
+        return Plan(self._layers, self.storage)
+
+    # --- computation --------------------------------------------------------------------
+
+    @property
+    def plan(self):
+        """How the model runs its layers (made again when the weights are re-allocated)."""
+        storage, plan = self._plan_cache
+        if storage is not self.storage or plan is None:
+            self._require_built("plan")
+            plan = self._make_plan()
+            self._plan_cache = (self.storage, plan)
+        return plan
+
+    @property
+    def tape(self):
+        """The nodes of this thread's last pass (``glassnet.ops.Tape``): one per step of the
+        plan, and one for the loss after a pass that computed it. Its arrays are buffers
+        the next pass overwrites; ``glassnet.explain`` reads and copies them."""
+        return self.plan.tape
+
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Runs a batch through the model's plan, leaving its nodes on ``model.tape``.
+
+        Returns the output, which may be a buffer the next pass overwrites."""
+        return self.plan.forward(x, training)
+
+    def backward(self, grad_out: np.ndarray, from_logits: bool = False) -> None:
+        """Back-propagates the slope of the loss at the output through the last pass.
+
+        Args:
+            grad_out: slope at the last layer's output, or at its pre-activation ``z`` when
+                ``from_logits`` (a cross-entropy fused with its softmax or sigmoid).
+        """
+        self.plan.backward(grad_out, from_logits)
+
+    def __call__(self, inputs, training: bool = False, **kwargs):
+        """The model's output for ``inputs`` (arrays), without batching; on symbolic tensors,
+        the model used as a layer of a functional model.
+
+        Inside a ``GradientTape`` the pass leaves its nodes on that tape (one per step of
+        the plan: a run of ``Dense`` layers is one node).
+        """
+        if symbolic.is_symbolic(inputs):
+            return symbolic.symbolic_call(self, inputs, {"training": training, **kwargs})
+        tape = active_tape()
+        x = self._prepare_call_input(inputs)
+        if tape is None:
+            return self.forward(x, training=training).copy()
+        return self._forward_on_tape(x, training, tape)
+
+    def _prepare_call_input(self, inputs):
+        if (
+            isinstance(inputs, np.ndarray)
+            and inputs.dtype == config_module.floatx()
+            and self.built
+            and inputs.shape[1:] == tuple(self.input_shape)
+        ):
+            return inputs  # the very object: a tape links it to the node that made it
+        return self._prepare_x(inputs)
+
+    def _forward_on_tape(self, x, training: bool, tape):
+        """Runs the plan's steps, one node each on ``tape``; a step already on it (the model
+        called twice in one tape) runs layer by layer, since its buffers are in use."""
+        steps = self.plan.steps
+        on_tape = {id(node.op) for node in tape.nodes}
+        for index, step in enumerate(steps):
+            last = index == len(steps) - 1
+            if id(step) in on_tape and hasattr(step, "layers"):
+                for layer in step.layers:
+                    x = layer(x, training=training)
+                continue
+            out, records = step.forward(x, training)
+            if last or out is x:
+                out = out.copy()  # the caller's own array, not a buffer of the next pass
+            tape.record(step, x, out, records)
+            x = out
+        return x
+
+    def random_generators(self) -> dict[str, np.random.Generator]:
+        """The generators whose state lets training resume exactly: ``"shuffle"`` (the
+        epoch shuffler) and each layer's by name (layers that draw, such as Dropout,
+        keep theirs in ``rng``)."""
+        generators = {"shuffle": self._shuffle_rng}
+        for layer in self.layers:
+            rng = getattr(layer, "rng", None)
+            if isinstance(rng, np.random.Generator):
+                generators[f"layer:{layer.name}"] = rng
+        return generators
+
+    # --- description ---
+
+    def summary(self, line_length: int | None = None, print_fn=None) -> None:
+        """Prints a table of layers, output shapes and parameter counts, like Keras.
+
+        A model whose first layer declared its input shape is built first, as Keras builds
+        it when the layer is added.
+
+        Raises:
+            ValueError: when the model does not know its input shape yet.
+        """
+        self._require_built("summary")
+        text = summary_text(self, line_length)
+        (print_fn or print)(text)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as a Keras-compatible JSON string (see ``glassnet.saving``)."""
+        return _file_hooks.call("model_to_json", self, **kwargs)
+
+    # --- files --------------------------------------------------------------------------
+
+    def save(self, filepath, overwrite: bool = True, **kwargs) -> None:
+        """Saves architecture, weights, compile settings and optimizer state.
+
+        The format follows the extension, as in Keras: ``.keras`` (zip) or ``.h5`` (legacy
+        HDF5). Files are written atomically: a crash never leaves a half-written file.
+        """
+        _file_hooks.call("save_model", self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite: bool = True) -> None:
+        """Saves only the weights (``.weights.h5``)."""
+        _file_hooks.call("save_weights", self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath) -> None:
+        """Loads weights saved by ``save_weights`` (or Keras's weights files)."""
+        _file_hooks.call("load_weights", self, filepath)
+
