@@ -27,6 +27,7 @@ from glassnet.layers.symbolic import GraphNode, KerasTensor, flatten
 from glassnet import config as config_module
 from glassnet.naming import unique_name
 from glassnet.trainers import Trainer
+from glassnet.trainers.multi_output import ArrayGroup
 
 
 class Functional(Model):
@@ -96,6 +97,8 @@ class Functional(Model):
     def _split_inputs(self, x) -> list:
         """The arrays for ``self.inputs``, from an array, a list or a dict keyed by input
         name."""
+        if isinstance(x, ArrayGroup):
+            return x.arrays
         if isinstance(x, dict):
             unknown = [key for key in x if key not in self.input_names]
             if unknown:

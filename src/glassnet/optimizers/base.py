@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from glassnet._checks import is_finite
+from glassnet.optimizers.variable_updates import apply_to_variables
 
 # Adam-style moments of units that stop receiving gradient decay geometrically towards
 # zero and become float32 subnormals after some hundreds of steps; arithmetic on
@@ -288,8 +289,29 @@ class Optimizer:
 
     # --- the step -----------------------------------------------------------------------
 
-    def apply(self, parameters: np.ndarray, gradients: np.ndarray) -> None:
-        """One update of ``parameters`` (in place) from ``gradients`` (clipped in place)."""
+    def apply_gradients(self, grads_and_vars) -> None:
+        """Keras's ``optimizer.apply_gradients(zip(grads, variables))`` for a custom training
+        loop (see ``glassnet.optimizers.variable_updates``)."""
+        pairs = list(grads_and_vars)
+        grads = [grad for grad, _ in pairs]
+        variables = [variable for _, variable in pairs]
+        apply_to_variables(self, grads, variables)
+        return self.iterations
+
+    def apply(self, parameters, gradients=None) -> None:
+        """One update of ``parameters`` (in place) from ``gradients`` (clipped in place).
+
+        Also Keras's ``apply(grads, trainable_variables)``: given a list of slopes and a list
+        of ``Variable``s, updates those variables (``apply_gradients``).
+        """
+        if not isinstance(parameters, np.ndarray) or not isinstance(gradients, np.ndarray):
+            if gradients is None:
+                raise ValueError(
+                    "optimizer.apply(grads, trainable_variables) needs the variables: glassnet "
+                    "optimizers are not bound to a model's variables in advance"
+                )
+            apply_to_variables(self, parameters, gradients)
+            return
         if not self.built or self.slots_size() != parameters.size:
             self.build(parameters, self.slices or [("", "", 0, parameters.size)])
         if (

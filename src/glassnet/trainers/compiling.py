@@ -23,6 +23,7 @@ from glassnet import metrics as metrics_module
 from glassnet import optimizers as optimizers_module
 from glassnet.errors import NotCompiledError
 from glassnet.layers.storage import WeightStorage
+from glassnet.trainers.multi_output import compile_outputs, metric_entries
 
 
 class Compiling:
@@ -57,6 +58,9 @@ class Compiling:
                 Keras compatibility; they change nothing here (a NumPy model has no graph
                 to compile and no mixed precision to scale).
         """
+        if self._multi_output:
+            self._compile_outputs(optimizer, loss, metrics, loss_weights, weighted_metrics)
+            return
         if loss is None:
             raise ValueError(
                 "compile() needs a loss, for example loss='mean_squared_error' for regression "
@@ -83,6 +87,40 @@ class Compiling:
         self._weighted_from = len(metrics)
         for spec in self._metric_specs:  # fail now on unknown names, not in the middle of fit
             metrics_module.resolve(spec, (1, 1), (1, 1))
+        self.metrics = []
+        self._metric_entries = []
+        self._metrics_resolved_for = None
+        self.compiled = True
+        self.optimizer_needs_build = True
+        if self.built:
+            self._repack_storage()
+
+    @property
+    def _multi_output(self) -> bool:
+        """Whether the model gives several outputs (a functional model)."""
+        return isinstance(getattr(self, "output_shape", None), list)
+
+    @property
+    def _multi_input(self) -> bool:
+        """Whether the model takes several inputs (a functional model)."""
+        return isinstance(getattr(self, "input_shape", None), list)
+
+    def _compile_outputs(self, optimizer, loss, metrics, loss_weights, weighted_metrics) -> None:
+        """``compile`` for a model of several outputs: a loss, weight and metrics each."""
+        if loss is None:
+            raise ValueError(
+                f"compile() needs a loss for the outputs {self.output_names}: one for all, a "
+                "list in output order, or a dict keyed by output name"
+            )
+        self.loss, self._output_metric_specs = compile_outputs(
+            self.output_names, loss, loss_weights, metrics, weighted_metrics
+        )
+        self._loss_scale = 1.0
+        self._loss_weights = loss_weights
+        self.optimizer = optimizers_module.get(optimizer)
+        self._metric_specs = []
+        self._weighted_from = 0
+        self._compiled_metrics = (metrics, weighted_metrics)
         self.metrics = []
         self._metric_entries = []
         self._metrics_resolved_for = None
@@ -142,6 +180,14 @@ class Compiling:
         ]
 
     def _resolve_metrics(self, y_shape: tuple) -> None:
+        if self._multi_output:
+            if self._metrics_resolved_for != "outputs":
+                self._metric_entries = metric_entries(
+                    self, self._output_metric_specs, self._target_shapes
+                )
+                self.metrics = [entry[0] for entry in self._metric_entries]
+                self._metrics_resolved_for = "outputs"
+            return
         key = (len(y_shape), y_shape[-1] if len(y_shape) > 1 else None)
         if self._metrics_resolved_for == key:
             return

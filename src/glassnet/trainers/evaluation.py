@@ -110,6 +110,8 @@ class Evaluation:
         batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size")
         x = self._prepare_x(x, check_batches_later=True)
         rows = len(x)
+        if self._multi_input or self._multi_output:
+            return self._predict_groups(x, rows, batch_size)
         if rows <= batch_size:
             check_finite(x, "x")
             return self._infer(x, owned=True)
@@ -119,6 +121,19 @@ class Evaluation:
             check_finite(batch, "x", first_row=start)
             out[start : start + batch_size] = self._infer(batch)
         return out
+
+    def _predict_groups(self, x, rows: int, batch_size: int):
+        """``predict`` for a model of several inputs or outputs: a list of arrays, one per
+        output."""
+        parts = []
+        for start in range(0, rows, batch_size):
+            batch = x[start : start + batch_size]
+            for array in batch if self._multi_input else [batch]:
+                check_finite(array, "x", first_row=start)
+            out = self._infer(batch)
+            parts.append(out if isinstance(out, list) else [out])
+        outputs = [np.concatenate(column) for column in zip(*parts, strict=True)]
+        return outputs if self._multi_output else outputs[0]
 
     def predict_on_batch(self, x) -> np.ndarray:
         """The outputs for one batch, in a single forward pass."""

@@ -12,6 +12,7 @@ from glassnet import losses as losses_module
 from glassnet._arrays import to_array
 from glassnet.errors import DataError
 from glassnet.trainers.batches import StreamBatches, is_batch_stream, unpack_batch
+from glassnet.trainers.multi_output import ArrayGroup, structure_for
 
 
 def as_verbosity(verbose) -> int:
@@ -36,6 +37,8 @@ class Inputs:
     """Checks and converts the data given to the model (mixed into ``Trainer``)."""
 
     def _prepare_x(self, x, what: str = "x", check_batches_later: bool = False) -> np.ndarray:
+        if self._multi_input or (isinstance(x, dict) and hasattr(self, "input_names")):
+            return self._prepare_inputs(x, what, check_batches_later)
         arr, columns = to_array(x, what, config_module.floatx(), False, check_batches_later)
         if arr.ndim == 1:
             expected = self.input_shape
@@ -61,7 +64,68 @@ class Inputs:
             )
         return arr
 
+    def _prepare_inputs(self, x, what: str, check_batches_later: bool):
+        """The arrays of a model of several inputs (a list, or a dict by input name), each
+        checked against its input's row shape; one ``ArrayGroup`` of them."""
+        arrays = []
+        for tensor, value in zip(self.inputs, self._split_inputs(x), strict=True):
+            label = f"{what}[{tensor.name!r}]"
+            arr, _ = to_array(value, label, config_module.floatx(), False, check_batches_later)
+            if arr.ndim == 1 and len(tensor.row_shape) == 1 and tensor.row_shape[0] == 1:
+                arr = arr.reshape(-1, 1)
+            if arr.shape[1:] != tensor.row_shape:
+                raise DataError(
+                    f"{label} has rows of shape {arr.shape[1:]}, but input {tensor.name!r} "
+                    f"expects rows of shape {tensor.row_shape}"
+                )
+            arrays.append(arr)
+        rows = {len(arr) for arr in arrays}
+        if len(rows) > 1:
+            counts = {t.name: len(a) for t, a in zip(self.inputs, arrays, strict=True)}
+            raise DataError(f"The inputs have different numbers of rows: {counts}")
+        return ArrayGroup(arrays) if len(arrays) > 1 else arrays[0]
+
+    def _prepare_targets(self, y, rows: int, what: str):
+        """The targets of a model of several outputs (a list, or a dict by output name)."""
+        if isinstance(y, dict):
+            unknown = [key for key in y if key not in self.output_names]
+            if unknown:
+                raise DataError(
+                    f"`{what}` names {unknown[0]!r}, which is not an output of the model; its "
+                    f"outputs are {self.output_names}"
+                )
+        per_output = structure_for(self.output_names, y, what) if isinstance(
+            y, (list, tuple, dict)
+        ) else None
+        if per_output is None:
+            raise DataError(
+                f"The model has {len(self.output_names)} outputs ({self.output_names}); `{what}` "
+                "must be a list of arrays in output order or a dict keyed by output name"
+            )
+        arrays = []
+        for name, loss, value in zip(self.output_names, self.loss.losses, per_output,
+                                     strict=True):
+            if value is None:
+                raise DataError(f"`{what}` has no targets for output {name!r}")
+            sparse = isinstance(loss, losses_module.SparseCategoricalCrossentropy)
+            arr, _ = to_array(value, f"{what}[{name!r}]", config_module.floatx(),
+                              integer_ok=sparse)
+            if len(arr) != rows:
+                raise DataError(
+                    f"`x` and `{what}[{name!r}]` must have the same number of rows; x has "
+                    f"{rows}, the targets have {len(arr)}"
+                )
+            if sparse:
+                arr = arr.reshape(rows)
+            elif arr.ndim == 1:
+                arr = arr.reshape(rows, 1)
+            arrays.append(arr)
+        self._target_shapes = [arr.shape for arr in arrays]
+        return ArrayGroup(arrays)
+
     def _prepare_y(self, y, rows: int, what: str = "y") -> np.ndarray:
+        if self._multi_output:
+            return self._prepare_targets(y, rows, what)
         sparse = isinstance(self.loss, losses_module.SparseCategoricalCrossentropy)
         arr, _ = to_array(y, what, config_module.floatx(), integer_ok=sparse)
         if len(arr) != rows:
