@@ -52,9 +52,9 @@ class Functional(Model):
         self._output_structure = outputs
         self.inputs: list[KerasTensor] = _tensors(inputs, "inputs")
         self.outputs: list[KerasTensor] = _tensors(outputs, "outputs")
-        self._nodes = _nodes_in_order(self.inputs, self.outputs)
-        self._input_layers = [tensor.node.layer for tensor in self.inputs]
-        self._graph_layers = _unique(node.layer for node in self._nodes)
+        self._nodes, ordered = _nodes_in_order(self.inputs, self.outputs)
+        self._input_layers = [layer for layer in ordered if isinstance(layer, InputLayer)]
+        self._graph_layers = [layer for layer in ordered if not isinstance(layer, InputLayer)]
         self._layers = leaf_layers(self._graph_layers)
         shapes = [tensor.row_shape for tensor in self.inputs]
         self.input_shape = shapes[0] if len(shapes) == 1 else shapes
@@ -203,18 +203,31 @@ def _tensors(structure, what: str) -> list[KerasTensor]:
     return tensors
 
 
-def _nodes_in_order(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[GraphNode]:
-    """The graph's nodes (without the input layers'), each after the nodes it reads."""
+def _nodes_in_order(inputs: list[KerasTensor], outputs: list[KerasTensor]):
+    """The graph's nodes (without the input layers'), each after the nodes it reads, and its
+    layers (input layers included) in Keras 3's order.
+
+    Keras orders a functional model's layers by depth from the outputs, deepest first, and
+    layers of equal depth by when a depth-first walk from the outputs first met them
+    (``keras/src/ops/function.py``, ``map_graph``); files number their weight groups in
+    that order, so glassnet follows it exactly.
+    """
     input_ids = {id(t) for t in inputs}
     order: list[GraphNode] = []
+    walked: list[GraphNode] = []  # every node, input nodes included, inputs first
+    first_seen: dict[int, int] = {}
     done: set[int] = set()
     used_inputs: set[int] = set()
     visiting: set[int] = set()
 
     def visit(tensor: KerasTensor, consumer: str) -> None:
         node = tensor.node
+        first_seen.setdefault(id(node.layer), len(first_seen))
         if id(tensor) in input_ids:
             used_inputs.add(id(tensor))
+            if id(node) not in done:
+                done.add(id(node))
+                walked.append(node)
             return
         if isinstance(node.layer, InputLayer):
             given = ", ".join(repr(t.name) for t in inputs)
@@ -233,6 +246,7 @@ def _nodes_in_order(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> li
         visiting.discard(id(node))
         done.add(id(node))
         order.append(node)
+        walked.append(node)
 
     for tensor in outputs:
         visit(tensor, "the model's output")
@@ -242,7 +256,26 @@ def _nodes_in_order(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> li
                 f"Input {tensor.name!r} is not used to compute any of the model's outputs; "
                 "remove it from `inputs` or connect it"
             )
-    return order
+    return order, _keras_layer_order(walked, first_seen)
+
+
+def _keras_layer_order(walked: list[GraphNode], first_seen: dict[int, int]) -> list:
+    in_graph = {id(node) for node in walked}
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    layers: dict[int, Any] = {}
+    for node in reversed(walked):
+        depth = node_depth.setdefault(id(node), 0)
+        depth = max(depth, layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        layers[id(node.layer)] = node.layer
+        node_depth[id(node)] = depth
+        for tensor in node.input_tensors:
+            parent = tensor.node
+            if id(parent) in in_graph:
+                node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    return sorted(layers.values(), key=lambda layer: (-layer_depth[id(layer)],
+                                                     first_seen[id(layer)]))
 
 
 def _unique(items) -> list:

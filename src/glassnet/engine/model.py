@@ -133,6 +133,21 @@ class Model(Trainer):
         self.built = True
         self.optimizer_needs_build = True
 
+    def get_config(self) -> dict:
+        """A subclassed model's config: its name and trainability (a subclass that takes
+        other arguments writes them itself, as in Keras)."""
+        return {"name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None):
+        """A model from its config: a functional config (with ``input_layers``) rebuilds the
+        graph, anything else is passed to the class (``cls(**config)``), as Keras does."""
+        if isinstance(config, dict) and "input_layers" in config and "layers" in config:
+            from glassnet.engine.functional_config import functional_from_config
+
+            return functional_from_config(config)
+        return cls(**config)
+
     def _call_user(self, x, training: bool):
         import inspect
 

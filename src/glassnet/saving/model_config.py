@@ -23,6 +23,8 @@ from __future__ import annotations
 import warnings
 
 from glassnet import activations as activations_module
+from glassnet.engine.functional import Functional
+from glassnet.engine.functional_config import functional_config, functional_from_config
 from glassnet.engine.sequential import Sequential
 from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
 from glassnet.layers.config_keys import NOT_ARGUMENTS, dtype_policy
@@ -197,13 +199,19 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
     if not isinstance(description, dict):
         raise ModelFileError(f"{ctx.where}: the model description is not a JSON object")
     description = {k: v for k, v in description.items() if k != "compile_config"}
+    class_name = description.get("class_name")
+    if class_name not in ("Sequential", "Functional", "Model"):
+        raise ModelFileError(
+            f"{ctx.where}: Could not locate class {class_name!r}. Make sure custom classes are "
+            "decorated with `@keras.saving.register_keras_serializable()`. The file holds a "
+            "subclassed model; glassnet builds only Sequential and functional models from "
+            "files and never runs code from one: build the model in Python and load its "
+            "weights with model.load_weights(...)"
+        )
     safety.check_description(description, ctx.where)
     class_name = description.get("class_name")
-    if class_name != "Sequential":
-        raise ModelFileError(
-            f"{ctx.where}: the file holds a {class_name!r} model; glassnet loads Sequential "
-            "models only (a functional or subclassed model is not supported)"
-        )
+    if class_name in ("Functional", "Model"):
+        return _functional_from_description(description, ctx)
     config = description.get("config")
     if isinstance(config, list):  # Keras <= 2.2 wrote the layer list itself
         config = {"layers": config}
@@ -260,6 +268,73 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
     )
 
 
+def _functional_from_description(description: dict, ctx: ReadContext):
+    """A ``Functional`` model (built, fresh weights) from a Keras functional description:
+    every layer checked as a Sequential's are, then the graph replayed."""
+    config = description.get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        raise ModelFileError(f"{ctx.where}: the functional config has no list of layers")
+    entries = config["layers"]
+    if not entries or len(entries) > safety.MAX_LAYERS:
+        raise ModelFileError(f"{ctx.where}: the model has {len(entries)} layers; glassnet "
+                             f"reads 1 to {safety.MAX_LAYERS} (glassnet.saving.safety.MAX_LAYERS; "
+                             "raise it for a file you trust)")
+    classes = loadable_classes()
+    total = 0
+
+    def make_layer(entry):
+        nonlocal total
+        if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
+            raise ModelFileError(f"{ctx.where}: a layer entry has no class_name")
+        layer_class = entry["class_name"]
+        layer_config = entry.get("config")
+        if not isinstance(layer_config, dict):
+            raise ModelFileError(f"{ctx.where}: a {layer_class} layer has no config")
+        label = f"layer {layer_config.get('name')!r} ({layer_class})"
+        if layer_class == "InputLayer":
+            name, shape = _read_input_layer(layer_config, ctx)
+            if shape is None:
+                raise ModelFileError(f"{ctx.where}: {label} has no shape")
+            return InputLayer(shape=shape, name=name)
+        if layer_class not in classes:
+            raise ModelFileError(
+                f"{ctx.where}: {label} is a {layer_class!r} layer, which glassnet does not have. "
+                f"glassnet can load: {', '.join(sorted(classes))}"
+            )
+        return read_layer(classes[layer_class], layer_config, label, None, ctx)
+
+    try:
+        model = functional_from_config(config, make_layer)
+    except ModelFileError:
+        raise
+    except (TypeError, ValueError, KeyError) as error:
+        raise ModelFileError(f"{ctx.where}: the functional model cannot be rebuilt: {error}") \
+            from None
+    for layer in model._layers:
+        for spec in layer.specs:
+            total += safety.check_shape(spec.shape, f"{ctx.where}: {layer.name} {spec.name}")
+    safety.check_total(total, ctx.where)
+    return model
+
+
+def _functional_description(model, for_h5: bool) -> dict:
+    """The Keras 3 description of a ``Functional`` model, every layer checked for a file."""
+    dtype_name = model.storage.dtype.name
+    config = functional_config(model)
+    for entry, layer in zip(config["layers"], model.layers, strict=True):
+        if isinstance(layer, InputLayer):
+            entry["config"] = {"batch_shape": [None, *layer.declared_input_shape],
+                               "dtype": dtype_name, "sparse": False, "ragged": False,
+                               "name": layer.name, "optional": False}
+        else:
+            entry["config"] = write_layer(layer, dtype_name)
+    if for_h5:
+        return {"class_name": "Functional", "config": config}
+    return {"module": "keras.src.models.functional", "class_name": "Functional",
+            "config": config, "registered_name": "Functional",
+            "build_config": {"input_shape": None}}
+
+
 # --- writing ----------------------------------------------------------------------------------
 
 
@@ -307,8 +382,12 @@ def write_layer(layer: Layer, dtype_name: str) -> dict:
 
 
 def _require_built(model: Sequential) -> None:
-    if not isinstance(model, Sequential):
-        raise TypeError(f"glassnet saves Sequential models; received {type(model).__name__}")
+    if not isinstance(model, (Sequential, Functional)):
+        raise TypeError(
+            f"glassnet writes Sequential and functional models to Keras files; received a "
+            f"{type(model).__name__} (a subclassed model: save its weights with "
+            "model.save_weights(...) and rebuild it in Python)"
+        )
     if not model.built:
         if model.input_shape is None:
             raise ValueError(
@@ -331,6 +410,8 @@ def model_description(model: Sequential, for_h5: bool = False) -> dict:
             activation, a layer name with ``/``...).
     """
     _require_built(model)
+    if isinstance(model, Functional):
+        return _functional_description(model, for_h5)
     dtype_name = model.storage.dtype.name
     batch_shape = [None, *model.input_shape]
     own = model.get_config()["layers"]

@@ -50,6 +50,7 @@ ALLOWED_MODULES = frozenset(
         "keras.dtype_policies",
         "keras.regularizers",
         "keras.constraints",
+        "keras.src.models.functional",  # what Keras 3 writes for a functional model
     }
 )
 #: Object kinds that carry code or Python objects in Keras's serialization
@@ -62,7 +63,6 @@ FORBIDDEN_CLASS_NAMES = frozenset(
         "__tensor__",
         "__numpy__",
         "__bytes__",
-        "__keras_tensor__",
         "Lambda",
         "TFOpLambda",
         "SlicingOpLambda",
@@ -192,6 +192,10 @@ def check_description(value, where: str) -> None:
         label = f"the object at {path}" + (
             f" (class {class_name!r})" if isinstance(class_name, str) else "")
         if isinstance(class_name, str) and class_name in FORBIDDEN_CLASS_NAMES:
+            raise ModelFileError(_code_message(class_name, path, where))
+        if class_name == "__keras_tensor__" and ".inbound_nodes[" not in path:
+            # A symbolic tensor is data (shape, dtype, the layer that made it), read only as
+            # an argument of a functional model's node.
             raise ModelFileError(_code_message(class_name, path, where))
         bad_keys = sorted(FORBIDDEN_KEYS.intersection(item))
         if bad_keys:
