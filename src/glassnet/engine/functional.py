@@ -53,6 +53,7 @@ class Functional(Model):
         self.inputs: list[KerasTensor] = _tensors(inputs, "inputs")
         self.outputs: list[KerasTensor] = _tensors(outputs, "outputs")
         self._nodes, ordered = _nodes_in_order(self.inputs, self.outputs)
+        self._ordered_layers = ordered
         self._input_layers = [layer for layer in ordered if isinstance(layer, InputLayer)]
         self._graph_layers = [layer for layer in ordered if not isinstance(layer, InputLayer)]
         self._layers = leaf_layers(self._graph_layers)
@@ -70,9 +71,9 @@ class Functional(Model):
 
     @property
     def layers(self) -> list:
-        """The input layers, then every layer in the order the graph runs them (a nested
+        """Every layer, input layers included, in Keras 3's order (deepest first; a nested
         model appears as one layer), as ``keras.Model.layers``."""
-        return [*self._input_layers, *self._graph_layers]
+        return list(self._ordered_layers)
 
     def get_layer(self, name: str | None = None, index: int | None = None):
         """A layer by name or by index in ``layers``."""

@@ -55,7 +55,7 @@ def tracked_layers(owner) -> list:
 #: Attributes of models and layers that are not the user's layers.
 _INTERNAL_ATTRIBUTES = frozenset(
     {"_layers", "_graph_layers", "_input_layers", "_input_layer", "_plan_cache", "inbound_nodes",
-     "_inbound_nodes", "optimizer", "loss", "history", "metrics", "_nodes"}
+     "_inbound_nodes", "optimizer", "loss", "history", "metrics", "_nodes", "_ordered_layers"}
 )
 
 
