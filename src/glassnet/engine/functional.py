@@ -22,7 +22,7 @@ from glassnet.engine.graph_plan import GraphPlan
 from glassnet.engine.model import Model
 from glassnet.layers import InputLayer
 from glassnet.layers.base import as_float_array
-from glassnet.layers.storage import WeightStorage
+from glassnet.layers.storage import WeightStorage, shared_view
 from glassnet.layers.symbolic import GraphNode, KerasTensor, flatten
 from glassnet import config as config_module
 from glassnet.naming import unique_name
@@ -66,6 +66,7 @@ class Functional(Model):
         self._plan_cache = (None, None)
         self.storage = WeightStorage(self._layers, config_module.floatx())
         self.built = True
+        self._storage_changed()
 
     # --- structure ----------------------------------------------------------------------
 
@@ -92,6 +93,9 @@ class Functional(Model):
 
     def _make_plan(self):
         return GraphPlan(self)
+
+    def _storage_changed(self) -> None:
+        share_storage(self._graph_layers, self.storage)
 
     # --- passes -------------------------------------------------------------------------
 
@@ -182,6 +186,24 @@ class Functional(Model):
 
     def __repr__(self) -> str:
         return f"<Functional name={self.name!r} layers={len(self._graph_layers)}>"
+
+
+def share_storage(layers: list, storage) -> None:
+    """Points every model among ``layers`` (and the models inside them) at its span of the
+    outer model's ``storage``, so that both see one set of weights, as in Keras."""
+    for layer in layers:
+        if isinstance(layer, Model):
+            inner = leaf_layers(list(layer._layers))
+            view = shared_view(storage, inner)
+            if view is None:
+                raise ValueError(
+                    f"Model {layer.name!r} cannot share its weights with the outer model: its "
+                    "trainable weights are not together in the outer model's storage"
+                )
+            layer.storage = view
+            layer._plan_cache = (None, None)
+            layer.optimizer_needs_build = True
+            share_storage(list(getattr(layer, "_graph_layers", layer._layers)), storage)
 
 
 def _tensors(structure, what: str) -> list[KerasTensor]:

@@ -53,6 +53,7 @@ class GraphPlan:
         tape = Tape()
         with recording(tape):
             out = self.model._run_inline(x, training)
+        self.model._sync_layers()
         self._local.tape = tape
         self._local.output = out
         return out

@@ -18,7 +18,6 @@ import numpy as np
 
 from glassnet import _file_hooks
 from glassnet import config as config_module
-from glassnet.engine.plan import Plan
 from glassnet.engine.summary import summary_text
 from glassnet.layers import symbolic
 from glassnet.layers.storage import WeightStorage
@@ -121,9 +120,7 @@ class Model(Trainer):
         out = self._call_user(probe, False)
         self.input_shape = normalize_shape(shape)
         self.output_shape = tuple(np.shape(out)[1:])
-        from glassnet.engine.functional import leaf_layers
-
-        self._layers = leaf_layers(tracked_layers(self))
+        self._layers = self._built_leaves()
         if not self._layers:
             raise ValueError(
                 f"Model {self.name!r} has no layers: create them as attributes in __init__ "
@@ -148,6 +145,28 @@ class Model(Trainer):
             return functional_from_config(config)
         return cls(**config)
 
+    def _built_leaves(self) -> list:
+        """The built layers among those the attributes hold (a layer that ``call`` has
+        not used yet is added once it is)."""
+        from glassnet.engine.functional import leaf_layers
+
+        return [
+            layer for layer in leaf_layers(tracked_layers(self))
+            if getattr(layer, "input_shape", None) is not None
+        ]
+
+    def _sync_layers(self) -> None:
+        """After a pass of a subclassed model: when ``call`` built a layer the model had
+        not used before, its weights join the model's storage (values kept)."""
+        if getattr(type(self), "call", None) is None or not self.built:
+            return
+        current = self._built_leaves()
+        if [id(layer) for layer in current] != [id(layer) for layer in self._layers]:
+            self._layers = current
+            self.storage = WeightStorage(current, self.storage.dtype)
+            self._plan_cache = (None, None)
+            self.optimizer_needs_build = True
+
     def _call_user(self, x, training: bool):
         import inspect
 
@@ -167,6 +186,10 @@ class Model(Trainer):
         """Runs the model with the caller's tape active: every layer and op call inside
         leaves its node on it."""
         return self._call_user(x, training)
+
+    def _storage_changed(self) -> None:
+        """Called after the model's weights moved into a new ``storage`` (a functional model
+        points the models nested in it at their part of it)."""
 
     def _make_plan(self):
         from glassnet.engine.graph_plan import GraphPlan
@@ -234,6 +257,7 @@ class Model(Trainer):
             # A copy holds each layer's weights apart from the flat arrays they were views
             # of; binding them to fresh storage makes the optimizer train the layers again.
             self.storage = WeightStorage(self._layers, self.storage.dtype)
+            self._storage_changed()
 
     # --- weights ------------------------------------------------------------------------
 
@@ -306,8 +330,6 @@ class Model(Trainer):
                 "Give the first layer input_shape=..., or call build() or fit() first."
             )
 
-    def _make_plan(self):
-        return Plan(self._layers, self.storage)
 
     # --- computation --------------------------------------------------------------------
 

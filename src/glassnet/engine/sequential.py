@@ -13,6 +13,7 @@ import numpy as np
 
 from glassnet import config as config_module
 from glassnet.engine.model import Model
+from glassnet.engine.plan import Plan
 from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
 from glassnet.layers.base import normalize_shape
 from glassnet.layers.storage import WeightStorage
@@ -107,6 +108,18 @@ class Sequential(Model):
         layer = self._layers.pop()
         self._invalidate()
         return layer
+
+    def _make_plan(self) -> Plan:
+        return Plan(self._layers, self.storage)
+
+    def _run_inline(self, x, training: bool = False):
+        """Runs the layers one by one with the caller's tape active (the model inside
+        another model, whose storage holds these layers' weights)."""
+        for layer in self._layers:
+            x = layer._run_inline(x, training) if isinstance(layer, Model) else layer(
+                x, training=training
+            )
+        return x
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or by index."""

@@ -62,3 +62,25 @@ class WeightStorage:
                 self.slices.append((layer.name, spec.name, start, stop))
         for layer in layers:
             layer.bind(*bound[id(layer)])
+
+
+def shared_view(storage: WeightStorage, layers: list[Layer]) -> WeightStorage | None:
+    """A storage for ``layers`` that views part of ``storage`` (where a model nested in
+    another keeps the outer model's arrays): its ``parameters`` and ``gradients`` are the
+    contiguous span that holds exactly these layers' trainable weights, so training the
+    inner model alone updates only its own weights, and the outer model sees every update.
+    ``None`` when the layers' weights are not one contiguous span.
+    """
+    names = {layer.name for layer in layers}
+    own = [entry for entry in storage.slices if entry[0] in names]
+    start = min((s for _, _, s, _ in own), default=0)
+    stop = max((e for _, _, _, e in own), default=0)
+    if sum(e - s for _, _, s, e in own) != stop - start:
+        return None
+    view = WeightStorage.__new__(WeightStorage)
+    view.dtype = storage.dtype
+    view.parameters = storage.parameters[start:stop]
+    view.gradients = storage.gradients[start:stop]
+    view.state = storage.state
+    view.slices = [(lname, wname, s - start, e - start) for lname, wname, s, e in own]
+    return view

@@ -155,6 +155,7 @@ class Compiling:
     def _repack_storage(self) -> None:
         """Re-allocates weight storage so that ``trainable`` flags set since build apply."""
         self.storage = WeightStorage(self._layers, self.storage.dtype)
+        self._storage_changed()
         self.optimizer_needs_build = True
 
     def _require_compiled(self, what: str) -> None:
