@@ -187,6 +187,10 @@ class Model(Trainer):
         leaves its node on it."""
         return self._call_user(x, training)
 
+    def _weight_layers(self) -> list:
+        """Every layer whose weights live in the model's storage, in storage order."""
+        return self._layers
+
     def _storage_changed(self) -> None:
         """Called after the model's weights moved into a new ``storage`` (a functional model
         points the models nested in it at their part of it)."""
@@ -256,7 +260,7 @@ class Model(Trainer):
         if self.storage is not None:
             # A copy holds each layer's weights apart from the flat arrays they were views
             # of; binding them to fresh storage makes the optimizer train the layers again.
-            self.storage = WeightStorage(self._layers, self.storage.dtype)
+            self.storage = WeightStorage(self._weight_layers(), self.storage.dtype)
             self._storage_changed()
 
     # --- weights ------------------------------------------------------------------------
@@ -264,21 +268,21 @@ class Model(Trainer):
     @property
     def weights(self) -> list[np.ndarray]:
         """Every weight array, layer by layer, in Keras's order (views, not copies)."""
-        return [w for layer in self._layers for w in layer.weights]
+        return [w for layer in self._weight_layers() for w in layer.weights]
 
     @property
     def trainable_weights(self) -> list[np.ndarray]:
-        return [w for layer in self._layers for w in layer.trainable_weights]
+        return [w for layer in self._weight_layers() for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self) -> list[np.ndarray]:
-        return [w for layer in self._layers for w in layer.non_trainable_weights]
+        return [w for layer in self._weight_layers() for w in layer.non_trainable_weights]
 
     @property
     def weight_names(self) -> list[str]:
         """``"layer/weight"`` for each entry of ``weights``."""
         names = []
-        for layer in self._layers:
+        for layer in self._weight_layers():
             ordered = [s for s in layer.specs if s.trainable] + [
                 s for s in layer.specs if not s.trainable
             ]
@@ -318,7 +322,7 @@ class Model(Trainer):
     def count_params(self) -> int:
         """The number of weights in the model."""
         self._require_built("count_params")
-        return sum(layer.count_params() for layer in self._layers)
+        return sum(layer.count_params() for layer in self._weight_layers())
 
     def _require_built(self, what: str) -> None:
         if not self.built:

@@ -109,6 +109,15 @@ class Sequential(Model):
         self._invalidate()
         return layer
 
+    def _weight_layers(self) -> list:
+        """The layers, with those that layers written as ``call`` hold (their weights
+        train with the model's)."""
+        if not any(layer._is_call_based() for layer in self._layers):
+            return self._layers
+        from glassnet.engine.functional import leaf_layers
+
+        return leaf_layers(self._layers)
+
     def _make_plan(self) -> Plan:
         return Plan(self._layers, self.storage)
 
@@ -168,7 +177,7 @@ class Sequential(Model):
         shape = self.input_shape
         for layer in self._layers:
             shape = layer.plan(shape)
-        self.storage = WeightStorage(self._layers, config_module.floatx())
+        self.storage = WeightStorage(self._weight_layers(), config_module.floatx())
         self.output_shape = shape
         self.built = True
         self.optimizer_needs_build = True

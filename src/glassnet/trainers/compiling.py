@@ -154,7 +154,7 @@ class Compiling:
 
     def _repack_storage(self) -> None:
         """Re-allocates weight storage so that ``trainable`` flags set since build apply."""
-        self.storage = WeightStorage(self._layers, self.storage.dtype)
+        self.storage = WeightStorage(self._weight_layers(), self.storage.dtype)
         self._storage_changed()
         self.optimizer_needs_build = True
 
@@ -177,7 +177,7 @@ class Compiling:
             self.optimizer_needs_build = False
         self._fused = self.plan.can_fuse(self.loss)
         self._regularized = [
-            layer for layer in self._layers if any(s.regularizer for s in layer.specs)
+            layer for layer in self._weight_layers() if any(s.regularizer for s in layer.specs)
         ]
 
     def _resolve_metrics(self, y_shape: tuple) -> None:

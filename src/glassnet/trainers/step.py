@@ -128,7 +128,7 @@ class Stepping:
         loss, _ = self.forward_and_backward(x, y, sw, training=training)
         grads = [
             layer.grads[s.name].copy()
-            for layer in self._layers
+            for layer in self._weight_layers()
             for s in layer.specs
             if s.trainable and layer.trainable
         ]

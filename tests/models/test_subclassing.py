@@ -1,0 +1,120 @@
+"""Subclassed models and layers: layers in attributes, ``call`` with Python control flow,
+``build``/``add_weight`` (``keras/src/models/model.py``, ``keras/src/layers/layer.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gradcheck import assert_gradient_close, numerical_gradient
+
+import glassnet as keras
+from glassnet import layers
+
+
+class Tower(keras.Model):
+    """Layers held directly, in a list and in a dict; ``call`` loops and branches."""
+
+    def __init__(self, depth: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        self.entry = layers.Dense(4, activation="tanh")
+        self.blocks = [layers.Dense(4, activation="tanh") for _ in range(depth)]
+        self.heads = {"value": layers.Dense(1)}
+        self.dropout = layers.Dropout(0.5, seed=1)
+
+    def call(self, inputs, training=False):
+        x = self.entry(inputs)
+        for block in self.blocks:
+            x = x + block(x) if x.shape[-1] == 4 else block(x)
+        if training:
+            x = self.dropout(x, training=training)
+        return self.heads["value"](x)
+
+
+class Residual(layers.Layer):
+    """A layer written as ``call`` over other layers (no forward/backward of its own)."""
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = layers.Dense(units, activation="relu")
+
+    def call(self, inputs):
+        return inputs + self.inner(inputs)
+
+
+def test_layers_in_attributes_lists_and_dicts_are_tracked():
+    model = Tower()
+    model(np.zeros((1, 3), "float32"))
+    assert [type(layer).__name__ for layer in model.layers] == [
+        "Dense", "Dense", "Dense", "Dense", "Dropout"
+    ]
+    assert len(model.trainable_weights) == 8
+    assert model.output_shape == (1,)
+
+
+def test_a_subclassed_model_trains_and_its_slopes_match_finite_differences(float64):
+    model = Tower()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 3))
+    y = x.sum(axis=1, keepdims=True)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    before = model.evaluate(x, y, verbose=0)
+    model.fit(x, y, epochs=30, verbose=0)
+    assert model.evaluate(x, y, verbose=0) < before
+
+    def loss():
+        return model.compute_gradients(x, y, training=False)[0]
+
+    _, grads = model.compute_gradients(x, y, training=False)
+    for weight, grad in zip(model.trainable_weights, grads, strict=True):
+        assert_gradient_close(grad, numerical_gradient(loss, weight), rtol=1e-5, atol=1e-8)
+
+
+def test_summary_after_a_first_call(capsys):
+    model = Tower(name="tower")
+    model(np.zeros((2, 3), "float32"))
+    model.summary()
+    text = capsys.readouterr().out
+    assert 'Model: "tower"' in text and "Total params: 61" in text
+
+
+def test_a_call_based_layer_inside_a_sequential_model_trains(float64):
+    model = keras.Sequential([layers.Dense(3, input_shape=(3,)), Residual(3), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(6, 3))
+    y = rng.normal(size=(6, 1))
+
+    def loss():
+        return model.compute_gradients(x, y)[0]
+
+    _, grads = model.compute_gradients(x, y)
+    assert len(grads) == 6  # the inner Dense's weights train with the model's
+    for weight, grad in zip(model.trainable_weights, grads, strict=True):
+        assert_gradient_close(grad, numerical_gradient(loss, weight), rtol=1e-5, atol=1e-8)
+
+
+def test_a_call_that_returns_no_array_is_refused():
+    class Broken(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+
+        def call(self, inputs):
+            self.dense(inputs)
+            return "done"
+
+    with pytest.raises(TypeError, match="call\\(\\) must return an array.*str"):
+        Broken()(np.zeros((1, 2)))
+
+
+def test_a_subclassed_model_saves_weights_but_not_a_model_file(tmp_path):
+    model = Tower()
+    x = np.random.default_rng(4).normal(size=(5, 3)).astype("float32")
+    expected = model.predict(x, verbose=0)
+    model.save_weights(tmp_path / "tower.weights.h5")
+    again = Tower()
+    again(np.zeros((1, 3), "float32"))
+    again.load_weights(tmp_path / "tower.weights.h5")
+    np.testing.assert_array_equal(again.predict(x, verbose=0), expected)
+    with pytest.raises(TypeError, match="subclassed model"):
+        model.save(tmp_path / "tower.keras")
