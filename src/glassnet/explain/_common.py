@@ -36,6 +36,17 @@ def require_model(model, what: str) -> None:
         raise ValueError(f"{what}() needs a model with layers; this one has none")
 
 
+def model_layers(model) -> list:
+    """The layers the glass box explains, in the order a pass runs them: a ``Sequential``'s
+    layers, or the layers of a functional or subclassed model (nested models opened up,
+    input layers left out)."""
+    from glassnet.engine.sequential import Sequential
+
+    if isinstance(model, Sequential):
+        return model.layers
+    return list(model._layers)
+
+
 def units_of(layer) -> int:
     """The number of nodes a layer outputs per row (all its output values for one row)."""
     shape = layer.output_shape
@@ -185,7 +196,7 @@ def untouched(model) -> Iterator[None]:
     saved_state = [w.copy() for w in model.non_trainable_weights]
     rngs = [
         (layer, layer.rng.bit_generator.state)
-        for layer in model.layers
+        for layer in model_layers(model)
         if isinstance(getattr(layer, "rng", None), np.random.Generator)
     ]
     try:

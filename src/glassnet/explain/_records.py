@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine.dense_chain import ChainRecords, DenseChain
+from glassnet.explain._common import model_layers
 from glassnet.ops.node import Record
 
 
@@ -62,7 +63,7 @@ def last_pass(model) -> PassReading:
             records: ChainRecords = node.records
             for layer, record in zip(op.layers, records.records, strict=True):
                 reading.layers.append(LayerPass(layer, record.x, record.a, record))
-        elif op in model.layers:
+        elif any(op is layer for layer in model_layers(model)):
             record = node.records if isinstance(node.records, Record) else None
             output = node.output
             if record is not None and record.a is not None:

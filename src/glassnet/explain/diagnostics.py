@@ -212,7 +212,7 @@ class Observer:
     def result(self, model) -> Diagnosis:
         """The ``Diagnosis`` of everything observed so far."""
         layers = []
-        for layer in model.layers:
+        for layer in _common.model_layers(model):
             health = LayerHealth(name=layer.name, kind=type(layer).__name__,
                                  activation=_common.activation_name(layer),
                                  units=_common.units_of(layer))

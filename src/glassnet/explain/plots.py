@@ -37,7 +37,7 @@ def _shown_nodes(n: int, max_nodes: int) -> tuple[list[int], int]:
 def _columns(model, tr, node_slopes=None):
     """The columns to draw: inputs, then each ``Dense`` layer (an ``Activation`` layer right
     after one lends it its activation and its values)."""
-    layers = model.layers
+    layers = _common.model_layers(model)
     columns = [{"kind": "input", "name": "input", "names": _common.input_names(model),
                 "values": None if tr is None else tr.inputs[0], "z": None, "kernel": None,
                 "activation": None}]

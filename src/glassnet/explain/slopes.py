@@ -374,7 +374,7 @@ def slopes(model, x, y, loss=None, sample_weight=None, training: bool = True) ->
 
 
 def _trainable_names(model) -> list[str]:
-    return [f"{layer.name}/{s.name}" for layer in model.layers for s in layer.specs
+    return [f"{layer.name}/{s.name}" for layer in _common.model_layers(model) for s in layer.specs
             if s.trainable and layer.trainable]
 
 
@@ -397,7 +397,7 @@ def _read_layers(model, reading, grads: list[np.ndarray], loss_obj) -> list[Laye
     in the order ``compute_gradients`` returns them."""
     remaining = iter(grads)
     fused = reading.fused
-    layers = model.layers
+    layers = _common.model_layers(model)
     feeding_names = _common.input_names(model)
     out = []
     for index, layer in enumerate(layers):
