@@ -209,3 +209,20 @@ def test_functional_models_save_and_load_the_same_numbers(tmp_path, suffix):
     for ours, theirs in zip(model.predict(x, verbose=0), loaded.predict(x, verbose=0),
                             strict=True):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_plot_model_draws_one_box_per_layer_and_one_arrow_per_connection(tmp_path):
+    pytest.importorskip("matplotlib")
+    from glassnet.utils.model_plot import _edges
+
+    model = two_input_two_output(shared=True)
+    path = tmp_path / "model.png"
+    figure = keras.utils.plot_model(model, to_file=str(path), show_shapes=True, dpi=60)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    layers_drawn, edges = _edges(model)
+    names = [layer.name for layer in layers_drawn]
+    assert {(names[a], names[b]) for a, b in edges} == {
+        ("a", "hidden"), ("b", "widen"), ("widen", "hidden"), ("hidden", "out_reg"),
+        ("hidden", "out_cls"),
+    }
+    assert len(figure.axes[0].patches) == len(model.layers)
