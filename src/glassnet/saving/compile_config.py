@@ -128,8 +128,10 @@ def compile_parts(model, for_h5: bool, warn) -> dict | None:
     if not given:
         return None
     optimizer = optimizer_config(given["optimizer"])
-    loss = loss_config(given["loss"], for_h5)
-    if optimizer is None or loss is None:
+    loss = _per_output(given["loss"], lambda item: loss_config(item, for_h5))
+    if optimizer is None or loss is None or (
+        isinstance(loss, (dict, list)) and any(v is None for v in _values(loss))
+    ):
         what = "optimizer" if optimizer is None else "loss"
         warn(f"the model's {what} ({given[what]!r}) has no Keras equivalent, so the "
              "file holds no compile information and loads uncompiled")
@@ -137,8 +139,33 @@ def compile_parts(model, for_h5: bool, warn) -> dict | None:
     weighted = given.get("weighted_metrics")
     return {"optimizer": optimizer, "loss": loss,
             "loss_weights": _loss_weights(given.get("loss_weights"), warn),
-            "metrics": metric_names(given.get("metrics") or [], warn),
-            "weighted_metrics": metric_names(weighted, warn) if weighted else None}
+            "metrics": _metric_structure(given.get("metrics") or [], warn),
+            "weighted_metrics": _metric_structure(weighted, warn) if weighted else None}
+
+
+def _values(structure) -> list:
+    return list(structure.values()) if isinstance(structure, dict) else list(structure)
+
+
+def _per_output(value, convert):
+    """``convert`` applied to one loss, or to each of a multi-output model's (a dict by
+    output name or a list in output order), keeping the structure."""
+    if isinstance(value, dict):
+        return {key: convert(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [convert(item) for item in value]
+    return convert(value)
+
+
+def _metric_structure(specs, warn):
+    """Metric names for one output (a flat list), or per output (a dict of lists, or a list
+    of lists), as Keras writes them."""
+    if isinstance(specs, dict):
+        return {key: metric_names(v if isinstance(v, (list, tuple)) else [v], warn)
+                for key, v in specs.items()}
+    if isinstance(specs, (list, tuple)) and any(isinstance(v, (list, tuple)) for v in specs):
+        return [metric_names(v if isinstance(v, (list, tuple)) else [v], warn) for v in specs]
+    return metric_names(specs, warn)
 
 
 def _settings(parts: dict) -> dict:
@@ -218,7 +245,11 @@ def read_optimizer(value, ctx: ReadContext):
 
 
 def read_loss(value, ctx: ReadContext):
-    """A glassnet loss from a Keras loss name or object, or ``None`` (warned)."""
+    """A glassnet loss from a Keras loss name or object, or ``None`` (warned); for a model
+    of several outputs a dict by output name or a list of them (``None`` when any fails)."""
+    if (isinstance(value, dict) and "class_name" not in value) or isinstance(value, list):
+        losses = _per_output(value, lambda item: read_loss(item, ctx))
+        return None if any(item is None for item in _values(losses)) else losses
     if isinstance(value, dict) and value.get("class_name") == "function":
         value = value.get("config")  # Keras 3.15 writes loss functions this way
     try:
@@ -254,8 +285,13 @@ def _metric_works(name) -> bool:
     return True
 
 
-def read_metrics(value, ctx: ReadContext) -> list[str]:
-    """Metric names glassnet knows, from Keras's nested metric lists (others warned)."""
+def read_metrics(value, ctx: ReadContext, per_output: bool = False):
+    """Metric names glassnet knows, from Keras's nested metric lists (others warned); with
+    ``per_output``, a dict of lists or a list of lists, one per output."""
+    if per_output and isinstance(value, dict) and "class_name" not in value:
+        return {key: read_metrics(item, ctx) for key, item in value.items()}
+    if per_output and isinstance(value, list) and any(isinstance(v, list) for v in value):
+        return [read_metrics(item, ctx) for item in value]
     names = []
     for item in _flatten(value):
         candidates = [item]
@@ -270,9 +306,17 @@ def read_metrics(value, ctx: ReadContext) -> list[str]:
     return names
 
 
-def read_loss_weights(value, ctx: ReadContext):
-    """A number, or a list or dict of one number, for the one output; else ``None`` (warned)."""
+def read_loss_weights(value, ctx: ReadContext, outputs: int = 1):
+    """A number, or a list or dict of numbers, one per output; else ``None`` (warned)."""
     if value is None:
+        return None
+    if outputs > 1:
+        items = list(value.values()) if isinstance(value, dict) else (
+            value if isinstance(value, list) else [value])
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool)
+               and finite_float(v) is not None for v in items):
+            return value
+        ctx.warn(f"{ctx.where}: loss_weights={value!r} are not numbers and are ignored")
         return None
     items = list(value.values()) if isinstance(value, dict) else (
         value if isinstance(value, list) else [value])
@@ -294,10 +338,14 @@ def compile_model(model, compile_config: dict, ctx: ReadContext) -> bool:
     loss = read_loss(compile_config.get("loss"), ctx) if optimizer is not None else None
     if optimizer is None or loss is None:
         return False
+    outputs = len(model.output_names) if isinstance(model.output_shape, list) else 1
+    several = outputs > 1
     config = {"optimizer": optimizer, "loss": loss,
-              "metrics": read_metrics(compile_config.get("metrics"), ctx),
-              "weighted_metrics": read_metrics(compile_config.get("weighted_metrics"), ctx),
-              "loss_weights": read_loss_weights(compile_config.get("loss_weights"), ctx)}
+              "metrics": read_metrics(compile_config.get("metrics"), ctx, several),
+              "weighted_metrics": read_metrics(compile_config.get("weighted_metrics"), ctx,
+                                               several),
+              "loss_weights": read_loss_weights(compile_config.get("loss_weights"), ctx,
+                                                outputs)}
     try:
         model.compile_from_config(config)
     except (TypeError, ValueError) as error:

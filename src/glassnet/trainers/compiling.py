@@ -232,6 +232,18 @@ class Compiling:
         """
         if not getattr(self, "compiled", False):
             return {}
+        if self._multi_output:
+            metrics, weighted = self._compiled_metrics
+            return {
+                "optimizer": self.optimizer,
+                "loss": self.loss.get_config(),
+                "loss_weights": self._loss_weights,
+                "metrics": metrics,
+                "weighted_metrics": weighted,
+                "run_eagerly": False,
+                "steps_per_execution": 1,
+                "jit_compile": False,
+            }
         specs = list(self._metric_specs)
         split = self._weighted_from
         return {
