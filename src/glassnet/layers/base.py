@@ -87,6 +87,11 @@ class Layer:
     #: Keras writes that glassnet reads, each with the kind of value it takes.
     config_keys: tuple[ConfigKey, ...] = ()
 
+    #: Whether calling the layer passes its input on with the input's own dtype (integer
+    #: ids, strings) instead of casting it to ``floatx()``: layers that look values up
+    #: (``Embedding``, ``StringLookup``...) set it.
+    keeps_input_dtype: bool = False
+
     def __init__(
         self,
         name: str | None = None,
@@ -223,7 +228,7 @@ class Layer:
     def __call__(self, x, training: bool = False) -> np.ndarray:
         """Applies the layer to an array, building it if needed; records a node when a tape
         is active."""
-        x = np.asarray(x, dtype=config_module.floatx())
+        x = np.asarray(x, dtype=None if self.keeps_input_dtype else config_module.floatx())
         if not self.built:
             self.build(x.shape[1:])
         elif self.input_shape is not None and x.shape[1:] != tuple(self.input_shape):
