@@ -98,6 +98,24 @@ class Lambda(Layer):
         grad = slopes.get(id(x))
         return np.zeros_like(x) if grad is None else grad
 
+    @classmethod
+    def from_config(cls, config: dict) -> Lambda:
+        """A ``Lambda`` from ``get_config()``'s dict, whose ``function`` is a Python
+        function. A config that holds the function as data (Keras's ``__lambda__`` with
+        bytecode, a name) is refused: glassnet never turns data into code.
+
+        Raises:
+            ValueError: when ``function`` is not a function.
+        """
+        function = config.get("function")
+        if not callable(function):
+            raise ValueError(
+                "Requested the deserialization of a `Lambda` layer whose `function` is not a "
+                f"Python function (received {type(function).__name__}). glassnet never runs code "
+                "from a config or a model file; rebuild the layer with its function"
+            )
+        return cls(**config)
+
     def get_config(self):
         config = {**super().get_config(), "function": self.function}
         if self._output_shape is not None:
