@@ -24,10 +24,13 @@ from glassnet.layers.config_keys import key
 _ENCODINGS = ("one_hot", "multi_hot", "count")
 
 
-def encode_categories(ids: np.ndarray, output_mode: str, depth: int, dtype) -> np.ndarray:
+def encode_categories(
+    ids: np.ndarray, output_mode: str, depth: int, dtype, dropped: np.ndarray | None = None
+) -> np.ndarray:
     """Keras's ``encode_categorical_inputs`` (``keras/src/utils/numerical_utils.py``):
     ``one_hot`` adds an axis of ``depth`` (replacing a last axis of size 1), ``multi_hot`` and
     ``count`` replace the last axis by ``depth`` (a single index becomes one row).
+    ``dropped`` marks places that count for nothing (a lookup's mask tokens).
 
     Raises:
         ValueError: for an index outside ``[0, depth)``, naming it.
@@ -35,13 +38,15 @@ def encode_categories(ids: np.ndarray, output_mode: str, depth: int, dtype) -> n
     ids = np.asarray(ids)
     if ids.ndim == 0:
         ids = ids.reshape(1)
-    if ids.size and (ids.min() < 0 or ids.max() >= depth):
+    if dropped is not None:  # an extra category, cut off below
+        ids = np.where(dropped.reshape(ids.shape), depth, ids)
+    elif ids.size and (ids.min() < 0 or ids.max() >= depth):
         bad = ids[(ids < 0) | (ids >= depth)].flat[0]
         raise ValueError(
             f"Input values must be in the range 0 <= values < num_tokens with "
             f"num_tokens={depth}. Received: a value of {bad}"
         )
-    eye = np.eye(depth, dtype=dtype)
+    eye = np.eye(depth + 1, depth, dtype=dtype)
     if output_mode == "one_hot":
         if ids.ndim > 1 and ids.shape[-1] == 1:
             ids = ids[..., 0]
@@ -236,12 +241,18 @@ class _IndexLookup(_Preprocessing):
     def _token(self, value):
         raise NotImplementedError
 
+    @property
+    def _mask_index(self) -> bool:
+        """Whether index 0 is the mask's: in ``"int"`` mode only; the encodings drop
+        mask tokens instead (``index_lookup.py``, ``_oov_start_index``)."""
+        return self.mask_token is not None and self.output_mode == "int"
+
     def _special_tokens(self) -> list:
-        special = [] if self.mask_token is None else [self.mask_token]
+        special = [self.mask_token] if self._mask_index else []
         return special + [self.oov_token] * self.num_oov_indices
 
     def _token_start(self) -> int:
-        return (self.mask_token is not None) + self.num_oov_indices
+        return self._mask_index + self.num_oov_indices
 
     def set_vocabulary(self, vocabulary) -> None:
         """Sets the vocabulary (without or with the special tokens at its start, as
@@ -333,7 +344,7 @@ class _IndexLookup(_Preprocessing):
         return CategoryEncoding(self._depth(), self.output_mode).compute_output_shape(input_shape)
 
     def _oov_index(self, token) -> int:
-        start = self.mask_token is not None
+        start = int(self._mask_index)
         if self.num_oov_indices == 1:
             return start
         return start + self._hash_oov(token)
@@ -341,14 +352,16 @@ class _IndexLookup(_Preprocessing):
     def _hash_oov(self, token) -> int:
         raise NotImplementedError
 
-    def _lookup(self, x: np.ndarray) -> np.ndarray:
+    def _lookup(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The index of every token, and where the mask tokens are."""
         name = type(self).__name__
         flat = np.asarray(x, dtype=object).reshape(-1)
         ids = np.empty(flat.shape, dtype=np.int64)
+        masked = np.zeros(flat.shape, dtype=bool)
         for i, value in enumerate(flat):
             token = self._token(value)
             if self.mask_token is not None and token == self.mask_token:
-                ids[i] = 0
+                ids[i], masked[i] = 0, True
                 continue
             index = self._index.get(token)
             if index is None:
@@ -360,7 +373,7 @@ class _IndexLookup(_Preprocessing):
                     )
                 index = self._oov_index(token)
             ids[i] = index
-        return ids.reshape(np.shape(x))
+        return ids.reshape(np.shape(x)), masked.reshape(np.shape(x))
 
     def _invert(self, x: np.ndarray) -> np.ndarray:
         ids = _integers(np.asarray(x), type(self).__name__)
@@ -383,10 +396,11 @@ class _IndexLookup(_Preprocessing):
         of indices."""
         if self.invert:
             return self._invert(x), None
-        ids = self._lookup(x)
+        ids, masked = self._lookup(x)
         if self.output_mode == "int":
             return ids, None
-        return encode_categories(ids, self.output_mode, self._depth(), config_module.floatx()), None
+        floatx = config_module.floatx()
+        return encode_categories(ids, self.output_mode, self._depth(), floatx, masked), None
 
     def get_config(self):
         return {

@@ -183,6 +183,8 @@ class Add(_ElementwiseMerge):
         array([[3., 3.]])
     """
 
+    config_keys = ()  # declared: no keys of its own
+
     def combine(self, xs):
         out = xs[0] + xs[1] if len(xs) > 1 else xs[0].copy()
         for x in xs[2:]:
@@ -196,6 +198,8 @@ class Add(_ElementwiseMerge):
 class Subtract(_ElementwiseMerge):
     """The first input minus the second (``keras/src/layers/merging/subtract.py``)."""
 
+    config_keys = ()  # declared: no keys of its own
+
     exact_inputs = 2
 
     def combine(self, xs):
@@ -207,6 +211,8 @@ class Subtract(_ElementwiseMerge):
 
 class Multiply(_ElementwiseMerge):
     """The product of its inputs (``keras/src/layers/merging/multiply.py``)."""
+
+    config_keys = ()  # declared: no keys of its own
 
     def combine(self, xs):
         out = xs[0]
@@ -227,6 +233,8 @@ class Multiply(_ElementwiseMerge):
 
 class Average(_ElementwiseMerge):
     """The mean of its inputs (``keras/src/layers/merging/average.py``)."""
+
+    config_keys = ()  # declared: no keys of its own
 
     def combine(self, xs):
         out = xs[0]
@@ -258,11 +266,15 @@ class _Extremum(_ElementwiseMerge):
 class Maximum(_Extremum):
     """The element-wise maximum of its inputs (``keras/src/layers/merging/maximum.py``)."""
 
+    config_keys = ()  # declared: no keys of its own
+
     pick = staticmethod(np.argmax)
 
 
 class Minimum(_Extremum):
     """The element-wise minimum of its inputs (``keras/src/layers/merging/minimum.py``)."""
+
+    config_keys = ()  # declared: no keys of its own
 
     pick = staticmethod(np.argmin)
 

@@ -12,6 +12,8 @@ from glassnet.layers.config_keys import key
 class Identity(Layer):
     """Passes its input through unchanged."""
 
+    config_keys = ()  # declared: it saves and loads with no keys of its own
+
     def forward(self, x, training=False):
         return x, None
 

@@ -297,7 +297,10 @@ def write_layer(layer: Layer, dtype_name: str) -> dict:
         raise ValueError(f"{label}: glassnet cannot save layers of this class in a Keras file")
     if "/" in layer.name:
         raise ValueError(f"{label}: Keras refuses layer names containing '/'")
-    config = {k: v for k, v in layer.get_config().items() if k not in _INPUT_KEYS}
+    declared = {key.name for key in type(layer).config_keys}  # Embedding's input_dim is its own
+    config = {
+        k: v for k, v in layer.get_config().items() if k not in _INPUT_KEYS or k in declared
+    }
     config["dtype"] = dtype_policy(dtype_name)
     for key in type(layer).config_keys:
         if key.kind == "activation" and key.name in config:
