@@ -462,3 +462,16 @@ def test_normalization_with_input_shape_and_axis_none_builds_the_model():
     model.summary(print_fn=lines.append)
     assert model.built and "normalization" in lines[0]
     np.testing.assert_allclose(norm(np.array([[1.0], [3.0]])).ravel(), [-1.4142135, 0.0], rtol=1e-6)
+
+
+def test_normalization_axis_none_keeps_one_mean_and_variance():
+    norm = layers.Normalization(axis=None)
+    norm.adapt(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    assert norm.mean.shape == () and float(norm.mean) == 2.5
+    np.testing.assert_allclose(
+        norm(np.array([[2.5, 3.75]])), [[0.0, 1.25 / np.sqrt(1.25)]], rtol=1e-6
+    )
+    again = layers.Normalization.from_config(norm.get_config())
+    assert again.axis is None and norm.get_config()["axis"] == []
+    given = layers.Normalization(axis=None, mean=1.0, variance=4.0)
+    assert given(np.array([[3.0, 5.0]])).tolist() == [[1.0, 2.0]]

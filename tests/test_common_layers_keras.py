@@ -266,3 +266,22 @@ def test_a_keras_file_with_a_lambda_is_refused(tmp_path):
         keras.models.load_model(path)
     with pytest.raises(ModelFileError, match="'Lambda'.*never runs code"):
         load_model(path)
+
+
+@pytest.mark.parametrize("axis", [None, -1])
+def test_normalization_axis_none_matches_keras_and_its_files(tmp_path, axis, rng):
+    x = (rng.normal(size=(20, 3)) * [1.0, 5.0, 10.0]).astype(np.float32)
+    reference = keras.layers.Normalization(axis=axis)
+    reference.adapt(x)
+    norm = layers.Normalization(axis=axis)
+    norm.adapt(x)
+    np.testing.assert_allclose(norm(x), np.asarray(reference(x)), **TOL)
+    model = keras.Sequential([keras.Input((3,)), reference, keras.layers.Dense(1)])
+    for fmt in ("keras", "h5"):
+        model.save(str(tmp_path / f"k.{fmt}"))
+        loaded = load_model(str(tmp_path / f"k.{fmt}"))
+        np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), **TOL)
+    # Keras reads glassnet's file back (its own .h5 reader cannot rebuild axis=None)
+    loaded.save(str(tmp_path / "g.keras"))
+    again = keras.models.load_model(str(tmp_path / "g.keras"))
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), **TOL)
