@@ -285,3 +285,52 @@ def test_normalization_axis_none_matches_keras_and_its_files(tmp_path, axis, rng
     loaded.save(str(tmp_path / "g.keras"))
     again = keras.models.load_model(str(tmp_path / "g.keras"))
     np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), **TOL)
+
+
+def test_training_through_these_layers_takes_keras_steps(rng):
+    """Three epochs of SGD without shuffling from the same weights: the slopes of every
+    layer on the way agree with Keras's (1e-4 relative on the weights, as the parity
+    tests allow for compounded float32 rounding)."""
+    keras.utils.set_random_seed(2)
+    reference = keras.Sequential(
+        [
+            keras.Input((5,), dtype="int32"),
+            keras.layers.Embedding(9, 4),
+            keras.layers.LayerNormalization(gamma_initializer="random_normal"),
+            keras.layers.Dense(6),
+            keras.layers.PReLU(alpha_initializer="random_normal"),
+            keras.layers.Permute((2, 1)),
+            keras.layers.UnitNormalization(),
+            keras.layers.ELU(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3),
+            keras.layers.Softmax(),
+        ]
+    )
+    model = Sequential(
+        [
+            layers.Input((5,)),
+            layers.Embedding(9, 4),
+            layers.LayerNormalization(),
+            layers.Dense(6),
+            layers.PReLU(),
+            layers.Permute((2, 1)),
+            layers.UnitNormalization(),
+            layers.ELU(),
+            layers.Flatten(),
+            layers.Dense(3),
+            layers.Softmax(),
+        ]
+    )
+    model.build()
+    model.set_weights(reference.get_weights())
+    ids = rng.integers(0, 9, size=(32, 5))
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, size=32)]
+    for net, optimizer in ((reference, keras.optimizers.SGD(0.5)), (model, "sgd")):
+        net.compile(optimizer=optimizer, loss="categorical_crossentropy")
+    model.optimizer.learning_rate = 0.5
+    theirs = reference.fit(ids, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+    ours = model.fit(ids, y, epochs=3, batch_size=8, shuffle=False, verbose=0)
+    np.testing.assert_allclose(ours.history["loss"], theirs.history["loss"], rtol=1e-4)
+    for mine, keras_weight in zip(model.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, keras_weight, rtol=1e-4, atol=1e-6)
