@@ -189,6 +189,17 @@ def test_config_round_trip_rebuilds_the_same_architecture():
 
 
 def test_from_config_refuses_unknown_layer_classes():
-    config = {"name": "m", "layers": [{"class_name": "Lambda", "config": {}}]}
-    with pytest.raises(ValueError, match="Unknown layer class 'Lambda'. glassnet knows: .*Dense"):
+    config = {"name": "m", "layers": [{"class_name": "MyLayer", "config": {}}]}
+    with pytest.raises(ValueError, match="Unknown layer class 'MyLayer'. glassnet knows: .*Dense"):
         Sequential.from_config(config)
+    lambda_config = {
+        "name": "m",
+        "layers": [
+            {
+                "class_name": "Lambda",
+                "config": {"function": {"class_name": "__lambda__", "config": {"code": "..."}}},
+            }
+        ],
+    }
+    with pytest.raises(ValueError, match="never runs code from a config"):
+        Sequential.from_config(lambda_config)

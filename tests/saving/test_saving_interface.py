@@ -221,14 +221,36 @@ def test_kinds_a_convolution_needs_are_read_by_the_safety_rules(declared, value,
 # --- every built-in layer -----------------------------------------------------------------------
 
 
+#: Layers that model files do not hold for glassnet: Keras keeps a lookup layer's adapted
+#: vocabulary in a file asset (``assets/vocabulary.txt``) that glassnet does not read yet.
+NOT_IN_FILES = {"IntegerLookup", "StringLookup"}
+
+
 def _layer_classes():
     return [cls for name, cls in sorted(LAYER_CLASSES.items()) if name != "InputLayer"]
 
 
 @pytest.mark.parametrize("cls", _layer_classes(), ids=lambda c: c.__name__)
 def test_every_key_a_layer_writes_is_one_it_declares(cls):
-    examples = {"Dense": (3,), "Dropout": (0.5,), "Reshape": ((2, 2),), "Activation": ("relu",)}
+    examples = {
+        "Dense": (3,),
+        "Dropout": (0.5,),
+        "Reshape": ((2, 2),),
+        "Activation": ("relu",),
+        "Embedding": (10, 3),
+        "CategoryEncoding": (3,),
+        "GaussianNoise": (0.1,),
+        "GaussianDropout": (0.1,),
+        "RepeatVector": (2,),
+        "Permute": ((2, 1),),
+        "Dot": (1,),
+        "Lambda": (abs,),
+    }
     layer = cls(*examples.get(cls.__name__, ()))
+    if cls.__name__ in NOT_IN_FILES:  # written for Keras, never read from a file
+        assert not cls.config_keys
+        assert cls.from_config(layer.get_config()).get_config() == layer.get_config()
+        return
     declared = {k.name for k in cls.config_keys}
     shared = {"name", "trainable", "dtype", "batch_input_shape"}
     assert set(layer.get_config()) - shared <= declared
@@ -251,7 +273,7 @@ def test_saving_names_no_layer_class():
         if ">>>" not in line
     )
     for name in LAYER_CLASSES:
-        if name != "InputLayer":
+        if name not in ("InputLayer", "Lambda"):  # the safety rules name Lambda to refuse it
             assert f'"{name}"' not in source and f"import {name}" not in source, name
     assert not re.findall(r"\b(?:model|layer|optimizer)\._[a-z]", source)
     assert not re.findall(r"isinstance\((?:layer|optimizer), ", source)

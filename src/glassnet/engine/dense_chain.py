@@ -161,9 +161,12 @@ class DenseChain:
 
     @staticmethod
     def takes(layer, spans: dict) -> bool:
-        """Whether ``layer`` can run in a chain: a trainable ``Dense`` with a bias, whose
-        kernel and bias lie next to each other in the trainable storage."""
+        """Whether ``layer`` can run in a chain: a trainable ``Dense`` with a bias on rows
+        that are vectors (the chain's buffers are matrices), whose kernel and bias lie next
+        to each other in the trainable storage."""
         if type(layer) is not Dense or not layer.use_bias or not layer.trainable:
+            return False
+        if layer.input_shape is None or len(layer.input_shape) != 1:
             return False
         kernel = spans.get((layer.name, "kernel"))
         bias = spans.get((layer.name, "bias"))

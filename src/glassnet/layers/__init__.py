@@ -1,11 +1,35 @@
 """Layers, as in ``keras.layers``: ``Dense``, ``Activation``, ``Dropout``, ``InputLayer``, ..."""
 
+from glassnet.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from glassnet.layers.base import Layer, WeightSpec
 from glassnet.layers.config_keys import ConfigKey
 from glassnet.layers.core import Activation, Dropout, Flatten, Input, InputLayer, Reshape
 from glassnet.layers.dense import Dense
-from glassnet.layers.normalization import BatchNormalization
+from glassnet.layers.embedding import Embedding
+from glassnet.layers.lambda_layer import Lambda
+from glassnet.layers.lookup import CategoryEncoding, IntegerLookup, StringLookup
+from glassnet.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from glassnet.layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization
 from glassnet.layers.preprocessing import Normalization
+from glassnet.layers.regularization import ActivityRegularization, GaussianDropout, GaussianNoise
+from glassnet.layers.shaping import Identity, Permute, RepeatVector
 
 #: The layer catalog: every class ``Sequential.from_config`` and ``glassnet.saving`` may
 #: build, by the ``class_name`` Keras writes into model configs. This explicit list is the
@@ -22,6 +46,32 @@ LAYER_CLASSES = {
         Reshape,
         BatchNormalization,
         Normalization,
+        Softmax,
+        ReLU,
+        LeakyReLU,
+        PReLU,
+        ELU,
+        Embedding,
+        LayerNormalization,
+        UnitNormalization,
+        GaussianNoise,
+        GaussianDropout,
+        ActivityRegularization,
+        CategoryEncoding,
+        IntegerLookup,
+        StringLookup,
+        Identity,
+        RepeatVector,
+        Permute,
+        Lambda,
+        Concatenate,
+        Add,
+        Subtract,
+        Multiply,
+        Average,
+        Maximum,
+        Minimum,
+        Dot,
     )
 }
 
@@ -39,4 +89,38 @@ __all__ = [
     "Normalization",
     "Reshape",
     "WeightSpec",
+    "ELU",
+    "ActivityRegularization",
+    "Add",
+    "Average",
+    "CategoryEncoding",
+    "Concatenate",
+    "Dot",
+    "Embedding",
+    "GaussianDropout",
+    "GaussianNoise",
+    "Identity",
+    "IntegerLookup",
+    "Lambda",
+    "LayerNormalization",
+    "LeakyReLU",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "PReLU",
+    "Permute",
+    "ReLU",
+    "RepeatVector",
+    "Softmax",
+    "StringLookup",
+    "Subtract",
+    "UnitNormalization",
+    "add",
+    "average",
+    "concatenate",
+    "dot",
+    "maximum",
+    "minimum",
+    "multiply",
+    "subtract",
 ]

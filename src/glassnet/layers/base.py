@@ -89,6 +89,14 @@ class Layer:
     #: Keras writes that glassnet reads, each with the kind of value it takes.
     config_keys: tuple[ConfigKey, ...] = ()
 
+    #: Whether calling the layer passes its input on with the input's own dtype (integer
+    #: ids, strings) instead of casting it to ``floatx()``: layers that look values up
+    #: (``Embedding``, ``StringLookup``...) set it.
+    keeps_input_dtype: bool = False
+    #: Whether the layer takes a list of inputs (merging layers); any other layer reads a
+    #: list as one array, as Keras converts it.
+    takes_input_list: bool = False
+
     def __init__(
         self,
         name: str | None = None,
@@ -296,12 +304,13 @@ class Layer:
         if kwargs:
             unknown = ", ".join(sorted(kwargs))
             raise TypeError(f"Layer {self.name!r} got unexpected keyword argument(s): {unknown}")
-        multi = isinstance(inputs, (list, tuple))
+        convert = np.asarray if self.keeps_input_dtype else as_float_array
+        multi = self.takes_input_list and isinstance(inputs, (list, tuple))
         if multi:
-            x = tuple(as_float_array(value) for value in inputs)
+            x = tuple(convert(value) for value in inputs)
             shapes = [value.shape[1:] for value in x]
         else:
-            x = as_float_array(inputs)
+            x = convert(inputs)
             shapes = x.shape[1:]
         if not self.built:
             self.build(shapes)

@@ -1,6 +1,7 @@
 """``Dense``: every input node connected to every output node.
 
-Forward, for a batch ``x`` of shape ``(rows, inputs)``::
+Forward, for a batch ``x`` of shape ``(rows, inputs)`` (rows of higher rank, such as
+``(rows, steps, inputs)``, are mapped along their last axis, as Keras does)::
 
     z = x @ kernel + bias        # each node's input: the weighted sum of what feeds it
     a = activation(z)            # each node's output
@@ -104,15 +105,10 @@ class Dense(Layer):
         return (*input_shape[:-1], self.units)
 
     def weight_specs(self, input_shape):
-        if len(input_shape) != 1:
-            raise ValueError(
-                f"Dense layer {self.name!r} expects rows that are vectors; received rows of shape "
-                f"{input_shape}. Add a Flatten layer before it."
-            )
         specs = [
             WeightSpec(
                 "kernel",
-                (input_shape[0], self.units),
+                (input_shape[-1], self.units),
                 self.kernel_initializer,
                 regularizer=self.kernel_regularizer,
             )
@@ -154,9 +150,18 @@ class Dense(Layer):
 
     def _backward_weights(self, x, grad_z, need_grad_input):
         if self.trainable:
-            np.matmul(x.T, grad_z, out=self.grad_kernel)
-            if self.use_bias:
-                grad_z.sum(axis=0, out=self.grad_bias)
+            if x.ndim > 2:  # every position of every row is one more row of the product
+                np.matmul(
+                    x.reshape(-1, x.shape[-1]).T,
+                    grad_z.reshape(-1, self.units),
+                    out=self.grad_kernel,
+                )
+                if self.use_bias:
+                    grad_z.sum(axis=tuple(range(grad_z.ndim - 1)), out=self.grad_bias)
+            else:
+                np.matmul(x.T, grad_z, out=self.grad_kernel)
+                if self.use_bias:
+                    grad_z.sum(axis=0, out=self.grad_bias)
         return grad_z @ self.kernel.T if need_grad_input else None
 
     def get_config(self):

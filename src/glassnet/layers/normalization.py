@@ -9,6 +9,7 @@ import numpy as np
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
 from glassnet._checks import check_number
+from glassnet.layers._l2 import l2_normalize, l2_normalize_backward
 from glassnet.layers.base import Layer, WeightSpec
 from glassnet.layers.config_keys import key, serialize_object
 
@@ -169,3 +170,210 @@ class BatchNormalization(Layer):
             "beta_constraint": None,
             "gamma_constraint": None,
         }
+
+
+def _full_axes(axis, rank: int, layer) -> tuple[int, ...]:
+    """``axis`` (an int or a list, counted with the batch axis) as sorted positive axes of
+    tensors of ``rank`` axes, the batch axis excluded, or a ``ValueError`` naming them."""
+    axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
+    full = []
+    for a in axes:
+        if not -rank <= a < rank or a % rank == 0:
+            raise ValueError(
+                f"Axis {a} is out of bounds for input shape {(None, *layer.input_shape)}. "
+                f"Received: axis={layer.axis}"
+            )
+        full.append(a % rank)
+    return tuple(sorted(set(full)))
+
+
+def _axis_argument(axis, layer: str):
+    """Keras's check of an ``axis`` argument: an int or a list/tuple of ints."""
+    if isinstance(axis, (list, tuple)) and all(
+        isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis
+    ):
+        return [int(a) for a in axis]
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        return int(axis)
+    raise TypeError(
+        f"Expected an int or a list/tuple of ints for the argument 'axis' of {layer}, but "
+        f"received: {axis!r}"
+    )
+
+
+class LayerNormalization(Layer):
+    """Normalises each row (over ``axis``) to mean 0 and variance 1, then scales by
+    ``gamma`` and shifts by ``beta`` (``keras/src/layers/normalization/layer_normalization.py``).
+
+    Unlike ``BatchNormalization`` it uses the statistics of each row alone, the same in
+    training and inference.
+
+    Args:
+        axis: the axis or axes to normalise over, counted with the batch axis (``-1``: the
+            last); ``gamma`` and ``beta`` have those axes' sizes.
+        epsilon: added to the variance.
+        center, scale: whether to learn ``beta`` and ``gamma``.
+    """
+
+    config_keys = (
+        key("axis", "ints", -1, minimum=-32),
+        key("epsilon", "number", 1e-3, minimum=0),
+        key("center", "bool", True),
+        key("scale", "bool", True),
+        key("rms_scaling", "fixed", allowed=(False,), why="the deprecated rms_scaling option"),
+        key("beta_initializer", "initializer", "zeros"),
+        key("gamma_initializer", "initializer", "ones"),
+        key("beta_regularizer", "regularizer"),
+        key("gamma_regularizer", "regularizer"),
+        key("beta_constraint", "inert"),
+        key("gamma_constraint", "inert"),
+    )
+
+    def __init__(
+        self,
+        axis=-1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ) -> None:
+        if kwargs.pop("rms_scaling", False):
+            raise NotImplementedError(
+                "LayerNormalization(rms_scaling=True) is deprecated in Keras and not "
+                "supported; use RMS normalization instead"
+            )
+        super().__init__(**kwargs)
+        for what, value in (
+            ("beta_constraint", beta_constraint),
+            ("gamma_constraint", gamma_constraint),
+        ):
+            if value is not None:
+                raise NotImplementedError(
+                    f"LayerNormalization does not support `{what}` yet (received {value!r})"
+                )
+        if isinstance(axis, tuple) and len(axis) == 1:  # one integer, as a file gives it
+            axis = axis[0]
+        self.axis = _axis_argument(axis, "LayerNormalization")
+        self.epsilon = check_number(epsilon, "epsilon", 0.0, math.inf)
+        for what, flag in (("center", center), ("scale", scale)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise ValueError(f"`{what}` must be True or False. Received: {what}={flag!r}")
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers_module.get(beta_initializer)
+        self.gamma_initializer = initializers_module.get(gamma_initializer)
+        self.beta_regularizer = regularizers_module.get(beta_regularizer)
+        self.gamma_regularizer = regularizers_module.get(gamma_regularizer)
+
+    def weight_specs(self, input_shape):
+        self.input_shape = tuple(input_shape)
+        axes = _full_axes(self.axis, len(input_shape) + 1, self)
+        shape = tuple(input_shape[a - 1] for a in axes)
+        specs = []
+        if self.scale:
+            specs.append(
+                WeightSpec(
+                    "gamma", shape, self.gamma_initializer, regularizer=self.gamma_regularizer
+                )
+            )
+        if self.center:
+            specs.append(
+                WeightSpec("beta", shape, self.beta_initializer, regularizer=self.beta_regularizer)
+            )
+        return specs
+
+    def _axes_and_shape(self, x):
+        axes = _full_axes(self.axis, x.ndim, self)
+        broadcast = tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim))
+        return axes, broadcast
+
+    def forward(self, x, training=False):
+        """The output, and ``(x_hat, inv_std)`` for backward."""
+        axes, broadcast = self._axes_and_shape(x)
+        mean = x.mean(axis=axes, keepdims=True)
+        var = np.square(x - mean).mean(axis=axes, keepdims=True)
+        inv_std = 1 / np.sqrt(var + x.dtype.type(self.epsilon))
+        x_hat = (x - mean) * inv_std
+        out = x_hat * self.gamma.reshape(broadcast) if self.scale else x_hat
+        if self.center:
+            out = out + self.beta.reshape(broadcast)
+        return out, (x_hat, inv_std)
+
+    def backward(self, records, grad_out, need_grad_input=True):
+        x_hat, inv_std = records
+        axes, broadcast = self._axes_and_shape(x_hat)
+        others = tuple(i for i in range(x_hat.ndim) if i not in axes)
+        if self.trainable:
+            if self.scale:
+                self.grad_gamma[...] = (
+                    (grad_out * x_hat).sum(axis=others).reshape(self.grad_gamma.shape)
+                )
+            if self.center:
+                self.grad_beta[...] = grad_out.sum(axis=others).reshape(self.grad_beta.shape)
+        if not need_grad_input:
+            return None
+        g = grad_out * self.gamma.reshape(broadcast) if self.scale else grad_out
+        g_mean = g.mean(axis=axes, keepdims=True)
+        gx_mean = (g * x_hat).mean(axis=axes, keepdims=True)
+        return (g - g_mean - x_hat * gx_mean) * inv_std
+
+    def get_config(self):
+        def initializer(value):
+            return serialize_object(initializers_module.serialize(value), "keras.initializers")
+
+        def regularizer(value):
+            return serialize_object(regularizers_module.serialize(value), "keras.regularizers")
+
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "rms_scaling": False,
+            "beta_initializer": initializer(self.beta_initializer),
+            "gamma_initializer": initializer(self.gamma_initializer),
+            "beta_regularizer": regularizer(self.beta_regularizer),
+            "gamma_regularizer": regularizer(self.gamma_regularizer),
+            "beta_constraint": None,
+            "gamma_constraint": None,
+        }
+
+
+class UnitNormalization(Layer):
+    """Scales each row to unit L2 norm along ``axis``: ``x / max(|x|, 1e-12)``
+    (``keras/src/layers/normalization/unit_normalization.py``).
+
+    Args:
+        axis: the axis or axes of the norm, counted with the batch axis (``-1``: the last).
+    """
+
+    config_keys = (key("axis", "ints", -1, minimum=-32),)
+
+    def __init__(self, axis=-1, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if isinstance(axis, tuple) and len(axis) == 1:
+            axis = axis[0]
+        self.axis = _axis_argument(axis, "UnitNormalization")
+
+    def compute_output_shape(self, input_shape):
+        self.input_shape = tuple(input_shape)
+        _full_axes(self.axis, len(input_shape) + 1, self)
+        return input_shape
+
+    def forward(self, x, training=False):
+        axes = _full_axes(self.axis, x.ndim, self)
+        y, saved = l2_normalize(x, axes, 1e-12)
+        return y, (y, saved, axes)
+
+    def backward(self, records, grad_out, need_grad_input=True):
+        y, saved, axes = records
+        return l2_normalize_backward(y, saved, grad_out, axes)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}

@@ -23,7 +23,8 @@ class Normalization(Layer):
     The statistics are weights that do not train (``mean``, ``variance``).
 
     Args:
-        axis: the feature axis (only -1 is supported).
+        axis: the feature axis (only -1 is supported), or ``None`` for one mean and one
+            variance over every value (Keras's ``axis=None``).
         mean, variance: fixed statistics instead of ``adapt``.
         invert: apply the inverse map (``x * std + mean``), e.g. to un-scale predictions.
 
@@ -46,27 +47,32 @@ class Normalization(Layer):
 
     def __init__(self, axis: int = -1, mean=None, variance=None, invert: bool = False, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(axis, (list, tuple)) and len(axis) == 1:
-            axis = axis[0]
+        if isinstance(axis, (list, tuple)) and len(axis) <= 1:
+            axis = axis[0] if axis else None  # Keras writes axis=None as ()
         if axis not in (-1, None) and axis != 1:
             raise NotImplementedError("Normalization supports only the last axis (axis=-1)")
         if (mean is None) != (variance is None):
             raise ValueError("Pass both `mean` and `variance`, or neither")
-        self.axis = -1
+        self.axis = None if axis is None else -1
         self.invert = bool(invert)
         self.init_mean = None if mean is None else _statistic(mean, "mean")
         self.init_variance = None if variance is None else _statistic(variance, "variance")
 
     def weight_specs(self, input_shape):
-        n = input_shape[-1]
+        shape = () if self.axis is None else (input_shape[-1],)
         mean_init = initializers_module.Zeros()
         var_init = initializers_module.Ones()
         if self.init_mean is not None:
-            mean_init = _Fixed(np.broadcast_to(self.init_mean, (n,)))
-            var_init = _Fixed(np.broadcast_to(self.init_variance, (n,)))
+            if self.axis is None and (self.init_mean.size, self.init_variance.size) != (1, 1):
+                raise ValueError(
+                    "Normalization(axis=None) keeps one mean and one variance; received "
+                    f"{self.init_mean.size} and {self.init_variance.size} values"
+                )
+            mean_init = _Fixed(_fit(self.init_mean, shape))
+            var_init = _Fixed(_fit(self.init_variance, shape))
         return [
-            WeightSpec("mean", (n,), mean_init, trainable=False),
-            WeightSpec("variance", (n,), var_init, trainable=False),
+            WeightSpec("mean", shape, mean_init, trainable=False),
+            WeightSpec("variance", shape, var_init, trainable=False),
         ]
 
     def adapt(self, data) -> None:
@@ -81,8 +87,13 @@ class Normalization(Layer):
                 f"Normalization {self.name!r} was built for rows of shape {self.input_shape}; "
                 f"adapt received rows of shape {arr.shape[1:]}"
             )
-        self.mean[...] = arr.mean(axis=0)
-        self.variance[...] = arr.var(axis=0)
+        if self.axis is None:  # one statistic over every value
+            self.mean[...] = arr.mean()
+            self.variance[...] = arr.var()
+        else:  # one per feature, over every row (and position in a row)
+            features = arr.reshape(-1, arr.shape[-1])
+            self.mean[...] = features.mean(axis=0)
+            self.variance[...] = features.var(axis=0)
 
     def _std(self, dtype) -> np.ndarray:
         return np.maximum(np.sqrt(self.variance), config_module.epsilon()).astype(dtype, copy=False)
@@ -129,11 +140,16 @@ class Normalization(Layer):
         fixed = self.init_mean is not None  # Keras keeps given statistics in the config
         return {
             **super().get_config(),
-            "axis": [-1],
+            "axis": [] if self.axis is None else [-1],
             "invert": self.invert,
             "mean": self.init_mean.tolist() if fixed else None,
             "variance": self.init_variance.tolist() if fixed else None,
         }
+
+
+def _fit(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Given statistics spread to a weight's shape (one value for ``()``)."""
+    return values.reshape(()) if shape == () else np.broadcast_to(values, shape)
 
 
 class _Fixed(initializers_module.Initializer):

@@ -290,7 +290,9 @@ def _read_ints(value, key: ConfigKey, what: str, ctx: ReadContext) -> tuple[int,
     return tuple(read_int(item, what, ctx, minimum=minimum) for item in items)
 
 
-def _read_last_axis(value, what: str, shape, ctx: ReadContext) -> int:
+def _read_last_axis(value, what: str, shape, ctx: ReadContext) -> int | None:
+    if value is None or value == []:  # every axis at once (Normalization's axis=None)
+        return None
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
     if value not in (-1, len(shape)) or isinstance(value, bool):

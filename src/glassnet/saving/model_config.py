@@ -310,9 +310,8 @@ def _functional_from_description(description: dict, ctx: ReadContext):
     except (TypeError, ValueError, KeyError) as error:
         raise ModelFileError(f"{ctx.where}: the functional model cannot be rebuilt: {error}") \
             from None
-    for layer in model._layers:
-        for spec in layer.specs:
-            total += safety.check_shape(spec.shape, f"{ctx.where}: {layer.name} {spec.name}")
+    for weight in model.weights:
+        total += safety.check_shape(weight.shape, f"{ctx.where}: {weight.path}")
     safety.check_total(total, ctx.where)
     return model
 
@@ -372,7 +371,10 @@ def write_layer(layer: Layer, dtype_name: str) -> dict:
         raise ValueError(f"{label}: glassnet cannot save layers of this class in a Keras file")
     if "/" in layer.name:
         raise ValueError(f"{label}: Keras refuses layer names containing '/'")
-    config = {k: v for k, v in layer.get_config().items() if k not in _INPUT_KEYS}
+    declared = {key.name for key in type(layer).config_keys}  # Embedding's input_dim is its own
+    config = {
+        k: v for k, v in layer.get_config().items() if k not in _INPUT_KEYS or k in declared
+    }
     config["dtype"] = dtype_policy(dtype_name)
     for key in type(layer).config_keys:
         if key.kind == "activation" and key.name in config:
