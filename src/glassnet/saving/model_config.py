@@ -321,7 +321,7 @@ def _functional_description(model, for_h5: bool) -> dict:
     dtype_name = model.storage.dtype.name
     config = functional_config(model)
     for entry, layer in zip(config["layers"], model.layers, strict=True):
-        if isinstance(layer, InputLayer):
+        if entry["class_name"] == "InputLayer":
             entry["config"] = {"batch_shape": [None, *layer.declared_input_shape],
                                "dtype": dtype_name, "sparse": False, "ragged": False,
                                "name": layer.name, "optional": False}
