@@ -156,7 +156,6 @@ def _bucketed(labels, preds, weights, count, wanted, dtype) -> dict:
     true = np.where(labels, w, 0).astype(dtype)
     false = np.where(labels, 0, w).astype(dtype)
     buckets = np.maximum(np.ceil(preds * dtype.type(count - 1)) - 1, 0).astype(np.int64)
-    out = {}
     if preds.ndim == 1:
         tp_b = np.bincount(buckets, true, minlength=count)
         fp_b = np.bincount(buckets, false, minlength=count)
@@ -409,7 +408,7 @@ class AUC(Metric):
         shape = (
             (self.num_thresholds,) if not self.multi_label else (self.num_thresholds, num_labels)
         )
-        self.num_labels = num_labels
+        self._num_labels = num_labels
         self.true_positives = self.add_variable(shape, "zeros", name="true_positives")
         self.false_positives = self.add_variable(shape, "zeros", name="false_positives")
         self.true_negatives = self.add_variable(shape, "zeros", name="true_negatives")
@@ -425,9 +424,9 @@ class AUC(Metric):
                     f"Received y_pred of shape {y_pred.shape}"
                 )
             self._build(y_pred.shape[-1])
-        if self.multi_label and y_pred.ndim >= 2 and y_pred.shape[-1] != self.num_labels:
+        if self.multi_label and y_pred.ndim >= 2 and y_pred.shape[-1] != self._num_labels:
             raise ValueError(
-                f"{self.name}: expected predictions with {self.num_labels} labels. Received "
+                f"{self.name}: expected predictions with {self._num_labels} labels. Received "
                 f"y_pred of shape {y_pred.shape}"
             )
         if self._from_logits:

@@ -41,7 +41,8 @@ class FBetaScore(Metric):
             )
         if isinstance(beta, bool) or not isinstance(beta, (int, float, np.number)):
             raise ValueError(
-                f"Invalid `beta` argument value. It should be a Python float. Received: beta={beta} of type '{type(beta)}'"
+                "Invalid `beta` argument value. It should be a Python float. "
+                f"Received: beta={beta} of type '{type(beta)}'"
             )
         if beta <= 0.0:
             raise ValueError(

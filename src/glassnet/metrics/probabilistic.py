@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet import losses as losses_module
-from glassnet.metrics.regression import _checked, pair
 from glassnet.metrics.reduction import MeanMetricWrapper
+from glassnet.metrics.regression import _checked, pair
 
 kl_divergence = _checked(losses_module.kl_divergence, "kl_divergence")
 poisson = _checked(losses_module.poisson, "poisson")
@@ -164,3 +164,15 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
             from_logits=from_logits,
             axis=axis,
         )
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        axis = config.pop("axis")
+        return {**config, "ignore_class": None, "axis": axis}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        if config.pop("ignore_class", None) is not None:
+            raise ValueError("SparseCategoricalCrossentropy: `ignore_class` is not supported")
+        return cls(**config)

@@ -105,12 +105,18 @@ class LogCoshError(MeanMetricWrapper):
     def __init__(self, name: str = "logcosh", dtype=None) -> None:
         super().__init__(log_cosh, name=name, dtype=dtype)
 
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype}
+
 
 class CosineSimilarity(MeanMetricWrapper):
     """The running mean of the cosine similarity of targets and predictions along ``axis``."""
 
     def __init__(self, name: str = "cosine_similarity", dtype=None, axis: int = -1) -> None:
         super().__init__(cosine_similarity, name=name, dtype=dtype, axis=axis)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype}  # Keras leaves ``axis`` out
 
 
 class RootMeanSquaredError(Mean):
@@ -204,7 +210,7 @@ class R2Score(Metric):
         self.squared_sum.assign_add(np.sum(y_true * weighted, axis=0))
         self.total_mse.assign_add(np.sum((y_true - y_pred) ** 2 * weights, axis=0))
         self.count.assign_add(np.sum(weights, axis=0))
-        self.num_samples.assign_add(y_true.shape[0])
+        self.num_samples.assign_add(y_true.size)  # Keras counts elements
 
     def result(self):
         if not self._built:
