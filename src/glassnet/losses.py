@@ -46,8 +46,11 @@ class Loss:
 
     Args:
         name: the name shown in logs and configs.
-        reduction: ``"sum_over_batch_size"`` (Keras's default), ``"sum"``, or
-            ``"mean_with_sample_weight"`` (divide by the sum of the weights).
+        reduction: ``"sum_over_batch_size"`` (Keras's default; ``"mean"`` is the same),
+            ``"sum"``, ``"mean_with_sample_weight"`` (divide by the sum of the weights), or
+            ``None``/``"none"``: calling the loss returns the weighted per-sample losses
+            unreduced (Keras 3.15, ``keras/src/losses/loss.py``). In training, a loss
+            without reduction is averaged as ``"sum_over_batch_size"``.
     """
 
     name = "loss"
@@ -57,7 +60,7 @@ class Loss:
     def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size") -> None:
         if name is not None:
             self.name = name
-        valid = ("sum_over_batch_size", "sum", "mean_with_sample_weight", "mean")
+        valid = ("sum_over_batch_size", "sum", "mean_with_sample_weight", "mean", "none", None)
         if reduction not in valid:
             raise ValueError(
                 f"`reduction` must be one of {valid}. Received: reduction={reduction!r}"
@@ -164,12 +167,19 @@ class Loss:
             prediction,
         )
 
-    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
-        """The reduced loss, as Keras computes it for probabilities or values."""
+    def __call__(self, y_true, y_pred, sample_weight=None) -> np.ndarray:
+        """The loss as Keras computes it for probabilities or values: a 0-d array of the
+        predictions' float dtype, or with ``reduction=None`` (``"none"``) the weighted
+        per-sample losses."""
         y_pred = np.asarray(y_pred, dtype=np.result_type(np.asarray(y_pred).dtype, np.float32))
         y_true, y_pred = _match_targets(self, np.asarray(y_true), y_pred)
         sw = None if sample_weight is None else np.asarray(sample_weight, dtype=y_pred.dtype)
-        return self.reduce(self.values(y_true, y_pred), sw)
+        values = self.values(y_true, y_pred)
+        if self.reduction in (None, "none"):
+            weights, _ = self._weighting(values.shape, sw)
+            unreduced = values if weights is None else values * weights
+            return np.asarray(unreduced, dtype=y_pred.dtype)
+        return np.asarray(self.reduce(values, sw), dtype=y_pred.dtype)
 
     def get_config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction}

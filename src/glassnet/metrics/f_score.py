@@ -39,7 +39,7 @@ class FBetaScore(Metric):
                 "Invalid `average` argument value. Expected one of: "
                 f"{{None, 'micro', 'macro', 'weighted'}}. Received: average={average}"
             )
-        if isinstance(beta, bool) or not isinstance(beta, (int, float, np.number)):
+        if not isinstance(beta, (float, np.floating)):  # Keras refuses an int
             raise ValueError(
                 "Invalid `beta` argument value. It should be a Python float. "
                 f"Received: beta={beta} of type '{type(beta)}'"
@@ -49,7 +49,7 @@ class FBetaScore(Metric):
                 f"Invalid `beta` argument value. It should be > 0. Received: beta={beta}"
             )
         if threshold is not None:
-            if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)):
+            if not isinstance(threshold, (float, np.floating)):
                 raise ValueError(
                     "Invalid `threshold` argument value. It should be a Python float. "
                     f"Received: threshold={threshold} of type '{type(threshold)}'"
