@@ -81,15 +81,23 @@ class Mean(Metric):
         self.count = self.add_variable(shape=(), initializer="zeros", name="count")
 
     def update_state(self, values, sample_weight=None) -> None:
+        if sample_weight is None and type(values) is np.ndarray:
+            # The common case in ``fit`` (one value per row, unweighted), kept short: the
+            # training loop calls this once per batch per metric.
+            if values.ndim == 2 and values.shape[1] == 1:
+                values = values[:, 0]  # one value per row, as binary accuracy gives them
+            if values.ndim == 1:
+                total, count, dtype = self.total, self.count, self._dtype
+                total.value = total.value + values.sum(dtype=dtype)
+                count.value = count.value + dtype.type(len(values))
+                return
         values, weights = samplewise(values, sample_weight, self._dtype)
         if weights is not None:
             rows = np.sum(weights)
         else:
             rows = values.shape[0] if values.ndim >= 1 else 1
-        # The one accumulation path: in-place adds on the variables' arrays (the training
-        # loop calls this once per batch per metric).
-        self.total.value += np.sum(values, dtype=self._dtype)
-        self.count.value += self._dtype.type(rows)
+        self.total.value = self.total.value + np.sum(values, dtype=self._dtype)
+        self.count.value = self.count.value + self._dtype.type(rows)
 
     def result(self):
         return self._result(divide_no_nan(self.total.value, self.count.value))
