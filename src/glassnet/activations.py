@@ -408,13 +408,14 @@ def get(identifier: str | Callable | ActivationFunction | None) -> ActivationFun
         ValueError: for an unknown name, listing the valid names.
     """
     if identifier is None:
-        return Linear()
+        return _SHARED[Linear]
     if isinstance(identifier, ActivationFunction):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, ActivationFunction):
         return identifier()
     if isinstance(identifier, str):
-        return _registry.lookup(identifier)()
+        cls = _registry.lookup(identifier)
+        return _SHARED.get(cls) or cls()  # the very function: get("relu") is relu
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if callable(identifier):
@@ -462,3 +463,28 @@ silu = swish = Silu()
 gelu = Gelu()
 exponential = Exponential()
 mish = Mish()
+
+#: The module's functions by class: ``get`` returns these very objects for a name (or
+#: ``None``), as Keras's ``activations.get("relu")`` is ``activations.relu``.
+_SHARED = {
+    type(fn): fn
+    for fn in (
+        linear,
+        relu,
+        leaky_relu,
+        relu6,
+        tanh,
+        sigmoid,
+        hard_sigmoid,
+        hard_silu,
+        softmax,
+        elu,
+        selu,
+        softplus,
+        softsign,
+        silu,
+        gelu,
+        exponential,
+        mish,
+    )
+}

@@ -52,6 +52,14 @@ class _LossSlope:
         self.name = loss.name
 
     def backward(self, records, grad_out, need_grad_input=True):
+        if isinstance(records, tuple):  # unreduced: a slope per sample
+            row_slopes, weights, shape = records
+            per_sample = np.asarray(grad_out, dtype=row_slopes.dtype)
+            if weights is not None:
+                per_sample = per_sample * weights
+            extra = row_slopes.ndim - per_sample.ndim
+            slope = row_slopes * per_sample.reshape(per_sample.shape + (1,) * extra)
+            return None, slope.reshape(shape)
         return None, records * np.asarray(grad_out, dtype=records.dtype)
 
 
@@ -60,8 +68,11 @@ class Loss:
 
     Args:
         name: the name shown in logs and configs.
-        reduction: ``"sum_over_batch_size"`` (Keras's default), ``"sum"``, or
-            ``"mean_with_sample_weight"`` (divide by the sum of the weights).
+        reduction: ``"sum_over_batch_size"`` (Keras's default; ``"mean"`` is the same),
+            ``"sum"``, ``"mean_with_sample_weight"`` (divide by the sum of the weights), or
+            ``None``/``"none"``: calling the loss returns the weighted per-sample losses
+            unreduced (Keras 3.15, ``keras/src/losses/loss.py``). In training, a loss
+            without reduction is averaged as ``"sum_over_batch_size"``.
     """
 
     name = "loss"
@@ -71,7 +82,7 @@ class Loss:
     def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size") -> None:
         if name is not None:
             self.name = name
-        valid = ("sum_over_batch_size", "sum", "mean_with_sample_weight", "mean")
+        valid = ("sum_over_batch_size", "sum", "mean_with_sample_weight", "mean", "none", None)
         if reduction not in valid:
             raise ValueError(
                 f"`reduction` must be one of {valid}. Received: reduction={reduction!r}"
@@ -178,8 +189,10 @@ class Loss:
             prediction,
         )
 
-    def __call__(self, y_true, y_pred, sample_weight=None) -> float:
-        """The reduced loss, as Keras computes it for probabilities or values.
+    def __call__(self, y_true, y_pred, sample_weight=None) -> np.ndarray:
+        """The loss as Keras computes it for probabilities or values: a 0-d array of the
+        predictions' float dtype, or with ``reduction=None`` (``"none"``) the weighted
+        per-sample losses.
 
         Inside a ``GradientTape`` (or any recording tape) the loss leaves a node whose
         backward gives the slope at ``y_pred``, so ``tape.gradient(loss, ...)`` reaches the
@@ -190,8 +203,17 @@ class Loss:
         y_true, y_pred = _match_targets(self, np.asarray(y_true), y_pred)
         sw = None if sample_weight is None else np.asarray(sample_weight, dtype=y_pred.dtype)
         tape = active_tape()
+        if self.reduction in (None, "none"):
+            values, row_slopes = self.values_and_gradient(y_true, y_pred)
+            weights, _ = self._weighting(values.shape, sw)
+            unreduced = np.asarray(values if weights is None else values * weights,
+                                   dtype=y_pred.dtype)
+            if tape is not None:
+                tape.record(_LossSlope(self), (y_true, given), unreduced,
+                            (row_slopes, weights, np.shape(given)))
+            return unreduced
         if tape is None:
-            return self.reduce(self.values(y_true, y_pred), sw)
+            return np.asarray(self.reduce(self.values(y_true, y_pred), sw), dtype=y_pred.dtype)
         value, grad = self.reduced(y_true, y_pred, sw)
         output = np.asarray(value, dtype=y_pred.dtype)
         tape.record(_LossSlope(self), (y_true, given), output, np.reshape(grad, np.shape(given)))

@@ -218,7 +218,10 @@ class Compiling:
         """``{"loss": loss, metric name: result, ...}``."""
         logs = {"loss": loss}
         for metric, _, name in self._metric_entries:
-            logs[name] = metric.result()
+            value = metric.result()
+            # A scalar result is logged as a Python float, as Keras's History holds them;
+            # a metric with one value per class (``F1Score()``) keeps its array.
+            logs[name] = float(value) if np.ndim(value) == 0 else value
         return logs
 
     # --- Keras 3's interface for files (keras/src/trainers/trainer.py) ---------------------
