@@ -242,11 +242,20 @@ def test_unknown_layer_class_is_named(good):
     assert "Dense" in str(error)  # the message lists what glassnet can load
 
 
-def test_functional_model_is_refused(good):
-    def functional(description):
-        description["class_name"] = "Functional"
+def test_a_subclassed_model_is_refused_with_keras_message(good):
+    def subclassed(description):
+        description["class_name"] = "MyModel"
+        description["module"] = "my_package.models"
 
-    _refused(_edit_keras(good, "functional.keras", config=functional), "Sequential models only")
+    _refused(_edit_keras(good, "subclassed.keras", config=subclassed),
+             "Could not locate class 'MyModel'")
+
+
+def test_a_sequential_config_labelled_functional_is_refused(good):
+    def functional(description):
+        description["class_name"] = "Functional"  # a Sequential's layers have no nodes
+
+    _refused(_edit_keras(good, "functional.keras", config=functional), "cannot be rebuilt")
 
 
 @pytest.mark.parametrize(("change", "match"), [

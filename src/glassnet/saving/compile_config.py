@@ -101,10 +101,11 @@ def metric_names(specs, warn) -> list[str]:
             names.append(name)
             continue
         try:
-            cls = type(metrics_module.get(name))
-            if cls is metrics_module.Metric:  # a user's function: Keras cannot name it
+            metric = metrics_module.get(name)
+            if type(metric) is metrics_module.Metric:  # a user's function: Keras cannot name it
                 raise ValueError(name)
-            names.append(cls().name)
+            # Keras resolves a name the way glassnet does, so the name itself is written.
+            names.append(name)
         except (ValueError, TypeError):
             warn(f"the metric {name!r} is not a Keras built-in and is not saved")
     return names
@@ -129,9 +130,8 @@ def compile_parts(model, for_h5: bool, warn) -> dict | None:
         return None
     optimizer = optimizer_config(given["optimizer"])
     loss = _per_output(given["loss"], lambda item: loss_config(item, for_h5))
-    if optimizer is None or loss is None or (
-        isinstance(loss, (dict, list)) and any(v is None for v in _values(loss))
-    ):
+    several = isinstance(given["loss"], (dict, list, tuple))
+    if optimizer is None or loss is None or (several and None in _values(loss)):
         what = "optimizer" if optimizer is None else "loss"
         warn(f"the model's {what} ({given[what]!r}) has no Keras equivalent, so the "
              "file holds no compile information and loads uncompiled")
