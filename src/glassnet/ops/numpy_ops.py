@@ -9,6 +9,8 @@ broadcasting). Semantics follow Keras 3 (``keras/src/ops/numpy.py`` and its NumP
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from glassnet.ops._convert import arg, float_type, result_type, to_array
@@ -401,7 +403,7 @@ _TILE = Op("tile", _tile_slopes)
 def tile(x, repeats):
     s, a = arg(x)
     reps = tuple(int(r) for r in np.atleast_1d(repeats))
-    ndim = max(a.ndim, len(reps))
+    ndim = builtins.max(a.ndim, len(reps))
     reps = (1,) * (ndim - len(reps)) + reps
     shape = (1,) * (ndim - a.ndim) + a.shape
     y = np.tile(a, reps)
@@ -465,7 +467,7 @@ def _axis_tuple(axis, ndim):
         return None
     axes = np.atleast_1d(axis)
     for i in axes:
-        if not -max(ndim, 1) <= int(i) < max(ndim, 1):
+        if not -builtins.max(ndim, 1) <= int(i) < builtins.max(ndim, 1):
             raise ValueError(f"axis {int(i)} is out of bounds for an array of {ndim} dimension(s)")
     return tuple(int(i) % ndim for i in axes) if ndim else ()
 

@@ -320,7 +320,7 @@ def apply_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
         return out[0] if len(out) == 1 else out
     tape = active_tape()
     wrapped = _wrap(result)
-    if tape is None or "where" in kwargs:
+    if tape is None or kwargs.get("where", True) is not True:
         return wrapped
     if method == "__call__":
         op = UFUNC_SLOPES.get(ufunc)
