@@ -7,8 +7,18 @@ NumPy ops in ``more_ops``), and ``glassnet.ops.nn``/``.math``/``.linalg``/``.num
 by family, as ``keras.ops`` does.
 """
 
-from glassnet.ops import _namespaces, core_ops, linalg_ops, math_ops, more_ops, nn_ops, numpy_ops
+from glassnet.ops import (
+    _namespaces,
+    core_ops,
+    einops_ops,
+    linalg_ops,
+    math_ops,
+    more_ops,
+    nn_ops,
+    numpy_ops,
+)
 from glassnet.ops.core_ops import *  # noqa: F403
+from glassnet.ops.einops_ops import *  # noqa: F403
 from glassnet.ops.linalg_ops import *  # noqa: F403
 from glassnet.ops.math_ops import *  # noqa: F403
 from glassnet.ops.more_ops import *  # noqa: F403
@@ -38,6 +48,7 @@ __all__ = [
     "numpy",
     "core",
     *core_ops.__all__,
+    *einops_ops.__all__,
     *linalg_ops.__all__,
     *math_ops.__all__,
     *more_ops.__all__,

@@ -451,6 +451,104 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     return out
 
 
+@named("glu")
+def glu(x, axis=-1):
+    """Gated linear unit: ``a * sigmoid(b)`` for the two halves ``a``, ``b`` of ``x`` along
+    ``axis``."""
+    a = to_array(x)
+    if a.shape[axis] % 2:
+        raise ValueError(
+            f"ops.glu: the axis size must be divisible by 2. Received: x.shape={a.shape} "
+            f"with axis={axis}"
+        )
+    first, second = nops.split(x, 2, axis=axis)
+    return nops.multiply(first, sigmoid(second))
+
+
+@named("sparsemax")
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis``:
+    ``max(x - tau, 0)``; its slope is that of ``x - tau`` on the support (``tau`` moves with
+    the support's values)."""
+    s, a = _float_arg(x)
+    ordered = -np.sort(-a, axis=axis)
+    cumsum = np.cumsum(ordered, axis=axis)
+    shape = [1] * a.ndim
+    shape[axis] = -1
+    r = np.arange(1, a.shape[axis] + 1).reshape(shape)
+    support_sorted = ordered - (cumsum - 1) / r > 0
+    k = np.sum(support_sorted, axis=axis, keepdims=True)
+    tau_value = (np.sum(np.where(support_sorted, cumsum, 0.0), axis=axis, keepdims=True) - 1) / k
+    support = (a - tau_value > 0).astype(a.dtype)
+    # tau = (sum of x over the support - 1) / k, recorded so that it carries its slope
+    tau = nops.divide(
+        nops.subtract(nops.sum(nops.multiply(x, support), axis=axis, keepdims=True), 1.0),
+        k.astype(a.dtype),
+    )
+    return nops.maximum(nops.subtract(x, tau), np.zeros((), dtype=a.dtype))
+
+
+def _norm_axes(axis, ndim):
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    return sorted(int(i) % ndim for i in axes)
+
+
+@named("layer_normalization")
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
+    """``(x - mean) / sqrt(variance + epsilon) * gamma + beta`` over ``axis``, as Keras
+    computes it (``inv = rsqrt(var + eps) * gamma``, ``x * inv + (beta - mean * inv)``)."""
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if kwargs:
+        raise TypeError(f"ops.layer_normalization got unexpected arguments: {sorted(kwargs)}")
+    eps = config.epsilon() if epsilon is None else epsilon
+    a = to_array(x)
+    axes = _norm_axes(axis, a.ndim)
+    shape = [1] * a.ndim
+    for d in axes:
+        shape[d] = a.shape[d]
+
+    def broadcast(v):
+        if v is None:
+            return None
+        if to_array(v).ndim != a.ndim and axes != [a.ndim - 1]:
+            return nops.reshape(v, shape)
+        return v
+
+    gamma, beta = broadcast(gamma), broadcast(beta)
+    if rms_scaling:
+        variance = nops.var(x, axis=tuple(axes), keepdims=True)
+        out = nops.multiply(x, nops.divide(1.0, nops.sqrt(nops.add(variance, eps))))
+        return out if gamma is None else nops.multiply(out, gamma)
+    mean, variance = moments(x, axes=axes, keepdims=True)
+    inv = nops.divide(1.0, nops.sqrt(nops.add(variance, eps)))
+    if gamma is not None:
+        inv = nops.multiply(inv, gamma)
+    res = nops.negative(nops.multiply(mean, inv))
+    if beta is not None:
+        res = nops.add(res, beta)
+    return nops.add(nops.multiply(x, inv), res)
+
+
+@named("rms_normalization")
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """``x / sqrt(mean(x**2) + epsilon) * scale`` over ``axis``."""
+    eps = config.epsilon() if epsilon is None else epsilon
+    if to_array(x).ndim == 0:
+        x = nops.expand_dims(x, 0)
+    axis = tuple(sorted(axis)) if isinstance(axis, (tuple, list)) else axis
+    mean_square = nops.mean(nops.square(x), axis=axis, keepdims=True)
+    out = nops.multiply(x, nops.divide(1.0, nops.sqrt(nops.add(mean_square, eps))))
+    return out if scale is None else nops.multiply(out, scale)
+
+
+@named("polar")
+def polar(abs_, angle):
+    """The complex number of modulus ``abs_`` and argument ``angle`` (forward only)."""
+    r = to_array(abs_)
+    theta = to_array(angle)
+    return emit(_NO_SLOPE, (), r * np.cos(theta) + 1j * r * np.sin(theta), None)
+
+
 from glassnet.ops._public import public_names  # noqa: E402
 
 __all__ = public_names(globals(), __name__)

@@ -42,8 +42,7 @@ class Tensor(np.ndarray):
     def __getitem__(self, key):
         plain = self.view(np.ndarray)
         if active_tape() is None:
-            out = plain[_plain_key(key)]
-            return as_tensor(out) if isinstance(out, np.ndarray) else out
+            return _wrap(plain[_plain_key(key)])
         from glassnet.ops.numpy_ops import get_item
 
         return get_item(self, key)
