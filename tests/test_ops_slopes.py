@@ -339,3 +339,11 @@ def test_in_place_arithmetic_is_not_recorded():
         t += 1
     assert len(tape) == 0
     np.testing.assert_array_equal(t, [2, 2])
+
+
+def test_sparsemax_is_the_simplex_projection():
+    """Hand-computed: sorted (0.9, 0.85, 0.3, -0.2) keeps k = 2 (1 + 2 * 0.85 > 1.75, but
+    1 + 3 * 0.3 < 2.05), so tau = (1.75 - 1) / 2 = 0.375."""
+    out = ops.sparsemax(np.array([[0.3, -0.2, 0.9, 0.85]]))
+    np.testing.assert_allclose(out, [[0.0, 0.0, 0.525, 0.475]])
+    assert float(out.sum()) == pytest.approx(1.0)

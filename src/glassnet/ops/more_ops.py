@@ -442,8 +442,9 @@ def _unique(
 
 
 def _histogram(x, bins=10, range=None):  # noqa: A002
-    counts, edges = np.histogram(to_array(x), bins=bins, range=range)
-    return _wrap(counts.astype(np.int32)), _wrap(edges)
+    a = _to_float(to_array(x))
+    counts, edges = np.histogram(a, bins=bins, range=range)
+    return _wrap(counts.astype(a.dtype)), _wrap(edges.astype(a.dtype))
 
 
 def _bincount(x, weights=None, minlength=0, sparse=False):
@@ -508,11 +509,13 @@ def _trapezoid(y, x=None, dx=1.0, axis=-1):
 
 
 def _vander(x, N=None, increasing=False):  # noqa: N803
-    return _wrap(np.vander(to_array(x), N, increasing))
+    a = to_array(x)
+    return _wrap(np.vander(a, N, increasing).astype(a.dtype))
 
 
 def _unravel_index(indices, shape):
-    return tuple(_wrap(i) for i in np.unravel_index(to_array(indices), tuple(shape)))
+    a = to_array(indices)
+    return tuple(_wrap(i.astype(a.dtype)) for i in np.unravel_index(a, tuple(shape)))
 
 
 def _slogdet(x):

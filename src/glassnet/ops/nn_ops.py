@@ -468,19 +468,22 @@ def glu(x, axis=-1):
 @named("sparsemax")
 def sparsemax(x, axis=-1):
     """The Euclidean projection of ``x`` onto the probability simplex along ``axis``:
-    ``max(x - tau, 0)``; its slope is that of ``x - tau`` on the support (``tau`` moves with
-    the support's values)."""
+    ``max(x - tau, 0)`` with ``tau = (sum of the k largest - 1) / k`` for the largest ``k``
+    whose ``k``-th value exceeds it. Keras 3.15's backends sum the running sums instead
+    (``tau = (sum of cumsum over the support - 1) / k``), which differs whenever the support
+    has more than one entry and gives outputs that do not sum to 1; glassnet computes the
+    projection the paper defines (Martins and Astudillo, 2016). The slope is that of
+    ``x - tau`` on the support, ``tau`` moving with the support's values."""
     s, a = _float_arg(x)
+    axis = int(axis) % a.ndim
     ordered = -np.sort(-a, axis=axis)
     cumsum = np.cumsum(ordered, axis=axis)
     shape = [1] * a.ndim
     shape[axis] = -1
     r = np.arange(1, a.shape[axis] + 1).reshape(shape)
-    support_sorted = ordered - (cumsum - 1) / r > 0
-    k = np.sum(support_sorted, axis=axis, keepdims=True)
-    tau_value = (np.sum(np.where(support_sorted, cumsum, 0.0), axis=axis, keepdims=True) - 1) / k
-    support = (a - tau_value > 0).astype(a.dtype)
-    # tau = (sum of x over the support - 1) / k, recorded so that it carries its slope
+    k = np.sum(1 + r * ordered > cumsum, axis=axis, keepdims=True)
+    tau_value = (np.take_along_axis(cumsum, k - 1, axis=axis) - 1) / k
+    support = (a > tau_value).astype(a.dtype)
     tau = nops.divide(
         nops.subtract(nops.sum(nops.multiply(x, support), axis=axis, keepdims=True), 1.0),
         k.astype(a.dtype),

@@ -228,4 +228,3 @@ class Fitting:
             if self.stop_training:
                 break
         return self._metric_logs(loss_sum / max(seen, 1))
-
