@@ -37,7 +37,8 @@ def named(name: str):
                 kind = TypeError if isinstance(error, TypeError) else ValueError
                 if isinstance(error, np.exceptions.AxisError):
                     kind = ValueError
-                raise kind(f"ops.{name}: {error}. Received: {received}") from None
+                message = str(error).strip().rstrip(".")
+                raise kind(f"ops.{name}: {message}. Received: {received}") from None
 
         return wrapper
 

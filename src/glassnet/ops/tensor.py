@@ -314,7 +314,14 @@ def apply_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
     out = kwargs.get("out")
     if out is not None:
         kwargs["out"] = tuple(plain(o) for o in out)
-    result = getattr(ufunc, method)(*plain_inputs, **kwargs)
+    try:
+        result = getattr(ufunc, method)(*plain_inputs, **kwargs)
+    except ValueError as error:
+        shapes = ", ".join(str(np.shape(x)) for x in plain_inputs)
+        name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        raise ValueError(
+            f"{name}: {str(error).strip().rstrip('.')}. Received arrays of shapes {shapes}"
+        ) from None
     if out is not None:  # in place: the caller's output objects, never recorded
         return out[0] if len(out) == 1 else out
     tape = active_tape()
