@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.ops.tape import active_tape
+from glassnet.ops.tape import _local, active_tape
 
 
 class Tensor(np.ndarray):
@@ -37,11 +37,21 @@ class Tensor(np.ndarray):
         return self.view(np.ndarray)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs and not _stack():
+            # The common case, kept short: no tape, no ``out=``, arrays or scalars.
+            args = [_fast_plain(x) for x in inputs]
+            try:
+                result = ufunc(*args)
+            except ValueError:
+                return apply_ufunc(ufunc, method, inputs, kwargs)  # names the shapes
+            if type(result) is np.ndarray:
+                return result.view(Tensor)
+            return _wrap(result)
         return apply_ufunc(ufunc, method, inputs, kwargs)
 
     def __getitem__(self, key):
         plain = self.view(np.ndarray)
-        if active_tape() is None:
+        if not _stack():
             return _wrap(plain[_plain_key(key)])
         from glassnet.ops.numpy_ops import get_item
 
@@ -50,21 +60,21 @@ class Tensor(np.ndarray):
     # Methods that NumPy does not route through a ufunc, or routes through an in-place one
     # (``mean`` divides in place), go through the ops so that they record.
     def mean(self, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-        if out is not None or dtype is not None or kwargs or active_tape() is None:
+        if out is not None or dtype is not None or kwargs or not _stack():
             return _wrap(self.view(np.ndarray).mean(axis, dtype, out, keepdims, **kwargs))
         from glassnet.ops.numpy_ops import mean
 
         return mean(self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape, **kwargs):
-        if active_tape() is None or kwargs:
+        if kwargs or not _stack():
             return np.ndarray.reshape(self, *shape, **kwargs)
         from glassnet.ops.numpy_ops import reshape
 
         return reshape(self, shape[0] if len(shape) == 1 else shape)
 
     def transpose(self, *axes):
-        if active_tape() is None:
+        if not _stack():
             return np.ndarray.transpose(self, *axes)
         from glassnet.ops.numpy_ops import transpose
 
@@ -88,6 +98,19 @@ class Tensor(np.ndarray):
 
     def __reduce__(self):  # pickles as a plain array, loads as one
         return self.view(np.ndarray).__reduce__()
+
+
+def _stack():
+    return getattr(_local, "stack", None)
+
+
+def _fast_plain(x):
+    kind = type(x)
+    if kind is Tensor:
+        return x.view(np.ndarray)
+    if kind is np.ndarray or kind is float or kind is int:
+        return x
+    return plain(x)
 
 
 def as_tensor(array: Any) -> Tensor:
