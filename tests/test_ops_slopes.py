@@ -248,8 +248,30 @@ def test_slope_matches_finite_differences(name):
         lambda a, b: a[0] * b[:, 1].sum() + a[[1, 1]].sum(),
         lambda a, b: a.max(axis=1) + np.min(b) + a.reshape(3, 2).T.sum(axis=1),
         lambda a, b: a.mean() + np.power(b, a) - np.minimum(a, b),
+        lambda a, b: np.concatenate([a, b * 2], axis=1).sum(axis=0) * np.stack([a, b]).mean(),
+        lambda a, b: np.where(a > 1, a, b) * np.std(a, axis=0) + np.var(b),
+        lambda a, b: np.sin(a) * np.cos(b) + np.arctan(a) - np.expm1(b) / np.log2(a + 1),
+        lambda a, b: np.linalg.norm(a) + np.einsum("ij,kj->ik", a, b).sum() + np.dot(a, b.T),
+        lambda a, b: (
+            np.reshape(a, (3, 2)).T + np.transpose(b[:, ::-1].T) + np.clip(a, 0.8, 1.5)[0, 0]
+        ),
+        lambda a, b: np.tile(a, (1, 2)).sum() + np.pad(b, 1).sum() + np.take(a, [0, 2], axis=1)[0],
     ],
-    ids=["arith", "unary", "matmul-reduce", "square-log1p", "index", "max-reshape", "mean-power"],
+    ids=[
+        "arith",
+        "unary",
+        "matmul-reduce",
+        "square-log1p",
+        "index",
+        "max-reshape",
+        "mean-power",
+        "np-concatenate-stack",
+        "np-where-std-var",
+        "np-trigonometry",
+        "np-norm-einsum-dot",
+        "np-reshape-transpose-clip",
+        "np-tile-pad-take",
+    ],
 )
 def test_numpy_arithmetic_on_tensors_records_its_slopes(expression):
     """NumPy operators and ufuncs applied to ``Tensor``s record nodes as the ops do."""
@@ -347,3 +369,29 @@ def test_sparsemax_is_the_simplex_projection():
     out = ops.sparsemax(np.array([[0.3, -0.2, 0.9, 0.85]]))
     np.testing.assert_allclose(out, [[0.0, 0.0, 0.525, 0.475]])
     assert float(out.sum()) == pytest.approx(1.0)
+
+
+def test_a_numpy_function_without_a_slope_fails_loudly_on_backward():
+    x = normal(2, 3)
+    with recording() as tape:
+        y = np.cumsum(ops.convert_to_tensor(x)).sum()
+    with pytest.raises(NotImplementedError, match="np.cumsum"):
+        tape.backward(y, np.ones(()))
+
+
+def test_a_numpy_function_without_a_slope_is_fine_when_no_slope_flows_through_it():
+    x = normal(2, 3)
+    with recording() as tape:
+        t = ops.convert_to_tensor(x)
+        np.cumsum(t)  # computed, not used by the loss
+        y = (t * t).sum()
+    np.testing.assert_allclose(tape.backward(y, np.ones(()))[id(x)], 2 * x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_slopes_come_back_in_the_dtype_of_their_value(dtype):
+    x = normal(2, 3).astype(dtype)
+    with recording() as tape:
+        y = ops.sum(ops.multiply(ops.exp(x), 0.5))
+    slope = tape.backward(y, np.ones((), dtype=np.float64))[id(x)]
+    assert slope.dtype == dtype

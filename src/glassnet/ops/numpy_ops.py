@@ -584,8 +584,8 @@ _NO_SLOPE = Op("no_slope", lambda payload, g, needs: ())
 
 def _where_slopes(payload, g, needs):
     cond, shape1, shape2 = payload
-    g1 = unbroadcast(np.where(cond, g, 0), shape1) if needs[1] else None
-    g2 = unbroadcast(np.where(cond, 0, g), shape2) if needs[2] else None
+    g1 = unbroadcast(np.where(cond, g, 0), shape1) if needs[1] is not None else None
+    g2 = unbroadcast(np.where(cond, 0, g), shape2) if needs[2] is not None else None
     return None, g1, g2
 
 
@@ -730,7 +730,7 @@ def _einsum_slopes(payload, g, needs):
     inputs, output, arrays = payload
     slopes = []
     for i, need in enumerate(needs):
-        if not need:
+        if need is None:
             slopes.append(None)
             continue
         others = [s for j, s in enumerate(inputs) if j != i]

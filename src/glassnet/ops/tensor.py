@@ -57,6 +57,13 @@ class Tensor(np.ndarray):
 
         return get_item(self, key)
 
+    def __array_function__(self, func, types, args, kwargs):
+        if not _stack():
+            return super().__array_function__(func, types, args, kwargs)
+        from glassnet.ops._routes import route
+
+        return route(func, types, args, kwargs)
+
     # Methods that NumPy does not route through a ufunc, or routes through an in-place one
     # (``mean`` divides in place), go through the ops so that they record.
     def mean(self, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
@@ -65,6 +72,20 @@ class Tensor(np.ndarray):
         from glassnet.ops.numpy_ops import mean
 
         return mean(self, axis=axis, keepdims=keepdims)
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+        if out is not None or dtype is not None or ddof or kwargs or not _stack():
+            return _wrap(self.view(np.ndarray).std(axis, dtype, out, ddof, keepdims, **kwargs))
+        from glassnet.ops.numpy_ops import std
+
+        return std(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+        if out is not None or dtype is not None or ddof or kwargs or not _stack():
+            return _wrap(self.view(np.ndarray).var(axis, dtype, out, ddof, keepdims, **kwargs))
+        from glassnet.ops.numpy_ops import var
+
+        return var(self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape, **kwargs):
         if kwargs or not _stack():
@@ -158,18 +179,27 @@ def _wrap(result):
     return result
 
 
-def wants_slope(x: Any) -> bool:
-    """Whether the tape should carry a slope to ``x``: an array of floats (or a variable)."""
+def wants_slope(x: Any) -> np.dtype | None:
+    """The dtype of ``x`` if the tape should carry a slope to it (an array of floats, or a
+    variable's), else ``None``."""
     x = source(x)
-    return isinstance(x, np.ndarray) and x.dtype.kind in "fc"
+    if isinstance(x, np.ndarray) and x.dtype.kind in "fc":
+        return x.dtype
+    return None
+
+
+def _as_dtype(slope, dtype):
+    slope = np.asarray(slope)
+    return slope if slope.dtype == dtype else slope.astype(dtype)
 
 
 class Op:
     """What a recorded node calls on backward: ``backward(records, grad_out, need)`` returns
     one slope per input, ``None`` for an input that gets none.
 
-    ``records`` is ``(needs, payload)``: ``needs[i]`` says whether input ``i`` is an array of
-    floats the tape follows, ``payload`` what the op's slope function reads.
+    ``records`` is ``(needs, payload)``: ``needs[i]`` is the dtype of input ``i`` when it is an
+    array of floats the tape follows (its slope comes back in that dtype), else ``None``;
+    ``payload`` is what the op's slope function reads.
     """
 
     __slots__ = ("name", "_slopes")
@@ -180,10 +210,13 @@ class Op:
 
     def backward(self, records, grad_out, need_grad_input: bool = True):
         needs, payload = records
-        if not any(needs):
+        if all(n is None for n in needs):
             return None
         slopes = self._slopes(payload, plain(grad_out), needs)
-        return tuple(s if need else None for s, need in zip(slopes, needs, strict=True))
+        return tuple(
+            _as_dtype(s, need) if need is not None and s is not None else None
+            for s, need in zip(slopes, needs, strict=True)
+        )
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -199,7 +232,7 @@ def emit(op: Op, inputs: tuple, output: Any, payload: Any) -> Any:
     tape = active_tape()
     if tape is not None:
         needs = tuple(wants_slope(x) for x in inputs)
-        if any(needs):
+        if any(n is not None for n in needs):
             tape.record(op, inputs, result, (needs, payload))
     return result
 
@@ -228,8 +261,8 @@ def _shape(x) -> tuple:
 def _binary(fa, fb):
     def slopes(payload, g, needs):
         a, b, y = payload
-        ga = unbroadcast(fa(a, b, y, g), _shape(a)) if needs[0] else None
-        gb = unbroadcast(fb(a, b, y, g), _shape(b)) if needs[1] else None
+        ga = unbroadcast(fa(a, b, y, g), _shape(a)) if needs[0] is not None else None
+        gb = unbroadcast(fb(a, b, y, g), _shape(b)) if needs[1] is not None else None
         return ga, gb
 
     return slopes
@@ -261,10 +294,10 @@ def _matmul_slopes(payload, g, needs):
     if b.ndim == 1:
         g2 = np.expand_dims(g2, -1)
     ga = gb = None
-    if needs[0]:
+    if needs[0] is not None:
         ga = g2 @ np.swapaxes(b2, -1, -2)
         ga = unbroadcast(ga, a2.shape).reshape(a.shape)
-    if needs[1]:
+    if needs[1] is not None:
         gb = np.swapaxes(a2, -1, -2) @ g2
         gb = unbroadcast(gb, b2.shape).reshape(b.shape)
     return ga, gb
@@ -296,7 +329,49 @@ UFUNC_SLOPES: dict[Any, Op] = {
     np.log1p: Op("log1p", _unary(lambda a, y, g: g / (1 + a))),
     np.tanh: Op("tanh", _unary(lambda a, y, g: g * (1 - y * y))),
     np.absolute: Op("abs", _unary(lambda a, y, g: g * np.sign(a))),
+    np.positive: Op("positive", _unary(lambda a, y, g: g)),
+    np.sin: Op("sin", _unary(lambda a, y, g: g * np.cos(a))),
+    np.cos: Op("cos", _unary(lambda a, y, g: -g * np.sin(a))),
+    np.tan: Op("tan", _unary(lambda a, y, g: g * (1 + y * y))),
+    np.arcsin: Op("arcsin", _unary(lambda a, y, g: g / np.sqrt(1 - a * a))),
+    np.arccos: Op("arccos", _unary(lambda a, y, g: -g / np.sqrt(1 - a * a))),
+    np.arctan: Op("arctan", _unary(lambda a, y, g: g / (1 + a * a))),
+    np.sinh: Op("sinh", _unary(lambda a, y, g: g * np.cosh(a))),
+    np.cosh: Op("cosh", _unary(lambda a, y, g: g * np.sinh(a))),
+    np.arcsinh: Op("arcsinh", _unary(lambda a, y, g: g / np.sqrt(a * a + 1))),
+    np.arctanh: Op("arctanh", _unary(lambda a, y, g: g / (1 - a * a))),
+    np.expm1: Op("expm1", _unary(lambda a, y, g: g * (y + 1))),
+    np.exp2: Op("exp2", _unary(lambda a, y, g: g * y * np.log(2.0))),
+    np.log2: Op("log2", _unary(lambda a, y, g: g / (a * np.log(2.0)))),
+    np.log10: Op("log10", _unary(lambda a, y, g: g / (a * np.log(10.0)))),
+    np.reciprocal: Op("reciprocal", _unary(lambda a, y, g: -g * y * y)),
+    np.cbrt: Op("cbrt", _unary(lambda a, y, g: g / (3 * y * y))),
+    np.sign: Op("sign", _unary(lambda a, y, g: np.zeros_like(g))),
+    np.floor: Op("floor", _unary(lambda a, y, g: np.zeros_like(g))),
+    np.ceil: Op("ceil", _unary(lambda a, y, g: np.zeros_like(g))),
+    np.rint: Op("round", _unary(lambda a, y, g: np.zeros_like(g))),
+    np.trunc: Op("trunc", _unary(lambda a, y, g: np.zeros_like(g))),
+    np.fmax: Op("fmax", _binary(lambda a, b, y, g: g * (a >= b), lambda a, b, y, g: g * (a < b))),
+    np.fmin: Op("fmin", _binary(lambda a, b, y, g: g * (a <= b), lambda a, b, y, g: g * (a > b))),
+    np.logaddexp: Op(
+        "logaddexp",
+        _binary(lambda a, b, y, g: g * np.exp(a - y), lambda a, b, y, g: g * np.exp(b - y)),
+    ),
 }
+
+
+def _no_slope_known(name: str) -> Op:
+    """The op of a float result computed by a NumPy function glassnet has no slope for: it
+    is recorded so that a slope that would flow through it fails loudly instead of being
+    lost."""
+
+    def slopes(payload, g, needs):
+        raise NotImplementedError(
+            f"glassnet has no slope for NumPy's {name} of a Tensor; use the glassnet.ops "
+            f"function of that name (or compute it with glassnet.ops) inside a tape"
+        )
+
+    return Op(name, slopes)
 
 
 def _reduce_slopes(payload, g, needs):
@@ -354,10 +429,11 @@ def apply_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
     if method == "__call__":
         op = UFUNC_SLOPES.get(ufunc)
         if op is None:
+            _record_unknown(tape, ufunc.__name__, inputs, wrapped)
             return wrapped
         sources = tuple(source(x) for x in inputs)
         needs = tuple(wants_slope(x) for x in sources)
-        if any(needs):
+        if any(n is not None for n in needs):
             tape.record(op, sources, wrapped, (needs, (*plain_inputs, result)))
         return wrapped
     if method == "reduce" and ufunc in (np.add, np.maximum, np.minimum):
@@ -370,8 +446,33 @@ def apply_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
         keepdims = bool(kwargs.get("keepdims", False))
         if ufunc is np.add:
             payload = (a.shape, axis, keepdims)
-            tape.record(REDUCE_SUM, (src,), wrapped, ((True,), payload))
+            tape.record(REDUCE_SUM, (src,), wrapped, ((wants_slope(src),), payload))
         else:
             op = REDUCE_MAX if ufunc is np.maximum else REDUCE_MIN
-            tape.record(op, (src,), wrapped, ((True,), (a, np.asarray(result), axis, keepdims)))
+            tape.record(
+                op, (src,), wrapped, ((wants_slope(src),), (a, np.asarray(result), axis, keepdims))
+            )
+        return wrapped
+    _record_unknown(tape, f"{ufunc.__name__}.{method}", inputs, wrapped)
     return wrapped
+
+
+def _record_unknown(tape, name: str, inputs, output) -> None:
+    """Records a node that refuses to carry a slope, for a float result of float inputs."""
+    outputs = output if isinstance(output, tuple) else (output,)
+    sources = tuple(source(x) for x in _flat(inputs))
+    needs = tuple(wants_slope(x) for x in sources)
+    if all(n is None for n in needs):
+        return
+    op = _no_slope_known(name)
+    for out in outputs:
+        if isinstance(out, np.ndarray) and out.dtype.kind in "fc":
+            tape.record(op, sources, out, (needs, None))
+
+
+def _flat(values):
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            yield from _flat(value)
+        else:
+            yield value
