@@ -395,3 +395,31 @@ def test_slopes_come_back_in_the_dtype_of_their_value(dtype):
         y = ops.sum(ops.multiply(ops.exp(x), 0.5))
     slope = tape.backward(y, np.ones((), dtype=np.float64))[id(x)]
     assert slope.dtype == dtype
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: ops.cumsum(x),
+        lambda x: ops.sort(x, axis=0),
+        lambda x: ops.linalg.inv(x),
+        lambda x: ops.norm(x, ord=1),
+        lambda x: ops.erf(x),
+        lambda x: ops.pad(x, 1, mode="reflect"),
+        lambda x: ops.einsum("ii->i", x),
+    ],
+    ids=["cumsum", "sort", "inv", "norm-ord1", "erf", "pad-reflect", "einsum-diagonal"],
+)
+def test_a_forward_only_op_fails_loudly_when_a_slope_must_flow_through_it(call):
+    x = normal(3, 3) + 3 * np.eye(3)
+    with recording() as tape:
+        y = ops.sum(call(x))
+    with pytest.raises(NotImplementedError, match="computes no slope"):
+        tape.backward(y, np.ones(()))
+
+
+def test_zero_slope_ops_and_copy_need_no_node_that_fails():
+    x = normal(2, 3)
+    with recording() as tape:
+        y = ops.sum(ops.multiply(ops.floor(x), x)) + ops.sum(ops.copy(x))
+    np.testing.assert_allclose(tape.backward(y, np.ones(()))[id(x)], np.floor(x) + 1)

@@ -5,6 +5,7 @@ scattering, and the control-flow functions, which on NumPy are plain Python loop
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 from glassnet.ops import numpy_ops as nops
 from glassnet.ops._convert import arg, to_array
 from glassnet.ops._errors import named
-from glassnet.ops.tensor import Op, Tensor, as_tensor, emit, plain, source
+from glassnet.ops.tensor import Op, Tensor, as_tensor, emit, forward_only, plain, source
 
 _NO_SLOPE = Op("no_slope", lambda payload, g, needs: ())
 
@@ -307,6 +308,19 @@ class custom_gradient:  # noqa: N801 - Keras's name
         op = Op(self.__name__, slopes)
         return emit(op, inputs, to_array(output), None)
 
+
+def _loud(name, fn):
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        return forward_only(name, fn, [*args, *kwargs.values()], fn(*args, **kwargs))
+
+    return op
+
+
+# Forward only: a slope that would flow through their results fails loudly.
+slice_update = _loud("slice_update", slice_update)
+scatter = _loud("scatter", scatter)
+scatter_update = _loud("scatter_update", scatter_update)
 
 from glassnet.ops._public import public_names  # noqa: E402
 

@@ -9,7 +9,7 @@ from glassnet import config
 from glassnet.ops import numpy_ops as nops
 from glassnet.ops._convert import to_array
 from glassnet.ops._errors import named
-from glassnet.ops.tensor import _wrap
+from glassnet.ops.tensor import _wrap, forward_only
 
 
 def _float(x):
@@ -29,9 +29,8 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - Keras's name
             x = a
         squared = nops.sum(nops.square(x), axis=axis, keepdims=keepdims)
         return nops.sqrt(squared)
-    return _wrap(
-        np.asarray(np.linalg.norm(a, ord=ord, axis=axis, keepdims=keepdims)).astype(a.dtype)
-    )
+    result = np.asarray(np.linalg.norm(a, ord=ord, axis=axis, keepdims=keepdims))
+    return forward_only("norm", None, [x], _wrap(result.astype(a.dtype)))
 
 
 def _cholesky(a, upper=False):
@@ -127,8 +126,17 @@ _FUNCTIONS = {
 }
 
 __all__ = ["norm"]
+
+
+def _loud(name, fn):
+    def op(*args, **kwargs):
+        return forward_only(name, fn, [*args, *kwargs.values()], fn(*args, **kwargs))
+
+    return op
+
+
 for _name, _fn in _FUNCTIONS.items():
-    _fn = named(_name)(_fn)
+    _fn = named(_name)(_loud(_name, _fn))
     _fn.__name__ = _name
     _fn.__doc__ = f"Keras's ``ops.{_name}`` on NumPy (forward only)."
     globals()[_name] = _fn

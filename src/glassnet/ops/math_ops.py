@@ -3,6 +3,7 @@ others forward only (``keras/src/backend/numpy/math.py``)."""
 
 from __future__ import annotations
 
+import functools
 import math as _math
 
 import numpy as np
@@ -12,7 +13,7 @@ from glassnet.ops import numpy_ops as nops
 from glassnet.ops._convert import float_type, to_array
 from glassnet.ops._errors import named
 from glassnet.ops.core_ops import cast, stop_gradient
-from glassnet.ops.tensor import Op, emit
+from glassnet.ops.tensor import Op, emit, forward_only
 
 _NO_SLOPE = Op("no_slope", lambda payload, g, needs: ())
 
@@ -257,6 +258,37 @@ def view_as_real(x):
     a = to_array(x)
     return _out(np.stack([a.real, a.imag], axis=-1))
 
+
+def _loud(name, fn):
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        return forward_only(name, fn, [*args, *kwargs.values()], fn(*args, **kwargs))
+
+    return op
+
+
+# Forward only: a slope that would flow through their results fails loudly.
+for _name in (
+    "erf",
+    "erfc",
+    "erfinv",
+    "segment_sum",
+    "segment_max",
+    "segment_min",
+    "segment_prod",
+    "logdet",
+    "cdist",
+    "extract_sequences",
+    "fft",
+    "fft2",
+    "ifft2",
+    "rfft",
+    "irfft",
+    "view_as_complex",
+    "view_as_real",
+):
+    globals()[_name] = _loud(_name, globals()[_name])
+del _name
 
 from glassnet.ops._public import public_names  # noqa: E402
 

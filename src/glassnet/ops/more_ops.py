@@ -12,12 +12,32 @@ import numpy as np
 from glassnet import config
 from glassnet.ops._convert import result_type, to_array
 from glassnet.ops._errors import named
-from glassnet.ops.tensor import _wrap, plain
+from glassnet.ops.tensor import _wrap, forward_only, plain
 
 __all__: list[str] = []
 
 
+# Results whose slope is zero wherever it exists: nothing to record.
+_ZERO_SLOPE = {
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "full_like",
+    "sign",
+    "ceil",
+    "floor",
+    "round",
+    "trunc",
+    "isclose",
+    "allclose",
+    "heaviside",
+    "floor_divide",
+}
+
+
 def _export(name, fn):
+    if name not in _ZERO_SLOPE:
+        fn = _loud(name, fn)
     fn = named(name)(fn)
     fn.__name__ = name
     fn.__qualname__ = name
@@ -25,6 +45,14 @@ def _export(name, fn):
     globals()[name] = fn
     __all__.append(name)
     return fn
+
+
+def _loud(name, fn):
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        return forward_only(name, fn, [*args, *kwargs.values()], fn(*args, **kwargs))
+
+    return op
 
 
 def _floatx():
@@ -589,7 +617,6 @@ for _name, _fn in {
     "diff": _first(np.diff),
     "tril": _first(np.tril),
     "triu": _first(np.triu),
-    "copy": _first(np.copy),
     "hsplit": _split_like(np.hsplit),
     "vsplit": _split_like(np.vsplit),
     "dsplit": _split_like(np.dsplit),

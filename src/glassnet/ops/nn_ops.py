@@ -16,7 +16,7 @@ from glassnet import config
 from glassnet.ops import numpy_ops as nops
 from glassnet.ops._convert import arg, float_type, to_array
 from glassnet.ops._errors import named
-from glassnet.ops.tensor import Op, emit
+from glassnet.ops.tensor import Op, emit, forward_only
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -427,7 +427,9 @@ def normalize(x, axis=-1, order=2, epsilon=None):
         )
         return nops.divide(x, norm)
     norm = np.linalg.norm(a, ord=order, axis=axis, keepdims=True)
-    return emit(_NO_SLOPE, (), a / np.maximum(norm, eps), None)
+    return forward_only(
+        "normalize", None, [x], emit(_NO_SLOPE, (), a / np.maximum(norm, eps), None)
+    )
 
 
 @named("batch_normalization")

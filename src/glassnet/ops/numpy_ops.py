@@ -22,6 +22,7 @@ from glassnet.ops.tensor import (
     UFUNC_SLOPES,
     Op,
     emit,
+    forward_only,
     plain,
     source,
     unbroadcast,
@@ -456,7 +457,7 @@ def pad(x, pad_width, mode="constant", constant_values=None):
         raise ValueError(
             f"ops.pad: constant_values is only used with mode='constant'. Received: mode={mode!r}"
         )
-    return emit(_PAD, (), np.pad(a, widths, mode=mode), None)
+    return forward_only("pad", None, [x], emit(_PAD, (), np.pad(a, widths, mode=mode), None))
 
 
 # --- reductions --------------------------------------------------------------------------
@@ -762,8 +763,22 @@ def einsum(subscripts, *operands):
     ins = lhs.split(",")
     differentiable = "." not in spec and all(len(set(t)) == len(t) for t in ins)
     if not differentiable:
-        return emit(_NO_SLOPE, (), y, None)
+        return forward_only("einsum", None, list(operands), emit(_NO_SLOPE, (), y, None))
     return emit(_EINSUM, tuple(p[0] for p in pairs), y, (ins, out, arrays))
+
+
+def _copy_slopes(payload, g, needs):
+    return (g,)
+
+
+_COPY = Op("copy", _copy_slopes)
+
+
+@named("copy")
+def copy(x):
+    """A copy of ``x`` (its slope passes through)."""
+    s, a = arg(x)
+    return emit(_COPY, (s,), np.array(a), None)
 
 
 from glassnet.ops._public import public_names  # noqa: E402

@@ -361,14 +361,19 @@ UFUNC_SLOPES: dict[Any, Op] = {
 
 
 def _no_slope_known(name: str) -> Op:
-    """The op of a float result computed by a NumPy function glassnet has no slope for: it
-    is recorded so that a slope that would flow through it fails loudly instead of being
-    lost."""
+    """The op of a float result that glassnet has no slope for (``np.cumsum`` of a Tensor,
+    ``ops.sort``, ...): it is recorded so that a slope that would flow through it fails
+    loudly instead of being lost."""
 
     def slopes(payload, g, needs):
+        if name.startswith("ops."):
+            raise NotImplementedError(
+                f"glassnet.{name} computes no slope, and the loss depends on its result "
+                f"(docs/ops.md lists the differentiable ops)"
+            )
         raise NotImplementedError(
-            f"glassnet has no slope for NumPy's {name} of a Tensor; use the glassnet.ops "
-            f"function of that name (or compute it with glassnet.ops) inside a tape"
+            f"glassnet has no slope for {name} of a Tensor, and the loss depends on its "
+            f"result: compute it with glassnet.ops functions that have slopes (docs/ops.md)"
         )
 
     return Op(name, slopes)
@@ -429,7 +434,7 @@ def apply_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
     if method == "__call__":
         op = UFUNC_SLOPES.get(ufunc)
         if op is None:
-            _record_unknown(tape, ufunc.__name__, inputs, wrapped)
+            _record_unknown(tape, f"np.{ufunc.__name__}", inputs, wrapped)
             return wrapped
         sources = tuple(source(x) for x in inputs)
         needs = tuple(wants_slope(x) for x in sources)
@@ -453,7 +458,7 @@ def apply_ufunc(ufunc, method: str, inputs: tuple, kwargs: dict):
                 op, (src,), wrapped, ((wants_slope(src),), (a, np.asarray(result), axis, keepdims))
             )
         return wrapped
-    _record_unknown(tape, f"{ufunc.__name__}.{method}", inputs, wrapped)
+    _record_unknown(tape, f"np.{ufunc.__name__}.{method}", inputs, wrapped)
     return wrapped
 
 
@@ -468,6 +473,16 @@ def _record_unknown(tape, name: str, inputs, output) -> None:
     for out in outputs:
         if isinstance(out, np.ndarray) and out.dtype.kind in "fc":
             tape.record(op, sources, out, (needs, None))
+
+
+def forward_only(name: str, fn, inputs, result):
+    """After a forward-only op ran: while a tape records, a float result of float inputs
+    leaves a node that fails loudly if a slope must flow through it."""
+    tape = active_tape()
+    if tape is not None:
+        outputs = tuple(result) if isinstance(result, (list, tuple)) else result
+        _record_unknown(tape, f"ops.{name}", inputs, outputs)
+    return result
 
 
 def _flat(values):
