@@ -7,12 +7,14 @@ from __future__ import annotations
 import builtins
 import functools
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import numpy as np
 
 from glassnet.ops import numpy_ops as nops
 from glassnet.ops._convert import arg, to_array
 from glassnet.ops._errors import named
+from glassnet.ops.tape import _local
 from glassnet.ops.tensor import Op, Tensor, as_tensor, emit, forward_only, plain, source
 
 _NO_SLOPE = Op("no_slope", lambda payload, g, needs: ())
@@ -287,6 +289,17 @@ def associative_scan(f, elems, reverse=False, axis=0):
     return _pack(elems, [nops.concatenate(list(c), axis=ax) for c in columns])
 
 
+@contextmanager
+def _paused():
+    """Nothing is recorded inside (a custom gradient function runs during backward)."""
+    stack = _local.__dict__.setdefault("stack", [])
+    stack.append(None)
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
 class custom_gradient:  # noqa: N801 - Keras's name
     """Decorator for a function with its own slope, as in Keras on other backends: the
     function returns ``(output, grad_fn)`` and ``grad_fn(upstream)`` returns the slopes at its
@@ -297,12 +310,19 @@ class custom_gradient:  # noqa: N801 - Keras's name
         self.__name__ = getattr(fun, "__name__", "custom_gradient")
 
     def __call__(self, *args, **kwargs):
-        output, grad_fn = self.fun(*args, **kwargs)
+        with _paused():  # the function's own ops are not recorded: its node stands for them
+            output, grad_fn = self.fun(*args, **kwargs)
         inputs = tuple(source(a) for a in args if isinstance(source(a), np.ndarray))
 
         def slopes(payload, g, needs):
-            result = grad_fn(as_tensor(g))
+            with _paused():
+                result = grad_fn(as_tensor(g))
             result = result if isinstance(result, (tuple, list)) else (result,)
+            if len(result) != len(inputs):
+                raise ValueError(
+                    f"custom_gradient {self.__name__}: the gradient function returned "
+                    f"{len(result)} slope(s) for {len(inputs)} array argument(s)"
+                )
             return tuple(None if r is None else to_array(r) for r in result)
 
         op = Op(self.__name__, slopes)

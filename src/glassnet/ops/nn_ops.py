@@ -30,7 +30,7 @@ def _float_arg(x):
     return s, a
 
 
-def _elementwise(name: str, forward, slope):
+def _elementwise(name: str, forward, slope, keep_int: bool = False):
     """An op ``y = forward(x, **kw)`` whose slope is ``g * slope(x, y, **kw)``."""
 
     def slopes(payload, g, needs):
@@ -41,7 +41,7 @@ def _elementwise(name: str, forward, slope):
 
     @named(name)
     def fn(x, **kwargs):
-        s, a = _float_arg(x)
+        s, a = arg(x) if keep_int else _float_arg(x)
         y = np.asarray(forward(a, **kwargs), dtype=a.dtype)
         return emit(op, (s,), y, (a, y, kwargs))
 
@@ -59,8 +59,10 @@ def _erf(a):
     return erf(a).astype(a.dtype)
 
 
-_relu = _elementwise("relu", lambda a: np.maximum(a, 0), lambda a, y: a > 0)
-_relu6 = _elementwise("relu6", lambda a: np.clip(a, 0, 6), lambda a, y: (a > 0) & (a < 6))
+_relu = _elementwise("relu", lambda a: np.maximum(a, 0), lambda a, y: a > 0, keep_int=True)
+_relu6 = _elementwise(
+    "relu6", lambda a: np.clip(a, 0, 6), lambda a, y: (a > 0) & (a < 6), keep_int=True
+)
 _sigmoid_op = _elementwise("sigmoid", _sigmoid, lambda a, y: y * (1 - y))
 _softplus = _elementwise("softplus", lambda a: np.logaddexp(a, 0), lambda a, y: _sigmoid(a))
 _softsign = _elementwise(

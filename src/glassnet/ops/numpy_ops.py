@@ -480,7 +480,7 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 - Keras's name
     axes = _axis_tuple(axis, a.ndim)
     if a.dtype == bool or (a.dtype.kind in "iu" and a.dtype.itemsize < 4):
         a = a.astype(np.int32 if a.dtype.kind in "bi" else np.uint32)
-    y = np.sum(a, axis=axes, keepdims=keepdims)
+    y = np.sum(a, axis=axes, keepdims=keepdims, dtype=a.dtype if a.dtype.kind in "iu" else None)
     return emit(REDUCE_SUM, (s,), y, (a.shape, axes, bool(keepdims)))
 
 
