@@ -29,6 +29,7 @@ _SUBMODULES = (
     "losses",
     "metrics",
     "models",
+    "ops",
     "optimizers",
     "regularizers",
     "saving",
