@@ -37,11 +37,11 @@ class Tensor(np.ndarray):
         return self.view(np.ndarray)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if method == "__call__" and not kwargs and not _stack():
-            # The common case, kept short: no tape, no ``out=``, arrays or scalars.
+        if not _stack() and "out" not in kwargs:
+            # The common case, kept short: no tape, no ``out=``.
             args = [_fast_plain(x) for x in inputs]
             try:
-                result = ufunc(*args)
+                result = getattr(ufunc, method)(*args, **kwargs)
             except ValueError:
                 return apply_ufunc(ufunc, method, inputs, kwargs)  # names the shapes
             if type(result) is np.ndarray:
@@ -72,6 +72,11 @@ class Tensor(np.ndarray):
         from glassnet.ops.numpy_ops import mean
 
         return mean(self, axis=axis, keepdims=keepdims)
+
+    def sum(self, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+        if not _stack():
+            return _wrap(self.view(np.ndarray).sum(axis, dtype, out, keepdims, **kwargs))
+        return np.ndarray.sum(self, axis, dtype, out, keepdims, **kwargs)  # records add.reduce
 
     def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
         if out is not None or dtype is not None or ddof or kwargs or not _stack():
