@@ -423,3 +423,15 @@ def test_zero_slope_ops_and_copy_need_no_node_that_fails():
     with recording() as tape:
         y = ops.sum(ops.multiply(ops.floor(x), x)) + ops.sum(ops.copy(x))
     np.testing.assert_allclose(tape.backward(y, np.ones(()))[id(x)], np.floor(x) + 1)
+
+
+@pytest.mark.parametrize("op", [ops.add, ops.subtract, ops.multiply, ops.divide, ops.maximum])
+@pytest.mark.parametrize(
+    ("shape1", "shape2"),
+    [((2, 3), (3,)), ((2, 1, 3), (4, 1)), ((1,), (2, 2)), ((), (3, 2)), ((3, 1, 1), (1, 2, 1))],
+)
+def test_broadcast_slopes_are_summed_back_to_each_shape(op, shape1, shape2):
+    local = np.random.default_rng(len(shape1) * 10 + len(shape2))
+    a = local.uniform(0.5, 1.5, size=shape1)
+    b = local.uniform(2.0, 3.0, size=shape2)  # apart from a: no ties for maximum
+    check_slopes(op, a, b)
