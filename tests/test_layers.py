@@ -226,7 +226,9 @@ def test_dropout_slope_with_a_fixed_mask_matches_finite_differences(rng, float64
     out, mask = forward_with_fixed_mask()
     assert np.any(out == 0) and np.any(out != 0)
     grad_out = rng.normal(size=out.shape)
-    numeric = numerical_gradient(lambda: float(np.sum(grad_out * forward_with_fixed_mask()[0])), x)
+    numeric = numerical_gradient(
+        lambda: float(np.sum(grad_out * forward_with_fixed_mask()[0])), x
+    )
     assert_gradient_close(layer.backward(mask, grad_out), numeric)
 
 
@@ -331,9 +333,6 @@ def test_config_round_trip_rebuilds_an_equal_layer():
 def test_a_layer_called_on_rows_of_the_wrong_shape_names_itself_and_both_shapes():
     layer = Dense(2, name="hidden")
     layer.build((3,))
-    with pytest.raises(
-        ValueError,
-        match=r"Layer 'hidden' \(Dense\) expects rows of shape \(3,\); "
-        r"received an input of shape \(4, 5\)",
-    ):
+    with pytest.raises(ValueError, match=r"Layer 'hidden' \(Dense\) expects rows of shape \(3,\); "
+                       r"received an input of shape \(4, 5\)"):
         layer(np.ones((4, 5)))

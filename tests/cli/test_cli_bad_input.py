@@ -14,9 +14,8 @@ def test_a_missing_file(cli):
 def test_a_missing_target_column_lists_the_columns(cli, people_csv):
     assert_one_line_error(
         cli("train", people_csv, "--target", "boughtt"),
-        "no target column 'boughtt' (did you mean 'bought'?)",
-        "its columns are: age, city, income, bought",
-    )
+        "no target column 'boughtt' (did you mean 'bought'?)", "its columns are: age, city, "
+        "income, bought")
 
 
 def test_a_csv_without_target_option_lists_the_columns(cli, people_csv):
@@ -43,9 +42,8 @@ def test_text_in_a_numeric_column(cli, tmp_path):
     rows[6][0] = "n/k"
     rows[7][0] = "?"
     write_csv(tmp_path / "t.csv", ["x", "y"], rows)
-    assert_one_line_error(
-        cli("train", "t.csv", "--target", "y", *FAST), "column 'x'", "line 8 has the text 'n/k'"
-    )
+    assert_one_line_error(cli("train", "t.csv", "--target", "y", *FAST),
+                          "column 'x'", "line 8 has the text 'n/k'")
 
 
 def test_a_model_file_that_is_not_a_model(cli, tmp_path):

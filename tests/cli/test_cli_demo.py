@@ -23,8 +23,5 @@ def test_demo_saves_the_models_when_given_a_folder(cli, tmp_path):
     run = cli("demo", "--epochs", "2", "--output-dir", "out")
     assert run.code == 0, run
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == sorted(
-        f"{d}.{ext}"
-        for d in ("hourly_wages", "titanic")
-        for ext in ("keras", "columns.json", "history.json")
-    )
+    assert names == sorted(f"{d}.{ext}" for d in ("hourly_wages", "titanic")
+                           for ext in ("keras", "columns.json", "history.json"))

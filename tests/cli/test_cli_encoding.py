@@ -21,26 +21,22 @@ def test_text_columns_become_sorted_one_hot_columns(tmp_path):
     assert encoding.feature_names == ["age", "sex=female", "sex=male"]
     np.testing.assert_array_equal(encoding.transform(table), [[30, 0, 1], [40, 1, 0]])
     assert encoding.notes() == [
-        "encoded text column 'sex' as 2 one-hot columns: sex=female, sex=male"
-    ]
+        "encoded text column 'sex' as 2 one-hot columns: sex=female, sex=male"]
 
 
 def test_an_encoding_survives_json_and_matches_columns_by_name(tmp_path):
     train = table_of(tmp_path, ["age", "sex"], [[30, "male"], [40, "female"]])
     encoding = InputEncoding.from_dict(InputEncoding.fit(train, []).to_dict())
-    reordered = read_csv(
-        write_csv(tmp_path / "new.csv", ["sex", "extra", "age"], [["female", "z", 50]])
-    )
+    reordered = read_csv(write_csv(tmp_path / "new.csv", ["sex", "extra", "age"],
+                                   [["female", "z", 50]]))
     np.testing.assert_array_equal(encoding.transform(reordered), [[50, 1, 0]])
 
 
 def test_a_category_never_seen_in_training_is_an_error(tmp_path):
     encoding = InputEncoding([InputColumn("sex", "categorical", ("female", "male"))])
     new = table_of(tmp_path, ["sex"], [["male"], ["other"]])
-    with pytest.raises(
-        CommandError,
-        match="'other' at line 3, a category the model never saw; it knows: female, male",
-    ):
+    with pytest.raises(CommandError, match="'other' at line 3, a category the model never "
+                                           "saw; it knows: female, male"):
         encoding.transform(new)
 
 

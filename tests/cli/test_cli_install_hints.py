@@ -68,11 +68,8 @@ def problems(words: list[str], allowed: set[str]) -> list[str]:
     for word in words:
         clone = re.fullmatch(r"\.(?:\[([A-Za-z0-9_,-]+)\])?", word)
         if clone:
-            wrong += [
-                f"no extra {e!r}"
-                for e in (clone.group(1) or "").split(",")
-                if e and e not in EXTRAS
-            ]
+            wrong += [f"no extra {e!r}" for e in (clone.group(1) or "").split(",")
+                      if e and e not in EXTRAS]
         elif _name(word) == "glassnet":
             wrong.append(f"{word!r} is not on a package index; install from the clone")
         elif _name(word) not in allowed:
@@ -81,11 +78,8 @@ def problems(words: list[str], allowed: set[str]) -> list[str]:
 
 
 def _files() -> list[Path]:
-    return [
-        *sorted((ROOT / "src" / "glassnet").rglob("*.py")),
-        ROOT / "README.md",
-        *sorted((ROOT / "docs").glob("*.md")),
-    ]
+    return [*sorted((ROOT / "src" / "glassnet").rglob("*.py")), ROOT / "README.md",
+            *sorted((ROOT / "docs").glob("*.md"))]
 
 
 @pytest.mark.parametrize("path", _files(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -100,10 +94,8 @@ def test_the_hint_checker_catches_a_hint_that_cannot_work():
     assert problems(["glassnet[plot]"], _required())
     assert problems([".[plots]"], _required()) == ["no extra 'plots'"]
     assert not problems([".[plot]"], _required()) and not problems(["matplotlib"], _required())
-    assert hints('plot needs matplotlib: pip install matplotlib (or pip install ".[plot]")') == [
-        ["matplotlib"],
-        [".[plot]"],
-    ]
+    assert hints('plot needs matplotlib: pip install matplotlib (or pip install ".[plot]")') \
+        == [["matplotlib"], [".[plot]"]]
 
 
 @pytest.mark.parametrize("extra", sorted(CLI_EXTRAS))

@@ -59,11 +59,8 @@ def test_a_binary_file_is_not_read_as_csv(tmp_path):
 
 
 def test_numeric_and_text_columns_and_missing_cells(tmp_path):
-    path = write_csv(
-        tmp_path / "t.csv",
-        ["n", "t", "m"],
-        [["1.5", "red", "1"], ["2", "blue", "NA"], ["-3e2", "red", ""]],
-    )
+    path = write_csv(tmp_path / "t.csv", ["n", "t", "m"],
+                     [["1.5", "red", "1"], ["2", "blue", "NA"], ["-3e2", "red", ""]])
     table = read_csv(path)
     n = column(table, "n")
     assert n.is_numeric and n.numbers.tolist() == [1.5, 2.0, -300.0]
@@ -92,11 +89,8 @@ def test_an_infinite_number_is_an_error(tmp_path):
 
 def test_a_missing_column_lists_the_columns_and_the_closest_name(tmp_path):
     path = write_csv(tmp_path / "t.csv", ["survived", "age"], [[1, 2]])
-    with pytest.raises(
-        CommandError,
-        match=r"no column 'survivd' \(did you mean 'survived'\?\); "
-        r"its columns are: survived, age",
-    ):
+    with pytest.raises(CommandError, match=r"no column 'survivd' \(did you mean 'survived'\?\); "
+                                           r"its columns are: survived, age"):
         read_csv(path).column("survivd")
 
 

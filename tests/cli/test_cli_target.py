@@ -22,21 +22,17 @@ def table_of(tmp_path, header, rows):
         (["no", "yes", "no", "no"], "classification", 1, "sigmoid", "binary_crossentropy"),
         ([1.5, 2.5, 1.5, 2.5], "classification", 1, "sigmoid", "binary_crossentropy"),
         ([0, 1, 2, 3], "classification", 4, "softmax", "sparse_categorical_crossentropy"),
-        (["a", "b", "c", "a"], "classification", 3, "softmax", "sparse_categorical_crossentropy"),
+        (["a", "b", "c", "a"], "classification", 3, "softmax",
+         "sparse_categorical_crossentropy"),
         ([1.5, 2.25, 3.0, 4.0], "regression", 1, "linear", "mean_squared_error"),
     ],
 )
-def test_the_target_chooses_the_output_layer_and_loss(
-    tmp_path, values, task, units, activation, loss
-):
+def test_the_target_chooses_the_output_layer_and_loss(tmp_path, values, task, units,
+                                                      activation, loss):
     table = table_of(tmp_path, ["y"], [[v] for v in values])
     target = Target.infer(table, "y")
     assert (target.task, target.units, target.activation, target.loss) == (
-        task,
-        units,
-        activation,
-        loss,
-    )
+        task, units, activation, loss)
 
 
 def test_whole_numbers_with_many_values_are_regression(tmp_path):

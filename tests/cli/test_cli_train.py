@@ -31,20 +31,15 @@ def test_train_on_a_bundled_regression_table_reports_and_saves(cli, tmp_path):
 
 
 def test_the_saved_model_starts_with_its_normalization_and_has_course_names(cli, tmp_path):
-    assert (
-        cli("train", "titanic", "--epochs", "2", "--hidden", "4,3", "--output", "t.keras").code == 0
-    )
+    assert cli("train", "titanic", "--epochs", "2", "--hidden", "4,3",
+               "--output", "t.keras").code == 0
     model = load_model(str(tmp_path / "t.keras"))
     assert isinstance(model.layers[0], Normalization)
     assert [layer.name for layer in model.layers[1:]] == ["hidden_0", "hidden_1", "output"]
     assert isinstance(model.layers[-1], Dense) and model.layers[-1].activation.name == "sigmoid"
     columns = json.loads((tmp_path / "t.columns.json").read_text())
-    assert columns["target"] == {
-        "name": "survived",
-        "task": "classification",
-        "loss": "binary_crossentropy",
-        "classes": [0, 1],
-    }
+    assert columns["target"] == {"name": "survived", "task": "classification",
+                                 "loss": "binary_crossentropy", "classes": [0, 1]}
     assert columns["standardized"] is True
     assert set(columns["validation_scores"]) == {"val_loss", "val_accuracy"}
 
@@ -52,38 +47,18 @@ def test_the_saved_model_starts_with_its_normalization_and_has_course_names(cli,
 def test_text_columns_are_encoded_and_the_output_says_so(cli, people_csv, tmp_path):
     run = cli("train", people_csv, "--target", "bought", *FAST)
     assert run.code == 0, run
-    assert (
-        "encoded text column 'city' as 3 one-hot columns: city=Lyon, city=Nice, city=Paris"
-    ) in run.out
-    assert (
-        "'bought' has 2 classes (no, yes): one sigmoid output (the probability of yes)" in run.out
-    )
+    assert ("encoded text column 'city' as 3 one-hot columns: city=Lyon, city=Nice, "
+            "city=Paris") in run.out
+    assert "'bought' has 2 classes (no, yes): one sigmoid output (the probability of yes)" \
+        in run.out
     columns = json.loads((tmp_path / "people.columns.json").read_text())
-    assert columns["inputs"]["features"] == [
-        "age",
-        "city=Lyon",
-        "city=Nice",
-        "city=Paris",
-        "income",
-    ]
+    assert columns["inputs"]["features"] == ["age", "city=Lyon", "city=Nice", "city=Paris",
+                                             "income"]
 
 
 def test_an_h5_output_and_options_that_change_the_network(cli, tmp_path):
-    run = cli(
-        "train",
-        "wages",
-        "--epochs",
-        "2",
-        "--hidden",
-        "none",
-        "--no-standardize",
-        "--patience",
-        "none",
-        "--validation-split",
-        "0",
-        "--output",
-        "m/lin.h5",
-    )
+    run = cli("train", "wages", "--epochs", "2", "--hidden", "none", "--no-standardize",
+              "--patience", "none", "--validation-split", "0", "--output", "m/lin.h5")
     assert run.code == 0, run
     assert "model: 9 inputs → Dense(1, linear), 10 parameters" in run.out
     assert "split: all 534 rows for training, none for validation" in run.out
@@ -94,17 +69,8 @@ def test_an_h5_output_and_options_that_change_the_network(cli, tmp_path):
 
 
 def test_dropout_and_drop_columns(cli, people_csv, tmp_path):
-    run = cli(
-        "train",
-        people_csv,
-        "--target",
-        "bought",
-        "--drop",
-        "income,city",
-        "--dropout",
-        "0.5",
-        *FAST,
-    )
+    run = cli("train", people_csv, "--target", "bought", "--drop", "income,city",
+              "--dropout", "0.5", *FAST)
     assert run.code == 0, run
     assert "→ Dense(8, relu) → Dropout(0.5) → Dense(1, sigmoid)" in run.out
     assert "inputs: 1 columns" in run.out
@@ -127,15 +93,12 @@ def test_a_multiclass_target_gets_softmax_and_sparse_crossentropy(cli, people_cs
     assert "accuracy" in run.out
 
 
-@pytest.mark.parametrize(
-    ("argument", "message"),
-    [
-        (("--hidden", "3,x"), "expected layer sizes such as 50,32"),
-        (("--validation-split", "1.5"), "expected a number from 0 up to"),
-        (("--epochs", "0"), "at least 1"),
-        (("--patience", "soon"), "expected a whole number or 'none'"),
-    ],
-)
+@pytest.mark.parametrize(("argument", "message"), [
+    (("--hidden", "3,x"), "expected layer sizes such as 50,32"),
+    (("--validation-split", "1.5"), "expected a number from 0 up to"),
+    (("--epochs", "0"), "at least 1"),
+    (("--patience", "soon"), "expected a whole number or 'none'"),
+])
 def test_bad_option_values_are_usage_errors(cli, argument, message):
     run = cli("train", "wages", *argument)
     assert run.code == 2

@@ -52,19 +52,16 @@ def test_predictions_equal_those_of_the_model_loaded_in_python(cli, titanic_mode
 
 def test_predict_on_a_csv_encodes_text_as_in_training(cli, people_csv, tmp_path):
     assert cli("train", people_csv, "--target", "bought", *FAST).code == 0
-    write_csv(
-        tmp_path / "new.csv", ["income", "city", "age"], [[30.0, "Nice", 25], [31.0, "Paris", 60]]
-    )
+    write_csv(tmp_path / "new.csv", ["income", "city", "age"],
+              [[30.0, "Nice", 25], [31.0, "Paris", 60]])
     run = cli("predict", "people.keras", "new.csv")
     assert run.code == 0, run
     rows = read_rows(run.out)
     assert list(rows[0]) == ["predicted_bought", "probability_no", "probability_yes"]
     assert {r["predicted_bought"] for r in rows} <= {"yes", "no"}
     write_csv(tmp_path / "odd.csv", ["income", "city", "age"], [[30.0, "Rome", 25]])
-    assert_one_line_error(
-        cli("predict", "people.keras", "odd.csv"),
-        "'Rome' at line 2, a category the model never saw",
-    )
+    assert_one_line_error(cli("predict", "people.keras", "odd.csv"),
+                          "'Rome' at line 2, a category the model never saw")
     write_csv(tmp_path / "short.csv", ["income", "age"], [[30.0, 25]])
     assert_one_line_error(cli("predict", "people.keras", "short.csv"), "no input column 'city'")
 
@@ -95,13 +92,12 @@ def test_a_model_saved_in_python_without_a_columns_file(cli, tmp_path):
     run = cli("predict", "plain.keras", "xy.csv", "--target", "y")
     assert run.code == 0, run
     assert "no columns file plain.columns.json" in run.err
-    assert read_rows(run.out) == [
-        {"y": "3.5", "predicted_y": "3.5"},
-        {"y": "2.5", "predicted_y": "2.5"},
-    ]
+    assert read_rows(run.out) == [{"y": "3.5", "predicted_y": "3.5"},
+                                  {"y": "2.5", "predicted_y": "2.5"}]
     evaluated = cli("evaluate", "plain.keras", "xy.csv", "--target", "y")
     assert evaluated.code == 0 and "loss 0 · mae 0" in evaluated.out
-    assert_one_line_error(cli("predict", "plain.keras", "xy.csv"), "takes 2 inputs", "--target")
+    assert_one_line_error(cli("predict", "plain.keras", "xy.csv"), "takes 2 inputs",
+                          "--target")
 
 
 def test_a_columns_file_for_another_model_is_refused(cli, titanic_model, tmp_path):
@@ -109,7 +105,8 @@ def test_a_columns_file_for_another_model_is_refused(cli, titanic_model, tmp_pat
     model.compile(optimizer="sgd", loss="mse")
     model.save(str(tmp_path / "other.keras"))
     (tmp_path / "other.columns.json").write_text((tmp_path / "t.columns.json").read_text())
-    assert_one_line_error(cli("summary", "other.keras"), "describes 6 model inputs", "takes 2")
+    assert_one_line_error(cli("summary", "other.keras"), "describes 6 model inputs",
+                          "takes 2")
 
 
 @pytest.mark.keras
@@ -122,6 +119,5 @@ def test_keras_loads_the_model_that_train_saved(cli, tmp_path, suffix):
     ours = load_model(str(path))
     table = read_table("titanic")
     x = np.column_stack([table.values[c] for c in table.columns if c != "survived"])
-    np.testing.assert_allclose(
-        theirs.predict(x[:50], verbose=0), ours.predict(x[:50], verbose=0), rtol=1e-4, atol=1e-5
-    )
+    np.testing.assert_allclose(theirs.predict(x[:50], verbose=0), ours.predict(x[:50], verbose=0),
+                               rtol=1e-4, atol=1e-5)

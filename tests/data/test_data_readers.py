@@ -31,11 +31,8 @@ def write_parquet(path, values, columns=COLUMNS, row_group_size=50):
     pa = pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
 
-    pq.write_table(
-        pa.table({c: values[:, j] for j, c in enumerate(columns)}),
-        path,
-        row_group_size=row_group_size,
-    )
+    pq.write_table(pa.table({c: values[:, j] for j, c in enumerate(columns)}), path,
+                   row_group_size=row_group_size)
     return path
 
 
@@ -46,15 +43,12 @@ def reader(request, tmp_path):
     def make(rows, **options):
         values = table(rows)
         if request.param == "parquet":
-            return read_parquet(write_parquet(tmp_path / "t.parquet", values), "target", **options)
+            return read_parquet(write_parquet(tmp_path / "t.parquet", values), "target",
+                                **options)
         if request.param == "csv-pandas":
             pytest.importorskip("pandas")
-        return read_csv(
-            write_csv(tmp_path / "t.csv", values),
-            "target",
-            engine=request.param.split("-")[1],
-            **options,
-        )
+        return read_csv(write_csv(tmp_path / "t.csv", values), "target",
+                        engine=request.param.split("-")[1], **options)
 
     return make
 
@@ -92,9 +86,8 @@ def test_no_buffer_keeps_the_file_order(reader):
 def test_a_row_never_comes_out_more_than_the_buffer_ahead(tmp_path):
     # The buffer bounds what shuffling may do: row i is emitted at position >= i - buffer.
     path = write_csv(tmp_path / "t.csv", table(2000))
-    y = epoch(read_csv(path, "target", batch_size=100, shuffle_buffer=128, seed=1, chunk_rows=300))[
-        1
-    ]
+    y = epoch(read_csv(path, "target", batch_size=100, shuffle_buffer=128, seed=1,
+                       chunk_rows=300))[1]
     positions = np.empty(2000, dtype=int)
     positions[y.astype(int)] = np.arange(2000)
     assert (positions >= np.arange(2000) - 128).all()
@@ -102,9 +95,8 @@ def test_a_row_never_comes_out_more_than_the_buffer_ahead(tmp_path):
 
 def test_drop_remainder_and_multi_column_targets(tmp_path):
     path = write_csv(tmp_path / "t.csv", table(100))
-    batches = read_csv(
-        path, ["target", "c"], features=["a"], batch_size=30, seed=0, drop_remainder=True
-    )
+    batches = read_csv(path, ["target", "c"], features=["a"], batch_size=30, seed=0,
+                       drop_remainder=True)
     assert len(batches) == 3 and batches.targets == ["target", "c"]
     shapes = [(x.shape, y.shape) for x, y in batches]
     assert shapes == [((30, 1), (30, 2))] * 3
@@ -112,7 +104,7 @@ def test_drop_remainder_and_multi_column_targets(tmp_path):
 
 def test_several_files_are_one_stream(tmp_path):
     values = table(90)
-    paths = [write_csv(tmp_path / f"part{k}.csv", values[k * 30 : (k + 1) * 30]) for k in range(3)]
+    paths = [write_csv(tmp_path / f"part{k}.csv", values[k * 30:(k + 1) * 30]) for k in range(3)]
     batches = read_csv(paths, "target", batch_size=16, shuffle_buffer=10, seed=0)
     assert len(batches) == 6
     assert sorted(epoch(batches)[1].tolist()) == list(range(90))
@@ -125,9 +117,8 @@ def test_memory_stays_bounded_by_the_buffer(tmp_path):
     rows = 150_000
     path = write_csv(tmp_path / "big.csv", table(rows))
     full_bytes = rows * 4 * 4
-    batches = read_csv(
-        path, "target", batch_size=256, shuffle_buffer=1_000, seed=0, chunk_rows=1_000
-    )
+    batches = read_csv(path, "target", batch_size=256, shuffle_buffer=1_000, seed=0,
+                       chunk_rows=1_000)
     next(iter(batches))  # imports and first allocations happen outside the measurement
     tracemalloc.start()
     try:
@@ -159,11 +150,8 @@ def test_training_by_hand_on_a_streamed_file(tmp_path):
 
 def test_unknown_target_lists_the_columns(tmp_path):
     path = write_csv(tmp_path / "t.csv", table(5))
-    with pytest.raises(
-        ValueError,
-        match=r"has no column 'targte'\. Did you mean 'target'\?"
-        r" Its columns are: a, b, c, target",
-    ):
+    with pytest.raises(ValueError, match=r"has no column 'targte'\. Did you mean 'target'\?"
+                                         r" Its columns are: a, b, c, target"):
         read_csv(path, "targte")
     with pytest.raises(ValueError, match=r"\['a'\] are both features and target"):
         read_csv(path, "a", features=["a", "b"])
@@ -172,13 +160,10 @@ def test_unknown_target_lists_the_columns(tmp_path):
 
 
 @pytest.mark.parametrize("engine", ["pandas", "python"])
-@pytest.mark.parametrize(
-    ("cell", "message"),
-    [
-        ("abc", r"data row 3: column 'b' holds 'abc', which is not a number"),
-        ("", r"data row 3: column 'b' is empty or NaN"),
-    ],
-)
+@pytest.mark.parametrize(("cell", "message"), [
+    ("abc", r"data row 3: column 'b' holds 'abc', which is not a number"),
+    ("", r"data row 3: column 'b' is empty or NaN"),
+])
 def test_bad_values_name_the_row_and_column(tmp_path, engine, cell, message):
     if engine == "pandas":
         pytest.importorskip("pandas")
@@ -189,15 +174,12 @@ def test_bad_values_name_the_row_and_column(tmp_path, engine, cell, message):
         list(batches)
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "error", "message"),
-    [
-        ({"batch_size": 0}, ValueError, "`batch_size` must be a positive integer"),
-        ({"shuffle_buffer": -5}, ValueError, "`shuffle_buffer` must be an integer >= 0"),
-        ({"seed": 1.5}, ValueError, "`seed` must be an integer >= 0"),
-        ({"engine": "arrow"}, ValueError, "`engine` must be one of"),
-    ],
-)
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"batch_size": 0}, ValueError, "`batch_size` must be a positive integer"),
+    ({"shuffle_buffer": -5}, ValueError, "`shuffle_buffer` must be an integer >= 0"),
+    ({"seed": 1.5}, ValueError, "`seed` must be an integer >= 0"),
+    ({"engine": "arrow"}, ValueError, "`engine` must be one of"),
+])
 def test_bad_options(tmp_path, kwargs, error, message):
     path = write_csv(tmp_path / "t.csv", table(5))
     with pytest.raises(error, match=message):

@@ -50,14 +50,11 @@ def test_folds_partition_the_rows():
         assert not set(train) & set(h) and len(train) + len(h) == 23
 
 
-@pytest.mark.parametrize(
-    ("folds", "message"),
-    [
-        (11, r"`folds`=11 is larger than the number of rows \(10\).*folds <= 10"),
-        (1, "`folds` must be an integer of at least 2"),
-        (2.0, "`folds` must be an integer of at least 2"),
-    ],
-)
+@pytest.mark.parametrize(("folds", "message"), [
+    (11, r"`folds`=11 is larger than the number of rows \(10\).*folds <= 10"),
+    (1, "`folds` must be an integer of at least 2"),
+    (2.0, "`folds` must be an integer of at least 2"),
+])
 def test_bad_folds(data, folds, message):
     x, y = data
     with pytest.raises(ValueError, match=message):
@@ -103,9 +100,8 @@ def test_seeded_restores_the_callers_state():
     expected = Sequential([Dense(3, input_shape=(2,))]).get_weights()[0]
     np.testing.assert_array_equal(after, expected)  # as if the block had not run
     with seeded(5):
-        np.testing.assert_array_equal(
-            Sequential([Dense(3, input_shape=(2,))]).get_weights()[0], inside
-        )
+        np.testing.assert_array_equal(Sequential([Dense(3, input_shape=(2,))]).get_weights()[0],
+                                      inside)
 
 
 # --- bad build functions -------------------------------------------------------------------
@@ -130,17 +126,11 @@ def test_build_function_without_a_compiled_model(data, study):
             return compare({"m": build}, x, y, n_jobs=1)
         return capacity_search(x, y, build_fn=build, n_jobs=1)
 
-    with pytest.raises(
-        TypeError,
-        match=r"returns_none\) must return a glassnet model.*NoneType"
-        r".*forget `return model`",
-    ):
+    with pytest.raises(TypeError, match=r"returns_none\) must return a glassnet model.*NoneType"
+                                        r".*forget `return model`"):
         run(returns_none)
-    with pytest.raises(
-        ValueError,
-        match=r"returns_uncompiled\) returned a model that is not "
-        r"compiled.*model.compile",
-    ):
+    with pytest.raises(ValueError, match=r"returns_uncompiled\) returned a model that is not "
+                                         r"compiled.*model.compile"):
         run(returns_uncompiled)
     with pytest.raises(TypeError, match="must be a function that returns a compiled"):
         run("dense")
@@ -154,19 +144,10 @@ def test_compare_build_functions_and_a_model_object(data, tmp_path):
     set_random_seed(0)
     model = dense_network(3, (4,))
     weights = model.get_weights()
-    results = compare(
-        {
-            "tiny": lambda: dense_network(3, (1,)),
-            "given": model,
-            "wide": lambda n_features: dense_network(n_features, (32,), learning_rate=0.01),
-        },
-        x,
-        y,
-        epochs=8,
-        repeats=2,
-        seed=3,
-        n_jobs=1,
-    )
+    results = compare({"tiny": lambda: dense_network(3, (1,)), "given": model,
+                       "wide": lambda n_features: dense_network(n_features, (32,),
+                                                                learning_rate=0.01)},
+                      x, y, epochs=8, repeats=2, seed=3, n_jobs=1)
     assert isinstance(results, Results) and [t.name for t in results] == ["tiny", "given", "wide"]
     assert results.best.name == "wide"
     assert all(len(t.runs) == 2 for t in results)
@@ -201,9 +182,8 @@ def test_learning_rate_sweep_is_the_courses_sgd_story():
     def get_new_model(n_features):  # uncompiled, as in the course
         return Sequential([Dense(20, activation="relu", input_shape=(n_features,)), Dense(1)])
 
-    results = learning_rate_sweep(
-        get_new_model, x, y, loss="mean_squared_error", epochs=5, seed=0, n_jobs=1
-    )
+    results = learning_rate_sweep(get_new_model, x, y, loss="mean_squared_error", epochs=5,
+                                  seed=0, n_jobs=1)
     tiny, good, huge = results.trials
     assert [t.params["learning_rate"] for t in results] == [1e-6, 0.01, 1.0]
     curve = tiny.curve("loss")
@@ -222,9 +202,8 @@ def test_learning_rate_sweep_passes_the_rate_to_a_build_function_that_asks():
         rates.append(learning_rate)
         return dense_network(1, (4,), optimizer="sgd", learning_rate=learning_rate)
 
-    results = learning_rate_sweep(
-        build, x, x[:, 0], learning_rates=(0.1, 0.2), epochs=1, seed=0, n_jobs=1
-    )
+    results = learning_rate_sweep(build, x, x[:, 0], learning_rates=(0.1, 0.2), epochs=1,
+                                  seed=0, n_jobs=1)
     assert {0.1, 0.2} <= set(rates)
     assert [t.name for t in results] == ["lr=0.1", "lr=0.2"]
 
@@ -236,43 +215,24 @@ def fake_scores(table):
     """Replaces training by a table of scores, to test the search's decisions alone."""
 
     def run_trials(plans, x, y, **kwargs):
-        return [
-            Trial(
-                name=p["name"],
-                params=p["params"],
-                stage=p["stage"],
-                n_params=1,
-                runs=(Run(seed=0, score=table[p["name"]], best_epoch=0, epochs=1, seconds=0.0),),
-            )
-            for p in plans
-        ]
+        return [Trial(name=p["name"], params=p["params"], stage=p["stage"], n_params=1,
+                      runs=(Run(seed=0, score=table[p["name"]], best_epoch=0, epochs=1,
+                                seconds=0.0),))
+                for p in plans]
 
     return run_trials
 
 
 def test_capacity_search_follows_the_courses_steps(data, monkeypatch):
     # The course: 1x100, wider helps, 2x250 helps, 3x250 hurts, 3x200 is best.
-    table = {
-        "1x100": 5.4,
-        "1x200": 5.0,
-        "1x400": 5.1,
-        "2x200": 4.8,
-        "3x200": 4.9,
-        "3x160": 4.7,
-        "2x160": 4.85,
-    }
+    table = {"1x100": 5.4, "1x200": 5.0, "1x400": 5.1, "2x200": 4.8, "3x200": 4.9,
+             "3x160": 4.7, "2x160": 4.85}
     monkeypatch.setattr(capacity_module, "run_trials", fake_scores(table))
     x, y = data
     found = capacity_search(x, y, seed=0, n_jobs=1)
     assert [(t.name, t.stage) for t in found] == [
-        ("1x100", "start"),
-        ("1x200", "wider"),
-        ("1x400", "wider"),
-        ("2x200", "deeper"),
-        ("3x200", "deeper"),
-        ("3x160", "step back"),
-        ("2x160", "step back"),
-    ]
+        ("1x100", "start"), ("1x200", "wider"), ("1x400", "wider"), ("2x200", "deeper"),
+        ("3x200", "deeper"), ("3x160", "step back"), ("2x160", "step back")]
     assert found.best.name == "3x160"
 
 
@@ -280,50 +240,36 @@ def test_capacity_search_respects_its_limits(data, monkeypatch):
     table = {"1x4": 3.0, "1x8": 2.0, "2x8": 1.0, "1x6": 2.5, "2x6": 0.5}
     monkeypatch.setattr(capacity_module, "run_trials", fake_scores(table))
     x, y = data
-    found = capacity_search(x, y, start=(4,), max_units=8, max_layers=2, step_back=0.75, n_jobs=1)
+    found = capacity_search(x, y, start=(4,), max_units=8, max_layers=2, step_back=0.75,
+                            n_jobs=1)
     assert [t.name for t in found] == ["1x4", "1x8", "2x8", "2x6"]
     assert found.best.name == "2x6"
 
 
 def test_capacity_search_trains_and_reports_every_model(data, tmp_path):
     x, y = data
-    found = capacity_search(
-        x,
-        y,
-        start=(2,),
-        max_units=8,
-        max_layers=2,
-        epochs=6,
-        repeats=2,
-        learning_rate=0.02,
-        seed=1,
-        n_jobs=1,
-    )
+    found = capacity_search(x, y, start=(2,), max_units=8, max_layers=2, epochs=6, repeats=2,
+                            learning_rate=0.02, seed=1, n_jobs=1)
     names = [t.name for t in found]
     assert names[0] == "1x2" and found.trials[0].stage == "start"
     assert len(names) == len(set(names))
     for trial in found:
         assert trial.n_params == Sequential.count_params(
-            dense_network(3, tuple([trial.params["units"]] * trial.params["layers"]))
-        )
+            dense_network(3, tuple([trial.params["units"]] * trial.params["layers"])))
         assert trial.seconds > 0 and len(trial.runs) == 2
     assert found.best.score == min(t.score for t in found)
     assert {"model", "layers", "units", "val_loss", "params", "seconds", "stage"} <= set(
-        found.to_frame().columns
-    )
+        found.to_frame().columns)
     found.plot(tmp_path / "capacity.png")
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"width_factor": 1.0}, "`width_factor` must be above 1"),
-        ({"step_back": 1.2}, "`step_back` must be between 0 and 1"),
-        ({"start": ()}, "`start` must name at least one hidden layer"),
-        ({"repeats": 0}, "`repeats` must be a positive integer"),
-        ({"seed": -1}, "`seed` must be a non-negative integer"),
-    ],
-)
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"width_factor": 1.0}, "`width_factor` must be above 1"),
+    ({"step_back": 1.2}, "`step_back` must be between 0 and 1"),
+    ({"start": ()}, "`start` must name at least one hidden layer"),
+    ({"repeats": 0}, "`repeats` must be a positive integer"),
+    ({"seed": -1}, "`seed` must be a non-negative integer"),
+])
 def test_capacity_search_bad_arguments(data, kwargs, message):
     x, y = data
     with pytest.raises(ValueError, match=message):

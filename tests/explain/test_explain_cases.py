@@ -15,22 +15,12 @@ from glassnet.explain import from_node_weights, slopes, step, trace
 F1 = {"node_0": [1, 1], "node_1": [-1, 1], "output": [2, -1]}
 F2 = {"node_0": [2, 4], "node_1": [4, -5], "output": [2, 7]}
 F4B = {"node_0": [3, 3], "node_1": [1, 5], "output": [2, -1]}
-F6 = {
-    "node_0_0": [2, 4],
-    "node_0_1": [4, -5],
-    "node_1_0": [-1, 2],
-    "node_1_1": [1, 2],
-    "output": [2, 7],
-}
+F6 = {"node_0_0": [2, 4], "node_0_1": [4, -5], "node_1_0": [-1, 2], "node_1_1": [1, 2],
+      "output": [2, 7]}
 # G4/G5: the course's deeper network, with inputs chosen so that the nodes take the values
 # of its picture: first hidden layer [0, 1], second [1, 3], output weights [1, 2].
-G45 = {
-    "node_0_0": [1, -1],
-    "node_0_1": [-1, 1],
-    "node_1_0": [1, 1],
-    "node_1_1": [2, 3],
-    "output": [1, 2],
-}
+G45 = {"node_0_0": [1, -1], "node_0_1": [-1, 1], "node_1_0": [1, 1], "node_1_1": [2, 3],
+       "output": [1, 2]}
 
 
 # --- forward propagation --------------------------------------------------------------------
@@ -153,9 +143,8 @@ def test_g5_one_layer_back_slopes_0_and_6():
     assert hidden.x.tolist() == [[0, 1]]  # the nodes feeding it
     assert s["hidden_1/kernel"][:, 0].tolist() == [0, 6]  # 0*6*1, 1*6*1
     rows = [r for r in s.records() if r["layer"] == "hidden_1" and r["to"] == "node_1_0"]
-    assert [
-        (r["node_value"], r["loss_slope"], r["activation_slope"], r["product"]) for r in rows
-    ] == [(0, 6, 1, 0), (1, 6, 1, 6)]
+    assert [(r["node_value"], r["loss_slope"], r["activation_slope"], r["product"])
+            for r in rows] == [(0, 6, 1, 0), (1, 6, 1, 6)]
 
 
 def test_slope_at_a_node_is_the_sum_over_the_weights_out_of_it():

@@ -20,13 +20,11 @@ def data(rng):
 
 
 def healthy(activation="relu", optimizer="adam"):
-    model = Sequential(
-        [
-            Dense(32, activation=activation, input_shape=(8,), kernel_initializer="he_normal"),
-            Dense(32, activation=activation, kernel_initializer="he_normal"),
-            Dense(1),
-        ]
-    )
+    model = Sequential([
+        Dense(32, activation=activation, input_shape=(8,), kernel_initializer="he_normal"),
+        Dense(32, activation=activation, kernel_initializer="he_normal"),
+        Dense(1),
+    ])
     model.compile(optimizer=optimizer, loss="mse")
     return model
 
@@ -48,10 +46,8 @@ def deep_sigmoid(layers=20):
     return model
 
 
-@pytest.mark.parametrize(
-    ("activation", "optimizer"),
-    [("relu", "adam"), ("tanh", "sgd"), ("sigmoid", "adam"), ("elu", "sgd")],
-)
+@pytest.mark.parametrize(("activation", "optimizer"), [("relu", "adam"), ("tanh", "sgd"),
+                                                       ("sigmoid", "adam"), ("elu", "sgd")])
 def test_healthy_network_is_quiet(data, activation, optimizer):
     report = diagnose(healthy(activation, optimizer), *data)
     assert report.ok, str(report)
@@ -105,9 +101,8 @@ def test_shallow_sigmoid_network_does_not_count_as_vanishing(data):
 
 
 def test_saturated_tanh_units(data):
-    model = Sequential(
-        [Dense(32, activation="tanh", input_shape=(8,), kernel_initializer="ones"), Dense(1)]
-    )
+    model = Sequential([Dense(32, activation="tanh", input_shape=(8,), kernel_initializer="ones"),
+                        Dense(1)])
     model.compile(optimizer="adam", loss="mse")
     report = diagnose(model, data[0] * 20, data[1])
     assert [f.kind for f in report.findings] == ["saturated"]

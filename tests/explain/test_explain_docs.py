@@ -40,11 +40,8 @@ def blocks(text: str) -> list[tuple[str, str | None, tuple[int, int] | None]]:
         if match.group(1) != "python":
             continue
         following = found[k + 1] if k + 1 < len(found) else None
-        if (
-            following is not None
-            and following.group(1) == "text"
-            and text[match.end() : following.start()].strip() == ""
-        ):
+        if following is not None and following.group(1) == "text" and \
+                text[match.end():following.start()].strip() == "":
             out.append((match.group(2), following.group(2), following.span(2)))
         else:
             out.append((match.group(2), None, None))
@@ -98,17 +95,10 @@ def test_walkthrough_runs_chapters_1_and_2(tmp_path, capsys):
     finally:
         sys.argv = argv
     printed = capsys.readouterr().out
-    for expected in (
-        "prediction: 9",
-        "prediction: -39",
-        "prediction: 52",
-        "predictions: [52.0, 63.0, 0.0, 148.0]",
-        "prediction: 182",
-        "slope of the loss at the prediction: -8",
-        "2.24",
-        "error: 5 -> 2.5",
-        "node_1_1 -> output      2           3",
-    ):
+    for expected in ("prediction: 9", "prediction: -39", "prediction: 52",
+                     "predictions: [52.0, 63.0, 0.0, 148.0]", "prediction: 182",
+                     "slope of the loss at the prediction: -8", "2.24",
+                     "error: 5 -> 2.5", "node_1_1 -> output      2           3"):
         assert expected in printed, expected
     # 2·tanh 5 − tanh 1 and 2·tanh 3 − tanh 9, to the last bit or two of the CPU's tanh
     digits = [float(v) for v in re.findall(r"to the last digit: ([\d.]+)", printed)]
@@ -122,7 +112,7 @@ def _write() -> None:
     results = run_guide(GUIDE.parent)
     for _, _, span, printed in reversed(results):
         if span is not None:
-            text = text[: span[0]] + printed + text[span[1] :]
+            text = text[:span[0]] + printed + text[span[1]:]
     GUIDE.write_text(text)
     print(f"rewrote {GUIDE} and the pictures in {GUIDE.parent / 'images'}")
 

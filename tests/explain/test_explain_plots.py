@@ -26,13 +26,8 @@ from glassnet.layers import Dense  # noqa: E402
 from glassnet.models import Sequential  # noqa: E402
 
 F1 = {"node_0": [1, 1], "node_1": [-1, 1], "output": [2, -1]}
-F6 = {
-    "node_0_0": [2, 4],
-    "node_0_1": [4, -5],
-    "node_1_0": [-1, 2],
-    "node_1_1": [1, 2],
-    "output": [2, 7],
-}
+F6 = {"node_0_0": [2, 4], "node_0_1": [4, -5], "node_1_0": [-1, 2], "node_1_1": [1, 2],
+      "output": [2, 7]}
 
 
 def texts(fig: Figure) -> list[str]:
@@ -80,9 +75,8 @@ def test_node_values_are_never_rounded_to_whole_numbers():
 
 
 def test_large_layers_are_summarised_not_a_hairball(tmp_path):
-    model = Sequential(
-        [Dense(100, activation="relu", input_shape=(9,)), Dense(100, activation="relu"), Dense(1)]
-    )
+    model = Sequential([Dense(100, activation="relu", input_shape=(9,)),
+                        Dense(100, activation="relu"), Dense(1)])
     x = np.random.default_rng(1).normal(size=(3, 9))
     path = tmp_path / "big.png"
     fig = plot_network(model, x=x, path=path)
@@ -96,17 +90,9 @@ def test_large_layers_are_summarised_not_a_hairball(tmp_path):
 
 
 def test_node_slopes_in_red_like_the_backpropagation_pictures():
-    network = from_node_weights(
-        {
-            "node_0_0": [1, -1],
-            "node_0_1": [-1, 1],
-            "node_1_0": [1, 1],
-            "node_1_1": [2, 3],
-            "output": [1, 2],
-        },
-        hidden_activation="relu",
-        output_activation="relu",
-    )
+    network = from_node_weights({"node_0_0": [1, -1], "node_0_1": [-1, 1], "node_1_0": [1, 1],
+                                 "node_1_1": [2, 3], "output": [1, 2]},
+                                hidden_activation="relu", output_activation="relu")
     fig = plot_network(network, x=[1, 2], y=[4], loss="mse")
     red = [t.get_text() for t in fig.axes[0].texts if t.get_color() == SLOPE]
     assert red == ["30", "42", "6", "12", "6"]  # hidden_0, hidden_1, output (G4/G5)
@@ -122,20 +108,15 @@ def test_network_argument_checks():
 
 
 def histories():
-    return {
-        "loss": [4.0, 3.0, 2.5],
-        "val_loss": [4.5, 3.6, 3.3],
-        "accuracy": [0.5, 0.6, 0.7],
-        "val_accuracy": [0.4, 0.5, 0.55],
-    }
+    return {"loss": [4.0, 3.0, 2.5], "val_loss": [4.5, 3.6, 3.3], "accuracy": [0.5, 0.6, 0.7],
+            "val_accuracy": [0.4, 0.5, 0.55]}
 
 
 def test_learning_curves_of_one_run(tmp_path, rng):
     model = Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(1)])
     model.compile(optimizer="adam", loss="mse")
-    history = model.fit(
-        rng.normal(size=(40, 3)), rng.normal(size=40), epochs=3, verbose=0, validation_split=0.25
-    )
+    history = model.fit(rng.normal(size=(40, 3)), rng.normal(size=40), epochs=3, verbose=0,
+                        validation_split=0.25)
     path = tmp_path / "curves.png"
     fig = plot_history(history, path=path)
     assert is_png(path) and len(fig.axes) == 1
@@ -153,10 +134,8 @@ def test_several_models_on_one_axis():
     a, b = histories(), {k: [v * 0.5 for v in vs] for k, vs in histories().items()}
     fig = plot_history({"100 units": a, "2 layers": b})
     assert len(fig.axes) == 1
-    assert [line.get_label() for line in fig.axes[0].lines] == [
-        "100 units val_loss",
-        "2 layers val_loss",
-    ]
+    assert [line.get_label() for line in fig.axes[0].lines] == ["100 units val_loss",
+                                                                "2 layers val_loss"]
     fig = plot_history([a, b], keys=["loss", "val_loss"], labels=["small", "big"])
     assert len(fig.axes[0].lines) == 4
 
@@ -180,21 +159,14 @@ def test_loss_surface_over_two_weights(tmp_path):
     contour = fig.axes[1]
     trail = contour.lines[1]
     assert trail.get_xdata()[1] == pytest.approx(0.7) and trail.get_ydata()[1] == pytest.approx(1.6)
-    fig = plot_loss_surface(
-        model,
-        [3, 4],
-        [6],
-        loss="mse",
-        resolution=9,
-        weights=["output/kernel[1, 0]", ("output", 0, 0)],
-    )
+    fig = plot_loss_surface(model, [3, 4], [6], loss="mse", resolution=9,
+                            weights=["output/kernel[1, 0]", ("output", 0, 0)])
     assert "input_1 -> output" in fig.axes[1].get_xlabel()
     with pytest.raises(ValueError, match="two different weights"):
         plot_loss_surface(model, [3, 4], [6], loss="mse", weights=[("output", 0, 0)] * 2)
     with pytest.raises(ValueError, match=r"shape \(2, 1\); index \[5, 0\]"):
-        plot_loss_surface(
-            model, [3, 4], [6], loss="mse", weights=[("output", 5, 0), ("output", 0, 0)]
-        )
+        plot_loss_surface(model, [3, 4], [6], loss="mse", weights=[("output", 5, 0),
+                                                                   ("output", 0, 0)])
 
 
 def test_slope_picture_follows_gradient_descent(tmp_path):

@@ -13,11 +13,8 @@ from glassnet.explain import from_node_weights, slopes, step
 from glassnet.layers import Activation, BatchNormalization, Dense, Dropout
 from glassnet.models import NotCompiledError, Sequential
 
-ACTIVATIONS = sorted(
-    {
-        type(activations.get(n)).__name__: activations.get(n).name for n in activations.names()
-    }.values()
-)
+ACTIVATIONS = sorted({type(activations.get(n)).__name__: activations.get(n).name
+                      for n in activations.names()}.values())
 
 
 def check_agrees_with_training(model, x, y, sample_weight=None):
@@ -37,37 +34,28 @@ def check_agrees_with_training(model, x, y, sample_weight=None):
                 total = ws.products.sum(axis=0)
                 if ws.penalty_slope is not None:
                     total = total + ws.penalty_slope
-                np.testing.assert_allclose(
-                    total, ws.slope, rtol=1e-12, atol=1e-12, err_msg=f"{ls.name}/{short}"
-                )
+                np.testing.assert_allclose(total, ws.slope, rtol=1e-12, atol=1e-12,
+                                           err_msg=f"{ls.name}/{short}")
             np.testing.assert_array_equal(ws.slope, s[ws.name])
         if ls.grad_a is not None and ls.activation_slope is not None:
-            np.testing.assert_allclose(
-                ls.grad_a * ls.activation_slope, ls.grad_z, rtol=1e-12, atol=1e-14, err_msg=ls.name
-            )
+            np.testing.assert_allclose(ls.grad_a * ls.activation_slope, ls.grad_z,
+                                       rtol=1e-12, atol=1e-14, err_msg=ls.name)
         after = layers[index + 1] if index + 1 < len(layers) else None
         if ls.grad_a is not None and after is not None and after.kind == "Dense":
             # the slope at a node's value: the sum over the weights coming out of it
             kernel = after.weights["kernel"].value
-            np.testing.assert_allclose(
-                ls.grad_a, after.grad_z @ kernel.T, rtol=1e-12, atol=1e-14, err_msg=ls.name
-            )
+            np.testing.assert_allclose(ls.grad_a, after.grad_z @ kernel.T, rtol=1e-12,
+                                       atol=1e-14, err_msg=ls.name)
     return s
 
 
 def small_network(rng, hidden, output, units_out, input_dim=4, regularize=False, scale=0.7):
-    model = Sequential(
-        [
-            Dense(
-                5,
-                activation=hidden,
-                input_shape=(input_dim,),
-                kernel_regularizer=regularizers.l2(0.01) if regularize else None,
-            ),
-            Dense(4, activation=hidden),
-            Dense(units_out, activation=output),
-        ]
-    )
+    model = Sequential([
+        Dense(5, activation=hidden, input_shape=(input_dim,),
+              kernel_regularizer=regularizers.l2(0.01) if regularize else None),
+        Dense(4, activation=hidden),
+        Dense(units_out, activation=output),
+    ])
     model.build()
     model.set_weights([rng.normal(scale=scale, size=w.shape) for w in model.get_weights()])
     return model
@@ -75,8 +63,7 @@ def small_network(rng, hidden, output, units_out, input_dim=4, regularize=False,
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_every_activation_matches_compute_gradients_and_finite_differences(
-    float64, rng, activation
-):
+        float64, rng, activation):
     # Small weights keep exponential's exp(exp(exp(z))) within what float64 differences resolve.
     model = small_network(rng, activation, activation, 2, regularize=True, scale=0.4)
     model.compile(optimizer="sgd", loss="mean_squared_error")
@@ -132,10 +119,8 @@ def test_fused_softmax_slope_is_prediction_minus_target_over_rows(float64, rng):
     np.testing.assert_allclose(s.layer(-1).grad_z, (s.prediction - y) / 5, atol=1e-15)
     assert "softmax and categorical_crossentropy are fused" in str(s)
     one = str(slopes(model, x[:1], y[:1])).splitlines()
-    assert any(
-        line.split()[:5] == ["weight", "value", "node", "value", "x"] and "x slope at z" in line
-        for line in one
-    )  # two factors: node value x grad_z
+    assert any(line.split()[:5] == ["weight", "value", "node", "value", "x"] and
+               "x slope at z" in line for line in one)  # two factors: node value x grad_z
 
 
 def test_fused_sigmoid_slope_is_averaged_over_outputs_too(float64, rng):
@@ -157,18 +142,11 @@ def test_softmax_without_its_cross_entropy_has_no_per_node_slope(float64, rng):
 
 
 def test_every_layer_type_and_frozen_layers(float64, rng):
-    model = Sequential(
-        [
-            Dense(6, activation="relu", input_shape=(4,)),
-            BatchNormalization(),
-            Dropout(0.3, seed=3),
-            Dense(5, name="frozen", trainable=False),
-            Dense(5),
-            Activation("tanh"),
-            Dense(3),
-            Activation("softmax"),
-        ]
-    )
+    model = Sequential([
+        Dense(6, activation="relu", input_shape=(4,)), BatchNormalization(),
+        Dropout(0.3, seed=3), Dense(5, name="frozen", trainable=False),
+        Dense(5), Activation("tanh"), Dense(3), Activation("softmax"),
+    ])
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     x, y = rng.normal(size=(8, 4)), np.eye(3)[rng.integers(0, 3, 8)]
     s = check_agrees_with_training(model, x, y)  # same dropout mask: the random state is kept
@@ -229,9 +207,8 @@ def test_printed_slopes_read_like_the_course():
     s = slopes(from_node_weights({"output": [2]}), [3], [10], loss="mse")
     lines = str(s).splitlines()
     assert "slope of the loss at the prediction: -8" in lines
-    assert any(
-        line.split() == ["input_0", "->", "output", "2", "3", "-8", "1", "-24"] for line in lines
-    )
+    assert any(line.split() == ["input_0", "->", "output", "2", "3", "-8", "1", "-24"]
+               for line in lines)
 
 
 def test_records_frame_and_dict():
@@ -241,13 +218,11 @@ def test_records_frame_and_dict():
     assert len(frame) == 2 * (4 + 2)  # rows x weights
     assert frame.groupby(["layer", "from", "to"]).product.sum().round(12).to_dict() == {
         (r["layer"], r["from"], r["to"]): round(r["slope"], 12)
-        for r in s.records()
-        if r["row"] == 0
+        for r in s.records() if r["row"] == 0
     }
     data = s.to_dict()
     assert data["loss"] == s.loss and data["layers"][1]["weights"]["kernel"]["slope"] == [
-        [v] for v in s["output/kernel"].ravel().tolist()
-    ]
+        [v] for v in s["output/kernel"].ravel().tolist()]
     assert "sum over the 2 rows" in str(s)
     with pytest.raises(KeyError, match="output/kernel"):
         s["output/bias"]

@@ -12,13 +12,8 @@ from glassnet.layers import Activation, BatchNormalization, Dense, Dropout
 from glassnet.models import Sequential
 
 F1 = {"node_0": [1, 1], "node_1": [-1, 1], "output": [2, -1]}
-F6 = {
-    "node_0_0": [2, 4],
-    "node_0_1": [4, -5],
-    "node_1_0": [-1, 2],
-    "node_1_1": [1, 2],
-    "output": [2, 7],
-}
+F6 = {"node_0_0": [2, 4], "node_0_1": [4, -5], "node_1_0": [-1, 2], "node_1_1": [1, 2],
+      "output": [2, 7]}
 
 
 # --- from_node_weights ------------------------------------------------------------------------
@@ -53,18 +48,12 @@ def test_output_only_dict_is_a_network_without_hidden_layer():
         ({"node_0": [1, 1], "output": [1]}, None),  # valid: one hidden node
         ({"node_0": [1, 1], "node_2": [1, 1], "output": [1, 1, 1]}, "missing key 'node_1'"),
         ({"node_0_0": [1, 1], "node_2_0": [1], "output": [1]}, "no node in hidden layer 1"),
-        (
-            {"node_0": [1, 1], "node_1": [1, 1, 1], "output": [1, 1]},
-            r"weights\['node_1'\] has 3 weights, but the nodes of layer 'hidden' need 2",
-        ),
-        (
-            {"node_0_0": [1, 1], "node_0_1": [1, 1], "node_1_0": [1, 1, 1], "output": [1]},
-            r"weights\['node_1_0'\] has 3 weights.*need 2.*layer 'hidden_0', which has 2 nodes",
-        ),
-        (
-            {"node_0": [1, 1], "node_1": [1, 1], "output": [1, 1, 1]},
-            r"weights\['output'\] has 3 weights, but it needs 2",
-        ),
+        ({"node_0": [1, 1], "node_1": [1, 1, 1], "output": [1, 1]},
+         r"weights\['node_1'\] has 3 weights, but the nodes of layer 'hidden' need 2"),
+        ({"node_0_0": [1, 1], "node_0_1": [1, 1], "node_1_0": [1, 1, 1], "output": [1]},
+         r"weights\['node_1_0'\] has 3 weights.*need 2.*layer 'hidden_0', which has 2 nodes"),
+        ({"node_0": [1, 1], "node_1": [1, 1], "output": [1, 1, 1]},
+         r"weights\['output'\] has 3 weights, but it needs 2"),
         ({"node_0": [1, 1], "node_1": [1, 1]}, "no key 'output'"),
         ({"node_0": [1], "node_0_1": [1], "output": [1]}, "mix 'node_<i>' keys"),
         ({"node_0": [1, 1], "bias": [1], "output": [1]}, r"Unexpected key\(s\) \['bias'\]"),
@@ -152,15 +141,10 @@ def test_large_layers_are_summarised_in_the_table():
 
 
 def test_trace_matches_predict_for_mixed_layers_and_changes_nothing(rng):
-    model = Sequential(
-        [
-            Dense(6, input_shape=(4,)),
-            BatchNormalization(),
-            Activation("tanh"),
-            Dropout(0.5),
-            Dense(3, activation="softmax"),
-        ]
-    )
+    model = Sequential([
+        Dense(6, input_shape=(4,)), BatchNormalization(), Activation("tanh"), Dropout(0.5),
+        Dense(3, activation="softmax"),
+    ])
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     x = rng.normal(size=(5, 4))
     model.fit(x, np.eye(3)[[0, 1, 2, 0, 1]], epochs=1, verbose=0)

@@ -24,9 +24,8 @@ Y = np.arange(5.0).reshape(5, 1)
 
 
 def compiled(units=1, activation=None, loss="mse"):
-    model = Sequential(
-        [Dense(4, activation="relu", input_shape=(3,)), Dense(units, activation=activation)]
-    )
+    model = Sequential([Dense(4, activation="relu", input_shape=(3,)),
+                        Dense(units, activation=activation)])
     model.compile(optimizer="sgd", loss=loss)
     return model
 
@@ -60,9 +59,8 @@ def test_text_targets_are_named():
 
 
 def test_pandas_missing_integer_is_named_with_its_column():
-    frame = pd.DataFrame(
-        {"age": pd.array([30, None], dtype="Int64"), "b": [1.0, 2.0], "c": [1.0, 2.0]}
-    )
+    frame = pd.DataFrame({"age": pd.array([30, None], dtype="Int64"), "b": [1.0, 2.0],
+                          "c": [1.0, 2.0]})
     with pytest.raises(DataError, match="`x` contains NaN at row 1, column 'age'"):
         compiled().fit(frame, [1, 2], verbose=0)
 
@@ -81,11 +79,8 @@ def test_booleans_are_numbers():
 
 def test_a_file_name_instead_of_data_is_named():
     """Once an internal IndexError (a 0-d text array), found while writing this table."""
-    with pytest.raises(
-        DataError,
-        match="`x` must be an array of rows; received a single str "
-        "value 'data.csv'. To train from a CSV file, read it",
-    ):
+    with pytest.raises(DataError, match="`x` must be an array of rows; received a single str "
+                                        "value 'data.csv'. To train from a CSV file, read it"):
         compiled().fit("data.csv", [1], verbose=0)
 
 
@@ -93,18 +88,14 @@ def test_complex_numbers_are_refused():
     """Once accepted with the imaginary part dropped, found while writing this table."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no NumPy ComplexWarning on the way
-        with pytest.raises(
-            DataError,
-            match=r"`x` holds complex numbers \(complex128\); "
-            "glassnet needs real values",
-        ):
+        with pytest.raises(DataError, match=r"`x` holds complex numbers \(complex128\); "
+                                            "glassnet needs real values"):
             compiled().fit(np.ones((2, 3), dtype=complex), [1, 2], verbose=0)
 
 
 def test_a_scalar_is_named_as_a_single_value():
-    with pytest.raises(
-        DataError, match="`x` must be an array of rows; received a single float value 3.0"
-    ):
+    with pytest.raises(DataError, match="`x` must be an array of rows; received a single "
+                                        "float value 3.0"):
         compiled().predict(3.0, verbose=0)
 
 
@@ -116,13 +107,10 @@ def test_float16_infinity_is_named():
         compiled().fit(np.full((5, 3), np.inf, dtype=np.float16), Y, verbose=0)
 
 
-@pytest.mark.parametrize(
-    ("text", "match"),
-    [
-        ("1e39", "`x` has a value too large for float32 at row 0, column 0"),
-        ("nan", "`x` contains NaN at row 0, column 0"),
-    ],
-)
+@pytest.mark.parametrize(("text", "match"), [
+    ("1e39", "`x` has a value too large for float32 at row 0, column 0"),
+    ("nan", "`x` contains NaN at row 0, column 0"),
+])
 def test_numbers_written_as_text_are_checked_like_numbers(text, match):
     with pytest.raises(DataError, match=match):
         compiled().fit([[text, "2", "3"]], [1], verbose=0)
@@ -154,13 +142,10 @@ def test_one_row_trains_and_predicts():
     assert model.predict(X[0], verbose=0).shape == (1, 1)  # one row given as a 1-D array
 
 
-@pytest.mark.parametrize(
-    ("units", "activation", "loss", "y"),
-    [
-        (1, "sigmoid", "binary_crossentropy", np.zeros(5)),
-        (3, "softmax", "sparse_categorical_crossentropy", np.zeros(5, dtype=int)),
-    ],
-)
+@pytest.mark.parametrize(("units", "activation", "loss", "y"), [
+    (1, "sigmoid", "binary_crossentropy", np.zeros(5)),
+    (3, "softmax", "sparse_categorical_crossentropy", np.zeros(5, dtype=int)),
+])
 def test_a_single_class_trains_without_error(units, activation, loss, y):
     """As in Keras: one class is not an error; the model learns to predict it."""
     model = compiled(units, activation, loss)
@@ -180,11 +165,8 @@ def test_rows_without_columns_are_empty():
 
 
 def test_validation_targets_of_another_length_are_named():
-    with pytest.raises(
-        DataError,
-        match=r"`x` and `validation_data\[1\] \(y_val\)` must have "
-        "the same number of rows; x has 5",
-    ):
+    with pytest.raises(DataError, match=r"`x` and `validation_data\[1\] \(y_val\)` must have "
+                                        "the same number of rows; x has 5"):
         compiled().fit(X, Y, validation_data=(X, Y[:3]), verbose=0)
 
 
@@ -194,11 +176,8 @@ def test_a_generator_batch_with_nan_is_named():
 
 
 def test_a_generator_batch_of_the_wrong_form_is_named():
-    with pytest.raises(
-        ValueError,
-        match=r"must be a tuple \(x, y\) or \(x, y, sample_weight\)"
-        ". Received: tuple of length 4",
-    ):
+    with pytest.raises(ValueError, match=r"must be a tuple \(x, y\) or \(x, y, sample_weight\)"
+                                         ". Received: tuple of length 4"):
         compiled().fit(iter([(X, Y, None, None)]), steps_per_epoch=1, verbose=0)
 
 
@@ -220,20 +199,14 @@ def test_evaluate_before_build_builds_from_the_data():
 
 def test_layers_whose_shapes_disagree_are_named():
     model = Sequential([Input(shape=(3,)), Reshape((2, 2)), Dense(1)])
-    with pytest.raises(
-        ValueError,
-        match=r"Reshape 'reshape\w*' cannot turn rows of shape "
-        r"\(3,\) into \(2, 2\)",
-    ):
+    with pytest.raises(ValueError, match=r"Reshape 'reshape\w*' cannot turn rows of shape "
+                                         r"\(3,\) into \(2, 2\)"):
         model.predict(X, verbose=0)
 
 
 def test_set_weights_with_wrong_shapes_or_count_is_named():
-    with pytest.raises(
-        ValueError,
-        match=r"kernel has shape \(3, 4\); received an array of "
-        r"shape \(4, 3\)",
-    ):
+    with pytest.raises(ValueError, match=r"kernel has shape \(3, 4\); received an array of "
+                                         r"shape \(4, 3\)"):
         compiled().set_weights([np.ones((4, 3)), np.ones(4), np.ones((4, 1)), np.ones(1)])
     with pytest.raises(ValueError, match=r"The model has 4 weight arrays, received 1"):
         compiled().set_weights([np.ones((3, 4))])
@@ -248,11 +221,8 @@ def test_load_weights_needs_a_model_with_an_input_shape(tmp_path):
 def test_load_weights_of_another_architecture_names_the_layer(tmp_path):
     other = Sequential([Dense(8, input_shape=(4,)), Dense(1)])
     other.save_weights(tmp_path / "w.weights.h5")
-    with pytest.raises(
-        ModelFileError,
-        match=r"kernel should have shape \(3, 4\); the file's "
-        r".* has shape \(4, 8\)",
-    ):
+    with pytest.raises(ModelFileError, match=r"kernel should have shape \(3, 4\); the file's "
+                                             r".* has shape \(4, 8\)"):
         compiled().load_weights(tmp_path / "w.weights.h5")
 
 
@@ -264,13 +234,10 @@ def test_saving_a_model_without_an_input_shape_says_how_to_give_one(tmp_path):
 # --- files (the other cases of issue 4 are in tests/saving/test_saving_safety.py) -------------
 
 
-@pytest.mark.parametrize(
-    ("name", "match"),
-    [
-        ("empty.keras", "not a valid .keras file"),
-        ("empty.h5", "not an HDF5 file"),
-    ],
-)
+@pytest.mark.parametrize(("name", "match"), [
+    ("empty.keras", "not a valid .keras file"),
+    ("empty.h5", "not an HDF5 file"),
+])
 def test_an_empty_file_is_refused(tmp_path, name, match):
     (tmp_path / name).write_bytes(b"")
     with pytest.raises(ModelFileError, match=match):

@@ -23,11 +23,9 @@ from glassnet.models import NonFiniteLossError, Sequential
 from glassnet.utils import set_random_seed
 
 HELPER = Path(__file__).resolve().parent / "reliability_processes.py"
-STEP = re.compile(
-    r"The loss became (?P<loss>\S+) at epoch (?P<epoch>\d+), batch (?P<batch>\d+); "
-    r"the first non-finite values are in (?P<where>.*?)\. The weights are those "
-    r"before this step"
-)
+STEP = re.compile(r"The loss became (?P<loss>\S+) at epoch (?P<epoch>\d+), batch (?P<batch>\d+); "
+                  r"the first non-finite values are in (?P<where>.*?)\. The weights are those "
+                  r"before this step")
 
 
 def _regression(rows=64):
@@ -38,14 +36,8 @@ def _regression(rows=64):
 
 def _mlp(learning_rate=0.01):
     set_random_seed(5)
-    model = Sequential(
-        [
-            Input(shape=(4,)),
-            Dense(8, activation="relu", name="hidden"),
-            Dense(8, activation="relu", name="hidden_2"),
-            Dense(1, name="out"),
-        ]
-    )
+    model = Sequential([Input(shape=(4,)), Dense(8, activation="relu", name="hidden"),
+                        Dense(8, activation="relu", name="hidden_2"), Dense(1, name="out")])
     model.compile(optimizer=optimizers.SGD(learning_rate=learning_rate), loss="mse")
     return model
 
@@ -96,11 +88,8 @@ def test_inputs_that_overflow_name_the_first_layer_they_break():
     model.build()
     model.set_weights([np.ones_like(w) for w in model.get_weights()])
     huge = np.full_like(x, 3e38)
-    with pytest.raises(
-        NonFiniteLossError,
-        match=r"at epoch 1, batch 1; the first non-finite "
-        r"values are in the output of layer 'hidden'",
-    ):
+    with pytest.raises(NonFiniteLossError, match=r"at epoch 1, batch 1; the first non-finite "
+                                                 r"values are in the output of layer 'hidden'"):
         model.fit(huge, y, epochs=1, batch_size=8, verbose=0)
     assert all(np.array_equal(w, np.ones_like(w)) for w in model.get_weights())
 
@@ -119,9 +108,8 @@ def test_terminate_on_nan_stops_at_the_same_step_without_raising():
     x, y = _regression()
     model = _mlp()
     steps = _WeightsAtEachStep(blow_up_at=(3, 5))
-    history = model.fit(
-        x, y, epochs=10, batch_size=8, shuffle=False, verbose=0, callbacks=[steps, TerminateOnNaN()]
-    )
+    history = model.fit(x, y, epochs=10, batch_size=8, shuffle=False, verbose=0,
+                        callbacks=[steps, TerminateOnNaN()])
     assert len(history.epoch) == 3 and np.isnan(history.history["loss"][-1])
     epoch, batch, before = steps.steps[-1]
     assert (epoch, batch) == (3, 6)
@@ -132,9 +120,8 @@ def test_terminate_on_nan_stops_at_the_same_step_without_raising():
 
 
 def _run(*args: str, expect_kill: bool = False) -> dict | None:
-    result = subprocess.run(
-        [sys.executable, str(HELPER), *args], capture_output=True, text=True, timeout=300
-    )
+    result = subprocess.run([sys.executable, str(HELPER), *args], capture_output=True,
+                            text=True, timeout=300)
     if expect_kill:
         assert result.returncode == -signal.SIGKILL, result.stderr
         return None
@@ -153,31 +140,16 @@ def uninterrupted(tmp_path_factory) -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
 def test_resume_after_a_kill_reproduces_the_uninterrupted_run_bit_for_bit(
-    tmp_path, fmt, uninterrupted
-):
+        tmp_path, fmt, uninterrupted):
     """Process 1 trains with a checkpoint per epoch and is SIGKILLed after batch 4 of epoch
     4; process 2 loads the epoch-3 checkpoint and trains on with initial_epoch=3. Its
     weights, Adam step and moments equal those of one uninterrupted run exactly."""
     pattern = str(tmp_path / f"ckpt_{{epoch}}.{fmt}")
-    _run(
-        "train",
-        str(tmp_path / "never.npz"),
-        "--checkpoint",
-        pattern,
-        "--die-in-epoch",
-        "3",
-        "--die-after-batch",
-        "4",
-        expect_kill=True,
-    )
+    _run("train", str(tmp_path / "never.npz"), "--checkpoint", pattern, "--die-in-epoch", "3",
+         "--die-after-batch", "4", expect_kill=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"ckpt_{e}.{fmt}" for e in (1, 2, 3)]
-    _run(
-        "resume",
-        str(tmp_path / f"ckpt_3.{fmt}"),
-        str(tmp_path / "resumed.npz"),
-        "--initial-epoch",
-        "3",
-    )
+    _run("resume", str(tmp_path / f"ckpt_3.{fmt}"), str(tmp_path / "resumed.npz"),
+         "--initial-epoch", "3")
     with np.load(tmp_path / "resumed.npz") as resumed:
         assert resumed.files == list(uninterrupted)
         for name in resumed.files:
@@ -188,21 +160,9 @@ def test_resuming_from_the_wrong_epoch_is_detectably_different(tmp_path, uninter
     """The comparison above can fail: resuming from epoch 2's checkpoint while claiming
     epoch 3 trains one epoch fewer and ends elsewhere."""
     pattern = str(tmp_path / "ckpt_{epoch}.keras")
-    _run(
-        "train",
-        str(tmp_path / "never.npz"),
-        "--checkpoint",
-        pattern,
-        "--die-in-epoch",
-        "3",
-        expect_kill=True,
-    )
-    _run(
-        "resume",
-        str(tmp_path / "ckpt_2.keras"),
-        str(tmp_path / "resumed.npz"),
-        "--initial-epoch",
-        "3",
-    )
+    _run("train", str(tmp_path / "never.npz"), "--checkpoint", pattern, "--die-in-epoch", "3",
+         expect_kill=True)
+    _run("resume", str(tmp_path / "ckpt_2.keras"), str(tmp_path / "resumed.npz"),
+         "--initial-epoch", "3")
     with np.load(tmp_path / "resumed.npz") as resumed:
         assert not all(np.array_equal(resumed[n], uninterrupted[n]) for n in resumed.files)

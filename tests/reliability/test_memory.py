@@ -26,14 +26,8 @@ def model_and_data():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(ROWS, COLUMNS)).astype(np.float32)
     y = rng.normal(size=(ROWS, 1)).astype(np.float32)
-    model = Sequential(
-        [
-            Input(shape=(COLUMNS,)),
-            Dense(WIDTH, activation="relu"),
-            Dense(WIDTH, activation="relu"),
-            Dense(1),
-        ]
-    )
+    model = Sequential([Input(shape=(COLUMNS,)), Dense(WIDTH, activation="relu"),
+                        Dense(WIDTH, activation="relu"), Dense(1)])
     model.compile(optimizer="adam", loss="mse", metrics=["mae"])
     model.predict(x[:64], verbose=0)  # first calls allocate once-only state
     model.evaluate(x[:64], y[:64], verbose=0)

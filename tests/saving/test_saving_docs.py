@@ -19,8 +19,7 @@ def test_model_files_doc_examples_run(tmp_path, monkeypatch, capsys):
     assert "Total params: 114" in printed
     assert "is not an HDF5 file" in printed
     assert {"model_file.h5", "model_file.keras", "checkpoint_2.keras", "model.weights.h5"} <= {
-        p.name for p in tmp_path.iterdir()
-    }
+        p.name for p in tmp_path.iterdir()}
 
 
 def test_docstring_examples_run():

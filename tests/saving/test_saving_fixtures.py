@@ -45,9 +45,8 @@ def test_every_fixture_is_covered():
 @pytest.mark.parametrize(("meta", "name"), CASES, ids=IDS)
 def test_fixture_predicts_keras_numbers(meta, name):
     model = _load(meta, name)
-    np.testing.assert_allclose(
-        model.predict(inputs(meta), verbose=0), meta["predictions"], atol=1e-6, rtol=1e-5
-    )
+    np.testing.assert_allclose(model.predict(inputs(meta), verbose=0), meta["predictions"],
+                               atol=1e-6, rtol=1e-5)
 
 
 @pytest.mark.parametrize(("meta", "name"), CASES, ids=IDS)
@@ -56,11 +55,8 @@ def test_fixture_summary_matches_architecture(meta, name):
     lines = []
     model.summary(print_fn=lines.append)
     text = "\n".join(lines)
-    rows = [
-        line
-        for line in text.splitlines()
-        if line.rstrip().endswith(tuple("0123456789")) and "(None" in line
-    ]
+    rows = [line for line in text.splitlines() if line.rstrip().endswith(tuple("0123456789"))
+            and "(None" in line]
     expected = expected_summary(meta)
     assert len(rows) == len(expected)
     for row, (kind, shape, params) in zip(rows, expected, strict=True):
@@ -71,11 +67,8 @@ def test_fixture_summary_matches_architecture(meta, name):
     assert f"Total params: {total:,}" in text
 
 
-@pytest.mark.parametrize(
-    ("meta", "name"),
-    [c for c in CASES if not is_weights_only(c[1])],
-    ids=[n for _, n in CASES if not is_weights_only(n)],
-)
+@pytest.mark.parametrize(("meta", "name"), [c for c in CASES if not is_weights_only(c[1])],
+                         ids=[n for _, n in CASES if not is_weights_only(n)])
 def test_fixture_compile_state(meta, name):
     model = _load(meta, name)
     if meta["compile"] is None:
@@ -92,11 +85,8 @@ def test_fixture_compile_state(meta, name):
         assert model.optimizer.iterations == 0
 
 
-CONTINUED = [
-    c
-    for c in CASES
-    if "continued" in c[0] and not is_weights_only(c[1]) and keeps_optimizer_state(*c)
-]
+CONTINUED = [c for c in CASES if "continued" in c[0] and not is_weights_only(c[1])
+             and keeps_optimizer_state(*c)]
 
 
 @pytest.mark.parametrize(("meta", "name"), CONTINUED, ids=[n for _, n in CONTINUED])
@@ -104,35 +94,26 @@ def test_restored_optimizer_continues_like_keras(meta, name):
     """One more epoch from the file's optimizer state gives Keras's own next weights."""
     model = _load(meta, name)
     more = meta["continued"]
-    model.fit(
-        np.asarray(more["x"], np.float32),
-        np.asarray(more["y"], np.float32),
-        batch_size=more["batch_size"],
-        epochs=1,
-        shuffle=False,
-        verbose=0,
-    )
-    np.testing.assert_allclose(
-        model.predict(inputs(meta), verbose=0), more["predictions"], atol=5e-6, rtol=1e-5
-    )
+    model.fit(np.asarray(more["x"], np.float32), np.asarray(more["y"], np.float32),
+              batch_size=more["batch_size"], epochs=1, shuffle=False, verbose=0)
+    np.testing.assert_allclose(model.predict(inputs(meta), verbose=0), more["predictions"],
+                               atol=5e-6, rtol=1e-5)
 
 
 def test_keras_weights_load_into_a_model_from_a_keras_file():
     meta = next(m for m, n in CASES if n == "k3_relu_softmax.keras")
     model = build_plain(meta)
     model.load_weights(meta["folder"] / "k3_relu_softmax.keras")
-    np.testing.assert_allclose(
-        model.predict(inputs(meta), verbose=0), meta["predictions"], atol=1e-6, rtol=1e-5
-    )
+    np.testing.assert_allclose(model.predict(inputs(meta), verbose=0), meta["predictions"],
+                               atol=1e-6, rtol=1e-5)
 
 
 def test_load_without_compile_leaves_the_model_uncompiled():
     meta = next(m for m, n in CASES if n == "k3_dropout_linear.h5")
     model = load_model(meta["folder"] / "k3_dropout_linear.h5", compile=False)
     assert not model.compiled
-    np.testing.assert_allclose(
-        model.predict(inputs(meta), verbose=0), meta["predictions"], atol=1e-6, rtol=1e-5
-    )
+    np.testing.assert_allclose(model.predict(inputs(meta), verbose=0), meta["predictions"],
+                               atol=1e-6, rtol=1e-5)
 
 
 def test_mse_h5_that_keras_refuses_loads_compiled():

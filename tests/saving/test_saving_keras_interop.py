@@ -45,22 +45,15 @@ def _glassnet_model(optimizer="adam", dropout=True):
     x, _ = _data()
     norm = Normalization()
     norm.adapt(x)
-    model = Sequential(
-        [
-            Input(shape=(6,)),
-            norm,
-            Dense(8, activation="gelu", kernel_regularizer="l2"),
-            BatchNormalization(momentum=0.7),
-            *([Dropout(0.2)] if dropout else []),
-            Dense(4, activation="selu", use_bias=False),
-            Activation("softplus"),
-            Reshape((2, 2)),
-            Flatten(),
-            Normalization(mean=[0.0, 1.0, 0.0, 1.0], variance=[1.0, 4.0, 1.0, 4.0]),
-            Dense(3, activation="softmax"),
-        ]
-    )
-    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy", "mae"])
+    model = Sequential([
+        Input(shape=(6,)), norm, Dense(8, activation="gelu", kernel_regularizer="l2"),
+        BatchNormalization(momentum=0.7), *([Dropout(0.2)] if dropout else []),
+        Dense(4, activation="selu", use_bias=False), Activation("softplus"), Reshape((2, 2)),
+        Flatten(), Normalization(mean=[0.0, 1.0, 0.0, 1.0], variance=[1.0, 4.0, 1.0, 4.0]),
+        Dense(3, activation="softmax"),
+    ])
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy",
+                  metrics=["accuracy", "mae"])
     return model
 
 
@@ -80,8 +73,7 @@ def test_keras_loads_glassnet_files(tmp_path, trained, fmt):
     x, _ = _data(seed=3)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), trained.predict(x, verbose=0), **TOL)
     assert [type(layer).__name__ for layer in loaded.layers] == [
-        type(layer).__name__ for layer in trained.layers
-    ]
+        type(layer).__name__ for layer in trained.layers]
     assert loaded.optimizer.__class__.__name__ == "Adam"
     assert getattr(loaded.loss, "__name__", loaded.loss) == "categorical_crossentropy"
     if fmt == "keras":  # Keras restores all optimizer variables from .keras files
@@ -109,9 +101,8 @@ def test_keras_continues_from_glassnet_optimizer_state(tmp_path, name):
     more_x, more_y = _data(seed=9)
     theirs.fit(more_x, more_y, epochs=1, batch_size=16, shuffle=False, verbose=0)
     model.fit(more_x, more_y, epochs=1, batch_size=16, shuffle=False, verbose=0)
-    np.testing.assert_allclose(
-        theirs.predict(x, verbose=0), model.predict(x, verbose=0), atol=5e-6, rtol=1e-5
-    )
+    np.testing.assert_allclose(theirs.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=5e-6, rtol=1e-5)
 
 
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
@@ -121,13 +112,8 @@ def test_weighted_metrics_and_loss_weights_travel_both_ways(tmp_path, fmt):
     x, y = _data()
     w = np.linspace(0, 1, len(x)).astype(np.float32)
     ours = Sequential([Input(shape=(6,)), Dense(3, activation="softmax")])
-    ours.compile(
-        optimizer="adam",
-        loss="categorical_crossentropy",
-        metrics=["mae"],
-        weighted_metrics=["accuracy"],
-        loss_weights=0.5,
-    )
+    ours.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["mae"],
+                 weighted_metrics=["accuracy"], loss_weights=0.5)
     ours.save(tmp_path / f"g.{fmt}")
     theirs = keras.models.load_model(str(tmp_path / f"g.{fmt}"))
     expected = ours.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
@@ -148,17 +134,12 @@ def test_weighted_metrics_and_loss_weights_travel_both_ways(tmp_path, fmt):
 
 def _keras_model():
     keras.utils.set_random_seed(2)
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(6,)),
-            keras.layers.Dense(8, activation="relu"),
-            keras.layers.BatchNormalization(),
-            keras.layers.Dropout(0.3),
-            keras.layers.Dense(4, activation="tanh"),
-            keras.layers.Activation("swish"),
-            keras.layers.Dense(3, activation="softmax"),
-        ]
-    )
+    model = keras.Sequential([
+        keras.Input(shape=(6,)), keras.layers.Dense(8, activation="relu"),
+        keras.layers.BatchNormalization(), keras.layers.Dropout(0.3),
+        keras.layers.Dense(4, activation="tanh"), keras.layers.Activation("swish"),
+        keras.layers.Dense(3, activation="softmax"),
+    ])
     model.compile(optimizer=keras.optimizers.RMSprop(momentum=0.9), loss="mse", metrics=["mae"])
     model.fit(*_data(), epochs=2, batch_size=16, verbose=0)
     return model
@@ -189,15 +170,15 @@ def test_weights_files_both_ways(tmp_path, trained):
     for name in ("g.weights.h5", "g_legacy.h5"):
         trained.save_weights(tmp_path / name)
         theirs.load_weights(str(tmp_path / name))
-        np.testing.assert_allclose(
-            theirs.predict(x, verbose=0), trained.predict(x, verbose=0), **TOL
-        )
+        np.testing.assert_allclose(theirs.predict(x, verbose=0), trained.predict(x, verbose=0),
+                                   **TOL)
     keras_model = _keras_model()
     keras_model.save_weights(str(tmp_path / "k.weights.h5"))
     ours = load_model(_saved_keras(tmp_path, keras_model))
     ours.set_weights([np.zeros_like(w) for w in ours.get_weights()])
     ours.load_weights(tmp_path / "k.weights.h5")
-    np.testing.assert_allclose(ours.predict(x, verbose=0), keras_model.predict(x, verbose=0), **TOL)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), keras_model.predict(x, verbose=0),
+                               **TOL)
 
 
 def _saved(tmp_path, model) -> str:
@@ -222,8 +203,7 @@ def test_json_both_ways(trained):
     keras_model = _keras_model()
     ours = model_from_json(keras_model.to_json())
     assert [type(layer).__name__ for layer in ours.layers] == [
-        type(layer).__name__ for layer in keras_model.layers
-    ]
+        type(layer).__name__ for layer in keras_model.layers]
     assert ours.count_params() == keras_model.count_params()
 
 
@@ -237,11 +217,9 @@ def test_keras_reads_compile_settings_glassnet_writes(tmp_path):
     from glassnet import losses
 
     model = Sequential([Input(shape=(3,)), Dense(2, activation="softmax")])
-    model.compile(
-        optimizer=optimizers.SGD(learning_rate=0.05, momentum=0.5, clipnorm=1.0),
-        loss=losses.CategoricalCrossentropy(label_smoothing=0.1),
-        metrics=["mae", "categorical_accuracy"],
-    )
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.05, momentum=0.5, clipnorm=1.0),
+                  loss=losses.CategoricalCrossentropy(label_smoothing=0.1),
+                  metrics=["mae", "categorical_accuracy"])
     for fmt in ("keras", "h5"):
         model.save(tmp_path / f"c.{fmt}")
         theirs = keras.models.load_model(str(tmp_path / f"c.{fmt}"))

@@ -44,22 +44,15 @@ def _every_layer_model(optimizer="adam"):
     x, _ = _data()
     norm = Normalization()
     norm.adapt(x)
-    model = Sequential(
-        [
-            Input(shape=(6,)),
-            norm,
-            Dense(8, activation="relu", kernel_regularizer="l2"),
-            BatchNormalization(momentum=0.8),
-            Dropout(0.2),
-            Dense(4, use_bias=False),
-            Activation("tanh"),
-            Reshape((2, 2)),
-            Flatten(),
-            Normalization(mean=[0.0, 1.0, 0.0, 1.0], variance=[1.0, 4.0, 1.0, 4.0]),
-            Dense(3, activation="softmax"),
-        ]
-    )
-    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy", "mae"])
+    model = Sequential([
+        Input(shape=(6,)), norm, Dense(8, activation="relu", kernel_regularizer="l2"),
+        BatchNormalization(momentum=0.8), Dropout(0.2), Dense(4, use_bias=False),
+        Activation("tanh"), Reshape((2, 2)), Flatten(),
+        Normalization(mean=[0.0, 1.0, 0.0, 1.0], variance=[1.0, 4.0, 1.0, 4.0]),
+        Dense(3, activation="softmax"),
+    ])
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy",
+                  metrics=["accuracy", "mae"])
     return model
 
 
@@ -73,8 +66,7 @@ def _trained(optimizer="adam", epochs=2):
 
 def _same_weights(a, b) -> bool:
     return len(a.get_weights()) == len(b.get_weights()) and all(
-        np.array_equal(p, q) for p, q in zip(a.get_weights(), b.get_weights(), strict=True)
-    )
+        np.array_equal(p, q) for p, q in zip(a.get_weights(), b.get_weights(), strict=True))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -162,8 +154,7 @@ def test_every_keras_activation_glassnet_has_round_trips(tmp_path):
     model.save(tmp_path / "acts.keras")
     loaded = load_model(tmp_path / "acts.keras")
     assert [layer.activation.name for layer in loaded.layers] == [
-        layer.activation.name for layer in model.layers
-    ]
+        layer.activation.name for layer in model.layers]
     x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
     assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
@@ -321,49 +312,24 @@ def test_writer_output_follows_the_keras_writer_requirements(tmp_path):
         metadata = json.loads(archive.read("metadata.json"))
         weights = archive.read("model.weights.h5")
     assert metadata["keras_version"] == "3.15.1" and "glassnet_state" in metadata
-    assert {
-        "module",
-        "class_name",
-        "config",
-        "registered_name",
-        "build_config",
-        "compile_config",
-    } == set(config)
+    assert {"module", "class_name", "config", "registered_name", "build_config",
+            "compile_config"} == set(config)
     entries = config["config"]["layers"]
     assert entries[0]["class_name"] == "InputLayer"
     assert entries[0]["config"]["batch_shape"] == [None, 6]
     dense = next(e for e in entries if e["class_name"] == "Dense")
     assert set(dense["config"]) == {
-        "name",
-        "trainable",
-        "dtype",
-        "units",
-        "activation",
-        "use_bias",
-        "kernel_initializer",
-        "bias_initializer",
-        "kernel_regularizer",
-        "bias_regularizer",
-        "kernel_constraint",
-        "bias_constraint",
-    }
+        "name", "trainable", "dtype", "units", "activation", "use_bias", "kernel_initializer",
+        "bias_initializer", "kernel_regularizer", "bias_regularizer", "kernel_constraint",
+        "bias_constraint"}
     assert dense["build_config"] == {"input_shape": [None, 6]}
     assert "quantization_config" not in json.dumps(config)
     assert all(e["registered_name"] is None and e["module"] == "keras.layers" for e in entries)
     assert config["compile_config"]["loss"] == "categorical_crossentropy"
     with h5py.File(io.BytesIO(weights)) as f:
-        assert sorted(f["layers"]) == [
-            "activation",
-            "batch_normalization",
-            "dense",
-            "dense_1",
-            "dense_2",
-            "dropout",
-            "flatten",
-            "normalization",
-            "normalization_1",
-            "reshape",
-        ]
+        assert sorted(f["layers"]) == ["activation", "batch_normalization", "dense", "dense_1",
+                                       "dense_2", "dropout", "flatten", "normalization",
+                                       "normalization_1", "reshape"]
         assert f["layers/dense_1/vars"].attrs["name"] == model.layers[4].name
         assert list(f["layers/batch_normalization/vars"]) == ["0", "1", "2", "3"]
         assert list(f["layers/normalization/vars"]) == ["0", "1", "2"]  # + Keras's count
@@ -383,9 +349,7 @@ def test_writer_output_follows_the_keras_writer_requirements(tmp_path):
         assert _texts(group.attrs["layer_names"]) == [layer.name for layer in model.layers]
         first = model.layers[1].name  # the first Dense
         assert _texts(group[first].attrs["weight_names"]) == [
-            f"{model.name}/{first}/kernel",
-            f"{model.name}/{first}/bias",
-        ]
+            f"{model.name}/{first}/kernel", f"{model.name}/{first}/bias"]
         assert group[model.layers[3].name].attrs["weight_names"].shape == (0,)  # Dropout
         assert "top_level_model_weights" in group
         assert weight_files.GLASSNET_OPTIMIZER_GROUP in f and "optimizer_weights" not in f
@@ -393,40 +357,17 @@ def test_writer_output_follows_the_keras_writer_requirements(tmp_path):
 
 def test_old_keras_description_forms_load():
     """Keras <= 2.2 wrote the layer list itself, no InputLayer, and tuples as objects."""
-    dense = {
-        "class_name": "Dense",
-        "config": {
-            "name": "d1",
-            "units": 3,
-            "activation": "relu",
-            "dtype": "float32",
-            "batch_input_shape": {"class_name": "__tuple__", "items": [None, 4]},
-            "kernel_initializer": {
-                "class_name": "VarianceScaling",
-                "config": {
-                    "scale": 1.0,
-                    "mode": "fan_avg",
-                    "distribution": "uniform",
-                    "seed": None,
-                },
-            },
-        },
-    }
-    old = {
-        "class_name": "Sequential",
-        "keras_version": "2.2.4",
-        "backend": "tensorflow",
-        "config": [dense, {"class_name": "Dense", "config": {"name": "d2", "units": 1}}],
-    }
+    dense = {"class_name": "Dense", "config": {
+        "name": "d1", "units": 3, "activation": "relu", "dtype": "float32",
+        "batch_input_shape": {"class_name": "__tuple__", "items": [None, 4]},
+        "kernel_initializer": {"class_name": "VarianceScaling", "config": {
+            "scale": 1.0, "mode": "fan_avg", "distribution": "uniform", "seed": None}}}}
+    old = {"class_name": "Sequential", "keras_version": "2.2.4", "backend": "tensorflow",
+           "config": [dense, {"class_name": "Dense", "config": {"name": "d2", "units": 1}}]}
     model = model_from_json(json.dumps(old))
     assert model.input_shape == (4,)
     assert [layer.name for layer in model.layers] == ["d1", "d2"]
-    new = {
-        "class_name": "Sequential",
-        "config": {
-            "name": "s",
-            "build_input_shape": [None, 4],
-            "layers": [{"class_name": "Dense", "config": {"name": "d", "units": 2}}],
-        },
-    }
+    new = {"class_name": "Sequential", "config": {
+        "name": "s", "build_input_shape": [None, 4],
+        "layers": [{"class_name": "Dense", "config": {"name": "d", "units": 2}}]}}
     assert model_from_json(json.dumps(new)).input_shape == (4,)

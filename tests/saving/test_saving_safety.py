@@ -113,18 +113,15 @@ def test_zip_without_config_or_weights(good):
     members = _members(good / "good.keras")
     _write_zip(good / "noconfig.keras", {k: v for k, v in members.items() if k != "config.json"})
     _refused(good / "noconfig.keras", "has no config.json")
-    _write_zip(
-        good / "noweights.keras", {k: v for k, v in members.items() if k != "model.weights.h5"}
-    )
+    _write_zip(good / "noweights.keras",
+               {k: v for k, v in members.items() if k != "model.weights.h5"})
     _refused(good / "noweights.keras", "has no model.weights.h5")
 
 
 def test_zip_with_duplicate_member(good):
     members = _members(good / "good.keras")
-    with (
-        pytest.warns(UserWarning, match="Duplicate name"),
-        zipfile.ZipFile(good / "dup.keras", "w") as archive,
-    ):
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(
+            good / "dup.keras", "w") as archive:
         for name, data in [*members.items(), ("config.json", members["config.json"])]:
             archive.writestr(name, data)
     _refused(good / "dup.keras", "twice")
@@ -144,17 +141,14 @@ def test_weight_of_wrong_shape(good):
         del f["layers/dense/vars/0"]
         f["layers/dense/vars"].create_dataset("0", data=np.zeros((5, 3), np.float32))
 
-    _refused(
-        _edit_keras(good, "shape.keras", weights=reshape),
-        r"kernel should have shape \(4, 3\); the file's .* has shape \(5, 3\)",
-    )
+    _refused(_edit_keras(good, "shape.keras", weights=reshape),
+             r"kernel should have shape \(4, 3\); the file's .* has shape \(5, 3\)")
 
     def reshape_h5(f):
         group = f["model_weights"]
         layer = [n.decode() if isinstance(n, bytes) else n for n in group.attrs["layer_names"]][0]
-        name = [
-            n.decode() if isinstance(n, bytes) else n for n in group[layer].attrs["weight_names"]
-        ][1]
+        name = [n.decode() if isinstance(n, bytes) else n
+                for n in group[layer].attrs["weight_names"]][1]
         del group[layer][name]
         group[layer].create_dataset(name, data=np.zeros((7,), np.float32))
 
@@ -193,54 +187,31 @@ def test_non_numeric_and_linked_datasets(good):
 
 def test_lambda_layer_is_refused_by_name(good):
     def add_lambda(description):
-        description["config"]["layers"].insert(
-            2,
-            {
-                "module": "keras.layers",
-                "class_name": "Lambda",
-                "registered_name": None,
-                "config": {
-                    "name": "lambda",
-                    "function": {
-                        "class_name": "__lambda__",
-                        "config": {
-                            "code": "4wEAAAAAAAAAAAAAAAEAAAACAAAAQwAAAHMIAAAAfABkARQAUwApAk7p"
-                        },
-                    },
-                },
-            },
-        )
+        description["config"]["layers"].insert(2, {
+            "module": "keras.layers", "class_name": "Lambda", "registered_name": None,
+            "config": {"name": "lambda", "function": {
+                "class_name": "__lambda__",
+                "config": {"code": "4wEAAAAAAAAAAAAAAAEAAAACAAAAQwAAAHMIAAAAfABkARQAUwApAk7p"}}},
+        })
 
     error = _refused(_edit_keras(good, "lambda.keras", config=add_lambda), "'Lambda'")
     assert "never runs code" in str(error)
 
     def keras2_lambda(f):
         description = json.loads(f.attrs["model_config"])
-        description["config"]["layers"].insert(
-            2,
-            {
-                "class_name": "Lambda",
-                "config": {
-                    "name": "lambda",
-                    "function": ["4wEAAAAA", None, None],
-                    "function_type": "lambda",
-                },
-            },
-        )
+        description["config"]["layers"].insert(2, {"class_name": "Lambda", "config": {
+            "name": "lambda", "function": ["4wEAAAAA", None, None], "function_type": "lambda"}})
         f.attrs["model_config"] = json.dumps(description).encode()
 
     _refused(_edit_h5(good, "lambda.h5", keras2_lambda), "Lambda")
 
 
-@pytest.mark.parametrize(
-    ("module", "class_name", "match"),
-    [
-        ("os", "system", "names the module 'os'"),
-        ("builtins", "eval", "names the module 'builtins'"),
-        ("keras.models", "function", "is a 'function'"),
-        ("__main__", "Dense", "names the module '__main__'"),
-    ],
-)
+@pytest.mark.parametrize(("module", "class_name", "match"), [
+    ("os", "system", "names the module 'os'"),
+    ("builtins", "eval", "names the module 'builtins'"),
+    ("keras.models", "function", "is a 'function'"),
+    ("__main__", "Dense", "names the module '__main__'"),
+])
 def test_module_paths_are_refused(good, module, class_name, match):
     def point(description):
         entry = _dense_entry(description)
@@ -278,39 +249,25 @@ def test_functional_model_is_refused(good):
     _refused(_edit_keras(good, "functional.keras", config=functional), "Sequential models only")
 
 
-@pytest.mark.parametrize(
-    ("change", "match"),
-    [
-        (
-            lambda c: c.update(
-                activation={
-                    "module": "my",
-                    "class_name": "function",
-                    "config": "f",
-                    "registered_name": "my>f",
-                }
-            ),
-            "is a 'function'",
-        ),
-        (lambda c: c.update(activation={"class_name": "Swoosh"}), "custom activation"),
-        (lambda c: c.update(activation="sparsemax"), "does not implement"),
-        (lambda c: c.update(quantization_config={"mode": "int8"}), "quantized"),
-        (lambda c: c.update(dtype="int8_from_float32"), "quantized"),
-        (lambda c: c.update(lora_rank=4), "LoRA"),
-        (lambda c: c.update(units=0), "units must be an integer"),
-        (lambda c: c.update(secret_switch=3), "'secret_switch'"),
-    ],
-)
+@pytest.mark.parametrize(("change", "match"), [
+    (lambda c: c.update(activation={"module": "my", "class_name": "function", "config": "f",
+                                    "registered_name": "my>f"}), "is a 'function'"),
+    (lambda c: c.update(activation={"class_name": "Swoosh"}), "custom activation"),
+    (lambda c: c.update(activation="sparsemax"), "does not implement"),
+    (lambda c: c.update(quantization_config={"mode": "int8"}), "quantized"),
+    (lambda c: c.update(dtype="int8_from_float32"), "quantized"),
+    (lambda c: c.update(lora_rank=4), "LoRA"),
+    (lambda c: c.update(units=0), "units must be an integer"),
+    (lambda c: c.update(secret_switch=3), "'secret_switch'"),
+])
 def test_bad_dense_configs(good, change, match):
-    _refused(
-        _edit_keras(good, "dense.keras", config=lambda d: change(_dense_entry(d)["config"])), match
-    )
+    _refused(_edit_keras(good, "dense.keras",
+                         config=lambda d: change(_dense_entry(d)["config"])), match)
 
 
 def test_unknown_null_key_only_warns(good):
-    path = _edit_keras(
-        good, "nullkey.keras", config=lambda d: _dense_entry(d)["config"].update(new_keras_key=None)
-    )
+    path = _edit_keras(good, "nullkey.keras",
+                       config=lambda d: _dense_entry(d)["config"].update(new_keras_key=None))
     with pytest.warns(UserWarning, match="new_keras_key"):
         load_model(path)
 
@@ -372,17 +329,14 @@ def test_shape_bomb_dataset_is_refused_before_allocation(good):
         for path in ("layers/dense/vars", "layers/dense_1/vars"):
             del f[path]
         dense = f.create_group("layers/dense/vars")
-        dense.create_dataset(
-            "0", shape=(4, units), dtype="f4", chunks=(4, 2**16), compression="gzip"
-        )
+        dense.create_dataset("0", shape=(4, units), dtype="f4", chunks=(4, 2**16),
+                             compression="gzip")
         dense.create_dataset("1", shape=(units,), dtype="f4", chunks=(2**16,), compression="gzip")
         f.create_group("layers/dense_1/vars")
 
     tracemalloc.start()
-    _refused(
-        _edit_keras(good, "bomb.keras", config=declare, weights=bomb),
-        "possible decompression or shape bomb",
-    )
+    _refused(_edit_keras(good, "bomb.keras", config=declare, weights=bomb),
+             "possible decompression or shape bomb")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 50 * 2**20

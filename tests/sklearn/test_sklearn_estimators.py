@@ -20,9 +20,8 @@ from glassnet.models import Sequential  # noqa: E402
 from glassnet.sklearn import GlassClassifier, GlassRegressor, expected_failed_checks  # noqa: E402
 
 
-@parametrize_with_checks(
-    [GlassRegressor(), GlassClassifier()], expected_failed_checks=expected_failed_checks
-)
+@parametrize_with_checks([GlassRegressor(), GlassClassifier()],
+                         expected_failed_checks=expected_failed_checks)
 def test_sklearn_check(estimator, check):
     check(estimator)
 
@@ -33,9 +32,8 @@ def test_expected_failures_are_real_checks_with_reasons():
     assert isinstance(expected_failed_checks, dict) and expected_failed_checks
     assert expected_failed_checks(GlassRegressor()) == dict(expected_failed_checks)
     assert all(isinstance(r, str) and len(r) > 40 for r in expected_failed_checks.values())
-    results = check_estimator(
-        GlassRegressor(epochs=5), on_fail=None, expected_failed_checks=expected_failed_checks
-    )
+    results = check_estimator(GlassRegressor(epochs=5), on_fail=None,
+                              expected_failed_checks=expected_failed_checks)
     assert set(expected_failed_checks) <= {r["check_name"] for r in results}
     assert {r["status"] for r in results} <= {"passed", "xfail", "skipped"}
 
@@ -50,10 +48,8 @@ def wages():
 
 def test_pipeline_cross_val_score_and_grid_search(wages):
     x, y = wages
-    pipe = make_pipeline(
-        StandardScaler(),
-        GlassRegressor(hidden_layer_sizes=(16,), epochs=60, learning_rate=0.03, random_state=0),
-    )
+    pipe = make_pipeline(StandardScaler(), GlassRegressor(hidden_layer_sizes=(16,), epochs=60,
+                                                          learning_rate=0.03, random_state=0))
     scores = cross_val_score(pipe, x, y, cv=3)
     assert scores.shape == (3,) and scores.min() > 0.9
     grid = GridSearchCV(pipe, {"glassregressor__hidden_layer_sizes": [(2,), (32,)]}, cv=3)
@@ -77,9 +73,8 @@ def test_classifier_string_labels_and_probabilities():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(120, 2))
     y = np.where(x[:, 0] + x[:, 1] > 0, "yes", "no")
-    clf = GlassClassifier(
-        hidden_layer_sizes=(8,), epochs=40, learning_rate=0.03, random_state=0
-    ).fit(x, y)
+    clf = GlassClassifier(hidden_layer_sizes=(8,), epochs=40, learning_rate=0.03,
+                          random_state=0).fit(x, y)
     proba = clf.predict_proba(x)
     assert list(clf.classes_) == ["no", "yes"]
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
@@ -90,14 +85,8 @@ def test_classifier_string_labels_and_probabilities():
 
 def test_patience_stops_early_and_keeps_history(wages):
     x, y = wages
-    reg = GlassRegressor(
-        hidden_layer_sizes=(4,),
-        epochs=500,
-        learning_rate=0.05,
-        validation_split=0.3,
-        patience=1,
-        random_state=0,
-    ).fit(x, y)
+    reg = GlassRegressor(hidden_layer_sizes=(4,), epochs=500, learning_rate=0.05,
+                         validation_split=0.3, patience=1, random_state=0).fit(x, y)
     assert reg.n_iter_ < 500
     assert set(reg.history_) == {"loss", "val_loss"}
 
@@ -134,16 +123,13 @@ def test_build_fn_that_returns_no_model_or_an_uncompiled_one(wages):
         GlassRegressor(build_fn=uncompiled).fit(x, y)
 
 
-@pytest.mark.parametrize(
-    ("params", "message"),
-    [
-        ({"epochs": 0}, "`epochs` must be a positive integer"),
-        ({"batch_size": 1.5}, "`batch_size` must be a positive integer"),
-        ({"validation_split": 1.0}, r"`validation_split` must be in \[0, 1\)"),
-        ({"patience": -1}, "`patience` must be None or a non-negative integer"),
-        ({"hidden_layer_sizes": (10, 0)}, "`hidden_layer_sizes` must hold positive integers"),
-    ],
-)
+@pytest.mark.parametrize(("params", "message"), [
+    ({"epochs": 0}, "`epochs` must be a positive integer"),
+    ({"batch_size": 1.5}, "`batch_size` must be a positive integer"),
+    ({"validation_split": 1.0}, r"`validation_split` must be in \[0, 1\)"),
+    ({"patience": -1}, "`patience` must be None or a non-negative integer"),
+    ({"hidden_layer_sizes": (10, 0)}, "`hidden_layer_sizes` must hold positive integers"),
+])
 def test_bad_parameters_fail_at_fit_not_at_init(wages, params, message):
     x, y = wages
     reg = GlassRegressor(**params)  # scikit-learn: __init__ never validates

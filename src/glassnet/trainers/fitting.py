@@ -228,3 +228,4 @@ class Fitting:
             if self.stop_training:
                 break
         return self._metric_logs(loss_sum / max(seen, 1))
+
