@@ -15,6 +15,7 @@ from glassnet.ops import (
     math_ops,
     more_ops,
     nn_ops,
+    numpy_extra,
     numpy_ops,
 )
 from glassnet.ops.core_ops import *  # noqa: F403
@@ -24,6 +25,7 @@ from glassnet.ops.math_ops import *  # noqa: F403
 from glassnet.ops.more_ops import *  # noqa: F403
 from glassnet.ops.nn_ops import *  # noqa: F403
 from glassnet.ops.node import Node, Record
+from glassnet.ops.numpy_extra import *  # noqa: F403
 from glassnet.ops.numpy_ops import *  # noqa: F403
 from glassnet.ops.tape import Tape, active_tape, recording
 from glassnet.ops.tensor import Tensor, as_tensor
@@ -53,5 +55,6 @@ __all__ = [
     *math_ops.__all__,
     *more_ops.__all__,
     *nn_ops.__all__,
+    *numpy_extra.__all__,
     *numpy_ops.__all__,
 ]

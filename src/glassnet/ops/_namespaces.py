@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import types
 
-from glassnet.ops import core_ops, linalg_ops, math_ops, more_ops, nn_ops, numpy_ops
+from glassnet.ops import (
+    core_ops,
+    linalg_ops,
+    math_ops,
+    more_ops,
+    nn_ops,
+    numpy_extra,
+    numpy_ops,
+)
 
 
 def _namespace(name: str, *modules) -> types.SimpleNamespace:
@@ -20,5 +28,5 @@ def _namespace(name: str, *modules) -> types.SimpleNamespace:
 nn = _namespace("nn", nn_ops)
 math = _namespace("math", math_ops)
 linalg = _namespace("linalg", linalg_ops)
-numpy = _namespace("numpy", numpy_ops, more_ops)
+numpy = _namespace("numpy", numpy_ops, numpy_extra, more_ops)
 core = _namespace("core", core_ops)

@@ -9,6 +9,7 @@ from glassnet import config
 from glassnet.ops import numpy_ops as nops
 from glassnet.ops._convert import to_array
 from glassnet.ops._errors import named
+from glassnet.ops.numpy_extra import det, inv
 from glassnet.ops.tensor import _wrap, forward_only
 
 
@@ -109,10 +110,8 @@ def _eigh(a):
 _FUNCTIONS = {
     "cholesky": _cholesky,
     "cholesky_inverse": _cholesky_inverse,
-    "det": lambda a: _wrap(np.linalg.det(_float(a))),
     "eig": _eig,
     "eigh": _eigh,
-    "inv": lambda a: _wrap(np.linalg.inv(_float(a))),
     "lu_factor": _lu_factor,
     "qr": _qr,
     "solve": lambda a, b: _wrap(np.linalg.solve(_float(a), _float(b))),
@@ -125,7 +124,7 @@ _FUNCTIONS = {
     ),
 }
 
-__all__ = ["norm"]
+__all__ = ["det", "inv", "norm"]
 
 
 def _loud(name, fn):

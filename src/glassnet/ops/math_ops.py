@@ -13,6 +13,7 @@ from glassnet.ops import numpy_ops as nops
 from glassnet.ops._convert import float_type, to_array
 from glassnet.ops._errors import named
 from glassnet.ops.core_ops import cast, stop_gradient
+from glassnet.ops.numpy_extra import erf
 from glassnet.ops.tensor import Op, emit, forward_only
 
 _NO_SLOPE = Op("no_slope", lambda payload, g, needs: ())
@@ -48,14 +49,7 @@ def _float(x):
     return a if a.dtype.kind in "fc" else a.astype(float_type(a.dtype))
 
 
-_erf = np.frompyfunc(_math.erf, 1, 1)
 _erfc = np.frompyfunc(_math.erfc, 1, 1)
-
-
-@named("erf")
-def erf(x):
-    a = _float(x)
-    return _out(_erf(a).astype(a.dtype))
 
 
 @named("erfc")
@@ -269,7 +263,6 @@ def _loud(name, fn):
 
 # Forward only: a slope that would flow through their results fails loudly.
 for _name in (
-    "erf",
     "erfc",
     "erfinv",
     "segment_sum",
@@ -292,4 +285,4 @@ del _name
 
 from glassnet.ops._public import public_names  # noqa: E402
 
-__all__ = public_names(globals(), __name__)
+__all__ = sorted({*public_names(globals(), __name__), erf.__name__})
