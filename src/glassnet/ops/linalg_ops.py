@@ -9,7 +9,7 @@ from glassnet import config
 from glassnet.ops import numpy_ops as nops
 from glassnet.ops._convert import to_array
 from glassnet.ops._errors import named
-from glassnet.ops.numpy_extra import det, inv
+from glassnet.ops.numpy_extra import det, inv, solve
 from glassnet.ops.tensor import _wrap, forward_only
 
 
@@ -114,7 +114,6 @@ _FUNCTIONS = {
     "eigh": _eigh,
     "lu_factor": _lu_factor,
     "qr": _qr,
-    "solve": lambda a, b: _wrap(np.linalg.solve(_float(a), _float(b))),
     "solve_triangular": _solve_triangular,
     "svd": _svd,
     "lstsq": _lstsq,
@@ -124,7 +123,7 @@ _FUNCTIONS = {
     ),
 }
 
-__all__ = ["det", "inv", "norm"]
+__all__ = ["det", "inv", "norm", "solve"]
 
 
 def _loud(name, fn):

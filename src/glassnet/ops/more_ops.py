@@ -151,9 +151,6 @@ for _name, (_fn, _float) in {
     "bitwise_xor": (np.bitwise_xor, False),
     "gcd": (np.gcd, False),
     "lcm": (np.lcm, False),
-    "inner": (np.inner, False),
-    "outer": (lambda a, b: np.outer(a, b), False),
-    "vdot": (np.vdot, False),
     "kron": (np.kron, False),
 }.items():
     _export(_name, _binary(_fn, _float))
@@ -623,7 +620,6 @@ for _name, _fn in {
     "bincount": _bincount,
     "searchsorted": _searchsorted,
     "digitize": _digitize,
-    "tensordot": _tensordot,
     "cross": _cross,
     "correlate": _correlate,
     "corrcoef": _corrcoef,

@@ -241,6 +241,30 @@ def det(a):
     return emit(_DET, (s,), y, (m, y))
 
 
+def _solve_slopes(payload, g, needs):
+    m, y, vector = payload
+    g2 = g[..., None] if vector else g
+    y2 = y[..., None] if vector else y
+    grad_b = np.linalg.solve(np.swapaxes(m, -1, -2), g2)
+    grad_a = -grad_b @ np.swapaxes(y2, -1, -2)
+    return grad_a, grad_b[..., 0] if vector else grad_b
+
+
+_SOLVE = Op("solve", _solve_slopes)
+
+
+@named("solve")
+def solve(a, b):
+    """``x`` with ``a @ x = b``; slopes ``a^-T g`` at ``b`` and ``-(a^-T g) x^T`` at ``a``."""
+    sa, m = arg(a)
+    sb, v = arg(b)
+    dtype = np.result_type(float_type(m.dtype), float_type(v.dtype))
+    m, v = m.astype(dtype, copy=False), v.astype(dtype, copy=False)
+    vector = v.ndim == m.ndim - 1
+    y = np.linalg.solve(m, v[..., None])[..., 0] if vector else np.linalg.solve(m, v)
+    return emit(_SOLVE, (sa, sb), y, (m, y, vector))
+
+
 __all__ = [
     "append", "cumsum", "diagonal", "dstack", "flip", "fliplr", "flipud", "hstack", "prod",
     "roll", "sort", "trace", "tril", "triu", "vstack",

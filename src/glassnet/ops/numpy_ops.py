@@ -10,6 +10,7 @@ broadcasting). Semantics follow Keras 3 (``keras/src/ops/numpy.py`` and its NumP
 from __future__ import annotations
 
 import builtins
+import string
 
 import numpy as np
 
@@ -745,26 +746,100 @@ def _einsum_slopes(payload, g, needs):
 _EINSUM = Op("einsum", _einsum_slopes)
 
 
+def _explicit(spec: str, arrays) -> tuple[list[str], str] | None:
+    """``spec`` with ``...`` spelled out in unused letters and the output made explicit, or
+    ``None`` when a letter names axes of different sizes (broadcast by ``...`` only)."""
+    lhs, arrow, out = spec.partition("->")
+    terms = lhs.split(",")
+    spare = [c for c in string.ascii_letters if c not in spec]
+    width = builtins.max(
+        [a.ndim - (len(t) - 3) for t, a in zip(terms, arrays, strict=True) if "..." in t] or [0]
+    )
+    dots = "".join(spare[:width])
+    expanded = []
+    for term, a in zip(terms, arrays, strict=True):
+        if "..." in term:
+            k = a.ndim - (len(term) - 3)
+            term = term.replace("...", dots[width - k :])
+        expanded.append(term)
+    if arrow:
+        out = out.replace("...", dots)
+    else:
+        letters = "".join(expanded)
+        out = dots + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1 and c not in dots)
+        )
+    sizes: dict[str, int] = {}
+    for term, a in zip(expanded, arrays, strict=True):
+        if len(set(term)) != len(term):
+            return None  # a diagonal
+        for c, n in zip(term, a.shape, strict=True):
+            if sizes.setdefault(c, n) != n:
+                return None
+    return expanded, out
+
+
 @named("einsum")
 def einsum(subscripts, *operands):
-    """Einstein summation; differentiable when no operand repeats a letter (no diagonals)
-    and no ``...`` is used."""
+    """Einstein summation; differentiable unless an operand repeats a letter (a diagonal)
+    or ``...`` broadcasts axes of different sizes."""
     dtype = result_type(*operands)
     pairs = [arg(x, dtype) for x in operands]
     arrays = [a for _, a in pairs]
     y = np.einsum(subscripts, *arrays)
-    spec = subscripts.replace(" ", "")
-    if "->" in spec:
-        lhs, out = spec.split("->")
-    else:
-        lhs = spec
-        letters = lhs.replace(",", "")
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    ins = lhs.split(",")
-    differentiable = "." not in spec and all(len(set(t)) == len(t) for t in ins)
-    if not differentiable:
+    explicit = _explicit(subscripts.replace(" ", ""), arrays)
+    if explicit is None:
         return forward_only("einsum", None, list(operands), emit(_NO_SLOPE, (), y, None))
+    ins, out = explicit
     return emit(_EINSUM, tuple(p[0] for p in pairs), y, (ins, out, arrays))
+
+
+@named("tensordot")
+def tensordot(x1, x2, axes=2):
+    """Sums products over ``axes`` of ``x1`` and ``x2`` (NumPy's ``tensordot``), as an
+    ``einsum``, so it carries slopes."""
+    a = to_array(x1)
+    b = to_array(x2)
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        first, second = list(range(a.ndim - n, a.ndim)), list(range(n))
+    else:
+        first, second = (list(np.atleast_1d(v)) for v in axes)
+    first = [int(i) % a.ndim for i in first]
+    second = [int(i) % b.ndim for i in second]
+    for i, j in zip(first, second, strict=True):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(
+                f"ops.tensordot: axis {i} of x1 (size {a.shape[i]}) and axis {j} of x2 "
+                f"(size {b.shape[j]}) must have the same size. "
+                f"Received: x1.shape={a.shape}, x2.shape={b.shape}"
+            )
+    letters = iter(string.ascii_letters)
+    left = [next(letters) for _ in range(a.ndim)]
+    right = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(first, second, strict=True):
+        right[j] = left[i]
+    out = [c for k, c in enumerate(left) if k not in first]
+    out += [c for k, c in enumerate(right) if k not in second]
+    return einsum(f"{''.join(left)},{''.join(right)}->{''.join(out)}", x1, x2)
+
+
+@named("inner")
+def inner(x1, x2):
+    a, b = to_array(x1), to_array(x2)
+    if a.ndim == 0 or b.ndim == 0:
+        return multiply(x1, x2)
+    return tensordot(x1, x2, axes=([-1], [-1]))
+
+
+@named("outer")
+def outer(x1, x2):
+    return multiply(reshape(x1, (-1, 1)), reshape(x2, (1, -1)))
+
+
+@named("vdot")
+def vdot(x1, x2):
+    return sum(multiply(ravel(x1), ravel(x2)))
 
 
 def _copy_slopes(payload, g, needs):
