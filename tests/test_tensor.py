@@ -88,3 +88,14 @@ def test_recording_a_tensor_does_not_change_its_numbers():
 def test_dtypes_are_kept(dtype):
     t = as_tensor(np.ones(3, dtype=dtype))
     assert (t + t).dtype == dtype and t.numpy().dtype == dtype
+
+
+def test_numpy_functions_of_tensors_give_tensors():
+    t = as_tensor(np.arange(4.0))
+    for value in (
+        np.concatenate([t, t]),
+        np.stack([t, t]),
+        np.where(t > 1, t, 0),
+        np.clip(t, 1, 2),
+    ):
+        assert type(value) is Tensor

@@ -59,7 +59,8 @@ class Tensor(np.ndarray):
 
     def __array_function__(self, func, types, args, kwargs):
         if not _stack():
-            return super().__array_function__(func, types, args, kwargs)
+            result = super().__array_function__(func, types, args, kwargs)
+            return result.view(Tensor) if type(result) is np.ndarray else result
         from glassnet.ops._routes import route
 
         return route(func, types, args, kwargs)
