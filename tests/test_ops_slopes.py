@@ -11,6 +11,7 @@ from gradcheck import assert_gradient_close, away_from, numerical_gradient
 
 from glassnet import ops
 from glassnet.ops import Tape, recording
+from glassnet.ops.tensor import apply_ufunc
 
 
 def _leaves(out):
@@ -488,3 +489,26 @@ def test_broadcast_slopes_are_summed_back_to_each_shape(op, shape1, shape2):
     a = local.uniform(0.5, 1.5, size=shape1)
     b = local.uniform(2.0, 3.0, size=shape2)  # apart from a: no ties for maximum
     check_slopes(op, a, b)
+
+
+class ArithmeticVariable(StandInVariable):
+    """A variable whose NumPy arithmetic goes through ``apply_ufunc``, as the real one may."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return apply_ufunc(ufunc, method, inputs, kwargs)
+
+    def __mul__(self, other):
+        return np.multiply(self, other)
+
+    def __rmul__(self, other):
+        return np.multiply(other, self)
+
+
+def test_a_variable_with_apply_ufunc_records_its_arithmetic():
+    v = ArithmeticVariable(normal(3))
+    x = normal(3)
+    with recording() as tape:
+        y = ops.sum(v * x + np.exp(v) + 2.0 * v)
+    slopes = tape.backward(y, np.ones(()))
+    np.testing.assert_allclose(slopes[id(v.value)], x + np.exp(v.value) + 2.0)
+    assert id(x) in slopes
