@@ -432,11 +432,17 @@ def test_lambda_slope_comes_from_the_glassnet_layers_it_calls(rng, float64):
     assert passthrough.backward(records, out) is out
 
 
-def test_lambda_of_plain_numpy_runs_but_has_no_slope():
+def test_lambda_of_numpy_arithmetic_gets_its_slope_from_the_recorded_ops():
     layer = layers.Lambda(lambda x, factor: x * factor, arguments={"factor": 3.0})
     out = layer(np.array([[1.0, 2.0]]))
     assert out.tolist() == [[3.0, 6.0]]
     assert layer.compute_output_shape((2,)) == (2,)
+    _, records = layer.forward(np.array([[1.0, 2.0]]))
+    np.testing.assert_array_equal(layer.backward(records, np.ones((1, 2))), [[3.0, 3.0]])
+
+
+def test_lambda_whose_output_bypasses_the_tape_has_no_slope():
+    layer = layers.Lambda(lambda x: np.array(np.asarray(x).tolist()))
     _, records = layer.forward(np.array([[1.0, 2.0]]))
     with pytest.raises(ValueError, match="slope is unknown"):
         layer.backward(records, np.ones((1, 2)))

@@ -24,7 +24,7 @@ from glassnet.engine.plan import Plan
 from glassnet.explain import last_pass, trace
 from glassnet.layers import Dense, Dropout
 from glassnet.models import Sequential
-from glassnet.ops import Record, recording
+from glassnet.ops import Record, Tape, recording
 from glassnet.utils import set_random_seed
 
 
@@ -188,7 +188,7 @@ def test_tape_adds_the_slopes_of_a_value_used_twice_and_of_a_layer_called_twice(
             h = first(x)
             o1 = square(h)
             o2 = square(o1)  # the same layer again, on a value that is also used below
-            out, _ = add.forward(o1, o2)
+            out, _ = add.forward(o1.numpy(), o2.numpy())  # computed outside the tape's ops
             tape.record(add, (o1, o2), out, None)
         return tape, out
 
@@ -222,3 +222,21 @@ def test_a_layer_not_on_the_way_to_the_output_gets_zero_slopes(float64):
         unused(x)
     tape.backward(out, np.ones_like(out))
     assert not unused.grad_kernel.any() and used.grad_kernel.any()
+
+
+def test_a_none_slope_and_integer_values_get_no_slope():
+    """An op may answer ``None`` for an input (a constant); integers never get a slope."""
+
+    class Scale:
+        def backward(self, records, grad, need_grad_input):
+            return grad * 2.0, None, grad  # the last slope is one integers must not get
+
+    x = np.ones(3)
+    constant = np.full(3, 5.0)
+    labels = np.arange(3)
+    out = x * 2.0
+    tape = Tape()
+    tape.record(Scale(), (x, constant, labels), out, None)
+    slopes = tape.backward(out, np.ones(3))
+    assert set(slopes) == {id(x)}
+    np.testing.assert_array_equal(slopes[id(x)], [2.0, 2.0, 2.0])

@@ -38,6 +38,7 @@ from glassnet._checks import check_number as _check_number
 from glassnet._registry import Registry
 from glassnet._rowwise import row_max, row_sum
 from glassnet.ops.tape import active_tape
+from glassnet.ops.tensor import as_tensor
 
 _registry = Registry("loss")
 
@@ -208,14 +209,17 @@ class Loss:
             weights, _ = self._weighting(values.shape, sw)
             unreduced = np.asarray(values if weights is None else values * weights,
                                    dtype=y_pred.dtype)
+            unreduced = as_tensor(unreduced)
             if tape is not None:
                 tape.record(_LossSlope(self), (y_true, given), unreduced,
                             (row_slopes, weights, np.shape(given)))
             return unreduced
         if tape is None:
-            return np.asarray(self.reduce(self.values(y_true, y_pred), sw), dtype=y_pred.dtype)
+            return as_tensor(
+                np.asarray(self.reduce(self.values(y_true, y_pred), sw), dtype=y_pred.dtype)
+            )
         value, grad = self.reduced(y_true, y_pred, sw)
-        output = np.asarray(value, dtype=y_pred.dtype)
+        output = as_tensor(np.asarray(value, dtype=y_pred.dtype))
         tape.record(_LossSlope(self), (y_true, given), output, np.reshape(grad, np.shape(given)))
         return output
 

@@ -26,6 +26,7 @@ from glassnet.layers.storage import WeightStorage, shared_view
 from glassnet.layers.symbolic import GraphNode, KerasTensor, flatten
 from glassnet import config as config_module
 from glassnet.naming import unique_name
+from glassnet.ops.tensor import as_tensor
 from glassnet.trainers import Trainer
 from glassnet.trainers.multi_output import ArrayGroup
 
@@ -167,7 +168,9 @@ class Functional(Model):
             return self._run_inline(inputs, training)
         with recording(Tape()):
             out = self._run_inline(inputs, training)
-        return [np.array(o) for o in out] if isinstance(out, list) else np.array(out)
+        if isinstance(out, list):
+            return [as_tensor(np.array(o)) for o in out]
+        return as_tensor(np.array(out))
 
     # --- description --------------------------------------------------------------------
 

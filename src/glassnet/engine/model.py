@@ -22,6 +22,7 @@ from glassnet.engine.summary import summary_text
 from glassnet.layers import symbolic
 from glassnet.layers.storage import WeightStorage
 from glassnet.ops.tape import active_tape
+from glassnet.ops.tensor import as_tensor, plain
 from glassnet.layers.base import Layer, normalize_shape
 from glassnet.naming import to_snake_case, unique_name
 from glassnet.trainers import Trainer
@@ -382,7 +383,7 @@ class Model(Trainer):
         tape = active_tape()
         x = self._prepare_call_input(inputs)
         if tape is None:
-            return self.forward(x, training=training).copy()
+            return as_tensor(self.forward(x, training=training).copy())
         return self._forward_on_tape(x, training, tape)
 
     def _prepare_call_input(self, inputs):
@@ -406,9 +407,10 @@ class Model(Trainer):
                 for layer in step.layers:
                     x = layer(x, training=training)
                 continue
-            out, records = step.forward(x, training)
+            out, records = step.forward(plain(x), training)
             if last or out is x:
                 out = out.copy()  # the caller's own array, not a buffer of the next pass
+            out = as_tensor(out)
             tape.record(step, x, out, records)
             x = out
         return x

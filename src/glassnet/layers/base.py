@@ -30,6 +30,7 @@ from glassnet.layers.storage import WeightStorage
 from glassnet.naming import auto_name
 from glassnet.layers import symbolic
 from glassnet.ops.tape import Tape, active_tape, recording
+from glassnet.ops.tensor import as_tensor, plain
 from glassnet.ops.variable import Variable
 
 
@@ -316,7 +317,10 @@ class Layer:
             self.build(shapes)
         elif self.input_shape is not None:
             self._check_row_shapes(shapes, x)
-        out, records = self.forward(x, training=training)
+        # The layer computes on plain arrays (its own NumPy calls are not ops to record);
+        # the node links the caller's objects, and the caller gets a tensor of its own.
+        out, records = self.forward(plain_tuple(x) if multi else plain(x), training=training)
+        out = as_tensor(out)
         if out is x:  # a pass-through: a value of its own, so the tape links it
             out = out.view()
         tape = active_tape()
@@ -570,3 +574,8 @@ def as_float_array(value) -> np.ndarray:
 def _slope_or_zeros(leaves: dict, value) -> np.ndarray:
     slope = leaves.get(id(value))
     return np.zeros_like(value) if slope is None else slope
+
+
+def plain_tuple(values: tuple) -> tuple:
+    """Each of ``values`` as a plain array (tensors viewed, no copy)."""
+    return tuple(plain(value) for value in values)

@@ -19,6 +19,7 @@ import numpy as np
 from glassnet.layers.base import Layer, normalize_shape
 from glassnet.layers.config_keys import key
 from glassnet.ops.tape import recording
+from glassnet.ops.tensor import as_tensor
 
 
 class Lambda(Layer):
@@ -79,8 +80,11 @@ class Lambda(Layer):
 
     def forward(self, x, training=False):
         """The function's output, and the tape of the glassnet operations it ran."""
+        x = as_tensor(x)  # NumPy calls on it are recorded as ops, so they have slopes
         with recording() as tape:
-            out = np.asarray(self._call_function(x, training))
+            out = self._call_function(x, training)
+            if not isinstance(out, np.ndarray):
+                out = np.asarray(out)
         return out, (tape, x, out)
 
     def backward(self, records, grad_out, need_grad_input=True):

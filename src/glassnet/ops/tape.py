@@ -5,7 +5,8 @@ a tape is active the call appends one ``Node`` to it. Layers keep no per-call st
 layer used twice leaves two nodes. ``Tape.backward`` walks the nodes in reverse and calls
 each op's hand-written ``backward(records, grad, need_grad_input)``, adding slopes where a
 value fed two nodes. An op of several inputs records them as a tuple, and its backward
-returns a tuple of slopes in the same order.
+returns a tuple of slopes in the same order; a ``None`` among them (a constant input) is
+skipped, and a value of integers or booleans never gets a slope.
 
 Compiled models (``Sequential``) do not append: their plan owns one node slot per step,
 made once and overwritten by every pass, and walks them the same way (see
@@ -84,8 +85,8 @@ class Tape:
             else:
                 pairs = ((node.inputs, grad_in),)
             for value, grad_value in pairs:
-                if grad_value is None:  # an input without a slope (targets, integers)
-                    continue
+                if grad_value is None or not _carries_slope(value):
+                    continue  # a constant, or integers: no slope to carry
                 key = id(value)
                 seen = pending.get(key)
                 pending[key] = grad_value if seen is None else seen + grad_value
@@ -101,6 +102,11 @@ class Tape:
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes)
+
+
+def _carries_slope(value) -> bool:
+    dtype = getattr(value, "dtype", None)
+    return dtype is None or dtype.kind not in "biu"
 
 
 def _weight_grads(op) -> list[np.ndarray]:

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.ops.tensor import apply_ufunc
+
 
 class Variable(np.ndarray):
     """A view of one weight of ``layer``, named ``name`` in its ``values``.
@@ -44,13 +46,12 @@ class Variable(np.ndarray):
         return result
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        # Compute on the weight's current array (``value``), so a variable kept across a
-        # re-allocation of the model's storage still reads the live weight; the call is made
-        # again so that a tensor among the inputs can record it on a tape.
-        inputs = tuple(x.value if is_variable(x) else x for x in inputs)
+        # Computed on the weight's current array (``value``), so a variable kept across a
+        # re-allocation of the model's storage reads the live weight, and recorded on an
+        # active tape as any op on a tensor (``glassnet.ops.tensor.apply_ufunc``).
         if "out" in kwargs:
             kwargs["out"] = tuple(x.value if is_variable(x) else x for x in kwargs["out"])
-        return getattr(ufunc, method)(*inputs, **kwargs)
+        return apply_ufunc(ufunc, method, inputs, kwargs)
 
     def __getitem__(self, index):
         return self.view(np.ndarray)[index]
