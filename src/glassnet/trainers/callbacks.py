@@ -25,6 +25,11 @@ class CallbackError(RuntimeError):
     """Raised when a callback's hook raises; names the callback and the hook."""
 
 
+class CallbackArgumentError(ValueError):
+    """A callback's own arguments cannot work with this model or its logs (an unknown
+    monitor, say): it reaches the caller as the ``ValueError`` Keras raises, unwrapped."""
+
+
 class Callback:
     """Base class: override the hooks you need.
 
@@ -102,7 +107,7 @@ class CallbackList:
         for callback in targets:
             try:
                 getattr(callback, hook)(*args)
-            except (CallbackError, KeyboardInterrupt):
+            except (CallbackError, CallbackArgumentError, KeyboardInterrupt):
                 raise
             except Exception as error:
                 raise CallbackError(
