@@ -7,6 +7,7 @@ learning-rate schedules), and the glass box's ``Diagnostics`` (``glassnet.explai
 training loop imports none of this package, so it can sit above them all.
 """
 
+from glassnet.callbacks.backup import BackupAndRestore
 from glassnet.callbacks.checkpoint import ModelCheckpoint
 from glassnet.callbacks.early_stopping import EarlyStopping
 from glassnet.callbacks.lambda_callback import LambdaCallback
@@ -18,6 +19,7 @@ from glassnet.trainers.history import History
 from glassnet.trainers.progress import ProgbarLogger
 
 __all__ = [
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackError",

@@ -173,10 +173,18 @@ class Fitting:
         validation_batch_size,
     ) -> History:
         logs: dict = {}
+        # A callback that restores a backup (BackupAndRestore) says in on_train_begin where
+        # training resumes: Keras's ``_initial_epoch``, and glassnet's ``_initial_step``, the
+        # batches of that epoch already trained.
+        self._initial_epoch = None
+        self._initial_step = 0
         try:
             cbs.call("on_train_begin", {})
+            initial_epoch = self._initial_epoch or initial_epoch
+            skip, self._initial_step = self._initial_step, 0
             for epoch in range(initial_epoch, epochs):
-                logs = self._run_epoch(epoch, batches, cbs, stop_on_nan)
+                logs = self._run_epoch(epoch, batches, cbs, stop_on_nan, skip)
+                skip = 0
                 if (
                     val is not None
                     and (epoch + 1) % validation_freq == 0
@@ -192,8 +200,14 @@ class Fitting:
             cbs.close()
         return history
 
-    def _run_epoch(self, epoch: int, batches, cbs: CallbackList, stop_on_nan: bool) -> dict:
-        """One pass over the batches; returns the epoch's logs (row-weighted means)."""
+    def _run_epoch(
+        self, epoch: int, batches, cbs: CallbackList, stop_on_nan: bool, skip: int = 0
+    ) -> dict:
+        """One pass over the batches; returns the epoch's logs (row-weighted means).
+
+        The first ``skip`` batches are drawn (so the epoch's order is the same) but not
+        trained on: they were trained before the run was interrupted and restored.
+        """
         metrics = self.metrics
         for metric in metrics:
             metric.reset_state()
@@ -204,6 +218,8 @@ class Fitting:
         loss_sum = 0.0
         seen = 0
         for step, (xb, yb, wb) in enumerate(batches.epoch()):
+            if step < skip:
+                continue
             if batch_begin:
                 cbs.call("on_train_batch_begin", step, {})
             try:
@@ -228,4 +244,3 @@ class Fitting:
             if self.stop_training:
                 break
         return self._metric_logs(loss_sum / max(seen, 1))
-
