@@ -67,11 +67,8 @@ def check_finite(arr: np.ndarray, what: str, first_row: int = 0, columns=None) -
     if bad.any():
         value = arr[bad].flat[0]
         # The same check guards fit, evaluate and predict: the advice names no one of them.
-        name, advice = (
-            ("NaN", "fill or drop the missing values first")
-            if math.isnan(value)
-            else ("infinity", "replace it with a finite value or drop the row")
-        )
+        name, advice = (("NaN", "fill or drop the missing values first") if math.isnan(value)
+                        else ("infinity", "replace it with a finite value or drop the row"))
         raise DataError(
             f"`{what}` contains {name} at {_describe_position(arr, bad, columns, first_row)}; "
             f"{advice}"

@@ -68,10 +68,8 @@ class DataParallel:
             raise ValueError("DataParallel needs a compiled model: call model.compile(...) first")
         if not model.built:
             if model.input_shape is None:
-                raise ValueError(
-                    "DataParallel needs a model that knows its input shape: give "
-                    "the first layer input_shape=(columns,) or call model.build()"
-                )
+                raise ValueError("DataParallel needs a model that knows its input shape: give "
+                                 "the first layer input_shape=(columns,) or call model.build()")
             model.build()
         mpi = _mpi()
         self._mpi = mpi
@@ -123,8 +121,7 @@ class DataParallel:
         if not math.isfinite(global_loss):
             raise NonFiniteLossError(
                 f"The loss became {global_loss} at step {self.steps + 1}. The weights are those "
-                "before this step. Try a lower learning rate or scaled inputs."
-            )
+                "before this step. Try a lower learning rate or scaled inputs.")
         np.divide(buf[:size], total, out=grads, casting="same_kind")
         model.optimizer.apply(storage.parameters, grads)
         self.steps += 1
@@ -134,9 +131,8 @@ class DataParallel:
         """This rank's share of a global batch's row indices (shares differ by at most 1)."""
         return np.array_split(rows, self.size)[self.rank]
 
-    def fit(
-        self, x, y, *, epochs: int = 1, batch_size: int = 32, shuffle: bool = True, seed: int = 0
-    ) -> dict[str, list[float]]:
+    def fit(self, x, y, *, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
+            seed: int = 0) -> dict[str, list[float]]:
         """Trains on ``(x, y)``, which every rank holds; each takes its share of every batch.
 
         The order of the rows comes from ``seed`` and is the same on every rank, so a
@@ -156,20 +152,15 @@ class DataParallel:
             order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
             total = 0.0
             for start in range(0, len(x), batch_size):
-                rows = order[start : start + batch_size]
+                rows = order[start:start + batch_size]
                 mine = self.shard(rows)
                 total += self.train_on_batch(x[mine], y[mine]) * len(rows)
             history["loss"].append(total / len(x))
         return history
 
 
-def benchmark(
-    hidden: tuple[int, ...] = (512, 512),
-    features: int = 64,
-    batch_size: int = 2048,
-    steps: int = 30,
-    seed: int = 0,
-) -> dict[str, float]:
+def benchmark(hidden: tuple[int, ...] = (512, 512), features: int = 64,
+              batch_size: int = 2048, steps: int = 30, seed: int = 0) -> dict[str, float]:
     """Times data-parallel steps on random data; run it under ``mpirun -np 1`` and ``-np 2``.
 
     Returns (on every rank): ``step_ms`` (mean wall time of a step), ``allreduce_ms``
@@ -192,20 +183,15 @@ def benchmark(
     for _ in range(steps):
         trainer.train_on_batch(x[mine], y[mine])
     elapsed = time.perf_counter() - start
-    return {
-        "ranks": trainer.size,
-        "step_ms": 1e3 * elapsed / steps,
-        "allreduce_ms": 1e3 * trainer.allreduce_seconds / steps,
-        "rows_per_s": batch_size * steps / elapsed,
-        "parameters": model.count_params(),
-    }
+    return {"ranks": trainer.size, "step_ms": 1e3 * elapsed / steps,
+            "allreduce_ms": 1e3 * trainer.allreduce_seconds / steps,
+            "rows_per_s": batch_size * steps / elapsed, "parameters": model.count_params()}
 
 
 def _main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         prog="mpirun -np N python -m glassnet.distributed",
-        description="Benchmark of data-parallel steps: run with -np 1, then -np 2, ...",
-    )
+        description="Benchmark of data-parallel steps: run with -np 1, then -np 2, ...")
     parser.add_argument("--hidden", type=int, nargs="+", default=[512, 512])
     parser.add_argument("--features", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=2048)
@@ -214,11 +200,9 @@ def _main(argv=None) -> None:
     result = benchmark(tuple(args.hidden), args.features, args.batch_size, args.steps)
     if _mpi().COMM_WORLD.Get_rank() == 0:
         share = result["allreduce_ms"] / result["step_ms"]
-        print(
-            f"ranks {result['ranks']}  parameters {result['parameters']}  global batch "
-            f"{args.batch_size}: step {result['step_ms']:.2f} ms, all-reduce "
-            f"{result['allreduce_ms']:.2f} ms ({share:.0%}), {result['rows_per_s']:.0f} rows/s"
-        )
+        print(f"ranks {result['ranks']}  parameters {result['parameters']}  global batch "
+              f"{args.batch_size}: step {result['step_ms']:.2f} ms, all-reduce "
+              f"{result['allreduce_ms']:.2f} ms ({share:.0%}), {result['rows_per_s']:.0f} rows/s")
 
 
 if __name__ == "__main__":

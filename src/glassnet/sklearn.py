@@ -52,7 +52,6 @@ _SAMPLE_WEIGHT_REASON = (
     "rows are cut into batches, so the fitted weights differ"
 )
 
-
 class _ExpectedFailures(dict):
     """A dict ``{check name: reason}`` that can also be called with an estimator.
 
@@ -68,11 +67,9 @@ class _ExpectedFailures(dict):
 #: The scikit-learn checks that glassnet's estimators are known to fail, with the reason.
 #: Pass it as ``expected_failed_checks=expected_failed_checks`` to ``check_estimator`` or
 #: to ``parametrize_with_checks``.
-expected_failed_checks = _ExpectedFailures(
-    {
-        "check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT_REASON,
-    }
-)
+expected_failed_checks = _ExpectedFailures({
+    "check_sample_weight_equivalence_on_dense_data": _SAMPLE_WEIGHT_REASON,
+})
 
 
 def _seed_from(random_state) -> int | None:
@@ -91,19 +88,14 @@ def _check_params(est) -> None:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
             raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
     if not 0.0 <= est.validation_split < 1.0:
-        raise ValueError(
-            "`validation_split` must be in [0, 1). "
-            f"Received: validation_split={est.validation_split!r}"
-        )
+        raise ValueError("`validation_split` must be in [0, 1). "
+                         f"Received: validation_split={est.validation_split!r}")
     if est.patience is not None and (
-        isinstance(est.patience, bool)
-        or not isinstance(est.patience, numbers.Integral)
+        isinstance(est.patience, bool) or not isinstance(est.patience, numbers.Integral)
         or est.patience < 0
     ):
-        raise ValueError(
-            "`patience` must be None or a non-negative integer. "
-            f"Received: patience={est.patience!r}"
-        )
+        raise ValueError("`patience` must be None or a non-negative integer. "
+                         f"Received: patience={est.patience!r}")
     if est.build_fn is not None and not callable(est.build_fn):
         raise TypeError(f"`build_fn` must be callable or None. Received: {est.build_fn!r}")
 
@@ -145,16 +137,10 @@ class _GlassEstimator(BaseEstimator):
     def _build(self, n_features: int, n_outputs: int):
         if self.build_fn is not None:
             return call_build_fn(self.build_fn, n_features=n_features, n_outputs=n_outputs)
-        return dense_network(
-            n_features,
-            tuple(self.hidden_layer_sizes),
-            n_outputs,
-            activation=self.activation,
-            output_activation=self._output_activation,
-            optimizer=self.optimizer,
-            learning_rate=self.learning_rate,
-            loss=self._loss,
-        )
+        return dense_network(n_features, tuple(self.hidden_layer_sizes), n_outputs,
+                             activation=self.activation, output_activation=self._output_activation,
+                             optimizer=self.optimizer, learning_rate=self.learning_rate,
+                             loss=self._loss)
 
     def _train(self, X: np.ndarray, y: np.ndarray, n_outputs: int, sample_weight) -> None:
         _check_params(self)
@@ -163,22 +149,14 @@ class _GlassEstimator(BaseEstimator):
         callbacks = []
         if self.patience is not None:
             monitor = "val_loss" if self.validation_split else "loss"
-            callbacks.append(
-                EarlyStopping(monitor=monitor, patience=self.patience, restore_best_weights=True)
-            )
+            callbacks.append(EarlyStopping(monitor=monitor, patience=self.patience,
+                                           restore_best_weights=True))
         with seeded(_seed_from(self.random_state)):
             model = self._build(X.shape[1], n_outputs)
-            history = model.fit(
-                X,
-                y,
-                epochs=self.epochs,
-                batch_size=self.batch_size,
-                validation_split=self.validation_split,
-                shuffle=self.shuffle,
-                sample_weight=sample_weight,
-                callbacks=callbacks,
-                verbose=self.verbose,
-            )
+            history = model.fit(X, y, epochs=self.epochs, batch_size=self.batch_size,
+                                 validation_split=self.validation_split, shuffle=self.shuffle,
+                                 sample_weight=sample_weight, callbacks=callbacks,
+                                 verbose=self.verbose)
         self.model_ = model
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
         self.n_iter_ = len(self.history_.get("loss", []))
@@ -245,20 +223,9 @@ class GlassRegressor(RegressorMixin, _GlassEstimator):
         build_fn: Callable | None = None,
         loss="mean_squared_error",
     ) -> None:
-        super().__init__(
-            hidden_layer_sizes,
-            activation,
-            optimizer,
-            learning_rate,
-            epochs,
-            batch_size,
-            validation_split,
-            patience,
-            shuffle,
-            random_state,
-            verbose,
-            build_fn,
-        )
+        super().__init__(hidden_layer_sizes, activation, optimizer, learning_rate, epochs,
+                         batch_size, validation_split, patience, shuffle, random_state, verbose,
+                         build_fn)
         self.loss = loss
 
     @property
@@ -281,16 +248,12 @@ class GlassRegressor(RegressorMixin, _GlassEstimator):
         Returns:
             ``self``.
         """
-        X, y = validate_data(
-            self, X, y, dtype=(np.float64, np.float32), y_numeric=True, multi_output=True
-        )
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), y_numeric=True,
+                             multi_output=True)
         if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected. Please "
-                "change the shape of y to (n_samples,), for example using ravel().",
-                DataConversionWarning,
-                stacklevel=2,
-            )
+            warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
+                          "change the shape of y to (n_samples,), for example using ravel().",
+                          DataConversionWarning, stacklevel=2)
             y = y.ravel()
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         self._train(X, y, self.n_outputs_, sample_weight)

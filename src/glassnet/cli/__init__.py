@@ -39,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="glassnet",
         description="Deep learning on NumPy with the Keras API, from the command line. "
-        "DATA is a CSV file with a header line or a bundled dataset's name "
-        "(wages, titanic, digits, mnist, bank).",
+                    "DATA is a CSV file with a header line or a bundled dataset's name "
+                    "(wages, titanic, digits, mnist, bank).",
         epilog="Start with: glassnet demo. Then: glassnet train wages --output wages.keras",
     )
     parser.add_argument("--version", action="version", version=f"glassnet {glassnet.__version__}")
@@ -75,15 +75,10 @@ def _out_of_memory(args: argparse.Namespace) -> str:
             size = f" ({os.path.getsize(data) / 1e6:,.0f} MB)" if os.path.isfile(data) else ""
         except OSError:
             size = ""
-    options = (
-        "fewer columns (--drop COLS; --max-categories for text columns with many values), "
-        if args.command == "train"
-        else ""
-    )
-    return (
-        f"out of memory in {what}{size}: use {options}fewer rows (a part of the file, "
-        "e.g. head -n 100001 FILE > part.csv), or a machine with more memory"
-    )
+    options = ("fewer columns (--drop COLS; --max-categories for text columns with many "
+               "values), " if args.command == "train" else "")
+    return (f"out of memory in {what}{size}: use {options}fewer rows (a part of the file, "
+            "e.g. head -n 100001 FILE > part.csv), or a machine with more memory")
 
 
 def _silence_stdout() -> None:

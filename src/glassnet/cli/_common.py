@@ -13,10 +13,8 @@ from glassnet.cli.tabular import Table
 #: A column with at most this many distinct values can be the target of a classifier.
 MAX_LIKELY_CLASSES = 20
 
-DATA_HELP = (
-    "a CSV file with a header line, or a bundled dataset's name (wages, titanic, "
-    "digits, mnist, bank)"
-)
+DATA_HELP = ("a CSV file with a header line, or a bundled dataset's name (wages, titanic, "
+             "digits, mnist, bank)")
 
 
 def add_data_argument(parser: argparse.ArgumentParser, positional: bool = True) -> None:
@@ -24,32 +22,22 @@ def add_data_argument(parser: argparse.ArgumentParser, positional: bool = True) 
     that say how to read a CSV file: ``--header`` and ``--skip-rows``."""
     if positional:
         parser.add_argument("data", metavar="DATA", help=DATA_HELP)
-    parser.add_argument(
-        "--header",
-        choices=("first", "none"),
-        default="first",
-        help="'first': the CSV file's first line names the columns (default); "
-        "'none': it has no such line, and the columns are called "
-        "column_1, column_2, ...",
-    )
-    parser.add_argument(
-        "--skip-rows",
-        type=non_negative_int,
-        default=0,
-        metavar="N",
-        help="lines to skip at the top of the CSV file, before the header (default 0)",
-    )
+    parser.add_argument("--header", choices=("first", "none"), default="first",
+                        help="'first': the CSV file's first line names the columns (default); "
+                             "'none': it has no such line, and the columns are called "
+                             "column_1, column_2, ...")
+    parser.add_argument("--skip-rows", type=non_negative_int, default=0, metavar="N",
+                        help="lines to skip at the top of the CSV file, before the header "
+                             "(default 0)")
 
 
 def read_data(args: argparse.Namespace, spec: str | None = None) -> Table:
     """Reads ``spec`` (default ``args.data``) as ``--header`` and ``--skip-rows`` say."""
     from glassnet.cli.tabular import read_table
 
-    return read_table(
-        args.data if spec is None else spec,
-        header=getattr(args, "header", "first") != "none",
-        skip_rows=getattr(args, "skip_rows", 0),
-    )
+    return read_table(args.data if spec is None else spec,
+                      header=getattr(args, "header", "first") != "none",
+                      skip_rows=getattr(args, "skip_rows", 0))
 
 
 def add_target_option(parser: argparse.ArgumentParser, default_help: str) -> None:
@@ -70,10 +58,8 @@ def target_name(table: Table, given: str | None, recorded: str | None = None) ->
         return recorded
     if table.dataset is not None:
         return datasets.TARGETS[table.dataset]
-    message = (
-        f"name the column to predict with --target; {table.source} has "
-        f"{len(table.columns)} columns: {', '.join(table.columns)}"
-    )
+    message = (f"name the column to predict with --target; {table.source} has "
+               f"{len(table.columns)} columns: {', '.join(table.columns)}")
     likely = likely_target(table)
     if likely:
         message += f". Likely target: --target {likely}"

@@ -27,19 +27,14 @@ SHOWN_ROWS = 5
 def add_parser(subparsers) -> None:
     """Registers ``demo``."""
     parser = subparsers.add_parser(
-        "demo",
-        help="train on the bundled wages and Titanic tables and show the results",
+        "demo", help="train on the bundled wages and Titanic tables and show the results",
         description="Train a regression network on the bundled hourly wages table and a "
-        "classifier on the bundled Titanic table, then show validation scores "
-        "and a few predictions next to the truth. Writes nothing unless "
-        "--output-dir is given.",
-    )
+                    "classifier on the bundled Titanic table, then show validation scores "
+                    "and a few predictions next to the truth. Writes nothing unless "
+                    "--output-dir is given.")
     add_training_options(parser)
-    parser.add_argument(
-        "--output-dir",
-        metavar="DIR",
-        help="also save both models (with columns and history files) here",
-    )
+    parser.add_argument("--output-dir", metavar="DIR",
+                        help="also save both models (with columns and history files) here")
     parser.set_defaults(func=run)
 
 
@@ -50,9 +45,8 @@ def _show_rows(result, target: str) -> None:
     truth = [format_value(v) for v in table.values[target][:SHOWN_ROWS]]
     names = [target, *columns]
     cells = [truth] + [[_short(v) for v in values] for values in columns.values()]
-    widths = [
-        max(len(name), *(len(c) for c in col)) for name, col in zip(names, cells, strict=True)
-    ]
+    widths = [max(len(name), *(len(c) for c in col))
+              for name, col in zip(names, cells, strict=True)]
     print("  " + "  ".join(name.rjust(w) for name, w in zip(names, widths, strict=True)))
     for row in zip(*cells, strict=True):
         print("  " + "  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)))
@@ -83,8 +77,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"saved: {', '.join(str(p) for p in paths)}")
         print()
     seconds = time.perf_counter() - started
-    print(
-        f"done in {seconds:.1f} s. Next: glassnet train wages --output wages.keras, then "
-        "glassnet predict wages.keras wages (docs/cli.md has the rest)"
-    )
+    print(f"done in {seconds:.1f} s. Next: glassnet train wages --output wages.keras, then "
+          "glassnet predict wages.keras wages (docs/cli.md has the rest)")
     return 0

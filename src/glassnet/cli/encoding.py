@@ -155,14 +155,10 @@ class InputEncoding:
     @classmethod
     def from_dict(cls, data: dict) -> InputEncoding:
         """The encoding that :meth:`to_dict` described."""
-        return cls(
-            [
-                InputColumn(
-                    str(c["name"]), str(c["kind"]), tuple(map(str, c.get("categories", ())))
-                )
-                for c in data["columns"]
-            ]
-        )
+        return cls([
+            InputColumn(str(c["name"]), str(c["kind"]), tuple(map(str, c.get("categories", ()))))
+            for c in data["columns"]
+        ])
 
 
 def _as_texts(col: Column) -> np.ndarray:

@@ -19,12 +19,10 @@ from glassnet.cli.prepare import encoding_for, recompile, target_from_model
 def add_parser(subparsers) -> None:
     """Registers ``evaluate``."""
     parser = subparsers.add_parser(
-        "evaluate",
-        help="score a saved model on a table",
+        "evaluate", help="score a saved model on a table",
         description="Score a saved model on a CSV file or bundled dataset that has the "
-        "target column: its loss and its accuracy (classification) or mean "
-        "absolute error (regression).",
-    )
+                    "target column: its loss and its accuracy (classification) or mean "
+                    "absolute error (regression).")
     parser.add_argument("model", metavar="MODEL", help="a .keras or .h5 model file")
     add_data_argument(parser)
     add_target_option(parser, "by default the one the model was trained on")

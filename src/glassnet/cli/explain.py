@@ -46,58 +46,31 @@ DEFAULT_WIDTH = 100
 def add_parser(subparsers) -> None:
     """Registers ``explain``."""
     parser = subparsers.add_parser(
-        "explain",
-        help="show how a saved model reached its prediction for one row",
+        "explain", help="show how a saved model reached its prediction for one row",
         description="Run one row of the data through a saved model. By default: the "
-        "prediction and the truth, the inputs that moved the prediction most "
-        "and the strongest nodes. With --all: every node's input and output "
-        "(forward propagation), then, when the data has the target, every "
-        "weight's slope for that row (backpropagation).",
-    )
+                    "prediction and the truth, the inputs that moved the prediction most "
+                    "and the strongest nodes. With --all: every node's input and output "
+                    "(forward propagation), then, when the data has the target, every "
+                    "weight's slope for that row (backpropagation).")
     parser.add_argument("model", metavar="MODEL", help="a .keras or .h5 model file")
     add_data_argument(parser)
-    parser.add_argument(
-        "--row",
-        type=int,
-        default=0,
-        help="which data row, counting from 0 (default 0; for a CSV file, "
-        "row 0 is the line after the header)",
-    )
+    parser.add_argument("--row", type=int, default=0,
+                        help="which data row, counting from 0 (default 0; for a CSV file, "
+                             "row 0 is the line after the header)")
     add_target_option(parser, "by default the one the model was trained on")
-    parser.add_argument(
-        "--all",
-        dest="everything",
-        action="store_true",
-        help="print the whole node trace and every layer's weight slopes",
-    )
-    parser.add_argument(
-        "--format",
-        choices=("text", "csv", "json"),
-        default="text",
-        help="text (default), or every node and weight as csv or json",
-    )
-    parser.add_argument(
-        "--top",
-        type=positive_int,
-        default=5,
-        metavar="N",
-        help="inputs and nodes shown in the summary (default %(default)s)",
-    )
-    parser.add_argument(
-        "--max-nodes",
-        type=positive_int,
-        default=12,
-        help="with --all: nodes shown per layer (default %(default)s)",
-    )
-    parser.add_argument(
-        "--max-weights",
-        type=positive_int,
-        default=16,
-        help="with --all: weights shown per layer in the slopes (default %(default)s)",
-    )
-    parser.add_argument(
-        "--no-slopes", dest="slopes", action="store_false", help="leave out the loss and the slopes"
-    )
+    parser.add_argument("--all", dest="everything", action="store_true",
+                        help="print the whole node trace and every layer's weight slopes")
+    parser.add_argument("--format", choices=("text", "csv", "json"), default="text",
+                        help="text (default), or every node and weight as csv or json")
+    parser.add_argument("--top", type=positive_int, default=5, metavar="N",
+                        help="inputs and nodes shown in the summary (default %(default)s)")
+    parser.add_argument("--max-nodes", type=positive_int, default=12,
+                        help="with --all: nodes shown per layer (default %(default)s)")
+    parser.add_argument("--max-weights", type=positive_int, default=16,
+                        help="with --all: weights shown per layer in the slopes "
+                             "(default %(default)s)")
+    parser.add_argument("--no-slopes", dest="slopes", action="store_false",
+                        help="leave out the loss and the slopes")
     parser.set_defaults(func=run)
 
 
@@ -107,8 +80,7 @@ def _explain_functions():
     except ImportError as error:
         raise CommandError(
             f"explain needs glassnet.explain.trace and slopes, which cannot be imported "
-            f"here ({error})"
-        ) from None
+            f"here ({error})") from None
     return trace, slopes
 
 
@@ -131,18 +103,16 @@ class ModelRow:
     present: str | None
 
 
-def model_row(
-    model, info: ModelInfo | None, table: Table, index: int, target_column: str | None
-) -> ModelRow:
+def model_row(model, info: ModelInfo | None, table: Table, index: int,
+              target_column: str | None) -> ModelRow:
     """Row ``index`` of ``table`` as the model's input.
 
     Raises:
         CommandError: for a row number out of range, or data that do not fit the model.
     """
     if not 0 <= index < table.rows:
-        raise CommandError(
-            f"--row must be from 0 to {table.rows - 1} for {table.source}; received {index}"
-        )
+        raise CommandError(f"--row must be from 0 to {table.rows - 1} for {table.source}; "
+                           f"received {index}")
     row = table.take([index])
     row.source = f"{table.source}, {table.where(index)}"
     name = target_column or (info.target.name if info else None)
@@ -208,15 +178,8 @@ def wrap(text: str, width: int) -> str:
             continue
         hanging = indent + (len(line.lstrip().split(": ")[0]) + 2 if ": " in line[:40] else 4)
         hanging = min(hanging, width // 3)
-        lines.append(
-            textwrap.fill(
-                line.strip(),
-                width=width,
-                initial_indent=" " * indent,
-                subsequent_indent=" " * hanging,
-                break_on_hyphens=False,
-            )
-        )
+        lines.append(textwrap.fill(line.strip(), width=width, initial_indent=" " * indent,
+                                   subsequent_indent=" " * hanging, break_on_hyphens=False))
     return "\n".join(lines)
 
 
@@ -224,10 +187,8 @@ def _table(headers: list[str], cells: list[list[str]], right: set[int]) -> list[
     widths = [max(len(str(c)) for c in column) for column in zip(headers, *cells, strict=True)]
 
     def line(values) -> str:
-        parts = [
-            str(v).rjust(w) if j in right else str(v).ljust(w)
-            for j, (v, w) in enumerate(zip(values, widths, strict=True))
-        ]
+        parts = [str(v).rjust(w) if j in right else str(v).ljust(w)
+                 for j, (v, w) in enumerate(zip(values, widths, strict=True))]
         return "  " + "  ".join(parts).rstrip()
 
     return [line(headers), *(line(c) for c in cells)]
@@ -262,18 +223,15 @@ def summary_lines(model, mr: ModelRow, tr, sl, top: int) -> list[str]:
             others = sorted(range(len(target.classes)), key=lambda c: -probabilities[0, c])
             shown += "; " + ", ".join(
                 f"{format_value(target.classes[c])} {_number(probabilities[0, c])}"
-                for c in others[1:4]
-            )
+                for c in others[1:4])
         lines.append(f"prediction: {format_value(predicted[0])} ({shown})")
     if mr.present is not None:
         target.name = mr.present
         labels = target.labels(mr.row)
         if target.task == "regression":
             error = float(predicted[0]) - float(labels[0])
-            lines.append(
-                f"truth: {target.name} = {format_value(mr.row.values[mr.present][0])}"
-                f" (the prediction is off by {error:+.4g})"
-            )
+            lines.append(f"truth: {target.name} = {format_value(mr.row.values[mr.present][0])}"
+                         f" (the prediction is off by {error:+.4g})")
         else:
             truth = target.classes[int(labels[0])]
             verdict = "right" if truth == predicted[0] else "wrong"
@@ -299,16 +257,11 @@ def summary_lines(model, mr: ModelRow, tr, sl, top: int) -> list[str]:
     order = np.argsort(-np.abs(base - moved), kind="stable")[:top]
     label = output_label(target, k)
     lines.append("")
-    lines.append(
-        f"the {len(order)} inputs (of {x.shape[1]}) that moved {label} most: what it "
-        f"would be with the input {at}, all else as in this row, and the effect "
-        "(this row's value minus that)"
-    )
-    headers = (
-        ["input", "value"]
-        + (["standardised"] if standard is not None else [])
-        + [f"{label} {at.replace(' its training', '')}", "effect"]
-    )
+    lines.append(f"the {len(order)} inputs (of {x.shape[1]}) that moved {label} most: what it "
+                 f"would be with the input {at}, all else as in this row, and the effect "
+                 "(this row's value minus that)")
+    headers = ["input", "value"] + (["standardised"] if standard is not None else []) + [
+        f"{label} {at.replace(' its training', '')}", "effect"]
     cells = []
     for i in order:
         cell = [mr.names[i], _number(x[0, i])]
@@ -321,14 +274,11 @@ def summary_lines(model, mr: ModelRow, tr, sl, top: int) -> list[str]:
     dense = [layer for layer in tr.layers if layer.kind == "Dense"]
     if len(dense) > 1:
         lines.append("")
-        lines.append(
-            "the strongest nodes of each hidden layer, by their value for this row"
-            + (" (last hidden layer: by value x weight, what it adds to the output)")
-        )
+        lines.append("the strongest nodes of each hidden layer, by their value for this row"
+                     + (" (last hidden layer: by value x weight, what it adds to the output)"))
     last_kernel = None
-    output_layer = next(
-        (layer for layer in reversed(model.layers) if isinstance(layer, Dense)), None
-    )
+    output_layer = next((layer for layer in reversed(model.layers)
+                         if isinstance(layer, Dense)), None)
     if output_layer is not None:
         last_kernel = np.asarray(output_layer.get_weights()[0], dtype=np.float64)
     for n, layer in enumerate(dense[:-1]):
@@ -338,14 +288,12 @@ def summary_lines(model, mr: ModelRow, tr, sl, top: int) -> list[str]:
         if n == len(dense) - 2 and last_kernel is not None:
             column = 0 if last_kernel.shape[1] == 1 else (k or 0)
             added = values * last_kernel[:, column]
-            best = np.argsort(-np.abs(added), kind="stable")[: min(top, 3)]
-            shown = ", ".join(
-                f"{layer.node_names[j]} {_number(values[j])} x "
-                f"{_number(last_kernel[j, column])} = {added[j]:+.3g}"
-                for j in best
-            )
+            best = np.argsort(-np.abs(added), kind="stable")[:min(top, 3)]
+            shown = ", ".join(f"{layer.node_names[j]} {_number(values[j])} x "
+                              f"{_number(last_kernel[j, column])} = {added[j]:+.3g}"
+                              for j in best)
         else:
-            best = np.argsort(-np.abs(values), kind="stable")[: min(top, 3)]
+            best = np.argsort(-np.abs(values), kind="stable")[:min(top, 3)]
             shown = ", ".join(f"{layer.node_names[j]} {_number(values[j])}" for j in best)
         lines.append(f"  {layer.name} ({act}{active} of {len(values)} nodes above 0): {shown}")
     last = dense[-1] if dense else None
@@ -355,11 +303,8 @@ def summary_lines(model, mr: ModelRow, tr, sl, top: int) -> list[str]:
         z = ", ".join(_number(v) for v in np.asarray(last.node_inputs[0]))
         a = ", ".join(_number(v) for v in np.asarray(last.outputs[0]))
         act = last.activation or "linear"
-        meaning = (
-            output_label(target)
-            if target.task == "regression" or last.outputs.shape[1] == 1
-            else "the class probabilities"
-        )
+        meaning = (output_label(target) if target.task == "regression" or last.outputs.shape[1] == 1
+                   else "the class probabilities")
         lines.append(f"  {last.name} ({act}): input {z}, output {a} = {meaning}")
     lines.append("")
     lines.append("every node and weight slope: --all; as a table: --format csv or --format json")
@@ -373,10 +318,8 @@ def all_lines(model, mr: ModelRow, tr, sl, max_nodes: int, max_weights: int) -> 
     """``--all``: the whole trace, then the slopes."""
     lines = []
     if isinstance(model.layers[0], Normalization):
-        lines.append(
-            f"{model.layers[0].name}: each input standardised, (value - training "
-            "mean) / standard deviation; the first hidden layer's weights act on these"
-        )
+        lines.append(f"{model.layers[0].name}: each input standardised, (value - training "
+                     "mean) / standard deviation; the first hidden layer's weights act on these")
     lines.append(tr.format(max_nodes=max_nodes))
     prediction = summary_prediction(mr.target, tr.prediction)
     lines.append(f"  that is: {prediction}")
@@ -393,19 +336,15 @@ def summary_prediction(target: Target, outputs) -> str:
     if probabilities is None:
         return f"{target.name} = {_number(predicted[0])}"
     k = int(np.argmax(probabilities[0]))
-    return (
-        f"{format_value(predicted[0])} ({output_label(target, k)} = {_number(probabilities[0, k])})"
-    )
+    return f"{format_value(predicted[0])} ({output_label(target, k)} = " \
+           f"{_number(probabilities[0, k])})"
 
 
 def _float32(value):
     """A float32 number in its shortest form (``17.99``, not ``17.989999771118164``)."""
     if isinstance(value, float):
-        return (
-            float(np.format_float_positional(np.float32(value), unique=True, trim="-"))
-            if np.isfinite(value)
-            else value
-        )
+        return float(np.format_float_positional(np.float32(value), unique=True, trim="-")) \
+            if np.isfinite(value) else value
     return value
 
 
@@ -427,26 +366,17 @@ def write_table(mr: ModelRow, tr, sl, fmt: str) -> None:
         document = {
             "data": mr.row.source,
             "target": mr.target.name,
-            "prediction": predicted[0]
-            if not isinstance(predicted[0], np.generic)
+            "prediction": predicted[0] if not isinstance(predicted[0], np.generic)
             else predicted[0].item(),
-            "probabilities": None
-            if probabilities is None
-            else {
-                format_value(c): float(p)
-                for c, p in zip(mr.target.classes, probabilities[0], strict=True)
-            },
+            "probabilities": None if probabilities is None else {
+                format_value(c): float(p) for c, p in zip(mr.target.classes, probabilities[0],
+                                                         strict=True)},
             "loss": None if sl is None else float(sl.loss),
             "loss_name": None if sl is None else sl.loss_name,
             "records": rows,
         }
-        json.dump(
-            document,
-            sys.stdout,
-            indent=1,
-            allow_nan=False,
-            default=lambda v: v.item() if hasattr(v, "item") else str(v),
-        )
+        json.dump(document, sys.stdout, indent=1, allow_nan=False,
+                  default=lambda v: v.item() if hasattr(v, "item") else str(v))
         sys.stdout.write("\n")
         return
     fields: list[str] = []
@@ -480,9 +410,8 @@ def run(args: argparse.Namespace) -> int:
     if args.everything:
         lines = all_lines(model, mr, tr, sl, args.max_nodes, args.max_weights)
         if args.slopes and mr.present is None:
-            lines.append(
-                "\nno slopes: the data has no target column to compare the prediction with"
-            )
+            lines.append("\nno slopes: the data has no target column to compare the "
+                         "prediction with")
     else:
         lines = summary_lines(model, mr, tr, sl, args.top)
     print(wrap("\n".join(lines), width))

@@ -107,10 +107,8 @@ def companion_paths(model_path: Path) -> tuple[Path, Path]:
         ['wages.columns.json', 'wages.history.json']
     """
     stem = model_path.name[: -len(model_path.suffix)] if model_path.suffix else model_path.name
-    return (
-        model_path.with_name(f"{stem}.columns.json"),
-        model_path.with_name(f"{stem}.history.json"),
-    )
+    return (model_path.with_name(f"{stem}.columns.json"),
+            model_path.with_name(f"{stem}.history.json"))
 
 
 def check_model_path(path: Path) -> Path:
@@ -207,24 +205,16 @@ def load_trained(path_text: str) -> tuple[object, ModelInfo | None, list[str]]:
     except _model_file_errors() as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CommandError(
-            f"{path_text} is not a model file glassnet can read: {message}"
-        ) from None
+            f"{path_text} is not a model file glassnet can read: {message}") from None
     columns_path, _ = companion_paths(path)
     notes: list[str] = []
     if not columns_path.is_file():
-        return (
-            model,
-            None,
-            [
-                f"no columns file {columns_path.name} next to the model: using "
-                "the data's columns as they are"
-            ],
-        )
+        return model, None, [f"no columns file {columns_path.name} next to the model: using "
+                             "the data's columns as they are"]
     info = ModelInfo.from_dict(read_json(columns_path, "columns file"), columns_path)
     if info.model_file and info.model_file != path.name:
-        notes.append(
-            f"{columns_path.name} was written for {info.model_file}; using it for {path.name}"
-        )
+        notes.append(f"{columns_path.name} was written for {info.model_file}; using it for "
+                     f"{path.name}")
     expected = model.input_shape[-1] if model.input_shape else None
     if expected is not None and expected != len(info.inputs.feature_names):
         raise CommandError(

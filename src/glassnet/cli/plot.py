@@ -24,44 +24,23 @@ IMAGE_SUFFIXES = (".png", ".svg", ".pdf")
 def add_parser(subparsers) -> None:
     """Registers ``plot``."""
     parser = subparsers.add_parser(
-        "plot",
-        help="draw learning curves (or a network) to an image file",
+        "plot", help="draw learning curves (or a network) to an image file",
         description="Draw the loss and metrics per epoch from one or more training "
-        "histories (a model file saved by glassnet train, or a JSON file of "
-        "history.history), or with --network a picture of a model's network.",
-    )
-    parser.add_argument(
-        "inputs",
-        metavar="MODEL_OR_HISTORY",
-        nargs="+",
-        help="model files (.keras, .h5) or history files (.json)",
-    )
-    parser.add_argument(
-        "--output",
-        "-o",
-        required=True,
-        metavar="FILE",
-        help="the image to write: .png, .svg or .pdf",
-    )
-    parser.add_argument(
-        "--metric",
-        metavar="NAME",
-        help="draw only this quantity (and its val_ twin), e.g. val_loss",
-    )
-    parser.add_argument(
-        "--network",
-        action="store_true",
-        help="draw the network of a model instead of learning curves",
-    )
-    parser.add_argument(
-        "--data",
-        metavar="DATA",
-        help="with --network: write the node values of one row of DATA (a "
-        "CSV file or bundled dataset) into the picture",
-    )
-    parser.add_argument(
-        "--row", type=int, default=0, help="with --network and --data: which row, counting from 0"
-    )
+                    "histories (a model file saved by glassnet train, or a JSON file of "
+                    "history.history), or with --network a picture of a model's network.")
+    parser.add_argument("inputs", metavar="MODEL_OR_HISTORY", nargs="+",
+                        help="model files (.keras, .h5) or history files (.json)")
+    parser.add_argument("--output", "-o", required=True, metavar="FILE",
+                        help="the image to write: .png, .svg or .pdf")
+    parser.add_argument("--metric", metavar="NAME",
+                        help="draw only this quantity (and its val_ twin), e.g. val_loss")
+    parser.add_argument("--network", action="store_true",
+                        help="draw the network of a model instead of learning curves")
+    parser.add_argument("--data", metavar="DATA",
+                        help="with --network: write the node values of one row of DATA (a "
+                             "CSV file or bundled dataset) into the picture")
+    parser.add_argument("--row", type=int, default=0,
+                        help="with --network and --data: which row, counting from 0")
     add_data_argument(parser, positional=False)
     parser.set_defaults(func=run)
 
@@ -81,23 +60,15 @@ def read_history(path_text: str) -> dict[str, list[float]]:
         if not history_path.is_file():
             raise CommandError(
                 f"no history file {history_path.name} next to {path.name}; models trained "
-                "with glassnet train have one"
-            )
+                "with glassnet train have one")
         path = history_path
     data = read_json(path, "history file")
-    shape_ok = (
-        isinstance(data, dict)
-        and data
-        and all(
-            isinstance(v, list) and all(x is None or isinstance(x, (int, float)) for x in v)
-            for v in data.values()
-        )
-    )
+    shape_ok = isinstance(data, dict) and data and all(
+        isinstance(v, list) and all(x is None or isinstance(x, (int, float)) for x in v)
+        for v in data.values())
     if not shape_ok:
-        raise CommandError(
-            f"{path} is not a training history: expected a JSON object of "
-            "lists of numbers, like history.history"
-        )
+        raise CommandError(f"{path} is not a training history: expected a JSON object of "
+                           "lists of numbers, like history.history")
     return {str(k): [float("nan") if x is None else float(x) for x in v] for k, v in data.items()}
 
 
@@ -134,11 +105,8 @@ def _new_figure(panels: int):
     return figure
 
 
-def plot_curves(
-    histories: dict[str, dict[str, list[float]]],
-    metric: str | None,
-    kept: dict[str, int] | None = None,
-):
+def plot_curves(histories: dict[str, dict[str, list[float]]], metric: str | None,
+                kept: dict[str, int] | None = None):
     """A figure with one panel per quantity, one line per history (dashed: validation).
 
     Args:
@@ -160,8 +128,7 @@ def plot_curves(
     wanted = [b for b in bases if b in known or f"val_{b}" in known]
     if not wanted:
         raise CommandError(
-            f"the histories have no {metric!r}; they have: {', '.join(sorted(known))}"
-        )
+            f"the histories have no {metric!r}; they have: {', '.join(sorted(known))}")
     figure = _new_figure(len(wanted))
     axes = figure.subplots(1, len(wanted), squeeze=False)[0]
     single = len(histories) == 1
@@ -251,10 +218,8 @@ def _plot_network(args):
     try:
         from glassnet.explain import plot_network
     except ImportError as error:
-        raise CommandError(
-            f"--network needs glassnet.explain.plot_network, which cannot be "
-            f"imported here ({error})"
-        ) from None
+        raise CommandError(f"--network needs glassnet.explain.plot_network, which cannot be "
+                           f"imported here ({error})") from None
     from glassnet.cli.explain import model_row
     from glassnet.cli.prepare import target_from_model
 
@@ -273,11 +238,9 @@ def _plot_network(args):
             x = np.asarray(norm(x), dtype=np.float32)
         title += f": the node values for {mr.row.source}"
     if norm is not None:
-        title += (
-            "\nthe weights act on the inputs standardised by the model's Normalization "
-            "layer,\n(value - training mean) / standard deviation"
-            + (": those are the input values shown" if x is not None else "")
-        )
+        title += ("\nthe weights act on the inputs standardised by the model's Normalization "
+                  "layer,\n(value - training mean) / standard deviation"
+                  + (": those are the input values shown" if x is not None else ""))
     elif x is not None:
         title += "\ninput values as in the data"
     figure = plot_network(view, x=x, title=title)

@@ -16,19 +16,16 @@ from glassnet.cli.tabular import format_value
 def add_parser(subparsers) -> None:
     """Registers ``predict``."""
     parser = subparsers.add_parser(
-        "predict",
-        help="write a saved model's predictions for a table as CSV",
+        "predict", help="write a saved model's predictions for a table as CSV",
         description="Predict every row of a CSV file or bundled dataset. The CSV written has "
-        "the target column (when the data has it, to compare), "
-        "predicted_<target>, and for classification probability_<class> for "
-        "each class.",
-    )
+                    "the target column (when the data has it, to compare), "
+                    "predicted_<target>, and for classification probability_<class> for "
+                    "each class.")
     parser.add_argument("model", metavar="MODEL", help="a .keras or .h5 model file")
     add_data_argument(parser)
     add_target_option(parser, "by default the one the model was trained on")
-    parser.add_argument(
-        "--output", "-o", metavar="CSV", help="file to write (default: standard output)"
-    )
+    parser.add_argument("--output", "-o", metavar="CSV",
+                        help="file to write (default: standard output)")
     parser.set_defaults(func=run)
 
 

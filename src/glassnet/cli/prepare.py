@@ -26,7 +26,8 @@ def target_from_model(model, name: str) -> Target:
     if activation == "sigmoid" and units == 1:
         return Target(name, "classification", "binary_crossentropy", [0, 1])
     if activation == "softmax" and units > 1:
-        return Target(name, "classification", "sparse_categorical_crossentropy", list(range(units)))
+        return Target(name, "classification", "sparse_categorical_crossentropy",
+                      list(range(units)))
     return Target(name, "regression", "mean_squared_error")
 
 

@@ -27,9 +27,8 @@ class EpochBar(Callback):
         interval: least seconds between two redraws.
     """
 
-    def __init__(
-        self, stream: TextIO | None = None, delay: float = 1.0, interval: float = 0.1
-    ) -> None:
+    def __init__(self, stream: TextIO | None = None, delay: float = 1.0,
+                 interval: float = 0.1) -> None:
         super().__init__()
         self.stream = stream
         self.delay = delay
@@ -54,14 +53,10 @@ class EpochBar(Callback):
         self.last = now
         epochs = max(int(self.params.get("epochs", 1)), 1)
         filled = round(_WIDTH * (epoch + 1) / epochs)
-        scores = " · ".join(
-            f"{key} {value:.4g}"
-            for key, value in (logs or {}).items()
-            if key in ("loss", "val_loss")
-        )
-        out.write(
-            f"\r  epoch {epoch + 1}/{epochs} {'━' * filled}{'─' * (_WIDTH - filled)} {scores}\033[K"
-        )
+        scores = " · ".join(f"{key} {value:.4g}" for key, value in (logs or {}).items()
+                            if key in ("loss", "val_loss"))
+        out.write(f"\r  epoch {epoch + 1}/{epochs} {'━' * filled}{'─' * (_WIDTH - filled)} "
+                  f"{scores}\033[K")
         out.flush()
         self.drawn = True
 

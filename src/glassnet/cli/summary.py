@@ -11,11 +11,9 @@ from glassnet.cli.modelfiles import load_trained
 def add_parser(subparsers) -> None:
     """Registers ``summary``."""
     parser = subparsers.add_parser(
-        "summary",
-        help="show a saved model's layers and what it predicts",
+        "summary", help="show a saved model's layers and what it predicts",
         description="Print model.summary() for a saved model and, when it has a columns "
-        "file, its target, input columns and validation scores.",
-    )
+                    "file, its target, input columns and validation scores.")
     parser.add_argument("model", metavar="MODEL", help="a .keras or .h5 model file")
     parser.set_defaults(func=run)
 

@@ -107,9 +107,8 @@ def missing_columns_message(table: Table, names: list[str], role: str = "column"
         hint = f" (did you mean {close[0]!r}?)" if close else ""
     listed = ", ".join(table.columns)
     separator = _separator_hint(table.columns) if len(table.columns) == 1 else ""
-    return (
-        f"{table.source} has no {role}{plural} {shown}{hint}; its columns are: {listed}{separator}"
-    )
+    return (f"{table.source} has no {role}{plural} {shown}{hint}; its columns are: "
+            f"{listed}{separator}")
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -137,10 +136,8 @@ def read_table(spec: str, header: bool = True, skip_rows: int = 0) -> Table:
     if path.is_dir():
         raise CommandError(f"{spec} is a directory, not a CSV file")
     if path.exists():  # a named pipe, a device or a socket: no second read, no end maybe
-        raise CommandError(
-            f"{spec} is not a regular file (a named pipe, device or socket); "
-            "glassnet reads CSV files: save the data to a file first"
-        )
+        raise CommandError(f"{spec} is not a regular file (a named pipe, device or socket); "
+                           "glassnet reads CSV files: save the data to a file first")
     key = spec.strip().lower().replace("-", "_")
     known = datasets.names(aliases=True)
     if key in known:
@@ -194,9 +191,8 @@ def read_dataset(name: str) -> Table:
     values = {c: np.ascontiguousarray(x[:, j], dtype=np.float32) for j, c in enumerate(inputs)}
     values[target] = np.asarray(y, dtype=np.float32)
     values = {c: values[c] for c in columns}
-    return Table(
-        source=f"bundled dataset {name!r}", columns=columns, values=values, dataset=canonical
-    )
+    return Table(source=f"bundled dataset {name!r}", columns=columns, values=values,
+                 dataset=canonical)
 
 
 #: Cells read at a time: a chunk of rows as Python strings is about 60 bytes a cell, so
@@ -252,10 +248,8 @@ def _refuse_utf16(path: Path) -> None:
         kind = "UTF-16 text without a byte-order mark"
     else:
         return
-    raise CommandError(
-        f"{path} looks like {kind}; glassnet reads UTF-8 CSV files: save it "
-        "as UTF-8 (CSV UTF-8 in a spreadsheet, or iconv -f UTF-16 -t UTF-8)"
-    )
+    raise CommandError(f"{path} looks like {kind}; glassnet reads UTF-8 CSV files: save it "
+                       "as UTF-8 (CSV UTF-8 in a spreadsheet, or iconv -f UTF-16 -t UTF-8)")
 
 
 def _utf16_text(head: bytes) -> bool:
@@ -265,10 +259,8 @@ def _utf16_text(head: bytes) -> bool:
     if len(head) < 4:
         return False
     half = len(head) // 2
-    for zeros, other, codec in (
-        (head[1::2], head[0::2], "utf-16-le"),
-        (head[0::2], head[1::2], "utf-16-be"),
-    ):
+    for zeros, other, codec in ((head[1::2], head[0::2], "utf-16-le"),
+                                (head[0::2], head[1::2], "utf-16-be")):
         if zeros.count(0) > 0.8 * half and other.count(0) < 0.05 * half:
             try:
                 text = head.decode(codec)
@@ -293,8 +285,7 @@ def _read_csv_pass(
             if first is None or not any(cell.strip() for cell in first):
                 skipped = f" after skipping {skip_rows} lines" if skip_rows else ""
                 raise CommandError(
-                    f"{path} is empty{skipped}: a CSV file needs a header line and data rows"
-                )
+                    f"{path} is empty{skipped}: a CSV file needs a header line and data rows")
             _refuse_nul(path, [first], [skip_rows + 1])
             header, notes, warning = _header(path, first, has_header, skip_rows)
             builder = _ColumnsBuilder(path, header, text_columns)
@@ -322,24 +313,16 @@ def _read_csv_pass(
         raise CommandError(f"{path} is not a text CSV file (it is not UTF-8 text)") from None
     except csv.Error as error:
         if "NUL" in str(error) or "nul" in str(error):
-            raise CommandError(
-                f"{path} holds a NUL byte (line {reader.line_num + skip_rows}); "
-                "it is a binary or damaged file, not CSV text"
-            ) from None
+            raise CommandError(f"{path} holds a NUL byte (line {reader.line_num + skip_rows}); "
+                               "it is a binary or damaged file, not CSV text") from None
         raise CommandError(f"{path} cannot be read as CSV: {error}") from None
     if builder.rows == 0:
         raise CommandError(f"{path} has a header line but no data rows")
     if builder.flipped:
         return None, builder.flipped
     values = builder.columns()
-    table = Table(
-        source=str(path),
-        columns=header,
-        values=values,
-        lines=builder.lines(),
-        notes=notes,
-        header_warning=warning,
-    )
+    table = Table(source=str(path), columns=header, values=values, lines=builder.lines(),
+                  notes=notes, header_warning=warning)
     return table, set()
 
 
@@ -362,8 +345,7 @@ def _header(path: Path, first: list[str], has_header: bool, skip_rows: int):
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise CommandError(
-            f"{path} has more than one column named {', '.join(map(repr, repeated))}"
-        )
+            f"{path} has more than one column named {', '.join(map(repr, repeated))}")
     return header, notes, warning
 
 
@@ -376,14 +358,11 @@ def _check_widths(path, rows, lines, header, first, has_header, skip_rows) -> No
             what = "the header has" if has_header else f"line {skip_rows + 1} has"
             hint = _separator_hint(header)
             if not hint and has_header and len(row) > width:
-                hint = (
-                    f"; if line {skip_rows + 1} ({_shorten(','.join(first))}) is not the "
-                    f"header, skip it with --skip-rows {skip_rows + 1} and add "
-                    "--header none if no line names the columns"
-                )
+                hint = (f"; if line {skip_rows + 1} ({_shorten(','.join(first))}) is not the "
+                        f"header, skip it with --skip-rows {skip_rows + 1} and add "
+                        "--header none if no line names the columns")
             raise CommandError(
-                f"{path}, line {line}: {len(row)} values, but {what} {width} columns{hint}"
-            )
+                f"{path}, line {line}: {len(row)} values, but {what} {width} columns{hint}")
     _refuse_nul(path, rows, lines)
 
 
@@ -393,9 +372,8 @@ def _refuse_nul(path: Path, rows: list[list[str]], lines: list[int]) -> None:
     if "\0" not in "".join(["".join(row) for row in rows]):
         return
     line = next(line for row, line in zip(rows, lines, strict=True) if "\0" in "".join(row))
-    raise CommandError(
-        f"{path}, line {line}: a cell holds a NUL byte; the file is binary or damaged, not CSV text"
-    )
+    raise CommandError(f"{path}, line {line}: a cell holds a NUL byte; the file is binary or "
+                       "damaged, not CSV text")
 
 
 class _ColumnsBuilder:
@@ -489,11 +467,9 @@ def _header_warning(path: Path, header: list[str], rows: list[list[str]], skip_r
     line = skip_rows + 1
     shown = ", ".join(repr(n) for n in numbers[:5]) + (", ..." if len(numbers) > 5 else "")
     every = "holds only numbers" if len(numbers) == len(header) else f"has numbers ({shown})"
-    return (
-        f"line {line} of {path}, {_shorten(','.join(header))}, is read as the column "
-        f"names but {every}; if it is data, add --header none (columns column_1, "
-        f"column_2, ...); if it describes the file, add --skip-rows {line} --header none"
-    )
+    return (f"line {line} of {path}, {_shorten(','.join(header))}, is read as the column "
+            f"names but {every}; if it is data, add --header none (columns column_1, "
+            f"column_2, ...); if it describes the file, add --skip-rows {line} --header none")
 
 
 def _separator_hint(header: list[str]) -> str:
@@ -575,9 +551,8 @@ def column(table: Table, name: str, role: str = "column") -> Column:
     infinite = np.isinf(values)
     if infinite.any():
         row = int(np.flatnonzero(infinite)[0])
-        raise CommandError(
-            f"column {name!r} of {table.source} has an infinite value at {table.where(row)}"
-        )
+        raise CommandError(f"column {name!r} of {table.source} has an infinite value at "
+                           f"{table.where(row)}")
     if values.dtype != np.float32:
         # The model computes in float32: 1e308 would become infinity there, with NumPy's
         # RuntimeWarning and an error naming a shuffled row instead of the file's line.

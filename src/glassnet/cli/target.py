@@ -53,6 +53,7 @@ REGRESSION_LOSSES = (
 )
 
 
+
 def canonical_loss(name: str) -> str:
     """The canonical name of a supported loss: ``"mse"`` → ``"mean_squared_error"``.
 
@@ -133,16 +134,15 @@ class Target:
     def describe(self) -> str:
         """One line saying what the model predicts and how."""
         if self.task == "regression":
-            return f"{self.name!r} is a number: regression with a linear output and {self.loss}"
+            return (f"{self.name!r} is a number: regression with a linear output and "
+                    f"{self.loss}")
         shown = ", ".join(map(format_value, self.classes[:10])) + (
-            ", ..." if len(self.classes) > 10 else ""
-        )
-        output = (
-            f"one sigmoid output (the probability of {format_value(self.classes[1])})"
-            if self.units == 1
-            else f"{self.units} softmax outputs"
-        )
-        return f"{self.name!r} has {len(self.classes)} classes ({shown}): {output} and {self.loss}"
+            ", ..." if len(self.classes) > 10 else "")
+        output = ("one sigmoid output (the probability of "
+                  f"{format_value(self.classes[1])})" if self.units == 1
+                  else f"{self.units} softmax outputs")
+        return (f"{self.name!r} has {len(self.classes)} classes ({shown}): {output} and "
+                f"{self.loss}")
 
     @classmethod
     def infer(
@@ -178,10 +178,8 @@ class Target:
         distinct = np.unique(values)
         if task == "auto":
             task = "regression"
-            if (
-                not col.is_numeric
-                or len(distinct) == 2
-                or (len(distinct) <= max_classes and np.all(distinct == np.round(distinct)))
+            if not col.is_numeric or len(distinct) == 2 or (
+                len(distinct) <= max_classes and np.all(distinct == np.round(distinct))
             ):
                 task = "classification"
         if task == "regression":
@@ -204,9 +202,8 @@ class Target:
             )
         classes = [_class_value(v) for v in distinct]
         if loss_name is None:
-            loss_name = (
-                "binary_crossentropy" if len(classes) == 2 else "sparse_categorical_crossentropy"
-            )
+            loss_name = ("binary_crossentropy" if len(classes) == 2
+                         else "sparse_categorical_crossentropy")
         if loss_name == "binary_crossentropy" and len(classes) != 2:
             raise CommandError(
                 f"binary_crossentropy needs a target with two classes; {name!r} has "
@@ -246,7 +243,8 @@ class Target:
             row = int(np.flatnonzero(found < 0)[0])
             raise CommandError(
                 f"target column {self.name!r} of {table.source} has {texts[row]!r} at "
-                f"{table.where(row)}, a class the model does not know; it knows: " + ", ".join(keys)
+                f"{table.where(row)}, a class the model does not know; it knows: "
+                + ", ".join(keys)
             )
         return found
 
@@ -281,16 +279,11 @@ class Target:
 
     def to_dict(self) -> dict:
         """A JSON-ready description (see :meth:`from_dict`)."""
-        return {
-            "name": self.name,
-            "task": self.task,
-            "loss": self.loss,
-            "classes": list(self.classes),
-        }
+        return {"name": self.name, "task": self.task, "loss": self.loss,
+                "classes": list(self.classes)}
 
     @classmethod
     def from_dict(cls, data: dict) -> Target:
         """The target that :meth:`to_dict` described."""
-        return cls(
-            str(data["name"]), str(data["task"]), str(data["loss"]), list(data.get("classes") or [])
-        )
+        return cls(str(data["name"]), str(data["task"]), str(data["loss"]),
+                   list(data.get("classes") or []))

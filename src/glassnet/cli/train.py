@@ -90,8 +90,7 @@ def parse_hidden(text: str) -> list[int]:
         sizes = [int(part) for part in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected layer sizes such as 50,32, got {text!r}"
-        ) from None
+            f"expected layer sizes such as 50,32, got {text!r}") from None
     if any(size < 1 for size in sizes):
         raise argparse.ArgumentTypeError(f"layer sizes must be at least 1, got {text!r}")
     return sizes
@@ -104,8 +103,7 @@ def _patience(text: str) -> int | None:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected a whole number or 'none', got {text!r}"
-        ) from None
+            f"expected a whole number or 'none', got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"patience must be 0 or more, got {value}")
     return value
@@ -118,8 +116,7 @@ def _fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(
-            f"expected a number from 0 up to (not including) 1, got {value}"
-        )
+            f"expected a number from 0 up to (not including) 1, got {value}")
     return value
 
 
@@ -136,142 +133,69 @@ def _positive_float(text: str) -> float:
 def add_training_options(parser) -> None:
     """The options that shape training, shared by ``train`` and ``demo``."""
     defaults = Settings()
-    parser.add_argument(
-        "--epochs",
-        type=positive_int,
-        default=defaults.epochs,
-        help="most epochs to train (default %(default)s)",
-    )
-    parser.add_argument(
-        "--seed",
-        type=non_negative_int,
-        default=defaults.seed,
-        help="seed for the weights, the shuffling and the split (default %(default)s)",
-    )
+    parser.add_argument("--epochs", type=positive_int, default=defaults.epochs,
+                        help="most epochs to train (default %(default)s)")
+    parser.add_argument("--seed", type=non_negative_int, default=defaults.seed,
+                        help="seed for the weights, the shuffling and the split "
+                             "(default %(default)s)")
 
 
 def add_parser(subparsers) -> None:
     """Registers ``train``."""
     defaults = Settings()
     parser = subparsers.add_parser(
-        "train",
-        help="train a network on a CSV file or bundled dataset and save it",
+        "train", help="train a network on a CSV file or bundled dataset and save it",
         description="Train a network to predict one column of a table from the others, "
-        "report validation scores, and save the model with its columns file "
-        "and training history.",
-    )
+                    "report validation scores, and save the model with its columns file "
+                    "and training history.")
     add_data_argument(parser)
     add_target_option(parser, "a bundled dataset's own target by default")
-    parser.add_argument(
-        "--output",
-        "-o",
-        metavar="MODEL",
-        help="where to save the model: .keras (default DATA-NAME.keras) or .h5",
-    )
+    parser.add_argument("--output", "-o", metavar="MODEL",
+                        help="where to save the model: .keras (default DATA-NAME.keras) or .h5")
 
     data = parser.add_argument_group("reading the data")
-    data.add_argument(
-        "--drop",
-        default="",
-        metavar="COLS",
-        help="columns to leave out of the inputs, comma separated",
-    )
-    data.add_argument(
-        "--max-categories",
-        type=positive_int,
-        default=MAX_CATEGORIES,
-        metavar="N",
-        help="most distinct values for a text column to be one-hot encoded (default %(default)s)",
-    )
-    data.add_argument(
-        "--task",
-        choices=("auto", "classification", "regression"),
-        default="auto",
-        help="what to predict (default: decided by the target)",
-    )
-    data.add_argument(
-        "--no-standardize",
-        dest="standardize",
-        action="store_false",
-        help="feed the inputs as they are, without a Normalization layer",
-    )
+    data.add_argument("--drop", default="", metavar="COLS",
+                      help="columns to leave out of the inputs, comma separated")
+    data.add_argument("--max-categories", type=positive_int, default=MAX_CATEGORIES,
+                      metavar="N", help="most distinct values for a text column to be one-hot "
+                                        "encoded (default %(default)s)")
+    data.add_argument("--task", choices=("auto", "classification", "regression"),
+                      default="auto", help="what to predict (default: decided by the target)")
+    data.add_argument("--no-standardize", dest="standardize", action="store_false",
+                      help="feed the inputs as they are, without a Normalization layer")
 
     network = parser.add_argument_group("the network")
-    network.add_argument(
-        "--hidden",
-        type=parse_hidden,
-        default=defaults.hidden,
-        metavar="SIZES",
-        help="hidden layer sizes, comma separated; 'none' for no hidden layer (default 50,32)",
-    )
-    network.add_argument(
-        "--activation",
-        default=defaults.activation,
-        metavar="NAME",
-        help="activation of the hidden layers (default %(default)s)",
-    )
-    network.add_argument(
-        "--dropout",
-        type=_fraction,
-        default=0.0,
-        metavar="RATE",
-        help="dropout rate after each hidden layer (default 0: none)",
-    )
-    network.add_argument(
-        "--loss", metavar="NAME", help="loss name; chosen from the target when not given"
-    )
+    network.add_argument("--hidden", type=parse_hidden, default=defaults.hidden,
+                         metavar="SIZES", help="hidden layer sizes, comma separated; 'none' "
+                                               "for no hidden layer (default 50,32)")
+    network.add_argument("--activation", default=defaults.activation, metavar="NAME",
+                         help="activation of the hidden layers (default %(default)s)")
+    network.add_argument("--dropout", type=_fraction, default=0.0, metavar="RATE",
+                         help="dropout rate after each hidden layer (default 0: none)")
+    network.add_argument("--loss", metavar="NAME",
+                         help="loss name; chosen from the target when not given")
 
     training = parser.add_argument_group("training")
     add_training_options(training)
-    training.add_argument(
-        "--optimizer",
-        default=defaults.optimizer,
-        metavar="NAME",
-        help="adam, sgd, rmsprop, ... (default %(default)s)",
-    )
-    training.add_argument(
-        "--learning-rate",
-        type=_positive_float,
-        metavar="RATE",
-        default=defaults.learning_rate,
-        help="step size of the optimizer (default %(default)s)",
-    )
-    training.add_argument(
-        "--batch-size",
-        type=positive_int,
-        default=defaults.batch_size,
-        metavar="N",
-        help="rows per gradient step (default %(default)s)",
-    )
-    training.add_argument(
-        "--validation-split",
-        type=_fraction,
-        metavar="FRACTION",
-        default=defaults.validation_split,
-        help="share of rows held out to validate (default %(default)s)",
-    )
-    training.add_argument(
-        "--no-shuffle",
-        dest="shuffle",
-        action="store_false",
-        help="validate on the last rows, in the file's order, as Keras's "
-        "validation_split does (default: shuffle the rows first)",
-    )
-    training.add_argument(
-        "--patience",
-        type=_patience,
-        default=defaults.patience,
-        metavar="N",
-        help="stop after N epochs without a better validation "
-        "loss; 'none' trains all epochs (default 5)",
-    )
-    training.add_argument(
-        "--verbose",
-        type=int,
-        choices=(0, 1, 2),
-        help="fit's own output: 1 a progress bar per epoch, 2 a line per "
-        "epoch (default: a one-line bar on long runs only)",
-    )
+    training.add_argument("--optimizer", default=defaults.optimizer, metavar="NAME",
+                          help="adam, sgd, rmsprop, ... (default %(default)s)")
+    training.add_argument("--learning-rate", type=_positive_float, metavar="RATE",
+                          default=defaults.learning_rate,
+                          help="step size of the optimizer (default %(default)s)")
+    training.add_argument("--batch-size", type=positive_int, default=defaults.batch_size,
+                          metavar="N", help="rows per gradient step (default %(default)s)")
+    training.add_argument("--validation-split", type=_fraction, metavar="FRACTION",
+                          default=defaults.validation_split,
+                          help="share of rows held out to validate (default %(default)s)")
+    training.add_argument("--no-shuffle", dest="shuffle", action="store_false",
+                          help="validate on the last rows, in the file's order, as Keras's "
+                               "validation_split does (default: shuffle the rows first)")
+    training.add_argument("--patience", type=_patience, default=defaults.patience,
+                          metavar="N", help="stop after N epochs without a better validation "
+                                            "loss; 'none' trains all epochs (default 5)")
+    training.add_argument("--verbose", type=int, choices=(0, 1, 2),
+                          help="fit's own output: 1 a progress bar per epoch, 2 a line per "
+                               "epoch (default: a one-line bar on long runs only)")
     parser.set_defaults(func=run)
 
 
@@ -283,23 +207,13 @@ def settings_from(args: argparse.Namespace) -> Settings:
     except ValueError as error:
         raise CommandError(str(error)) from None
     return Settings(
-        hidden=args.hidden,
-        activation=args.activation,
-        loss=args.loss,
-        task=args.task,
-        optimizer=args.optimizer,
-        learning_rate=args.learning_rate,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        validation_split=args.validation_split,
-        patience=args.patience,
-        dropout=args.dropout,
-        seed=args.seed,
-        standardize=args.standardize,
-        shuffle=args.shuffle,
+        hidden=args.hidden, activation=args.activation, loss=args.loss, task=args.task,
+        optimizer=args.optimizer, learning_rate=args.learning_rate, epochs=args.epochs,
+        batch_size=args.batch_size, validation_split=args.validation_split,
+        patience=args.patience, dropout=args.dropout, seed=args.seed,
+        standardize=args.standardize, shuffle=args.shuffle,
         drop=[c.strip() for c in args.drop.split(",") if c.strip()],
-        max_categories=args.max_categories,
-        verbose=args.verbose,
+        max_categories=args.max_categories, verbose=args.verbose,
     )
 
 
@@ -328,9 +242,8 @@ def build_model(
         if settings.dropout:
             model.add(Dropout(settings.dropout, name=f"dropout{suffix}"))
     model.add(Dense(target.units, activation=target.activation, name="output"))
-    optimizer = optimizers.get(
-        {"class_name": settings.optimizer, "config": {"learning_rate": settings.learning_rate}}
-    )
+    optimizer = optimizers.get({"class_name": settings.optimizer,
+                                "config": {"learning_rate": settings.learning_rate}})
     model.compile(optimizer=optimizer, loss=target.loss, metrics=[target.metric])
     return model
 
@@ -358,8 +271,7 @@ def _split(rows: int, fraction: float) -> int:
     if fraction and (split_at == 0 or split_at == rows):
         raise CommandError(
             f"{rows} rows cannot be split into training and validation rows with "
-            f"--validation-split {fraction}"
-        )
+            f"--validation-split {fraction}")
     return split_at
 
 
@@ -371,10 +283,8 @@ def _baseline(target: Target, train_labels: np.ndarray, val_labels: np.ndarray) 
     counts = np.bincount(train_labels, minlength=len(target.classes))
     common = int(np.argmax(counts))
     accuracy = float(np.mean(val_labels == common))
-    return (
-        f"always predicting the most common class ({target.classes[common]!r}) gives "
-        f"accuracy {accuracy:.4g}"
-    )
+    return (f"always predicting the most common class ({target.classes[common]!r}) gives "
+            f"accuracy {accuracy:.4g}")
 
 
 def train_table(
@@ -394,7 +304,6 @@ def train_table(
     Raises:
         CommandError: for data or settings that cannot be used.
     """
-
     def say(text: str, important: bool = False) -> None:
         if important or not quiet:
             print(text)
@@ -403,9 +312,8 @@ def train_table(
         table.column(name, "column to drop")
     if target_column in settings.drop:
         raise CommandError(f"{target_column!r} is the target; it cannot also be dropped")
-    say(
-        f"data: {table.source}, {_count(table.rows, 'row')}, {_count(len(table.columns), 'column')}"
-    )
+    say(f"data: {table.source}, {_count(table.rows, 'row')}, "
+        f"{_count(len(table.columns), 'column')}")
     if not quiet:
         say_notes(table.notes)
     target = Target.infer(table, target_column, settings.task, settings.loss, settings.max_classes)
@@ -416,21 +324,18 @@ def train_table(
         say(note)
     x = encoding.transform(table)
     scaled = ", standardised by a Normalization layer" if settings.standardize else ""
-    encoded = (
-        f" ({len(encoding.categorical)} of them one-hot encoded)" if encoding.categorical else ""
-    )
-    say(f"inputs: {len(encoding.columns)} columns{encoded} → {x.shape[1]} model inputs{scaled}")
+    encoded = (f" ({len(encoding.categorical)} of them one-hot encoded)"
+               if encoding.categorical else "")
+    say(f"inputs: {len(encoding.columns)} columns{encoded} → {x.shape[1]} model "
+        f"inputs{scaled}")
 
     order = np.arange(table.rows)
     if settings.shuffle:
         order = np.random.default_rng(settings.seed).permutation(table.rows)
     split_at = _split(table.rows, settings.validation_split)
     train_rows, val_rows = order[:split_at], order[split_at:]
-    how = (
-        f" (rows shuffled with seed {settings.seed} first)"
-        if settings.shuffle
-        else " (the last rows)"
-    )
+    how = (f" (rows shuffled with seed {settings.seed} first)" if settings.shuffle
+           else " (the last rows)")
     if len(val_rows):
         say(f"split: {len(train_rows)} rows for training, {len(val_rows)} for validation{how}")
     else:
@@ -443,42 +348,27 @@ def train_table(
     callbacks: list = []
     if settings.patience is not None:
         monitor = "val_loss" if len(val_rows) else "loss"
-        stopping = EarlyStopping(
-            monitor=monitor, patience=settings.patience, restore_best_weights=True
-        )
+        stopping = EarlyStopping(monitor=monitor, patience=settings.patience,
+                                 restore_best_weights=True)
         callbacks.append(stopping)
     if settings.verbose is None:
         callbacks.append(EpochBar())
     early = f", early stopping with patience {settings.patience}" if stopping else ""
-    say(
-        f"training: up to {settings.epochs} epochs, batch size {settings.batch_size}, "
-        f"{settings.optimizer} (learning rate {settings.learning_rate:g}){early}"
-    )
+    say(f"training: up to {settings.epochs} epochs, batch size {settings.batch_size}, "
+        f"{settings.optimizer} (learning rate {settings.learning_rate:g}){early}")
     y = target.encode(labels)
     validation = (x[val_rows], y[val_rows]) if len(val_rows) else None
     started = time.perf_counter()
-    history = model.fit(
-        x[train_rows],
-        y[train_rows],
-        epochs=settings.epochs,
-        batch_size=settings.batch_size,
-        validation_data=validation,
-        callbacks=callbacks,
-        verbose=settings.verbose or 0,
-    )
+    history = model.fit(x[train_rows], y[train_rows], epochs=settings.epochs,
+                        batch_size=settings.batch_size, validation_data=validation,
+                        callbacks=callbacks, verbose=settings.verbose or 0)
     seconds = time.perf_counter() - started
     epochs_run = len(history.epoch)
     if stopping is not None:
-        how_far = (
-            f"stopped after {epochs_run} of {settings.epochs} epochs"
-            if epochs_run < settings.epochs
-            else f"ran all {epochs_run} epochs"
-        )
-        say(
-            f"{how_far} in {seconds:.1f} s; kept the weights of epoch {stopping.best_epoch + 1}, "
-            f"the best {stopping.monitor}",
-            important=True,
-        )
+        how_far = (f"stopped after {epochs_run} of {settings.epochs} epochs"
+                   if epochs_run < settings.epochs else f"ran all {epochs_run} epochs")
+        say(f"{how_far} in {seconds:.1f} s; kept the weights of epoch {stopping.best_epoch + 1}, "
+            f"the best {stopping.monitor}", important=True)
     else:
         say(f"ran {epochs_run} epochs in {seconds:.1f} s", important=True)
 
@@ -490,32 +380,17 @@ def train_table(
     baseline = _baseline(target, labels[train_rows], labels[rows])
     say(f"baseline: {baseline}", important=True)
     info = ModelInfo(
-        target=target,
-        inputs=encoding,
-        standardized=settings.standardize,
+        target=target, inputs=encoding, standardized=settings.standardize,
         scores={f"{'val_' if len(val_rows) else ''}{k}": float(v) for k, v in scores.items()},
-        notes={
-            "rows": {"training": len(train_rows), "validation": len(val_rows)},
-            "epochs_run": epochs_run,
-            "seed": settings.seed,
-            "kept_epoch": None if stopping is None else stopping.best_epoch + 1,
-            "hidden": settings.hidden,
-            "activation": settings.activation,
-            "optimizer": settings.optimizer,
-            "learning_rate": settings.learning_rate,
-        },
+        notes={"rows": {"training": len(train_rows), "validation": len(val_rows)},
+               "epochs_run": epochs_run, "seed": settings.seed,
+               "kept_epoch": None if stopping is None else stopping.best_epoch + 1,
+               "hidden": settings.hidden, "activation": settings.activation,
+               "optimizer": settings.optimizer, "learning_rate": settings.learning_rate},
     )
-    return Result(
-        model=model,
-        info=info,
-        history=dict(history.history),
-        scores=scores,
-        baseline=baseline,
-        validation=table.take(rows),
-        outputs=outputs,
-        epochs_run=epochs_run,
-        seconds=seconds,
-    )
+    return Result(model=model, info=info, history=dict(history.history), scores=scores,
+                  baseline=baseline, validation=table.take(rows), outputs=outputs,
+                  epochs_run=epochs_run, seconds=seconds)
 
 
 def default_output(data: str) -> Path:

@@ -25,9 +25,8 @@ import numpy as np
 Chunks = Callable[[np.random.Generator | None], Iterator[np.ndarray]]
 
 
-def shuffle_stream(
-    chunks: Iterable[np.ndarray], buffer_rows: int, rng: np.random.Generator
-) -> Iterator[np.ndarray]:
+def shuffle_stream(chunks: Iterable[np.ndarray], buffer_rows: int,
+                   rng: np.random.Generator) -> Iterator[np.ndarray]:
     """The rows of ``chunks`` in a random order, holding at most ``buffer_rows`` back."""
     pool: np.ndarray | None = None
     filled = 0
@@ -38,11 +37,11 @@ def shuffle_stream(
                 if pool is None:
                     pool = np.empty((buffer_rows, chunk.shape[1]), dtype=chunk.dtype)
                 take = min(buffer_rows - filled, len(chunk) - start)
-                pool[filled : filled + take] = chunk[start : start + take]
+                pool[filled:filled + take] = chunk[start:start + take]
                 filled += take
                 start += take
                 continue
-            piece = chunk[start : start + buffer_rows]
+            piece = chunk[start:start + buffer_rows]
             start += len(piece)
             # Distinct random places, in random order: those rows leave, the piece moves in.
             places = rng.choice(buffer_rows, size=len(piece), replace=False)
@@ -53,9 +52,8 @@ def shuffle_stream(
         yield pool[:filled][rng.permutation(filled)]
 
 
-def batch_stream(
-    rows: Iterable[np.ndarray], batch_size: int, drop_remainder: bool
-) -> Iterator[np.ndarray]:
+def batch_stream(rows: Iterable[np.ndarray], batch_size: int,
+                 drop_remainder: bool) -> Iterator[np.ndarray]:
     """Regroups pieces of rows into arrays of exactly ``batch_size`` rows (the last may be
     shorter unless ``drop_remainder``)."""
     carry: np.ndarray | None = None
@@ -64,7 +62,7 @@ def batch_stream(
             piece = np.concatenate([carry, piece])
         full = len(piece) - len(piece) % batch_size
         for start in range(0, full, batch_size):
-            yield piece[start : start + batch_size]
+            yield piece[start:start + batch_size]
         carry = piece[full:]
     if carry is not None and len(carry) and not drop_remainder:
         yield carry
@@ -86,19 +84,9 @@ class Batches:
         seed: the seed of the shuffling, or ``None`` for fresh randomness.
     """
 
-    def __init__(
-        self,
-        chunks: Chunks,
-        count_rows: Callable[[], int],
-        *,
-        features: list[str],
-        targets: list[str],
-        batch_size: int,
-        shuffle_buffer: int,
-        seed: int | None,
-        drop_remainder: bool,
-        description: str,
-    ) -> None:
+    def __init__(self, chunks: Chunks, count_rows: Callable[[], int], *, features: list[str],
+                 targets: list[str], batch_size: int, shuffle_buffer: int, seed: int | None,
+                 drop_remainder: bool, description: str) -> None:
         self._chunks = chunks
         self._count_rows = count_rows
         self._rows: int | None = None
@@ -151,8 +139,6 @@ class Batches:
         return math.ceil(self.rows / self.batch_size)
 
     def __repr__(self) -> str:
-        return (
-            f"<Batches {self._description} batch_size={self.batch_size} "
-            f"shuffle_buffer={self.shuffle_buffer} features={len(self.features)} "
-            f"targets={self.targets}>"
-        )
+        return (f"<Batches {self._description} batch_size={self.batch_size} "
+                f"shuffle_buffer={self.shuffle_buffer} features={len(self.features)} "
+                f"targets={self.targets}>")

@@ -44,18 +44,16 @@ def check_seed(seed) -> int | None:
 def _one_column(key, names: list[str], what: str, source: str) -> int:
     if isinstance(key, numbers.Integral) and not isinstance(key, bool):
         if not -len(names) <= key < len(names):
-            raise ValueError(
-                f"`{what}` column index {key} is out of range: {source} has {len(names)} columns"
-            )
+            raise ValueError(f"`{what}` column index {key} is out of range: {source} has "
+                             f"{len(names)} columns")
         return int(key) % len(names)
     if isinstance(key, str):
         if key in names:
             return names.index(key)
         close = difflib.get_close_matches(key, names, n=3)
         hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-        raise ValueError(
-            f"`{what}`: {source} has no column {key!r}.{hint} Its columns are: {', '.join(names)}"
-        )
+        raise ValueError(f"`{what}`: {source} has no column {key!r}.{hint} Its columns are: "
+                         f"{', '.join(names)}")
     raise TypeError(f"`{what}` must name columns by name or index. Received: {key!r}")
 
 
@@ -66,9 +64,8 @@ def select_columns(names: list[str], target, features, source: str) -> tuple[lis
     ``None`` for every other column.
     """
     if target is None:
-        raise ValueError(
-            f"`target` is required: the column to predict. {source} has columns: {', '.join(names)}"
-        )
+        raise ValueError(f"`target` is required: the column to predict. {source} has columns: "
+                         f"{', '.join(names)}")
     targets = target if isinstance(target, Sequence) and not isinstance(target, str) else [target]
     y_idx = [_one_column(t, names, "target", source) for t in targets]
     if not y_idx:
@@ -76,11 +73,8 @@ def select_columns(names: list[str], target, features, source: str) -> tuple[lis
     if features is None:
         x_idx = [i for i in range(len(names)) if i not in y_idx]
     else:
-        cols = (
-            features
-            if isinstance(features, Sequence) and not isinstance(features, str)
+        cols = features if isinstance(features, Sequence) and not isinstance(features, str) \
             else [features]
-        )
         x_idx = [_one_column(f, names, "features", source) for f in cols]
         both = sorted(set(x_idx) & set(y_idx))
         if both:
@@ -100,10 +94,8 @@ def check_finite(chunk: np.ndarray, columns: list[str], source: str, first_row: 
         row, col = np.argwhere(bad)[0]
         value = chunk[row, col]
         what = "is empty or NaN" if np.isnan(value) else f"is {value} (too large for float32?)"
-        raise DataError(
-            f"{source}, data row {first_row + int(row)}: column {columns[col]!r} "
-            f"{what}. Fill or drop missing values before training."
-        )
+        raise DataError(f"{source}, data row {first_row + int(row)}: column {columns[col]!r} "
+                        f"{what}. Fill or drop missing values before training.")
 
 
 def to_float32(chunk: np.ndarray, columns: list[str], source: str, first_row: int) -> np.ndarray:
@@ -117,10 +109,8 @@ def to_float32(chunk: np.ndarray, columns: list[str], source: str, first_row: in
         too_large = np.isinf(small)
         if too_large.any():
             row, col = np.argwhere(too_large)[0]
-            raise DataError(
-                f"{source}, data row {first_row + int(row)}: column "
-                f"{columns[col]!r} holds {float(chunk[row, col])!r}, too large for "
-                "float32 (the largest is about 3.4e38); rescale or drop it"
-            )
+            raise DataError(f"{source}, data row {first_row + int(row)}: column "
+                            f"{columns[col]!r} holds {float(chunk[row, col])!r}, too large for "
+                            "float32 (the largest is about 3.4e38); rescale or drop it")
         chunk = small
     return chunk

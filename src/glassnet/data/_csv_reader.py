@@ -25,9 +25,8 @@ def _header(path: str, delimiter: str) -> list[str]:
     with open(path, newline="") as f:
         first = next(csv.reader(f, delimiter=delimiter), None)
     if not first:
-        raise DataError(
-            f"{path!r} is empty: a CSV file for glassnet needs a header line naming its columns"
-        )
+        raise DataError(f"{path!r} is empty: a CSV file for glassnet needs a header line naming "
+                        "its columns")
     return [name.strip() for name in first]
 
 
@@ -51,23 +50,19 @@ def _non_numeric(frame, columns: list[str], source: str, first_row: int) -> None
         bad = numeric.isna() & col.notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(
-                f"{source}, data row {first_row + row}: column {columns[j]!r} holds "
-                f"{col.iloc[row]!r}, which is not a number"
-            )
+            raise DataError(f"{source}, data row {first_row + row}: column {columns[j]!r} holds "
+                            f"{col.iloc[row]!r}, which is not a number")
 
 
-def _pandas_chunks(
-    path: str, order: list[int], columns: list[str], chunk_rows: int, delimiter: str
-) -> Iterator[np.ndarray]:
+def _pandas_chunks(path: str, order: list[int], columns: list[str], chunk_rows: int,
+                   delimiter: str) -> Iterator[np.ndarray]:
     import pandas as pd
 
     wanted = sorted(set(order))
     position = [wanted.index(i) for i in order]  # usecols keeps the file's order
     first_row = 1
-    reader = pd.read_csv(
-        path, usecols=wanted, chunksize=chunk_rows, sep=delimiter, skipinitialspace=True
-    )
+    reader = pd.read_csv(path, usecols=wanted, chunksize=chunk_rows, sep=delimiter,
+                         skipinitialspace=True)
     with reader:
         for frame in reader:
             frame = frame.iloc[:, position]
@@ -77,9 +72,8 @@ def _pandas_chunks(
             yield chunk
 
 
-def _python_chunks(
-    path: str, order: list[int], columns: list[str], chunk_rows: int, delimiter: str, width: int
-) -> Iterator[np.ndarray]:
+def _python_chunks(path: str, order: list[int], columns: list[str], chunk_rows: int,
+                   delimiter: str, width: int) -> Iterator[np.ndarray]:
     rows: list[list[float]] = []
     data_row = 0
     with open(path, newline="") as f:
@@ -90,10 +84,8 @@ def _python_chunks(
                 continue
             data_row += 1
             if len(fields) != width:
-                raise DataError(
-                    f"{path!r}, data row {data_row}: expected {width} fields like the "
-                    f"header, found {len(fields)}"
-                )
+                raise DataError(f"{path!r}, data row {data_row}: expected {width} fields like the "
+                                f"header, found {len(fields)}")
             try:
                 rows.append([_number(fields[i]) for i in order])
             except ValueError:
@@ -103,9 +95,8 @@ def _python_chunks(
                     problem = f"holds {text!r}, which is not a number"
                 else:
                     problem = "is empty or NaN. Fill or drop missing values before training."
-                raise DataError(
-                    f"{path!r}, data row {data_row}: column {columns[j]!r} {problem}"
-                ) from None
+                raise DataError(f"{path!r}, data row {data_row}: column {columns[j]!r} "
+                                f"{problem}") from None
             if len(rows) == chunk_rows:
                 yield _finite(rows, columns, path, data_row)
                 rows = []
@@ -114,9 +105,8 @@ def _python_chunks(
 
 
 def _finite(rows: list[list[float]], columns: list[str], path: str, last_row: int) -> np.ndarray:
-    return to_float32(
-        np.array(rows, dtype=np.float64), columns, repr(path), last_row - len(rows) + 1
-    )
+    return to_float32(np.array(rows, dtype=np.float64), columns, repr(path),
+                      last_row - len(rows) + 1)
 
 
 def _number(text: str) -> float:
@@ -203,10 +193,8 @@ def read_csv(
     names = _header(paths[0], delimiter)
     for other in paths[1:]:
         if _header(other, delimiter) != names:
-            raise DataError(
-                f"{other!r} has a different header from {paths[0]!r}; all files "
-                "must have the same columns"
-            )
+            raise DataError(f"{other!r} has a different header from {paths[0]!r}; all files "
+                            "must have the same columns")
     x_idx, y_idx = select_columns(names, target, features, repr(paths[0]))
     order = x_idx + y_idx
     columns = [names[i] for i in order]
@@ -217,17 +205,11 @@ def read_csv(
             if engine == "pandas":
                 yield from _pandas_chunks(file, order, columns, chunk_rows, delimiter)
             else:
-                yield from _python_chunks(file, order, columns, chunk_rows, delimiter, len(names))
+                yield from _python_chunks(file, order, columns, chunk_rows, delimiter,
+                                          len(names))
 
     described = repr(paths[0]) + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
-    return Batches(
-        chunks,
-        lambda: _count_rows(paths),
-        features=columns[: len(x_idx)],
-        targets=columns[len(x_idx) :],
-        batch_size=batch_size,
-        shuffle_buffer=shuffle_buffer,
-        seed=seed,
-        drop_remainder=drop_remainder,
-        description=f"csv {described}",
-    )
+    return Batches(chunks, lambda: _count_rows(paths), features=columns[:len(x_idx)],
+                   targets=columns[len(x_idx):], batch_size=batch_size,
+                   shuffle_buffer=shuffle_buffer, seed=seed, drop_remainder=drop_remainder,
+                   description=f"csv {described}")

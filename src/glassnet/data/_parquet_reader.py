@@ -31,13 +31,10 @@ def _check_numeric(schema, columns: list[str], path: str) -> None:
     pa = _pyarrow()
     for name in columns:
         kind = schema.field(name).type
-        if not (
-            pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
-        ):
-            raise DataError(
-                f"{path!r}: column {name!r} has type {kind}, not a number. Encode it "
-                "as numbers (for example one 0/1 column per category) first."
-            )
+        if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)
+                or pa.types.is_boolean(kind)):
+            raise DataError(f"{path!r}: column {name!r} has type {kind}, not a number. Encode it "
+                            "as numbers (for example one 0/1 column per category) first.")
 
 
 def read_parquet(
@@ -103,15 +100,11 @@ def read_parquet(
                 if rng is not None:
                     groups = [int(g) for g in rng.permutation(parquet.num_row_groups)]
                 first_row = 1
-                for record in parquet.iter_batches(
-                    batch_size=chunk_rows, columns=columns, row_groups=groups
-                ):
-                    chunk = np.column_stack(
-                        [
-                            record.column(j).to_numpy(zero_copy_only=False).astype(np.float64)
-                            for j in range(len(columns))
-                        ]
-                    )
+                for record in parquet.iter_batches(batch_size=chunk_rows, columns=columns,
+                                                   row_groups=groups):
+                    chunk = np.column_stack([
+                        record.column(j).to_numpy(zero_copy_only=False).astype(np.float64)
+                        for j in range(len(columns))])
                     # Row numbers are positions in the order read (row groups may be shuffled).
                     # float64 first, so that 1e308 is named, not made infinity with a warning.
                     chunk = to_float32(chunk, columns, repr(paths[i]), first_row)
@@ -119,14 +112,7 @@ def read_parquet(
                     yield chunk
 
     described = repr(paths[0]) + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
-    return Batches(
-        chunks,
-        lambda: rows,
-        features=columns[: len(x_idx)],
-        targets=columns[len(x_idx) :],
-        batch_size=batch_size,
-        shuffle_buffer=shuffle_buffer,
-        seed=seed,
-        drop_remainder=drop_remainder,
-        description=f"parquet {described}",
-    )
+    return Batches(chunks, lambda: rows, features=columns[:len(x_idx)],
+                   targets=columns[len(x_idx):], batch_size=batch_size,
+                   shuffle_buffer=shuffle_buffer, seed=seed, drop_remainder=drop_remainder,
+                   description=f"parquet {described}")

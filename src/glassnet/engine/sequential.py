@@ -268,6 +268,7 @@ class Sequential(Trainer):
         the next pass overwrites; ``glassnet.explain`` reads and copies them."""
         return self.plan.tape
 
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         """Runs a batch through the model's plan, leaving its nodes on ``model.tape``.
 

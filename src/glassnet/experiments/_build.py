@@ -124,9 +124,8 @@ def dense_network(
         model.add(Dense(int(units), activation=activation, **shape))
         shape = {}
     model.add(Dense(int(n_outputs), activation=output_activation, **shape))
-    model.compile(
-        optimizer=make_optimizer(optimizer, learning_rate), loss=loss, metrics=list(metrics or [])
-    )
+    model.compile(optimizer=make_optimizer(optimizer, learning_rate), loss=loss,
+                  metrics=list(metrics or []))
     return model
 
 
@@ -141,9 +140,8 @@ def _accepted(fn: Callable, available: dict) -> dict:
     return {k: v for k, v in available.items() if k in params}
 
 
-def call_build_fn(
-    build_fn: Callable, what: str = "build_fn", *, compiled: bool = True, **available
-) -> Sequential:
+def call_build_fn(build_fn: Callable, what: str = "build_fn", *, compiled: bool = True,
+                  **available) -> Sequential:
     """Calls ``build_fn`` with the entries of ``available`` it names and checks the result.
 
     Raises:

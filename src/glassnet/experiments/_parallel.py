@@ -125,9 +125,8 @@ def _run_on_dask(fn: Callable, tasks: list, client, timeout: float) -> list:
     joblib = _joblib()
     client, owned = _dask_client(client, timeout)
     try:
-        with joblib.parallel_config(
-            backend="dask", client=client, wait_for_workers_timeout=timeout
-        ):
+        with joblib.parallel_config(backend="dask", client=client,
+                                    wait_for_workers_timeout=timeout):
             return joblib.Parallel(n_jobs=-1)(joblib.delayed(fn)(*t) for t in tasks)
     finally:
         if owned:

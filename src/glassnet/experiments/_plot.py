@@ -32,15 +32,9 @@ def plot_curves(
     for i, (label, values) in enumerate(curves):
         epochs = range(1, len(values) + 1)
         thick = highlight is not None and i == highlight
-        ax.plot(
-            epochs,
-            values,
-            label=label + (" best" if thick else ""),
-            linewidth=2.8 if thick else 1.4,
-            alpha=1.0 if thick or highlight is None else 0.75,
-            marker="o" if len(values) <= 30 else None,
-            markersize=3,
-        )
+        ax.plot(epochs, values, label=label + (" best" if thick else ""),
+                linewidth=2.8 if thick else 1.4, alpha=1.0 if thick or highlight is None else 0.75,
+                marker="o" if len(values) <= 30 else None, markersize=3)
     values = [v for _, vs in curves for v in vs if v == v]  # finite or inf, not NaN
     if values and min(values) > 0 and max(values) / min(values) > 5:
         # Early epochs' large losses would flatten the end, where models differ: log scale.

@@ -61,10 +61,8 @@ def text_table(rows: list[dict]) -> str:
     numeric = [all(isinstance(r[k], (int, float)) for r in rows) for k in keys]
 
     def line(values: list[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ).rstrip()
+        return "  ".join(v.rjust(w) if num else v.ljust(w)
+                         for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
 
     return "\n".join([line(keys), line(["-" * w for w in widths]), *map(line, cells)])
 
@@ -175,15 +173,10 @@ class Trial:
         """One dict per run: fold or run number, seed, score, epochs, seconds, error."""
         rows = []
         for i, run in enumerate(self.runs):
-            row = {
-                "fold" if run.fold is not None else "run": (run.fold if run.fold is not None else i)
-                + 1,
-                "seed": run.seed,
-                self.monitor: run.score,
-                "best_epoch": run.best_epoch + 1,
-                "epochs": run.epochs,
-                "seconds": round(run.seconds, 3),
-            }
+            row = {"fold" if run.fold is not None else "run": (run.fold if run.fold is not None
+                                                                else i) + 1,
+                   "seed": run.seed, self.monitor: run.score, "best_epoch": run.best_epoch + 1,
+                   "epochs": run.epochs, "seconds": round(run.seconds, 3)}
             if any(r.error for r in self.runs):
                 row["error"] = run.error or ""
             rows.append(row)
@@ -202,23 +195,16 @@ class Trial:
         from glassnet.experiments._plot import plot_curves
 
         key = key or self.monitor
-        curves = [
-            (
-                f"{'fold' if r.fold is not None else 'run'} "
-                f"{(r.fold if r.fold is not None else i) + 1}",
-                r.history.get(key, []),
-            )
-            for i, r in enumerate(self.runs)
-        ]
+        curves = [(f"{'fold' if r.fold is not None else 'run'} "
+                   f"{(r.fold if r.fold is not None else i) + 1}", r.history.get(key, []))
+                  for i, r in enumerate(self.runs)]
         return plot_curves(curves, key, f"{self.name}: {key} per epoch", path=path, ax=ax)
 
     def __str__(self) -> str:
-        head = (
-            f"{self.name}: {self.monitor} {_fmt(self.score)}"
-            + (f" ± {_fmt(self.std)}" if len(self.runs) > 1 else "")
-            + f" over {len(self.runs)} run(s), {self.n_params} parameters, "
-            f"{self.seconds:.2f} s"
-        )
+        head = (f"{self.name}: {self.monitor} {_fmt(self.score)}"
+                + (f" ± {_fmt(self.std)}" if len(self.runs) > 1 else "")
+                + f" over {len(self.runs)} run(s), {self.n_params} parameters, "
+                f"{self.seconds:.2f} s")
         return head + "\n" + text_table(self.rows())
 
 
@@ -252,10 +238,8 @@ class Results:
         for row in rows:
             keys += [k for k in row if k not in keys]
         best = self.best.name if any(not math.isnan(t.score) for t in self.trials) else None
-        return [
-            {**{k: row.get(k) for k in keys}, "best": "*" if row["model"] == best else ""}
-            for row in rows
-        ]
+        return [{**{k: row.get(k) for k in keys}, "best": "*" if row["model"] == best else ""}
+                for row in rows]
 
     def to_frame(self):
         """The table as a pandas DataFrame, one row per model."""
@@ -279,19 +263,10 @@ class Results:
         curves = [(f"{t.name} ({_fmt(t.score)})", list(t.curve(key))) for t in self.trials]
         highlight = next((i for i, t in enumerate(self.trials) if t.name == best), None)
         runs = {len(t.runs) for t in self.trials}
-        each = (
-            f" (mean of {runs.pop()} runs each)"
-            if len(runs) == 1 and max(len(t.runs) for t in self.trials) > 1
-            else ""
-        )
-        return plot_curves(
-            curves,
-            key,
-            f"{self.title}: {key} per epoch{each}",
-            path=path,
-            ax=ax,
-            highlight=highlight,
-        )
+        each = f" (mean of {runs.pop()} runs each)" if len(runs) == 1 and max(
+            len(t.runs) for t in self.trials) > 1 else ""
+        return plot_curves(curves, key, f"{self.title}: {key} per epoch{each}", path=path,
+                           ax=ax, highlight=highlight)
 
     def __len__(self) -> int:
         return len(self.trials)

@@ -39,9 +39,8 @@ def check_xy(x, y) -> tuple[np.ndarray, np.ndarray]:
     """Both as arrays with the same number of rows."""
     x, y = as_array(x, "x"), as_array(y, "y")
     if len(x) != len(y):
-        raise ValueError(
-            f"`x` and `y` must have the same number of rows; x has {len(x)}, y has {len(y)}"
-        )
+        raise ValueError(f"`x` and `y` must have the same number of rows; x has {len(x)}, "
+                         f"y has {len(y)}")
     return x, y
 
 
@@ -64,10 +63,8 @@ def validation_of(validation_split, validation_data, monitor: str):
     """What ``train_run`` receives as ``validation``: a fraction, ``(x_val, y_val)`` or None."""
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError(
-                "`validation_data` must be a pair (x_val, y_val). Received: "
-                f"{type(validation_data).__name__}"
-            )
+            raise ValueError("`validation_data` must be a pair (x_val, y_val). Received: "
+                             f"{type(validation_data).__name__}")
         return (as_array(validation_data[0], "x_val"), as_array(validation_data[1], "y_val"))
     split = float(validation_split or 0.0)
     if not 0.0 <= split < 1.0:
@@ -106,9 +103,8 @@ def train_run(
         kwargs = dict(fit_kwargs)
         callbacks = copy.deepcopy(list(kwargs.pop("callbacks", None) or []))
         if patience is not None:
-            callbacks.append(
-                EarlyStopping(monitor=monitor, patience=patience, restore_best_weights=True)
-            )
+            callbacks.append(EarlyStopping(monitor=monitor, patience=patience,
+                                           restore_best_weights=True))
         if isinstance(validation, float):
             kwargs["validation_split"] = validation
         elif validation is not None:
@@ -123,10 +119,8 @@ def train_run(
     seconds = time.perf_counter() - start
     values = history.get(monitor)
     if values is None and error is None:
-        raise ValueError(
-            f"`monitor`={monitor!r} is not logged by fit. Logged keys: "
-            f"{', '.join(sorted(history)) or '(none)'}"
-        )
+        raise ValueError(f"`monitor`={monitor!r} is not logged by fit. Logged keys: "
+                         f"{', '.join(sorted(history)) or '(none)'}")
     values = [float(v) for v in values or []]
     history = {k: [float(v) for v in vs] for k, vs in history.items()}
     if error is not None or not values:
@@ -138,16 +132,8 @@ def train_run(
     else:
         best, score = len(values) - 1, values[-1]
     epochs = len(history.get("loss", values))
-    run = Run(
-        seed=int(seed),
-        score=float(score),
-        best_epoch=best,
-        epochs=epochs,
-        seconds=seconds,
-        history=history,
-        fold=fold,
-        error=error,
-    )
+    run = Run(seed=int(seed), score=float(score), best_epoch=best, epochs=epochs,
+              seconds=seconds, history=history, fold=fold, error=error)
     return run, model.count_params()
 
 
@@ -171,7 +157,8 @@ def run_trials(
     may ask for), ``params`` (shown in tables) and optionally ``stage``.
     """
     tasks = [
-        (plan["build_fn"], plan["available"], x, y, validation, fit_kwargs, monitor, patience, seed)
+        (plan["build_fn"], plan["available"], x, y, validation, fit_kwargs, monitor, patience,
+         seed)
         for plan in plans
         for seed in seeds
     ]
@@ -179,18 +166,10 @@ def run_trials(
     mode = improvement_direction(monitor, "auto")
     trials = []
     for i, plan in enumerate(plans):
-        mine = outputs[i * len(seeds) : (i + 1) * len(seeds)]
-        trials.append(
-            Trial(
-                name=plan["name"],
-                params=dict(plan.get("params", {})),
-                runs=tuple(run for run, _ in mine),
-                n_params=mine[0][1],
-                monitor=monitor,
-                mode=mode,
-                stage=plan.get("stage", ""),
-            )
-        )
+        mine = outputs[i * len(seeds):(i + 1) * len(seeds)]
+        trials.append(Trial(name=plan["name"], params=dict(plan.get("params", {})),
+                            runs=tuple(run for run, _ in mine), n_params=mine[0][1],
+                            monitor=monitor, mode=mode, stage=plan.get("stage", "")))
     return trials
 
 

@@ -60,12 +60,8 @@ def _scaled(sizes: tuple[int, ...], factor: float) -> tuple[int, ...]:
 class _Search:
     """The state of one search: what was tried, the best so far, and how to try more."""
 
-    def __init__(
-        self,
-        run_round: Callable[[list[tuple[tuple[int, ...], str]]], list[Trial]],
-        mode: str,
-        min_delta: float,
-    ) -> None:
+    def __init__(self, run_round: Callable[[list[tuple[tuple[int, ...], str]]], list[Trial]],
+                 mode: str, min_delta: float) -> None:
         self.run_round = run_round
         self.sign = 1.0 if mode == "min" else -1.0
         self.min_delta = min_delta
@@ -186,15 +182,9 @@ def capacity_search(
     n_features = x.shape[1] if x.ndim > 1 else 1
     if build_fn is None:
         n_outputs, output_activation = _output_for(loss, y)
-        build_fn = functools.partial(
-            dense_network,
-            activation=activation,
-            output_activation=output_activation,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            loss=loss,
-            metrics=metrics,
-        )
+        build_fn = functools.partial(dense_network, activation=activation,
+                                     output_activation=output_activation, optimizer=optimizer,
+                                     learning_rate=learning_rate, loss=loss, metrics=metrics)
     else:
         n_outputs = y.shape[1] if y.ndim > 1 else 1
     available = {"n_features": n_features, "n_outputs": n_outputs}
@@ -204,29 +194,13 @@ def capacity_search(
     seeds = study_seeds(seed, repeats)
 
     def run_round(candidates):
-        plans = [
-            {
-                "name": architecture_name(sizes),
-                "build_fn": build_fn,
-                "stage": stage,
-                "available": {**available, "hidden_layer_sizes": sizes},
-                "params": {"layers": len(sizes), "units": max(sizes)},
-            }
-            for sizes, stage in candidates
-        ]
-        return run_trials(
-            plans,
-            x,
-            y,
-            validation=validation,
-            fit_kwargs=fit,
-            monitor=monitor,
-            patience=patience,
-            seeds=seeds,
-            n_jobs=n_jobs,
-            client=client,
-            timeout=timeout,
-        )
+        plans = [{"name": architecture_name(sizes), "build_fn": build_fn, "stage": stage,
+                  "available": {**available, "hidden_layer_sizes": sizes},
+                  "params": {"layers": len(sizes), "units": max(sizes)}}
+                 for sizes, stage in candidates]
+        return run_trials(plans, x, y, validation=validation, fit_kwargs=fit, monitor=monitor,
+                          patience=patience, seeds=seeds, n_jobs=n_jobs, client=client,
+                          timeout=timeout)
 
     search = _Search(run_round, improvement_direction(monitor, "auto"), float(min_delta))
     search.try_round([(start, "start")])

@@ -61,11 +61,8 @@ class _WithLearningRate:
             )
         # Keep the metrics the model was compiled with unless new ones are given.
         metrics = self.metrics if self.metrics is not None else getattr(model, "_metric_specs", [])
-        model.compile(
-            optimizer=make_optimizer(self.optimizer, self.learning_rate),
-            loss=loss,
-            metrics=list(metrics),
-        )
+        model.compile(optimizer=make_optimizer(self.optimizer, self.learning_rate), loss=loss,
+                      metrics=list(metrics))
         return model
 
 
@@ -73,15 +70,8 @@ def _plans(models) -> list[dict]:
     if isinstance(models, Mapping):
         items = list(models.items())
     elif isinstance(models, Sequence) and not isinstance(models, (str, bytes)):
-        items = [
-            (
-                getattr(m, "name", None)
-                if isinstance(m, Sequential)
-                else getattr(m, "__name__", None),
-                m,
-            )
-            for m in models
-        ]
+        items = [(getattr(m, "name", None) if isinstance(m, Sequential)
+                  else getattr(m, "__name__", None), m) for m in models]
     else:
         raise TypeError(
             "`models` must be a dict {name: build function or model} or a list of them. "
@@ -155,32 +145,18 @@ def compare(
     x, y = check_xy(x, y)
     seed = check_seed(seed)
     plans = _plans(models)
-    available = {
-        "n_features": x.shape[1] if x.ndim > 1 else 1,
-        "n_outputs": y.shape[1] if y.ndim > 1 else 1,
-    }
+    available = {"n_features": x.shape[1] if x.ndim > 1 else 1,
+                 "n_outputs": y.shape[1] if y.ndim > 1 else 1}
     for plan in plans:
         plan["available"] = available
         check_build_fn(plan["build_fn"], f"models[{plan['name']!r}]", **available)
-    fit = {
-        **(fit_kwargs or {}),
-        "epochs": check_positive_int(epochs, "epochs"),
-        "batch_size": batch_size,
-        "callbacks": list(callbacks or []),
-    }
-    trials = run_trials(
-        plans,
-        x,
-        y,
-        validation=validation_of(validation_split, validation_data, monitor),
-        fit_kwargs=fit,
-        monitor=monitor,
-        patience=patience,
-        seeds=study_seeds(seed, repeats),
-        n_jobs=n_jobs,
-        client=client,
-        timeout=timeout,
-    )
+    fit = {**(fit_kwargs or {}), "epochs": check_positive_int(epochs, "epochs"),
+           "batch_size": batch_size, "callbacks": list(callbacks or [])}
+    trials = run_trials(plans, x, y, validation=validation_of(validation_split, validation_data,
+                                                              monitor),
+                        fit_kwargs=fit, monitor=monitor, patience=patience,
+                        seeds=study_seeds(seed, repeats), n_jobs=n_jobs, client=client,
+                        timeout=timeout)
     return Results(trials=tuple(trials), title=title, seed=seed)
 
 
@@ -232,31 +208,15 @@ def learning_rate_sweep(
     rates = list(learning_rates)
     if not rates:
         raise ValueError("`learning_rates` is empty; give at least one rate")
-    models = {
-        f"lr={rate:g}": _WithLearningRate(build_fn, rate, optimizer, loss, metrics)
-        for rate in rates
-    }
-    results = compare(
-        models,
-        x,
-        y,
-        epochs=epochs,
-        batch_size=batch_size,
-        validation_split=validation_split,
-        validation_data=validation_data,
-        monitor=monitor,
-        patience=patience,
-        repeats=repeats,
-        seed=seed,
-        n_jobs=n_jobs,
-        client=client,
-        timeout=timeout,
-        title=f"learning rates ({_optimizer_name(optimizer)})",
-    )
-    trials = tuple(
-        dataclasses.replace(t, params={"learning_rate": rate})
-        for t, rate in zip(results.trials, rates, strict=True)
-    )
+    models = {f"lr={rate:g}": _WithLearningRate(build_fn, rate, optimizer, loss, metrics)
+              for rate in rates}
+    results = compare(models, x, y, epochs=epochs, batch_size=batch_size,
+                      validation_split=validation_split, validation_data=validation_data,
+                      monitor=monitor, patience=patience, repeats=repeats, seed=seed,
+                      n_jobs=n_jobs, client=client, timeout=timeout,
+                      title=f"learning rates ({_optimizer_name(optimizer)})")
+    trials = tuple(dataclasses.replace(t, params={"learning_rate": rate})
+                   for t, rate in zip(results.trials, rates, strict=True))
     return Results(trials=trials, title=results.title, seed=results.seed)
 
 

@@ -24,9 +24,8 @@ from glassnet.experiments._runs import (
 )
 
 
-def fold_indices(
-    rows: int, folds: int, *, shuffle: bool = True, seed: int | None = 0
-) -> list[tuple[np.ndarray, np.ndarray]]:
+def fold_indices(rows: int, folds: int, *, shuffle: bool = True,
+                 seed: int | None = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     """``(train_rows, held_out_rows)`` for each of ``folds`` folds of ``rows`` rows.
 
     Folds differ in size by at most one row; with ``shuffle`` the rows are first put in an
@@ -44,7 +43,7 @@ def fold_indices(
         )
     order = np.random.default_rng(seed).permutation(rows) if shuffle else np.arange(rows)
     parts = np.array_split(order, folds)
-    return [(np.concatenate(parts[:i] + parts[i + 1 :]), part) for i, part in enumerate(parts)]
+    return [(np.concatenate(parts[:i] + parts[i + 1:]), part) for i, part in enumerate(parts)]
 
 
 def cross_validate(
@@ -114,40 +113,17 @@ def cross_validate(
     seed = check_seed(seed)
     epochs = check_positive_int(epochs, "epochs")
     splits = fold_indices(len(x), folds, shuffle=shuffle, seed=seed)
-    available = {
-        "n_features": x.shape[1] if x.ndim > 1 else 1,
-        "n_outputs": y.shape[1] if y.ndim > 1 else 1,
-    }
+    available = {"n_features": x.shape[1] if x.ndim > 1 else 1,
+                 "n_outputs": y.shape[1] if y.ndim > 1 else 1}
     check_build_fn(build_fn, "build_fn", **available)
-    fit = {
-        **(fit_kwargs or {}),
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "callbacks": list(callbacks or []),
-    }
+    fit = {**(fit_kwargs or {}), "epochs": epochs, "batch_size": batch_size,
+           "callbacks": list(callbacks or [])}
     seeds = run_seeds(seed, len(splits))
-    tasks = [
-        (
-            build_fn,
-            available,
-            x[train],
-            y[train],
-            (x[held], y[held]),
-            fit,
-            monitor,
-            patience,
-            fold_seed,
-            i,
-        )
-        for i, ((train, held), fold_seed) in enumerate(zip(splits, seeds, strict=True))
-    ]
+    tasks = [(build_fn, available, x[train], y[train], (x[held], y[held]), fit, monitor, patience,
+              fold_seed, i)
+             for i, ((train, held), fold_seed) in enumerate(zip(splits, seeds, strict=True))]
     outputs = run_tasks(train_run, tasks, n_jobs=n_jobs, client=client, timeout=timeout)
     name = getattr(build_fn, "__name__", type(build_fn).__name__)
-    return Trial(
-        name=f"{name}, {len(splits)}-fold",
-        params={},
-        runs=tuple(r for r, _ in outputs),
-        n_params=outputs[0][1],
-        monitor=monitor,
-        mode=improvement_direction(monitor, "auto"),
-    )
+    return Trial(name=f"{name}, {len(splits)}-fold", params={}, runs=tuple(r for r, _ in outputs),
+                 n_params=outputs[0][1], monitor=monitor,
+                 mode=improvement_direction(monitor, "auto"))

@@ -151,9 +151,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "
         ]
         return (indent + "  ".join(parts)).rstrip()
 
-    return "\n".join(
-        [line(headers), indent + "  ".join("-" * w for w in widths)] + [line(row) for row in rows]
-    )
+    return "\n".join([line(headers), indent + "  ".join("-" * w for w in widths)] + [
+        line(row) for row in rows
+    ])
 
 
 def _looks_numeric(cell: str) -> bool:

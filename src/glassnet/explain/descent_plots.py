@@ -62,14 +62,11 @@ def weight_ref(model, spec) -> WeightRef:
         else:
             weight, index = "kernel", tuple(spec[1:])
     else:
-        raise TypeError(
-            "A weight is 'layer/kernel[i, j]', (layer, i, j) or (layer, 'bias', j). "
-            f"Received: {spec!r}"
-        )
+        raise TypeError("A weight is 'layer/kernel[i, j]', (layer, i, j) or (layer, 'bias', j). "
+                        f"Received: {spec!r}")
     if weight not in layer.values:
-        raise ValueError(
-            f"Layer {layer.name!r} has no weight {weight!r}; it has {sorted(layer.values)}"
-        )
+        raise ValueError(f"Layer {layer.name!r} has no weight {weight!r}; it has "
+                         f"{sorted(layer.values)}")
     shape = layer.values[weight].shape
     if not index and int(np.prod(shape)) == 1:
         index = (0,) * len(shape)
@@ -111,7 +108,8 @@ def _default_refs(model, count: int) -> list[WeightRef]:
 
 
 def _loss_now(model, x, y) -> float:
-    logs = model.evaluate(x, y, batch_size=max(np.asarray(x).size, 1), verbose=0, return_dict=True)
+    logs = model.evaluate(x, y, batch_size=max(np.asarray(x).size, 1),
+                          verbose=0, return_dict=True)
     return float(logs["loss"])
 
 
@@ -123,19 +121,9 @@ def _half_width(span, values) -> float:
     return max(2.0, 1.5 * max(abs(v) for v in values))
 
 
-def plot_loss_surface(
-    model,
-    x,
-    y,
-    weights=None,
-    span: float | None = None,
-    resolution: int = 41,
-    loss=None,
-    steps: int = 0,
-    learning_rate: float = 0.01,
-    path=None,
-    title: str | None = None,
-):
+def plot_loss_surface(model, x, y, weights=None, span: float | None = None, resolution: int = 41,
+                      loss=None, steps: int = 0, learning_rate: float = 0.01, path=None,
+                      title: str | None = None):
     """The loss over two chosen weights, the others fixed, as the course's surface picture,
     next to its contour map with the current weights marked (and, with ``steps``, the path
     gradient descent takes on these two weights).
@@ -203,7 +191,8 @@ def _draw_surface(grid_a, grid_b, surface, refs, trail, path, title):
     a, b = np.meshgrid(grid_a, grid_b)
     ax3 = fig.add_subplot(1, 2, 1, projection="3d")
     ax3.plot_surface(a, b, surface, cmap="viridis", alpha=0.85, linewidth=0)
-    ax3.set(xlabel=refs[0].label.split("  ")[0], ylabel=refs[1].label.split("  ")[0], zlabel="loss")
+    ax3.set(xlabel=refs[0].label.split("  ")[0], ylabel=refs[1].label.split("  ")[0],
+            zlabel="loss")
     ax3.view_init(elev=30, azim=-125)
     from matplotlib.ticker import MaxNLocator
 
@@ -214,16 +203,8 @@ def _draw_surface(grid_a, grid_b, surface, refs, trail, path, title):
     filled = ax.contourf(a, b, surface, levels=np.unique(levels), cmap="viridis")
     fig.colorbar(filled, ax=ax, label="loss")
     xs, ys = zip(*trail, strict=True)
-    ax.plot(
-        xs[0],
-        ys[0],
-        marker="*",
-        ms=14,
-        color="white",
-        mec="black",
-        label="current weights",
-        ls="none",
-    )
+    ax.plot(xs[0], ys[0], marker="*", ms=14, color="white", mec="black",
+            label="current weights", ls="none")
     if len(trail) > 1:
         ax.plot(xs, ys, color="white", marker="o", ms=4, lw=1.5, label="gradient descent")
     ax.set(xlabel=refs[0].label, ylabel=refs[1].label)
@@ -234,18 +215,8 @@ def _draw_surface(grid_a, grid_b, surface, refs, trail, path, title):
     return fig
 
 
-def plot_slope(
-    model,
-    x,
-    y,
-    weight=None,
-    learning_rate: float = 0.01,
-    steps: int = 3,
-    span: float | None = None,
-    loss=None,
-    path=None,
-    title: str | None = None,
-):
+def plot_slope(model, x, y, weight=None, learning_rate: float = 0.01, steps: int = 3,
+               span: float | None = None, loss=None, path=None, title: str | None = None):
     """Gradient descent on one weight: the loss against that weight (the others fixed), the
     tangent at each step with its slope, and each step ``w - learning_rate × slope``.
 
@@ -301,34 +272,21 @@ def _draw_slope(grid, curve, visits, ref, learning_rate, pad, path, title):
     ax.plot(grid, curve, color="#333333", lw=2, label="loss")
     for k, (w, value, g) in enumerate(visits):
         half = 0.35 * pad
-        ax.plot(
-            [w - half, w + half],
-            [value - g * half, value + g * half],
-            color="C3",
-            lw=1.6 if k == 0 else 0.8,
-            alpha=1.0 if k == 0 else 0.5,
-            label=f"slope {f(g, 4)} at w = {f(w, 4)}" if k == 0 else None,
-        )
+        ax.plot([w - half, w + half], [value - g * half, value + g * half], color="C3",
+                lw=1.6 if k == 0 else 0.8, alpha=1.0 if k == 0 else 0.5,
+                label=f"slope {f(g, 4)} at w = {f(w, 4)}" if k == 0 else None)
         ax.plot(w, value, "o", color="C0", ms=6, zorder=3)
-        ax.annotate(
-            str(k), (w, value), textcoords="offset points", xytext=(-4, 7), fontsize=8, color="C0"
-        )
+        ax.annotate(str(k), (w, value), textcoords="offset points", xytext=(-4, 7),
+                    fontsize=8, color="C0")
     lines = []
     for k, (w, _, g) in enumerate(visits[:-1][:5]):
-        lines.append(f"w{k + 1} = {f(w, 4)} - {lr} x ({f(g, 4)}) = {f(visits[k + 1][0], 4)}")
+        lines.append(f"w{k + 1} = {f(w, 4)} - {lr} x ({f(g, 4)}) = "
+                     f"{f(visits[k + 1][0], 4)}")
     if len(visits) > 6:
         lines.append("...")
     if lines:
-        ax.text(
-            0.02,
-            0.97,
-            "\n".join(lines),
-            transform=ax.transAxes,
-            fontsize=8,
-            va="top",
-            family="monospace",
-            bbox={"fc": "white", "ec": "#cccccc"},
-        )
+        ax.text(0.02, 0.97, "\n".join(lines), transform=ax.transAxes, fontsize=8, va="top",
+                family="monospace", bbox={"fc": "white", "ec": "#cccccc"})
     top = max(float(np.max(curve)), max(v[1] for v in visits))
     ax.set_ylim(min(float(np.min(curve)), 0) - 0.05 * top, top * 1.1 + 1e-12)
     ax.set(xlabel=f"weight {ref.label}", ylabel="loss")

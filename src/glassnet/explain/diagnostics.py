@@ -43,13 +43,13 @@ THRESHOLDS = {
 
 _ADVICE = {
     "dead": "try a lower learning rate, leaky_relu or elu instead of relu, the he_normal "
-    "initializer, or inputs scaled to mean 0 and standard deviation 1",
+            "initializer, or inputs scaled to mean 0 and standard deviation 1",
     "vanishing": "try relu instead of sigmoid or tanh in the hidden layers, the he_normal or "
-    "glorot_uniform initializer, fewer layers, or BatchNormalization",
+                 "glorot_uniform initializer, fewer layers, or BatchNormalization",
     "exploding": "try a lower learning rate, gradient clipping (clipnorm=1.0), inputs and "
-    "targets scaled to mean 0 and standard deviation 1, or smaller initial weights",
+                 "targets scaled to mean 0 and standard deviation 1, or smaller initial weights",
     "saturated": "try inputs scaled to mean 0 and standard deviation 1, a lower learning rate, "
-    "the glorot_uniform initializer, or relu",
+                 "the glorot_uniform initializer, or relu",
     "step": "try a learning rate ten times lower",
 }
 
@@ -140,29 +140,15 @@ class Diagnosis:
         def share(value):
             return "-" if value is None else f"{100 * value:.0f}%"
 
-        cells = [
-            [
-                h.name,
-                h.activation or "-",
-                str(h.units),
-                share(h.dead_share),
-                share(h.saturated_share),
-                "-" if h.gradient_ratio is None else f(h.gradient_ratio, 3),
-            ]
-            for h in self.layers
-        ]
-        lines = [
-            f"Diagnosis on {self.rows} rows",
-            _common.table(
-                ["layer", "activation", "units", "dead relu", "saturated", "|slope|/|weights|"],
-                cells,
-            ),
-        ]
+        cells = [[h.name, h.activation or "-", str(h.units), share(h.dead_share),
+                  share(h.saturated_share), "-" if h.gradient_ratio is None
+                  else f(h.gradient_ratio, 3)] for h in self.layers]
+        lines = [f"Diagnosis on {self.rows} rows",
+                 _common.table(["layer", "activation", "units", "dead relu", "saturated",
+                                "|slope|/|weights|"], cells)]
         if self.ok:
-            lines.append(
-                "No problem found: no dead layer, no vanishing or exploding gradients, "
-                "no saturated units."
-            )
+            lines.append("No problem found: no dead layer, no vanishing or exploding gradients, "
+                         "no saturated units.")
         else:
             lines.extend(str(finding) for finding in self.findings)
         return "\n".join(lines)
@@ -227,12 +213,9 @@ class Observer:
         """The ``Diagnosis`` of everything observed so far."""
         layers = []
         for layer in model.layers:
-            health = LayerHealth(
-                name=layer.name,
-                kind=type(layer).__name__,
-                activation=_common.activation_name(layer),
-                units=_common.units_of(layer),
-            )
+            health = LayerHealth(name=layer.name, kind=type(layer).__name__,
+                                 activation=_common.activation_name(layer),
+                                 units=_common.units_of(layer))
             alive = self._alive.get(layer.name)
             if alive is not None:
                 health.dead_units = [int(i) for i in np.flatnonzero(~alive)]
@@ -266,22 +249,12 @@ def _findings(layers: list[LayerHealth], model, t: dict) -> list[Finding]:
         if h.dead_share is not None and h.dead_share >= t["dead_share"] and h.units:
             findings.append(_dead_finding(h, layers, index))
         is_output = index == len(layers) - 1
-        if (
-            h.saturated_share is not None
-            and h.saturated_share >= t["saturated_share"]
-            and not (is_output and fused_output)
-        ):
-            findings.append(
-                Finding(
-                    "saturated",
-                    h.name,
-                    (
-                        f"Layer {h.name!r}: {100 * h.saturated_share:.0f}% of its {h.activation} "
-                        "values sit on the flat ends of the S, where the slope is nearly 0, so its "
-                        f"weights barely learn; {_ADVICE['saturated']}."
-                    ),
-                )
-            )
+        if (h.saturated_share is not None and h.saturated_share >= t["saturated_share"]
+                and not (is_output and fused_output)):
+            findings.append(Finding("saturated", h.name, (
+                f"Layer {h.name!r}: {100 * h.saturated_share:.0f}% of its {h.activation} "
+                "values sit on the flat ends of the S, where the slope is nearly 0, so its "
+                f"weights barely learn; {_ADVICE['saturated']}.")))
     findings.extend(_gradient_findings(layers, t, cut_off))
     findings.extend(_step_findings(layers, model, t))
     return findings
@@ -295,16 +268,12 @@ def _dead_cut_off(layers: list[LayerHealth]) -> int:
 
 def _dead_finding(h: LayerHealth, layers: list[LayerHealth], index: int) -> Finding:
     count = len(h.dead_units)
-    text = (
-        f"Layer {h.name!r}: {count} of its {h.units} ReLU units "
-        f"({100 * h.dead_share:.0f}%) are dead: their input was never positive on the data "
-        "seen, so they output 0 and the weights into them get slope 0 and never change"
-    )
+    text = (f"Layer {h.name!r}: {count} of its {h.units} ReLU units "
+            f"({100 * h.dead_share:.0f}%) are dead: their input was never positive on the data "
+            "seen, so they output 0 and the weights into them get slope 0 and never change")
     if h.dead_share == 1.0 and index > 0:
-        text += (
-            ". The whole layer is dead, so no slope reaches the layers before it "
-            f"({', '.join(repr(p.name) for p in layers[:index])})"
-        )
+        text += (". The whole layer is dead, so no slope reaches the layers before it "
+                 f"({', '.join(repr(p.name) for p in layers[:index])})")
     return Finding("dead", h.name, f"{text}; {_ADVICE['dead']}.")
 
 
@@ -312,19 +281,12 @@ def _gradient_findings(layers: list[LayerHealth], t: dict, cut_off: int) -> list
     ratios = [(i, h) for i, h in enumerate(layers) if h.gradient_ratio is not None]
     bad = [h for _, h in ratios if not math.isfinite(h.gradient_ratio)]
     if bad:
-        return [
-            Finding(
-                "exploding",
-                bad[0].name,
-                (
-                    f"Layer {bad[0].name!r} has infinite or NaN slopes: the gradients exploded; "
-                    f"{_ADVICE['exploding']}."
-                ),
-            )
-        ]
+        return [Finding("exploding", bad[0].name, (
+            f"Layer {bad[0].name!r} has infinite or NaN slopes: the gradients exploded; "
+            f"{_ADVICE['exploding']}."))]
     vanishing, exploding = [], []
     for pos, (i, h) in enumerate(ratios):
-        later = [g for _, g in ratios[pos + 1 :] if g.gradient_ratio > 0]
+        later = [g for _, g in ratios[pos + 1:] if g.gradient_ratio > 0]
         if i <= cut_off or not later:
             continue  # before a dead layer the slope is 0 for that reason (reported there)
         top = max(later, key=lambda g: g.gradient_ratio)
@@ -338,33 +300,19 @@ def _gradient_findings(layers: list[LayerHealth], t: dict, cut_off: int) -> list
         h, top = vanishing[0]
         names = ", ".join(repr(v.name) for v, _ in vanishing[:5])
         more = f" and {len(vanishing) - 5} more" if len(vanishing) > 5 else ""
-        out.append(
-            Finding(
-                "vanishing",
-                h.name,
-                (
-                    f"Vanishing gradients: the slopes of layer {h.name!r} are "
-                    f"{_common.fmt(h.gradient_ratio, 2)} times the size of its weights, "
-                    f"{_common.fmt(top.gradient_ratio / max(h.gradient_ratio, 1e-300), 2)} times less "
-                    f"than in layer {top.name!r}, so it learns far more slowly (affected: {names}{more})"
-                    f"; {_ADVICE['vanishing']}."
-                ),
-            )
-        )
+        out.append(Finding("vanishing", h.name, (
+            f"Vanishing gradients: the slopes of layer {h.name!r} are "
+            f"{_common.fmt(h.gradient_ratio, 2)} times the size of its weights, "
+            f"{_common.fmt(top.gradient_ratio / max(h.gradient_ratio, 1e-300), 2)} times less "
+            f"than in layer {top.name!r}, so it learns far more slowly (affected: {names}{more})"
+            f"; {_ADVICE['vanishing']}.")))
     if exploding:
         h, low = exploding[0]
-        out.append(
-            Finding(
-                "exploding",
-                h.name,
-                (
-                    f"Exploding gradients: the slopes of layer {h.name!r} are "
-                    f"{_common.fmt(h.gradient_ratio / max(low.gradient_ratio, 1e-300), 2)} times "
-                    f"larger, relative to its weights, than in layer {low.name!r}; "
-                    f"{_ADVICE['exploding']}."
-                ),
-            )
-        )
+        out.append(Finding("exploding", h.name, (
+            f"Exploding gradients: the slopes of layer {h.name!r} are "
+            f"{_common.fmt(h.gradient_ratio / max(low.gradient_ratio, 1e-300), 2)} times "
+            f"larger, relative to its weights, than in layer {low.name!r}; "
+            f"{_ADVICE['exploding']}.")))
     return out
 
 
@@ -373,32 +321,19 @@ def _step_findings(layers: list[LayerHealth], model, t: dict) -> list[Finding]:
     if not isinstance(optimizer, SGD):
         return []  # adaptive optimizers scale their steps; the ratio says nothing about them
     lr = float(optimizer.learning_rate)
-    big = [
-        h
-        for h in layers
-        if h.gradient_ratio is not None
-        and math.isfinite(h.gradient_ratio)
-        and lr * h.gradient_ratio > t["step_ratio"]
-    ]
+    big = [h for h in layers if h.gradient_ratio is not None and math.isfinite(h.gradient_ratio)
+           and lr * h.gradient_ratio > t["step_ratio"]]
     if not big:
         return []
     h = max(big, key=lambda g: g.gradient_ratio)
-    return [
-        Finding(
-            "step",
-            h.name,
-            (
-                f"Steps too big: with learning rate {_common.fmt(lr)} one SGD step would change the "
-                f"weights of layer {h.name!r} by {_common.fmt(lr * h.gradient_ratio, 2)} times their "
-                f"own size, so training will jump around or diverge; {_ADVICE['step']}."
-            ),
-        )
-    ]
+    return [Finding("step", h.name, (
+        f"Steps too big: with learning rate {_common.fmt(lr)} one SGD step would change the "
+        f"weights of layer {h.name!r} by {_common.fmt(lr * h.gradient_ratio, 2)} times their "
+        f"own size, so training will jump around or diverge; {_ADVICE['step']}."))]
 
 
-def diagnose(
-    model, x, y, loss=None, sample_weight=None, training: bool = False, **thresholds: float
-) -> Diagnosis:
+def diagnose(model, x, y, loss=None, sample_weight=None, training: bool = False,
+             **thresholds: float) -> Diagnosis:
     """Checks a model on data for dead ReLU units, vanishing or exploding gradients and
     saturated tanh/sigmoid units, and says in plain words what to try.
 

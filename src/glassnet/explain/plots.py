@@ -38,17 +38,9 @@ def _columns(model, tr, node_slopes=None):
     """The columns to draw: inputs, then each ``Dense`` layer (an ``Activation`` layer right
     after one lends it its activation and its values)."""
     layers = model.layers
-    columns = [
-        {
-            "kind": "input",
-            "name": "input",
-            "names": _common.input_names(model),
-            "values": None if tr is None else tr.inputs[0],
-            "z": None,
-            "kernel": None,
-            "activation": None,
-        }
-    ]
+    columns = [{"kind": "input", "name": "input", "names": _common.input_names(model),
+                "values": None if tr is None else tr.inputs[0], "z": None, "kernel": None,
+                "activation": None}]
     skipped = []
     for index, layer in enumerate(layers):
         if not isinstance(layer, Dense):
@@ -66,33 +58,15 @@ def _columns(model, tr, node_slopes=None):
             if tr is not None:
                 values = tr.layers[index + 1].outputs[0]
         grads = None if node_slopes is None else node_slopes[index]
-        columns.append(
-            {
-                "kind": "hidden",
-                "name": layer.name,
-                "names": _common.node_names(layer),
-                "values": values,
-                "z": z,
-                "kernel": np.asarray(layer.kernel),
-                "activation": activation,
-                "slopes": grads,
-            }
-        )
+        columns.append({"kind": "hidden", "name": layer.name, "names": _common.node_names(layer),
+                        "values": values, "z": z, "kernel": np.asarray(layer.kernel),
+                        "activation": activation, "slopes": grads})
     columns[-1]["kind"] = "output" if len(columns) > 1 else "input"
     return columns, skipped
 
 
-def plot_network(
-    model,
-    x=None,
-    path=None,
-    max_nodes: int = 10,
-    show_weights: bool | None = None,
-    digits: int = 3,
-    title: str | None = None,
-    y=None,
-    loss=None,
-):
+def plot_network(model, x=None, path=None, max_nodes: int = 10, show_weights: bool | None = None,
+                 digits: int = 3, title: str | None = None, y=None, loss=None):
     """Draws the network as the course does: input, hidden and output nodes in columns,
     a line for every weight with its value, and (given ``x``) each node's value inside it.
 
@@ -163,9 +137,8 @@ def plot_network(
         _draw_nodes(ax, column, pos, digits)
         x0 = next(iter(pos.values()))[0]
         if left:
-            ax.text(
-                x0, gap_y, f"⋮\n{left} more", ha="center", va="center", fontsize=8, color="#555555"
-            )
+            ax.text(x0, gap_y, f"⋮\n{left} more", ha="center", va="center", fontsize=8,
+                    color="#555555")
         label = column["name"] if column["kind"] != "input" else "input"
         if column["activation"]:
             label += f"\n({column['activation']})"
@@ -174,10 +147,8 @@ def plot_network(
         ax.text(x0, lowest - 0.75, label, ha="center", va="top", fontsize=9)
     # An invisible point below the layer names, so that the axes (and the legend under
     # them) leave room for the names.
-    lines = max(
-        1 + bool(c["activation"]) + bool(left)
-        for c, (_, _, left) in zip(columns, positions, strict=True)
-    )
+    lines = max(1 + bool(c["activation"]) + bool(left) for c, (_, _, left) in
+                zip(columns, positions, strict=True))
     ax.plot([0, 0], [lowest - 0.55 - 0.3 * lines, highest + 0.75], alpha=0)
     _legend(ax, summarised, node_slopes is not None)
     if title is None:
@@ -235,41 +206,20 @@ def _draw_edges(ax, columns, positions, show_weights, digits) -> None:
                 colour = POSITIVE if w >= 0 else NEGATIVE
                 size = abs(w) / biggest if biggest else 0.0
                 width = (0.4 + 1.2 * size) if summarised else (0.6 + 2.4 * size)
-                ax.plot(
-                    [x0 + r, x1 - r],
-                    [y0, y1],
-                    color=colour,
-                    lw=width,
-                    ls="-" if w >= 0 else "--",
-                    alpha=0.6 if summarised else 0.8,
-                    zorder=1,
-                )
+                ax.plot([x0 + r, x1 - r], [y0, y1], color=colour, lw=width,
+                        ls="-" if w >= 0 else "--", alpha=0.6 if summarised else 0.8, zorder=1)
                 if show_weights:
                     t = 0.3
-                    ax.text(
-                        x0 + r + t * (x1 - x0 - 2 * r),
-                        y0 + t * (y1 - y0),
-                        _common.fmt(w, digits),
-                        fontsize=8,
-                        ha="center",
-                        va="center",
-                        color=colour,
-                        zorder=3,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"},
-                    )
+                    ax.text(x0 + r + t * (x1 - x0 - 2 * r), y0 + t * (y1 - y0),
+                            _common.fmt(w, digits), fontsize=8, ha="center", va="center",
+                            color=colour, zorder=3,
+                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
         if summarised:  # say what the lines left out hold
             top = max(y for _, y in list(src.values()) + list(dst.values()))
             x_mid = (next(iter(src.values()))[0] + next(iter(dst.values()))[0]) / 2
-            ax.text(
-                x_mid,
-                top + 0.7,
-                f"{kernel.shape[0]} x {kernel.shape[1]} weights\n"
-                f"from {_common.fmt(kernel.min(), 2)} to {_common.fmt(kernel.max(), 2)}",
-                ha="center",
-                va="bottom",
-                fontsize=7,
-                color="#444444",
-            )
+            ax.text(x_mid, top + 0.7, f"{kernel.shape[0]} x {kernel.shape[1]} weights\n"
+                    f"from {_common.fmt(kernel.min(), 2)} to {_common.fmt(kernel.max(), 2)}",
+                    ha="center", va="bottom", fontsize=7, color="#444444")
             ax.plot([x_mid], [top + 1.4], alpha=0)
 
 
@@ -280,80 +230,36 @@ def _draw_nodes(ax, column, pos, digits) -> None:
     fill = _NODE_COLOURS[column["kind"]]
     for node, (x0, y0) in pos.items():
         ax.add_patch(Circle((x0, y0), r, fc=fill, ec="#333333", lw=1.2, zorder=2))
-        ax.text(
-            x0,
-            y0 + r + 0.06,
-            column["names"][node],
-            ha="center",
-            va="bottom",
-            fontsize=7,
-            color="#444444",
-            zorder=4,
-        )
+        ax.text(x0, y0 + r + 0.06, column["names"][node], ha="center", va="bottom",
+                fontsize=7, color="#444444", zorder=4)
         if column["values"] is None:
             continue
         value = float(column["values"][node])
         text = _common.fmt(value, digits)
         size = 9 if len(text) <= 4 else (7 if len(text) <= 6 else 6)
-        ax.text(x0, y0, text, ha="center", va="center", fontsize=size, fontweight="bold", zorder=4)
+        ax.text(x0, y0, text, ha="center", va="center", fontsize=size,
+                fontweight="bold", zorder=4)
         if column.get("slopes") is not None:
-            ax.text(
-                x0 + r * 0.75,
-                y0 + r * 0.75,
-                _common.fmt(column["slopes"][node], digits),
-                ha="left",
-                va="bottom",
-                fontsize=8,
-                color=SLOPE,
-                fontweight="bold",
-                zorder=4,
-            )
+            ax.text(x0 + r * 0.75, y0 + r * 0.75, _common.fmt(column["slopes"][node], digits),
+                    ha="left", va="bottom", fontsize=8, color=SLOPE, fontweight="bold", zorder=4)
         if column["z"] is not None and float(column["z"][node]) != value:
-            ax.text(
-                x0,
-                y0 - r - 0.05,
-                "in " + _common.fmt(column["z"][node], digits),
-                ha="center",
-                va="top",
-                fontsize=7,
-                color="#666666",
-                zorder=4,
-            )
+            ax.text(x0, y0 - r - 0.05, "in " + _common.fmt(column["z"][node], digits),
+                    ha="center", va="top", fontsize=7, color="#666666", zorder=4)
 
 
 def _legend(ax, summarised: bool, with_slopes: bool = False) -> None:
     from matplotlib.lines import Line2D
 
-    handles = [
-        Line2D([], [], color=POSITIVE, lw=2, label="positive weight"),
-        Line2D([], [], color=NEGATIVE, lw=2, ls="--", label="negative weight"),
-    ]
+    handles = [Line2D([], [], color=POSITIVE, lw=2, label="positive weight"),
+               Line2D([], [], color=NEGATIVE, lw=2, ls="--", label="negative weight")]
     if with_slopes:
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color="none",
-                marker="$6$",
-                mfc=SLOPE,
-                mec=SLOPE,
-                label="slope of the loss at the node",
-            )
-        )
+        handles.append(Line2D([], [], color="none", marker="$6$", mfc=SLOPE, mec=SLOPE,
+                              label="slope of the loss at the node"))
     if summarised:
-        handles.append(
-            Line2D(
-                [], [], color="none", label="(large layers: the 2 strongest lines into each node)"
-            )
-        )
-    ax.legend(
-        handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        ncol=len(handles),
-        fontsize=8,
-        frameon=False,
-    )
+        handles.append(Line2D([], [], color="none",
+                              label="(large layers: the 2 strongest lines into each node)"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles),
+              fontsize=8, frameon=False)
 
 
 # --- learning curves ------------------------------------------------------------------------
@@ -371,25 +277,21 @@ def _as_logs(item, what: str) -> dict[str, list[float]]:
 
 def _is_series(value) -> bool:
     return isinstance(value, (list, tuple, np.ndarray)) and all(
-        isinstance(v, (int, float, np.number)) for v in value
-    )
+        isinstance(v, (int, float, np.number)) for v in value)
 
 
 def _histories(source, labels) -> list[tuple[str, dict[str, list[float]]]]:
     """Normalises one or several histories into ``[(label, logs), ...]``."""
-    if hasattr(source, "history") or (
-        isinstance(source, Mapping) and source and all(_is_series(v) for v in source.values())
-    ):
+    if hasattr(source, "history") or (isinstance(source, Mapping) and source
+                                       and all(_is_series(v) for v in source.values())):
         return [(labels[0] if labels else "", _as_logs(source, "history"))]
     if isinstance(source, Mapping):
         items = [(str(k), _as_logs(v, f"history {k!r}")) for k, v in source.items()]
     elif isinstance(source, Sequence) and not isinstance(source, str):
         items = [(f"model {i + 1}", _as_logs(v, f"history {i}")) for i, v in enumerate(source)]
     else:
-        raise TypeError(
-            "`history` must be a History, a dict of lists, or a list or dict of "
-            f"those. Received: {type(source).__name__}"
-        )
+        raise TypeError("`history` must be a History, a dict of lists, or a list or dict of "
+                        f"those. Received: {type(source).__name__}")
     if not items:
         raise ValueError("`history` is empty: there is no learning curve to draw")
     if labels is not None:
@@ -399,14 +301,9 @@ def _histories(source, labels) -> list[tuple[str, dict[str, list[float]]]]:
     return items
 
 
-def plot_history(
-    history,
-    path=None,
-    keys: Sequence[str] | None = None,
-    labels: Sequence[str] | None = None,
-    title: str | None = None,
-    logy: bool = False,
-):
+def plot_history(history, path=None, keys: Sequence[str] | None = None,
+                 labels: Sequence[str] | None = None, title: str | None = None,
+                 logy: bool = False):
     """Learning curves: loss (and metrics) per epoch, for one model or several.
 
     One history gives one panel per quantity, with its training and validation curves
@@ -456,15 +353,9 @@ def plot_history(
                 values = logs[key]
                 epochs = np.arange(1, len(values) + 1)
                 name = " ".join(part for part in (label, key) if part)
-                ax.plot(
-                    epochs,
-                    values,
-                    color=colours[m % 10] if len(items) > 1 else None,
-                    ls="--" if key.startswith("val_") and len(panel_keys) > 1 else "-",
-                    marker="o" if len(values) <= 30 else None,
-                    ms=3,
-                    label=name,
-                )
+                ax.plot(epochs, values, color=colours[m % 10] if len(items) > 1 else None,
+                        ls="--" if key.startswith("val_") and len(panel_keys) > 1 else "-",
+                        marker="o" if len(values) <= 30 else None, ms=3, label=name)
         ax.set_xlabel("epoch")
         ax.set_ylabel(base)
         if logy and "loss" in base:
@@ -508,32 +399,19 @@ def plot_diagnostics(source, path=None, title: str | None = None):
     for i, name in enumerate(names):
         ratios = [_value(r.layer(name).gradient_ratio) for _, r in reports]
         if any(v is not None for v in ratios):
-            left.plot(
-                epochs,
-                [np.nan if v is None else v for v in ratios],
-                marker="o",
-                ms=3,
-                label=name,
-                color=f"C{i % 10}",
-            )
+            left.plot(epochs, [np.nan if v is None else v for v in ratios], marker="o", ms=3,
+                      label=name, color=f"C{i % 10}")
         for attr, style in (("dead_share", "-"), ("saturated_share", ":")):
             shares = [_value(getattr(r.layer(name), attr)) for _, r in reports]
             if any(v is not None for v in shares):
                 kind = "dead" if attr == "dead_share" else "saturated"
-                right.plot(
-                    epochs,
-                    [np.nan if v is None else 100 * v for v in shares],
-                    ls=style,
-                    marker="o",
-                    ms=3,
-                    label=f"{name} ({kind})",
-                    color=f"C{i % 10}",
-                )
+                right.plot(epochs, [np.nan if v is None else 100 * v for v in shares],
+                           ls=style, marker="o", ms=3, label=f"{name} ({kind})",
+                           color=f"C{i % 10}")
     left.set_yscale("log")
     left.set(xlabel="epoch", ylabel="|slope| / |weights|", title="gradient size per layer")
-    right.set(
-        xlabel="epoch", ylabel="% of units", title="dead ReLU / saturated units", ylim=(-3, 103)
-    )
+    right.set(xlabel="epoch", ylabel="% of units", title="dead ReLU / saturated units",
+              ylim=(-3, 103))
     for ax in (left, right):
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
@@ -551,11 +429,8 @@ def _value(v):
 
 
 def _plot_one_diagnosis(diagnosis, path, title):
-    layers = [
-        h
-        for h in diagnosis.layers
-        if h.gradient_ratio is not None or h.dead_share is not None or h.saturated_share is not None
-    ]
+    layers = [h for h in diagnosis.layers if h.gradient_ratio is not None
+              or h.dead_share is not None or h.saturated_share is not None]
     names = [h.name for h in layers]
     if len(names) <= 6:
         fig = figure(figsize=(max(6.0, 1.1 * len(names) + 3), 3.8))
@@ -567,20 +442,10 @@ def _plot_one_diagnosis(diagnosis, path, title):
     left.bar(idx, [_value(h.gradient_ratio) or np.nan for h in layers], color="C0")
     left.set_yscale("log")
     left.set(ylabel="|slope| / |weights|", title="gradient size per layer")
-    right.bar(
-        idx - 0.2,
-        [100 * (h.dead_share or 0) for h in layers],
-        width=0.4,
-        label="dead ReLU",
-        color="C3",
-    )
-    right.bar(
-        idx + 0.2,
-        [100 * (h.saturated_share or 0) for h in layers],
-        width=0.4,
-        label="saturated",
-        color="C1",
-    )
+    right.bar(idx - 0.2, [100 * (h.dead_share or 0) for h in layers], width=0.4,
+              label="dead ReLU", color="C3")
+    right.bar(idx + 0.2, [100 * (h.saturated_share or 0) for h in layers], width=0.4,
+              label="saturated", color="C1")
     right.set(ylabel="% of units", title="dead / saturated units", ylim=(0, 105))
     right.legend(fontsize=8)
     for ax in (left, right):
@@ -592,13 +457,9 @@ def _plot_one_diagnosis(diagnosis, path, title):
     return fig
 
 
-_KIND_WORDS = {
-    "dead": "dead units",
-    "vanishing": "vanishing gradients",
-    "exploding": "exploding gradients",
-    "saturated": "saturated units",
-    "step": "steps too big",
-}
+_KIND_WORDS = {"dead": "dead units", "vanishing": "vanishing gradients",
+               "exploding": "exploding gradients", "saturated": "saturated units",
+               "step": "steps too big"}
 
 
 def _verdict(diagnosis) -> str:
@@ -608,4 +469,5 @@ def _verdict(diagnosis) -> str:
     return "Found: " + ", ".join(_KIND_WORDS.get(k, k) for k in kinds)
 
 
-__all__ = ["plot_diagnostics", "plot_history", "plot_loss_surface", "plot_network", "plot_slope"]
+__all__ = ["plot_diagnostics", "plot_history", "plot_loss_surface", "plot_network",
+           "plot_slope"]

@@ -166,15 +166,14 @@ class Slopes:
         """Plain Python data: loss, prediction, target, slopes per layer and per weight."""
         layers = []
         for ls in self.layers:
-            entry = {"name": ls.name, "kind": ls.kind, "activation": ls.activation, "note": ls.note}
+            entry = {"name": ls.name, "kind": ls.kind, "activation": ls.activation,
+                     "note": ls.note}
             for key in ("x", "z", "a", "grad_a", "activation_slope", "grad_z"):
                 value = getattr(ls, key)
                 entry[key] = None if value is None else value.tolist()
             entry["weights"] = {
-                short: {
-                    "value": ws.value.tolist(),
-                    "slope": None if ws.slope is None else ws.slope.tolist(),
-                }
+                short: {"value": ws.value.tolist(),
+                        "slope": None if ws.slope is None else ws.slope.tolist()}
                 for short, ws in ls.weights.items()
             }
             layers.append(entry)
@@ -184,8 +183,7 @@ class Slopes:
             "prediction": self.prediction.tolist(),
             "target": self.target.tolist(),
             "error": None if self.error is None else self.error.tolist(),
-            "prediction_slope": None
-            if self.prediction_slope is None
+            "prediction_slope": None if self.prediction_slope is None
             else self.prediction_slope.tolist(),
             "fused": self.fused,
             "layers": layers,
@@ -196,10 +194,8 @@ class Slopes:
         order); for one row each weight's slope is written as the course's product."""
         f = _common.fmt
         rows = len(self.prediction)
-        lines = [
-            f"Loss ({self.loss_name}) = {f(self.loss, digits)}"
-            + (f" over {rows} rows" if rows > 1 else "")
-        ]
+        lines = [f"Loss ({self.loss_name}) = {f(self.loss, digits)}"
+                 + (f" over {rows} rows" if rows > 1 else "")]
         if rows == 1 and self.error is not None:
             lines.append(
                 f"prediction {_common.vector_text(self.prediction[0], digits)}, target "
@@ -207,10 +203,8 @@ class Slopes:
                 f"{_common.vector_text(self.error[0], digits)}"
             )
         if self.prediction_slope is not None and rows == 1:
-            lines.append(
-                "slope of the loss at the prediction: "
-                + _common.vector_text(self.prediction_slope[0], digits)
-            )
+            lines.append("slope of the loss at the prediction: "
+                         + _common.vector_text(self.prediction_slope[0], digits))
         for ls in reversed(self.layers):
             lines.append("")
             lines.extend(_format_layer(ls, rows, max_weights, digits))
@@ -220,20 +214,8 @@ class Slopes:
         return self.format()
 
 
-_RECORD_COLUMNS = [
-    "row",
-    "layer",
-    "weight",
-    "from",
-    "to",
-    "weight_value",
-    "node_value",
-    "loss_slope",
-    "activation_slope",
-    "input_slope",
-    "product",
-    "slope",
-]
+_RECORD_COLUMNS = ["row", "layer", "weight", "from", "to", "weight_value", "node_value",
+                   "loss_slope", "activation_slope", "input_slope", "product", "slope"]
 
 
 def _pick(array: np.ndarray | None, row: int, j: int):
@@ -248,42 +230,31 @@ def _weight_records(ls: LayerSlopes, short: str, ws: WeightSlope, rows: int) -> 
         for row in range(rows):  # grouped by the node fed, as the course goes through them
             for j, dst in enumerate(ls.node_names):
                 for i, src in enumerate(ls.input_names):
-                    out.append(
-                        {
-                            **base,
-                            "row": row,
-                            "from": src,
-                            "to": dst,
-                            "weight_value": float(ws.value[i, j]),
-                            "node_value": float(ls.x[row, i]),
-                            "loss_slope": _pick(ls.grad_a, row, j),
-                            "activation_slope": _pick(ls.activation_slope, row, j),
-                            "input_slope": float(ls.grad_z[row, j]),
-                            "product": float(ws.products[row, i, j]),
-                            "slope": None if slope is None else float(slope[i, j]),
-                        }
-                    )
+                    out.append({
+                        **base, "row": row, "from": src, "to": dst,
+                        "weight_value": float(ws.value[i, j]),
+                        "node_value": float(ls.x[row, i]),
+                        "loss_slope": _pick(ls.grad_a, row, j),
+                        "activation_slope": _pick(ls.activation_slope, row, j),
+                        "input_slope": float(ls.grad_z[row, j]),
+                        "product": float(ws.products[row, i, j]),
+                        "slope": None if slope is None else float(slope[i, j]),
+                    })
         return out
     flat_value = ws.value.reshape(-1)
     for row in range(rows):
         for j, dst in enumerate(ls.node_names[: flat_value.size]):
-            out.append(
-                {
-                    **base,
-                    "row": row,
-                    "from": "bias" if short == "bias" else None,
-                    "to": dst,
-                    "weight_value": float(flat_value[j]),
-                    "node_value": 1.0 if ws.products is not None else None,
-                    "loss_slope": _pick(ls.grad_a, row, j) if ws.products is not None else None,
-                    "activation_slope": _pick(ls.activation_slope, row, j)
-                    if ws.products is not None
-                    else None,
-                    "input_slope": _pick(ls.grad_z, row, j) if ws.products is not None else None,
-                    "product": None if ws.products is None else float(ws.products[row, j]),
-                    "slope": None if slope is None else float(slope.reshape(-1)[j]),
-                }
-            )
+            out.append({
+                **base, "row": row, "from": "bias" if short == "bias" else None, "to": dst,
+                "weight_value": float(flat_value[j]),
+                "node_value": 1.0 if ws.products is not None else None,
+                "loss_slope": _pick(ls.grad_a, row, j) if ws.products is not None else None,
+                "activation_slope": _pick(ls.activation_slope, row, j)
+                if ws.products is not None else None,
+                "input_slope": _pick(ls.grad_z, row, j) if ws.products is not None else None,
+                "product": None if ws.products is None else float(ws.products[row, j]),
+                "slope": None if slope is None else float(slope.reshape(-1)[j]),
+            })
     return out
 
 
@@ -296,27 +267,19 @@ def _format_layer(ls: LayerSlopes, rows: int, max_weights: int, digits: int) -> 
     if rows == 1 and ls.grad_z is not None:
         cells = []
         for j, node in enumerate(ls.node_names[:max_weights]):
-            cells.append(
-                [
-                    node,
-                    f(_pick(ls.z, 0, j), digits),
-                    f(_pick(ls.a, 0, j), digits),
-                    f(_pick(ls.grad_a, 0, j), digits),
-                    f(_pick(ls.activation_slope, 0, j), digits),
-                    f(_pick(ls.grad_z, 0, j), digits),
-                ]
-            )
-        lines.append(
-            _common.table(
-                ["node", "input z", "value a", "loss slope at a", "activation slope", "slope at z"],
-                cells,
-            )
-        )
+            cells.append([node, f(_pick(ls.z, 0, j), digits), f(_pick(ls.a, 0, j), digits),
+                          f(_pick(ls.grad_a, 0, j), digits),
+                          f(_pick(ls.activation_slope, 0, j), digits),
+                          f(_pick(ls.grad_z, 0, j), digits)])
+        lines.append(_common.table(
+            ["node", "input z", "value a", "loss slope at a", "activation slope",
+             "slope at z"], cells))
     records = [r for short, ws in ls.weights.items() for r in _weight_records(ls, short, ws, 1)]
     three = rows == 1 and ls.grad_a is not None and ls.activation_slope is not None
     two = rows == 1 and not three and any(r["product"] is not None for r in records)
     if three:
-        headers = ["weight", "value", "node value", "x loss slope", "x activation slope", "= slope"]
+        headers = ["weight", "value", "node value", "x loss slope", "x activation slope",
+                   "= slope"]
     elif two:  # fused output or softmax: the slope at z is one recorded number per node
         headers = ["weight", "value", "node value", "x slope at z", "= slope"]
     else:
@@ -326,11 +289,8 @@ def _format_layer(ls: LayerSlopes, rows: int, max_weights: int, digits: int) -> 
         name = f"{r['from']} -> {r['to']}" if r["from"] else f"{r['weight']} of {r['to']}"
         cell = [name, f(r["weight_value"], digits)]
         if three:
-            cell += [
-                f(r["node_value"], digits),
-                f(r["loss_slope"], digits),
-                f(r["activation_slope"], digits),
-            ]
+            cell += [f(r["node_value"], digits), f(r["loss_slope"], digits),
+                     f(r["activation_slope"], digits)]
         elif two:
             cell += [f(r["node_value"], digits), f(r["input_slope"], digits)]
         cells.append([*cell, f(r["slope"], digits)])
@@ -341,10 +301,8 @@ def _format_layer(ls: LayerSlopes, rows: int, max_weights: int, digits: int) -> 
     if len(records) > max_weights:
         lines.append(f"  ... {len(records) - max_weights} more weights (see to_frame())")
     if rows > 1 and any(r["product"] is not None for r in records):
-        lines.append(
-            f"  each slope is the sum over the {rows} rows of node value x slope at "
-            "the node's input; to_frame() shows every row's factors"
-        )
+        lines.append(f"  each slope is the sum over the {rows} rows of node value x slope at "
+                     "the node's input; to_frame() shows every row's factors")
     return lines
 
 
@@ -416,12 +374,8 @@ def slopes(model, x, y, loss=None, sample_weight=None, training: bool = True) ->
 
 
 def _trainable_names(model) -> list[str]:
-    return [
-        f"{layer.name}/{s.name}"
-        for layer in model.layers
-        for s in layer.specs
-        if s.trainable and layer.trainable
-    ]
+    return [f"{layer.name}/{s.name}" for layer in model.layers for s in layer.specs
+            if s.trainable and layer.trainable]
 
 
 def _prediction_of(model, layers: list[LayerSlopes]) -> np.ndarray:
@@ -450,34 +404,27 @@ def _read_layers(model, reading, grads: list[np.ndarray], loss_obj) -> list[Laye
         record = reading.of(layer).record
         names = _common.node_names(layer)
         ls = LayerSlopes(
-            name=layer.name,
-            kind=type(layer).__name__,
+            name=layer.name, kind=type(layer).__name__,
             activation=_common.activation_name(layer),
-            input_names=feeding_names,
-            node_names=names,
+            input_names=feeding_names, node_names=names,
         )
         is_last = index == len(layers) - 1
         if isinstance(layer, Dense):
             _read_dense(layer, record, ls, fused and is_last, loss_obj)
         elif isinstance(layer, Activation):
             ls.x, ls.a = _common.copy_or_none(record.x), _common.copy_or_none(record.a)
-            ls.note = "no weights; the slope at its input is the grad_a of the layer before" + (
-                " (fused with the loss)" if fused and is_last else ""
-            )
+            ls.note = ("no weights; the slope at its input is the grad_a of the layer before"
+                       + (" (fused with the loss)" if fused and is_last else ""))
         elif isinstance(layer, BatchNormalization):
-            ls.note = (
-                "its slopes come through the batch statistics, not as a product of three factors"
-            )
+            ls.note = ("its slopes come through the batch statistics, not as a product of "
+                       "three factors")
         for spec in layer.specs:
             trains = spec.trainable and layer.trainable
             slope = next(remaining) if trains else None
             ws = ls.weights.get(spec.name)
             if ws is None:
-                ws = WeightSlope(
-                    name=f"{layer.name}/{spec.name}",
-                    value=layer.values[spec.name].copy(),
-                    slope=None,
-                )
+                ws = WeightSlope(name=f"{layer.name}/{spec.name}",
+                                 value=layer.values[spec.name].copy(), slope=None)
                 ls.weights[spec.name] = ws
             ws.slope = slope
             if spec.regularizer is not None and trains:
@@ -495,21 +442,18 @@ def _read_dense(layer, record, ls: LayerSlopes, fused_here: bool, loss_obj) -> N
     if fused_here:
         # softmax's cross-entropy sums over a row's classes; sigmoid's averages its outputs
         divisor = "(rows x outputs)" if ls.activation == "sigmoid" else "rows"
-        ls.note = _FUSED_NOTE.format(activation=ls.activation, loss=loss_obj.name, divisor=divisor)
+        ls.note = _FUSED_NOTE.format(activation=ls.activation, loss=loss_obj.name,
+                                     divisor=divisor)
     else:
         ls.grad_a = _common.copy_or_none(record.grad_a)
         slope = layer.activation.slope(ls.z, ls.a)
         ls.activation_slope = None if slope is None else np.asarray(slope)
         if slope is None:
-            ls.note = (
-                f"{ls.activation} mixes the nodes of the layer, so its slope is not one "
-                "number per node; the slope at each node's input comes from all of them"
-            )
+            ls.note = (f"{ls.activation} mixes the nodes of the layer, so its slope is not one "
+                       "number per node; the slope at each node's input comes from all of them")
     products = None if ls.grad_z is None else ls.x[:, :, None] * ls.grad_z[:, None, :]
-    ls.weights["kernel"] = WeightSlope(
-        name=f"{layer.name}/kernel", value=layer.kernel.copy(), slope=None, products=products
-    )
+    ls.weights["kernel"] = WeightSlope(name=f"{layer.name}/kernel", value=layer.kernel.copy(),
+                                       slope=None, products=products)
     if getattr(layer, "use_bias", False):
-        ls.weights["bias"] = WeightSlope(
-            name=f"{layer.name}/bias", value=layer.bias.copy(), slope=None, products=ls.grad_z
-        )
+        ls.weights["bias"] = WeightSlope(name=f"{layer.name}/bias", value=layer.bias.copy(),
+                                         slope=None, products=ls.grad_z)

@@ -39,7 +39,8 @@ class Step:
     @property
     def updates(self) -> list[np.ndarray]:
         """``-learning_rate × slope`` for each weight array (what the step adds)."""
-        return [new - old for new, old in zip(self.weights_after, self.weights_before, strict=True)]
+        return [new - old for new, old in zip(self.weights_after, self.weights_before,
+                                              strict=True)]
 
     @property
     def loss_before(self) -> float:
@@ -59,66 +60,47 @@ class Step:
         """One dict per weight: ``weight`` (``"layer/weight[i, j]"``), ``old``, ``slope``,
         ``update`` and ``new``."""
         out = []
-        for name, old, slope, new in zip(
-            self.weight_names,
-            self.weights_before,
-            self.before.gradients,
-            self.weights_after,
-            strict=True,
-        ):
+        for name, old, slope, new in zip(self.weight_names, self.weights_before,
+                                         self.before.gradients, self.weights_after, strict=True):
             for index in np.ndindex(old.shape):
-                out.append(
-                    {
-                        "weight": f"{name}[{', '.join(map(str, index))}]",
-                        "old": float(old[index]),
-                        "slope": float(slope[index]),
-                        "update": float(new[index] - old[index]),
-                        "new": float(new[index]),
-                    }
-                )
+                out.append({"weight": f"{name}[{', '.join(map(str, index))}]",
+                            "old": float(old[index]), "slope": float(slope[index]),
+                            "update": float(new[index] - old[index]), "new": float(new[index])})
         return out
 
     def to_frame(self):
         """The records as a pandas DataFrame (``pip install pandas``)."""
         import pandas as pd
 
-        return pd.DataFrame.from_records(
-            self.records(), columns=["weight", "old", "slope", "update", "new"]
-        )
+        return pd.DataFrame.from_records(self.records(),
+                                         columns=["weight", "old", "slope", "update", "new"])
 
     def format(self, max_weights: int = 16, digits: int = 6) -> str:
         """The step as text: each weight's update, then the loss before and after."""
         f = _common.fmt
         lr = f(self.learning_rate, digits)
-        cells = [
-            [r["weight"], f(r["old"], digits), f(r["slope"], digits), f(r["new"], digits)]
-            for r in self.records()[:max_weights]
-        ]
-        lines = [
-            f"Gradient descent step, learning rate {lr}"
-            + ("" if self.applied else " (shown only; the model is unchanged)"),
-            _common.table(["weight", "old", "slope", f"new = old - {lr} x slope"], cells),
-        ]
+        cells = [[r["weight"], f(r["old"], digits), f(r["slope"], digits),
+                  f(r["new"], digits)] for r in self.records()[:max_weights]]
+        lines = [f"Gradient descent step, learning rate {lr}"
+                 + ("" if self.applied else " (shown only; the model is unchanged)"),
+                 _common.table(["weight", "old", "slope", f"new = old - {lr} x slope"], cells)]
         total = sum(w.size for w in self.weights_before)
         if total > max_weights:
             lines.append(f"  ... {total - max_weights} more weights (see to_frame())")
         lines.append(f"loss: {f(self.loss_before, digits)} -> {f(self.loss_after, digits)}")
         if len(self.before.prediction) == 1 and self.before.error is not None:
-            lines.append(
-                f"prediction: {_common.vector_text(self.before.prediction[0], digits)} -> "
-                f"{_common.vector_text(self.after.prediction[0], digits)}; error: "
-                f"{_common.vector_text(self.before.error[0], digits)} -> "
-                f"{_common.vector_text(self.after.error[0], digits)}"
-            )
+            lines.append(f"prediction: {_common.vector_text(self.before.prediction[0], digits)} -> "
+                         f"{_common.vector_text(self.after.prediction[0], digits)}; error: "
+                         f"{_common.vector_text(self.before.error[0], digits)} -> "
+                         f"{_common.vector_text(self.after.error[0], digits)}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.format()
 
 
-def step(
-    model, x, y, learning_rate: float = 0.01, loss=None, apply: bool = True, sample_weight=None
-) -> Step:
+def step(model, x, y, learning_rate: float = 0.01, loss=None, apply: bool = True,
+         sample_weight=None) -> Step:
     """Takes (or, with ``apply=False``, only shows) one plain gradient-descent step.
 
     Each trainable weight becomes ``weight - learning_rate × slope``, the slopes being those
@@ -153,12 +135,8 @@ def step(
         >>> s.before.error, s.after.error
         (array([[5.]]), array([[2.5]]))
     """
-    if (
-        isinstance(learning_rate, bool)
-        or not isinstance(learning_rate, (int, float, np.number))
-        or not np.isfinite(learning_rate)
-        or learning_rate < 0
-    ):
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.number)) \
+            or not np.isfinite(learning_rate) or learning_rate < 0:
         raise ValueError(
             "`learning_rate` must be a non-negative number. "
             f"Received: learning_rate={learning_rate!r}"
@@ -177,12 +155,6 @@ def step(
         if not apply:
             for target, value in zip(targets, old, strict=True):
                 target[...] = value
-    return Step(
-        learning_rate=float(learning_rate),
-        applied=bool(apply),
-        weight_names=before.weight_names,
-        before=before,
-        after=after,
-        weights_before=old,
-        weights_after=[w.copy() for w in new],
-    )
+    return Step(learning_rate=float(learning_rate), applied=bool(apply),
+                weight_names=before.weight_names, before=before, after=after,
+                weights_before=old, weights_after=[w.copy() for w in new])

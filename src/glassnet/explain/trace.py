@@ -92,30 +92,18 @@ class Trace:
         for row in range(len(self.inputs)):
             for i, name in enumerate(self.input_names):
                 value = float(self.inputs[row, i])
-                out.append(
-                    {
-                        "row": row,
-                        "layer": "input",
-                        "node": name,
-                        "activation": None,
-                        "input": value,
-                        "output": value,
-                    }
-                )
+                out.append({"row": row, "layer": "input", "node": name, "activation": None,
+                            "input": value, "output": value})
             for lt in self.layers:
                 for i, name in enumerate(lt.node_names):
-                    out.append(
-                        {
-                            "row": row,
-                            "layer": lt.name,
-                            "node": name,
-                            "activation": lt.activation,
-                            "input": None
-                            if lt.node_inputs is None
-                            else float(lt.node_inputs[row, i]),
-                            "output": None if lt.outputs is None else float(lt.outputs[row, i]),
-                        }
-                    )
+                    out.append({
+                        "row": row,
+                        "layer": lt.name,
+                        "node": name,
+                        "activation": lt.activation,
+                        "input": None if lt.node_inputs is None else float(lt.node_inputs[row, i]),
+                        "output": None if lt.outputs is None else float(lt.outputs[row, i]),
+                    })
         return out
 
     def to_dict(self) -> dict:
@@ -135,9 +123,8 @@ class Trace:
                     "input": None if lt.node_inputs is None else lt.node_inputs[:, i].tolist(),
                     "output": None if lt.outputs is None else lt.outputs[:, i].tolist(),
                 }
-            layers.append(
-                {"name": lt.name, "kind": lt.kind, "activation": lt.activation, "nodes": nodes}
-            )
+            layers.append({"name": lt.name, "kind": lt.kind, "activation": lt.activation,
+                           "nodes": nodes})
         return {
             "inputs": {name: self.inputs[:, i].tolist() for i, name in enumerate(self.input_names)},
             "layers": layers,
@@ -257,17 +244,15 @@ def trace(model, x) -> Trace:
         layer = lp.layer
         output = np.array(lp.output, copy=True).reshape(rows, -1)
         node_inputs = None if lp.record is None else lp.record.z
-        traces.append(
-            LayerTrace(
-                name=layer.name,
-                kind=type(layer).__name__,
-                activation=_common.activation_name(layer),
-                node_names=_common.node_names(layer),
-                inputs=feeding,
-                node_inputs=_common.copy_or_none(node_inputs),
-                outputs=output,
-            )
-        )
+        traces.append(LayerTrace(
+            name=layer.name,
+            kind=type(layer).__name__,
+            activation=_common.activation_name(layer),
+            node_names=_common.node_names(layer),
+            inputs=feeding,
+            node_inputs=_common.copy_or_none(node_inputs),
+            outputs=output,
+        ))
         feeding = output
     return Trace(
         inputs=inputs.reshape(len(inputs), -1),

@@ -66,10 +66,8 @@ class BatchNormalization(Layer):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        for what, value in (
-            ("beta_constraint", beta_constraint),
-            ("gamma_constraint", gamma_constraint),
-        ):
+        for what, value in (("beta_constraint", beta_constraint),
+                            ("gamma_constraint", gamma_constraint)):
             if value is not None:
                 raise NotImplementedError(
                     f"BatchNormalization does not support `{what}` yet (received {value!r})"

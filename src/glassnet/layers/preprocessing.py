@@ -151,11 +151,8 @@ def _statistic(value, what: str) -> np.ndarray:
         array = np.atleast_1d(np.asarray(value, dtype=np.float64))
     except (TypeError, ValueError, OverflowError):
         array = None
-    if (
-        array is None
-        or array.ndim != 1
-        or not np.all(np.isfinite(array))
-        or (what == "variance" and np.any(array < 0))
+    if array is None or array.ndim != 1 or not np.all(np.isfinite(array)) or (
+        what == "variance" and np.any(array < 0)
     ):
         need = "non-negative finite numbers" if what == "variance" else "finite numbers"
         raise ValueError(f"`{what}` must be a number or a list of {need}. Received: {value!r}")

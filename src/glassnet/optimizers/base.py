@@ -49,6 +49,7 @@ def _thread_pool() -> ThreadPoolExecutor:
     return _pool[1]
 
 
+
 def _check_non_negative(value, what: str, allow_none: bool = False) -> float | None:
     if value is None and allow_none:
         return None
@@ -78,6 +79,7 @@ def _check_in_range(value, what: str, high_open: bool) -> float:
     ):
         raise ValueError(f"`{what}` must be a float in {span}. Received: {what}={value!r}")
     return float(value)
+
 
 
 def _check_positive(value, what: str) -> float | None:
@@ -225,9 +227,8 @@ class Optimizer:
 
     def variable_layout(self, n_weights: int) -> list[tuple[str, int]]:
         """``(slot, weight index)`` of each slot variable, in Keras 3's order."""
-        return [
-            (slot, i) for group in self.slot_groups() for i in range(n_weights) for slot in group
-        ]
+        return [(slot, i) for group in self.slot_groups() for i in range(n_weights)
+                for slot in group]
 
     def save_own_variables(self, store) -> None:
         """Writes the optimizer's variables into ``store`` under ``"0"``, ``"1"``…, in Keras

@@ -114,18 +114,11 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
     """
     path = _existing(filepath)
     if custom_objects:
-        warnings.warn(
-            "glassnet ignores custom_objects: it loads only its built-in classes",
-            UserWarning,
-            stacklevel=2,
-        )
+        warnings.warn("glassnet ignores custom_objects: it loads only its built-in classes",
+                      UserWarning, stacklevel=2)
     if safe_mode is False:
-        warnings.warn(
-            "glassnet has no unsafe mode: files are always loaded safely, and a file "
-            "holding code (a Lambda layer) is refused",
-            UserWarning,
-            stacklevel=2,
-        )
+        warnings.warn("glassnet has no unsafe mode: files are always loaded safely, and a file "
+                      "holding code (a Lambda layer) is refused", UserWarning, stacklevel=2)
     with weights.hdf5_plugins_off():
         files.rehearse(lambda: _load_model(path, compile), path, f"load_model {compile=}")
         return _load_model(path, compile)
@@ -135,10 +128,8 @@ def _load_model(path: str, compile: bool):
     if os.path.isdir(path):
         if os.path.exists(os.path.join(path, keras_format.CONFIG)):
             return keras_format.load_keras(path, compile)
-        raise ModelFileError(
-            f"{path!r} is a folder without {keras_format.CONFIG}; glassnet "
-            "loads .keras files, such folders and .h5 files"
-        )
+        raise ModelFileError(f"{path!r} is a folder without {keras_format.CONFIG}; glassnet "
+                             "loads .keras files, such folders and .h5 files")
     kind = _format(path)
     if kind == "keras":
         return keras_format.load_keras(path, compile)
@@ -153,10 +144,8 @@ def _load_model(path: str, compile: bool):
 def _require_built(model, what: str) -> None:
     if not model.built:
         if model.input_shape is None:
-            raise ValueError(
-                f"{what}() needs a built model: give the first layer input_shape=... "
-                "or call model.build((None, columns)) first"
-            )
+            raise ValueError(f"{what}() needs a built model: give the first layer input_shape=... "
+                             "or call model.build((None, columns)) first")
         model.build()
 
 
@@ -172,9 +161,8 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
     """
     path = os.fspath(filepath)
     if not path.lower().endswith(_H5_EXTENSIONS):
-        raise ValueError(
-            f"The filename must end in .weights.h5 (Keras 3) or .h5. Received: filepath={path!r}"
-        )
+        raise ValueError("The filename must end in .weights.h5 (Keras 3) or .h5. "
+                         f"Received: filepath={path!r}")
     _require_built(model, "save_weights")
     path = prepare_target(path, overwrite)
     if path.lower().endswith(".weights.h5"):
@@ -219,31 +207,24 @@ def _load_weights(model, path: str) -> None:
     elif _format(path) == "h5":
         source, what = path, where
     else:
-        raise ModelFileError(
-            f"File format not supported for weights: filepath={path!r}. "
-            "Use .weights.h5, .h5 or .keras"
-        )
+        raise ModelFileError(f"File format not supported for weights: filepath={path!r}. "
+                             "Use .weights.h5, .h5 or .keras")
     with weights.open_h5(source, what) as f:
         with weights.h5_errors(what):
-            legacy = (
-                f
-                if weights.read_str_list_attr(f, "layer_names") is not None
-                else (weights.get_group(f, "model_weights", what))
-            )
+            legacy = f if weights.read_str_list_attr(f, "layer_names") is not None else (
+                weights.get_group(f, "model_weights", what))
             if legacy is not None:
                 arrays = read_legacy_weights(legacy, model.layers, what)
             elif "layers" in f or "vars" in f:
                 arrays = read_v3_weights(f, model.layers, what)
             else:
-                raise ModelFileError(
-                    f"{what} holds no Keras weights (no layer_names, model_weights or layers group)"
-                )
+                raise ModelFileError(f"{what} holds no Keras weights (no layer_names, "
+                                     "model_weights or layers group)")
         assign(model, arrays)
         if legacy is None and model.get_compile_config():
             with weights.h5_errors(what):
-                restore_training(
-                    model, ctx, None, lambda limit: v3_optimizer_entries(f, what, limit)
-                )
+                restore_training(model, ctx, None,
+                                 lambda limit: v3_optimizer_entries(f, what, limit))
     emit_warnings(ctx)
 
 
@@ -269,16 +250,12 @@ def model_from_json(json_string, custom_objects=None):
         ModelFileError: for JSON glassnet refuses, naming why.
     """
     if custom_objects:
-        warnings.warn(
-            "glassnet ignores custom_objects: it loads only its built-in classes",
-            UserWarning,
-            stacklevel=2,
-        )
+        warnings.warn("glassnet ignores custom_objects: it loads only its built-in classes",
+                      UserWarning, stacklevel=2)
     description = safety.parse_json(json_string, "the JSON model description")
     version = description.get("keras_version") if isinstance(description, dict) else None
-    ctx = ReadContext(
-        "the JSON model description", keras_major(version if isinstance(version, str) else None)
-    )
+    ctx = ReadContext("the JSON model description",
+                      keras_major(version if isinstance(version, str) else None))
     model = model_from_description(description, ctx)
     build(model, ctx)
     compile_config = description.get("compile_config")

@@ -28,15 +28,9 @@ OPTIMIZERS = {
 }
 #: Optimizer config keys glassnet ignores at these values (anything else is unsupported).
 _INERT_OPTIMIZER_KEYS = {
-    "use_ema": (False, None),
-    "ema_overwrite_frequency": (None,),
-    "loss_scale_factor": (None,),
-    "gradient_accumulation_steps": (None,),
-    "decay": (0, 0.0, None),
-    "ema_momentum": None,
-    "jit_compile": None,
-    "is_legacy_optimizer": None,
-    "mesh": (None,),
+    "use_ema": (False, None), "ema_overwrite_frequency": (None,), "loss_scale_factor": (None,),
+    "gradient_accumulation_steps": (None,), "decay": (0, 0.0, None), "ema_momentum": None,
+    "jit_compile": None, "is_legacy_optimizer": None, "mesh": (None,),
 }
 #: The Keras function name of each glassnet loss class (``keras/src/losses/__init__.py``).
 LOSS_NAMES = {
@@ -95,11 +89,8 @@ def metric_names(specs, warn) -> list[str]:
     """The names Keras will resolve to the same metrics as glassnet's ``compile`` specs."""
     names = []
     for spec in specs:
-        name = (
-            spec
-            if isinstance(spec, str)
-            else getattr(spec, "name", None) or getattr(spec, "__name__", None)
-        )
+        name = spec if isinstance(spec, str) else getattr(spec, "name", None) or getattr(
+            spec, "__name__", None)
         if not isinstance(name, str):
             warn(f"the metric {spec!r} cannot be named in a Keras file and is not saved")
             continue
@@ -121,12 +112,10 @@ def metric_names(specs, warn) -> list[str]:
 
 def _loss_weights(value, warn):
     """``loss_weights`` as JSON: a number, or a list or dict of numbers (else dropped)."""
-    items = (
-        value.values()
-        if isinstance(value, dict)
-        else (value if isinstance(value, (list, tuple)) else [value])
-    )
-    if value is None or all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+    items = value.values() if isinstance(value, dict) else (
+        value if isinstance(value, (list, tuple)) else [value])
+    if value is None or all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                            for v in items):
         return list(value) if isinstance(value, tuple) else value
     warn(f"loss_weights={value!r} cannot be written to a Keras file and is not saved")
     return None
@@ -142,31 +131,20 @@ def compile_parts(model, for_h5: bool, warn) -> dict | None:
     loss = loss_config(given["loss"], for_h5)
     if optimizer is None or loss is None:
         what = "optimizer" if optimizer is None else "loss"
-        warn(
-            f"the model's {what} ({given[what]!r}) has no Keras equivalent, so the "
-            "file holds no compile information and loads uncompiled"
-        )
+        warn(f"the model's {what} ({given[what]!r}) has no Keras equivalent, so the "
+             "file holds no compile information and loads uncompiled")
         return None
     weighted = given.get("weighted_metrics")
-    return {
-        "optimizer": optimizer,
-        "loss": loss,
-        "loss_weights": _loss_weights(given.get("loss_weights"), warn),
-        "metrics": metric_names(given.get("metrics") or [], warn),
-        "weighted_metrics": metric_names(weighted, warn) if weighted else None,
-    }
+    return {"optimizer": optimizer, "loss": loss,
+            "loss_weights": _loss_weights(given.get("loss_weights"), warn),
+            "metrics": metric_names(given.get("metrics") or [], warn),
+            "weighted_metrics": metric_names(weighted, warn) if weighted else None}
 
 
 def _settings(parts: dict) -> dict:
-    return {
-        "loss": parts["loss"],
-        "loss_weights": parts["loss_weights"],
-        "metrics": parts["metrics"],
-        "weighted_metrics": parts["weighted_metrics"],
-        "run_eagerly": False,
-        "steps_per_execution": 1,
-        "jit_compile": False,
-    }
+    return {"loss": parts["loss"], "loss_weights": parts["loss_weights"],
+            "metrics": parts["metrics"], "weighted_metrics": parts["weighted_metrics"],
+            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
 
 
 def keras_compile_config(parts: dict | None) -> dict:
@@ -175,12 +153,8 @@ def keras_compile_config(parts: dict | None) -> dict:
         return {}
     class_name, config = parts["optimizer"]
     return {
-        "optimizer": {
-            "module": "keras.optimizers",
-            "class_name": class_name,
-            "config": config,
-            "registered_name": None,
-        },
+        "optimizer": {"module": "keras.optimizers", "class_name": class_name, "config": config,
+                      "registered_name": None},
         **_settings(parts),
     }
 
@@ -188,7 +162,8 @@ def keras_compile_config(parts: dict | None) -> dict:
 def h5_training_config(parts: dict) -> dict:
     """The ``training_config`` of a legacy ``.h5`` file (``loss_weights`` is required)."""
     class_name, config = parts["optimizer"]
-    return {**_settings(parts), "optimizer_config": {"class_name": class_name, "config": config}}
+    return {**_settings(parts),
+            "optimizer_config": {"class_name": class_name, "config": config}}
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -199,10 +174,8 @@ def read_optimizer(value, ctx: ReadContext):
     if isinstance(value, str):
         cls = next((c for k, c in OPTIMIZERS.items() if k.lower() == value.lower()), None)
         if cls is None:
-            ctx.warn(
-                f"{ctx.where}: the optimizer {value!r} is unknown to glassnet; the model "
-                "loads uncompiled"
-            )
+            ctx.warn(f"{ctx.where}: the optimizer {value!r} is unknown to glassnet; the model "
+                     "loads uncompiled")
             return None
         return cls()
     if not isinstance(value, dict) or not isinstance(value.get("class_name"), str):
@@ -210,14 +183,12 @@ def read_optimizer(value, ctx: ReadContext):
         return None
     class_name = value["class_name"]
     if class_name.startswith("Custom>"):  # tf_keras 2.11+ registers its own optimizers so
-        class_name = class_name[len("Custom>") :]
+        class_name = class_name[len("Custom>"):]
     cls = OPTIMIZERS.get(class_name)
     config = value.get("config") or {}
     if cls is None or not isinstance(config, dict):
-        ctx.warn(
-            f"{ctx.where}: the optimizer {class_name!r} is unknown to glassnet; the model "
-            f"loads uncompiled (glassnet has {', '.join(OPTIMIZERS)})"
-        )
+        ctx.warn(f"{ctx.where}: the optimizer {class_name!r} is unknown to glassnet; the model "
+                 f"loads uncompiled (glassnet has {', '.join(OPTIMIZERS)})")
         return None
     kwargs, unsupported = {}, []
     accepted = init_params(cls) - set(_INERT_OPTIMIZER_KEYS)
@@ -235,18 +206,14 @@ def read_optimizer(value, ctx: ReadContext):
     if isinstance(kwargs.get("learning_rate"), (dict, list)):
         unsupported.append("a learning-rate schedule")
     if unsupported:
-        ctx.warn(
-            f"{ctx.where}: the optimizer {class_name} uses {', '.join(unsupported)}, which "
-            "glassnet does not support; the model loads uncompiled"
-        )
+        ctx.warn(f"{ctx.where}: the optimizer {class_name} uses {', '.join(unsupported)}, which "
+                 "glassnet does not support; the model loads uncompiled")
         return None
     try:
         return cls(**kwargs)
     except (TypeError, ValueError, NotImplementedError) as error:
-        ctx.warn(
-            f"{ctx.where}: the optimizer {class_name} has a config glassnet cannot use "
-            f"({error}); the model loads uncompiled"
-        )
+        ctx.warn(f"{ctx.where}: the optimizer {class_name} has a config glassnet cannot use "
+                 f"({error}); the model loads uncompiled")
         return None
 
 
@@ -266,7 +233,8 @@ def read_loss(value, ctx: ReadContext):
             return cls(**{k: v for k, v in config.items() if k in params})
     except (ValueError, TypeError):
         pass
-    ctx.warn(f"{ctx.where}: the loss {value!r} is unknown to glassnet; the model loads uncompiled")
+    ctx.warn(f"{ctx.where}: the loss {value!r} is unknown to glassnet; the model loads "
+             "uncompiled")
     return None
 
 
@@ -306,21 +274,15 @@ def read_loss_weights(value, ctx: ReadContext):
     """A number, or a list or dict of one number, for the one output; else ``None`` (warned)."""
     if value is None:
         return None
-    items = (
-        list(value.values())
-        if isinstance(value, dict)
-        else (value if isinstance(value, list) else [value])
-    )
+    items = list(value.values()) if isinstance(value, dict) else (
+        value if isinstance(value, list) else [value])
     number = items[0] if len(items) == 1 else None
-    if (
-        isinstance(number, (int, float))
-        and not isinstance(number, bool)
-        and (finite_float(number) is not None)
+    if isinstance(number, (int, float)) and not isinstance(number, bool) and (
+        finite_float(number) is not None
     ):
         return value
-    ctx.warn(
-        f"{ctx.where}: loss_weights={value!r} does not fit glassnet's one output and is ignored"
-    )
+    ctx.warn(f"{ctx.where}: loss_weights={value!r} does not fit glassnet's one output and is "
+             "ignored")
     return None
 
 
@@ -332,19 +294,14 @@ def compile_model(model, compile_config: dict, ctx: ReadContext) -> bool:
     loss = read_loss(compile_config.get("loss"), ctx) if optimizer is not None else None
     if optimizer is None or loss is None:
         return False
-    config = {
-        "optimizer": optimizer,
-        "loss": loss,
-        "metrics": read_metrics(compile_config.get("metrics"), ctx),
-        "weighted_metrics": read_metrics(compile_config.get("weighted_metrics"), ctx),
-        "loss_weights": read_loss_weights(compile_config.get("loss_weights"), ctx),
-    }
+    config = {"optimizer": optimizer, "loss": loss,
+              "metrics": read_metrics(compile_config.get("metrics"), ctx),
+              "weighted_metrics": read_metrics(compile_config.get("weighted_metrics"), ctx),
+              "loss_weights": read_loss_weights(compile_config.get("loss_weights"), ctx)}
     try:
         model.compile_from_config(config)
     except (TypeError, ValueError) as error:
-        ctx.warn(
-            f"{ctx.where}: the model cannot be compiled as the file says ({error}); it "
-            "loads uncompiled"
-        )
+        ctx.warn(f"{ctx.where}: the model cannot be compiled as the file says ({error}); it "
+                 "loads uncompiled")
         return False
     return True

@@ -25,38 +25,11 @@ from glassnet.saving.errors import ModelFileError
 #: Activation names Keras 3.15 accepts as strings (``keras/src/activations/__init__.py``).
 KERAS_ACTIVATIONS = frozenset(
     {
-        "relu",
-        "leaky_relu",
-        "relu6",
-        "softmax",
-        "celu",
-        "elu",
-        "selu",
-        "softplus",
-        "softsign",
-        "squareplus",
-        "soft_shrink",
-        "sparse_plus",
-        "silu",
-        "swish",
-        "gelu",
-        "glu",
-        "tanh",
-        "tanh_shrink",
-        "threshold",
-        "sigmoid",
-        "sparse_sigmoid",
-        "exponential",
-        "hard_sigmoid",
-        "hard_silu",
-        "hard_swish",
-        "hard_tanh",
-        "hard_shrink",
-        "linear",
-        "mish",
-        "log_softmax",
-        "log_sigmoid",
-        "sparsemax",
+        "relu", "leaky_relu", "relu6", "softmax", "celu", "elu", "selu", "softplus", "softsign",
+        "squareplus", "soft_shrink", "sparse_plus", "silu", "swish", "gelu", "glu", "tanh",
+        "tanh_shrink", "threshold", "sigmoid", "sparse_sigmoid", "exponential", "hard_sigmoid",
+        "hard_silu", "hard_swish", "hard_tanh", "hard_shrink", "linear", "mish", "log_softmax",
+        "log_sigmoid", "sparsemax",
     }
 )
 #: Activations whose formula changed between Keras 2 and Keras 3: Keras 2's hard_sigmoid
@@ -97,10 +70,8 @@ class Keys:
         """A key glassnet ignores: silent at its default, a warning otherwise."""
         value = self.config.pop(key, default)
         if value != default:
-            self.ctx.warn(
-                f"{self.ctx.where}: {self.label} has {key}={value!r}, which glassnet "
-                f"ignores ({why})"
-            )
+            self.ctx.warn(f"{self.ctx.where}: {self.label} has {key}={value!r}, which glassnet "
+                          f"ignores ({why})")
 
     def must_be(self, key: str, allowed: tuple, why: str) -> None:
         """A key whose other values would change what the layer computes."""
@@ -114,10 +85,8 @@ class Keys:
     def finish(self) -> None:
         for key, value in self.config.items():
             if value is None or value is False:
-                self.ctx.warn(
-                    f"{self.ctx.where}: {self.label} has the unknown key {key!r} "
-                    f"(value {value!r}); ignored"
-                )
+                self.ctx.warn(f"{self.ctx.where}: {self.label} has the unknown key {key!r} "
+                              f"(value {value!r}); ignored")
             else:
                 raise ModelFileError(
                     f"{self.ctx.where}: {self.label} has the key {key!r} = {value!r}, which "
@@ -181,15 +150,11 @@ def read_dtype(value, what: str, ctx: ReadContext) -> str:
             f"{ctx.where}: {what} is quantized ({value!r}); glassnet cannot load it"
         )
     if value not in FLOAT_POLICIES:
-        raise ModelFileError(
-            f"{ctx.where}: {what} has the dtype {value!r}; glassnet supports "
-            f"{', '.join(sorted(FLOAT_POLICIES))}"
-        )
+        raise ModelFileError(f"{ctx.where}: {what} has the dtype {value!r}; glassnet supports "
+                             f"{', '.join(sorted(FLOAT_POLICIES))}")
     if value != config_module.floatx():
-        ctx.warn(
-            f"{ctx.where}: the model was saved with dtype {value!r}; glassnet computes in "
-            f"its floatx() ({config_module.floatx()}), so results may differ slightly"
-        )
+        ctx.warn(f"{ctx.where}: the model was saved with dtype {value!r}; glassnet computes in "
+                 f"its floatx() ({config_module.floatx()}), so results may differ slightly")
     return value
 
 
@@ -237,11 +202,8 @@ def init_params(cls) -> frozenset[str]:
         if "__init__" not in vars(klass):
             continue
         params = inspect.signature(klass.__init__).parameters.values()
-        names |= {
-            p.name
-            for p in params
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        }
+        names |= {p.name for p in params if p.name != "self"
+                  and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
         if not any(p.kind is p.VAR_KEYWORD for p in params):
             break
     return frozenset(names)
@@ -276,18 +238,14 @@ def read_initializer(value, what: str, ctx: ReadContext, default: str):
     class_name, config = _class_and_config(value)
     cls = _registry_class(initializers_module, class_name) if isinstance(class_name, str) else None
     if cls is None or not isinstance(config, dict):
-        ctx.warn(
-            f"{ctx.where}: {what} {class_name!r} is unknown to glassnet; using "
-            f"{default!r} (it only matters for fresh weights)"
-        )
+        ctx.warn(f"{ctx.where}: {what} {class_name!r} is unknown to glassnet; using "
+                 f"{default!r} (it only matters for fresh weights)")
         return initializers_module.get(default)
     try:
         return cls(**_accepted(cls, config, f"{what} {class_name}", ctx))
     except (TypeError, ValueError) as error:
-        ctx.warn(
-            f"{ctx.where}: {what} {class_name!r} has a config glassnet cannot use "
-            f"({error}); using {default!r} (it only matters for fresh weights)"
-        )
+        ctx.warn(f"{ctx.where}: {what} {class_name!r} has a config glassnet cannot use "
+                 f"({error}); using {default!r} (it only matters for fresh weights)")
         return initializers_module.get(default)
 
 
@@ -298,18 +256,14 @@ def read_regularizer(value, what: str, ctx: ReadContext):
     class_name, config = _class_and_config(value)
     cls = _registry_class(regularizers_module, class_name) if isinstance(class_name, str) else None
     if cls is None or not isinstance(config, dict):
-        ctx.warn(
-            f"{ctx.where}: {what} {class_name!r} is unknown to glassnet and is dropped "
-            "(it only affects training)"
-        )
+        ctx.warn(f"{ctx.where}: {what} {class_name!r} is unknown to glassnet and is dropped "
+                 "(it only affects training)")
         return None
     try:
         return cls(**_accepted(cls, config, f"{what} {class_name}", ctx))
     except (TypeError, ValueError) as error:
-        ctx.warn(
-            f"{ctx.where}: {what} {class_name!r} has a config glassnet cannot use "
-            f"({error}); it is dropped (it only affects training)"
-        )
+        ctx.warn(f"{ctx.where}: {what} {class_name!r} has a config glassnet cannot use "
+                 f"({error}); it is dropped (it only affects training)")
         return None
 
 
@@ -320,11 +274,8 @@ def _read_range(value, key: ConfigKey, what: str, ctx: ReadContext) -> float:
     number = read_number(value, what, ctx)
     low, below = key.minimum, key.below
     if (low is not None and number < low) or (below is not None and number >= below):
-        bounds = (
-            f"in [{low:g}, {below:g})"
-            if low is not None and below is not None
-            else (f">= {low:g}" if low is not None else f"< {below:g}")
-        )
+        bounds = f"in [{low:g}, {below:g})" if low is not None and below is not None else (
+            f">= {low:g}" if low is not None else f"< {below:g}")
         raise ModelFileError(f"{ctx.where}: {what} must be {bounds}; found {number:g}")
     return number
 
@@ -333,9 +284,8 @@ def _read_ints(value, key: ConfigKey, what: str, ctx: ReadContext) -> tuple[int,
     items = value if isinstance(value, list) else [value] * (key.length or 1)
     if not items or (key.length is not None and len(items) != key.length) or len(items) > 32:
         size = f"{key.length} integers" if key.length else "integers"
-        raise ModelFileError(
-            f"{ctx.where}: {what} must be an integer or a list of {size}; found {value!r}"
-        )
+        raise ModelFileError(f"{ctx.where}: {what} must be an integer or a list of {size}; "
+                             f"found {value!r}")
     minimum = 1 if key.minimum is None else int(key.minimum)
     return tuple(read_int(item, what, ctx, minimum=minimum) for item in items)
 
@@ -344,10 +294,8 @@ def _read_last_axis(value, what: str, shape, ctx: ReadContext) -> int:
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
     if value not in (-1, len(shape)) or isinstance(value, bool):
-        raise ModelFileError(
-            f"{ctx.where}: {what} normalises axis {value!r}; glassnet supports "
-            "only the last (feature) axis"
-        )
+        raise ModelFileError(f"{ctx.where}: {what} normalises axis {value!r}; glassnet supports "
+                             "only the last (feature) axis")
     return -1
 
 
@@ -370,10 +318,8 @@ def _read_target_shape(value, what: str, shape, ctx: ReadContext) -> tuple[int, 
 
 def _read_data_format(value, what: str, shape, ctx: ReadContext):
     if value == "channels_first" and len(shape) > 1:
-        raise ModelFileError(
-            f"{ctx.where}: {what} is 'channels_first' on rows of shape "
-            f"{shape}; glassnet supports only 'channels_last'"
-        )
+        raise ModelFileError(f"{ctx.where}: {what} is 'channels_first' on rows of shape "
+                             f"{shape}; glassnet supports only 'channels_last'")
     if value not in (None, "channels_last", "channels_first"):
         raise ModelFileError(f"{ctx.where}: {what} is {value!r}")
     return value
@@ -422,17 +368,14 @@ def read_key(key: ConfigKey, keys: Keys, shape: tuple[int, ...], ctx: ReadContex
     if value is _MISSING:
         value = key.default
     if kind == "int":
-        return read_int(
-            value, what, ctx, **({} if key.minimum is None else {"minimum": int(key.minimum)})
-        )
+        return read_int(value, what, ctx, **({} if key.minimum is None else
+                                              {"minimum": int(key.minimum)}))
     if kind == "ints":
         return _read_ints(value, key, what, ctx)
     if kind == "choice":
         if value not in key.allowed or isinstance(value, (list, dict)):
-            raise ModelFileError(
-                f"{ctx.where}: {what} is {value!r}; glassnet supports "
-                f"{' or '.join(repr(a) for a in key.allowed)}"
-            )
+            raise ModelFileError(f"{ctx.where}: {what} is {value!r}; glassnet supports "
+                                 f"{' or '.join(repr(a) for a in key.allowed)}")
         return value
     if kind == "seed":
         return None if value is None else read_int(value, what, ctx, minimum=0)

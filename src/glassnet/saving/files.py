@@ -133,17 +133,14 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
             "glassnet.saving.files.CPU_SECONDS"
         )
     if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) != 0:
-        name = (
-            signal.Signals(os.WTERMSIG(status)).name
-            if os.WIFSIGNALED(status)
-            else f"exit status {os.WEXITSTATUS(status)}"
-        )
+        name = (signal.Signals(os.WTERMSIG(status)).name if os.WIFSIGNALED(status)
+                else f"exit status {os.WEXITSTATUS(status)}")
         raise ModelFileError(
             f"{path!r} is damaged: reading it crashed the HDF5 library ({name}), so "
             "glassnet refuses it"
         )
     if report.startswith(_REFUSED):
-        raise ModelFileError(report[len(_REFUSED) :].decode("utf-8", "replace"))
+        raise ModelFileError(report[len(_REFUSED):].decode("utf-8", "replace"))
     if report == _NO_MEMORY:
         raise ModelFileError(
             f"{path!r} is damaged: reading it needs more than {budget:,} bytes of memory "
@@ -153,9 +150,8 @@ def rehearse(read: Callable[[], object], path: str, purpose: str | None = None) 
         _remember(identity, purpose)
 
 
-def _rehearse_in_copy(
-    read: Callable[[], object], timeout: float, cpu_seconds: float, budget: int, report_w: int
-) -> None:
+def _rehearse_in_copy(read: Callable[[], object], timeout: float, cpu_seconds: float,
+                      budget: int, report_w: int) -> None:
     """The forked copy's part: limits, the read, and a one-line report on ``report_w``."""
     gc.disable()  # a collection would touch, and so copy, every page of the parent
     faulthandler.disable()  # a crash here is expected and reported by the parent
@@ -183,7 +179,7 @@ def _rehearse_in_copy(
     except BaseException:  # reported as "error"
         pass
     while report:
-        report = report[os.write(report_w, report) :]
+        report = report[os.write(report_w, report):]
 
 
 def _limit_cpu(seconds: float) -> None:
@@ -281,6 +277,8 @@ def _kill(pid: int) -> None:
 
 
 # --- atomic writes ---------------------------------------------------------------------------
+
+
 
 
 def prepare_target(filepath, overwrite: bool) -> str:

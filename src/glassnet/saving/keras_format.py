@@ -53,16 +53,8 @@ try:
     from lzma import LZMAError  # a damaged LZMA-compressed member
 except ImportError:  # Python built without lzma: zipfile cannot open such members at all
     LZMAError = zipfile.BadZipFile
-_ZIP_ERRORS = (
-    zipfile.BadZipFile,
-    zlib.error,
-    LZMAError,
-    EOFError,
-    OSError,
-    NotImplementedError,
-    RuntimeError,
-    ValueError,
-)
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, LZMAError, EOFError, OSError,
+               NotImplementedError, RuntimeError, ValueError)
 
 
 def _weights_limit() -> int:
@@ -145,11 +137,8 @@ def read_members(path: str, where: str, need_config: bool = True) -> dict[str, b
                 for name in wanted:
                     if names.count(name) > 1:
                         raise ModelFileError(f"{where} holds {name!r} twice; refused")
-                members = {
-                    name: _read_member(archive, name, limit, where)
-                    for name, limit in wanted.items()
-                    if name in names
-                }
+                members = {name: _read_member(archive, name, limit, where)
+                           for name, limit in wanted.items() if name in names}
         except ModelFileError:
             raise
         except _ZIP_ERRORS as error:
@@ -159,9 +148,8 @@ def read_members(path: str, where: str, need_config: bool = True) -> dict[str, b
             ) from None
     if need_config and CONFIG not in members:
         held = ", ".join(sorted(members)) or "none of the model files"
-        raise ModelFileError(
-            f"{where} has no {CONFIG}, so it is not a Keras model file (it holds: {held})"
-        )
+        raise ModelFileError(f"{where} has no {CONFIG}, so it is not a Keras model file "
+                             f"(it holds: {held})")
     if WEIGHTS not in members:
         other = " (model.weights.npz is not supported)" if _has_npz(path) else ""
         raise ModelFileError(f"{where} has no {WEIGHTS}{other}")
@@ -219,14 +207,9 @@ def load_keras(path: str, compile: bool = True):
         compile_info = compile_config
     what = f"{WEIGHTS} of {where}"
     with open_h5(members.pop(WEIGHTS), what) as weights_file:
-        load_into(
-            model,
-            ctx,
-            lambda: read_v3_weights(weights_file, model.layers, what),
-            compile_info,
-            lambda limit: v3_optimizer_entries(weights_file, what, limit),
-            metadata.get(STATE_KEY),
-            lambda: h5_errors(what),
-        )
+        load_into(model, ctx, lambda: read_v3_weights(weights_file, model.layers, what),
+                  compile_info,
+                  lambda limit: v3_optimizer_entries(weights_file, what, limit),
+                  metadata.get(STATE_KEY), lambda: h5_errors(what))
     emit_warnings(ctx)
     return model

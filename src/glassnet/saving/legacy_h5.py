@@ -74,9 +74,8 @@ def load_h5(path: str, compile: bool = True):
                         f"{where} holds only weights (saved with save_weights), not a model. "
                         "Build the model in code, then call model.load_weights(path)"
                     )
-                raise ModelFileError(
-                    f"{where} has no model_config attribute, so it is not a Keras model file"
-                )
+                raise ModelFileError(f"{where} has no model_config attribute, so it is not a "
+                                     "Keras model file")
             version = weights.read_str_attr(f, "keras_version")
             training_config = _json_attr(f, "training_config", where) if compile else None
             state = _json_attr(f, STATE_KEY, where)
@@ -89,14 +88,8 @@ def load_h5(path: str, compile: bool = True):
         compile_info = None
         if isinstance(training_config, dict):
             compile_info = {**training_config, "optimizer": training_config.get("optimizer_config")}
-        load_into(
-            model,
-            ctx,
-            lambda: read_legacy_weights(weights_group, model.layers, where),
-            compile_info,
-            lambda limit: legacy_optimizer_entries(f, where, limit),
-            state,
-            lambda: weights.h5_errors(where),
-        )
+        load_into(model, ctx, lambda: read_legacy_weights(weights_group, model.layers, where),
+                  compile_info, lambda limit: legacy_optimizer_entries(f, where, limit),
+                  state, lambda: weights.h5_errors(where))
     emit_warnings(ctx)
     return model

@@ -41,14 +41,8 @@ from glassnet.saving.errors import ModelFileError
 KERAS_VERSION = "3.15.1"
 #: Keys every layer config may hold; the model's input shape is read once, by the model
 #: reader, so the layers' own input-shape keys are dropped.
-_INPUT_KEYS = (
-    "batch_input_shape",
-    "batch_shape",
-    "input_shape",
-    "input_dim",
-    "batch_size",
-    "autocast",
-)
+_INPUT_KEYS = ("batch_input_shape", "batch_shape", "input_shape", "input_dim", "batch_size",
+               "autocast")
 
 
 def keras_major(version: str | None, default: int = 3) -> int:
@@ -91,12 +85,8 @@ def _read_input_layer(config, ctx: ReadContext) -> tuple[str | None, tuple[int, 
         raise ModelFileError(f"{ctx.where}: the InputLayer entry has no config")
     keys = Keys(config, "the InputLayer", ctx)
     shape = None
-    for key, with_batch in (
-        ("batch_shape", True),
-        ("batch_input_shape", True),
-        ("shape", False),
-        ("input_shape", False),
-    ):
+    for key, with_batch in (("batch_shape", True), ("batch_input_shape", True),
+                            ("shape", False), ("input_shape", False)):
         value = keys.take(key)
         if value is not None and shape is None:
             shape = _shape(value, f"the InputLayer's {key}", ctx, with_batch)
@@ -118,11 +108,8 @@ def _read_input_layer(config, ctx: ReadContext) -> tuple[str | None, tuple[int, 
 def _first_layer_shape(entry, ctx: ReadContext) -> tuple[int, ...] | None:
     config = entry.get("config") if isinstance(entry, dict) else None
     if isinstance(config, dict):
-        for key, with_batch in (
-            ("batch_input_shape", True),
-            ("batch_shape", True),
-            ("input_shape", False),
-        ):
+        for key, with_batch in (("batch_input_shape", True), ("batch_shape", True),
+                                ("input_shape", False)):
             if config.get(key) is not None:
                 return _shape(config[key], f"the first layer's {key}", ctx, with_batch)
         if config.get("input_dim") is not None:
@@ -157,11 +144,8 @@ def loadable_classes() -> dict[str, type[Layer]]:
     """The layer classes a file may name: those of the catalog
     (``glassnet.layers.LAYER_CLASSES``) that declare their config keys, and
     ``InputLayer``, which the model reader reads itself."""
-    return {
-        name: cls
-        for name, cls in LAYER_CLASSES.items()
-        if name == "InputLayer" or "config_keys" in vars(cls) or cls.config_keys
-    }
+    return {name: cls for name, cls in LAYER_CLASSES.items()
+            if name == "InputLayer" or "config_keys" in vars(cls) or cls.config_keys}
 
 
 def read_layer(cls: type[Layer], config: dict, label: str, shape, ctx: ReadContext) -> Layer:
@@ -227,11 +211,9 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
         raise ModelFileError(f"{ctx.where}: the Sequential config has no list of layers")
     entries = config["layers"]
     if not entries or len(entries) > safety.MAX_LAYERS:
-        raise ModelFileError(
-            f"{ctx.where}: the model has {len(entries)} layers; glassnet "
-            f"reads 1 to {safety.MAX_LAYERS} (glassnet.saving.safety.MAX_LAYERS; "
-            "raise it for a file you trust)"
-        )
+        raise ModelFileError(f"{ctx.where}: the model has {len(entries)} layers; glassnet "
+                             f"reads 1 to {safety.MAX_LAYERS} (glassnet.saving.safety.MAX_LAYERS; "
+                             "raise it for a file you trust)")
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str):
             raise ModelFileError(f"{ctx.where}: layer entry {index} has no class_name")
@@ -323,6 +305,7 @@ def write_layer(layer: Layer, dtype_name: str) -> dict:
     return config
 
 
+
 def _require_built(model: Sequential) -> None:
     if not isinstance(model, Sequential):
         raise TypeError(f"glassnet saves Sequential models; received {type(model).__name__}")
@@ -351,51 +334,26 @@ def model_description(model: Sequential, for_h5: bool = False) -> dict:
     dtype_name = model.storage.dtype.name
     batch_shape = [None, *model.input_shape]
     own = model.get_config()["layers"]
-    input_name = (
-        own[0]["config"].get("name") if own and own[0]["class_name"] == "InputLayer" else None
-    ) or "input_layer"
-    entries = [
-        {
-            "class_name": "InputLayer",
-            "config": {
-                "batch_shape": batch_shape,
-                "dtype": dtype_name,
-                "sparse": False,
-                "ragged": False,
-                "name": input_name,
-                "optional": False,
-            },
-        }
-    ]
+    input_name = (own[0]["config"].get("name") if own and own[0]["class_name"] == "InputLayer"
+                  else None) or "input_layer"
+    entries = [{
+        "class_name": "InputLayer",
+        "config": {"batch_shape": batch_shape, "dtype": dtype_name, "sparse": False,
+                   "ragged": False, "name": input_name, "optional": False},
+    }]
     for layer in model.layers:
         entry = {"class_name": type(layer).__name__, "config": write_layer(layer, dtype_name)}
         if not for_h5 and layer.specs:  # Keras records how layers with weights were built
             entry["build_config"] = {"input_shape": [None, *layer.input_shape]}
         entries.append(entry)
     if not for_h5:
-        entries = [
-            {
-                "module": "keras.layers",
-                "class_name": e["class_name"],
-                "config": e["config"],
-                "registered_name": None,
-                **({"build_config": e["build_config"]} if "build_config" in e else {}),
-            }
-            for e in entries
-        ]
-    config = {
-        "name": model.name,
-        "trainable": model.trainable,
-        "dtype": dtype_policy(dtype_name),
-        "layers": entries,
-        "build_input_shape": batch_shape,
-    }
+        entries = [{"module": "keras.layers", "class_name": e["class_name"], "config": e["config"],
+                    "registered_name": None, **({"build_config": e["build_config"]}
+                                                if "build_config" in e else {})}
+                   for e in entries]
+    config = {"name": model.name, "trainable": model.trainable, "dtype": dtype_policy(dtype_name),
+              "layers": entries, "build_input_shape": batch_shape}
     if for_h5:
         return {"class_name": "Sequential", "config": config}
-    return {
-        "module": "keras",
-        "class_name": "Sequential",
-        "config": config,
-        "registered_name": None,
-        "build_config": {"input_shape": batch_shape},
-    }
+    return {"module": "keras", "class_name": "Sequential", "config": config,
+            "registered_name": None, "build_config": {"input_shape": batch_shape}}

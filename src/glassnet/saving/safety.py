@@ -71,13 +71,8 @@ FORBIDDEN_CLASS_NAMES = frozenset(
 )
 #: Keys that carry Keras 2 Lambda bytecode (base64 marshal) or passive serialization.
 FORBIDDEN_KEYS = frozenset(
-    {
-        "__passive_serialization__",
-        "function",
-        "function_type",
-        "output_shape_type",
-        "module_objects",
-    }
+    {"__passive_serialization__", "function", "function_type", "output_shape_type",
+     "module_objects"}
 )
 
 
@@ -195,8 +190,7 @@ def check_description(value, where: str) -> None:
             continue
         class_name = item.get("class_name")
         label = f"the object at {path}" + (
-            f" (class {class_name!r})" if isinstance(class_name, str) else ""
-        )
+            f" (class {class_name!r})" if isinstance(class_name, str) else "")
         if isinstance(class_name, str) and class_name in FORBIDDEN_CLASS_NAMES:
             raise ModelFileError(_code_message(class_name, path, where))
         bad_keys = sorted(FORBIDDEN_KEYS.intersection(item))

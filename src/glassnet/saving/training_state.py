@@ -35,9 +35,8 @@ STATE_KEY = "glassnet_state"
 # --- optimizer state --------------------------------------------------------------------------
 
 
-def file_layout(
-    optimizer, n_weights: int, blocks: bool = False, keras2_sgd: bool = False
-) -> list[tuple[str | None, int]]:
+def file_layout(optimizer, n_weights: int, blocks: bool = False,
+                keras2_sgd: bool = False) -> list[tuple[str | None, int]]:
     """``(slot, weight index)`` of each slot variable a file holds after ``iteration``
     (and ``learning_rate``), in the file's order.
 
@@ -76,9 +75,8 @@ def legacy_optimizer_layout(optimizer_value, keras_major: int) -> bool:
 
 
 def _weight_shapes(model) -> list[tuple[int, ...]]:
-    return [
-        model.get_layer(layer).values[weight].shape for layer, weight, _, _ in model.storage.slices
-    ]
+    return [model.get_layer(layer).values[weight].shape
+            for layer, weight, _, _ in model.storage.slices]
 
 
 def _live_optimizer(model):
@@ -108,15 +106,13 @@ def optimizer_variables(model) -> list[tuple[str, np.ndarray]]:
     layout = optimizer.variable_layout(len(shapes))
     for k, (slot, i) in enumerate(layout, start=2):
         layer, weight, _, _ = model.storage.slices[i]
-        values.append(
-            (f"{prefix}/{model.name}_{layer}_{weight}_{slot}", store[str(k)].reshape(shapes[i]))
-        )
+        values.append((f"{prefix}/{model.name}_{layer}_{weight}_{slot}",
+                       store[str(k)].reshape(shapes[i])))
     return values
 
 
-def restore_optimizer(
-    model, entries: list, ctx: ReadContext, blocks: bool = False, keras2: bool = False
-) -> bool:
+def restore_optimizer(model, entries: list, ctx: ReadContext, blocks: bool = False,
+                      keras2: bool = False) -> bool:
     """Fills the compiled model's optimizer from saved variables, if they fit exactly.
 
     Args:
@@ -135,39 +131,30 @@ def restore_optimizer(
     if not entries:
         return False
     weights = _weight_shapes(model)
-    layout = file_layout(optimizer, len(weights), blocks=blocks, keras2_sgd=keras2 and not blocks)
+    layout = file_layout(optimizer, len(weights), blocks=blocks,
+                         keras2_sgd=keras2 and not blocks)
     shape, kind, read = entries[0]
     arrays = [e for e in entries[1:] if e[0] != ()]
     scalars = [e for e in entries[1:] if e[0] == ()]
-    fits = (
-        shape == ()
-        and kind in "iu"
-        and len(arrays) == len(layout)
-        and all(
-            a[0] == weights[i] and a[1] == "f" for a, (_, i) in zip(arrays, layout, strict=True)
-        )
-    )
+    fits = (shape == () and kind in "iu" and len(arrays) == len(layout)
+            and all(a[0] == weights[i] and a[1] == "f"
+                    for a, (_, i) in zip(arrays, layout, strict=True)))
     iteration = int(read()) if shape == () and kind in "iu" else -1
     if not fits:
         if not (arrays == [] and iteration == 0):  # compiled, never trained: nothing lost
-            ctx.warn(
-                f"{ctx.where}: the saved optimizer state ({len(entries)} variables) does "
-                f"not fit the model's {type(optimizer).__name__}; training will start with "
-                "a fresh optimizer"
-            )
+            ctx.warn(f"{ctx.where}: the saved optimizer state ({len(entries)} variables) does "
+                     f"not fit the model's {type(optimizer).__name__}; training will start with "
+                     "a fresh optimizer")
         return False
     # Keras 3's order for the optimizer: iteration, learning_rate, its own slot layout.
     own = optimizer.variable_layout(len(weights))
-    read_values = {
-        key: read_array() for key, (_, _, read_array) in zip(layout, arrays, strict=True)
-    }
+    read_values = {key: read_array() for key, (_, _, read_array) in zip(layout, arrays,
+                                                                          strict=True)}
     learning_rate = optimizer.learning_rate
     if not keras2 and scalars and scalars[0][1] == "f":
         learning_rate = float(scalars[0][2]())
-    store = {
-        "0": np.asarray(iteration, dtype=np.int64),
-        "1": np.asarray(learning_rate, dtype=np.float32),
-    }
+    store = {"0": np.asarray(iteration, dtype=np.int64),
+             "1": np.asarray(learning_rate, dtype=np.float32)}
     for k, key in enumerate(own, start=2):
         store[str(k)] = read_values[key]
     optimizer.build(model.storage.parameters, model.storage.slices)
@@ -186,22 +173,16 @@ def _generator_state(rng: np.random.Generator) -> dict:
 
 def _layer_generators(model) -> dict[str, np.random.Generator]:
     prefix = "layer:"
-    return {
-        name[len(prefix) :]: rng
-        for name, rng in model.random_generators().items()
-        if name.startswith(prefix)
-    }
+    return {name[len(prefix):]: rng for name, rng in model.random_generators().items()
+            if name.startswith(prefix)}
 
 
 def glassnet_state(model) -> dict:
     """glassnet's additions to a model file: its version and the random generators' state."""
     shuffle = model.random_generators()["shuffle"]
     layers = {name: _generator_state(rng) for name, rng in _layer_generators(model).items()}
-    return {
-        "format": 1,
-        "glassnet_version": __version__,
-        "random_state": {"shuffle": _generator_state(shuffle), "dropout": layers},
-    }
+    return {"format": 1, "glassnet_version": __version__,
+            "random_state": {"shuffle": _generator_state(shuffle), "dropout": layers}}
 
 
 def _valid_state(rng: np.random.Generator, state) -> bool:
@@ -214,9 +195,8 @@ def _valid_state(rng: np.random.Generator, state) -> bool:
 
     def same_shape(a, b) -> bool:
         if isinstance(b, dict):
-            return (
-                isinstance(a, dict) and set(a) == set(b) and all(same_shape(a[k], b[k]) for k in b)
-            )
+            return isinstance(a, dict) and set(a) == set(b) and all(
+                same_shape(a[k], b[k]) for k in b)
         if isinstance(b, (int, np.integer)):
             return isinstance(a, int) and not isinstance(a, bool) and 0 <= a < 2**128
         return isinstance(a, str) and a == b
@@ -231,7 +211,8 @@ def restore_glassnet_state(model, state, ctx: ReadContext) -> None:
     random_state = state.get("random_state")
     if not isinstance(random_state, dict):
         return
-    targets = [(model.random_generators()["shuffle"], random_state.get("shuffle"), "the shuffler")]
+    targets = [(model.random_generators()["shuffle"], random_state.get("shuffle"),
+                "the shuffler")]
     saved = random_state.get("dropout") if isinstance(random_state.get("dropout"), dict) else {}
     for name, rng in _layer_generators(model).items():
         if name in saved:
@@ -247,9 +228,8 @@ def restore_glassnet_state(model, state, ctx: ReadContext) -> None:
             rng.bit_generator.state = saved
         except (ValueError, TypeError, OverflowError) as error:  # a number out of its C range
             rng.bit_generator.state = before
-            ctx.warn(
-                f"{ctx.where}: the saved random state of {what} is invalid ({error}) and is ignored"
-            )
+            ctx.warn(f"{ctx.where}: the saved random state of {what} is invalid ({error}) and "
+                     "is ignored")
 
 
 # --- the end of every load -------------------------------------------------------------------
@@ -307,17 +287,14 @@ def restore_training(
     """
     limit = 4 * len(model.storage.slices) + 64
     restore_optimizer(
-        model,
-        optimizer_entries(limit),
-        ctx,
+        model, optimizer_entries(limit), ctx,
         blocks=legacy_optimizer_layout(optimizer_value, ctx.keras_major),
         keras2=ctx.keras_major < 3,
     )
 
 
-def load_into(
-    model, ctx: ReadContext, read_weights, compile_info, optimizer_entries, state, guard
-) -> Sequential:
+def load_into(model, ctx: ReadContext, read_weights, compile_info, optimizer_entries, state,
+              guard) -> Sequential:
     """The shared end of every load: weights, compile, optimizer and random state.
 
     ``read_weights()`` and ``optimizer_entries(limit)`` run inside ``guard`` (which turns

@@ -305,6 +305,8 @@ def write_dataset(group: h5py.Group, name: str, value: np.ndarray) -> None:
 # --- the layouts ------------------------------------------------------------------------------
 
 
+
+
 def v3_paths(layers) -> list[str]:
     """The group of each layer in the v3 layout: by class, numbered per class."""
     used: dict[str, int] = {}
@@ -343,10 +345,8 @@ def _check(dataset: h5py.Dataset, variable: tuple, label: str):
     """Checks a dataset against a declared variable; returns what to read."""
     name, shape, kind = variable
     if tuple(dataset.shape) != shape:
-        raise ModelFileError(
-            f"{label}: {name} should have shape {shape}; the file's "
-            f"{dataset.name!r} has shape {tuple(dataset.shape)}"
-        )
+        raise ModelFileError(f"{label}: {name} should have shape {shape}; the file's "
+                             f"{dataset.name!r} has shape {tuple(dataset.shape)}")
     if kind == "i":  # an integer (Normalization's count): checked, read as a scalar
         if dataset.dtype.kind not in "iu" or shape != ():
             raise ModelFileError(f"{label}: {name} should be an integer, found {dataset.dtype}")
@@ -358,9 +358,8 @@ def _read_checked(checked: list) -> dict:
     """The store of one layer: every declared variable, checked first, then read."""
     store = _Store()
     for i, (dataset, shape, what) in enumerate(checked):
-        store[str(i)] = (
-            np.asarray(int(dataset[()])) if shape is None else read_array(dataset, shape, what)
-        )
+        store[str(i)] = (np.asarray(int(dataset[()])) if shape is None
+                         else read_array(dataset, shape, what))
     return store
 
 
@@ -371,15 +370,12 @@ def _numbered(group: h5py.Group | None, what: str, limit: int = 64) -> list[str]
     if group is None:
         return []
     if len(group) > limit:
-        raise ModelFileError(
-            f"{what}: {group.name!r} holds {len(group)} variables; a layer has at most {limit}"
-        )
+        raise ModelFileError(f"{what}: {group.name!r} holds {len(group)} variables; a layer "
+                             f"has at most {limit}")
     names = list(group.keys())
     if sorted(names, key=lambda n: (len(n), n)) != [str(i) for i in range(len(names))]:
-        raise ModelFileError(
-            f"{what}: expected variables named 0, 1, ... in {group.name!r}; "
-            f"found {sorted(names)[:10]}"
-        )
+        raise ModelFileError(f"{what}: expected variables named 0, 1, ... in {group.name!r}; "
+                             f"found {sorted(names)[:10]}")
     return [str(i) for i in range(len(names))]
 
 
@@ -398,16 +394,10 @@ def read_v3_weights(root: h5py.Group, layers, what: str) -> list[dict]:
         names = _numbered(group, label)
         if len(names) != len(expected):
             listed = ", ".join(f"{n} {s}" for n, s, _ in expected) or "none"
-            raise ModelFileError(
-                f"{label} expects {len(expected)} weight arrays ({listed}); "
-                f"the file has {len(names)}"
-            )
-        datasets.append(
-            [
-                _check(get_dataset(group, name, label), variable, label)
-                for variable, name in zip(expected, names, strict=True)
-            ]
-        )
+            raise ModelFileError(f"{label} expects {len(expected)} weight arrays ({listed}); "
+                                 f"the file has {len(names)}")
+        datasets.append([_check(get_dataset(group, name, label), variable, label)
+                         for variable, name in zip(expected, names, strict=True)])
     return [_read_checked(checked) for checked in datasets]
 
 
@@ -465,11 +455,9 @@ def read_legacy_weights(group: h5py.Group, layers, what: str) -> list[dict]:
     if names is None:
         raise ModelFileError(f"{what} has no 'layer_names': it holds no Keras weights")
     if len(names) > safety.MAX_LAYERS:
-        raise ModelFileError(
-            f"{what} lists {len(names)} layers; glassnet reads at most "
-            f"{safety.MAX_LAYERS} (glassnet.saving.safety.MAX_LAYERS; raise "
-            "it for a file you trust)"
-        )
+        raise ModelFileError(f"{what} lists {len(names)} layers; glassnet reads at most "
+                             f"{safety.MAX_LAYERS} (glassnet.saving.safety.MAX_LAYERS; raise "
+                             "it for a file you trust)")
     stored = []
     for name in names:
         layer_group = get_group(group, name, what)
@@ -492,10 +480,8 @@ def read_legacy_weights(group: h5py.Group, layers, what: str) -> list[dict]:
         label = f"{what}: layer {layer.name!r} (stored as {name!r})"
         expected = layer.own_variable_specs()
         if len(weight_names) != len(expected):
-            raise ModelFileError(
-                f"{label} expects {len(expected)} weight arrays; the file lists "
-                f"{len(weight_names)}: {weight_names}"
-            )
+            raise ModelFileError(f"{label} expects {len(expected)} weight arrays; the file lists "
+                                 f"{len(weight_names)}: {weight_names}")
         found[id(layer)] = [
             _check(get_dataset(layer_group, stored, label), variable, label)
             for variable, stored in zip(expected, weight_names, strict=True)
@@ -533,9 +519,8 @@ def write_legacy_tree(group: h5py.Group, model) -> None:
     group.attrs["keras_version"] = KERAS_VERSION.encode("utf8")
     for layer in sorted(model.layers, key=lambda item: item.name):
         layer_group = group.create_group(layer.name)
-        names = [
-            f"{model.name}/{layer.name}/{weight}" for weight, _, _ in layer.own_variable_specs()
-        ]
+        names = [f"{model.name}/{layer.name}/{weight}"
+                 for weight, _, _ in layer.own_variable_specs()]
         write_str_list_attr(layer_group, "weight_names", names)
         for name, value in zip(names, own_values(layer), strict=True):
             write_dataset(layer_group, name, value)
