@@ -13,6 +13,7 @@ from glassnet.callbacks.early_stopping import EarlyStopping
 from glassnet.callbacks.lambda_callback import LambdaCallback
 from glassnet.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from glassnet.callbacks.logging import CSVLogger
+from glassnet.callbacks.tensorboard import TensorBoard
 from glassnet.explain.diagnostics_callback import Diagnostics
 from glassnet.trainers.callbacks import Callback, CallbackError, CallbackList, TerminateOnNaN
 from glassnet.trainers.history import History
@@ -32,5 +33,6 @@ __all__ = [
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
 ]

@@ -173,10 +173,7 @@ class BackupAndRestore(Callback):
         """Keras's count: a batch number not above the last one starts a new epoch."""
         if self.save_freq == "epoch":
             return False
-        if batch <= self._last_batch_seen:
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
+        added = batch + 1 if batch <= self._last_batch_seen else batch - self._last_batch_seen
         self._batches_seen_since_last_saving += added
         self._last_batch_seen = batch
         if self._batches_seen_since_last_saving >= self.save_freq:

@@ -136,3 +136,4 @@ class Evaluation:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
+

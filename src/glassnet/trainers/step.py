@@ -151,3 +151,4 @@ class Stepping:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
+

@@ -40,3 +40,4 @@ class Trainer(Compiling, Inputs, Stepping, Fitting, Evaluation):
         self._loss_weights = None
         self._metrics_resolved_for: tuple | None = None
         self._shuffle_rng = new_generator()
+
