@@ -1,6 +1,8 @@
-"""Helpers the course uses from ``keras.utils``: ``to_categorical`` and ``set_random_seed``."""
+"""Helpers from ``keras.utils``: ``to_categorical``, ``normalize``, ``set_random_seed``,
+``get_file``."""
 
+from glassnet.utils.file_utils import get_file
 from glassnet.utils.numerical_utils import normalize, to_categorical
 from glassnet.utils.seeding import set_random_seed
 
-__all__ = ["normalize", "set_random_seed", "to_categorical"]
+__all__ = ["get_file", "normalize", "set_random_seed", "to_categorical"]
