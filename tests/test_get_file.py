@@ -13,6 +13,7 @@ import io
 import os
 import tarfile
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -73,7 +74,7 @@ def test_download_then_cache(home, tmp_path, capsys):
     url = served(tmp_path, "remote.bin", data)
     path = get_file(origin=url, file_hash=sha256(data))  # the name comes from the URL
     assert path == str(home / "datasets" / "remote.bin")
-    assert open(path, "rb").read() == data
+    assert Path(path).read_bytes() == data
     assert f"Downloading data from {url}" in capsys.readouterr().out
     os.remove(tmp_path / "server" / "remote.bin")  # the server is gone: the cache answers
     assert get_file(origin=url, file_hash=sha256(data)) == path
@@ -85,7 +86,7 @@ def test_a_stale_cached_file_is_downloaded_again(home, tmp_path, capsys):
     (home / "datasets").mkdir()
     (home / "datasets" / "d.bin").write_bytes(b"old version")
     path = get_file("d.bin", origin=url, file_hash=sha256(data))
-    assert open(path, "rb").read() == data
+    assert Path(path).read_bytes() == data
     assert "hash does not match the original value" in capsys.readouterr().out
 
 
