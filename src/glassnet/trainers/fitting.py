@@ -9,11 +9,12 @@ import numpy as np
 
 from glassnet._arrays import check_validation_split, validation_split_index
 from glassnet.errors import NonFiniteLossError
-from glassnet.trainers.batches import ArrayBatches, StreamBatches, is_batch_stream
+from glassnet.trainers.batches import ArrayBatches, is_batch_stream, make_stream
 from glassnet.trainers.callbacks import CallbackList, TerminateOnNaN
 from glassnet.trainers.history import History
 from glassnet.trainers.inputs import as_verbosity, positive_int
 from glassnet.trainers.progress import ProgbarLogger
+from glassnet.utils.py_dataset import PyDataset
 
 
 class Fitting:
@@ -105,9 +106,14 @@ class Fitting:
                 raise ValueError(
                     "validation_split needs arrays; pass validation_data with a generator"
                 )
+            self._build_from_py_dataset(x)  # a PyDataset's first batch shows the input shape
             if not self.built:
                 self.build()  # the input shape must be declared: a stream cannot be peeked at
-            batches = StreamBatches(x, steps_per_epoch, self._convert_batch)
+            if class_weight and isinstance(x, PyDataset):
+                raise ValueError("`class_weight` is not supported with a PyDataset yet; "
+                                 "return (x, y, sample_weight) batches instead")
+            batches = make_stream(x, steps_per_epoch, self._convert_batch, shuffle,
+                                  self._shuffle_rng)
             first_targets_shape = None
         else:
             x = self._prepare_x(x)
