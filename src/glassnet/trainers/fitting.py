@@ -110,10 +110,13 @@ class Fitting:
             if not self.built:
                 self.build()  # the input shape must be declared: a stream cannot be peeked at
             if class_weight and isinstance(x, PyDataset):
-                raise ValueError("`class_weight` is not supported with a PyDataset yet; "
-                                 "return (x, y, sample_weight) batches instead")
-            batches = make_stream(x, steps_per_epoch, self._convert_batch, shuffle,
-                                  self._shuffle_rng)
+                raise ValueError(
+                    "`class_weight` is not supported with a PyDataset yet; "
+                    "return (x, y, sample_weight) batches instead"
+                )
+            batches = make_stream(
+                x, steps_per_epoch, self._convert_batch, shuffle, self._shuffle_rng
+            )
             first_targets_shape = None
         else:
             x = self._prepare_x(x)
