@@ -1,7 +1,8 @@
 """``TensorBoard``: write training curves, weight histograms and the model to event files.
 
 The files are the ones TensorBoard reads (``tensorboard --logdir logs``), written by
-tensorboardX, a writer that needs no TensorFlow (``pip install glassnet[tensorboard]``).
+tensorboardX, a writer that needs no TensorFlow (``pip install ".[tensorboard]"`` in
+glassnet's clone).
 What is written and where follows ``keras/src/callbacks/tensorboard.py``:
 
 * ``log_dir/train`` and ``log_dir/validation``, one run each;
@@ -32,7 +33,7 @@ def _summary_writer_class():
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError(
             "The TensorBoard callback writes event files with tensorboardX: "
-            "pip install 'glassnet[tensorboard]' (or pip install tensorboardX)"
+            "pip install \".[tensorboard]\" in glassnet's clone (or pip install tensorboardX)"
         ) from None
     return SummaryWriter
 
