@@ -33,7 +33,7 @@ def _summary_writer_class():
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError(
             "The TensorBoard callback writes event files with tensorboardX: "
-            "pip install \".[tensorboard]\" in glassnet's clone (or pip install tensorboardX)"
+            'pip install ".[tensorboard]" in glassnet\'s clone (or pip install tensorboardX)'
         ) from None
     return SummaryWriter
 
