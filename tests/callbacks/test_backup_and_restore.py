@@ -196,3 +196,50 @@ def test_keras_writes_the_same_files(tmp_path):
     assert names == ["latest.weights.h5", "training_metadata.json"]
     metadata = json.loads((tmp_path / "k" / "training_metadata.json").read_text())
     assert metadata == {"epoch": 2, "batch": 0}
+
+
+@pytest.mark.keras
+def test_a_backup_keras_wrote_resumes_at_its_epoch(tmp_path):
+    # Keras's metadata has no "glassnet" key: training resumes at the start of the epoch it
+    # names, from Keras's weights (and Adam's state), as Keras itself would.
+    keras = pytest.importorskip("keras")
+    x, y = data()
+    k = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    k.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "k"), delete_checkpoint=False)
+    k.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[backup])
+    ours = Sequential([Input(shape=(3,)), Dense(1)])
+    ours.compile(optimizer=Adam(learning_rate=0.01), loss="mse")
+    seen = []
+    watch = LambdaCallback(
+        on_train_begin=lambda logs: seen.append(ours.get_weights()),
+        on_epoch_begin=lambda epoch, logs: seen.append(epoch),
+    )
+    restore = BackupAndRestore(tmp_path / "k", delete_checkpoint=False)
+    ours.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[restore, watch])
+    for a, b in zip(seen[0], k.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert seen[1:] == [2]
+    assert ours.optimizer.iterations == 15  # 10 of Keras's steps, then 5 more
+
+
+@pytest.mark.keras
+def test_keras_resumes_from_a_backup_glassnet_wrote(tmp_path):
+    keras = pytest.importorskip("keras")
+    x, y = data()
+    ours = Sequential([Input(shape=(3,)), Dense(1)])
+    ours.compile(optimizer=Adam(learning_rate=0.01), loss="mse")
+    ours.fit(x, y, batch_size=8, epochs=2, verbose=0,
+             callbacks=[BackupAndRestore(tmp_path / "g", delete_checkpoint=False)])  # fmt: skip
+    k = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    k.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    seen = []
+    watch = keras.callbacks.LambdaCallback(
+        on_train_begin=lambda logs: seen.append(k.get_weights()),
+        on_epoch_begin=lambda epoch, logs: seen.append(epoch),
+    )
+    restore = keras.callbacks.BackupAndRestore(str(tmp_path / "g"), delete_checkpoint=False)
+    k.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[restore, watch])
+    for a, b in zip(seen[0], ours.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert seen[1:] == [2]
