@@ -209,3 +209,17 @@ def test_keras_uses_the_same_tags_and_runs(tmp_path):
         "train"
     ]
     assert {"epoch_loss", "epoch_mae", "evaluation_loss_vs_iterations"} <= tags["validation"]
+
+
+def test_steps_per_second_are_logged_when_asked(tmp_path):
+    require_tool("tensorboardX", "TensorBoard writes its event files with tensorboardX")
+    model = Sequential([Input(shape=(2,)), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((8, 2), np.float32)
+    board = TensorBoard(tmp_path, write_graph=False, write_steps_per_second=True,
+                        update_freq="batch")  # fmt: skip
+    model.fit(x, x[:, :1], batch_size=4, epochs=2, verbose=0, callbacks=[board])
+    train = scalars(read_events(tmp_path / "train"))
+    assert [s for s, _ in train["batch_steps_per_second"]] == [1, 2, 3, 4]
+    assert [s for s, _ in train["epoch_steps_per_second"]] == [0, 1]
+    assert all(v > 0 for _, v in train["epoch_steps_per_second"])
