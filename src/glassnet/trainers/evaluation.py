@@ -177,4 +177,3 @@ class Evaluation:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
-

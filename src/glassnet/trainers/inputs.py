@@ -158,4 +158,3 @@ class Inputs:
         if len(validation_data) == 3 and validation_data[2] is not None:
             sw_val = self._prepare_weights(validation_data[2], None, y_val)
         return x_val, y_val, sw_val
-
