@@ -2,9 +2,10 @@
 
 This namespace gathers callbacks from three levels of glassnet: the loop's own machinery
 (``Callback``, ``CallbackList``, ``History``, ``ProgbarLogger``, ``TerminateOnNaN``, in
-``glassnet.trainers``), the callbacks defined here (early stopping, checkpoints, logging,
-learning-rate schedules), and the glass box's ``Diagnostics`` (``glassnet.explain``). The
-training loop imports none of this package, so it can sit above them all.
+``glassnet.trainers``), the callbacks defined here (early stopping, checkpoints, backups,
+TensorBoard, logging, learning-rate schedules), and the glass box's ``Diagnostics``
+(``glassnet.explain``). The training loop imports none of this package, so it can sit
+above them all.
 """
 
 from glassnet.callbacks.backup import BackupAndRestore
