@@ -31,3 +31,9 @@ def unique_name(base: str) -> str:
 def auto_name(obj: object) -> str:
     """A new unique name from the class of ``obj``: the first ``Dense`` is ``dense``."""
     return unique_name(to_snake_case(type(obj).__name__))
+
+
+def reset_names() -> None:
+    """Starts automatic names afresh (the next ``Dense`` is ``dense``), as Keras's
+    ``clear_session()`` does."""
+    _name_counters.clear()

@@ -101,12 +101,68 @@ def test_same_numbers_from_real_keras(kwargs, values, key, epochs_run, kept):
     assert run(keras.callbacks.EarlyStopping(**kwargs), values, key) == (epochs_run, kept)
 
 
-def test_unknown_monitor_names_the_available_keys():
+def test_unknown_monitor_with_mode_auto_raises_value_error():
+    # keras/src/callbacks/monitor_callback.py: a name that is neither loss nor a compiled
+    # metric cannot be judged, so the first epoch's end raises ValueError.
     callback = EarlyStopping(monitor="val_los")
     callback.set_model(StubModel())
     callback.on_train_begin()
-    with pytest.raises(ValueError, match=r"'val_los'.*Available keys are: loss, val_loss"):
+    with pytest.raises(ValueError, match=r"monitor=val_los.*mode='max'.*mode='min'"):
         callback.on_epoch_end(0, {"loss": 1.0, "val_loss": 1.0})
+
+
+def test_missing_monitor_with_explicit_mode_warns_and_never_stops():
+    callback = EarlyStopping(monitor="val_los", mode="min", patience=0)
+    model = StubModel()
+    callback.set_model(model)
+    callback.on_train_begin()
+    for epoch in range(3):
+        with pytest.warns(UserWarning, match=r"`val_los` which is not available.*: loss,val_loss"):
+            callback.on_epoch_end(epoch, {"loss": 1.0, "val_loss": 1.0})
+    assert not model.stop_training and callback.wait == 0
+
+
+def test_val_loss_without_validation_data_warns():
+    callback = EarlyStopping()
+    callback.set_model(StubModel())
+    callback.on_train_begin()
+    with pytest.warns(UserWarning, match="Early stopping conditioned on metric `val_loss`"):
+        callback.on_epoch_end(0, {"loss": 1.0})
+
+
+def test_unknown_mode_warns_and_falls_back_to_auto():
+    with pytest.warns(UserWarning, match="EarlyStopping mode 'up' is unknown"):
+        callback = EarlyStopping(mode="up")
+    assert callback.mode == "auto"
+
+
+def test_in_fit_an_unknown_monitor_is_a_value_error_not_a_callback_error():
+    from glassnet.callbacks import CallbackError
+    from glassnet.layers import Dense, Input
+    from glassnet.models import Sequential
+
+    model = Sequential([Input(shape=(2,)), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x, y = np.zeros((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    with pytest.raises(ValueError, match="monitor=val_accuracy") as caught:
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[EarlyStopping(monitor="val_accuracy")])
+    assert not isinstance(caught.value, CallbackError)
+    # a compiled metric is known by its logged name, with or without val_
+    stop = EarlyStopping(monitor="mae", patience=0)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[stop])
+    assert stop.monitor_op == "min"
+
+
+@pytest.mark.keras
+def test_keras_raises_the_same_value_error_for_an_unknown_monitor():
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.zeros((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    with pytest.raises(ValueError, match=r"monitor=val_accuracy.*mode='max'"):
+        model.fit(
+            x, y, epochs=2, verbose=0, callbacks=[keras.callbacks.EarlyStopping("val_accuracy")]
+        )
 
 
 def test_negative_patience_is_refused():

@@ -122,13 +122,86 @@ def test_verbose_says_whether_it_saved(tmp_path, capsys):
     ]
 
 
-def test_a_missing_monitor_warns_and_writes_nothing(tmp_path):
+def test_a_missing_monitor_warns_and_writes(tmp_path):
+    # keras/src/callbacks/model_checkpoint.py (_should_save_model): without the monitored
+    # value Keras warns and saves anyway.
     path = tmp_path / "best.keras"
     checkpoint = ModelCheckpoint(path, monitor="val_loss", save_best_only=True)
     checkpoint.set_model(small_model())
     with pytest.warns(UserWarning, match="Can save best model only with val_loss available"):
         checkpoint.on_epoch_end(0, {"loss": 1.0})
-    assert not path.exists()
+    assert path.exists()
+
+
+def fit_with_batch_checkpoints(folder, checkpoint_factory):
+    """10 rows in batches of 2 (5 batches an epoch), 3 epochs; returns the weights after
+    each batch, keyed by (epoch, batch) from 1."""
+    set_random_seed(3)
+    x = np.arange(20, dtype=np.float32).reshape(10, 2) / 10
+    y = x.sum(axis=1, keepdims=True)
+    model = Sequential([Input(shape=(2,)), Dense(1)])
+    model.compile(optimizer=SGD(learning_rate=0.01), loss="mse")
+    seen = {}
+    epoch_now = [0]
+    track = LambdaCallback(
+        on_epoch_begin=lambda e, logs: epoch_now.__setitem__(0, e),
+        on_train_batch_end=lambda b, logs: seen.__setitem__(
+            (epoch_now[0] + 1, b + 1), model.get_weights()
+        ),
+    )
+    model.fit(x, y, batch_size=2, epochs=3, verbose=0, callbacks=[track, checkpoint_factory()])
+    return seen
+
+
+def test_save_freq_in_batches_counts_across_epochs(tmp_path):
+    # 4 batches between writes, 5 batches an epoch: batches 4, 8 and 12 of the run are
+    # epoch 1 batch 4, epoch 2 batch 3 and epoch 3 batch 2.
+    pattern = str(tmp_path / "m_{epoch}_{batch}.keras")
+    seen = fit_with_batch_checkpoints(tmp_path, lambda: ModelCheckpoint(pattern, save_freq=4))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "m_1_4.keras",
+        "m_2_3.keras",
+        "m_3_2.keras",
+    ]
+    for epoch, batch in [(1, 4), (2, 3), (3, 2)]:
+        saved = load_model(tmp_path / f"m_{epoch}_{batch}.keras").get_weights()
+        for a, b in zip(saved, seen[(epoch, batch)], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "batch", True])
+def test_bad_save_freq_is_a_value_error(tmp_path, bad):
+    with pytest.raises(ValueError, match="save_freq"):
+        ModelCheckpoint(tmp_path / "m.keras", save_freq=bad)
+
+
+@pytest.mark.keras
+def test_keras_saves_at_the_same_batches(tmp_path):
+    keras = require_tool("keras", "compares with keras.callbacks.ModelCheckpoint")
+    x = np.arange(20, dtype=np.float32).reshape(10, 2) / 10
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    pattern = str(tmp_path / "m_{epoch}_{batch}.keras")
+    callback = keras.callbacks.ModelCheckpoint(pattern, save_freq=4)
+    model.fit(x, x[:, :1], batch_size=2, epochs=3, verbose=0, callbacks=[callback])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "m_1_4.keras",
+        "m_2_3.keras",
+        "m_3_2.keras",
+    ]
+
+
+@pytest.mark.keras
+def test_keras_also_writes_when_the_monitor_is_missing(tmp_path):
+    keras = require_tool("keras", "compares with keras.callbacks.ModelCheckpoint")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    path = tmp_path / "best.keras"
+    checkpoint = keras.callbacks.ModelCheckpoint(str(path), save_best_only=True)
+    checkpoint.set_model(model)
+    with pytest.warns(UserWarning, match="Can save best model only with val_loss available"):
+        checkpoint.on_epoch_end(0, {"loss": 1.0})
+    assert path.exists()
 
 
 def test_in_fit_a_validation_loss_that_gets_worse_keeps_the_first_epoch(tmp_path, rng):

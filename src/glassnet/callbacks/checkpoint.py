@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import warnings
+
+import numpy as np
 
 from glassnet.callbacks.monitoring import improvement_direction
 from glassnet.trainers.callbacks import Callback
@@ -18,6 +21,12 @@ class ModelCheckpoint(Callback):
     only when the monitored value beats the best so far (strictly; ``initial_value_threshold``
     sets the first value to beat). Files are written atomically by ``model.save``.
 
+    With an integer ``save_freq`` the file is written every that many training batches,
+    counted across epochs as Keras counts them, and ``filepath`` may also hold ``{batch}``
+    (the batch within its epoch, from 1). Batch logs hold the running training values only,
+    so ``save_best_only`` on ``val_*`` then warns and writes, as Keras does whenever the
+    monitored value is missing.
+
     Args:
         filepath: where to save; ``.keras`` or ``.h5`` for whole models, ``.weights.h5``
             with ``save_weights_only=True``.
@@ -26,7 +35,7 @@ class ModelCheckpoint(Callback):
         save_best_only: write only when ``monitor`` improves.
         save_weights_only: write only the weights.
         mode: ``"auto"``, ``"min"`` or ``"max"``.
-        save_freq: ``"epoch"`` (the only supported value).
+        save_freq: ``"epoch"``, or a positive number of batches between writes.
         initial_value_threshold: a value the first saved epoch must beat.
     """
 
@@ -42,9 +51,14 @@ class ModelCheckpoint(Callback):
         initial_value_threshold: float | None = None,
     ) -> None:
         super().__init__()
-        if save_freq != "epoch":
-            raise NotImplementedError(
-                f"save_freq must be 'epoch'. Received: save_freq={save_freq!r}"
+        if save_freq != "epoch" and (
+            isinstance(save_freq, bool)
+            or not isinstance(save_freq, (int, np.integer))
+            or save_freq <= 0
+        ):
+            raise ValueError(
+                f"Unrecognized save_freq: {save_freq!r}. "
+                "Expected save_freq are 'epoch' or a positive integer (a number of batches)"
             )
         filepath = str(filepath)
         if save_weights_only and not filepath.endswith(".weights.h5"):
@@ -64,7 +78,11 @@ class ModelCheckpoint(Callback):
         self.save_weights_only = save_weights_only
         self.mode = improvement_direction(monitor, mode)
         self.initial_value_threshold = initial_value_threshold
+        self.save_freq = save_freq if save_freq == "epoch" else int(save_freq)
         self.best = self._initial_best()
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen: int | None = None
+        self._current_epoch = 0
 
     def _initial_best(self) -> float:
         if self.initial_value_threshold is not None:
@@ -78,30 +96,81 @@ class ModelCheckpoint(Callback):
     def _improved(self, value: float) -> bool:
         return value < self.best if self.mode == "min" else value > self.best
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._should_save_on_batch(batch):
+            self._save(self._current_epoch, batch, logs)
+
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
-        if self.save_best_only:
-            if self.monitor not in logs:
-                warnings.warn(
-                    f"Can save best model only with {self.monitor} available. Available keys: "
-                    f"{', '.join(logs) or '(none)'}",
-                    stacklevel=2,
-                )
-                return
-            current = float(logs[self.monitor])
-            if not self._improved(current):
-                if self.verbose > 0:
-                    print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
-                return
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs)
+
+    def _should_save_on_batch(self, batch: int) -> bool:
+        """Counts batches as Keras does: a batch number not above the last one starts a new
+        epoch and adds ``batch + 1``; otherwise the difference is added."""
+        if self.save_freq == "epoch":
+            return False
+        if self._last_batch_seen is None or batch <= self._last_batch_seen:
+            added = batch + 1
+        else:
+            added = batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += added
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            return True
+        return False
+
+    def _file_path(self, epoch: int, batch: int | None, logs: dict) -> str:
+        try:
+            if batch is None or "batch" in logs:
+                return self.filepath.format(epoch=epoch + 1, **logs)
+            return self.filepath.format(epoch=epoch + 1, batch=batch + 1, **logs)
+        except KeyError as error:
+            raise KeyError(
+                f'Failed to format this callback filepath: "{self.filepath}". Reason: {error}'
+            ) from None
+
+    def _should_save(self, epoch: int, logs: dict, path: str) -> bool:
+        if not self.save_best_only:
             if self.verbose > 0:
-                print(
-                    f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
-                    f"{current:.5f}, saving model to {path}"
-                )
-            self.best = current
-        elif self.verbose > 0:
-            print(f"Epoch {epoch + 1}: saving model to {path}")
+                print(f"Epoch {epoch + 1}: saving model to {path}")
+            return True
+        if logs.get(self.monitor) is None:
+            warnings.warn(
+                f"Can save best model only with {self.monitor} available. Available keys: "
+                f"{', '.join(logs) or '(none)'}",
+                stacklevel=3,
+            )
+            return True
+        current = float(logs[self.monitor])
+        if not self._improved(current):
+            if self.verbose > 0:
+                print(f"Epoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
+            return False
+        if self.verbose > 0:
+            print(
+                f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                f"{current:.5f}, saving model to {path}"
+            )
+        self.best = current
+        return True
+
+    def _save(self, epoch: int, batch: int | None, logs) -> None:
+        logs = dict(logs or {})
+        path = self._file_path(epoch, batch, logs)
+        if not self._should_save(epoch, logs, path):
+            return
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        if os.path.isdir(path):
+            raise OSError(
+                "Please specify a non-directory filepath for ModelCheckpoint. Filepath used is "
+                f"an existing directory: {path}"
+            )
         if self.save_weights_only:
             self.model.save_weights(path, overwrite=True)
         else:

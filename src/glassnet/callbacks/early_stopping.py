@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from glassnet.callbacks.monitoring import check_monitor, improvement_direction
+from glassnet.callbacks.monitoring import keras_mode, monitor_direction
 from glassnet.trainers.callbacks import Callback
 
 
@@ -18,6 +20,12 @@ class EarlyStopping(Callback):
     after the first where ``wait >= patience``. With ``restore_best_weights=True`` the
     weights of the best epoch are put back when training ends, whether or not it stopped
     early.
+
+    An unknown or missing ``monitor`` behaves as in Keras 3.15: with ``mode="auto"`` a name
+    that is neither ``loss`` nor a compiled metric (``val_`` or not) raises ``ValueError`` at
+    the end of the first epoch, since nothing says which way is better; a name that can be
+    judged but is absent from an epoch's logs (``val_loss`` without validation data) warns
+    and that epoch is not counted. An unknown ``mode`` warns and falls back to ``"auto"``.
 
     Args:
         monitor: the logged value to watch, e.g. ``"val_loss"`` (default) or ``"val_accuracy"``.
@@ -57,7 +65,8 @@ class EarlyStopping(Callback):
         self.min_delta = abs(float(min_delta))
         self.restore_best_weights = restore_best_weights
         self.start_from_epoch = start_from_epoch
-        self.mode = improvement_direction(monitor, mode)
+        self.mode = keras_mode("EarlyStopping", mode)
+        self.monitor_op: str | None = None  # "min" or "max", decided at the first epoch's end
         self.wait = 0
         self.stopped_epoch = 0
         self.best: float | None = None
@@ -74,18 +83,29 @@ class EarlyStopping(Callback):
     def _is_improvement(self, value: float, reference: float | None) -> bool:
         if reference is None:
             return True
-        if self.mode == "min":
+        if self.monitor_op == "min":
             return value + self.min_delta < reference
         return value - self.min_delta > reference
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:  # the model's metrics exist once an epoch has run
+            self.monitor_op = monitor_direction(
+                "EarlyStopping", self.monitor, self.mode, self.model
+            )
         logs = logs or {}
-        check_monitor(self.monitor, logs, "EarlyStopping")
+        if logs.get(self.monitor) is None:
+            warnings.warn(
+                f"Early stopping conditioned on metric `{self.monitor}` which is not "
+                f"available. Available metrics are: {','.join(logs)}",
+                stacklevel=2,
+            )
+            return
         current = float(logs[self.monitor])
         if epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
             self.best_weights = self.model.get_weights()
+            self.best_epoch = epoch
         self.wait += 1
         if self._is_improvement(current, self.best):
             self.best = current

@@ -1,8 +1,14 @@
-"""Small tables for learning deep learning, shipped inside glassnet.
+"""Small tables for learning deep learning, shipped inside glassnet, and Keras's datasets.
 
-Every loader works offline: the data are files inside the package (read with
+Keras's loaders are submodules with Keras's signatures (``keras.datasets``):
+``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, ``imdb``, ``reuters``,
+``boston_housing`` and ``california_housing``, each with ``load_data()``. They download
+Keras's public files once into ``~/.keras/datasets`` (``$KERAS_HOME``), check the same hashes
+and reuse a copy Keras downloaded; see :func:`glassnet.utils.get_file`.
+
+The bundled tables below work offline: the data are files inside the package (read with
 :mod:`importlib.resources`), generated on the spot, or, for :func:`digits`, read from an
-installed scikit-learn. Nothing here ever uses the network.
+installed scikit-learn. They never use the network.
 
 Each loader returns a pandas DataFrame by default (``as_frame=True``; needs
 ``pip install pandas``), or, with ``as_frame=False``, a pair of NumPy arrays
@@ -55,7 +61,39 @@ __all__ = [
     "mnist_sample",
     "names",
     "titanic",
+    # Keras's loaders (submodules, imported on first use)
+    "boston_housing",
+    "california_housing",
+    "cifar10",
+    "cifar100",
+    "fashion_mnist",
+    "imdb",
+    "mnist",
+    "reuters",
 ]
+
+#: The submodules that mirror ``keras.datasets``.
+KERAS_LOADERS = (
+    "boston_housing",
+    "california_housing",
+    "cifar10",
+    "cifar100",
+    "fashion_mnist",
+    "imdb",
+    "mnist",
+    "reuters",
+)
+
+
+def __getattr__(name: str):
+    if name in KERAS_LOADERS:
+        import importlib
+
+        module = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: What a loader returns: a DataFrame (``as_frame=True``) or ``(x, y)`` arrays.
 Dataset = Union["pd.DataFrame", tuple[np.ndarray, np.ndarray]]

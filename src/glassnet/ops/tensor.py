@@ -36,6 +36,13 @@ class Tensor(np.ndarray):
         """The values as a plain ``np.ndarray`` (a view: no copy)."""
         return self.view(np.ndarray)
 
+    def __hash__(self) -> int:
+        # A single value hashes as that value (so ``set(np.unique(t))`` works, as on the
+        # NumPy arrays Keras's eager tensors turn into); an array of values is unhashable.
+        if self.ndim == 0:
+            return hash(self.item())
+        raise TypeError(f"unhashable type: 'Tensor' of shape {self.shape}")
+
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if not _stack() and "out" not in kwargs:
             # The common case, kept short: no tape, no ``out=``.

@@ -8,11 +8,16 @@ the readers in ``glassnet.data``, for data larger than memory.
 
 from __future__ import annotations
 
+import collections
 import functools
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+from glassnet.utils.py_dataset import PyDataset
 
 # Shuffle by gathering the whole training set once per epoch while it is small; beyond
 # this many bytes, gather each batch instead so that no second copy of the data exists.
@@ -134,6 +139,107 @@ class StreamBatches:
                 return
             count += 1
             yield self.convert(batch)
+
+
+class PyDatasetBatches(StreamBatches):
+    """The batches of a ``glassnet.utils.PyDataset``, fetched by index.
+
+    Each epoch calls the dataset's ``on_epoch_begin`` and ``on_epoch_end`` and, with
+    ``shuffle`` and a finite dataset, visits the batches in an order drawn from ``rng`` (Keras
+    shuffles them with Python's ``random``; glassnet's seeded generator makes runs
+    repeatable). With ``workers > 1``, threads fetch up to ``max_queue_size`` batches ahead,
+    keeping their order.
+
+    Args:
+        dataset: the ``PyDataset``.
+        steps_per_epoch: batches per epoch (default: all of them; needed for an endless one).
+        convert: turns one raw batch into checked arrays.
+        shuffle: shuffle the batch order each epoch.
+        rng: the generator that shuffles.
+    """
+
+    def __init__(self, dataset: PyDataset, steps_per_epoch: int | None, convert: Callable,
+                 shuffle: bool = False, rng=None) -> None:  # fmt: skip
+        self.source = dataset
+        self.convert = convert
+        self.one_shot = False
+        self.count = dataset.num_batches
+        if self.count is None and steps_per_epoch is None:
+            raise ValueError(
+                "This PyDataset has no length (num_batches is None): pass `steps_per_epoch` "
+                "(or `steps`) to say how many batches make an epoch"
+            )
+        self.steps = steps_per_epoch if steps_per_epoch is not None else self.count
+        if self.count is not None:
+            self.steps = min(self.steps, self.count)
+        self.shuffle = shuffle and self.count is not None
+        self.rng = rng
+        self.ones_column = False
+        self.targets_sum_to_one = False
+
+    def _indices(self) -> Iterator[int]:
+        if self.shuffle:
+            order = self.rng.permutation(self.count) if self.rng is not None else None
+            if order is None:
+                order = np.random.permutation(self.count)
+            return iter(order.tolist()[: self.steps])
+        return iter(range(self.steps))
+
+    def raw_epoch(self) -> Iterator:
+        """The dataset's batches as ``__getitem__`` returns them, for one epoch."""
+        dataset = self.source
+        dataset.on_epoch_begin()
+        try:
+            indices = self._indices()
+            workers = dataset.workers
+            if workers > 1:
+                yield from _prefetched(dataset, indices, workers, max(dataset.max_queue_size, 1))
+            else:
+                for index in indices:
+                    yield dataset[index]
+        finally:
+            dataset.on_epoch_end()
+
+    def epoch(self) -> Iterator[tuple]:
+        for batch in self.raw_epoch():
+            yield self.convert(standardize_py_dataset_batch(batch))
+
+
+def _prefetched(dataset, indices: Iterator[int], workers: int, ahead: int) -> Iterator:
+    """``dataset[i]`` for each index, fetched by ``workers`` threads at most ``ahead`` in
+    advance, in order."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: collections.deque = collections.deque()
+        for index in itertools.islice(indices, ahead):
+            pending.append(pool.submit(dataset.__getitem__, index))
+        while pending:
+            batch = pending.popleft().result()
+            for index in itertools.islice(indices, 1):
+                pending.append(pool.submit(dataset.__getitem__, index))
+            yield batch
+
+
+def standardize_py_dataset_batch(batch) -> tuple:
+    """A ``PyDataset`` batch as a tuple: an array alone becomes ``(x,)``, a list a tuple."""
+    if isinstance(batch, np.ndarray):
+        return (batch,)
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple) or len(batch) not in (1, 2, 3):
+        raise ValueError(
+            "PyDataset.__getitem__() must return a tuple ordered either (input,) or "
+            "(inputs, targets) or (inputs, targets, sample_weights). "
+            f"Received: {str(batch)[:100]}... of type {type(batch)}"
+        )
+    return batch
+
+
+def make_stream(source, steps: int | None, convert: Callable, shuffle: bool = False,
+                rng=None) -> StreamBatches:  # fmt: skip
+    """The batch source for a generator, an iterable of batches or a ``PyDataset``."""
+    if isinstance(source, PyDataset):
+        return PyDatasetBatches(source, steps, convert, shuffle, rng)
+    return StreamBatches(source, steps, convert)
 
 
 def unpack_batch(batch) -> tuple:

@@ -25,6 +25,11 @@ class CallbackError(RuntimeError):
     """Raised when a callback's hook raises; names the callback and the hook."""
 
 
+class CallbackArgumentError(ValueError):
+    """A callback's own arguments cannot work with this model or its logs (an unknown
+    monitor, say): it reaches the caller as the ``ValueError`` Keras raises, unwrapped."""
+
+
 class Callback:
     """Base class: override the hooks you need.
 
@@ -102,7 +107,7 @@ class CallbackList:
         for callback in targets:
             try:
                 getattr(callback, hook)(*args)
-            except (CallbackError, KeyboardInterrupt):
+            except (CallbackError, CallbackArgumentError, KeyboardInterrupt):
                 raise
             except Exception as error:
                 raise CallbackError(
@@ -116,10 +121,25 @@ class TerminateOnNaN(Callback):
 
     Without it, glassnet raises ``NonFiniteLossError`` naming the epoch, batch and layer.
     Either way the step that produced the invalid loss is not applied, so the weights stay
-    those of the last good step.
+    those of the last good step. As Keras's (``keras/src/callbacks/terminate_on_nan.py``),
+    the stop is graceful (``on_train_end`` runs) unless ``raise_error=True``, which raises a
+    ``RuntimeError`` at once so that no callback's ``on_train_end`` cleans up (a
+    ``BackupAndRestore`` keeps its backup).
+
+    Args:
+        raise_error: raise instead of stopping gracefully.
     """
+
+    def __init__(self, raise_error: bool = False) -> None:
+        super().__init__()
+        self.raise_error = bool(raise_error)
 
     def on_train_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
+            if self.raise_error:
+                raise RuntimeError(
+                    f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
+                    "Terminating training immediately."
+                )
             self.model.stop_training = True

@@ -5,9 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet._arrays import check_finite
-from glassnet.trainers.batches import ArrayBatches, StreamBatches, is_batch_stream
+from glassnet.trainers.batches import (
+    ArrayBatches,
+    PyDatasetBatches,
+    StreamBatches,
+    is_batch_stream,
+    make_stream,
+    standardize_py_dataset_batch,
+)
 from glassnet.trainers.inputs import as_verbosity, positive_int
 from glassnet.trainers.progress import format_logs
+from glassnet.utils.py_dataset import PyDataset
 
 
 class Evaluation:
@@ -80,10 +88,13 @@ class Evaluation:
         self._require_compiled("evaluate")
         batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size")
         if is_batch_stream(x):
+            if y is not None:
+                raise ValueError("When `x` is a generator or a PyDataset, do not pass `y`")
+            self._build_from_py_dataset(x)
             if not self.built:
                 raise ValueError("Build the model (or fit it) before evaluating on a generator")
             self._prepare_optimizer()
-            logs = self._evaluate_source(StreamBatches(x, steps, self._convert_batch), batch_size)
+            logs = self._evaluate_source(make_stream(x, steps, self._convert_batch), batch_size)
         else:
             x = self._prepare_x(x)
             y = self._prepare_y(y, len(x))
@@ -108,6 +119,8 @@ class Evaluation:
             An array of shape ``(rows, outputs)``.
         """
         batch_size = positive_int(32 if batch_size is None else batch_size, "batch_size")
+        if is_batch_stream(x):
+            return self._predict_stream(x, steps)
         x = self._prepare_x(x, check_batches_later=True)
         rows = len(x)
         if self._multi_input or self._multi_output:
@@ -135,6 +148,34 @@ class Evaluation:
         outputs = [np.concatenate(column) for column in zip(*parts, strict=True)]
         return outputs if self._multi_output else outputs[0]
 
+    def _build_from_py_dataset(self, x) -> None:
+        """Builds an unbuilt model from the first batch of a ``PyDataset``, as Keras does."""
+        if not self.built and isinstance(x, PyDataset) and x.num_batches != 0:
+            self._prepare_x(standardize_py_dataset_batch(x[0])[0])
+
+    def _predict_stream(self, source, steps) -> np.ndarray:
+        """Outputs for each batch of a generator or ``PyDataset`` (``x``, ``(x,)``,
+        ``(x, y)`` or ``(x, y, sample_weight)``), joined in order."""
+        self._build_from_py_dataset(source)
+        if isinstance(source, PyDataset):
+            batches = PyDatasetBatches(source, steps, lambda b: b).raw_epoch()
+        else:
+            if hasattr(source, "__next__") and iter(source) is source and steps is None:
+                batches = source
+            else:
+                batches = iter(source)
+        outputs = []
+        for count, batch in enumerate(batches):
+            if steps is not None and count >= steps:
+                break
+            xb = batch if isinstance(batch, np.ndarray) else standardize_py_dataset_batch(batch)[0]
+            xb = self._prepare_x(xb)
+            check_finite(xb, "x")
+            outputs.append(self._infer(xb, owned=True))
+        if not outputs:
+            raise ValueError("There was no data to predict on (the batch source was empty)")
+        return np.concatenate(outputs)
+
     def predict_on_batch(self, x) -> np.ndarray:
         """The outputs for one batch, in a single forward pass."""
         return self._infer(self._prepare_x(x), owned=True)
@@ -151,4 +192,3 @@ class Evaluation:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
-

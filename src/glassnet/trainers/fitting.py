@@ -9,11 +9,12 @@ import numpy as np
 
 from glassnet._arrays import check_validation_split, validation_split_index
 from glassnet.errors import NonFiniteLossError
-from glassnet.trainers.batches import ArrayBatches, StreamBatches, is_batch_stream
+from glassnet.trainers.batches import ArrayBatches, is_batch_stream, make_stream
 from glassnet.trainers.callbacks import CallbackList, TerminateOnNaN
 from glassnet.trainers.history import History
 from glassnet.trainers.inputs import as_verbosity, positive_int
 from glassnet.trainers.progress import ProgbarLogger
+from glassnet.utils.py_dataset import PyDataset
 
 
 class Fitting:
@@ -105,9 +106,17 @@ class Fitting:
                 raise ValueError(
                     "validation_split needs arrays; pass validation_data with a generator"
                 )
+            self._build_from_py_dataset(x)  # a PyDataset's first batch shows the input shape
             if not self.built:
                 self.build()  # the input shape must be declared: a stream cannot be peeked at
-            batches = StreamBatches(x, steps_per_epoch, self._convert_batch)
+            if class_weight and isinstance(x, PyDataset):
+                raise ValueError(
+                    "`class_weight` is not supported with a PyDataset yet; "
+                    "return (x, y, sample_weight) batches instead"
+                )
+            batches = make_stream(
+                x, steps_per_epoch, self._convert_batch, shuffle, self._shuffle_rng
+            )
             first_targets_shape = None
         else:
             x = self._prepare_x(x)
@@ -173,10 +182,18 @@ class Fitting:
         validation_batch_size,
     ) -> History:
         logs: dict = {}
+        # A callback that restores a backup (BackupAndRestore) says in on_train_begin where
+        # training resumes: Keras's ``_initial_epoch``, and glassnet's ``_initial_step``, the
+        # batches of that epoch already trained.
+        self._initial_epoch = None
+        self._initial_step = 0
         try:
             cbs.call("on_train_begin", {})
+            initial_epoch = self._initial_epoch or initial_epoch
+            skip, self._initial_step = self._initial_step, 0
             for epoch in range(initial_epoch, epochs):
-                logs = self._run_epoch(epoch, batches, cbs, stop_on_nan)
+                logs = self._run_epoch(epoch, batches, cbs, stop_on_nan, skip)
+                skip = 0
                 if (
                     val is not None
                     and (epoch + 1) % validation_freq == 0
@@ -192,8 +209,14 @@ class Fitting:
             cbs.close()
         return history
 
-    def _run_epoch(self, epoch: int, batches, cbs: CallbackList, stop_on_nan: bool) -> dict:
-        """One pass over the batches; returns the epoch's logs (row-weighted means)."""
+    def _run_epoch(
+        self, epoch: int, batches, cbs: CallbackList, stop_on_nan: bool, skip: int = 0
+    ) -> dict:
+        """One pass over the batches; returns the epoch's logs (row-weighted means).
+
+        The first ``skip`` batches are drawn (so the epoch's order is the same) but not
+        trained on: they were trained before the run was interrupted and restored.
+        """
         metrics = self.metrics
         for metric in metrics:
             metric.reset_state()
@@ -204,6 +227,8 @@ class Fitting:
         loss_sum = 0.0
         seen = 0
         for step, (xb, yb, wb) in enumerate(batches.epoch()):
+            if step < skip:
+                continue
             if batch_begin:
                 cbs.call("on_train_batch_begin", step, {})
             try:
@@ -228,4 +253,3 @@ class Fitting:
             if self.stop_training:
                 break
         return self._metric_logs(loss_sum / max(seen, 1))
-

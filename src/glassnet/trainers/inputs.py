@@ -11,7 +11,7 @@ from glassnet import config as config_module
 from glassnet import losses as losses_module
 from glassnet._arrays import to_array
 from glassnet.errors import DataError
-from glassnet.trainers.batches import StreamBatches, is_batch_stream, unpack_batch
+from glassnet.trainers.batches import is_batch_stream, make_stream, unpack_batch
 from glassnet.trainers.multi_output import ArrayGroup, structure_for
 
 
@@ -205,7 +205,7 @@ class Inputs:
 
     def _prepare_validation(self, validation_data, validation_steps=None):
         if is_batch_stream(validation_data):
-            return StreamBatches(validation_data, validation_steps, self._convert_batch)
+            return make_stream(validation_data, validation_steps, self._convert_batch)
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError(
                 "`validation_data` must be a tuple (x_val, y_val) or (x_val, y_val, "
@@ -222,4 +222,3 @@ class Inputs:
         if len(validation_data) == 3 and validation_data[2] is not None:
             sw_val = self._prepare_weights(validation_data[2], None, y_val)
         return x_val, y_val, sw_val
-

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from glassnet import config
+
 
 def to_categorical(y, num_classes: int | None = None, dtype: str = "float32") -> np.ndarray:
     """Turns class labels into one-hot rows.
@@ -50,7 +52,10 @@ def to_categorical(y, num_classes: int | None = None, dtype: str = "float32") ->
 
 
 def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
-    """Scales rows to unit ``order``-norm along ``axis`` (rows of zeros stay zero)."""
-    x = np.asarray(x, dtype=np.float32)
+    """Scales rows to unit ``order``-norm along ``axis`` (rows of zeros stay zero).
+
+    The result has glassnet's float type, ``glassnet.config.floatx()`` (float32 unless set).
+    """
+    x = np.asarray(x, dtype=config.floatx())
     norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
     return x / np.where(norm == 0, 1, norm)
