@@ -3,7 +3,8 @@
 This namespace gathers callbacks from three levels of glassnet: the loop's own machinery
 (``Callback``, ``CallbackList``, ``History``, ``ProgbarLogger``, ``TerminateOnNaN``, in
 ``glassnet.trainers``), the callbacks defined here (early stopping, checkpoints, logging,
-learning-rate schedules), and the glass box's ``Diagnostics`` (``glassnet.explain``). The
+learning-rate schedules), and the glass box's ``Diagnostics`` and ``LiveView``
+(``glassnet.explain``; the live page's server is imported only when a page starts). The
 training loop imports none of this package, so it can sit above them all.
 """
 
@@ -13,6 +14,7 @@ from glassnet.callbacks.lambda_callback import LambdaCallback
 from glassnet.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from glassnet.callbacks.logging import CSVLogger
 from glassnet.explain.diagnostics_callback import Diagnostics
+from glassnet.explain.live.callback import LiveView
 from glassnet.trainers.callbacks import Callback, CallbackError, CallbackList, TerminateOnNaN
 from glassnet.trainers.history import History
 from glassnet.trainers.progress import ProgbarLogger
@@ -27,6 +29,7 @@ __all__ = [
     "History",
     "LambdaCallback",
     "LearningRateScheduler",
+    "LiveView",
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
