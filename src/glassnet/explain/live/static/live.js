@@ -152,9 +152,12 @@
       for (const e of c.edges) {
         const a = pos[k - 1][e.from], b = pos[k][e.to];
         const w = e.weight || 0;
-        const line = el("line", { x1: a[0], y1: a[1], x2: b[0], y2: b[1], class: "edge",
+        const line = el("g", { class: "edge" });
+        line.appendChild(el("line", { x1: a[0], y1: a[1], x2: b[0], y2: b[1], class: "wire",
           stroke: w >= 0 ? "#1f5fbf" : "#c0392b",
-          "stroke-width": (0.4 + 4.5 * Math.abs(w) / (wmax || 1)).toFixed(2) });
+          "stroke-width": (0.6 + 4.5 * Math.abs(w) / (wmax || 1)).toFixed(2) }));
+        // a wider invisible line on top, so that a thin weight is easy to point at
+        line.appendChild(el("line", { x1: a[0], y1: a[1], x2: b[0], y2: b[1], class: "hit" }));
         line.dataset.layer = c.name; line.dataset.from = e.from; line.dataset.to = e.to;
         for (const key of ["weight", "x", "grad_z", "product", "slope", "update"])
           if (key in e) line.dataset[key] = raw(e[key]);
