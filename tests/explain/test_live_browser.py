@@ -110,9 +110,9 @@ def _check_page(browser, live, model, x, y, tmp_path):
     # Pause: training waits before its next batch
     page.click("#pause")
     _wait_for(page, "() => document.getElementById('status').dataset.paused === 'true'")
+    while not live.session.waiting:  # fit waits before its next batch
+        threading.Event().wait(0.01)
     steps = live.session.steps
-    threading.Event().wait(0.3)
-    assert live.session.steps == steps
 
     # choose a row: every node shows explain.trace's input and output for it
     page.fill("#row", "5")
@@ -149,7 +149,8 @@ def _check_page(browser, live, model, x, y, tmp_path):
     expected = explain.step(model, x, y, learning_rate=LR, apply=False)
     page.click("#step")
     _wait_for(page, "() => document.querySelectorAll('#step-info tr.step-weight').length > 0")
-    _wait_for(page, "() => document.getElementById('status').dataset.paused === 'true'")
+    while not live.session.waiting:
+        threading.Event().wait(0.01)
     assert live.session.steps == steps + 1
     rows = page.query_selector_all("#step-info tr.step-weight")
     assert len(rows) == sum(w.size for w in expected.weights_before)

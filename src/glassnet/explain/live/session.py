@@ -80,6 +80,7 @@ class Session:
         self.step_record: StepRecord | None = None
         self.stepping: StepRecord | None = None
         self.want_snapshot = True
+        self.waiting = False  # the training thread is waiting before a batch (paused)
         self.clients = 0
         self.last_client = time.monotonic()
         self.error: str | None = None
@@ -160,20 +161,28 @@ class Session:
         """Before a batch: waits while paused (taking snapshots the page asks for) until
         Resume, or "one step" lets this one batch through."""
         with self.lock:
-            while self.paused:
-                if self.want_snapshot:
-                    self.take(force_diagnosis=True)
-                if self.permits:
-                    self.permits -= 1
-                    self.stepping = StepRecord(epoch, batch, _weight_names(self.model),
-                                               [w.copy() for w in self.model.trainable_weights])
-                    return
-                if (self.clients == 0
-                        and time.monotonic() - self.last_client > RESUME_AFTER):
-                    self.report("no page has been connected for a while; training goes on")
-                    self.paused = False
-                    return
-                self.lock.wait(0.1)
+            try:
+                self._wait_turn(epoch, batch)
+            finally:
+                self.waiting = False
+
+    def _wait_turn(self, epoch: int, batch: int) -> None:
+        while self.paused:
+            if self.want_snapshot:
+                self.take(force_diagnosis=True)
+            if self.permits:
+                self.permits -= 1
+                self.stepping = StepRecord(epoch, batch, _weight_names(self.model),
+                                           [w.copy() for w in self.model.trainable_weights])
+                return
+            if (self.clients == 0
+                    and time.monotonic() - self.last_client > RESUME_AFTER):
+                self.report("no page has been connected for a while; training goes on")
+                self.paused = False
+                return
+            self.waiting = True  # idle: another thread may read the model meanwhile
+            self.lock.wait(0.1)
+            self.waiting = False
 
     def after_batch(self, epoch: int, batch: int, loss) -> None:
         """After a batch: records its loss; takes a snapshot when one is due."""
