@@ -25,6 +25,8 @@ from glassnet.explain.live.snapshot import Snapshot
 log = logging.getLogger("glassnet.explain.live")
 
 RESUME_AFTER = 30.0  # seconds paused with no page connected before training goes on
+BUDGET = 0.01  # while training, snapshots take at most this share of the time (and as much
+# again for the diagnosis): a large model is snapshotted less often, never slowed more
 
 
 @dataclass
@@ -49,8 +51,10 @@ class Session:
     Args:
         model: the glassnet model.
         x, y: the rows the page explains and their targets (``y`` may be ``None``).
-        interval: least seconds between two snapshots while training.
-        diagnose_every: least seconds between two runs of ``explain.diagnose``.
+        interval: least seconds between two snapshots while training; longer when a
+            snapshot takes more than ``BUDGET`` of the time.
+        diagnose_every: least seconds between two runs of ``explain.diagnose`` (longer in
+            the same way).
     """
 
     def __init__(self, model, x=None, y=None, interval: float = 0.5,
@@ -85,8 +89,8 @@ class Session:
         self.last_client = time.monotonic()
         self.error: str | None = None
         self._logged: set[str] = set()
-        self._last_taken = 0.0
-        self._last_diagnosis = -float("inf")
+        self._next_due = 0.0
+        self._next_diagnosis = 0.0
         self._version = 0
 
     # --- the page's requests (server thread) ------------------------------------------------
@@ -189,9 +193,8 @@ class Session:
         self.steps += 1
         self.epoch, self.batch = epoch, batch
         self.batches.append([self.steps, epoch, batch, None if loss is None else float(loss)])
-        now = time.monotonic()
         if (self.stepping is None and not self.want_snapshot
-                and now - self._last_taken < self.interval):
+                and time.monotonic() < self._next_due):
             return
         with self.lock:
             if self.stepping is not None:
@@ -214,10 +217,10 @@ class Session:
         """Takes a snapshot now (the caller holds ``lock`` and may touch the model)."""
         self.want_snapshot = False
         now = time.monotonic()
-        self._last_taken = now
+        self._next_due = now + self.interval
         if self.x is None or not getattr(self.model, "built", False):
             return
-        due = force_diagnosis or now - self._last_diagnosis >= self.diagnose_every
+        due = force_diagnosis or now >= self._next_diagnosis
         try:
             self._version += 1
             taken = snapshots.take(
@@ -228,12 +231,14 @@ class Session:
             self.report(f"the page could not read the model: {type(problem).__name__}: "
                         f"{problem}")
             return
+        now = time.monotonic()
+        self._next_due = now + max(self.interval, taken.seconds / BUDGET)
         if due:
-            self._last_diagnosis = now
+            self._next_diagnosis = now + max(self.diagnose_every,
+                                             taken.diagnosis_seconds / BUDGET)
         if taken.error:
             self.report(taken.error)
         self.snapshot = taken
-        self._last_taken = time.monotonic()
 
     def use_rows(self, x) -> None:
         """Explains the rows of the latest batch when no rows were given (no targets, so

@@ -18,7 +18,7 @@ from glassnet.explain.diagnostics import Diagnosis, diagnose
 from glassnet.explain.step import Step, step
 from glassnet.explain.trace import Trace, trace
 
-DIAGNOSE_ROWS = 256  # rows of the sample that ``diagnose`` reads (the first ones)
+DIAGNOSE_ROWS = 128  # rows of the sample that ``diagnose`` reads (the first ones)
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Snapshot:
         diagnosis: ``explain.diagnose`` on the sample, or ``None``.
         weights: ``{layer name: {weight name: copy}}`` of every layer.
         error: why something could not be computed, in words, or ``None``.
+        seconds, diagnosis_seconds: how long the snapshot took, and its diagnosis.
     """
 
     version: int
@@ -47,6 +48,8 @@ class Snapshot:
     diagnosis: Diagnosis | None
     weights: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     error: str | None = None
+    seconds: float = 0.0
+    diagnosis_seconds: float = 0.0
 
 
 def learning_rate_of(model) -> float | None:
@@ -79,6 +82,7 @@ def take(model, x, y, row: int, version: int, diagnosis: Diagnosis | None = None
         diagnosis: the last diagnosis, kept when ``with_diagnosis`` is false.
         with_diagnosis: run ``explain.diagnose`` on the first ``DIAGNOSE_ROWS`` rows.
     """
+    started = time.perf_counter()
     lr = learning_rate_of(model)
     one_x = x[row:row + 1]
     error = None
@@ -89,11 +93,15 @@ def take(model, x, y, row: int, version: int, diagnosis: Diagnosis | None = None
             stepped = step(model, one_x, y[row:row + 1], learning_rate=lr or 0.0, apply=False)
         except (ValueError, TypeError) as problem:
             error = f"slopes are not available: {problem}"
+    weights = copy_weights(model)
+    seconds = time.perf_counter() - started
+    diagnosis_seconds = 0.0
     if with_diagnosis and y is not None and getattr(model, "compiled", False):
         try:
             diagnosis = diagnose(model, x[:DIAGNOSE_ROWS], y[:DIAGNOSE_ROWS])
         except (ValueError, TypeError) as problem:
             error = f"the diagnosis is not available: {problem}"
+        diagnosis_seconds = time.perf_counter() - started - seconds
     return Snapshot(version=version, taken=time.time(), row=row, learning_rate=lr,
-                    trace=traced, step=stepped, diagnosis=diagnosis,
-                    weights=copy_weights(model), error=error)
+                    trace=traced, step=stepped, diagnosis=diagnosis, weights=weights,
+                    error=error, seconds=seconds, diagnosis_seconds=diagnosis_seconds)

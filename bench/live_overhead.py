@@ -1,0 +1,144 @@
+"""What the live page costs training: W1 and W3 epochs with and without the page connected.
+
+Trains glassnet's W1 and W3 networks (``workloads.py``, same data and starting weights as
+``run.py``) with ``fit`` alone and with ``glassnet.callbacks.LiveView`` and a page connected
+to it, alternating the two so that both see the same machine, and reports the median epoch
+time of each and their ratio (issue 20's target: within 5%).
+
+The page is a real headless Chromium (Playwright, ``--client browser``, the default when it
+is installed) or a client reading the page's event stream (``--client events``). On a small
+machine the browser's own drawing competes with training for the cores; ``events`` measures
+what the server costs training alone.
+
+    python bench/live_overhead.py                  # W1 (100 epochs) and W3 (2 epochs), 5 pairs
+    python bench/live_overhead.py --quick          # shrunk as run.py --quick
+    python bench/live_overhead.py --client events --repeats 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workloads  # noqa: E402
+from systems import Glassnet  # noqa: E402
+
+from glassnet.callbacks import Callback, LiveView  # noqa: E402
+
+
+class EpochTimes(Callback):
+    """Seconds per epoch (epoch hooks only: nothing is added to the batches)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
+
+
+class EventsClient:
+    """Reads the page's event stream in a thread, as a connected page does."""
+
+    def __init__(self, url: str) -> None:
+        base, token = url.split("?token=")
+        self.response = urllib.request.urlopen(f"{base}events?token={token}", timeout=30)
+        self.events = 0
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            for line in self.response:
+                if line.startswith(b"data:"):
+                    self.events += 1
+        except (OSError, ValueError, AttributeError):
+            pass  # closed by close() while reading
+
+    def close(self) -> int:
+        self.response.close()
+        return self.events
+
+
+class BrowserClient:
+    """The page open in headless Chromium."""
+
+    def __init__(self, url: str) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        self.page = self.browser.new_page()
+        self.page.goto(url)
+        self.page.wait_for_function("() => window.glassnetLive.status !== null")
+
+    def close(self) -> int:
+        points = self.page.evaluate("() => window.glassnetLive.batchX.length")
+        self.browser.close()
+        self.playwright.stop()
+        return points
+
+
+def run_once(w, data, weights, live: bool, client: str) -> tuple[list[float], str]:
+    system = Glassnet()
+    system.setup(threads=0, seed=0)
+    system.build(w, weights)
+    timer = EpochTimes()
+    callbacks = [timer]
+    note = ""
+    page = None
+    if live:
+        view = LiveView(data["x"], data["y"], open_browser=False)
+        view.set_model(system.model)
+        page = BrowserClient(view.url) if client == "browser" else EventsClient(view.url)
+        callbacks.insert(0, view)
+    system.model.fit(data["x"], data["y"], batch_size=w.batch_size, epochs=w.epochs,
+                     verbose=0, callbacks=callbacks)
+    if live:
+        seen = page.close()
+        note = f"{view.session.snapshot.version} snapshots, client saw {seen}"
+        view.close()
+    return timer.times, note
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workloads", default="W1,W3")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=5, help="pairs of runs (default 5)")
+    parser.add_argument("--client", choices=("browser", "events"),
+                        default="browser" if shutil.which("chromium") else "events")
+    args = parser.parse_args()
+    print(f"| workload | epochs × pairs | median epoch, fit alone | with the page ({args.client}) "
+          "| ratio |")
+    print("|---|---|---|---|---|")
+    for w in workloads.select(args.workloads.split(","), args.quick, args.repeats):
+        data = workloads.make_data(w, 0)
+        weights = workloads.initial_weights(w, 0)
+        alone, watched, notes = [], [], []
+        run_once(w, data, weights, False, args.client)  # warm-up
+        for _ in range(w.repeats):
+            alone += run_once(w, data, weights, False, args.client)[0]
+            times, note = run_once(w, data, weights, True, args.client)
+            watched += times
+            notes.append(note)
+        a, b = statistics.median(alone), statistics.median(watched)
+        print(f"| {w.name} | {w.epochs} × {w.repeats} | {a * 1000:.1f} ms | {b * 1000:.1f} ms "
+              f"| {b / a:.3f} |", flush=True)
+        print(f"  ({notes[-1]})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
