@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import webbrowser
+from time import monotonic
 
 from glassnet.explain import _records
 from glassnet.explain.live.session import Session
@@ -125,15 +126,22 @@ class LiveView(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
-    def on_train_batch_begin(self, batch, logs=None):
-        if self.session.paused:
-            self._guard(self.session.wait_turn, self._epoch, batch)
-
     def on_train_batch_end(self, batch, logs=None):
+        # The hot path: a few attribute reads, one append and one clock read per batch.
+        # Pausing waits here, after a batch and before the next (so "one step" lets exactly
+        # one batch through); snapshots are taken here when due.
+        session = self.session
+        session.steps += 1
+        session.batches.append((session.steps, self._epoch, batch,
+                                logs.get("loss") if logs else None))
+        if session.busy or monotonic() >= session.next_due:
+            self._guard(self._after_batch, batch)
+
+    def _after_batch(self, batch) -> None:
         session = self.session
         if session.x is None:
-            self._guard(lambda: session.use_rows(_records.last_pass(self.model).layers[0].inputs))
-        self._guard(session.after_batch, self._epoch, batch, (logs or {}).get("loss"))
+            session.use_rows(_records.last_pass(self.model).layers[0].inputs)
+        session.after_batch(self._epoch, batch)
 
     def on_epoch_end(self, epoch, logs=None):
         self._guard(self.session.after_epoch, epoch, logs)

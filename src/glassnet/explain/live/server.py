@@ -247,10 +247,11 @@ class LiveServer:
         s = self.session
         model = s.model
         optimizer = getattr(model, "optimizer", None)
+        last = s.batches[-1] if s.batches else (0, 0, -1, None)
         return {
             "model": getattr(model, "name", ""), "paused": s.paused, "training": s.training,
-            "finished": s.finished, "epoch": s.epoch + 1, "batch": s.batch + 1,
-            "steps": s.steps, "epochs": s.epochs_planned, "steps_per_epoch": s.steps_per_epoch,
+            "finished": s.finished, "epoch": last[1] + 1, "batch": last[2] + 1,
+            "steps": last[0], "epochs": s.epochs_planned, "steps_per_epoch": s.steps_per_epoch,
             "rows": s.rows(), "row": s.row, "has_targets": s.y is not None,
             "optimizer": None if optimizer is None else type(optimizer).__name__,
             "can_step": s.paused and s.training, "error": s.error,

@@ -78,7 +78,7 @@ class Session:
         self.epoch = 0
         self.batch = 0
         self.steps = 0
-        self.batches: list[list] = []  # [step, epoch, batch, loss] per batch
+        self.batches: list[tuple] = []  # (step, epoch, batch, loss) per batch
         self.epoch_logs: list[dict] = []  # {"epoch", "learning_rate", **logs} per epoch
         self.snapshot: Snapshot | None = None
         self.step_record: StepRecord | None = None
@@ -89,7 +89,7 @@ class Session:
         self.last_client = time.monotonic()
         self.error: str | None = None
         self._logged: set[str] = set()
-        self._next_due = 0.0
+        self.next_due = 0.0  # when the next snapshot is due (time.monotonic())
         self._next_diagnosis = 0.0
         self._version = 0
 
@@ -162,7 +162,7 @@ class Session:
             self.lock.notify_all()
 
     def wait_turn(self, epoch: int, batch: int) -> None:
-        """Before a batch: waits while paused (taking snapshots the page asks for) until
+        """Between two batches: waits while paused (taking snapshots the page asks for) until
         Resume, or "one step" lets this one batch through."""
         with self.lock:
             try:
@@ -188,19 +188,24 @@ class Session:
             self.lock.wait(0.1)
             self.waiting = False
 
-    def after_batch(self, epoch: int, batch: int, loss) -> None:
-        """After a batch: records its loss; takes a snapshot when one is due."""
-        self.steps += 1
+    @property
+    def busy(self) -> bool:
+        """Whether the training thread has something to do after this batch besides
+        recording its loss: wait (paused), finish a step, take a snapshot asked for."""
+        return self.paused or self.want_snapshot or self.stepping is not None
+
+    def after_batch(self, epoch: int, batch: int) -> None:
+        """After a batch (its loss already recorded): finishes a step, takes a snapshot when
+        one is due or asked for, and waits while paused."""
         self.epoch, self.batch = epoch, batch
-        self.batches.append([self.steps, epoch, batch, None if loss is None else float(loss)])
-        if (self.stepping is None and not self.want_snapshot
-                and time.monotonic() < self._next_due):
-            return
         with self.lock:
             if self.stepping is not None:
+                self.stepping.epoch, self.stepping.batch = epoch, batch  # the batch applied
                 self.stepping.after = [w.copy() for w in self.model.trainable_weights]
                 self.step_record, self.stepping = self.stepping, None
             self.take()
+        if self.paused:
+            self.wait_turn(epoch, batch)
 
     def after_epoch(self, epoch: int, logs: dict | None) -> None:
         entry = {"epoch": epoch + 1, "learning_rate": snapshots.learning_rate_of(self.model)}
@@ -217,7 +222,7 @@ class Session:
         """Takes a snapshot now (the caller holds ``lock`` and may touch the model)."""
         self.want_snapshot = False
         now = time.monotonic()
-        self._next_due = now + self.interval
+        self.next_due = now + self.interval
         if self.x is None or not getattr(self.model, "built", False):
             return
         due = force_diagnosis or now >= self._next_diagnosis
@@ -232,7 +237,7 @@ class Session:
                         f"{problem}")
             return
         now = time.monotonic()
-        self._next_due = now + max(self.interval, taken.seconds / BUDGET)
+        self.next_due = now + max(self.interval, taken.seconds / BUDGET)
         if due:
             self._next_diagnosis = now + max(self.diagnose_every,
                                              taken.diagnosis_seconds / BUDGET)
