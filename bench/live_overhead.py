@@ -20,10 +20,9 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
+import subprocess
 import sys
-import threading
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -49,26 +48,26 @@ class EpochTimes(Callback):
 
 
 class EventsClient:
-    """Reads the page's event stream in a thread, as a connected page does."""
+    """Reads the page's event stream in another process, as a connected page does."""
+
+    READER = ("import sys, urllib.request\n"
+              "n = 0\n"
+              "for line in urllib.request.urlopen(sys.argv[1], timeout=60):\n"
+              "    n += line.startswith(b'data:')\n"
+              "    print(n, flush=True)\n")
 
     def __init__(self, url: str) -> None:
         base, token = url.split("?token=")
-        self.response = urllib.request.urlopen(f"{base}events?token={token}", timeout=30)
-        self.events = 0
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self) -> None:
-        try:
-            for line in self.response:
-                if line.startswith(b"data:"):
-                    self.events += 1
-        except (OSError, ValueError, AttributeError):
-            pass  # closed by close() while reading
+        self.process = subprocess.Popen([sys.executable, "-c", self.READER,
+                                         f"{base}events?token={token}"],
+                                        stdout=subprocess.PIPE, text=True)
+        self.process.stdout.readline()  # connected: the first event arrived
 
     def close(self) -> int:
-        self.response.close()
-        return self.events
+        self.process.terminate()
+        out, _ = self.process.communicate()
+        lines = out.split()
+        return 1 + (int(lines[-1]) if lines else 0)
 
 
 class BrowserClient:

@@ -23,7 +23,7 @@ from glassnet.models import Sequential
 from glassnet.optimizers import SGD
 from ci_tools import require_tool
 
-LR = 0.05
+LR = 0.02
 
 
 def _chromium() -> str:
@@ -52,12 +52,13 @@ def browser():
 def _data():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(64, 3)).astype("float32")
-    y = (x @ np.array([[1.0], [-2.0], [0.5]]) + 0.3).astype("float32")
+    y = (np.sin(x @ np.array([[1.0], [-2.0], [0.5]])) + 0.3 * x[:, :1] ** 2).astype("float32")
     return x, y
 
 
 def _model():
-    model = Sequential([Dense(4, activation="relu", input_shape=(3,)), Dense(1)])
+    model = Sequential([Dense(5, activation="relu", input_shape=(3,)),
+                        Dense(4, activation="tanh"), Dense(1)])
     model.compile(optimizer=SGD(learning_rate=LR), loss="mse")
     return model
 
@@ -130,20 +131,21 @@ def _check_page(browser, live, model, x, y, tmp_path):
     assert [_value(n.get_attribute("data-output")) for n in inputs] == traced.inputs[0].tolist()
 
     # hover a weight: its three factors and slope are explain.slopes', its update explain.step's
-    name = model.layers[1].name
+    name = model.layers[-1].name  # the output layer: its weights all meet at one node
     page.hover(f'g.edge[data-layer="{name}"][data-from="2"][data-to="0"]')
     _wait_for(page, "() => document.querySelector('#info td[data-key=\"product\"]') !== null")
     shown = {td.get_attribute("data-key"): _value(td.get_attribute("data-value"))
              for td in page.query_selector_all("#info td[data-key]")}
     s = explain.slopes(model, x[5], y[5])
     ls = s.layer(name)
-    assert shown["weight"] == float(model.layers[1].kernel[2, 0])
+    assert shown["weight"] == float(model.layers[-1].kernel[2, 0])
     assert shown["x"] == float(ls.x[0, 2])
     assert shown["grad_z"] == float(ls.grad_z[0, 0])
     assert shown["product"] == float(ls.weights["kernel"].products[0, 2, 0])
     assert shown["slope"] == float(s[f"{name}/kernel"][2, 0])
     planned = explain.step(model, x[5], y[5], learning_rate=LR, apply=False)
-    assert shown["update"] == float(planned.updates[2][2, 0])
+    k = planned.weight_names.index(f"{name}/kernel")
+    assert shown["update"] == float(planned.updates[k][2, 0])
 
     # one step applies exactly one batch, as explain.step on that batch says
     expected = explain.step(model, x, y, learning_rate=LR, apply=False)

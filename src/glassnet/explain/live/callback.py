@@ -66,6 +66,7 @@ class LiveView(Callback):
         self.server = None
         self._in_fit = False
         self._epoch = 0
+        self._record = None
 
     # --- the page -----------------------------------------------------------------------------
 
@@ -121,20 +122,19 @@ class LiveView(Callback):
 
     def on_train_begin(self, logs=None):
         self._in_fit = True
+        self._record = self.session.batches.append
         self._guard(self.session.begin_training, self.params)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        # The hot path: a few attribute reads, one append and one clock read per batch.
-        # Pausing waits here, after a batch and before the next (so "one step" lets exactly
-        # one batch through); snapshots are taken here when due.
-        session = self.session
-        session.steps += 1
-        session.batches.append((session.steps, self._epoch, batch,
-                                logs.get("loss") if logs else None))
-        if session.busy or monotonic() >= session.next_due:
+        # The hot path: one append and one clock read per batch. Pausing waits here, after a
+        # batch and before the next (so "one step" lets exactly one batch through);
+        # snapshots are taken here when due. The session sets ``next_due`` to 0 when it has
+        # something for this thread to do (pause, a row asked for, a step to finish).
+        self._record((self._epoch, batch, logs["loss"] if logs else None))
+        if monotonic() >= self.session.next_due:
             self._guard(self._after_batch, batch)
 
     def _after_batch(self, batch) -> None:

@@ -226,6 +226,7 @@ class LiveServer:
             self._started.set()
             await self._stop.wait()
             server.stop()
+            await asyncio.sleep(2 * TICK)  # the event streams see `closing` and end cleanly
 
         try:
             asyncio.run(main())
@@ -247,11 +248,12 @@ class LiveServer:
         s = self.session
         model = s.model
         optimizer = getattr(model, "optimizer", None)
-        last = s.batches[-1] if s.batches else (0, 0, -1, None)
+        steps = len(s.batches)
+        last = s.batches[steps - 1] if steps else (0, -1, None)
         return {
             "model": getattr(model, "name", ""), "paused": s.paused, "training": s.training,
-            "finished": s.finished, "epoch": last[1] + 1, "batch": last[2] + 1,
-            "steps": last[0], "epochs": s.epochs_planned, "steps_per_epoch": s.steps_per_epoch,
+            "finished": s.finished, "epoch": last[0] + 1, "batch": last[1] + 1,
+            "steps": steps, "epochs": s.epochs_planned, "steps_per_epoch": s.steps_per_epoch,
             "rows": s.rows(), "row": s.row, "has_targets": s.y is not None,
             "optimizer": None if optimizer is None else type(optimizer).__name__,
             "can_step": s.paused and s.training, "error": s.error,
@@ -289,7 +291,8 @@ class LiveServer:
                 full: bool = False):
         """What a page has not seen yet: ``(message, batches, epochs, version, news)``."""
         s = self.session
-        new_batches = s.batches[batches:]
+        new_batches = [(batches + k + 1, *entry)
+                       for k, entry in enumerate(s.batches[batches:])]  # (step, epoch, ...)
         new_epochs = s.epoch_logs[epochs:]
         view = self._view(expand)
         seen = None if view is None else view["version"]

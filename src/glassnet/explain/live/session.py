@@ -77,8 +77,7 @@ class Session:
         self.steps_per_epoch: int | None = None
         self.epoch = 0
         self.batch = 0
-        self.steps = 0
-        self.batches: list[tuple] = []  # (step, epoch, batch, loss) per batch
+        self.batches: list[tuple] = []  # (epoch, batch, loss) per batch
         self.epoch_logs: list[dict] = []  # {"epoch", "learning_rate", **logs} per epoch
         self.snapshot: Snapshot | None = None
         self.step_record: StepRecord | None = None
@@ -99,6 +98,7 @@ class Session:
         with self.lock:
             self.paused = True
             self.want_snapshot = True
+            self._call()
             self.lock.notify_all()
 
     def resume(self) -> None:
@@ -125,6 +125,7 @@ class Session:
         with self.lock:
             self.row = row
             self.want_snapshot = True
+            self._call()
             self.lock.notify_all()
         self.serve_snapshot()
 
@@ -150,6 +151,8 @@ class Session:
             self.finished = False
             self.epochs_planned = params.get("epochs")
             self.steps_per_epoch = params.get("steps")
+            # the first diagnosis comes after ``diagnose_every`` seconds of training
+            self._next_diagnosis = time.monotonic() + self.diagnose_every
 
     def end_training(self) -> None:
         with self.lock:
@@ -178,6 +181,7 @@ class Session:
                 self.permits -= 1
                 self.stepping = StepRecord(epoch, batch, _weight_names(self.model),
                                            [w.copy() for w in self.model.trainable_weights])
+                self._call()
                 return
             if (self.clients == 0
                     and time.monotonic() - self.last_client > RESUME_AFTER):
@@ -189,10 +193,13 @@ class Session:
             self.waiting = False
 
     @property
-    def busy(self) -> bool:
-        """Whether the training thread has something to do after this batch besides
-        recording its loss: wait (paused), finish a step, take a snapshot asked for."""
-        return self.paused or self.want_snapshot or self.stepping is not None
+    def steps(self) -> int:
+        """Batches trained while watched."""
+        return len(self.batches)
+
+    def _call(self) -> None:
+        """Has the training thread come here after its next batch (``next_due`` = now)."""
+        self.next_due = 0.0
 
     def after_batch(self, epoch: int, batch: int) -> None:
         """After a batch (its loss already recorded): finishes a step, takes a snapshot when
@@ -251,6 +258,7 @@ class Session:
         if self.x is None and x is not None:
             self.x = np.array(x, copy=True).reshape(len(x), -1)[:64]
             self.want_snapshot = True
+            self._call()
 
     def report(self, message: str) -> None:
         """Shows ``message`` on the page and logs it once."""

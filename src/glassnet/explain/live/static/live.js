@@ -141,8 +141,9 @@
       c.nodes.forEach((n, i) => { p[n.index] = [dx * (k + 0.5), top + gap * (i + 0.5)]; });
       return p;
     });
-    let wmax = 0;
-    for (const c of cols) for (const e of c.edges) wmax = Math.max(wmax, Math.abs(e.weight || 0));
+    let wmax = 0, nedges = 0;
+    for (const c of cols) for (const e of c.edges) { wmax = Math.max(wmax, Math.abs(e.weight || 0)); nedges++; }
+    const labelled = nedges <= 40;  // a small network (the course's) shows every weight
     const edges = el("g", {}), nodes = el("g", {});
     svg.appendChild(edges); svg.appendChild(nodes);
     cols.forEach((c, k) => {
@@ -161,11 +162,16 @@
         line.dataset.layer = c.name; line.dataset.from = e.from; line.dataset.to = e.to;
         for (const key of ["weight", "x", "grad_z", "product", "slope", "update"])
           if (key in e) line.dataset[key] = raw(e[key]);
+        if (labelled) {
+          const t = el("text", { x: a[0] + (b[0] - a[0]) * 0.3, y: a[1] + (b[1] - a[1]) * 0.3 - 3,
+                                 class: "weight-label" }, fmt(e.weight));
+          line.appendChild(t);
+        }
         line.addEventListener("mouseenter", () => edgeInfo(c, cols[k - 1], e));
         line.addEventListener("click", () => edgeInfo(c, cols[k - 1], e));
         edges.appendChild(line);
       }
-      const r = Math.max(6, Math.min(16, (H - top - bottom) / Math.max(c.nodes.length, 1) / 2.4));
+      const r = Math.max(6, Math.min(19, (H - top - bottom) / Math.max(c.nodes.length, 1) / 2.4));
       for (const n of c.nodes) {
         const [x, y] = pos[k][n.index];
         const g = el("g", { class: "node" + (k === 0 ? " input" : ""), transform: `translate(${x},${y})` });
