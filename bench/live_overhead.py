@@ -50,17 +50,21 @@ class EpochTimes(Callback):
 class EventsClient:
     """Reads the page's event stream in another process, as a connected page does."""
 
-    READER = ("import sys, urllib.request\n"
-              "n = 0\n"
-              "for line in urllib.request.urlopen(sys.argv[1], timeout=60):\n"
-              "    n += line.startswith(b'data:')\n"
-              "    print(n, flush=True)\n")
+    READER = (
+        "import sys, urllib.request\n"
+        "n = 0\n"
+        "for line in urllib.request.urlopen(sys.argv[1], timeout=60):\n"
+        "    n += line.startswith(b'data:')\n"
+        "    print(n, flush=True)\n"
+    )
 
     def __init__(self, url: str) -> None:
         base, token = url.split("?token=")
-        self.process = subprocess.Popen([sys.executable, "-c", self.READER,
-                                         f"{base}events?token={token}"],
-                                        stdout=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", self.READER, f"{base}events?token={token}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.process.stdout.readline()  # connected: the first event arrived
 
     def close(self) -> int:
@@ -78,7 +82,8 @@ class BrowserClient:
 
         self.playwright = sync_playwright().start()
         self.browser = self.playwright.chromium.launch(
-            executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+            executable_path=shutil.which("chromium"), args=["--no-sandbox"]
+        )
         self.page = self.browser.new_page()
         self.page.goto(url)
         self.page.wait_for_function("() => window.glassnetLive.status !== null")
@@ -103,8 +108,14 @@ def run_once(w, data, weights, live: bool, client: str) -> tuple[list[float], st
         view.set_model(system.model)
         page = BrowserClient(view.url) if client == "browser" else EventsClient(view.url)
         callbacks.insert(0, view)
-    system.model.fit(data["x"], data["y"], batch_size=w.batch_size, epochs=w.epochs,
-                     verbose=0, callbacks=callbacks)
+    system.model.fit(
+        data["x"],
+        data["y"],
+        batch_size=w.batch_size,
+        epochs=w.epochs,
+        verbose=0,
+        callbacks=callbacks,
+    )
     if live:
         seen = page.close()
         note = f"{view.session.snapshot.version} snapshots, client saw {seen}"
@@ -117,11 +128,16 @@ def main() -> None:
     parser.add_argument("--workloads", default="W1,W3")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=5, help="pairs of runs (default 5)")
-    parser.add_argument("--client", choices=("browser", "events"),
-                        default="browser" if shutil.which("chromium") else "events")
+    parser.add_argument(
+        "--client",
+        choices=("browser", "events"),
+        default="browser" if shutil.which("chromium") else "events",
+    )
     args = parser.parse_args()
-    print(f"| workload | epochs × pairs | median epoch, fit alone | with the page ({args.client}) "
-          "| ratio |")
+    print(
+        f"| workload | epochs × pairs | median epoch, fit alone | with the page ({args.client}) "
+        "| ratio |"
+    )
     print("|---|---|---|---|---|")
     for w in workloads.select(args.workloads.split(","), args.quick, args.repeats):
         data = workloads.make_data(w, 0)
@@ -134,8 +150,11 @@ def main() -> None:
             watched += times
             notes.append(note)
         a, b = statistics.median(alone), statistics.median(watched)
-        print(f"| {w.name} | {w.epochs} × {w.repeats} | {a * 1000:.1f} ms | {b * 1000:.1f} ms "
-              f"| {b / a:.3f} |", flush=True)
+        print(
+            f"| {w.name} | {w.epochs} × {w.repeats} | {a * 1000:.1f} ms | {b * 1000:.1f} ms "
+            f"| {b / a:.3f} |",
+            flush=True,
+        )
         print(f"  ({notes[-1]})", file=sys.stderr)
 
 

@@ -15,13 +15,13 @@ import threading
 
 import numpy as np
 import pytest
+from ci_tools import require_tool
 
 from glassnet import explain
 from glassnet.callbacks import LiveView
 from glassnet.layers import Dense
 from glassnet.models import Sequential
 from glassnet.optimizers import SGD
-from ci_tools import require_tool
 
 LR = 0.02
 
@@ -31,8 +31,9 @@ def _chromium() -> str:
         path = shutil.which(name)
         if path:
             return path
-    return require_tool("chromium", "the live page's browser tests; apt-get install chromium",
-                        program=True)
+    return require_tool(
+        "chromium", "the live page's browser tests; apt-get install chromium", program=True
+    )
 
 
 @pytest.fixture
@@ -57,8 +58,9 @@ def _data():
 
 
 def _model():
-    model = Sequential([Dense(5, activation="relu", input_shape=(3,)),
-                        Dense(4, activation="tanh"), Dense(1)])
+    model = Sequential(
+        [Dense(5, activation="relu", input_shape=(3,)), Dense(4, activation="tanh"), Dense(1)]
+    )
     model.compile(optimizer=SGD(learning_rate=LR), loss="mse")
     return model
 
@@ -75,8 +77,9 @@ def test_the_page_shows_the_explain_tools_numbers_while_training(browser, tmp_pa
     result = {}
 
     def train():  # one batch per epoch (the whole data, in order): "one step" is known
-        result["history"] = model.fit(x, y, epochs=10**6, batch_size=64, shuffle=False,
-                                      callbacks=[live], verbose=0)
+        result["history"] = model.fit(
+            x, y, epochs=10**6, batch_size=64, shuffle=False, callbacks=[live], verbose=0
+        )
 
     worker = threading.Thread(target=train, daemon=True)
     worker.start()
@@ -134,8 +137,10 @@ def _check_page(browser, live, model, x, y, tmp_path):
     name = model.layers[-1].name  # the output layer: its weights all meet at one node
     page.hover(f'g.edge[data-layer="{name}"][data-from="2"][data-to="0"]')
     _wait_for(page, "() => document.querySelector('#info td[data-key=\"product\"]') !== null")
-    shown = {td.get_attribute("data-key"): _value(td.get_attribute("data-value"))
-             for td in page.query_selector_all("#info td[data-key]")}
+    shown = {
+        td.get_attribute("data-key"): _value(td.get_attribute("data-value"))
+        for td in page.query_selector_all("#info td[data-key]")
+    }
     s = explain.slopes(model, x[5], y[5])
     ls = s.layer(name)
     assert shown["weight"] == float(model.layers[-1].kernel[2, 0])
@@ -164,8 +169,9 @@ def _check_page(browser, live, model, x, y, tmp_path):
         assert _value(row.get_attribute("data-before")) == float(before)
         # the fit step and explain.step compute the same slope by the same pass; float32
         # rounding may differ in the last place where BLAS sums in another order
-        np.testing.assert_allclose(_value(row.get_attribute("data-after")), float(after),
-                                   rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(
+            _value(row.get_attribute("data-after")), float(after), rtol=1e-6, atol=1e-7
+        )
     for mine, theirs in zip(model.trainable_weights, expected.weights_after, strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=1e-7)
 

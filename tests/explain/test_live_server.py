@@ -31,15 +31,17 @@ def _data(rows=40):
 
 
 def _model(dtype="float64"):
-    model = Sequential([Dense(3, activation="tanh", input_shape=(3,), dtype=dtype), Dense(1,
-                                                                                    dtype=dtype)])
+    model = Sequential(
+        [Dense(3, activation="tanh", input_shape=(3,), dtype=dtype), Dense(1, dtype=dtype)]
+    )
     model.compile(optimizer=SGD(learning_rate=0.01), loss="mse")
     return model
 
 
 def _get(url, method="GET", headers=None):
-    request = urllib.request.Request(url, method=method, headers=headers or {},
-                                     data=b"" if method == "POST" else None)
+    request = urllib.request.Request(
+        url, method=method, headers=headers or {}, data=b"" if method == "POST" else None
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.status, response.read()
 
@@ -53,13 +55,16 @@ def _status(url, **kw):
 
 def _api(view, path, method="GET"):
     base, token = view.url.split("?token=")
-    return json.loads(_get(f"{base}{path}{'&' if '?' in path else '?'}token={token}",
-                           method=method)[1])
+    return json.loads(
+        _get(f"{base}{path}{'&' if '?' in path else '?'}token={token}", method=method)[1]
+    )
 
 
 def test_import_glassnet_imports_no_server():
-    code = ("import glassnet, glassnet.explain, glassnet.callbacks, sys; "
-            "print('tornado' in sys.modules, 'glassnet.explain.live.server' in sys.modules)")
+    code = (
+        "import glassnet, glassnet.explain, glassnet.callbacks, sys; "
+        "print('tornado' in sys.modules, 'glassnet.explain.live.server' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 
@@ -146,8 +151,9 @@ def test_pause_step_and_resume_while_fit_runs():
             threading.Event().wait(0.01)
         assert view.session.steps == steps + 1  # exactly one batch
         state = _api(view, "api/state")
-        for weight, before, after in zip(state["step"]["weights"], expected.weights_before,
-                                         expected.weights_after, strict=True):
+        for weight, before, after in zip(
+            state["step"]["weights"], expected.weights_before, expected.weights_after, strict=True
+        ):
             assert weight["before"] == before.ravel().tolist()
             np.testing.assert_allclose(weight["after"], after.ravel(), rtol=1e-12, atol=1e-15)
         with pytest.raises(urllib.error.HTTPError):
@@ -207,10 +213,15 @@ def test_an_unbuilt_model_is_shown_once_built():
         view.close()
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"port": -1}, ValueError), ({"port": "80"}, ValueError), ({"host": ""}, TypeError),
-    ({"interval": -1}, ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"port": -1}, ValueError),
+        ({"port": "80"}, ValueError),
+        ({"host": ""}, TypeError),
+        ({"interval": -1}, ValueError),
+    ],
+)
 def test_bad_arguments_are_refused(kwargs, error):
     with pytest.raises(error):
         LiveView(open_browser=False, **kwargs)

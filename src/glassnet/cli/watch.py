@@ -10,6 +10,7 @@ The model is saved only when ``--output`` is given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import threading
 from pathlib import Path
 
@@ -32,25 +33,41 @@ def _port(text: str) -> int:
 def add_parser(subparsers) -> None:
     """Registers ``watch``."""
     parser = subparsers.add_parser(
-        "watch", help="train as train does, and watch the network learn in a web page",
+        "watch",
+        help="train as train does, and watch the network learn in a web page",
         description="Train a network as glassnet train does, with a live page showing the "
-                    "network, each node's value for a chosen row, each weight's slope, the "
-                    "loss curves and the diagnosis, with Pause, Resume and One step. "
-                    "Needs pip install 'glassnet[watch]'.")
+        "network, each node's value for a chosen row, each weight's slope, the "
+        "loss curves and the diagnosis, with Pause, Resume and One step. "
+        "Needs pip install 'glassnet[watch]'.",
+    )
     train.add_options(parser)
-    parser.add_argument("--output", "-o", metavar="MODEL",
-                        help="also save the model (.keras or .h5); not saved by default")
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="MODEL",
+        help="also save the model (.keras or .h5); not saved by default",
+    )
     page = parser.add_argument_group("the page")
-    page.add_argument("--host", default="127.0.0.1",
-                      help="address to listen on (default 127.0.0.1, this machine only; "
-                           "another address is reachable from other machines and prints a "
-                           "warning)")
-    page.add_argument("--port", type=_port, default=0,
-                      help="port (default 0: a free one)")
-    page.add_argument("--no-browser", dest="browser", action="store_false",
-                      help="do not open a browser; only print the URL")
-    page.add_argument("--no-wait", dest="wait", action="store_false",
-                      help="end when training ends instead of serving the page until Ctrl+C")
+    page.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; "
+        "another address is reachable from other machines and prints a "
+        "warning)",
+    )
+    page.add_argument("--port", type=_port, default=0, help="port (default 0: a free one)")
+    page.add_argument(
+        "--no-browser",
+        dest="browser",
+        action="store_false",
+        help="do not open a browser; only print the URL",
+    )
+    page.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="end when training ends instead of serving the page until Ctrl+C",
+    )
     parser.set_defaults(func=run)
 
 
@@ -67,23 +84,20 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     views: list[LiveView] = []
 
     def live(x, y):
-        views.append(LiveView(x, y, port=args.port, host=args.host,
-                              open_browser=args.browser))
+        views.append(LiveView(x, y, port=args.port, host=args.host, open_browser=args.browser))
         return views
 
-    result = train.train_table(table, target_name(table, args.target), settings,
-                               more_callbacks=live)
+    result = train.train_table(
+        table, target_name(table, args.target), settings, more_callbacks=live
+    )
     if output is not None:
         result.info.data = args.data
         paths = save_trained(result.model, output, result.info, result.history)
         print(f"saved: {', '.join(str(p) for p in paths)}")
     if views and args.wait:
-        print(f"the page goes on showing the trained model at {views[0].url}; "
-              "press Ctrl+C to stop")
-        try:
+        print(f"the page goes on showing the trained model at {views[0].url}; press Ctrl+C to stop")
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C ends the wait, not an error
             (stop or threading.Event()).wait()
-        except KeyboardInterrupt:
-            pass
     for view in views:
         view.close()
     return 0

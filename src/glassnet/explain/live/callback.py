@@ -19,8 +19,9 @@ from glassnet.trainers.callbacks import Callback
 
 def _check_port(port) -> int:
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise ValueError(f"`port` must be an integer from 0 (any free port) to 65535. "
-                         f"Received: port={port!r}")
+        raise ValueError(
+            f"`port` must be an integer from 0 (any free port) to 65535. Received: port={port!r}"
+        )
     return port
 
 
@@ -49,15 +50,23 @@ class LiveView(Callback):
         ``model.fit(x, y, epochs=20, callbacks=[LiveView(x, y)])``
     """
 
-    def __init__(self, x=None, y=None, port: int = 0, host: str = "127.0.0.1",
-                 open_browser: bool = True, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        x=None,
+        y=None,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        open_browser: bool = True,
+        interval: float = 0.5,
+    ) -> None:
         super().__init__()
         self._port = _check_port(port)
         if not isinstance(host, str) or not host:
             raise TypeError(f"`host` must be an address such as '127.0.0.1'. Received: {host!r}")
         if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0:
-            raise ValueError(f"`interval` must be a number of seconds >= 0. "
-                             f"Received: interval={interval!r}")
+            raise ValueError(
+                f"`interval` must be a number of seconds >= 0. Received: interval={interval!r}"
+            )
         self._host = host
         self._open = bool(open_browser)
         self._interval = float(interval)
@@ -108,8 +117,10 @@ class LiveView(Callback):
         """In Jupyter: the page in an IFrame."""
         if self.url is None:
             return "<p>LiveView: the page starts when fit begins.</p>"
-        return (f'<iframe src="{self.url}" width="100%" height="720" '
-                'style="border:1px solid #ccc"></iframe>')
+        return (
+            f'<iframe src="{self.url}" width="100%" height="720" '
+            'style="border:1px solid #ccc"></iframe>'
+        )
 
     def _guard(self, hook, *args) -> None:
         try:
@@ -150,8 +161,9 @@ class LiveView(Callback):
         self._guard(self.session.end_training)
 
 
-def serve(model, x=None, y=None, port: int = 0, host: str = "127.0.0.1",
-          open_browser: bool = True) -> LiveView:
+def serve(
+    model, x=None, y=None, port: int = 0, host: str = "127.0.0.1", open_browser: bool = True
+) -> LiveView:
     """Shows a model (trained or not) in the live page, explaining rows ``x`` with targets
     ``y``; returns the ``LiveView`` (``.url``, ``.close()``), which can also be passed to a
     later ``fit``. Needs ``pip install glassnet[watch]``.

@@ -64,14 +64,17 @@ class _Handler(tornado.web.RequestHandler):
         self.set_header("Referrer-Policy", "no-referrer")
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("X-Frame-Options", "SAMEORIGIN")
-        self.set_header("Content-Security-Policy",
-                        "default-src 'self'; style-src 'self' 'unsafe-inline'; "
-                        "img-src 'self' data:; frame-ancestors 'self' http://localhost:* "
-                        "http://127.0.0.1:*")
+        self.set_header(
+            "Content-Security-Policy",
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; frame-ancestors 'self' http://localhost:* "
+            "http://127.0.0.1:*",
+        )
 
     def prepare(self) -> None:
         token = self.get_query_argument("token", None) or self.request.headers.get(
-            "X-Glassnet-Token")
+            "X-Glassnet-Token"
+        )
         if not token or not hmac.compare_digest(token.encode(), self.live.token.encode()):
             raise tornado.web.HTTPError(403, reason="Forbidden: a valid token is required")
         if self.live.loopback:
@@ -146,7 +149,8 @@ class _Events(_Handler):
             while not self.live.closing:
                 session.serve_snapshot()
                 message, batches, epochs, version, news = self.live.message(
-                    expand, batches, epochs, version)
+                    expand, batches, epochs, version
+                )
                 news = news or message["status"] != status
                 status = message["status"]
                 if news or quiet >= 40:
@@ -187,14 +191,20 @@ class LiveServer:
             if problem.errno != errno.EADDRINUSE or port == 0:
                 raise
             sockets = tornado.netutil.bind_sockets(0, host)
-            print(f"glassnet: port {port} is in use; the page uses port "
-                  f"{sockets[0].getsockname()[1]} instead", file=sys.stderr)
+            print(
+                f"glassnet: port {port} is in use; the page uses port "
+                f"{sockets[0].getsockname()[1]} instead",
+                file=sys.stderr,
+            )
         self.host = host
         self.port = int(sockets[0].getsockname()[1])
         if not self.loopback:
-            print(f"glassnet: warning: the live page listens on {host}:{self.port}, reachable "
-                  "from other machines; anyone with its URL can see the model and the rows "
-                  "and pause training", file=sys.stderr)
+            print(
+                f"glassnet: warning: the live page listens on {host}:{self.port}, reachable "
+                "from other machines; anyone with its URL can see the model and the rows "
+                "and pause training",
+                file=sys.stderr,
+            )
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         if ":" in shown_host:
             shown_host = f"[{shown_host}]"
@@ -203,8 +213,9 @@ class LiveServer:
         self._started = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._serve, args=(sockets,),
-                                        name="glassnet-live-page", daemon=True)
+        self._thread = threading.Thread(
+            target=self._serve, args=(sockets,), name="glassnet-live-page", daemon=True
+        )
         self._thread.start()
         self._started.wait(10)
 
@@ -213,14 +224,19 @@ class LiveServer:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
             kwargs = {"server": self}
-            app = tornado.web.Application([
-                (r"/", _Page, kwargs),
-                (r"/static/([A-Za-z0-9_.]+)", _Static, kwargs),
-                (r"/api/state", _State, kwargs),
-                (r"/api/(pause|resume|step|row)", _Control, kwargs),
-                (r"/events", _Events, kwargs),
-            ], log_function=lambda handler: None, default_handler_class=_NotFound,
-                default_handler_args=kwargs, compress_response=False)
+            app = tornado.web.Application(
+                [
+                    (r"/", _Page, kwargs),
+                    (r"/static/([A-Za-z0-9_.]+)", _Static, kwargs),
+                    (r"/api/state", _State, kwargs),
+                    (r"/api/(pause|resume|step|row)", _Control, kwargs),
+                    (r"/events", _Events, kwargs),
+                ],
+                log_function=lambda handler: None,
+                default_handler_class=_NotFound,
+                default_handler_args=kwargs,
+                compress_response=False,
+            )
             server = tornado.httpserver.HTTPServer(app)
             server.add_sockets(sockets)
             self._started.set()
@@ -251,12 +267,21 @@ class LiveServer:
         steps = len(s.batches)
         last = s.batches[steps - 1] if steps else (0, -1, None)
         return {
-            "model": getattr(model, "name", ""), "paused": s.paused, "training": s.training,
-            "finished": s.finished, "epoch": last[0] + 1, "batch": last[1] + 1,
-            "steps": steps, "epochs": s.epochs_planned, "steps_per_epoch": s.steps_per_epoch,
-            "rows": s.rows(), "row": s.row, "has_targets": s.y is not None,
+            "model": getattr(model, "name", ""),
+            "paused": s.paused,
+            "training": s.training,
+            "finished": s.finished,
+            "epoch": last[0] + 1,
+            "batch": last[1] + 1,
+            "steps": steps,
+            "epochs": s.epochs_planned,
+            "steps_per_epoch": s.steps_per_epoch,
+            "rows": s.rows(),
+            "row": s.row,
+            "has_targets": s.y is not None,
             "optimizer": None if optimizer is None else type(optimizer).__name__,
-            "can_step": s.paused and s.training, "error": s.error,
+            "can_step": s.paused and s.training,
+            "error": s.error,
             "snapshot": None if s.snapshot is None else s.snapshot.version,
         }
 
@@ -267,8 +292,12 @@ class LiveServer:
         key = (snapshot.version, expand)
         cached = self._cache.get(key)
         if cached is None:
-            cached = {"version": snapshot.version, "network": views.network(snapshot, expand),
-                      "diagnosis": views.diagnosis(snapshot), "error": snapshot.error}
+            cached = {
+                "version": snapshot.version,
+                "network": views.network(snapshot, expand),
+                "diagnosis": views.diagnosis(snapshot),
+                "error": snapshot.error,
+            }
             if len(self._cache) > 16:
                 self._cache.clear()
             self._cache[key] = cached
@@ -282,30 +311,36 @@ class LiveServer:
         weights = []
         for name, old, new in zip(record.weight_names, record.before, record.after, strict=True):
             keep = old.size if total <= _STEP_VALUES else min(old.size, 100)
-            weights.append({"name": name, "shape": list(old.shape), "size": int(old.size),
-                            "before": [views.number(v) for v in old.ravel()[:keep]],
-                            "after": [views.number(v) for v in new.ravel()[:keep]]})
+            weights.append(
+                {
+                    "name": name,
+                    "shape": list(old.shape),
+                    "size": int(old.size),
+                    "before": [views.number(v) for v in old.ravel()[:keep]],
+                    "after": [views.number(v) for v in new.ravel()[:keep]],
+                }
+            )
         return {"epoch": record.epoch + 1, "batch": record.batch + 1, "weights": weights}
 
-    def message(self, expand: frozenset[str], batches: int, epochs: int, version,
-                full: bool = False):
+    def message(
+        self, expand: frozenset[str], batches: int, epochs: int, version, full: bool = False
+    ):
         """What a page has not seen yet: ``(message, batches, epochs, version, news)``."""
         s = self.session
-        new_batches = [(batches + k + 1, *entry)
-                       for k, entry in enumerate(s.batches[batches:])]  # (step, epoch, ...)
+        new_batches = [
+            (batches + k + 1, *entry) for k, entry in enumerate(s.batches[batches:])
+        ]  # (step, epoch, ...)
         new_epochs = s.epoch_logs[epochs:]
         view = self._view(expand)
         seen = None if view is None else view["version"]
         status = self.status()
-        message = {"status": status, "batches": _clean(new_batches),
-                   "epochs": _clean(new_epochs)}
+        message = {"status": status, "batches": _clean(new_batches), "epochs": _clean(new_epochs)}
         news = bool(new_batches or new_epochs)
         if full or (view is not None and seen != version):
             message["view"] = view
             message["step"] = self._step()
             news = True
-        return (message, batches + len(new_batches), epochs + len(new_epochs),
-                seen, news)
+        return (message, batches + len(new_batches), epochs + len(new_epochs), seen, news)
 
 
 class _NotFound(_Handler):

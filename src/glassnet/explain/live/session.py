@@ -41,8 +41,12 @@ class StepRecord:
 
 
 def _weight_names(model) -> list[str]:
-    return [f"{layer.name}/{s.name}" for layer in model.layers for s in layer.specs
-            if s.trainable and layer.trainable]
+    return [
+        f"{layer.name}/{s.name}"
+        for layer in model.layers
+        for s in layer.specs
+        if s.trainable and layer.trainable
+    ]
 
 
 class Session:
@@ -57,14 +61,17 @@ class Session:
             the same way).
     """
 
-    def __init__(self, model, x=None, y=None, interval: float = 0.5,
-                 diagnose_every: float = 2.0) -> None:
+    def __init__(
+        self, model, x=None, y=None, interval: float = 0.5, diagnose_every: float = 2.0
+    ) -> None:
         self.model = model
         self.x = None if x is None else _rows(x)
         self.y = None if y is None else _rows(y)
         if self.x is not None and self.y is not None and len(self.x) != len(self.y):
-            raise ValueError(f"x and y must have the same number of rows. Received "
-                             f"{len(self.x)} rows of x and {len(self.y)} of y")
+            raise ValueError(
+                f"x and y must have the same number of rows. Received "
+                f"{len(self.x)} rows of x and {len(self.y)} of y"
+            )
         self.interval = float(interval)
         self.diagnose_every = float(diagnose_every)
         self.row = 0
@@ -179,12 +186,15 @@ class Session:
                 self.take(force_diagnosis=True)
             if self.permits:
                 self.permits -= 1
-                self.stepping = StepRecord(epoch, batch, _weight_names(self.model),
-                                           [w.copy() for w in self.model.trainable_weights])
+                self.stepping = StepRecord(
+                    epoch,
+                    batch,
+                    _weight_names(self.model),
+                    [w.copy() for w in self.model.trainable_weights],
+                )
                 self._call()
                 return
-            if (self.clients == 0
-                    and time.monotonic() - self.last_client > RESUME_AFTER):
+            if self.clients == 0 and time.monotonic() - self.last_client > RESUME_AFTER:
                 self.report("no page has been connected for a while; training goes on")
                 self.paused = False
                 return
@@ -236,18 +246,21 @@ class Session:
         try:
             self._version += 1
             taken = snapshots.take(
-                self.model, self.x, self.y, self.row, self._version,
+                self.model,
+                self.x,
+                self.y,
+                self.row,
+                self._version,
                 diagnosis=None if self.snapshot is None else self.snapshot.diagnosis,
-                with_diagnosis=due)
+                with_diagnosis=due,
+            )
         except Exception as problem:  # never stop fit: say it once, show it on the page
-            self.report(f"the page could not read the model: {type(problem).__name__}: "
-                        f"{problem}")
+            self.report(f"the page could not read the model: {type(problem).__name__}: {problem}")
             return
         now = time.monotonic()
         self.next_due = now + max(self.interval, taken.seconds / BUDGET)
         if due:
-            self._next_diagnosis = now + max(self.diagnose_every,
-                                             taken.diagnosis_seconds / BUDGET)
+            self._next_diagnosis = now + max(self.diagnose_every, taken.diagnosis_seconds / BUDGET)
         if taken.error:
             self.report(taken.error)
         self.snapshot = taken

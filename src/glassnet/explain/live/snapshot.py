@@ -65,12 +65,21 @@ def learning_rate_of(model) -> float | None:
 
 def copy_weights(model) -> dict[str, dict[str, np.ndarray]]:
     """Every layer's weights, copied, by layer and weight name."""
-    return {layer.name: {name: np.array(value, copy=True) for name, value in layer.values.items()}
-            for layer in model.layers}
+    return {
+        layer.name: {name: np.array(value, copy=True) for name, value in layer.values.items()}
+        for layer in model.layers
+    }
 
 
-def take(model, x, y, row: int, version: int, diagnosis: Diagnosis | None = None,
-         with_diagnosis: bool = False) -> Snapshot:
+def take(
+    model,
+    x,
+    y,
+    row: int,
+    version: int,
+    diagnosis: Diagnosis | None = None,
+    with_diagnosis: bool = False,
+) -> Snapshot:
     """Reads the model now: trace, slopes and step for row ``row`` of ``x`` (and ``y``).
 
     Args:
@@ -84,13 +93,13 @@ def take(model, x, y, row: int, version: int, diagnosis: Diagnosis | None = None
     """
     started = time.perf_counter()
     lr = learning_rate_of(model)
-    one_x = x[row:row + 1]
+    one_x = x[row : row + 1]
     error = None
     traced = trace(model, one_x)
     stepped = None
     if y is not None and getattr(model, "compiled", False):
         try:
-            stepped = step(model, one_x, y[row:row + 1], learning_rate=lr or 0.0, apply=False)
+            stepped = step(model, one_x, y[row : row + 1], learning_rate=lr or 0.0, apply=False)
         except (ValueError, TypeError) as problem:
             error = f"slopes are not available: {problem}"
     weights = copy_weights(model)
@@ -102,6 +111,16 @@ def take(model, x, y, row: int, version: int, diagnosis: Diagnosis | None = None
         except (ValueError, TypeError) as problem:
             error = f"the diagnosis is not available: {problem}"
         diagnosis_seconds = time.perf_counter() - started - seconds
-    return Snapshot(version=version, taken=time.time(), row=row, learning_rate=lr,
-                    trace=traced, step=stepped, diagnosis=diagnosis, weights=weights,
-                    error=error, seconds=seconds, diagnosis_seconds=diagnosis_seconds)
+    return Snapshot(
+        version=version,
+        taken=time.time(),
+        row=row,
+        learning_rate=lr,
+        trace=traced,
+        step=stepped,
+        diagnosis=diagnosis,
+        weights=weights,
+        error=error,
+        seconds=seconds,
+        diagnosis_seconds=diagnosis_seconds,
+    )

@@ -68,44 +68,71 @@ def network(snapshot: Snapshot, expand: frozenset[str] = frozenset()) -> dict:
         return EXPANDED_NODES if name in expand else MAX_NODES
 
     # the inputs: strongest by the norm of the weights out of them into the first kernel
-    first = next((_kernel(snapshot, lt.name) for lt in tr.layers
-                  if _kernel(snapshot, lt.name) is not None), None)
+    first = next(
+        (_kernel(snapshot, lt.name) for lt in tr.layers if _kernel(snapshot, lt.name) is not None),
+        None,
+    )
     n_inputs = tr.inputs.shape[1]
-    strength = (np.linalg.norm(first, axis=1) if first is not None and len(first) == n_inputs
-                else np.abs(tr.inputs[0]))
+    strength = (
+        np.linalg.norm(first, axis=1)
+        if first is not None and len(first) == n_inputs
+        else np.abs(tr.inputs[0])
+    )
     shown = _chosen(strength, limit("input"))
-    columns.append({
-        "name": "input", "kind": "Input", "activation": None, "units": n_inputs,
-        "expanded": "input" in expand, "shown": shown,
-        "nodes": [{"index": i, "name": tr.input_names[i], "input": number(tr.inputs[0, i]),
-                   "output": number(tr.inputs[0, i])} for i in shown],
-        "edges": [],
-    })
+    columns.append(
+        {
+            "name": "input",
+            "kind": "Input",
+            "activation": None,
+            "units": n_inputs,
+            "expanded": "input" in expand,
+            "shown": shown,
+            "nodes": [
+                {
+                    "index": i,
+                    "name": tr.input_names[i],
+                    "input": number(tr.inputs[0, i]),
+                    "output": number(tr.inputs[0, i]),
+                }
+                for i in shown
+            ],
+            "edges": [],
+        }
+    )
     for lt in tr.layers:
         units = len(lt.node_names)
         kernel = _kernel(snapshot, lt.name)
         previous = columns[-1]
         connects = kernel is not None and kernel.shape == (previous["units"], units)
-        strength = (np.linalg.norm(kernel, axis=0) if connects
-                    else np.abs(lt.outputs[0]) if lt.outputs is not None and
-                    lt.outputs.shape[1] == units else np.zeros(units))
+        strength = (
+            np.linalg.norm(kernel, axis=0)
+            if connects
+            else np.abs(lt.outputs[0])
+            if lt.outputs is not None and lt.outputs.shape[1] == units
+            else np.zeros(units)
+        )
         shown = _chosen(strength, limit(lt.name))
         ls = None
         if slopes is not None:
-            ls = next((candidate for candidate in slopes.layers if candidate.name == lt.name),
-                      None)
+            ls = next((candidate for candidate in slopes.layers if candidate.name == lt.name), None)
         bias = snapshot.weights.get(lt.name, {}).get("bias")
         bias_ws = None if ls is None else ls.weights.get("bias")
         nodes = []
         for j in shown:
-            node = {"index": j, "name": lt.node_names[j],
-                    "input": _at(lt.node_inputs, 0, j), "output": _at(lt.outputs, 0, j)}
+            node = {
+                "index": j,
+                "name": lt.node_names[j],
+                "input": _at(lt.node_inputs, 0, j),
+                "output": _at(lt.outputs, 0, j),
+            }
             if ls is not None:
-                node.update({
-                    "grad_a": _at(ls.grad_a, 0, j),
-                    "activation_slope": _at(ls.activation_slope, 0, j),
-                    "grad_z": _at(ls.grad_z, 0, j),
-                })
+                node.update(
+                    {
+                        "grad_a": _at(ls.grad_a, 0, j),
+                        "activation_slope": _at(ls.activation_slope, 0, j),
+                        "grad_z": _at(ls.grad_z, 0, j),
+                    }
+                )
             if bias is not None and bias.ndim == 1 and len(bias) == units:
                 node["bias"] = number(bias[j])
                 if bias_ws is not None and bias_ws.slope is not None:
@@ -121,28 +148,44 @@ def network(snapshot: Snapshot, expand: frozenset[str] = frozenset()) -> dict:
                 for j in shown:
                     edge = {"from": i, "to": j, "weight": number(kernel[i, j])}
                     if kernel_ws is not None and kernel_ws.slope is not None:
-                        edge.update({
-                            "x": _at(ls.x, 0, i),
-                            "grad_z": _at(ls.grad_z, 0, j),
-                            "product": _at(kernel_ws.products, 0, i, j),
-                            "slope": number(kernel_ws.slope[i, j]),
-                            "update": None if update is None else number(update[i, j]),
-                        })
+                        edge.update(
+                            {
+                                "x": _at(ls.x, 0, i),
+                                "grad_z": _at(ls.grad_z, 0, j),
+                                "product": _at(kernel_ws.products, 0, i, j),
+                                "slope": number(kernel_ws.slope[i, j]),
+                                "update": None if update is None else number(update[i, j]),
+                            }
+                        )
                     edges.append(edge)
-        columns.append({
-            "name": lt.name, "kind": lt.kind, "activation": lt.activation, "units": units,
-            "expanded": lt.name in expand, "shown": shown, "nodes": nodes, "edges": edges,
-            "note": None if ls is None else ls.note,
-        })
-    out = {"row": snapshot.row, "columns": columns,
-           "prediction": [number(v) for v in np.ravel(tr.prediction[0])]}
+        columns.append(
+            {
+                "name": lt.name,
+                "kind": lt.kind,
+                "activation": lt.activation,
+                "units": units,
+                "expanded": lt.name in expand,
+                "shown": shown,
+                "nodes": nodes,
+                "edges": edges,
+                "note": None if ls is None else ls.note,
+            }
+        )
+    out = {
+        "row": snapshot.row,
+        "columns": columns,
+        "prediction": [number(v) for v in np.ravel(tr.prediction[0])],
+    }
     if slopes is not None:
-        out.update({
-            "loss": number(slopes.loss), "loss_name": slopes.loss_name,
-            "target": [number(v) for v in np.ravel(slopes.target[0])],
-            "learning_rate": number(step.learning_rate),
-            "loss_after_step": number(step.loss_after),
-        })
+        out.update(
+            {
+                "loss": number(slopes.loss),
+                "loss_name": slopes.loss_name,
+                "target": [number(v) for v in np.ravel(slopes.target[0])],
+                "learning_rate": number(step.learning_rate),
+                "loss_after_step": number(step.loss_after),
+            }
+        )
     return out
 
 
@@ -153,14 +196,24 @@ def diagnosis(snapshot: Snapshot) -> dict | None:
         return None
     layers = []
     for health in found.layers:
-        layers.append({
-            "name": health.name, "activation": health.activation, "units": health.units,
-            "dead_share": number(health.dead_share), "dead_units": len(health.dead_units),
-            "saturated_share": number(health.saturated_share),
-            "gradient_norm": number(health.gradient_norm),
-            "weight_norm": number(health.weight_norm),
-            "gradient_ratio": number(health.gradient_ratio),
-        })
-    return {"rows": found.rows, "ok": found.ok, "layers": layers,
-            "findings": [{"kind": f.kind, "layer": f.layer, "message": f.message}
-                         for f in found.findings]}
+        layers.append(
+            {
+                "name": health.name,
+                "activation": health.activation,
+                "units": health.units,
+                "dead_share": number(health.dead_share),
+                "dead_units": len(health.dead_units),
+                "saturated_share": number(health.saturated_share),
+                "gradient_norm": number(health.gradient_norm),
+                "weight_norm": number(health.weight_norm),
+                "gradient_ratio": number(health.gradient_ratio),
+            }
+        )
+    return {
+        "rows": found.rows,
+        "ok": found.ok,
+        "layers": layers,
+        "findings": [
+            {"kind": f.kind, "layer": f.layer, "message": f.message} for f in found.findings
+        ],
+    }
