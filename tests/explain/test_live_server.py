@@ -230,3 +230,59 @@ def test_bad_arguments_are_refused(kwargs, error):
 def test_rows_and_targets_must_match():
     with pytest.raises(ValueError, match="same number of rows"):
         explain.serve(_model(), np.zeros((4, 3)), np.zeros((5, 1)), open_browser=False)
+
+
+def test_a_page_that_disconnects_leaves_fit_alone():
+    x, y = _data()
+    model = _model()
+    view = LiveView(x, y, open_browser=False, interval=0.0)
+    view.set_model(model)
+    base, token = view.url.split("?token=")
+    stream = urllib.request.urlopen(f"{base}events?token={token}", timeout=10)
+    assert stream.readline().startswith(b"data: ")
+    stream.close()  # the page goes away while training runs
+    history = model.fit(x, y, epochs=5, batch_size=8, callbacks=[view], verbose=0)
+    assert len(history.history["loss"]) == 5
+    assert _api(view, "api/state")["status"]["finished"]  # still served
+    view.close()
+
+
+def test_paused_with_no_page_training_goes_on(monkeypatch):
+    from glassnet.explain.live import session as sessions
+
+    monkeypatch.setattr(sessions, "RESUME_AFTER", 0.2)
+    x, y = _data()
+    model = _model()
+    view = LiveView(x, y, open_browser=False)
+    view.set_model(model)
+    view.session.pause()  # as a page would, then the page closes
+    history = model.fit(x, y, epochs=3, batch_size=8, callbacks=[view], verbose=0)
+    view.close()
+    assert len(history.history["loss"]) == 3
+    assert "training goes on" in view.session.error
+
+
+def test_the_course_network_shows_every_weight_and_node():
+    from glassnet.explain import from_node_weights
+
+    weights = {"node_0": [1, 1], "node_1": [-1, 1], "output": [2, -1]}
+    model = from_node_weights(weights)
+    model.compile(optimizer="sgd", loss="mse")
+    view = explain.serve(model, np.array([[2.0, 3.0]]), np.array([[10.0]]), open_browser=False)
+    try:
+        columns = _api(view, "api/state")["view"]["network"]["columns"]
+    finally:
+        view.close()
+    assert [c["name"] for c in columns] == ["input", "hidden", "output"]
+    assert [n["output"] for n in columns[1]["nodes"]] == [5.0, 1.0]  # the course's numbers
+    assert [n["output"] for n in columns[2]["nodes"]] == [9.0]
+    assert sorted(e["weight"] for e in columns[1]["edges"]) == [-1.0, 1.0, 1.0, 1.0]
+    assert [e["weight"] for e in columns[2]["edges"]] == [2.0, -1.0]
+
+
+def test_in_a_notebook_the_page_shows_in_an_iframe():
+    view = explain.serve(_model(), *_data(), open_browser=False)
+    try:
+        assert view._repr_html_().startswith(f'<iframe src="{view.url}"')
+    finally:
+        view.close()
