@@ -175,19 +175,29 @@ def _check_page(browser, live, model, x, y, tmp_path):
     for mine, theirs in zip(model.trainable_weights, expected.weights_after, strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=1e-7)
 
-    # a request without the token, or with a wrong one, is refused
-    bare = live.url.split("?")[0]
-    assert page.request.get(bare).status == 403
-    assert page.request.get(bare + "api/state?token=wrong").status == 403
-    assert page.request.post(bare + "api/resume").status == 403
-    assert live.session.paused  # the refused Resume changed nothing
-
     shot = tmp_path / "live.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     target = os.environ.get("GLASSNET_LIVE_SCREENSHOT")
     if target:
         shutil.copyfile(shot, target)
+
+    # values typed on the page are explained as explain.trace explains them
+    page.fill("#values", "0.5, -1, 2")
+    page.click("#typed button")
+    _wait_for(page, "() => document.getElementById('row-shown').textContent === 'typed values'")
+    typed = explain.trace(model, [0.5, -1, 2])
+    for lt in typed.layers:
+        for node in page.query_selector_all(f'g.node[data-layer="{lt.name}"]'):
+            j = int(node.get_attribute("data-index"))
+            assert _value(node.get_attribute("data-output")) == float(lt.outputs[0, j])
+
+    # a request without the token, or with a wrong one, is refused
+    bare = live.url.split("?")[0]
+    assert page.request.get(bare).status == 403
+    assert page.request.get(bare + "api/state?token=wrong").status == 403
+    assert page.request.post(bare + "api/resume").status == 403
+    assert live.session.paused  # the refused Resume changed nothing
 
     page.click("#resume")
     _wait_for(page, "() => document.getElementById('status').dataset.paused === 'false'")

@@ -286,3 +286,26 @@ def test_in_a_notebook_the_page_shows_in_an_iframe():
         assert view._repr_html_().startswith(f'<iframe src="{view.url}"')
     finally:
         view.close()
+
+
+def test_a_typed_row_is_explained_with_the_explain_tools_numbers():
+    x, y = _data()
+    model = _model()
+    view = explain.serve(model, x, y, open_browser=False)
+    try:
+        _api(view, "api/row?values=0.5,-1,2&target=3", method="POST")
+        network = _api(view, "api/state")["view"]["network"]
+        for bad in ("values=1,2", "values=1,x,2", "values=1,nan,2", "values=1,2,3&target=1,2"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                _api(view, f"api/row?{bad}", method="POST")
+            assert refused.value.code == 400
+        assert _api(view, "api/state")["view"]["network"] == network  # nothing changed
+    finally:
+        view.close()
+    assert network["row"] == -1
+    traced = explain.trace(model, [0.5, -1, 2])
+    s = explain.slopes(model, [0.5, -1, 2], [3])
+    hidden = network["columns"][1]
+    assert [n["output"] for n in hidden["nodes"]] == traced.layers[0].outputs[0].tolist()
+    assert [n["grad_z"] for n in hidden["nodes"]] == s.layers[0].grad_z[0].tolist()
+    assert network["target"] == [3.0]

@@ -126,8 +126,14 @@ class _Control(_Handler):
                 raise tornado.web.HTTPError(409, reason="Pause training first, then step")
         elif action == "row":
             try:
-                row = int(self.get_query_argument("row"))
-                session.choose_row(row)
+                values = self.get_query_argument("values", None)
+                if values is not None:  # a row typed on the page: numbers only
+                    target = self.get_query_argument("target", None)
+                    session.choose_values(
+                        _numbers(values), None if not target else _numbers(target)
+                    )
+                else:
+                    session.choose_row(int(self.get_query_argument("row")))
             except ValueError as problem:
                 raise tornado.web.HTTPError(400, reason=str(problem)) from None
         else:
@@ -164,6 +170,18 @@ class _Events(_Handler):
             pass
         finally:
             session.connected(-1)
+
+
+def _numbers(text: str) -> list[float]:
+    """Comma-separated numbers (``float`` reads them; nothing else is done with the text)."""
+    if len(text) > 100_000:
+        raise ValueError("too many values")
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(
+            f"values must be numbers separated by commas; received {text[:80]!r}"
+        ) from None
 
 
 def _expand(handler: _Handler) -> frozenset[str]:

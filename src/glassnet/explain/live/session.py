@@ -75,6 +75,7 @@ class Session:
         self.interval = float(interval)
         self.diagnose_every = float(diagnose_every)
         self.row = 0
+        self.typed: tuple | None = None  # (row, target or None) typed on the page
         self.lock = threading.Condition()
         self.paused = False
         self.permits = 0
@@ -131,10 +132,49 @@ class Session:
             raise ValueError(f"row must be between 0 and {rows - 1}. Received: {row}")
         with self.lock:
             self.row = row
+            self.typed = None
             self.want_snapshot = True
             self._call()
             self.lock.notify_all()
         self.serve_snapshot()
+
+    def choose_values(self, values: list[float], target: list[float] | None = None) -> None:
+        """Shows a row typed on the page (and its target, for the slopes); changes what is
+        shown, nothing else.
+
+        Raises:
+            ValueError: for values that are not finite numbers, or not as many as the model
+                takes (or, for the target, as the targets have).
+        """
+        shape = self._row_shape()
+        row = _finite(values, "values")
+        if shape is not None and row.size != int(np.prod(shape)):
+            raise ValueError(
+                f"the model takes {int(np.prod(shape))} values per row; received {row.size}"
+            )
+        row = row.reshape(1, *(shape or (row.size,)))
+        goal = None
+        if target is not None:
+            goal = _finite(target, "target")
+            if self.y is not None:
+                width = int(np.prod(np.shape(self.y)[1:]))
+                if goal.size != width:
+                    raise ValueError(f"a target has {width} values; received {goal.size}")
+                goal = goal.reshape(1, *np.shape(self.y)[1:])
+            else:
+                goal = goal.reshape(1, -1)
+        with self.lock:
+            self.typed = (row, goal)
+            self.want_snapshot = True
+            self._call()
+            self.lock.notify_all()
+        self.serve_snapshot()
+
+    def _row_shape(self) -> tuple | None:
+        if self.x is not None:
+            return tuple(np.shape(self.x)[1:])
+        shape = getattr(self.model, "input_shape", None)
+        return None if shape is None else tuple(shape)
 
     def rows(self) -> int:
         return 0 if self.x is None else len(self.x)
@@ -240,8 +280,8 @@ class Session:
         self.want_snapshot = False
         now = time.monotonic()
         self.next_due = now + self.interval
-        if self.x is None or not getattr(self.model, "built", False):
-            return
+        if self.x is None and self.typed is None:
+            return  # nothing to explain yet (the rows of the first batch come with it)
         due = force_diagnosis or now >= self._next_diagnosis
         try:
             self._version += 1
@@ -253,6 +293,7 @@ class Session:
                 self._version,
                 diagnosis=None if self.snapshot is None else self.snapshot.diagnosis,
                 with_diagnosis=due,
+                typed=self.typed,
             )
         except Exception as problem:  # never stop fit: say it once, show it on the page
             self.report(f"the page could not read the model: {type(problem).__name__}: {problem}")
@@ -286,3 +327,10 @@ def _rows(data):
     if type(data).__module__.startswith("pandas"):
         return data
     return np.asarray(data)
+
+
+def _finite(values, what: str) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64).ravel()
+    if array.size == 0 or not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} must be finite numbers; received {list(values)!r}")
+    return array

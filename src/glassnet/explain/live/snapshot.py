@@ -28,7 +28,8 @@ class Snapshot:
     Attributes:
         version: counts snapshots (the page redraws when it changes).
         taken: ``time.time()`` when taken.
-        row: the chosen row's index in the rows being explained.
+        row: the chosen row's index in the rows being explained; -1 for values typed on
+            the page.
         learning_rate: the optimizer's learning rate then (``explain.step`` uses it).
         trace: ``explain.trace`` of the chosen row.
         step: ``explain.step(..., apply=False)`` on the chosen row and its target, or
@@ -79,6 +80,7 @@ def take(
     version: int,
     diagnosis: Diagnosis | None = None,
     with_diagnosis: bool = False,
+    typed: tuple | None = None,
 ) -> Snapshot:
     """Reads the model now: trace, slopes and step for row ``row`` of ``x`` (and ``y``).
 
@@ -90,16 +92,21 @@ def take(
         version: the new snapshot's number.
         diagnosis: the last diagnosis, kept when ``with_diagnosis`` is false.
         with_diagnosis: run ``explain.diagnose`` on the first ``DIAGNOSE_ROWS`` rows.
+        typed: ``(row, target or None)`` typed on the page, explained instead of row ``row``.
     """
     started = time.perf_counter()
     lr = learning_rate_of(model)
-    one_x = x[row : row + 1]
+    if typed is not None:
+        one_x, one_y = typed
+    else:
+        one_x = x[row : row + 1]
+        one_y = None if y is None else y[row : row + 1]
     error = None
     traced = trace(model, one_x)
     stepped = None
-    if y is not None and getattr(model, "compiled", False):
+    if one_y is not None and getattr(model, "compiled", False):
         try:
-            stepped = step(model, one_x, y[row : row + 1], learning_rate=lr or 0.0, apply=False)
+            stepped = step(model, one_x, one_y, learning_rate=lr or 0.0, apply=False)
         except (ValueError, TypeError) as problem:
             error = f"slopes are not available: {problem}"
     weights = copy_weights(model)
@@ -114,7 +121,7 @@ def take(
     return Snapshot(
         version=version,
         taken=time.time(),
-        row=row,
+        row=-1 if typed is not None else row,
         learning_rate=lr,
         trace=traced,
         step=stepped,

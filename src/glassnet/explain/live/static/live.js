@@ -92,6 +92,18 @@
     $("row").value = r;
     api("api/row?row=" + r);
   }
+  $("typed").onsubmit = (event) => {
+    event.preventDefault();
+    const values = $("values").value.replace(/\s+/g, "");
+    const target = $("target").value.replace(/\s+/g, "");
+    if (!values) return;
+    fetch("api/row?values=" + encodeURIComponent(values) +
+          (target ? "&target=" + encodeURIComponent(target) : "") +
+          "&token=" + encodeURIComponent(TOKEN), { method: "POST" })
+      .then((r) => (r.ok ? r.json() : r.text().then((t) => { throw new Error(t); })))
+      .then((d) => showStatus(d.status))
+      .catch((e) => { const err = $("error"); err.hidden = false; err.textContent = e.message; });
+  };
   $("row").onchange = () => chooseRow(parseInt($("row").value, 10) || 0);
   $("row-prev").onclick = () => chooseRow((parseInt($("row").value, 10) || 0) - 1);
   $("row-next").onclick = () => chooseRow((parseInt($("row").value, 10) || 0) + 1);
@@ -143,7 +155,7 @@
     });
     let wmax = 0, nedges = 0;
     for (const c of cols) for (const e of c.edges) { wmax = Math.max(wmax, Math.abs(e.weight || 0)); nedges++; }
-    const labelled = nedges <= 40;  // a small network (the course's) shows every weight
+    const labelled = nedges <= 16;  // a small network (the course's) shows every weight
     const edges = el("g", {}), nodes = el("g", {});
     svg.appendChild(edges); svg.appendChild(nodes);
     cols.forEach((c, k) => {
@@ -197,7 +209,7 @@
         nodes.appendChild(t);
       }
     });
-    $("row-shown").textContent = net.row;
+    $("row-shown").textContent = net.row < 0 ? "typed values" : net.row;
     const p = $("prediction");
     p.textContent = "Prediction: " + net.prediction.map(fmt).join(", ") +
       (net.target ? ` · target: ${net.target.map(fmt).join(", ")} · ${net.loss_name}: ${fmt(net.loss)}` +
