@@ -10,7 +10,7 @@ from ci_tools import require_tool
 
 from glassnet.cli import build_parser, watch
 
-require_tool("tornado", "the live page's server; pip install 'glassnet[watch]'")
+require_tool("tornado", "the live page's server; pip install tornado")
 
 FAST = ("--epochs", "2", "--hidden", "4", "--no-browser")
 

@@ -38,7 +38,7 @@ def _chromium() -> str:
 
 @pytest.fixture
 def browser():
-    require_tool("tornado", "the live page's server; pip install 'glassnet[watch]'")
+    require_tool("tornado", "the live page's server; pip install tornado")
     sync_api = require_tool("playwright.sync_api", "drives the browser; pip install playwright")
     executable = _chromium()
     args = ["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []

@@ -21,7 +21,7 @@ from glassnet.layers import Dense
 from glassnet.models import Sequential
 from glassnet.optimizers import SGD
 
-require_tool("tornado", "the live page's server; pip install 'glassnet[watch]'")
+require_tool("tornado", "the live page's server; pip install tornado")
 
 
 def _data(rows=40):

@@ -38,7 +38,7 @@ def add_parser(subparsers) -> None:
         description="Train a network as glassnet train does, with a live page showing the "
         "network, each node's value for a chosen row, each weight's slope, the "
         "loss curves and the diagnosis, with Pause, Resume and One step. "
-        "Needs pip install 'glassnet[watch]'.",
+        "Needs pip install tornado.",
     )
     train.add_options(parser)
     parser.add_argument(

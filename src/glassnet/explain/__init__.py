@@ -6,7 +6,7 @@
   ``step``: one gradient-descent update and the loss before and after.
 * ``last_pass``: the records of the model's last pass (``model.tape``), layer by layer.
 * ``serve``: a live web page of a model and its rows (``glassnet.callbacks.LiveView`` shows
-  one while ``fit`` runs; needs ``pip install glassnet[watch]``; see ``docs/live.md``).
+  one while ``fit`` runs; needs ``pip install tornado``; see ``docs/live.md``).
 * ``diagnose``: dead ReLU units, vanishing or exploding gradients and saturated tanh/sigmoid
   units, in plain words (``glassnet.callbacks.Diagnostics`` does it during training).
 * ``plot_network``, ``plot_history``, ``plot_loss_surface``, ``plot_slope``,

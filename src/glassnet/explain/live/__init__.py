@@ -1,7 +1,7 @@
 """The live glass box: a local web page showing a model learning on its own data.
 
 ``LiveView`` is the callback (``fit(..., callbacks=[LiveView(x, y)])``), ``serve`` shows a
-trained model. The page's server needs Tornado (``pip install glassnet[watch]``); it is
+trained model. The page's server needs Tornado (``pip install tornado``); it is
 imported only when a page starts, and nothing here is imported by ``import glassnet``.
 See ``docs/live.md``.
 """

@@ -35,7 +35,7 @@ class LiveView(Callback):
     diagnosis (``explain.diagnose``), and Pause, Resume and "one step" buttons.
 
     The URL is printed and kept in ``.url``; the page keeps being served after ``fit`` ends,
-    until the process exits or ``close()`` is called. Needs ``pip install glassnet[watch]``.
+    until the process exits or ``close()`` is called. Needs ``pip install tornado``.
 
     Args:
         x, y: rows to explain and their targets (e.g. the training data); without them the
@@ -166,7 +166,7 @@ def serve(
 ) -> LiveView:
     """Shows a model (trained or not) in the live page, explaining rows ``x`` with targets
     ``y``; returns the ``LiveView`` (``.url``, ``.close()``), which can also be passed to a
-    later ``fit``. Needs ``pip install glassnet[watch]``.
+    later ``fit``. Needs ``pip install tornado``.
 
     Example:
         ``page = glassnet.explain.serve(model, x, y)``, then open ``page.url``.

@@ -1,4 +1,4 @@
-"""The page's small web server (Tornado, ``pip install glassnet[watch]``), in its own thread.
+"""The page's small web server (Tornado, ``pip install tornado``), in its own thread.
 
 Safe by default: it listens on 127.0.0.1 on a free port; every request must carry the random
 token of the URL (``?token=...`` or the ``X-Glassnet-Token`` header) or gets 403; on the
@@ -31,8 +31,8 @@ try:
     import tornado.web
 except ImportError as missing:  # pragma: no cover - tornado is installed where tests run
     raise ImportError(
-        "The live page needs Tornado. Install it with pip install 'glassnet[watch]' "
-        f"(or pip install tornado). ({missing})"
+        "The live page needs Tornado. Install it with pip install tornado "
+        f"(or, in glassnet's clone, pip install \".[watch]\"). ({missing})"
     ) from None
 
 from glassnet.explain.live import view as views
