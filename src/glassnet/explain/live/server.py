@@ -32,7 +32,7 @@ try:
 except ImportError as missing:  # pragma: no cover - tornado is installed where tests run
     raise ImportError(
         "The live page needs Tornado. Install it with pip install tornado "
-        f"(or, in glassnet's clone, pip install \".[watch]\"). ({missing})"
+        f'(or, in glassnet\'s clone, pip install ".[watch]"). ({missing})'
     ) from None
 
 from glassnet.explain.live import view as views
