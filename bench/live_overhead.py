@@ -34,20 +34,21 @@ from glassnet.callbacks import Callback, LiveView  # noqa: E402
 
 
 class EpochTimes(Callback):
-    """Seconds per epoch, wall-clock and the training thread's CPU time (epoch hooks only:
-    nothing is added to the batches). On a busy machine the CPU time is the steadier of the
-    two: it leaves out the time other processes took the cores."""
+    """Seconds per epoch, wall-clock and the process's CPU time, all its threads (training,
+    BLAS and the page's server) together (epoch hooks only: nothing is added to the
+    batches). On a busy machine the CPU time is the steadier of the two: it leaves out the
+    time other processes took the cores."""
 
     def __init__(self) -> None:
         super().__init__()
         self.times: list[tuple[float, float]] = []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start = (time.perf_counter(), time.thread_time())
+        self._start = (time.perf_counter(), time.process_time())
 
     def on_epoch_end(self, epoch, logs=None):
         wall, cpu = self._start
-        self.times.append((time.perf_counter() - wall, time.thread_time() - cpu))
+        self.times.append((time.perf_counter() - wall, time.process_time() - cpu))
 
 
 class EventsClient:
@@ -98,9 +99,9 @@ class BrowserClient:
         return points
 
 
-def run_once(w, data, weights, live: bool, client: str) -> tuple[list[tuple], str]:
+def run_once(w, data, weights, live: bool, client: str, threads: int) -> tuple[list, str]:
     system = Glassnet()
-    system.setup(threads=0, seed=0)
+    system.setup(threads=threads, seed=0)
     system.build(w, weights)
     timer = EpochTimes()
     callbacks = [timer]
@@ -132,6 +133,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeats", type=int, default=5, help="pairs of runs (default 5)")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads (default 1: steadier on a shared machine)",
+    )
+    parser.add_argument(
         "--client",
         choices=("browser", "events"),
         default="browser" if shutil.which("chromium") else "events",
@@ -139,17 +146,17 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"| workload | epochs × pairs | median epoch, fit alone | with the page ({args.client}) "
-        "| ratio | training thread's CPU: alone | with the page | ratio |"
+        "| ratio | CPU (process): alone | with the page | ratio |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for w in workloads.select(args.workloads.split(","), args.quick, args.repeats):
         data = workloads.make_data(w, 0)
         weights = workloads.initial_weights(w, 0)
         alone, watched, notes = [], [], []
-        run_once(w, data, weights, False, args.client)  # warm-up
+        run_once(w, data, weights, False, args.client, args.threads)  # warm-up
         for _ in range(w.repeats):
-            alone += run_once(w, data, weights, False, args.client)[0]
-            times, note = run_once(w, data, weights, True, args.client)
+            alone += run_once(w, data, weights, False, args.client, args.threads)[0]
+            times, note = run_once(w, data, weights, True, args.client, args.threads)
             watched += times
             notes.append(note)
         a = statistics.median(t[0] for t in alone)

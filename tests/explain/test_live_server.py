@@ -309,3 +309,9 @@ def test_a_typed_row_is_explained_with_the_explain_tools_numbers():
     assert [n["output"] for n in hidden["nodes"]] == traced.layers[0].outputs[0].tolist()
     assert [n["grad_z"] for n in hidden["nodes"]] == s.layers[0].grad_z[0].tolist()
     assert network["target"] == [3.0]
+
+
+def test_rows_the_model_cannot_take_are_refused_before_training():
+    model = _model()
+    with pytest.raises(ValueError, match="expects 3 features"):
+        model.fit(*_data(), epochs=1, callbacks=[LiveView(np.zeros((4, 5)), open_browser=False)])

@@ -12,7 +12,7 @@ import sys
 import webbrowser
 from time import monotonic
 
-from glassnet.explain import _records
+from glassnet.explain import _common, _records
 from glassnet.explain.live.session import Session
 from glassnet.trainers.callbacks import Callback
 
@@ -84,6 +84,8 @@ class LiveView(Callback):
         if self.session is not None:
             self.session.model = model
             return
+        if self._x is not None:  # rows the model cannot take: said now, as fit would
+            _common.check_features(model, self._x, "LiveView")
         self.session = Session(model, self._x, self._y, interval=self._interval)
         from glassnet.explain.live.server import LiveServer
 
