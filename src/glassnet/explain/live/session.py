@@ -25,7 +25,7 @@ from glassnet.explain.live.snapshot import Snapshot
 log = logging.getLogger("glassnet.explain.live")
 
 RESUME_AFTER = 30.0  # seconds paused with no page connected before training goes on
-BUDGET = 0.01  # while training, snapshots take at most this share of the time (and as much
+BUDGET = 0.005  # while training, snapshots take at most this share of the time (and as much
 # again for the diagnosis): a large model is snapshotted less often, never slowed more
 
 
