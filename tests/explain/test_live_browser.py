@@ -107,9 +107,9 @@ def _check_page(browser, live, model, x, y, tmp_path):
     page.goto(live.url)
 
     # the loss chart gains points
-    _wait_for(page, "() => window.glassnetLive.batchX.length > 0")
-    first = page.evaluate("() => window.glassnetLive.batchX.length")
-    _wait_for(page, "n => window.glassnetLive.batchX.length > n", first)
+    _wait_for(page, "() => window.glassnetLive.chartPoints() > 0")
+    first = page.evaluate("() => window.glassnetLive.chartPoints()")
+    _wait_for(page, "n => window.glassnetLive.chartPoints() > n", first)
 
     # Pause: training waits before its next batch
     page.click("#pause")

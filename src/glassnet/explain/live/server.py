@@ -8,7 +8,7 @@ requests that change anything are ``POST /api/pause``, ``/api/resume``, ``/api/s
 ``/api/row`` (which row is shown). Nothing a request sends is evaluated; the files served are
 a fixed list packaged with glassnet.
 
-Updates go to the page as Server-Sent Events (``GET /events``) about four times a second,
+Updates go to the page as Server-Sent Events (``GET /events``) about twice a second,
 each carrying what changed: the status, the batches and epochs since the last event, and
 the network when a new snapshot was taken.
 """
@@ -38,7 +38,7 @@ except ImportError as missing:  # pragma: no cover - tornado is installed where 
 from glassnet.explain.live import view as views
 from glassnet.explain.live.session import Session
 
-TICK = 0.25  # seconds between two looks for news, per connected page
+TICK = 0.5  # seconds between two looks for news, per connected page
 STATIC = {  # the files the page may fetch, and their types
     "live.js": "text/javascript; charset=utf-8",
     "live.css": "text/css; charset=utf-8",
@@ -159,7 +159,7 @@ class _Events(_Handler):
                 )
                 news = news or message["status"] != status
                 status = message["status"]
-                if news or quiet >= 40:
+                if news or quiet >= 20:
                     self.write("data: " + json.dumps(message, allow_nan=False) + "\n\n")
                     await self.flush()
                     quiet = 0

@@ -38,6 +38,7 @@
   }
   const batchChart = chart($("batch-chart"), [{ label: "step" },
                                              { label: "loss", stroke: "#1f5fbf", width: 1.5 }]);
+  state.chartPoints = () => batchChart.data[0].length;  // points the loss chart draws
   let epochChart = null;
   let epochKeys = [];
   function drawEpochs() {
@@ -271,6 +272,23 @@
   }
 
   // --- updates ------------------------------------------------------------------------------------
+  // The charts are redrawn at most once a second, so that a page open beside training
+  // takes little of the machine.
+  const redraw = { batches: false, epochs: false, last: 0, timer: null };
+  function drawCharts() {
+    redraw.timer = null;
+    redraw.last = Date.now();
+    if (redraw.batches) {
+      batchChart.setData([state.batchX, state.batchY]);
+      $("batch-count").textContent = state.batchX.length;
+    }
+    if (redraw.epochs) drawEpochs();
+    redraw.batches = redraw.epochs = false;
+  }
+  function scheduleCharts() {
+    if (redraw.timer || !(redraw.batches || redraw.epochs)) return;
+    redraw.timer = setTimeout(drawCharts, Math.max(0, 1000 - (Date.now() - redraw.last)));
+  }
   let source = null;
   function connect() {
     if (source) source.close();
@@ -282,10 +300,10 @@
       showStatus(m.status);
       if (m.batches.length) {
         for (const b of m.batches) { state.batchX.push(b[0]); state.batchY.push(b[3]); }
-        batchChart.setData([state.batchX, state.batchY]);
-        $("batch-count").textContent = state.batchX.length;
+        redraw.batches = true;
       }
-      if (m.epochs.length) { state.epochs.push(...m.epochs); drawEpochs(); }
+      if (m.epochs.length) { state.epochs.push(...m.epochs); redraw.epochs = true; }
+      scheduleCharts();
       if (m.view) {
         state.view = m.view;
         $("network").dataset.version = m.view.version;
