@@ -315,3 +315,22 @@ def test_rows_the_model_cannot_take_are_refused_before_training():
     model = _model()
     with pytest.raises(ValueError, match="expects 3 features"):
         model.fit(*_data(), epochs=1, callbacks=[LiveView(np.zeros((4, 5)), open_browser=False)])
+
+
+def test_a_wide_layer_shows_its_strongest_nodes_and_expands():
+    x, y = _data()
+    model = Sequential([Dense(30, activation="relu", input_shape=(3,)), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=1, verbose=0)
+    view = explain.serve(model, x, y, open_browser=False)
+    try:
+        name = model.layers[0].name
+        narrow = _api(view, "api/state")["view"]["network"]["columns"][1]
+        wide = _api(view, f"api/state?expand={name}")["view"]["network"]["columns"][1]
+    finally:
+        view.close()
+    strength = np.linalg.norm(model.layers[0].kernel, axis=0)
+    assert narrow["units"] == 30 and len(narrow["nodes"]) == 12
+    assert narrow["shown"] == sorted(np.argsort(-strength, kind="stable")[:12].tolist())
+    assert len(narrow["edges"]) == 3 * 12
+    assert wide["expanded"] and wide["shown"] == list(range(30))
