@@ -3,9 +3,9 @@
 This namespace gathers callbacks from three levels of glassnet: the loop's own machinery
 (``Callback``, ``CallbackList``, ``History``, ``ProgbarLogger``, ``TerminateOnNaN``, in
 ``glassnet.trainers``), the callbacks defined here (early stopping, checkpoints, backups,
-TensorBoard, logging, learning-rate schedules), and the glass box's ``Diagnostics``
-(``glassnet.explain``). The training loop imports none of this package, so it can sit
-above them all.
+TensorBoard, logging, learning-rate schedules), and the glass box's ``Diagnostics`` and
+``LiveView`` (``glassnet.explain``; the live page's server is imported only when a page
+starts). The training loop imports none of this package, so it can sit above them all.
 """
 
 from glassnet.callbacks.backup import BackupAndRestore
@@ -16,6 +16,7 @@ from glassnet.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPl
 from glassnet.callbacks.logging import CSVLogger
 from glassnet.callbacks.tensorboard import TensorBoard
 from glassnet.explain.diagnostics_callback import Diagnostics
+from glassnet.explain.live.callback import LiveView
 from glassnet.trainers.callbacks import Callback, CallbackError, CallbackList, TerminateOnNaN
 from glassnet.trainers.history import History
 from glassnet.trainers.progress import ProgbarLogger
@@ -31,6 +32,7 @@ __all__ = [
     "History",
     "LambdaCallback",
     "LearningRateScheduler",
+    "LiveView",
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",

@@ -25,13 +25,13 @@ import sys
 from collections.abc import Sequence
 
 import glassnet
-from glassnet.cli import demo, evaluate, explain, plot, predict, summary, train
+from glassnet.cli import demo, evaluate, explain, plot, predict, summary, train, watch
 from glassnet.cli.errors import CommandError
 from glassnet.models import DataError, NonFiniteLossError
 
 __all__ = ["CommandError", "build_parser", "main"]
 
-_COMMANDS = (train, evaluate, predict, summary, explain, plot, demo)
+_COMMANDS = (train, watch, evaluate, predict, summary, explain, plot, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

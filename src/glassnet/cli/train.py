@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,16 +143,23 @@ def add_training_options(parser) -> None:
 
 def add_parser(subparsers) -> None:
     """Registers ``train``."""
-    defaults = Settings()
     parser = subparsers.add_parser(
         "train", help="train a network on a CSV file or bundled dataset and save it",
         description="Train a network to predict one column of a table from the others, "
                     "report validation scores, and save the model with its columns file "
                     "and training history.")
-    add_data_argument(parser)
-    add_target_option(parser, "a bundled dataset's own target by default")
+    add_options(parser)
     parser.add_argument("--output", "-o", metavar="MODEL",
                         help="where to save the model: .keras (default DATA-NAME.keras) or .h5")
+    parser.set_defaults(func=run)
+
+
+def add_options(parser) -> None:
+    """DATA, the target and every option that shapes the data, the network and training;
+    shared by ``train`` and ``watch``."""
+    defaults = Settings()
+    add_data_argument(parser)
+    add_target_option(parser, "a bundled dataset's own target by default")
 
     data = parser.add_argument_group("reading the data")
     data.add_argument("--drop", default="", metavar="COLS",
@@ -196,7 +204,6 @@ def add_parser(subparsers) -> None:
     training.add_argument("--verbose", type=int, choices=(0, 1, 2),
                           help="fit's own output: 1 a progress bar per epoch, 2 a line per "
                                "epoch (default: a one-line bar on long runs only)")
-    parser.set_defaults(func=run)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -288,7 +295,8 @@ def _baseline(target: Target, train_labels: np.ndarray, val_labels: np.ndarray) 
 
 
 def train_table(
-    table: Table, target_column: str, settings: Settings, quiet: bool = False
+    table: Table, target_column: str, settings: Settings, quiet: bool = False,
+    more_callbacks: Callable[[np.ndarray, np.ndarray], list] | None = None,
 ) -> Result:
     """Trains a model on ``table`` to predict ``target_column``, reporting as it goes.
 
@@ -297,6 +305,8 @@ def train_table(
         target_column: the column to predict.
         settings: how to train.
         quiet: print only the most important lines (for ``demo``).
+        more_callbacks: called with the training rows and targets (as the model takes
+            them), returns callbacks to add to ``fit`` (``watch``'s live page).
 
     Returns:
         The trained model and what it takes to save and report it.
@@ -357,6 +367,8 @@ def train_table(
     say(f"training: up to {settings.epochs} epochs, batch size {settings.batch_size}, "
         f"{settings.optimizer} (learning rate {settings.learning_rate:g}){early}")
     y = target.encode(labels)
+    if more_callbacks is not None:
+        callbacks.extend(more_callbacks(x[train_rows], y[train_rows]))
     validation = (x[val_rows], y[val_rows]) if len(val_rows) else None
     started = time.perf_counter()
     history = model.fit(x[train_rows], y[train_rows], epochs=settings.epochs,

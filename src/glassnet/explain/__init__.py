@@ -5,6 +5,8 @@
 * ``slopes``: each weight's slope as the course's three factors (backpropagation);
   ``step``: one gradient-descent update and the loss before and after.
 * ``last_pass``: the records of the model's last pass (``model.tape``), layer by layer.
+* ``serve``: a live web page of a model and its rows (``glassnet.callbacks.LiveView`` shows
+  one while ``fit`` runs; needs ``pip install tornado``; see ``docs/live.md``).
 * ``diagnose``: dead ReLU units, vanishing or exploding gradients and saturated tanh/sigmoid
   units, in plain words (``glassnet.callbacks.Diagnostics`` does it during training).
 * ``plot_network``, ``plot_history``, ``plot_loss_surface``, ``plot_slope``,
@@ -54,7 +56,17 @@ __all__ = [
     "plot_loss_surface",
     "plot_network",
     "plot_slope",
+    "serve",
     "slopes",
     "step",
     "trace",
 ]
+
+
+def __getattr__(name: str):
+    """``serve`` is imported on first use, so that ``import glassnet.explain`` stays light."""
+    if name == "serve":
+        from glassnet.explain.live import serve
+
+        return serve
+    raise AttributeError(f"module 'glassnet.explain' has no attribute {name!r}")

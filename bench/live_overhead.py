@@ -1,0 +1,175 @@
+"""What the live page costs training: W1 and W3 epochs with and without the page connected.
+
+Trains glassnet's W1 and W3 networks (``workloads.py``, same data and starting weights as
+``run.py``) with ``fit`` alone and with ``glassnet.callbacks.LiveView`` and a page connected
+to it, alternating the two so that both see the same machine, and reports the median epoch
+time of each and their ratio (issue 20's target: within 5%).
+
+The page is a real headless Chromium (Playwright, ``--client browser``, the default when it
+is installed) or a client reading the page's event stream (``--client events``). On a small
+machine the browser's own drawing competes with training for the cores; ``events`` measures
+what the server costs training alone.
+
+    python bench/live_overhead.py                  # W1 (100 epochs) and W3 (2 epochs), 5 pairs
+    python bench/live_overhead.py --quick          # shrunk as run.py --quick
+    python bench/live_overhead.py --client events --repeats 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workloads  # noqa: E402
+from systems import Glassnet  # noqa: E402
+
+from glassnet.callbacks import Callback, LiveView  # noqa: E402
+
+
+class EpochTimes(Callback):
+    """Seconds per epoch, wall-clock and the process's CPU time, all its threads (training,
+    BLAS and the page's server) together (epoch hooks only: nothing is added to the
+    batches). On a busy machine the CPU time is the steadier of the two: it leaves out the
+    time other processes took the cores."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[tuple[float, float]] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = (time.perf_counter(), time.process_time())
+
+    def on_epoch_end(self, epoch, logs=None):
+        wall, cpu = self._start
+        self.times.append((time.perf_counter() - wall, time.process_time() - cpu))
+
+
+class EventsClient:
+    """Reads the page's event stream in another process, as a connected page does."""
+
+    READER = (
+        "import sys, urllib.request\n"
+        "n = 0\n"
+        "for line in urllib.request.urlopen(sys.argv[1], timeout=60):\n"
+        "    n += line.startswith(b'data:')\n"
+        "    print(n, flush=True)\n"
+    )
+
+    def __init__(self, url: str) -> None:
+        base, token = url.split("?token=")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", self.READER, f"{base}events?token={token}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.process.stdout.readline()  # connected: the first event arrived
+
+    def close(self) -> int:
+        self.process.terminate()
+        out, _ = self.process.communicate()
+        lines = out.split()
+        return 1 + (int(lines[-1]) if lines else 0)
+
+
+class BrowserClient:
+    """The page open in headless Chromium."""
+
+    def __init__(self, url: str) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=["--no-sandbox"]
+        )
+        self.page = self.browser.new_page()
+        self.page.goto(url)
+        self.page.wait_for_function("() => window.glassnetLive.status !== null")
+
+    def close(self) -> int:
+        points = self.page.evaluate("() => window.glassnetLive.batchX.length")
+        self.browser.close()
+        self.playwright.stop()
+        return points
+
+
+def run_once(w, data, weights, live: bool, client: str, threads: int) -> tuple[list, str]:
+    system = Glassnet()
+    system.setup(threads=threads, seed=0)
+    system.build(w, weights)
+    timer = EpochTimes()
+    callbacks = [timer]
+    note = ""
+    page = None
+    if live:
+        view = LiveView(data["x"], data["y"], open_browser=False)
+        view.set_model(system.model)
+        page = BrowserClient(view.url) if client == "browser" else EventsClient(view.url)
+        callbacks.insert(0, view)
+    system.model.fit(
+        data["x"],
+        data["y"],
+        batch_size=w.batch_size,
+        epochs=w.epochs,
+        verbose=0,
+        callbacks=callbacks,
+    )
+    if live:
+        seen = page.close()
+        note = f"{view.session.snapshot.version} snapshots, client saw {seen}"
+        view.close()
+    return timer.times, note
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workloads", default="W1,W3")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=5, help="pairs of runs (default 5)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads (default 1: steadier on a shared machine)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("browser", "events"),
+        default="browser" if shutil.which("chromium") else "events",
+    )
+    args = parser.parse_args()
+    print(
+        f"| workload | epochs × pairs | median epoch, fit alone | with the page ({args.client}) "
+        "| ratio | CPU (process): alone | with the page | ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for w in workloads.select(args.workloads.split(","), args.quick, args.repeats):
+        data = workloads.make_data(w, 0)
+        weights = workloads.initial_weights(w, 0)
+        alone, watched, notes = [], [], []
+        run_once(w, data, weights, False, args.client, args.threads)  # warm-up
+        for _ in range(w.repeats):
+            alone += run_once(w, data, weights, False, args.client, args.threads)[0]
+            times, note = run_once(w, data, weights, True, args.client, args.threads)
+            watched += times
+            notes.append(note)
+        a = statistics.median(t[0] for t in alone)
+        b = statistics.median(t[0] for t in watched)
+        ca = statistics.median(t[1] for t in alone)
+        cb = statistics.median(t[1] for t in watched)
+        print(
+            f"| {w.name} | {w.epochs} × {w.repeats} | {a * 1000:.1f} ms | {b * 1000:.1f} ms "
+            f"| {b / a:.3f} | {ca * 1000:.1f} ms | {cb * 1000:.1f} ms | {cb / ca:.3f} |",
+            flush=True,
+        )
+        print(f"  ({notes[-1]})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,336 @@
+"""The state the training thread and the page's server share, and who may touch the model.
+
+While ``fit`` runs, only the training thread reads the model: it takes a snapshot when one is
+due (at most ``interval`` seconds apart, or when the page asked for another row), and while
+paused it waits here, taking snapshots the page asks for, until Resume or "one step". When
+no ``fit`` runs, the server's thread takes snapshots itself, holding the same lock, so that a
+``fit`` starting meanwhile waits for it. The page only ever reads copies.
+
+Any error while taking a snapshot is logged once and shown on the page; it never reaches
+``fit``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from glassnet.explain.live import snapshot as snapshots
+from glassnet.explain.live.snapshot import Snapshot
+
+log = logging.getLogger("glassnet.explain.live")
+
+RESUME_AFTER = 30.0  # seconds paused with no page connected before training goes on
+BUDGET = 0.005  # while training, snapshots take at most this share of the time (and as much
+# again for the diagnosis): a large model is snapshotted less often, never slowed more
+
+
+@dataclass
+class StepRecord:
+    """The weights before and after one batch applied by "one step"."""
+
+    epoch: int
+    batch: int
+    weight_names: list[str]
+    before: list[np.ndarray]
+    after: list[np.ndarray] | None = None
+
+
+def _weight_names(model) -> list[str]:
+    return [
+        f"{layer.name}/{s.name}"
+        for layer in model.layers
+        for s in layer.specs
+        if s.trainable and layer.trainable
+    ]
+
+
+class Session:
+    """One model shown on one page: its records, its latest snapshot, Pause/Resume/step.
+
+    Args:
+        model: the glassnet model.
+        x, y: the rows the page explains and their targets (``y`` may be ``None``).
+        interval: least seconds between two snapshots while training; longer when a
+            snapshot takes more than ``BUDGET`` of the time.
+        diagnose_every: least seconds between two runs of ``explain.diagnose`` (longer in
+            the same way).
+    """
+
+    def __init__(
+        self, model, x=None, y=None, interval: float = 0.5, diagnose_every: float = 2.0
+    ) -> None:
+        self.model = model
+        self.x = None if x is None else _rows(x)
+        self.y = None if y is None else _rows(y)
+        if self.x is not None and self.y is not None and len(self.x) != len(self.y):
+            raise ValueError(
+                f"x and y must have the same number of rows. Received "
+                f"{len(self.x)} rows of x and {len(self.y)} of y"
+            )
+        self.interval = float(interval)
+        self.diagnose_every = float(diagnose_every)
+        self.row = 0
+        self.typed: tuple | None = None  # (row, target or None) typed on the page
+        self.lock = threading.Condition()
+        self.paused = False
+        self.permits = 0
+        self.training = False
+        self.finished = False
+        self.epochs_planned: int | None = None
+        self.steps_per_epoch: int | None = None
+        self.epoch = 0
+        self.batch = 0
+        self.batches: list[tuple] = []  # (epoch, batch, loss) per batch
+        self.epoch_logs: list[dict] = []  # {"epoch", "learning_rate", **logs} per epoch
+        self.snapshot: Snapshot | None = None
+        self.step_record: StepRecord | None = None
+        self.stepping: StepRecord | None = None
+        self.want_snapshot = True
+        self.waiting = False  # the training thread is waiting before a batch (paused)
+        self.clients = 0
+        self.last_client = time.monotonic()
+        self.error: str | None = None
+        self._logged: set[str] = set()
+        self.next_due = 0.0  # when the next snapshot is due (time.monotonic())
+        self._next_diagnosis = 0.0
+        self._version = 0
+
+    # --- the page's requests (server thread) ------------------------------------------------
+
+    def pause(self) -> None:
+        with self.lock:
+            self.paused = True
+            self.want_snapshot = True
+            self._call()
+            self.lock.notify_all()
+
+    def resume(self) -> None:
+        with self.lock:
+            self.paused = False
+            self.permits = 0
+            self.lock.notify_all()
+
+    def one_step(self) -> bool:
+        """Lets exactly one batch through while paused; ``False`` when not paused or not
+        training (nothing to step)."""
+        with self.lock:
+            if not (self.paused and self.training):
+                return False
+            self.permits += 1
+            self.lock.notify_all()
+            return True
+
+    def choose_row(self, row: int) -> None:
+        """Shows row ``row`` of the explained rows (changes what is shown, nothing else)."""
+        rows = self.rows()
+        if not 0 <= row < max(rows, 1):
+            raise ValueError(f"row must be between 0 and {rows - 1}. Received: {row}")
+        with self.lock:
+            self.row = row
+            self.typed = None
+            self.want_snapshot = True
+            self._call()
+            self.lock.notify_all()
+        self.serve_snapshot()
+
+    def choose_values(self, values: list[float], target: list[float] | None = None) -> None:
+        """Shows a row typed on the page (and its target, for the slopes); changes what is
+        shown, nothing else.
+
+        Raises:
+            ValueError: for values that are not finite numbers, or not as many as the model
+                takes (or, for the target, as the targets have).
+        """
+        shape = self._row_shape()
+        row = _finite(values, "values")
+        if shape is not None and row.size != int(np.prod(shape)):
+            raise ValueError(
+                f"the model takes {int(np.prod(shape))} values per row; received {row.size}"
+            )
+        row = row.reshape(1, *(shape or (row.size,)))
+        goal = None
+        if target is not None:
+            goal = _finite(target, "target")
+            if self.y is not None:
+                width = int(np.prod(np.shape(self.y)[1:]))
+                if goal.size != width:
+                    raise ValueError(f"a target has {width} values; received {goal.size}")
+                goal = goal.reshape(1, *np.shape(self.y)[1:])
+            else:
+                goal = goal.reshape(1, -1)
+        with self.lock:
+            self.typed = (row, goal)
+            self.want_snapshot = True
+            self._call()
+            self.lock.notify_all()
+        self.serve_snapshot()
+
+    def _row_shape(self) -> tuple | None:
+        if self.x is not None:
+            return tuple(np.shape(self.x)[1:])
+        shape = getattr(self.model, "input_shape", None)
+        return None if shape is None else tuple(shape)
+
+    def rows(self) -> int:
+        return 0 if self.x is None else len(self.x)
+
+    def connected(self, change: int) -> None:
+        with self.lock:
+            self.clients += change
+            self.last_client = time.monotonic()
+
+    def serve_snapshot(self) -> None:
+        """Outside training, takes the snapshot the page asked for in this (server) thread."""
+        with self.lock:
+            if not self.training and self.want_snapshot:
+                self.take(force_diagnosis=True)
+
+    # --- the training thread ---------------------------------------------------------------
+
+    def begin_training(self, params: dict) -> None:
+        with self.lock:
+            self.training = True
+            self.finished = False
+            self.epochs_planned = params.get("epochs")
+            self.steps_per_epoch = params.get("steps")
+            # the first diagnosis comes after ``diagnose_every`` seconds of training
+            self._next_diagnosis = time.monotonic() + self.diagnose_every
+
+    def end_training(self) -> None:
+        with self.lock:
+            self.take(force_diagnosis=True)
+            self.training = False
+            self.finished = True
+            self.paused = False
+            self.permits = 0
+            self.stepping = None
+            self.lock.notify_all()
+
+    def wait_turn(self, epoch: int, batch: int) -> None:
+        """Between two batches: waits while paused (taking snapshots the page asks for) until
+        Resume, or "one step" lets this one batch through."""
+        with self.lock:
+            try:
+                self._wait_turn(epoch, batch)
+            finally:
+                self.waiting = False
+
+    def _wait_turn(self, epoch: int, batch: int) -> None:
+        while self.paused:
+            if self.want_snapshot:
+                self.take(force_diagnosis=True)
+            if self.permits:
+                self.permits -= 1
+                self.stepping = StepRecord(
+                    epoch,
+                    batch,
+                    _weight_names(self.model),
+                    [w.copy() for w in self.model.trainable_weights],
+                )
+                self._call()
+                return
+            if self.clients == 0 and time.monotonic() - self.last_client > RESUME_AFTER:
+                self.report("no page has been connected for a while; training goes on")
+                self.paused = False
+                return
+            self.waiting = True  # idle: another thread may read the model meanwhile
+            self.lock.wait(0.1)
+            self.waiting = False
+
+    @property
+    def steps(self) -> int:
+        """Batches trained while watched."""
+        return len(self.batches)
+
+    def _call(self) -> None:
+        """Has the training thread come here after its next batch (``next_due`` = now)."""
+        self.next_due = 0.0
+
+    def after_batch(self, epoch: int, batch: int) -> None:
+        """After a batch (its loss already recorded): finishes a step, takes a snapshot when
+        one is due or asked for, and waits while paused."""
+        self.epoch, self.batch = epoch, batch
+        with self.lock:
+            if self.stepping is not None:
+                self.stepping.epoch, self.stepping.batch = epoch, batch  # the batch applied
+                self.stepping.after = [w.copy() for w in self.model.trainable_weights]
+                self.step_record, self.stepping = self.stepping, None
+            self.take()
+        if self.paused:
+            self.wait_turn(epoch, batch)
+
+    def after_epoch(self, epoch: int, logs: dict | None) -> None:
+        entry = {"epoch": epoch + 1, "learning_rate": snapshots.learning_rate_of(self.model)}
+        for key, value in (logs or {}).items():
+            try:
+                entry[key] = float(value)
+            except (TypeError, ValueError):
+                continue
+        self.epoch_logs.append(entry)
+
+    # --- snapshots -------------------------------------------------------------------------
+
+    def take(self, force_diagnosis: bool = False) -> None:
+        """Takes a snapshot now (the caller holds ``lock`` and may touch the model)."""
+        self.want_snapshot = False
+        now = time.monotonic()
+        self.next_due = now + self.interval
+        if self.x is None and self.typed is None:
+            return  # nothing to explain yet (the rows of the first batch come with it)
+        due = force_diagnosis or now >= self._next_diagnosis
+        try:
+            self._version += 1
+            taken = snapshots.take(
+                self.model,
+                self.x,
+                self.y,
+                self.row,
+                self._version,
+                diagnosis=None if self.snapshot is None else self.snapshot.diagnosis,
+                with_diagnosis=due,
+                typed=self.typed,
+            )
+        except Exception as problem:  # never stop fit: say it once, show it on the page
+            self.report(f"the page could not read the model: {type(problem).__name__}: {problem}")
+            return
+        now = time.monotonic()
+        self.next_due = now + max(self.interval, taken.seconds / BUDGET)
+        if due:
+            self._next_diagnosis = now + max(self.diagnose_every, taken.diagnosis_seconds / BUDGET)
+        if taken.error:
+            self.report(taken.error)
+        self.snapshot = taken
+
+    def use_rows(self, x) -> None:
+        """Explains the rows of the latest batch when no rows were given (no targets, so
+        the page shows values only)."""
+        if self.x is None and x is not None:
+            self.x = np.array(x, copy=True).reshape(len(x), -1)[:64]
+            self.want_snapshot = True
+            self._call()
+
+    def report(self, message: str) -> None:
+        """Shows ``message`` on the page and logs it once."""
+        self.error = message
+        if message not in self._logged:
+            self._logged.add(message)
+            log.warning("glassnet live page: %s", message)
+
+
+def _rows(data):
+    """An array of rows (a pandas object stays as it is: its column names name the inputs)."""
+    if type(data).__module__.startswith("pandas"):
+        return data
+    return np.asarray(data)
+
+
+def _finite(values, what: str) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64).ravel()
+    if array.size == 0 or not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} must be finite numbers; received {list(values)!r}")
+    return array
