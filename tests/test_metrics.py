@@ -103,7 +103,7 @@ def _fit_and_report(y, units, activation, loss):
 def test_model_reports_binary_accuracy_for_one_sigmoid_unit():
     # Kernel -1, bias 0: sigmoid(-x) is 0.5 at x=0 and below it after, so every row predicts 0.
     model, history = _fit_and_report(np.array([0, 0, 1, 1]), 1, "sigmoid", "binary_crossentropy")
-    assert model.metrics[0].fn is metrics.binary_accuracy
+    assert model.metrics[1].fn is metrics.binary_accuracy
     assert history.history["accuracy"] == [pytest.approx(0.5)]
 
 
@@ -111,7 +111,7 @@ def test_model_reports_sparse_accuracy_for_label_targets():
     model, history = _fit_and_report(
         np.array([0, 2, 2, 2]), 3, "softmax", "sparse_categorical_crossentropy"
     )
-    assert model.metrics[0].fn is metrics.sparse_categorical_accuracy
+    assert model.metrics[1].fn is metrics.sparse_categorical_accuracy
     # Logits (-x, 0, x): row 0 ties (argmax 0), rows 1-3 pick class 2.
     assert history.history["accuracy"] == [pytest.approx(1.0)]
 
@@ -119,5 +119,5 @@ def test_model_reports_sparse_accuracy_for_label_targets():
 def test_model_reports_categorical_accuracy_for_one_hot_targets():
     y = np.eye(3)[[0, 1, 2, 2]]
     model, history = _fit_and_report(y, 3, "softmax", "categorical_crossentropy")
-    assert model.metrics[0].fn is metrics.categorical_accuracy
+    assert model.metrics[1].fn is metrics.categorical_accuracy
     assert history.history["accuracy"] == [pytest.approx(0.75)]

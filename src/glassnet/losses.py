@@ -750,10 +750,9 @@ def names() -> list[str]:
 
 
 def _function(cls: type[Loss]) -> Callable:
-    def loss_fn(y_true, y_pred):
-        y_pred = np.asarray(y_pred, dtype=np.result_type(np.asarray(y_pred).dtype, np.float32))
-        loss = cls()
-        return loss.values(*_match_targets(loss, np.asarray(y_true), y_pred))
+    def loss_fn(y_true, y_pred, **kwargs):
+        # The loss object without reduction: the row losses, recorded on an open tape.
+        return cls(reduction=None, **kwargs)(y_true, y_pred)
 
     loss_fn.__name__ = cls.name
     loss_fn.__doc__ = (

@@ -44,6 +44,8 @@ class Functional(Model):
             layer it needs), an input is never used, or an element is not a tensor.
     """
 
+    _graph_from_arguments = False  # already a graph (see ``Model.__new__``)
+
     def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True,
                  **kwargs) -> None:
         Trainer.__init__(self)

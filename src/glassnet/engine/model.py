@@ -28,6 +28,19 @@ from glassnet.naming import to_snake_case, unique_name
 from glassnet.trainers import Trainer
 
 
+_FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
+
+
+def _functional_subclass(cls: type, functional: type) -> type:
+    """``cls`` with ``Functional``'s graph behind it (made once per class)."""
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        made = type(cls.__name__, (cls, functional), {"__module__": cls.__module__,
+                                                      "__qualname__": cls.__qualname__})
+        _FUNCTIONAL_SUBCLASSES[cls] = made
+    return made
+
+
 def tracked_layers(owner) -> list:
     """The layers and models held in ``owner``'s attributes, directly or in lists, tuples
     and dicts, in assignment order, each once."""
@@ -64,11 +77,20 @@ class Model(Trainer):
     and a subclass with ``call`` is a subclassed model (``glassnet.engine.subclassed``)."""
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+        functional_arguments = args or "inputs" in kwargs or "outputs" in kwargs
+        if functional_arguments and cls._graph_from_arguments:
             from glassnet.engine.functional import Functional
 
-            return object.__new__(Functional)
+            if cls is Model:
+                return object.__new__(Functional)
+            # A subclass (with its own train_step, say) built as Model(inputs, outputs) is a
+            # functional model of that subclass, as in Keras.
+            return object.__new__(_functional_subclass(cls, Functional))
         return object.__new__(cls)
+
+    #: Whether ``cls(inputs, outputs)`` makes a functional model of this class (``Model``
+    #: and the user's subclasses; ``Sequential`` and ``Functional`` take their own arguments).
+    _graph_from_arguments = True
 
     def __init__(self, *args, name: str | None = None, trainable: bool = True, **kwargs) -> None:
         """Starts a subclassed model (``super().__init__()`` in a subclass's ``__init__``);

@@ -37,6 +37,8 @@ class Sequential(Model):
         >>> model.compile(optimizer="adam", loss="mean_squared_error")
     """
 
+    _graph_from_arguments = False  # its arguments are layers, not a graph
+
     def __init__(self, layers=None, name: str | None = None, trainable: bool = True) -> None:
         super().__init__()
         self.name = name or unique_name("sequential")

@@ -61,6 +61,9 @@ class Compiling:
         if self._multi_output:
             self._compile_outputs(optimizer, loss, metrics, loss_weights, weighted_metrics)
             return
+        if loss is None and self._overrides("train_step"):
+            self._compile_without_loss(optimizer, metrics)
+            return
         if loss is None:
             raise ValueError(
                 "compile() needs a loss, for example loss='mean_squared_error' for regression "
@@ -87,7 +90,7 @@ class Compiling:
         self._weighted_from = len(metrics)
         for spec in self._metric_specs:  # fail now on unknown names, not in the middle of fit
             metrics_module.resolve(spec, (1, 1), (1, 1))
-        self.metrics = []
+        self._metrics = []
         self._metric_entries = []
         self._metrics_resolved_for = None
         self.compiled = True
@@ -121,9 +124,26 @@ class Compiling:
         self._metric_specs = []
         self._weighted_from = 0
         self._compiled_metrics = (metrics, weighted_metrics)
-        self.metrics = []
+        self._metrics = []
         self._metric_entries = []
         self._metrics_resolved_for = None
+        self.compiled = True
+        self.optimizer_needs_build = True
+        if self.built:
+            self._repack_storage()
+
+    def _compile_without_loss(self, optimizer, metrics) -> None:
+        """``compile(optimizer=...)`` for a model whose own ``train_step`` computes its loss
+        (Keras allows it): no loss, the metrics as given."""
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = None
+        self._loss_scale = 1.0
+        self._loss_weights = None
+        self._metric_specs = list(metrics or [])
+        self._weighted_from = len(self._metric_specs)
+        self._metrics = [metrics_module.get(spec) for spec in self._metric_specs]
+        self._metric_entries = [(m, False, m.name) for m in self._metrics]
+        self._metrics_resolved_for = "given"
         self.compiled = True
         self.optimizer_needs_build = True
         if self.built:
@@ -175,30 +195,32 @@ class Compiling:
             else:
                 self.optimizer.slices = self.storage.slices
             self.optimizer_needs_build = False
-        self._fused = self.plan.can_fuse(self.loss)
+        self._fused = self.loss is not None and self.plan.can_fuse(self.loss)
         self._regularized = [
             layer for layer in self._weight_layers() if any(s.regularizer for s in layer.specs)
         ]
 
     def _resolve_metrics(self, y_shape: tuple) -> None:
+        if self._metrics_resolved_for == "given":
+            return
         if self._multi_output:
             if self._metrics_resolved_for != "outputs":
                 self._metric_entries = metric_entries(
                     self, self._output_metric_specs, self._target_shapes
                 )
-                self.metrics = [entry[0] for entry in self._metric_entries]
+                self._metrics = [entry[0] for entry in self._metric_entries]
                 self._metrics_resolved_for = "outputs"
             return
         key = (len(y_shape), y_shape[-1] if len(y_shape) > 1 else None)
         if self._metrics_resolved_for == key:
             return
         out_shape = (None, *self.output_shape)
-        self.metrics = [
+        self._metrics = [
             metrics_module.resolve(spec, y_shape, out_shape) for spec in self._metric_specs
         ]
-        weighted_from = getattr(self, "_weighted_from", len(self.metrics))
+        weighted_from = getattr(self, "_weighted_from", len(self._metrics))
         names: list[str] = []
-        for i, metric in enumerate(self.metrics):
+        for i, metric in enumerate(self._metrics):
             name = metric.name
             if i >= weighted_from and name in names:
                 name = f"weighted_{name}"  # Keras's name when a plain metric has it
@@ -206,7 +228,7 @@ class Compiling:
         #: (metric, weighs by sample_weight, name in the logs), as Keras reports them.
         self._metric_entries = [
             (metric, i >= weighted_from, name)
-            for i, (metric, name) in enumerate(zip(self.metrics, names, strict=True))
+            for i, (metric, name) in enumerate(zip(self._metrics, names, strict=True))
         ]
         self._metrics_resolved_for = key
 

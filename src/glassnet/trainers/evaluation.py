@@ -13,6 +13,7 @@ from glassnet.trainers.batches import (
     make_stream,
     standardize_py_dataset_batch,
 )
+from glassnet.trainers.custom_steps import logs_as_numbers
 from glassnet.trainers.inputs import as_verbosity, positive_int
 from glassnet.trainers.progress import format_logs
 from glassnet.utils.py_dataset import PyDataset
@@ -43,13 +44,22 @@ class Evaluation:
             return self._evaluate_batches(batches)
 
     def _evaluate_batches(self, batches) -> dict:
+        if self._overrides("test_step"):
+            for metric in self.metrics:
+                metric.reset_state()
+            logs: dict = {}
+            for xb, yb, wb in batches:
+                logs = logs_as_numbers(self.test_step((xb, yb) if wb is None else (xb, yb, wb)))
+            if not logs:
+                raise ValueError("There was no data to evaluate (the batch source was empty)")
+            return logs
         total = 0.0
         rows = 0
         metrics = None
         for xb, yb, wb in batches:
             if metrics is None:
                 self._resolve_metrics(yb.shape)
-                metrics = self.metrics
+                metrics = self._metrics
                 for metric in metrics:
                     metric.reset_state()
             out = self._infer(xb)

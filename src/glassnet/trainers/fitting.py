@@ -10,6 +10,7 @@ import numpy as np
 from glassnet._arrays import check_validation_split, validation_split_index
 from glassnet.errors import NonFiniteLossError
 from glassnet.trainers.batches import ArrayBatches, is_batch_stream, make_stream
+from glassnet.trainers.custom_steps import logs_as_numbers
 from glassnet.trainers.callbacks import CallbackList, TerminateOnNaN
 from glassnet.trainers.history import History
 from glassnet.trainers.inputs import as_verbosity, positive_int
@@ -209,6 +210,21 @@ class Fitting:
             cbs.close()
         return history
 
+    def _run_custom_epoch(self, epoch: int, batches, cbs: CallbackList) -> dict:
+        """An epoch of a model that overrides ``train_step``: it runs once per batch and its
+        logs go to the callbacks; the epoch's logs are the last batch's."""
+        for metric in self.metrics:
+            metric.reset_state()
+        cbs.call("on_epoch_begin", epoch, {})
+        logs: dict = {}
+        for step, (xb, yb, wb) in enumerate(batches.epoch()):
+            cbs.call("on_train_batch_begin", step, {})
+            logs = logs_as_numbers(self.train_step((xb, yb) if wb is None else (xb, yb, wb)))
+            cbs.call("on_train_batch_end", step, logs)
+            if self.stop_training:
+                break
+        return logs
+
     def _run_epoch(
         self, epoch: int, batches, cbs: CallbackList, stop_on_nan: bool, skip: int = 0
     ) -> dict:
@@ -217,7 +233,9 @@ class Fitting:
         The first ``skip`` batches are drawn (so the epoch's order is the same) but not
         trained on: they were trained before the run was interrupted and restored.
         """
-        metrics = self.metrics
+        if self._overrides("train_step"):
+            return self._run_custom_epoch(epoch, batches, cbs)
+        metrics = self._metrics
         for metric in metrics:
             metric.reset_state()
         cbs.call("on_epoch_begin", epoch, {})
@@ -242,7 +260,7 @@ class Fitting:
                 return {"loss": float("nan")}
             if not metrics and not self._metrics_resolved_for:
                 self._resolve_metrics(yb.shape)
-                metrics = self.metrics
+                metrics = self._metrics
             n = len(xb)
             loss_sum += loss * n
             seen += n

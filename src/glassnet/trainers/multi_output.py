@@ -130,6 +130,20 @@ class OutputLosses:
     def get_config(self) -> dict:
         return {name: loss for name, loss in zip(self.names, self.losses, strict=True)}
 
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The weighted sum of the outputs' losses (``model.compute_loss``), each loss
+        called as the user would, so that an open tape records it."""
+        targets = y_true.arrays if isinstance(y_true, ArrayGroup) else list(y_true)
+        total = None
+        for loss, weight, target, output in zip(self.losses, self.weights, targets, y_pred,
+                                                strict=True):
+            if loss is None:
+                continue
+            term = loss(target, output, sample_weight)
+            term = term * weight if weight != 1 else term
+            total = term if total is None else total + term
+        return total
+
 
 class OutputMetric:
     """A metric of one output: reads that output's targets and predictions."""

@@ -143,7 +143,7 @@ class Stepping:
         self._prepare_optimizer()
         self._resolve_metrics(y.shape)
         loss, out = self._train_step(x, y, sw, None)
-        for metric in self.metrics:
+        for metric in self._metrics:
             metric.reset_state()
         self._update_metrics(y, out, sw)
         logs = self._metric_logs(loss)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from glassnet import metrics as metrics_module
 from glassnet.trainers.compiling import Compiling
+from glassnet.trainers.custom_steps import CustomSteps
 from glassnet.trainers.evaluation import Evaluation
 from glassnet.trainers.fitting import Fitting
 from glassnet.trainers.history import History
@@ -22,7 +23,7 @@ from glassnet.trainers.step import Stepping
 from glassnet.utils.seeding import new_generator
 
 
-class Trainer(Compiling, Inputs, Stepping, Fitting, Evaluation):
+class Trainer(CustomSteps, Compiling, Inputs, Stepping, Fitting, Evaluation):
     """The training half of a model (mixed into ``Sequential``)."""
 
     def __init__(self) -> None:
@@ -33,7 +34,8 @@ class Trainer(Compiling, Inputs, Stepping, Fitting, Evaluation):
         self.history: History | None = None
         self.optimizer_needs_build = True
         self._metric_specs: list = []
-        self.metrics: list[metrics_module.Metric] = []
+        self._metrics: list[metrics_module.Metric] = []
+        self._loss_tracker = metrics_module.Mean(name="loss")
         self._metric_entries: list[tuple] = []
         self._weighted_from = 0
         self._loss_scale = 1.0
