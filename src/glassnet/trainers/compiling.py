@@ -65,6 +65,10 @@ class Compiling:
             )
         self._loss_scale = self._loss_weight(loss_weights)
         self._loss_weights = loss_weights
+        if optimizer is None:
+            raise TypeError(
+                "`optimizer` must be a name, an Optimizer or a config. Received: optimizer=None"
+            )
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
         if metrics is None:
