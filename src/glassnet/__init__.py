@@ -19,6 +19,7 @@ _SUBMODULES = (
     "activations",
     "callbacks",
     "config",
+    "constraints",
     "data",
     "datasets",
     "distributed",

@@ -26,6 +26,10 @@ class Adadelta(Optimizer):
         self.rho = _check_in_range(rho, "rho", high_open=False)
         self.epsilon = _check_non_negative(epsilon, "epsilon")
 
+    def own_slot_groups(self):
+        # Keras 3.15 creates both in one add_optimizer_variables call: they interleave
+        return [("accumulated_grad", "accumulated_delta_var")]
+
     def update_step(self, params, grads, lr, slots, tmp):
         rho = self.rho
         acc_g, acc_d = slots["accumulated_grad"], slots["accumulated_delta_var"]

@@ -53,7 +53,14 @@ class Nadam(Optimizer):
         self.u_product = 1.0
 
     def before_update(self):
-        self.u_product *= self._u(self.iterations + 1)
+        # kept at the weights' precision, as Keras's variable is (so a saved float32 value
+        # resumes bit for bit)
+        dtype = self._scratch.dtype.type
+        self.u_product = float(dtype(self.u_product * self._u(self.iterations + 1)))
+
+    def own_slot_groups(self):
+        # Keras 3.15 creates both in one add_optimizer_variables call: they interleave
+        return [("momentum", "velocity")]
 
     def update_step(self, params, grads, lr, slots, tmp):
         t = self.iterations + 1

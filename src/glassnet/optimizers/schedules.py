@@ -352,6 +352,11 @@ for _cls in (
     _registry.register(_cls, _cls.__name__)
 
 
+def schedule_class(name: str) -> type:
+    """The built-in schedule class named ``name`` (a ``ValueError`` listing them if none)."""
+    return _registry.lookup(name)
+
+
 def serialize(learning_rate_schedule: LearningRateSchedule) -> dict:
     """The schedule as Keras 3 writes it: ``{"module", "class_name", "config",
     "registered_name"}``."""

@@ -140,6 +140,16 @@ class Compiling:
             else:
                 self.optimizer.slices = self.storage.slices
             self.optimizer_needs_build = False
+        # ``<weight>_constraint`` of each layer (Keras's naming), applied by the optimizer
+        # to that trainable weight after each update
+        self.optimizer.constraints = [
+            (layer.values[s.name], constraint)
+            for layer in self._layers
+            if layer.trainable
+            for s in layer.specs
+            if s.trainable
+            and (constraint := getattr(layer, f"{s.name}_constraint", None)) is not None
+        ]
         self._fused = self.plan.can_fuse(self.loss)
         self._regularized = [
             layer for layer in self._layers if any(s.regularizer for s in layer.specs)
