@@ -9,6 +9,7 @@ following ``keras/src/optimizers/*.py`` formula for formula.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import numbers
 import os
@@ -343,6 +344,16 @@ class Optimizer:
         self._scratch = np.empty_like(parameters)
         self.built = True
         self._make_parts()
+
+    def clone(self) -> Optimizer:
+        """An unbuilt copy: the same settings, learning rate (the same schedule object) and
+        step count, without state arrays (for writing the state of an optimizer that is
+        not built for a model's weights)."""
+        new = copy.copy(self)
+        for name in ("_parts", "_scratch"):
+            new.__dict__.pop(name, None)
+        new.slots, new.slices, new.constraints, new.built = {}, [], [], False
+        return new
 
     def _make_parts(self) -> None:
         size = self._scratch.size

@@ -84,11 +84,8 @@ def _live_optimizer(model):
     optimizer = model.optimizer
     if optimizer.built and optimizer.slots_size() == model.storage.parameters.size:
         return optimizer
-    fresh = type(optimizer).from_config(optimizer.get_config())
-    if optimizer.learning_rate_is_schedule:  # the same schedule object, not a copy
-        fresh.learning_rate = optimizer._learning_rate
+    fresh = optimizer.clone()
     fresh.build(model.storage.parameters, model.storage.slices)
-    fresh._iterations = optimizer._iterations
     return fresh
 
 
