@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from glassnet._checks import check_flag, is_finite
+from glassnet.optimizers.schedules import LearningRateSchedule, deserialize, serialize
 
 # Adam-style moments of units that stop receiving gradient decay geometrically towards
 # zero and become float32 subnormals after some hundreds of steps; arithmetic on
@@ -269,8 +270,6 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
-        from glassnet.optimizers.schedules import LearningRateSchedule
-
         if isinstance(value, LearningRateSchedule) or callable(value):
             self._learning_rate = value
             return
@@ -293,8 +292,6 @@ class Optimizer:
         return callable(self._learning_rate)
 
     def _current_learning_rate(self) -> float:
-        from glassnet.optimizers.schedules import LearningRateSchedule
-
         source = self._learning_rate
         if isinstance(source, LearningRateSchedule):
             return check_rate(source(self._iterations), source, self._iterations)
@@ -479,7 +476,9 @@ class Optimizer:
         The learning rate is read (and checked) first, so a schedule's bad rate raises
         before anything changes.
         """
-        lr = self.learning_rate
+        lr = self._learning_rate
+        if type(lr) is not float:  # a schedule or a callable: evaluated and checked
+            lr = self._current_learning_rate()
         if not self.built or self.slots_size() != parameters.size:
             self.build(parameters, self.slices or [("", "", 0, parameters.size)])
         if self.loss_scale_factor is not None:
@@ -493,16 +492,23 @@ class Optimizer:
                 gradients += accumulator
                 gradients /= gradients.dtype.type(steps)
                 accumulator.fill(0)
-            self._clip(gradients)
-            self._apply_weight_decay(parameters, lr)
+            if (
+                self.clipnorm is not None
+                or self.global_clipnorm is not None
+                or self.clipvalue is not None
+            ):
+                self._clip(gradients)
+            if self.weight_decay is not None:
+                self._apply_weight_decay(parameters, lr)
             self.before_update()
             self._update(parameters, gradients, lr)
         if self.use_ema:
             self._update_average(parameters)
         self._iterations += 1
-        for view, constraint in self.constraints:
-            view[...] = constraint(view)
-        if self.slot_names and self._iterations % _FLUSH_EVERY == 0:
+        if self.constraints:
+            for view, constraint in self.constraints:
+                view[...] = constraint(view)
+        if self._iterations % _FLUSH_EVERY == 0 and self.slot_names:
             tiny = _FLUSH_BELOW.get(parameters.dtype, 0.0)
             for name in self.slot_names:
                 slot = self.slots[name]
@@ -606,8 +612,6 @@ class Optimizer:
     def get_config(self) -> dict:
         """Keras 3's optimizer config; a schedule is written as ``schedules.serialize``
         writes it, a plain callable as its current value (with a warning)."""
-        from glassnet.optimizers.schedules import LearningRateSchedule, serialize
-
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
             lr = serialize(lr)
@@ -633,8 +637,6 @@ class Optimizer:
         """The optimizer a config describes; a serialized schedule as ``learning_rate``
         becomes that schedule. A key the optimizer does not take raises a ``ValueError``
         naming it (nothing is dropped silently)."""
-        from glassnet.optimizers.schedules import deserialize
-
         if not isinstance(config, dict):
             raise TypeError(f"An optimizer config must be a dict. Received: {config!r}")
         config = dict(config)
