@@ -43,6 +43,18 @@ OPTIMIZERS = {
     "Adamax": {"learning_rate": 0.05},
     "Nadam": {"learning_rate": 0.05},
     "Lion": {"learning_rate": 0.01},
+    "Ftrl": {"learning_rate": 0.1},
+    "Ftrl-regularized": (
+        "Ftrl",
+        {
+            "learning_rate": 0.1,
+            "learning_rate_power": -0.3,
+            "l1_regularization_strength": 0.01,
+            "l2_regularization_strength": 0.02,
+            "l2_shrinkage_regularization_strength": 0.03,
+            "beta": 0.1,
+        },
+    ),
 }
 
 OPTIONS = {

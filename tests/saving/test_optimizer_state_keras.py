@@ -33,6 +33,7 @@ CASES = {
     "adadelta": ("Adadelta", {"learning_rate": 1.0}, None),
     "adamax": ("Adamax", {"learning_rate": 0.01}, None),
     "lion": ("Lion", {"learning_rate": 0.003}, None),
+    "ftrl": ("Ftrl", {"learning_rate": 0.05, "l1_regularization_strength": 0.001}, None),
     "adam-ema": ("Adam", {"learning_rate": 0.01, "use_ema": True, "ema_momentum": 0.9}, None),
     "sgd-accumulation": (
         "SGD",

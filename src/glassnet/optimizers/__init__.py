@@ -1,5 +1,5 @@
 """Optimizers, as in ``keras.optimizers``: SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta,
-Adamax, Nadam and Lion, and the learning-rate ``schedules``."""
+Adamax, Nadam, Lion and Ftrl, and the learning-rate ``schedules``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from glassnet.optimizers.adadelta import Adadelta
 from glassnet.optimizers.adam import Adam, AdamW
 from glassnet.optimizers.adamax import Adamax
 from glassnet.optimizers.base import Optimizer
+from glassnet.optimizers.ftrl import Ftrl
 from glassnet.optimizers.lion import Lion
 from glassnet.optimizers.nadam import Nadam
 from glassnet.optimizers.rmsprop import Adagrad, RMSprop
@@ -16,7 +17,8 @@ from glassnet.optimizers.sgd import SGD
 
 #: Every optimizer class, under the class name Keras writes.
 OPTIMIZER_CLASSES = {
-    cls.__name__: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion)
+    cls.__name__: cls
+    for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion, Ftrl)
 }
 
 _registry = Registry("optimizer")
@@ -84,6 +86,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Ftrl",
     "Lion",
     "Nadam",
     "Optimizer",
