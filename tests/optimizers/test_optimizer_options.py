@@ -279,3 +279,16 @@ def test_rate_callbacks_refuse_a_schedule_naming_themselves(callback, name):
     # the TypeError Keras raises, as the loop reports a callback's error (CallbackError)
     assert isinstance(info.value, TypeError) or isinstance(info.value.__cause__, TypeError)
     assert model.optimizer.iterations == 0  # refused before the first step
+
+
+def test_ftrl_step_and_checks():
+    from glassnet.optimizers import Ftrl
+
+    lr, g = 0.1, 2.0
+    linear = g - (math.sqrt(0.1 + g * g) - math.sqrt(0.1)) / lr * 1.0
+    expected = -linear / (math.sqrt(0.1 + g * g) / lr)
+    assert steps(Ftrl(learning_rate=lr), [1.0], [[g]])[0] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="`learning_rate_power` needs to be negative or zero"):
+        Ftrl(learning_rate_power=0.5)
+    with pytest.raises(ValueError, match="`l1_regularization_strength` needs to be positive"):
+        Ftrl(l1_regularization_strength=-1.0)
