@@ -479,7 +479,7 @@ class Optimizer:
         lr = self._learning_rate
         if type(lr) is not float:  # a schedule or a callable: evaluated and checked
             lr = self._current_learning_rate()
-        if not self.built or self.slots_size() != parameters.size:
+        if not self.built or self._scratch.size != parameters.size:
             self.build(parameters, self.slices or [("", "", 0, parameters.size)])
         if self.loss_scale_factor is not None:
             gradients /= gradients.dtype.type(self.loss_scale_factor)
@@ -501,7 +501,11 @@ class Optimizer:
             if self.weight_decay is not None:
                 self._apply_weight_decay(parameters, lr)
             self.before_update()
-            self._update(parameters, gradients, lr)
+            parts = self._parts
+            if len(parts) == 1:
+                self.update_step(parameters, gradients, lr, parts[0][1], self._scratch)
+            else:
+                self._update_in_parts(parameters, gradients, lr)
         if self.use_ema:
             self._update_average(parameters)
         self._iterations += 1
@@ -517,10 +521,8 @@ class Optimizer:
     def before_update(self) -> None:
         """Called once before each update of all weights (Nadam advances its product)."""
 
-    def _update(self, parameters: np.ndarray, gradients: np.ndarray, lr: float) -> None:
-        if len(self._parts) == 1:
-            self.update_step(parameters, gradients, lr, self._parts[0][1], self._scratch)
-            return
+    def _update_in_parts(self, parameters: np.ndarray, gradients: np.ndarray, lr: float) -> None:
+        """The update of a large model, its contiguous parts on several threads."""
         pool = _thread_pool()
         jobs = [
             pool.submit(self.update_step, parameters[part], gradients[part], lr, slots, tmp)
