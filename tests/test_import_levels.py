@@ -31,7 +31,8 @@ LEVELS = {
     0: {"config", "errors", "_registry", "_rowwise", "_arrays", "_checks", "_file_hooks"}
     | {"naming", "utils", "backend"},
     1: {"ops"},
-    2: {"activations", "initializers", "regularizers", "losses", "metrics", "optimizers"},
+    2: {"activations", "initializers", "regularizers", "constraints", "losses", "metrics"}
+    | {"optimizers"},
     3: {"layers"},
     4: set(),  # the training loop's callbacks are in trainers; see the module docstring
     5: {"trainers"},

@@ -20,6 +20,7 @@ _SUBMODULES = (
     "backend",
     "callbacks",
     "config",
+    "constraints",
     "data",
     "datasets",
     "distributed",

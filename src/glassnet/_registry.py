@@ -18,7 +18,12 @@ def normalize(name: str) -> str:
 def unknown_name_error(kind: str, name: object, valid: Iterable[str]) -> ValueError:
     """A ``ValueError`` for an unknown name, listing the valid ones and the closest matches."""
     valid = sorted(set(valid))
-    close = difflib.get_close_matches(str(name).lower(), valid, n=3, cutoff=0.5)
+    # compared in lower case ('adamm' is closest to 'Adam'), shown as registered
+    by_lower = {v.lower(): v for v in reversed(valid)}
+    close = [
+        by_lower[c]
+        for c in difflib.get_close_matches(str(name).lower(), list(by_lower), n=3, cutoff=0.5)
+    ]
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return ValueError(
         f"Unknown {kind}: {name!r}.{hint} Valid {kind} names are: {', '.join(valid)}."

@@ -76,7 +76,7 @@ def test_optimizer_changes_the_training(cli, tmp_path):
 
 def test_an_unknown_optimizer_is_a_one_line_error(cli):
     assert_one_line_error(
-        cli("train", "wages", *ONE_EPOCH, "--optimizer", "nadam"), "Unknown optimizer: 'nadam'"
+        cli("train", "wages", *ONE_EPOCH, "--optimizer", "nadamm"), "Unknown optimizer: 'nadamm'"
     )
 
 

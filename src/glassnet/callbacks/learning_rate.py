@@ -5,7 +5,23 @@ from __future__ import annotations
 import math
 
 from glassnet.callbacks.monitoring import check_monitor
+from glassnet.optimizers.schedules import LearningRateSchedule
 from glassnet.trainers.callbacks import Callback
+
+
+def require_settable_rate(optimizer, callback: str) -> None:
+    """Raises a ``TypeError`` naming ``callback`` when ``optimizer``'s rate comes from a
+    ``LearningRateSchedule``: such a rate cannot be set by number (Keras raises the same
+    ``TypeError`` from the optimizer when the callback first sets it; here it comes before
+    the first epoch, not after epochs of training)."""
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if isinstance(schedule, LearningRateSchedule):
+        raise TypeError(
+            f"{callback} sets the optimizer's learning rate, but the optimizer's learning rate "
+            f"is a schedule ({schedule!r}), which cannot be set by number. Use either the "
+            f"schedule or {callback}: give the optimizer a float learning_rate to use "
+            f"{callback}."
+        )
 
 
 class LearningRateScheduler(Callback):
@@ -21,6 +37,9 @@ class LearningRateScheduler(Callback):
         super().__init__()
         self.schedule = schedule
         self.verbose = verbose
+
+    def on_train_begin(self, logs=None):
+        require_settable_rate(self.model.optimizer, "LearningRateScheduler")
 
     def on_epoch_begin(self, epoch, logs=None):
         current = self.model.optimizer.learning_rate
@@ -101,6 +120,7 @@ class ReduceLROnPlateau(Callback):
         self.wait = 0
 
     def on_train_begin(self, logs=None):
+        require_settable_rate(self.model.optimizer, "ReduceLROnPlateau")
         self._reset()
 
     def in_cooldown(self) -> bool:

@@ -22,6 +22,8 @@ The kinds form a closed set (``KINDS``); each is read by a rule in
 ``activation``            a built-in activation named as Keras names it
 ``initializer``           an initializer (an unknown one becomes ``default``, with a warning)
 ``regularizer``           L1, L2, L1L2 or ``None`` (an unknown one is dropped, with a warning)
+``constraint``            MaxNorm, NonNeg, UnitNorm, MinMaxNorm or ``None`` (an unknown one is
+                          dropped, with a warning)
 ``last_axis``             the feature axis only (``-1``, the last index, or a list of one)
 ``shape``                 a row shape; one ``-1`` is inferred from the input's size
 ``data_format``           ``channels_last`` (``channels_first`` only where it changes nothing)
@@ -52,6 +54,7 @@ KINDS = frozenset(
         "activation",
         "initializer",
         "regularizer",
+        "constraint",
         "last_axis",
         "shape",
         "data_format",

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet import activations as activations_module
+from glassnet import constraints as constraints_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
 from glassnet.layers.base import Layer, WeightSpec, _positive_int
@@ -41,6 +42,8 @@ class Dense(Layer):
         kernel_initializer: Keras default ``"glorot_uniform"``.
         bias_initializer: Keras default ``"zeros"``.
         kernel_regularizer, bias_regularizer: optional penalties added to the loss.
+        kernel_constraint, bias_constraint: optional constraints (``glassnet.constraints``)
+            the optimizer applies to the kernel and bias after each update.
         **kwargs: ``name``, ``input_shape``, ``input_dim``, ``trainable``.
 
     Example:
@@ -60,8 +63,8 @@ class Dense(Layer):
         key("bias_initializer", "initializer", "zeros"),
         key("kernel_regularizer", "regularizer"),
         key("bias_regularizer", "regularizer"),
-        key("kernel_constraint", "inert"),
-        key("bias_constraint", "inert"),
+        key("kernel_constraint", "constraint"),
+        key("bias_constraint", "constraint"),
         key("activity_regularizer", "inert"),
         key("quantization_config", "fixed", allowed=(None,), why="quantized layers"),
         key("lora_rank", "fixed", allowed=(None,), why="LoRA-adapted layers"),
@@ -90,11 +93,10 @@ class Dense(Layer):
         self.bias_initializer = initializers_module.get(bias_initializer)
         self.kernel_regularizer = regularizers_module.get(kernel_regularizer)
         self.bias_regularizer = regularizers_module.get(bias_regularizer)
-        for what, value in (
-            ("activity_regularizer", activity_regularizer),
-            ("kernel_constraint", kernel_constraint),
-            ("bias_constraint", bias_constraint),
-        ):
+        # applied by the optimizer after each update (``<weight>_constraint``, as in Keras)
+        self.kernel_constraint = constraints_module.get(kernel_constraint)
+        self.bias_constraint = constraints_module.get(bias_constraint)
+        for what, value in (("activity_regularizer", activity_regularizer),):
             if value is not None:
                 raise NotImplementedError(
                     f"Dense does not support `{what}` yet (received {value!r})"
@@ -182,6 +184,19 @@ class Dense(Layer):
             "bias_regularizer": serialize_object(
                 regularizers_module.serialize(self.bias_regularizer), "keras.regularizers"
             ),
-            "kernel_constraint": None,
-            "bias_constraint": None,
+            "kernel_constraint": _serialize_constraint(self.kernel_constraint),
+            "bias_constraint": _serialize_constraint(self.bias_constraint),
         }
+
+
+def _serialize_constraint(constraint):
+    """A built-in constraint as Keras writes it; ``None`` for none. A constraint that is
+    not one of ``glassnet.constraints`` (a plain function) cannot be written to a file."""
+    if constraint is None:
+        return None
+    if not isinstance(constraint, constraints_module.Constraint):
+        raise ValueError(
+            f"A constraint that is not a glassnet.constraints.Constraint cannot be saved in a "
+            f"layer's config. Received: {constraint!r}"
+        )
+    return constraints_module.serialize(constraint)

@@ -40,7 +40,7 @@ class Adam(Optimizer):
         self.amsgrad = check_flag(amsgrad, "amsgrad")
         self.slot_names = ("momentum", "velocity") + (("velocity_hat",) if self.amsgrad else ())
 
-    def slot_groups(self):
+    def own_slot_groups(self):
         # keras/src/optimizers/adam.py, build: momentum and velocity per weight, together
         return [("momentum", "velocity")] + ([("velocity_hat",)] if self.amsgrad else [])
 
@@ -78,7 +78,14 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Keras default ``weight_decay=0.004``)."""
+    """Adam with decoupled weight decay (``keras/src/optimizers/adamw.py``): each step
+    first shrinks every weight by ``weight * weight_decay * learning_rate``, then takes
+    Adam's step. Keras's default ``weight_decay=0.004``; ``None`` is refused.
+    """
 
     def __init__(self, learning_rate=None, weight_decay: float = 0.004, **kwargs) -> None:
+        if weight_decay is None:
+            raise ValueError(
+                "Argument `weight_decay` must be a float. Received: weight_decay=None"
+            )
         super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, **kwargs)

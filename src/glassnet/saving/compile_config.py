@@ -19,18 +19,10 @@ from glassnet import optimizers as optimizers_module
 from glassnet.saving.config_values import ReadContext, finite_float, init_params
 
 #: glassnet optimizer classes under the class names Keras writes.
-OPTIMIZERS = {
-    "SGD": optimizers_module.SGD,
-    "Adam": optimizers_module.Adam,
-    "AdamW": optimizers_module.AdamW,
-    "RMSprop": optimizers_module.RMSprop,
-    "Adagrad": optimizers_module.Adagrad,
-}
+OPTIMIZERS = dict(optimizers_module.OPTIMIZER_CLASSES)
 #: Optimizer config keys glassnet ignores at these values (anything else is unsupported).
 _INERT_OPTIMIZER_KEYS = {
-    "use_ema": (False, None), "ema_overwrite_frequency": (None,), "loss_scale_factor": (None,),
-    "gradient_accumulation_steps": (None,), "decay": (0, 0.0, None), "ema_momentum": None,
-    "jit_compile": None, "is_legacy_optimizer": None, "mesh": (None,),
+    "decay": (0, 0.0, None), "jit_compile": None, "is_legacy_optimizer": None, "mesh": (None,),
 }
 #: The Keras function name of each glassnet loss class (``keras/src/losses/__init__.py``).
 LOSS_NAMES = {
@@ -230,8 +222,13 @@ def read_optimizer(value, ctx: ReadContext):
             kwargs[key] = item
         elif item is not None:
             unsupported.append(f"{key}={item!r}")
-    if isinstance(kwargs.get("learning_rate"), (dict, list)):
-        unsupported.append("a learning-rate schedule")
+    if isinstance(kwargs.get("learning_rate"), list):
+        unsupported.append("a learning rate given as a list")
+    elif isinstance(kwargs.get("learning_rate"), dict):
+        schedule = read_schedule(kwargs["learning_rate"], ctx)
+        if schedule is None:
+            return None
+        kwargs["learning_rate"] = schedule
     if unsupported:
         ctx.warn(f"{ctx.where}: the optimizer {class_name} uses {', '.join(unsupported)}, which "
                  "glassnet does not support; the model loads uncompiled")
@@ -241,6 +238,40 @@ def read_optimizer(value, ctx: ReadContext):
     except (TypeError, ValueError, NotImplementedError) as error:
         ctx.warn(f"{ctx.where}: the optimizer {class_name} has a config glassnet cannot use "
                  f"({error}); the model loads uncompiled")
+        return None
+
+
+def read_schedule(value: dict, ctx: ReadContext):
+    """A glassnet learning-rate schedule from the serialized form Keras writes (a built-in
+    class of ``keras.optimizers.schedules`` only, matched by name), or ``None`` (warned)."""
+    schedules = optimizers_module.schedules
+    class_name = value.get("class_name")
+    config = value.get("config")
+    module = value.get("module", schedules.KERAS_MODULE)
+    cls = None
+    if isinstance(class_name, str) and module == schedules.KERAS_MODULE and (
+        value.get("registered_name") in (None, class_name)
+    ):
+        try:
+            cls = schedules.schedule_class(class_name)
+        except ValueError:
+            cls = None
+    if not isinstance(cls, type) or not isinstance(config, dict):
+        ctx.warn(f"{ctx.where}: the learning-rate schedule {class_name!r} (module {module!r}) is "
+                 "not one of Keras's built-in schedules that glassnet has; the model loads "
+                 "uncompiled")
+        return None
+    unknown = sorted(set(config) - init_params(cls))
+    bad = [k for k, v in config.items()
+           if not (v is None or isinstance(v, (bool, int, float, str))
+                   or (isinstance(v, list) and all(isinstance(i, (int, float)) for i in v)))]
+    try:
+        if unknown or bad:
+            raise ValueError(f"unexpected key(s) {', '.join(unknown + bad)}")
+        return cls.from_config(dict(config))
+    except (TypeError, ValueError) as error:
+        ctx.warn(f"{ctx.where}: the learning-rate schedule {class_name} has a config glassnet "
+                 f"cannot use ({error}); the model loads uncompiled")
         return None
 
 

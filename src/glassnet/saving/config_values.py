@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from glassnet import activations as activations_module
 from glassnet import config as config_module
+from glassnet import constraints as constraints_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
 from glassnet._checks import is_finite
@@ -267,6 +268,25 @@ def read_regularizer(value, what: str, ctx: ReadContext):
         return None
 
 
+def read_constraint(value, what: str, ctx: ReadContext):
+    """A glassnet constraint (MaxNorm, NonNeg, UnitNorm, MinMaxNorm), ``None``, or ``None``
+    with a warning (an unknown constraint only affects training)."""
+    if value is None:
+        return None
+    class_name, config = _class_and_config(value)
+    cls = _registry_class(constraints_module, class_name) if isinstance(class_name, str) else None
+    if cls is None or not isinstance(config, dict):
+        ctx.warn(f"{ctx.where}: {what} {class_name!r} is unknown to glassnet and is dropped "
+                 "(it only affects training)")
+        return None
+    try:
+        return cls(**_accepted(cls, config, f"{what} {class_name}", ctx))
+    except (TypeError, ValueError) as error:
+        ctx.warn(f"{ctx.where}: {what} {class_name!r} has a config glassnet cannot use "
+                 f"({error}); it is dropped (it only affects training)")
+        return None
+
+
 # --- declared layer keys, by kind ------------------------------------------------------------
 
 
@@ -393,6 +413,8 @@ def read_key(key: ConfigKey, keys: Keys, shape: tuple[int, ...], ctx: ReadContex
         return read_initializer(value, what, ctx, key.default)
     if kind == "regularizer":
         return read_regularizer(value, what, ctx)
+    if kind == "constraint":
+        return read_constraint(value, what, ctx)
     if kind == "last_axis":
         return _read_last_axis(value, what, shape, ctx)
     if kind == "shape":

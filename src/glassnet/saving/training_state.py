@@ -84,15 +84,16 @@ def _live_optimizer(model):
     optimizer = model.optimizer
     if optimizer.built and optimizer.slots_size() == model.storage.parameters.size:
         return optimizer
-    fresh = type(optimizer).from_config(optimizer.get_config())
+    fresh = optimizer.clone()
     fresh.build(model.storage.parameters, model.storage.slices)
-    fresh.iterations = optimizer.iterations
     return fresh
 
 
 def optimizer_variables(model) -> list[tuple[str, np.ndarray]]:
     """``(name, value)`` of each optimizer variable in Keras 3's order, for saving
-    (``optimizer.save_own_variables``, each slot shaped as its weight).
+    (``optimizer.save_own_variables``, each slot shaped as its weight): ``iteration``,
+    ``learning_rate`` (not when the rate is a schedule), the slots, then scalars such as
+    Nadam's ``u_product``.
 
     Names follow Keras 3's ``.h5`` files (``adam/sequential_dense_kernel_momentum``);
     only the order matters to a reader.
@@ -102,12 +103,19 @@ def optimizer_variables(model) -> list[tuple[str, np.ndarray]]:
     optimizer.save_own_variables(store)
     prefix = model.optimizer.name
     shapes = _weight_shapes(model)
-    values = [(f"{prefix}/iteration", store["0"]), (f"{prefix}/learning_rate", store["1"])]
-    layout = optimizer.variable_layout(len(shapes))
-    for k, (slot, i) in enumerate(layout, start=2):
+    values = [(f"{prefix}/iteration", store["0"])]
+    k = 1
+    if not optimizer.learning_rate_is_schedule:
+        values.append((f"{prefix}/learning_rate", store["1"]))
+        k = 2
+    for slot, i in optimizer.variable_layout(len(shapes)):
         layer, weight, _, _ = model.storage.slices[i]
         values.append((f"{prefix}/{model.name}_{layer}_{weight}_{slot}",
                        store[str(k)].reshape(shapes[i])))
+        k += 1
+    for name in optimizer.extra_variables():
+        values.append((f"{prefix}/{name}", store[str(k)]))
+        k += 1
     return values
 
 
@@ -134,9 +142,15 @@ def restore_optimizer(model, entries: list, ctx: ReadContext, blocks: bool = Fal
     layout = file_layout(optimizer, len(weights), blocks=blocks,
                          keras2_sgd=keras2 and not blocks)
     shape, kind, read = entries[0]
-    arrays = [e for e in entries[1:] if e[0] != ()]
-    scalars = [e for e in entries[1:] if e[0] == ()]
+    body = list(entries[1:])
+    n_extra = len(optimizer.extra_variables())
+    extras = body[len(body) - n_extra:] if n_extra else []
+    body = body[:len(body) - n_extra] if n_extra else body
+    arrays = [e for e in body if e[0] != ()]
+    scalars = [e for e in body if e[0] == ()]
     fits = (shape == () and kind in "iu" and len(arrays) == len(layout)
+            and len(scalars) <= 1 and len(extras) == n_extra
+            and all(e[0] == () and e[1] == "f" for e in extras)
             and all(a[0] == weights[i] and a[1] == "f"
                     for a, (_, i) in zip(arrays, layout, strict=True)))
     iteration = int(read()) if shape == () and kind in "iu" else -1
@@ -150,13 +164,20 @@ def restore_optimizer(model, entries: list, ctx: ReadContext, blocks: bool = Fal
     own = optimizer.variable_layout(len(weights))
     read_values = {key: read_array() for key, (_, _, read_array) in zip(layout, arrays,
                                                                           strict=True)}
-    learning_rate = optimizer.learning_rate
-    if not keras2 and scalars and scalars[0][1] == "f":
-        learning_rate = float(scalars[0][2]())
-    store = {"0": np.asarray(iteration, dtype=np.int64),
-             "1": np.asarray(learning_rate, dtype=np.float32)}
-    for k, key in enumerate(own, start=2):
+    store = {"0": np.asarray(iteration, dtype=np.int64)}
+    k = 1
+    if not optimizer.learning_rate_is_schedule:
+        learning_rate = optimizer.learning_rate
+        if not keras2 and scalars and scalars[0][1] == "f":
+            learning_rate = float(scalars[0][2]())
+        store["1"] = np.asarray(learning_rate, dtype=np.float32)
+        k = 2
+    for key in own:
         store[str(k)] = read_values[key]
+        k += 1
+    for _, _, read_extra in extras:
+        store[str(k)] = np.asarray(read_extra())
+        k += 1
     optimizer.build(model.storage.parameters, model.storage.slices)
     if not optimizer.load_own_variables(store):
         return False

@@ -72,6 +72,10 @@ class Compiling:
             )
         self._loss_scale = self._loss_weight(loss_weights)
         self._loss_weights = loss_weights
+        if optimizer is None:
+            raise TypeError(
+                "`optimizer` must be a name, an Optimizer or a config. Received: optimizer=None"
+            )
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = losses_module.get(loss)
         if metrics is None:
@@ -195,6 +199,16 @@ class Compiling:
             else:
                 self.optimizer.slices = self.storage.slices
             self.optimizer_needs_build = False
+        # ``<weight>_constraint`` of each layer (Keras's naming), applied by the optimizer
+        # to that trainable weight after each update
+        self.optimizer.constraints = [
+            (layer.values[s.name], constraint)
+            for layer in self._weight_layers()
+            if layer.trainable
+            for s in layer.specs
+            if s.trainable
+            and (constraint := getattr(layer, f"{s.name}_constraint", None)) is not None
+        ]
         self._fused = self.loss is not None and self.plan.can_fuse(self.loss)
         self._regularized = [
             layer for layer in self._weight_layers() if any(s.regularizer for s in layer.specs)

@@ -205,6 +205,9 @@ class Fitting:
                 cbs.call("on_epoch_end", epoch, logs)
                 if self.stop_training:
                     break
+            if epochs > 0 and self.optimizer.built:
+                # with use_ema, the weights become their moving average (as Keras's fit)
+                self.optimizer.finalize_variable_values(self.storage.parameters)
             cbs.call("on_train_end", logs)
         finally:
             cbs.close()
