@@ -74,6 +74,9 @@ class CustomSteps:
         """One training step on ``data`` (``(x, y)`` or ``(x, y, sample_weight)``), as
         ``fit`` makes it; returns the logs. A subclass may override it."""
         x, y, sample_weight = _unpack(data)
+        self._require_compiled("train_step")
+        self._prepare_optimizer()
+        self._resolve_metrics(np.shape(y))
         loss, out = self._train_step(x, y, sample_weight, None)
         self._loss_tracker.update_state(loss, sample_weight=len(x))
         self._update_metrics(y, out, sample_weight)
@@ -83,6 +86,9 @@ class CustomSteps:
         """The loss and metrics of one batch without training, as ``evaluate`` computes
         them; returns the logs. A subclass may override it."""
         x, y, sample_weight = _unpack(data)
+        self._require_compiled("test_step")
+        self._prepare_optimizer()
+        self._resolve_metrics(np.shape(y))
         out = self._infer(x)
         values = self.loss.values(y, out)
         loss = self.loss.reduce(values, sample_weight) * self._loss_scale
