@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.engine.graph_plan import GraphPlan
+from glassnet.engine.graph_plan import CompiledGraphPlan, GraphPlan
 from glassnet.engine.model import Model
 from glassnet.layers import InputLayer
 from glassnet.layers.base import as_float_array
@@ -95,6 +95,8 @@ class Functional(Model):
         return None
 
     def _make_plan(self):
+        if CompiledGraphPlan.takes(self):
+            return CompiledGraphPlan(self)
         return GraphPlan(self)
 
     def _storage_changed(self) -> None:
@@ -155,6 +157,11 @@ class Functional(Model):
         return results[0] if len(results) == 1 else results
 
     def _forward_on_tape(self, x, training: bool, tape):
+        plan = self.plan
+        if isinstance(plan, CompiledGraphPlan):
+            out = plan.run_on_tape(x, training, tape)
+            if out is not None:
+                return out
         return self._run_inline(x, training)
 
     def _prepare_call_input(self, inputs):
@@ -166,8 +173,9 @@ class Functional(Model):
 
         if symbolic.is_symbolic(inputs):
             return symbolic.symbolic_call(self, inputs, {"training": training, **kwargs})
-        if active_tape() is not None:
-            return self._run_inline(inputs, training)
+        tape = active_tape()
+        if tape is not None:
+            return self._forward_on_tape(inputs, training, tape)
         with recording(Tape()):
             out = self._run_inline(inputs, training)
         if isinstance(out, list):
