@@ -32,8 +32,8 @@ def _summary_writer_class():
         from tensorboardX import SummaryWriter
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError(
-            "The TensorBoard callback writes event files with tensorboardX: "
-            'pip install ".[tensorboard]" in glassnet\'s clone (or pip install tensorboardX)'
+            "The TensorBoard callback writes event files with tensorboardX. Install it with "
+            'pip install tensorboardX (or, in glassnet\'s clone, pip install ".[tensorboard]")'
         ) from None
     return SummaryWriter
 

@@ -83,7 +83,7 @@ def plot_model(
 
     Raises:
         ValueError: when ``rankdir`` is not ``"TB"`` or ``"LR"``, or the model has no layers.
-        ImportError: when matplotlib is not installed (``pip install glassnet[plot]``).
+        ImportError: when matplotlib is not installed (``pip install matplotlib``).
     """
     if rankdir not in ("TB", "LR"):
         raise ValueError(f"`rankdir` must be 'TB' or 'LR'. Received: rankdir={rankdir!r}")
@@ -95,7 +95,8 @@ def plot_model(
         from matplotlib.patches import FancyBboxPatch
     except ImportError as error:  # pragma: no cover - the plot extra is a test dependency
         raise ImportError(
-            "plot_model draws with matplotlib: pip install glassnet[plot]"
+            "plot_model draws with matplotlib. Install it with pip install matplotlib "
+            '(or, in glassnet\'s clone, pip install ".[plot]")'
         ) from error
     layers, edges = _edges(model)
     if not layers:
