@@ -3,11 +3,11 @@
 
 Two measurements, each alternated run by run so that both sides see the same machine:
 
-* **graph** (issue 17's target: within 1.5x): W1's data (534 x 9, batch 32) through
-  ``Sequential([Dense(64, relu), Dense(64, relu), Dense(1)])`` against a functional model whose
-  input feeds two ``Dense(32, relu)`` branches joined by ``Concatenate`` (the same 9 x 64
-  multiply-adds), then ``Dense(64, relu)`` and ``Dense(1)``. Reported: seconds per epoch and
-  the ratio.
+* **graph** (issue 17's target: within 1.5x): ``Sequential([Dense(w, relu), Dense(w, relu),
+  Dense(1)])`` against a functional model whose input feeds two ``Dense(w/2, relu)`` branches
+  joined by ``Concatenate`` (the same multiply-adds), then ``Dense(w, relu)`` and
+  ``Dense(1)``, on W1's data (534 x 9, w = 64, batch 32) and on MNIST-size data (12,000 x 784,
+  w = 128, batch 128). Reported: seconds per epoch and the ratio.
 * **before/after** (``--before PATH``, a checkout of glassnet's ``src`` folder to compare
   with): W1, W2 and W3 epochs of glassnet's ``fit`` with the sources at ``PATH`` and with the
   current ones, each in its own process, alternated. Reported: median seconds per epoch and
@@ -72,29 +72,35 @@ def epoch_seconds(sources: Path, workload: str, epochs: int, seed: int) -> float
     return float(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def graph_pair(epochs: int, seed: int) -> tuple[float, float]:
+#: (name, rows, columns, hidden width, batch size): the course's W1 data, and MNIST-size.
+SIZES = (("W1 data (534 x 9), batch 32", 534, 9, 64, 32),
+         ("MNIST-size (12,000 x 784), batch 128", 12000, 784, 128, 128))
+
+
+def graph_pair(size: tuple, epochs: int, seed: int) -> tuple[float, float]:
     """Seconds per epoch of the Sequential stack and of the two-branch functional model."""
     import numpy as np
 
     import glassnet as keras
     from glassnet import layers
 
+    _, rows, columns, width, batch = size
     rng = np.random.default_rng(seed)
-    x = rng.normal(size=(534, 9)).astype("float32")
-    y = rng.normal(size=(534, 1)).astype("float32")
-    stack = keras.Sequential([layers.Dense(64, activation="relu", input_shape=(9,)),
-                              layers.Dense(64, activation="relu"), layers.Dense(1)])
-    inputs = keras.Input(shape=(9,))
-    left = layers.Dense(32, activation="relu")(inputs)
-    right = layers.Dense(32, activation="relu")(inputs)
-    hidden = layers.Dense(64, activation="relu")(layers.Concatenate()([left, right]))
+    x = rng.normal(size=(rows, columns)).astype("float32")
+    y = rng.normal(size=(rows, 1)).astype("float32")
+    stack = keras.Sequential([layers.Dense(width, activation="relu", input_shape=(columns,)),
+                              layers.Dense(width, activation="relu"), layers.Dense(1)])
+    inputs = keras.Input(shape=(columns,))
+    left = layers.Dense(width // 2, activation="relu")(inputs)
+    right = layers.Dense(width // 2, activation="relu")(inputs)
+    hidden = layers.Dense(width, activation="relu")(layers.Concatenate()([left, right]))
     graph = keras.Model(inputs, layers.Dense(1)(hidden))
     times = []
     for model in (stack, graph):
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001), loss="mse")
-        model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+        model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
         start = time.perf_counter()
-        model.fit(x, y, batch_size=32, epochs=epochs, verbose=0)
+        model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0)
         times.append((time.perf_counter() - start) / epochs)
     return times[0], times[1]
 
@@ -107,14 +113,14 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="a glassnet src folder to compare with")
     args = parser.parse_args()
     sys.path.insert(0, str(SOURCES))
-    pairs = [graph_pair(args.epochs, args.seed) for _ in range(args.repeats)]
-    stack = statistics.median(p[0] for p in pairs)
-    graph = statistics.median(p[1] for p in pairs)
-    print("| model (W1 data, batch 32) | s/epoch (median) |")
-    print("|---|---|")
-    print(f"| Sequential 9-64-64-1 | {stack:.4f} |")
-    print(f"| functional, two branches joined | {graph:.4f} |")
-    print(f"| ratio functional / Sequential | {graph / stack:.2f} |")
+    print("| data | Sequential s/epoch | functional two-branch s/epoch | functional / Sequential |")
+    print("|---|---|---|---|")
+    for size in SIZES:
+        epochs = args.epochs if size[1] < 1000 else max(1, args.epochs // 10)
+        pairs = [graph_pair(size, epochs, args.seed) for _ in range(args.repeats)]
+        stack = statistics.median(p[0] for p in pairs)
+        graph = statistics.median(p[1] for p in pairs)
+        print(f"| {size[0]} | {stack:.4f} | {graph:.4f} | {graph / stack:.2f} |")
     if args.before is None:
         return
     print()
