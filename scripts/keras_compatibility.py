@@ -16,8 +16,10 @@ This is a development tool. It has two halves:
 
    * ``✔``: it exists and is the same kind (a class where Keras has a class, a function
      where Keras has a function), and a class's constructor accepts every argument name
-     that Keras's constructor names (``*args``/``**kwargs`` catch-alls are ignored on both
-     sides: a catch-all is no proof that a name is understood);
+     that Keras's constructor names. Catch-alls are ignored on both sides: Keras's
+     ``**kwargs`` asks for nothing, and glassnet's is no proof that a name is understood,
+     except that a glassnet constructor with ``**kwargs`` also accepts the names of the
+     next constructor up its bases (the usual ``super().__init__(**kwargs)``);
    * ``partial``: it exists, but is another kind, or its constructor lacks some of Keras's
      argument names (listed in the note);
    * ``✗``: it does not exist; the note says why, from the hand-kept ``FAMILIES`` and
@@ -30,9 +32,9 @@ This is a development tool. It has two halves:
 
 Usage::
 
-    python scripts/keras_compatibility.py              # Keras installed: refresh the JSON, write the page
-    python scripts/keras_compatibility.py --from-json  # no Keras needed: rebuild the page from the JSON
-    python scripts/keras_compatibility.py --check      # exit 1 when the page is not what it would write
+    python scripts/keras_compatibility.py              # with Keras: refresh the JSON and the page
+    python scripts/keras_compatibility.py --from-json  # no Keras needed: the page from the JSON
+    python scripts/keras_compatibility.py --check      # exit 1 when a file would change
 
 The page carries the date it was generated; it is kept from the existing page unless
 ``--date`` gives another, so that regenerating unchanged code gives the same bytes.
@@ -110,7 +112,11 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     ATTENTION: {
         "layers": ("Attention", "AdditiveAttention", "MultiHeadAttention", "GroupQueryAttention"),
         "ops": ("dot_product_attention",),
-        "config": ("enable_flash_attention", "disable_flash_attention", "is_flash_attention_enabled"),
+        "config": (
+            "enable_flash_attention",
+            "disable_flash_attention",
+            "is_flash_attention_enabled",
+        ),
     },
     CONVOLUTION: {
         "layers": (
@@ -212,6 +218,32 @@ def _argument_names(obj: object) -> list[str] | None:
     return names
 
 
+def _accepted_names(cls: type) -> set[str]:
+    """The argument names a glassnet class's constructor understands.
+
+    Its own ``__init__``'s named arguments and, while an ``__init__`` passes on a
+    ``**kwargs`` catch-all, those of the next constructor up the class's bases (the usual
+    ``super().__init__(**kwargs)``). A catch-all alone accepts no name.
+    """
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass) or klass is object:
+            continue
+        try:
+            parameters = inspect.signature(vars(klass)["__init__"]).parameters.values()
+        except (TypeError, ValueError):
+            break
+        names.update(
+            p.name
+            for p in parameters
+            if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        )
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+            break
+    names.discard("self")
+    return names
+
+
 def _describe(obj: object) -> dict:
     if inspect.isclass(obj):
         return {"kind": "class", "args": _argument_names(obj)}
@@ -306,7 +338,7 @@ def classify(namespace: str, name: str, entry: dict) -> Row:
         what = "a class" if inspect.isclass(value) else "not callable"
         return Row(name, kind, PARTIAL, f"{what} in glassnet, a function in Keras", excluded)
     if kind == "class" and entry.get("args"):
-        ours = _argument_names(value) or []
+        ours = _accepted_names(value)
         missing = [arg for arg in entry["args"] if arg not in ours]
         if missing:
             note = "missing arguments: " + ", ".join(f"`{arg}`" for arg in missing)
@@ -382,7 +414,7 @@ def render(names: dict, date: str) -> str:
             len(table) - len(counted),
             sum(r.status == OK for r in counted),
         ]
-        totals = [t + c for t, c in zip(totals, counts)]
+        totals = [t + c for t, c in zip(totals, counts, strict=True)]
         share = _percent(counts[5], len(counted))
         anchor = _title(namespace).replace(".", "")
         lines.append(
@@ -392,10 +424,18 @@ def render(names: dict, date: str) -> str:
         )
     rest = totals[0] - totals[4]
     lines.append(
-        "| **all** | " + " | ".join(f"**{c}**" for c in totals[:5]) + f" | **{_percent(totals[5], rest)}** |"
+        "| **all** | "
+        + " | ".join(f"**{c}**" for c in totals[:5])
+        + f" | **{_percent(totals[5], rest)}** |"
     )
     for namespace in _ordered(rows):
-        lines += ["", f"## {_title(namespace)}", "", "| name | kind | status | note |", "|---|---|---|---|"]
+        lines += [
+            "",
+            f"## {_title(namespace)}",
+            "",
+            "| name | kind | status | note |",
+            "|---|---|---|---|",
+        ]
         for row in rows[namespace]:
             lines.append(f"| `{row.name}` | {row.kind} | {row.status} | {row.note} |")
     return "\n".join(lines) + "\n"
