@@ -171,6 +171,7 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     },
     AUDIO: {
         "layers": ("MelSpectrogram", "STFTSpectrogram"),
+        "initializers": ("STFT", "STFTInitializer", "stft"),
         "utils": ("audio_dataset_from_directory",),
         "ops": ("stft", "istft", "extract_sequences"),
     },
