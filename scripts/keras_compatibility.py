@@ -258,7 +258,14 @@ def _public(module: types.ModuleType) -> list[str]:
 
 
 def keras_public_names() -> dict:
-    """Every public name of Keras's namespaces, with its kind and argument names."""
+    """Every public name of Keras's namespaces, with its kind and argument names.
+
+    Read with the TensorFlow backend unless ``KERAS_BACKEND`` says otherwise: a few classes
+    (``keras.Variable``) are the backend's own.
+    """
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras
 
     namespaces: dict[str, dict] = {}
@@ -307,7 +314,9 @@ def _glassnet_object(namespace: str, name: str) -> object:
                 return _ABSENT
             try:  # a submodule not yet imported
                 value = importlib.import_module(path)
-            except ImportError:
+            except ModuleNotFoundError as error:
+                if error.name != path:
+                    raise  # a module glassnet needs is missing: not an answer about glassnet
                 return _ABSENT
     return value
 

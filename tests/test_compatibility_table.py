@@ -45,7 +45,12 @@ def test_the_page_says_what_the_code_has():
     expected = compat.render(_stored_names(), date)
     if page != expected:
         diff = difflib.unified_diff(
-            page.splitlines(), expected.splitlines(), "docs/compatibility.md", "the code", n=0
+            page.splitlines(),
+            expected.splitlines(),
+            "docs/compatibility.md",
+            "the code",
+            n=0,
+            lineterm="",
         )
         shown = "\n".join(list(diff)[:40])
         pytest.fail(f"docs/compatibility.md and the code disagree; {REGENERATE}.\n{shown}")
