@@ -226,3 +226,25 @@ def test_plot_model_draws_one_box_per_layer_and_one_arrow_per_connection(tmp_pat
         ("hidden", "out_cls"),
     }
     assert len(figure.axes[0].patches) == len(model.layers)
+
+
+def test_the_glass_box_names_each_weight_by_the_node_that_feeds_it_in_a_graph():
+    from glassnet import explain
+
+    a = keras.Input(shape=(2,), name="a")
+    left = layers.Dense(2, activation="relu", name="left")(a)
+    right = layers.Dense(2, activation="tanh", name="right")(a)
+    joined = layers.Concatenate(name="join")([left, right])
+    model = keras.Model(a, layers.Dense(1, name="out")(joined))
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((2, 2)), np.ones((2, 1))
+    report = explain.slopes(model, x, y)
+    by_layer = {ls.name: ls for ls in report.layers}
+    assert by_layer["right"].input_names == ["input_0", "input_1"]
+    assert by_layer["out"].input_names == ["join[0]", "join[1]", "join[2]", "join[3]"]
+    _, grads = model.compute_gradients(x, y)
+    slopes = {w.path: g for w, g in zip(model.trainable_weights, grads, strict=True)}
+    np.testing.assert_array_equal(by_layer["right"].weights["kernel"].slope,
+                                  slopes["right/kernel"])
+    trace = explain.trace(model, x[:1])
+    assert [lt.name for lt in trace.layers] == ["left", "right", "join", "out"]

@@ -106,6 +106,29 @@ def input_names(model, columns: Sequence[str] | None = None) -> list[str]:
     return [f"input_{i}" for i in range(n)]
 
 
+def feeding_names(model, layer, previous: list[str]) -> list[str]:
+    """The names of the values feeding ``layer``: in a functional model, the nodes of the
+    layers its (first) call read, model inputs as ``input_0``... (or ``name[i]`` for one of
+    several inputs); in a stack, ``previous`` (the nodes of the layer before)."""
+    graph = getattr(model, "_nodes", None)
+    if graph is None:
+        return previous
+    node = next((n for n in graph if n.layer is layer), None)
+    if node is None:
+        return previous
+    several_inputs = len(model.inputs) > 1
+    names: list[str] = []
+    for tensor in node.input_tensors:
+        producer = tensor.node.layer
+        if tensor in model.inputs:
+            width = int(np.prod(tensor.row_shape))
+            names += ([f"{producer.name}[{i}]" for i in range(width)] if several_inputs
+                      else [f"input_{i}" for i in range(width)])
+        else:
+            names += node_names(producer)
+    return names
+
+
 def columns_of(x) -> list[str] | None:
     """A pandas DataFrame's column names, else ``None``."""
     columns = getattr(x, "columns", None)

@@ -406,7 +406,7 @@ def _read_layers(model, reading, grads: list[np.ndarray], loss_obj) -> list[Laye
         ls = LayerSlopes(
             name=layer.name, kind=type(layer).__name__,
             activation=_common.activation_name(layer),
-            input_names=feeding_names, node_names=names,
+            input_names=_common.feeding_names(model, layer, feeding_names), node_names=names,
         )
         is_last = index == len(layers) - 1
         if isinstance(layer, Dense):
