@@ -41,15 +41,15 @@ def train(keras, GradientTape, model, x_train, y_train, x_val, y_val, epochs=3):
     train_acc_metric = keras.metrics.SparseCategoricalAccuracy()
     val_acc_metric = keras.metrics.SparseCategoricalAccuracy()
     log = []
-    for epoch in range(epochs):
+    for _epoch in range(epochs):
         for start in range(0, len(x_train), BATCH_SIZE):
-            x_batch = x_train[start:start + BATCH_SIZE]
-            y_batch = y_train[start:start + BATCH_SIZE]
+            x_batch = x_train[start : start + BATCH_SIZE]
+            y_batch = y_train[start : start + BATCH_SIZE]
             with GradientTape() as tape:
                 logits = model(x_batch, training=True)
                 loss_value = loss_fn(y_batch, logits)
             grads = tape.gradient(loss_value, model.trainable_weights)
-            optimizer.apply_gradients(zip(grads, model.trainable_weights))
+            optimizer.apply_gradients(zip(grads, model.trainable_weights, strict=True))
             train_acc_metric.update_state(y_batch, logits)
         train_acc = train_acc_metric.result()
         train_acc_metric.reset_state()
@@ -79,8 +79,9 @@ def test_the_loop_trains_saves_and_reloads(tmp_path):
     after = model.trainable_weights
     assert all(np.abs(a.numpy() - b).max() > 0 for a, b in zip(after, before, strict=True))
     # The loop's model is an ordinary one: predict agrees with a call, and it saves.
-    np.testing.assert_allclose(model.predict(x_val, verbose=0), model(x_val).numpy(),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        model.predict(x_val, verbose=0), model(x_val).numpy(), rtol=1e-6, atol=1e-6
+    )
     save_and_reload(model, tmp_path, "loop", x_val)
 
 

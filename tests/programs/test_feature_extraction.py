@@ -29,8 +29,7 @@ def build(keras):
     x = keras.layers.Dense(12, activation="tanh", name="hidden_2")(x)
     outputs = keras.layers.Dense(CLASSES, activation="softmax", name="classes")(x)
     model = keras.Model(inputs=inputs, outputs=outputs, name="classifier")
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 

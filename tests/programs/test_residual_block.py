@@ -32,8 +32,7 @@ def build(keras):
     x = keras.layers.Activation("relu", name="block_out")(x)
     outputs = keras.layers.Dense(1, name="value")(x)
     model = keras.Model(inputs, outputs, name="toy_resnet")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.005), loss="mse",
-                  metrics=["mae"])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.005), loss="mse", metrics=["mae"])
     return model
 
 
@@ -51,7 +50,13 @@ def fit(model, x, y):
 def test_the_program_trains_saves_and_reloads(tmp_path):
     model = build(glassnet)
     assert [type(layer).__name__ for layer in model.layers] == [
-        "InputLayer", "Dense", "Dense", "Dense", "Add", "Activation", "Dense",
+        "InputLayer",
+        "Dense",
+        "Dense",
+        "Dense",
+        "Add",
+        "Activation",
+        "Dense",
     ]
     x, y = data()
     history = fit(model, x, y)

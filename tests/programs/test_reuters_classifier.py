@@ -11,7 +11,6 @@ from twins import (
     PREDICTION_RTOL,
     TRAINING_RTOL,
     assert_all_close,
-    copy_weights,
     keras_loads,
     predict,
     real_keras,
@@ -47,11 +46,13 @@ def newswires(count: int, seed: int = 3):
 
 
 def build(keras):
-    model = keras.Sequential([
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(TOPICS, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(TOPICS, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 

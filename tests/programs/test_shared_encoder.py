@@ -62,8 +62,9 @@ def build(keras, encoder_kind: str = "layers"):
     joined = keras.layers.Concatenate(name="joined")([gap, both])
     same = keras.layers.Dense(1, activation="sigmoid", name="same")(joined)
     model = keras.Model(inputs=[left, right], outputs=same, name="siamese")
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"]
+    )
     return model
 
 
@@ -71,8 +72,9 @@ def data(rows: int = 64, seed: int = 4):
     rng = np.random.default_rng(seed)
     left = rng.normal(size=(rows, FEATURES)).astype("float32")
     same = rng.random(rows) < 0.5
-    right = np.where(same[:, None], left + 0.1 * rng.normal(size=left.shape),
-                     rng.normal(size=left.shape)).astype("float32")
+    right = np.where(
+        same[:, None], left + 0.1 * rng.normal(size=left.shape), rng.normal(size=left.shape)
+    ).astype("float32")
     return [left, right], same.astype("float32")[:, None]
 
 
@@ -94,9 +96,7 @@ def test_the_program_trains(encoder_kind):
     np.testing.assert_array_equal(gap.predict([x[0][:3], x[0][:3]], verbose=0), 0.0)
 
 
-@pytest.mark.parametrize(
-    "encoder_kind", ["layers", pytest.param("sequential", marks=NESTED_SAVE)]
-)
+@pytest.mark.parametrize("encoder_kind", ["layers", pytest.param("sequential", marks=NESTED_SAVE)])
 def test_the_program_saves_and_reloads(tmp_path, encoder_kind):
     model = build(glassnet, encoder_kind)
     x, y = data()
@@ -109,9 +109,11 @@ def untied(keras):
     left = keras.Input(shape=(FEATURES,), name="left")
     right = keras.Input(shape=(FEATURES,), name="right")
     code_left = keras.layers.Dense(6, name="l2")(
-        keras.layers.Dense(16, activation="relu", name="l1")(left))
+        keras.layers.Dense(16, activation="relu", name="l1")(left)
+    )
     code_right = keras.layers.Dense(6, name="r2")(
-        keras.layers.Dense(16, activation="relu", name="r1")(right))
+        keras.layers.Dense(16, activation="relu", name="r1")(right)
+    )
     gap = keras.layers.Subtract()([code_left, code_right])
     both = keras.layers.Multiply()([code_left, code_right])
     joined = keras.layers.Concatenate()([gap, both])
@@ -124,9 +126,14 @@ def test_the_shared_encoder_gets_the_sum_of_both_branches_slopes(encoder_kind):
     """A layer called twice collects both calls' slopes: the shared encoder's slope equals
     the sum of the slopes of two separate copies of it holding the same weights."""
     shared, separate = build(glassnet, encoder_kind), untied(glassnet)
-    first, second, head = (shared.get_weights()[i:i + 2] for i in (0, 2, 4))
-    for name, weights in (("l1", first), ("r1", first), ("l2", second), ("r2", second),
-                          ("same", head)):
+    first, second, head = (shared.get_weights()[i : i + 2] for i in (0, 2, 4))
+    for name, weights in (
+        ("l1", first),
+        ("r1", first),
+        ("l2", second),
+        ("r2", second),
+        ("same", head),
+    ):
         separate.get_layer(name).set_weights(weights)
     x, y = data()
     loss_fn = glassnet.losses.BinaryCrossentropy()
@@ -136,16 +143,17 @@ def test_the_shared_encoder_gets_the_sum_of_both_branches_slopes(encoder_kind):
             loss = loss_fn(y, model(x, training=True))
         slopes.append([np.asarray(g) for g in tape.gradient(loss, model.trainable_weights)])
     tied = slopes[0]
-    apart = dict(zip(
-        [w.path for w in separate.trainable_weights], slopes[1], strict=True
-    ))
+    apart = dict(zip([w.path for w in separate.trainable_weights], slopes[1], strict=True))
     for index, (left, right) in enumerate(
-        [("l1/kernel", "r1/kernel"), ("l1/bias", "r1/bias"),
-         ("l2/kernel", "r2/kernel"), ("l2/bias", "r2/bias")]
+        [
+            ("l1/kernel", "r1/kernel"),
+            ("l1/bias", "r1/bias"),
+            ("l2/kernel", "r2/kernel"),
+            ("l2/bias", "r2/bias"),
+        ]
     ):
         assert np.abs(apart[left]).max() > 0 and np.abs(apart[right]).max() > 0
-        np.testing.assert_allclose(tied[index], apart[left] + apart[right],
-                                   rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(tied[index], apart[left] + apart[right], rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(tied[4], apart["same/kernel"], rtol=1e-5, atol=1e-7)
 
 

@@ -35,9 +35,7 @@ def build(keras):
     features = keras.layers.Concatenate(name="joined")([words, facts])
     features = keras.layers.Dense(16, activation="relu", name="mixed")(features)
     priority = keras.layers.Dense(1, activation="sigmoid", name="priority")(features)
-    department = keras.layers.Dense(DEPARTMENTS, activation="softmax", name="department")(
-        features
-    )
+    department = keras.layers.Dense(DEPARTMENTS, activation="softmax", name="department")(features)
     model = keras.Model(inputs=[from_text, from_table], outputs=[priority, department])
     model.compile(
         optimizer=keras.optimizers.RMSprop(learning_rate=0.01),
@@ -67,7 +65,10 @@ def test_the_program_trains_saves_and_reloads(tmp_path):
     x, y = data()
     history = fit(model, x, y)
     assert sorted(history) == [
-        "department_accuracy", "department_loss", "loss", "priority_loss",
+        "department_accuracy",
+        "department_loss",
+        "loss",
+        "priority_loss",
         "priority_mean_absolute_error",
     ]
     assert history["loss"][-1] < history["loss"][0]

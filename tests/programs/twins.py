@@ -51,7 +51,10 @@ def assert_all_close(actual, desired, rtol: float, what: str) -> None:
     """Lists (or dicts) of arrays, element by element."""
     if isinstance(desired, dict):
         assert sorted(actual) == sorted(desired), what
-        actual, desired = [actual[k] for k in sorted(desired)], [desired[k] for k in sorted(desired)]
+        actual, desired = (
+            [actual[k] for k in sorted(desired)],
+            [desired[k] for k in sorted(desired)],
+        )
     if not isinstance(desired, (list, tuple)):
         actual, desired = [actual], [desired]
     assert len(actual) == len(desired), f"{what}: {len(actual)} arrays, expected {len(desired)}"
@@ -82,7 +85,8 @@ def copy_weights(source, target) -> None:
         assert len(ours) == len(theirs), f"layer {layer.name!r}: weight count differs"
         for a, b in zip(ours, theirs, strict=True):
             np.testing.assert_array_equal(
-                np.asarray(a), np.asarray(b),
+                np.asarray(a),
+                np.asarray(b),
                 err_msg=f"layer {layer.name!r}: the model-level weight order differs",
             )
         checked += 1
