@@ -2,7 +2,16 @@
 padded with ``keras.utils.pad_sequences``, ``Embedding(vocabulary, 8)``, ``Flatten``, a
 sigmoid ``Dense``; rmsprop, binary cross-entropy, accuracy, a validation split. The reviews
 are synthetic (no network): "positive" reviews use more words from one half of the
-vocabulary."""
+vocabulary.
+
+Known difference, from Keras on TensorFlow: TensorFlow hands the optimizer an Embedding's
+slope as ``IndexedSlices`` (one slice per use of a word in the batch), and Keras's RMSprop
+and Adam square each slice before they are summed (``elementwise_unary`` in
+``keras/src/backend/tensorflow/sparse.py``), so a word used twice in a batch gets
+``g1**2 + g2**2`` in its second moment instead of ``(g1 + g2)**2``. glassnet squares the
+summed slope, as Keras on TensorFlow does when given the dense slope. So the three epochs
+are compared with SGD, where the two agree, and one step of the program's rmsprop is
+compared with Keras's RMSprop on the dense slope."""
 
 from __future__ import annotations
 
