@@ -118,3 +118,77 @@ def test_a_subclassed_model_saves_weights_but_not_a_model_file(tmp_path):
     np.testing.assert_array_equal(again.predict(x, verbose=0), expected)
     with pytest.raises(TypeError, match="subclassed model"):
         model.save(tmp_path / "tower.keras")
+
+
+def test_get_layer_finds_a_subclassed_models_layers_by_name_or_index():
+    """``Model.get_layer`` as in ``keras/src/models/model.py``, on a subclassed model."""
+    model = Tower()
+    model(np.zeros((1, 3), "float32"))
+    assert model.get_layer(model.entry.name) is model.entry
+    assert model.get_layer(index=1) is model.blocks[0]
+    with pytest.raises(ValueError, match="No such layer: nowhere. Existing layers are"):
+        model.get_layer("nowhere")
+    with pytest.raises(ValueError, match="at index 9 but model only has 5 layers"):
+        model.get_layer(index=9)
+    with pytest.raises(ValueError, match="Provide only a layer name or a layer index"):
+        model.get_layer("dense", index=0)
+    with pytest.raises(ValueError, match="Provide either a layer name or layer index"):
+        model.get_layer()
+
+
+class WithResidual(keras.Model):
+    """A layer nested in a call-based layer (the Residual's Dense is not in ``layers``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.residual = Residual(3)
+        self.head = layers.Dense(1)
+
+    def call(self, inputs):
+        return self.head(self.residual(inputs))
+
+
+class Flat(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = layers.Dense(4, activation="tanh")
+        self.head = layers.Dense(1)
+
+    def call(self, inputs):
+        return self.head(self.hidden(inputs))
+
+
+def resumes_exactly_from_its_weights_file(model_class, tmp_path) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(8, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    model = model_class()
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+    model.save_weights(tmp_path / "model.weights.h5")
+    again = model_class()
+    again.compile(optimizer="adam", loss="mse")
+    again(x[:1])
+    again.load_weights(tmp_path / "model.weights.h5")
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+    for resumed in (model, again):
+        resumed.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    for a, b in zip(again.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_trained_subclassed_model_saves_its_weights_and_optimizer_state(tmp_path):
+    """After ``fit`` the weights file also holds the optimizer's slots (each shaped as its
+    weight, found through ``get_layer``); loaded back, training goes on exactly."""
+    resumes_exactly_from_its_weights_file(Flat, tmp_path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="saving/weights.py writes one group per layer of model.layers, so the weights of "
+    "a layer held inside a call-based layer (Keras 3: layers/residual/inner/vars) are not "
+    "written, and load_weights leaves them at their fresh values (after fit, saving the "
+    "optimizer's slots fails first: get_layer does not reach the nested Dense)",
+)
+def test_a_layer_nested_in_a_custom_layer_keeps_its_weights_in_a_weights_file(tmp_path):
+    resumes_exactly_from_its_weights_file(WithResidual, tmp_path)

@@ -124,6 +124,34 @@ class Model(Trainer):
         order they were assigned, as Keras tracks them."""
         return tracked_layers(self)
 
+    def get_layer(self, name: str | None = None, index: int | None = None):
+        """A layer of ``layers`` by name or by index, as Keras 3's ``Model.get_layer``
+        (``keras/src/models/model.py``): every model has it, a subclassed one included.
+
+        Raises:
+            ValueError: when both or neither are given, or no layer fits.
+        """
+        if index is not None and name is not None:
+            raise ValueError(
+                f"Provide only a layer name or a layer index. Received: index={index}, name={name}."
+            )
+        layers = self.layers
+        if index is not None:
+            if len(layers) <= index:
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(layers)} layers."
+                )
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"No such layer: {name}. Existing layers are: {[layer.name for layer in layers]}."
+            )
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
     def build(self, input_shape=None) -> None:
         """Builds a subclassed model by calling it once on a row of zeros of
         ``input_shape``, then moves every layer's weights into the model's storage."""
