@@ -344,6 +344,28 @@ class Layer:
                 f"shape {x.shape[1:]})"
             )
 
+    def nested_layers(self) -> list:
+        """The layers a layer written as ``call`` holds in its attributes (and theirs), as
+        Keras tracks them; empty for a layer with its own ``forward``."""
+        if not self._is_call_based():
+            return []
+        found: list = []
+
+        def add(value) -> None:
+            if isinstance(value, Layer) and value is not self and value not in found:
+                found.append(value)
+                found.extend(v for v in value.nested_layers() if v not in found)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    add(item)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    add(item)
+
+        for value in vars(self).values():
+            add(value)
+        return found
+
     # --- the functional API -------------------------------------------------------------
 
     def build_symbolic(self, shapes) -> None:

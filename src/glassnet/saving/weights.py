@@ -307,6 +307,27 @@ def write_dataset(group: h5py.Group, name: str, value: np.ndarray) -> None:
 
 
 
+def refuse_nested_weights(layers) -> None:
+    """Refuses layers that hold weight-carrying layers inside them (a layer written as
+    ``call`` around a ``Dense``): glassnet's files store one group per layer, so those weights
+    would be lost without a word.
+
+    Raises:
+        ValueError: naming the outer layer and the inner ones.
+    """
+    for layer in layers:
+        inner = [sub for sub in getattr(layer, "nested_layers", lambda: [])() if sub.specs]
+        if inner:
+            names = ", ".join(repr(sub.name) for sub in inner)
+            raise ValueError(
+                f"Layer {layer.name!r} holds layers with weights inside it ({names}); "
+                "glassnet's weight files do not store layers nested in a custom layer yet, "
+                "so nothing is written. Build the model from those layers directly (a "
+                "functional or subclassed model holding them), or keep the weights with "
+                "model.get_weights()"
+            )
+
+
 def v3_paths(layers) -> list[str]:
     """The group of each layer in the v3 layout: by class, numbered per class."""
     used: dict[str, int] = {}
@@ -380,6 +401,7 @@ def _numbered(group: h5py.Group | None, what: str, limit: int = 64) -> list[str]
 
 
 def read_v3_weights(root: h5py.Group, layers, what: str) -> list[dict]:
+    refuse_nested_weights(layers)
     """Every layer's variables (one store per layer) from a v3 tree, checked against the
     planned ``layers``' ``own_variable_specs`` before anything is read.
 
@@ -419,6 +441,7 @@ def _entry(dataset: h5py.Dataset, what: str):
 
 
 def write_v3_tree(root: h5py.Group, model, optimizer: tuple[str, list] | None) -> None:
+    refuse_nested_weights(model.layers)
     """Writes a model's variables in the v3 layout (``saving_lib._save_state``).
 
     Args:
@@ -445,6 +468,7 @@ def write_v3_tree(root: h5py.Group, model, optimizer: tuple[str, list] | None) -
 
 
 def read_legacy_weights(group: h5py.Group, layers, what: str) -> list[dict]:
+    refuse_nested_weights(layers)
     """Every layer's variables from a legacy tree, matched by position among the layers
     that have some (one store per layer, checked before anything is read).
 
@@ -513,6 +537,7 @@ def legacy_optimizer_entries(root: h5py.Group, what: str, limit: int) -> list:
 
 
 def write_legacy_tree(group: h5py.Group, model) -> None:
+    refuse_nested_weights(model.layers)
     """Writes a model's weights in the legacy layout, as Keras 3's ``.h5`` does."""
     write_str_list_attr(group, "layer_names", [layer.name for layer in model.layers])
     group.attrs["backend"] = b"tensorflow"
