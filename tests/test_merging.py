@@ -14,6 +14,7 @@ from gradcheck import assert_gradient_close, numerical_gradient
 from glassnet import layers
 from glassnet.ops.tape import recording
 
+
 def check_merge_slopes(layer, xs, rng):
     """``backward`` against the slope of ``sum(grad_out * output)`` for every input."""
     out, records = layer.forward(tuple(xs))

@@ -91,7 +91,7 @@ def test_a_train_step_with_its_own_loss_and_metrics_compiles_without_a_loss():
                 y_pred = self(x, training=True)
                 loss = keras.losses.mean_squared_error(y, y_pred)
             grads = tape.gradient(loss, self.trainable_variables)
-            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
             loss_tracker.update_state(loss)
             mae.update_state(y, y_pred)
             return {"loss": loss_tracker.result(), "mae": mae.result()}

@@ -143,7 +143,7 @@ def test_apply_gradients_makes_the_update_fit_makes():
         with keras.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=True))
         grads = tape.gradient(loss, model.trainable_weights)
-        optimizer.apply_gradients(zip(grads, model.trainable_weights))
+        optimizer.apply_gradients(zip(grads, model.trainable_weights, strict=True))
     assert optimizer.iterations == 3
     for ours, theirs in zip(model.get_weights(), reference.get_weights(), strict=True):
         np.testing.assert_array_equal(ours, theirs)

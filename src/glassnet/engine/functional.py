@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from glassnet import config as config_module
 from glassnet.engine.graph_plan import CompiledGraphPlan, GraphPlan
 from glassnet.engine.model import Model
 from glassnet.layers import InputLayer
 from glassnet.layers.base import as_float_array
 from glassnet.layers.storage import WeightStorage, shared_view
 from glassnet.layers.symbolic import GraphNode, KerasTensor, flatten
-from glassnet import config as config_module
 from glassnet.naming import unique_name
 from glassnet.ops.tensor import as_tensor
 from glassnet.trainers import Trainer

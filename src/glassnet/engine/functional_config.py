@@ -93,7 +93,8 @@ def catalog_layer(entry: dict):
     cls = LAYER_CLASSES.get(class_name)
     if cls is None:
         raise ValueError(
-            f"Unknown layer class {class_name!r}. glassnet knows: {', '.join(sorted(LAYER_CLASSES))}"
+            f"Unknown layer class {class_name!r}. glassnet knows: "
+            f"{', '.join(sorted(LAYER_CLASSES))}"
         )
     return cls.from_config(dict(entry.get("config") or {}))
 

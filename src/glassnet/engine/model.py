@@ -20,13 +20,12 @@ from glassnet import _file_hooks
 from glassnet import config as config_module
 from glassnet.engine.summary import summary_text
 from glassnet.layers import symbolic
+from glassnet.layers.base import Layer, normalize_shape
 from glassnet.layers.storage import WeightStorage
+from glassnet.naming import to_snake_case, unique_name
 from glassnet.ops.tape import active_tape
 from glassnet.ops.tensor import as_tensor, plain
-from glassnet.layers.base import Layer, normalize_shape
-from glassnet.naming import to_snake_case, unique_name
 from glassnet.trainers import Trainer
-
 
 _FUNCTIONAL_SUBCLASSES: dict[type, type] = {}
 

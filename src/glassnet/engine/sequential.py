@@ -9,8 +9,6 @@ flat arrays.
 
 from __future__ import annotations
 
-import numpy as np
-
 from glassnet import config as config_module
 from glassnet.engine.model import Model
 from glassnet.engine.plan import Plan

@@ -25,10 +25,10 @@ import numpy as np
 from glassnet import config as config_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
+from glassnet.layers import symbolic
 from glassnet.layers.config_keys import ConfigKey, dtype_policy
 from glassnet.layers.storage import WeightStorage
 from glassnet.naming import auto_name
-from glassnet.layers import symbolic
 from glassnet.ops.tape import Tape, active_tape, recording
 from glassnet.ops.tensor import as_tensor, plain
 from glassnet.ops.variable import Variable

@@ -20,6 +20,7 @@ from glassnet.ops import (
 )
 from glassnet.ops.core_ops import *  # noqa: F403
 from glassnet.ops.einops_ops import *  # noqa: F403
+from glassnet.ops.gradient_tape import GradientTape
 from glassnet.ops.linalg_ops import *  # noqa: F403
 from glassnet.ops.math_ops import *  # noqa: F403
 from glassnet.ops.more_ops import *  # noqa: F403
@@ -27,7 +28,6 @@ from glassnet.ops.nn_ops import *  # noqa: F403
 from glassnet.ops.node import Node, Record
 from glassnet.ops.numpy_extra import *  # noqa: F403
 from glassnet.ops.numpy_ops import *  # noqa: F403
-from glassnet.ops.gradient_tape import GradientTape
 from glassnet.ops.tape import Tape, active_tape, recording
 from glassnet.ops.tensor import Tensor, as_tensor
 from glassnet.ops.variable import Variable

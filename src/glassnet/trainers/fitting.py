@@ -10,8 +10,8 @@ import numpy as np
 from glassnet._arrays import check_validation_split, validation_split_index
 from glassnet.errors import NonFiniteLossError
 from glassnet.trainers.batches import ArrayBatches, is_batch_stream, make_stream
-from glassnet.trainers.custom_steps import logs_as_numbers
 from glassnet.trainers.callbacks import CallbackList, TerminateOnNaN
+from glassnet.trainers.custom_steps import logs_as_numbers
 from glassnet.trainers.history import History
 from glassnet.trainers.inputs import as_verbosity, positive_int
 from glassnet.trainers.progress import ProgbarLogger

@@ -1,4 +1,4 @@
-"""``plot_model``: a picture of a model's layers and how they connect, as ``keras.utils.plot_model``.
+"""``plot_model``: a picture of a model's layers and their connections (``keras.utils``).
 
 Keras draws the graph with pydot and Graphviz; glassnet draws it with matplotlib (the ``plot``
 extra), so it needs no system program: one box per layer (name, class, and with
