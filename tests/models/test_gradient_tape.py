@@ -192,3 +192,23 @@ def test_variables_answer_keras_variable_api():
         kernel.assign(np.zeros((1, 1)))
     doubled = kernel * 2
     assert isinstance(doubled, np.ndarray) and not isinstance(doubled, keras.Variable)
+
+
+def test_every_eager_result_answers_numpy_without_copying():
+    model = sequential()
+    x, y = regression()
+    results = {
+        "model": model(x[:1]),
+        "layer": model.layers[0](x[:1]),
+        "loss": keras.losses.MeanSquaredError()(y, model(x)),
+        "op": keras.ops.mean(keras.ops.square(x)),
+        "metric": keras.metrics.MeanAbsoluteError()(y, model(x)),
+        "variable": model.trainable_weights[0],
+    }
+    for what, result in results.items():
+        value = result.numpy()
+        assert type(value) is np.ndarray or np.ndim(value) == 0, what
+    layer_out = results["layer"]
+    assert np.shares_memory(layer_out.numpy(), layer_out)
+    assert float(results["loss"]) == pytest.approx(float(np.mean((model(x).numpy() - y) ** 2)),
+                                                   rel=1e-6)

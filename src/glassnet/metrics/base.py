@@ -16,6 +16,7 @@ import numpy as np
 from glassnet import config
 from glassnet import initializers as initializers_module
 from glassnet.naming import to_snake_case, unique_name
+from glassnet.ops.tensor import as_tensor
 
 
 class MetricVariable:
@@ -144,6 +145,21 @@ class Metric:
         name: the name in logs and ``History``; by default the class name in snake case,
             made unique (``precision``, ``precision_1``...), as Keras names it.
     """
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        # ``result()`` answers as an eager tensor does (``.numpy()``, as Keras's guides call
+        # it), whichever subclass computes it.
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("result")
+        if own is not None and not getattr(own, "_gives_tensor", False):
+            def result(self, _compute=own):
+                value = _compute(self)
+                return as_tensor(np.asarray(value)) if isinstance(value, (np.ndarray, np.generic,
+                                                                           float)) else value
+
+            result.__doc__ = own.__doc__
+            result._gives_tensor = True
+            cls.result = result
 
     def __init__(self, dtype=None, name: str | None = None) -> None:
         if name is not None and not isinstance(name, str):
