@@ -1,8 +1,6 @@
-"""``glassnet.Model`` and ``glassnet.models.Model``: another name for ``Sequential``.
-
-docs/keras-compatibility.md: "`Model` is another name for `Sequential`", "`glassnet.Model`
-is `Sequential`", and there is no functional API (``Model(inputs, outputs)``).
-"""
+"""``glassnet.Model`` as Keras 3 has it: ``Model(inputs, outputs)`` is a functional model,
+``Sequential`` is a ``Model``, and a subclass of ``Model`` is a subclassed model
+(``keras/src/models/model.py``, ``Model.__new__``)."""
 
 from __future__ import annotations
 
@@ -12,60 +10,32 @@ import pytest
 import glassnet
 from glassnet import models
 from glassnet.layers import Dense, Input
-from glassnet.models import Model, Sequential, load_model
+from glassnet.models import Functional, Model, Sequential
 
 
-def test_model_is_sequential_under_every_name():
-    assert Model is Sequential
-    assert glassnet.Model is Sequential
-    assert glassnet.models.Model is glassnet.models.Sequential
+def test_model_is_keras_base_class_under_every_name():
+    assert glassnet.Model is Model and models.Model is Model
     assert glassnet.Sequential is Sequential
+    assert issubclass(Sequential, Model) and issubclass(Functional, Model)
     assert "Model" in dir(glassnet) and "Model" in glassnet.__all__
     assert "Model" in models.__all__
 
 
 def test_a_sequential_model_is_a_model_as_in_keras():
-    # In Keras, Sequential subclasses Model; code that checks isinstance(m, Model) works.
     model = Sequential([Dense(2, input_shape=(3,))])
     assert isinstance(model, glassnet.Model)
     assert type(model).__name__ == "Sequential"
 
 
-def test_the_course_workflow_through_glassnet_model(tmp_path, rng):
-    import glassnet as keras  # the course's `import keras`, with only the name changed
-
-    x = rng.normal(size=(60, 3)).astype(np.float32)
-    y = x @ np.array([1.0, -2.0, 0.5], dtype=np.float32)
-    keras.utils.set_random_seed(0)
-    model = keras.Model()
-    model.add(keras.Input(shape=(3,)))
-    model.add(keras.layers.Dense(8, activation="relu"))
-    model.add(keras.layers.Dense(1))
-    model.compile(optimizer="adam", loss="mean_squared_error")
-    history = model.fit(x, y, epochs=3, verbose=0)
-    assert len(history.history["loss"]) == 3
-
-    keras.utils.set_random_seed(0)  # the same steps through Sequential: the same numbers
-    twin = Sequential([Input(shape=(3,)), Dense(8, activation="relu"), Dense(1)])
-    twin.compile(optimizer="adam", loss="mean_squared_error")
-    assert twin.fit(x, y, epochs=3, verbose=0).history == history.history
-    for a, b in zip(model.get_weights(), twin.get_weights(), strict=True):
-        np.testing.assert_array_equal(a, b)
-
-    model.save(tmp_path / "m.keras")
-    loaded = load_model(tmp_path / "m.keras")
-    assert isinstance(loaded, glassnet.Model)
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
-
-
-def test_a_list_of_layers_and_a_name_as_for_sequential():
-    model = Model([Input(shape=(4,)), Dense(3), Dense(1)], name="course")
-    assert model.name == "course"
-    assert [type(layer).__name__ for layer in model.layers] == ["Dense", "Dense"]
-    assert model.count_params() == 4 * 3 + 3 + 3 * 1 + 1
-
-
-def test_there_is_no_functional_api():
+def test_model_of_inputs_and_outputs_is_functional():
     inputs = Input(shape=(4,))
-    with pytest.raises(TypeError, match="inputs"):
-        Model(inputs=inputs, outputs=Dense(1))
+    model = Model(inputs=inputs, outputs=Dense(1)(inputs))
+    assert type(model) is Functional
+    assert model.predict(np.ones((2, 4)), verbose=0).shape == (2, 1)
+
+
+def test_model_of_something_other_than_tensors_is_refused():
+    with pytest.raises(TypeError, match="symbolic tensors"):
+        Model([Input(shape=(4,)), Dense(3)], Dense(1))
+    with pytest.raises(TypeError, match="symbolic tensors"):
+        Model(inputs=Input(shape=(4,)), outputs=Dense(1))
