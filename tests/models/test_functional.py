@@ -248,3 +248,17 @@ def test_the_glass_box_names_each_weight_by_the_node_that_feeds_it_in_a_graph():
                                   slopes["right/kernel"])
     trace = explain.trace(model, x[:1])
     assert [lt.name for lt in trace.layers] == ["left", "right", "join", "out"]
+
+
+def test_plot_network_draws_a_chain_graph_and_refuses_a_branching_one():
+    pytest.importorskip("matplotlib")
+    from glassnet import explain
+
+    inputs = keras.Input(shape=(3,))
+    chain = keras.Model(inputs, layers.Dense(1)(layers.Dense(2, activation="relu")(inputs)))
+    assert explain.plot_network(chain, x=np.ones((1, 3))) is not None
+    left = layers.Dense(2, name="left")(inputs)
+    right = layers.Dense(2, name="right")(inputs)
+    branching = keras.Model(inputs, layers.Dense(1)(layers.Concatenate()([left, right])))
+    with pytest.raises(ValueError, match="'right' is fed by other nodes.*plot_model"):
+        explain.plot_network(branching, x=np.ones((1, 3)))

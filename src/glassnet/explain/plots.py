@@ -57,6 +57,15 @@ def _columns(model, tr, node_slopes=None):
             activation = _common.activation_name(after)
             if tr is not None:
                 values = tr.layers[index + 1].outputs[0]
+        feeding = _common.feeding_names(model, layer, columns[-1]["names"])
+        if feeding != columns[-1]["names"]:
+            raise ValueError(
+                f"plot_network draws a stack of Dense layers, each fed by the one before; in "
+                f"this model layer {layer.name!r} is fed by other nodes ({', '.join(feeding[:3])}"
+                f"{', ...' if len(feeding) > 3 else ''}), not by {columns[-1]['name']!r}. "
+                "Draw its graph with glassnet.utils.plot_model(model), and its numbers with "
+                "explain.trace and explain.slopes"
+            )
         grads = None if node_slopes is None else node_slopes[index]
         columns.append({"kind": "hidden", "name": layer.name, "names": _common.node_names(layer),
                         "values": values, "z": z, "kernel": np.asarray(layer.kernel),
