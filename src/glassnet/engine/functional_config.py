@@ -90,6 +90,12 @@ def functional_config(model) -> dict:
 def catalog_layer(entry: dict):
     """A layer from a trusted config entry, by the catalog (``LAYER_CLASSES``)."""
     class_name = entry.get("class_name")
+    if class_name == "Sequential":  # a model used as a layer
+        from glassnet.engine.sequential import Sequential
+
+        return Sequential.from_config(dict(entry.get("config") or {}))
+    if class_name == "Functional":
+        return functional_from_config(dict(entry.get("config") or {}))
     cls = LAYER_CLASSES.get(class_name)
     if cls is None:
         raise ValueError(

@@ -291,6 +291,11 @@ def _functional_from_description(description: dict, ctx: ReadContext):
         if not isinstance(layer_config, dict):
             raise ModelFileError(f"{ctx.where}: a {layer_class} layer has no config")
         label = f"layer {layer_config.get('name')!r} ({layer_class})"
+        if layer_class in ("Sequential", "Functional"):  # a model used as a layer
+            inner = model_from_description(
+                {key: entry[key] for key in ("module", "class_name", "config", "registered_name",
+                                             "build_config") if key in entry}, ctx)
+            return inner
         if layer_class == "InputLayer":
             name, shape = _read_input_layer(layer_config, ctx)
             if shape is None:
@@ -321,6 +326,12 @@ def _functional_description(model, for_h5: bool) -> dict:
     dtype_name = model.storage.dtype.name
     config = functional_config(model)
     for entry, layer in zip(config["layers"], model.layers, strict=True):
+        if entry["class_name"] in ("Sequential", "Functional"):  # a model used as a layer
+            nested = model_description(layer)
+            entry.update({k: nested[k] for k in ("module", "config", "registered_name")})
+            if "build_config" in nested:
+                entry["build_config"] = nested["build_config"]
+            continue
         if entry["class_name"] == "InputLayer":
             entry["config"] = {"batch_shape": [None, *layer.declared_input_shape],
                                "dtype": dtype_name, "sparse": False, "ragged": False,

@@ -75,8 +75,13 @@ def legacy_optimizer_layout(optimizer_value, keras_major: int) -> bool:
 
 
 def _weight_shapes(model) -> list[tuple[int, ...]]:
-    return [model.get_layer(layer).values[weight].shape
-            for layer, weight, _, _ in model.storage.slices]
+    """The shape of each trainable weight, in the order of the model's flat storage (which
+    ``trainable_weights`` follows, nested models' layers included)."""
+    shapes = [tuple(weight.shape) for weight in model.trainable_weights]
+    sizes = [stop - start for _, _, start, stop in model.storage.slices]
+    if [int(np.prod(shape)) for shape in shapes] != sizes:
+        raise ValueError("the model's trainable weights do not follow its storage")
+    return shapes
 
 
 def _live_optimizer(model):

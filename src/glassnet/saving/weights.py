@@ -307,6 +307,22 @@ def write_dataset(group: h5py.Group, name: str, value: np.ndarray) -> None:
 
 
 
+def refuse_nested_models(layers, what: str) -> None:
+    """Refuses models used as layers in the legacy ``.h5`` layout, which glassnet does not
+    write or read (the ``.keras`` format holds them).
+
+    Raises:
+        ValueError: naming the nested model.
+    """
+    for layer in layers:
+        if is_model(layer):
+            raise ValueError(
+                f"{what}: the model holds the model {layer.name!r} as a layer; glassnet reads "
+                "and writes nested models in .keras and .weights.h5 files, not in the legacy "
+                ".h5 layout"
+            )
+
+
 def refuse_nested_weights(layers) -> None:
     """Refuses layers that hold weight-carrying layers inside them (a layer written as
     ``call`` around a ``Dense``): glassnet's files store one group per layer, so those weights
@@ -359,7 +375,10 @@ def assign(model, stores: list[dict]) -> None:
     """Hands each layer of a built model the variables read for it
     (``layer.load_own_variables``)."""
     for layer, store in zip(model.layers, stores, strict=True):
-        layer.load_own_variables(store)
+        if is_model(layer):
+            assign(layer, store)
+        else:
+            layer.load_own_variables(store)
 
 
 def _check(dataset: h5py.Dataset, variable: tuple, label: str):
@@ -400,27 +419,43 @@ def _numbered(group: h5py.Group | None, what: str, limit: int = 64) -> list[str]
     return [str(i) for i in range(len(names))]
 
 
-def read_v3_weights(root: h5py.Group, layers, what: str) -> list[dict]:
-    refuse_nested_weights(layers)
-    """Every layer's variables (one store per layer) from a v3 tree, checked against the
-    planned ``layers``' ``own_variable_specs`` before anything is read.
+def is_model(layer) -> bool:
+    """Whether ``layer`` is a model used as a layer (it has layers of its own and no
+    variables of its own)."""
+    return hasattr(layer, "layers") and not hasattr(layer, "own_variable_specs")
+
+
+def read_v3_weights(root: h5py.Group, layers, what: str, prefix: str = "layers") -> list:
+    """Every layer's variables (one store per layer; for a model used as a layer, the list
+    of its layers' stores) from a v3 tree, checked against the planned ``layers``'
+    ``own_variable_specs`` before anything is read.
 
     Raises:
         ModelFileError: for a missing or extra variable, or a wrong shape or type.
     """
+    refuse_nested_weights(layers)
+    return [_read_checked(checked) if not nested else checked
+            for nested, checked in _v3_datasets(root, layers, what, prefix)]
+
+
+def _v3_datasets(root: h5py.Group, layers, what: str, prefix: str) -> list:
     datasets = []
     for layer, path in zip(layers, v3_paths(layers), strict=True):
-        label = f"{what}: layer {layer.name!r} ({type(layer).__name__}, stored at layers/{path})"
+        if is_model(layer):  # Keras 3 writes a nested model's layers under its own path
+            inner = read_v3_weights(root, layer.layers, what, f"{prefix}/{path}/layers")
+            datasets.append((True, inner))
+            continue
+        label = f"{what}: layer {layer.name!r} ({type(layer).__name__}, stored at {prefix}/{path})"
         expected = layer.own_variable_specs()
-        group = get_group(root, f"layers/{path}/vars", label)
+        group = get_group(root, f"{prefix}/{path}/vars", label)
         names = _numbered(group, label)
         if len(names) != len(expected):
             listed = ", ".join(f"{n} {s}" for n, s, _ in expected) or "none"
             raise ModelFileError(f"{label} expects {len(expected)} weight arrays ({listed}); "
                                  f"the file has {len(names)}")
-        datasets.append([_check(get_dataset(group, name, label), variable, label)
-                         for variable, name in zip(expected, names, strict=True)])
-    return [_read_checked(checked) for checked in datasets]
+        datasets.append((False, [_check(get_dataset(group, name, label), variable, label)
+                                 for variable, name in zip(expected, names, strict=True)]))
+    return datasets
 
 
 def v3_optimizer_entries(root: h5py.Group, what: str, limit: int) -> list:
@@ -441,7 +476,6 @@ def _entry(dataset: h5py.Dataset, what: str):
 
 
 def write_v3_tree(root: h5py.Group, model, optimizer: tuple[str, list] | None) -> None:
-    refuse_nested_weights(model.layers)
     """Writes a model's variables in the v3 layout (``saving_lib._save_state``).
 
     Args:
@@ -450,12 +484,8 @@ def write_v3_tree(root: h5py.Group, model, optimizer: tuple[str, list] | None) -
         optimizer: ``(name, [(variable name, value), ...])`` of the optimizer's
             variables in Keras's order, or ``None`` to leave them out.
     """
-    layers = root.create_group("layers")
-    for layer, path in zip(model.layers, v3_paths(model.layers), strict=True):
-        group = layers.create_group(path).create_group("vars")
-        group.attrs["name"] = layer.name
-        for i, value in enumerate(own_values(layer)):
-            write_dataset(group, str(i), value)
+    refuse_nested_weights(model.layers)
+    _write_v3_layers(root.create_group("layers"), model.layers)
     if optimizer is not None:
         group = root.create_group("optimizer").create_group("vars")
         group.attrs["name"] = optimizer[0]
@@ -464,17 +494,32 @@ def write_v3_tree(root: h5py.Group, model, optimizer: tuple[str, list] | None) -
     root.create_group("vars").attrs["name"] = model.name
 
 
+def _write_v3_layers(parent: h5py.Group, layers) -> None:
+    for layer, path in zip(layers, v3_paths(layers), strict=True):
+        group = parent.create_group(path)
+        if is_model(layer):  # a nested model: its own vars (none) and its layers under it
+            refuse_nested_weights(layer.layers)
+            group.create_group("vars").attrs["name"] = layer.name
+            _write_v3_layers(group.create_group("layers"), layer.layers)
+            continue
+        variables = group.create_group("vars")
+        variables.attrs["name"] = layer.name
+        for i, value in enumerate(own_values(layer)):
+            write_dataset(variables, str(i), value)
+
+
 # --- legacy layout ----------------------------------------------------------------------------
 
 
 def read_legacy_weights(group: h5py.Group, layers, what: str) -> list[dict]:
-    refuse_nested_weights(layers)
     """Every layer's variables from a legacy tree, matched by position among the layers
     that have some (one store per layer, checked before anything is read).
 
     Raises:
         ModelFileError: for a count or shape mismatch, naming the layer.
     """
+    refuse_nested_models(layers, what)
+    refuse_nested_weights(layers)
     names = read_str_list_attr(group, "layer_names")
     if names is None:
         raise ModelFileError(f"{what} has no 'layer_names': it holds no Keras weights")
@@ -537,8 +582,9 @@ def legacy_optimizer_entries(root: h5py.Group, what: str, limit: int) -> list:
 
 
 def write_legacy_tree(group: h5py.Group, model) -> None:
-    refuse_nested_weights(model.layers)
     """Writes a model's weights in the legacy layout, as Keras 3's ``.h5`` does."""
+    refuse_nested_models(model.layers, "A legacy .h5 file")
+    refuse_nested_weights(model.layers)
     write_str_list_attr(group, "layer_names", [layer.name for layer in model.layers])
     group.attrs["backend"] = b"tensorflow"
     group.attrs["keras_version"] = KERAS_VERSION.encode("utf8")
