@@ -6,6 +6,25 @@ from glassnet.layers.core import Activation, Dropout, Flatten, Input, InputLayer
 from glassnet.layers.dense import Dense
 from glassnet.layers.normalization import BatchNormalization
 from glassnet.layers.preprocessing import Normalization
+from glassnet.layers.convolution import (
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    DepthwiseConv2D,
+    SeparableConv2D,
+)
+from glassnet.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
+from glassnet.layers.rescaling import Rescaling
+from glassnet.layers.spatial import Cropping2D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
 
 #: The layer catalog: every class ``Sequential.from_config`` and ``glassnet.saving`` may
 #: build, by the ``class_name`` Keras writes into model configs. This explicit list is the
@@ -22,6 +41,24 @@ LAYER_CLASSES = {
         Reshape,
         BatchNormalization,
         Normalization,
+        Conv1D,
+        Conv2D,
+        Conv2DTranspose,
+        DepthwiseConv2D,
+        SeparableConv2D,
+        AveragePooling1D,
+        AveragePooling2D,
+        GlobalAveragePooling1D,
+        GlobalAveragePooling2D,
+        GlobalMaxPooling1D,
+        GlobalMaxPooling2D,
+        MaxPooling1D,
+        MaxPooling2D,
+        Rescaling,
+        Cropping2D,
+        SpatialDropout2D,
+        UpSampling2D,
+        ZeroPadding2D,
     )
 }
 
@@ -39,4 +76,22 @@ __all__ = [
     "Normalization",
     "Reshape",
     "WeightSpec",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
+    "DepthwiseConv2D",
+    "SeparableConv2D",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "Rescaling",
+    "Cropping2D",
+    "SpatialDropout2D",
+    "UpSampling2D",
+    "ZeroPadding2D",
 ]
