@@ -55,8 +55,11 @@ def compare(name, kwargs, row_shape, seed=0, rows=3, training=False):
         if isinstance(want, dict):
             assert got["class_name"] == want["class_name"], k
         else:
-            assert list(np.ravel(got)) == list(np.ravel(want)) if isinstance(
-                want, (list, tuple)) else got == want, (k, got, want)
+            assert (
+                list(np.ravel(got)) == list(np.ravel(want))
+                if isinstance(want, (list, tuple))
+                else got == want
+            ), (k, got, want)
 
 
 CONV2D_CASES = [
@@ -96,13 +99,21 @@ def test_conv1d_matches_keras(kwargs):
 
 OTHER_CONV_CASES = [
     ("DepthwiseConv2D", {"kernel_size": 3}),
-    ("DepthwiseConv2D", {"kernel_size": 3, "depth_multiplier": 2, "strides": 2,
-                         "padding": "same"}),
+    ("DepthwiseConv2D", {"kernel_size": 3, "depth_multiplier": 2, "strides": 2, "padding": "same"}),
     ("DepthwiseConv2D", {"kernel_size": 2, "dilation_rate": 2, "activation": "relu"}),
     ("DepthwiseConv2D", {"kernel_size": 3, "data_format": "channels_first"}),
     ("SeparableConv2D", {"filters": 5, "kernel_size": 3}),
-    ("SeparableConv2D", {"filters": 5, "kernel_size": 3, "depth_multiplier": 2,
-                         "padding": "same", "strides": 2, "activation": "relu"}),
+    (
+        "SeparableConv2D",
+        {
+            "filters": 5,
+            "kernel_size": 3,
+            "depth_multiplier": 2,
+            "padding": "same",
+            "strides": 2,
+            "activation": "relu",
+        },
+    ),
     ("SeparableConv2D", {"filters": 5, "kernel_size": 3, "data_format": "channels_first"}),
     ("Conv2DTranspose", {"filters": 3, "kernel_size": 3}),
     ("Conv2DTranspose", {"filters": 3, "kernel_size": 3, "strides": 2}),
@@ -110,8 +121,16 @@ OTHER_CONV_CASES = [
     ("Conv2DTranspose", {"filters": 3, "kernel_size": 2, "strides": 3}),
     ("Conv2DTranspose", {"filters": 3, "kernel_size": 4, "strides": 2, "padding": "same"}),
     ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "dilation_rate": 2}),
-    ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2,
-                         "data_format": "channels_first", "activation": "relu"}),
+    (
+        "Conv2DTranspose",
+        {
+            "filters": 2,
+            "kernel_size": 3,
+            "strides": 2,
+            "data_format": "channels_first",
+            "activation": "relu",
+        },
+    ),
 ]
 
 

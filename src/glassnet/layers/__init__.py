@@ -2,10 +2,6 @@
 
 from glassnet.layers.base import Layer, WeightSpec
 from glassnet.layers.config_keys import ConfigKey
-from glassnet.layers.core import Activation, Dropout, Flatten, Input, InputLayer, Reshape
-from glassnet.layers.dense import Dense
-from glassnet.layers.normalization import BatchNormalization
-from glassnet.layers.preprocessing import Normalization
 from glassnet.layers.convolution import (
     Conv1D,
     Conv2D,
@@ -13,6 +9,9 @@ from glassnet.layers.convolution import (
     DepthwiseConv2D,
     SeparableConv2D,
 )
+from glassnet.layers.core import Activation, Dropout, Flatten, Input, InputLayer, Reshape
+from glassnet.layers.dense import Dense
+from glassnet.layers.normalization import BatchNormalization
 from glassnet.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -23,6 +22,7 @@ from glassnet.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from glassnet.layers.preprocessing import Normalization
 from glassnet.layers.rescaling import Rescaling
 from glassnet.layers.spatial import Cropping2D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
 

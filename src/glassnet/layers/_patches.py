@@ -81,8 +81,11 @@ def image_rows_error(layer, input_shape, rank: int, data_format: str) -> ValueEr
     """A ``ValueError`` for rows that are not images (or sequences), showing the reshape."""
     name = f"{type(layer).__name__} {layer.name!r}"
     if rank == 2:
-        want = "(height, width, channels)" if data_format == "channels_last" else (
-            "(channels, height, width)")
+        want = (
+            "(height, width, channels)"
+            if data_format == "channels_last"
+            else ("(channels, height, width)")
+        )
         example = ""
         size = int(np.prod(input_shape))
         side = int(round(size**0.5))
@@ -96,8 +99,7 @@ def image_rows_error(layer, input_shape, rank: int, data_format: str) -> ValueEr
         elif len(input_shape) == 2:
             shape = (*input_shape, 1) if data_format == "channels_last" else (1, *input_shape)
             example = (
-                f". For grey images add a channel axis: x.reshape(-1, "
-                f"{', '.join(map(str, shape))})"
+                f". For grey images add a channel axis: x.reshape(-1, {', '.join(map(str, shape))})"
             )
         return ValueError(
             f"{name} expects rows that are images of shape {want}; received rows of shape "
@@ -141,8 +143,11 @@ def check_fits(layer, input_shape, spatial, kernel, strides, dilation, padding, 
     for size, k, d in zip(spatial, kernel, dilation, strict=True):
         span = d * (k - 1) + 1
         if padding == "valid" and span > size:
-            shown = tuple(kernel) if what != "kernel" or max(dilation) == 1 else (
-                f"{tuple(kernel)} dilated by {tuple(dilation)}")
+            shown = (
+                tuple(kernel)
+                if what != "kernel" or max(dilation) == 1
+                else (f"{tuple(kernel)} dilated by {tuple(dilation)}")
+            )
             raise ValueError(
                 f"{type(layer).__name__} {layer.name!r}: the {what} {shown} is larger than its "
                 f"input {tuple(spatial)} (rows of shape {tuple(input_shape)}) with "

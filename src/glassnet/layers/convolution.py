@@ -72,8 +72,9 @@ def _group_kernel(kernel, groups):
     )
 
 
-def conv_backward(cols, grad_z, kernel, x_shape, strides, dilation, pads, groups, grad_kernel,
-                  need_grad_input):
+def conv_backward(
+    cols, grad_z, kernel, x_shape, strides, dilation, pads, groups, grad_kernel, need_grad_input
+):
     """Slopes of ``conv_forward``: writes the kernel's into ``grad_kernel`` (unless
     ``None``) and returns the input's (or ``None``)."""
     kh, kw, cin_g, cout = kernel.shape
@@ -93,7 +94,8 @@ def conv_backward(cols, grad_z, kernel, x_shape, strides, dilation, pads, groups
         if grad_kernel is not None:
             gk = np.matmul(cols.transpose(0, 2, 1), gg)  # (groups, kh·kw·cin_g, cout_g)
             grad_kernel[...] = (
-                gk.reshape(groups, kh, kw, cin_g, cout_g).transpose(1, 2, 3, 0, 4)
+                gk.reshape(groups, kh, kw, cin_g, cout_g)
+                .transpose(1, 2, 3, 0, 4)
                 .reshape(kernel.shape)
             )
         if not need_grad_input:
@@ -126,8 +128,9 @@ def _serialize_regularizer(value):
 def _refuse_unsupported(layer_name: str, **values) -> None:
     for what, value in values.items():
         if value is not None:
-            raise NotImplementedError(f"{layer_name} does not support `{what}` yet "
-                                      f"(received {value!r})")
+            raise NotImplementedError(
+                f"{layer_name} does not support `{what}` yet (received {value!r})"
+            )
 
 
 _SHARED_KEYS = (
@@ -144,10 +147,18 @@ def _window_keys(rank: int, causal: bool = False, dilation: bool = True) -> tupl
     keys = (
         key("kernel_size", "ints", length=rank),
         key("strides", "ints", 1, length=rank),
-        key("padding", "choice", "valid",
-            allowed=("valid", "same", "causal") if causal else ("valid", "same")),
-        key("data_format", "choice", "channels_last",
-            allowed=(None, "channels_last", "channels_first")),
+        key(
+            "padding",
+            "choice",
+            "valid",
+            allowed=("valid", "same", "causal") if causal else ("valid", "same"),
+        ),
+        key(
+            "data_format",
+            "choice",
+            "channels_last",
+            allowed=(None, "channels_last", "channels_first"),
+        ),
     )
     if dilation:
         keys += (key("dilation_rate", "ints", 1, length=rank),)
@@ -220,8 +231,12 @@ class _Conv(_ImageLayer):
     ) -> None:
         super().__init__(**kwargs)
         label = f"{type(self).__name__} {self.name!r}"
-        _refuse_unsupported(type(self).__name__, activity_regularizer=activity_regularizer,
-                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        _refuse_unsupported(
+            type(self).__name__,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+        )
         self.filters = _positive_int(filters, "filters")
         self.groups = _positive_int(groups, "groups")
         self.kernel_size = P.standardize_tuple(kernel_size, self.rank, "kernel_size", label)
@@ -252,25 +267,38 @@ class _Conv(_ImageLayer):
     def _geometry(self, input_shape):
         spatial, channels = self._spatial(input_shape)
         spatial2 = self._two(spatial)
-        kernel2, strides2, dil2 = (self._two(self.kernel_size), self._two(self.strides),
-                                   self._two(self.dilation_rate))
+        kernel2, strides2, dil2 = (
+            self._two(self.kernel_size),
+            self._two(self.strides),
+            self._two(self.dilation_rate),
+        )
         pads = tuple(
-            P.pad_amounts(size, k, s, d, "valid" if (self.rank == 1 and axis == 0) else
-                          self.padding)
-            for axis, (size, k, s, d) in enumerate(zip(spatial2, kernel2, strides2, dil2,
-                                                       strict=True))
+            P.pad_amounts(
+                size, k, s, d, "valid" if (self.rank == 1 and axis == 0) else self.padding
+            )
+            for axis, (size, k, s, d) in enumerate(
+                zip(spatial2, kernel2, strides2, dil2, strict=True)
+            )
         )
         return spatial, channels, kernel2, strides2, dil2, pads
 
     def compute_output_shape(self, input_shape):
         self._check_rows(input_shape)
         spatial, _ = self._spatial(input_shape)
-        P.check_fits(self, input_shape, spatial, self.kernel_size, self.strides,
-                     self.dilation_rate, self.padding)
+        P.check_fits(
+            self,
+            input_shape,
+            spatial,
+            self.kernel_size,
+            self.strides,
+            self.dilation_rate,
+            self.padding,
+        )
         out = tuple(
             P.output_length(size, k, s, d, self.padding)
-            for size, k, s, d in zip(spatial, self.kernel_size, self.strides,
-                                     self.dilation_rate, strict=True)
+            for size, k, s, d in zip(
+                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+            )
         )
         return P.from_channels_last_shape((*out, self.filters), self.data_format)
 
@@ -283,11 +311,23 @@ class _Conv(_ImageLayer):
                 f"evenly divisible by the number of groups. Received groups={self.groups}, but "
                 f"the input has {channels} channels (rows of shape {tuple(input_shape)})"
             )
-        specs = [WeightSpec("kernel", (*self.kernel_size, channels // self.groups, self.filters),
-                            self.kernel_initializer, regularizer=self.kernel_regularizer)]
+        specs = [
+            WeightSpec(
+                "kernel",
+                (*self.kernel_size, channels // self.groups, self.filters),
+                self.kernel_initializer,
+                regularizer=self.kernel_regularizer,
+            )
+        ]
         if self.use_bias:
-            specs.append(WeightSpec("bias", (self.filters,), self.bias_initializer,
-                                    regularizer=self.bias_regularizer))
+            specs.append(
+                WeightSpec(
+                    "bias",
+                    (self.filters,),
+                    self.bias_initializer,
+                    regularizer=self.bias_regularizer,
+                )
+            )
         return specs
 
     # computation
@@ -308,8 +348,9 @@ class _Conv(_ImageLayer):
         return record.a, record
 
     def backward(self, records, grad_out, need_grad_input=True):
-        grad_z = grad_out if self._linear else self.activation.backward(
-            records.z, records.a, grad_out)
+        grad_z = (
+            grad_out if self._linear else self.activation.backward(records.z, records.a, grad_out)
+        )
         records.grad_a = grad_out
         records.grad_z = grad_z
         _, _, kernel2, strides2, dil2, pads = self._geometry(self.input_shape)
@@ -318,10 +359,23 @@ class _Conv(_ImageLayer):
             g.sum(axis=(0, 1, 2), out=self.grad_bias)
         kernel = self.kernel.reshape(*kernel2, *self.kernel.shape[-2:])
         grad_kernel = self.grad_kernel.reshape(kernel.shape) if self.trainable else None
-        images_shape = (len(grad_out), *self._two(self._spatial(self.input_shape)[0]),
-                        self._spatial(self.input_shape)[1])
-        grad_x = conv_backward(records.patches, np.ascontiguousarray(g), kernel, images_shape,
-                               strides2, dil2, pads, self.groups, grad_kernel, need_grad_input)
+        images_shape = (
+            len(grad_out),
+            *self._two(self._spatial(self.input_shape)[0]),
+            self._spatial(self.input_shape)[1],
+        )
+        grad_x = conv_backward(
+            records.patches,
+            np.ascontiguousarray(g),
+            kernel,
+            images_shape,
+            strides2,
+            dil2,
+            pads,
+            self.groups,
+            grad_kernel,
+            need_grad_input,
+        )
         return None if grad_x is None else self._from_images(grad_x)
 
     def get_config(self):
@@ -376,8 +430,9 @@ class Conv1D(_Conv):
 
     rank = 1
     config_keys = tuple(
-        k for k in _Conv.config_keys if k.name not in ("kernel_size", "strides", "padding",
-                                                       "dilation_rate", "data_format")
+        k
+        for k in _Conv.config_keys
+        if k.name not in ("kernel_size", "strides", "padding", "dilation_rate", "data_format")
     ) + _window_keys(1, causal=True)
 
 
@@ -399,16 +454,33 @@ class DepthwiseConv2D(_ImageLayer):
         key("depthwise_constraint", "inert"),
     )
 
-    def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1,
-                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, bias_constraint=None, **kwargs) -> None:
+    def __init__(
+        self,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         label = f"DepthwiseConv2D {self.name!r}"
-        _refuse_unsupported("DepthwiseConv2D", activity_regularizer=activity_regularizer,
-                            depthwise_constraint=depthwise_constraint,
-                            bias_constraint=bias_constraint)
+        _refuse_unsupported(
+            "DepthwiseConv2D",
+            activity_regularizer=activity_regularizer,
+            depthwise_constraint=depthwise_constraint,
+            bias_constraint=bias_constraint,
+        )
         self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier")
         self.kernel_size = P.standardize_tuple(kernel_size, 2, "kernel_size", label)
         self.strides = P.standardize_tuple(strides, 2, "strides", label)
@@ -429,29 +501,55 @@ class DepthwiseConv2D(_ImageLayer):
         self._linear = isinstance(self.activation, activations_module.Linear)
 
     def _pads(self, spatial):
-        return tuple(P.pad_amounts(size, k, s, d, self.padding) for size, k, s, d in
-                     zip(spatial, self.kernel_size, self.strides, self.dilation_rate,
-                         strict=True))
+        return tuple(
+            P.pad_amounts(size, k, s, d, self.padding)
+            for size, k, s, d in zip(
+                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+            )
+        )
 
     def compute_output_shape(self, input_shape):
         self._check_rows(input_shape)
         spatial, channels = self._spatial(input_shape)
-        P.check_fits(self, input_shape, spatial, self.kernel_size, self.strides,
-                     self.dilation_rate, self.padding)
-        out = tuple(P.output_length(size, k, s, d, self.padding) for size, k, s, d in
-                    zip(spatial, self.kernel_size, self.strides, self.dilation_rate,
-                        strict=True))
-        return P.from_channels_last_shape((*out, channels * self.depth_multiplier),
-                                          self.data_format)
+        P.check_fits(
+            self,
+            input_shape,
+            spatial,
+            self.kernel_size,
+            self.strides,
+            self.dilation_rate,
+            self.padding,
+        )
+        out = tuple(
+            P.output_length(size, k, s, d, self.padding)
+            for size, k, s, d in zip(
+                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+            )
+        )
+        return P.from_channels_last_shape(
+            (*out, channels * self.depth_multiplier), self.data_format
+        )
 
     def weight_specs(self, input_shape):
         self._check_rows(input_shape)
         _, channels = self._spatial(input_shape)
-        specs = [WeightSpec("kernel", (*self.kernel_size, channels, self.depth_multiplier),
-                            self.depthwise_initializer, regularizer=self.depthwise_regularizer)]
+        specs = [
+            WeightSpec(
+                "kernel",
+                (*self.kernel_size, channels, self.depth_multiplier),
+                self.depthwise_initializer,
+                regularizer=self.depthwise_regularizer,
+            )
+        ]
         if self.use_bias:
-            specs.append(WeightSpec("bias", (channels * self.depth_multiplier,),
-                                    self.bias_initializer, regularizer=self.bias_regularizer))
+            specs.append(
+                WeightSpec(
+                    "bias",
+                    (channels * self.depth_multiplier,),
+                    self.bias_initializer,
+                    regularizer=self.bias_regularizer,
+                )
+            )
         return specs
 
     def _grouped(self, kernel):
@@ -461,8 +559,14 @@ class DepthwiseConv2D(_ImageLayer):
     def forward(self, x, training=False):
         spatial, channels = self._spatial(self.input_shape)
         images = self._as_images(x)
-        z, cols = conv_forward(images, self._grouped(self.kernel), self.strides,
-                               self.dilation_rate, self._pads(spatial), channels)
+        z, cols = conv_forward(
+            images,
+            self._grouped(self.kernel),
+            self.strides,
+            self.dilation_rate,
+            self._pads(spatial),
+            channels,
+        )
         if self.use_bias:
             z += self.bias
         a = z if self._linear else self.activation(z)
@@ -471,17 +575,27 @@ class DepthwiseConv2D(_ImageLayer):
         return record.a, record
 
     def backward(self, records, grad_out, need_grad_input=True):
-        grad_z = grad_out if self._linear else self.activation.backward(
-            records.z, records.a, grad_out)
+        grad_z = (
+            grad_out if self._linear else self.activation.backward(records.z, records.a, grad_out)
+        )
         records.grad_a, records.grad_z = grad_out, grad_z
         spatial, channels = self._spatial(self.input_shape)
         g = np.ascontiguousarray(self._as_images(grad_z))
         if self.trainable and self.use_bias:
             g.sum(axis=(0, 1, 2), out=self.grad_bias)
         grad_kernel = self._grouped(self.grad_kernel) if self.trainable else None
-        grad_x = conv_backward(records.patches, g, self._grouped(self.kernel),
-                               (len(g), *spatial, channels), self.strides, self.dilation_rate,
-                               self._pads(spatial), channels, grad_kernel, need_grad_input)
+        grad_x = conv_backward(
+            records.patches,
+            g,
+            self._grouped(self.kernel),
+            (len(g), *spatial, channels),
+            self.strides,
+            self.dilation_rate,
+            self._pads(spatial),
+            channels,
+            grad_kernel,
+            need_grad_input,
+        )
         return None if grad_x is None else self._from_images(grad_x)
 
     def get_config(self):
@@ -527,18 +641,38 @@ class SeparableConv2D(_ImageLayer):
         key("pointwise_constraint", "inert"),
     )
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, pointwise_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
-                 pointwise_constraint=None, bias_constraint=None, **kwargs) -> None:
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         label = f"SeparableConv2D {self.name!r}"
-        _refuse_unsupported("SeparableConv2D", activity_regularizer=activity_regularizer,
-                            depthwise_constraint=depthwise_constraint,
-                            pointwise_constraint=pointwise_constraint,
-                            bias_constraint=bias_constraint)
+        _refuse_unsupported(
+            "SeparableConv2D",
+            activity_regularizer=activity_regularizer,
+            depthwise_constraint=depthwise_constraint,
+            pointwise_constraint=pointwise_constraint,
+            bias_constraint=bias_constraint,
+        )
         self.filters = _positive_int(filters, "filters")
         self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier")
         self.kernel_size = P.standardize_tuple(kernel_size, 2, "kernel_size", label)
@@ -566,11 +700,21 @@ class SeparableConv2D(_ImageLayer):
     def compute_output_shape(self, input_shape):
         self._check_rows(input_shape)
         spatial, _ = self._spatial(input_shape)
-        P.check_fits(self, input_shape, spatial, self.kernel_size, self.strides,
-                     self.dilation_rate, self.padding)
-        out = tuple(P.output_length(size, k, s, d, self.padding) for size, k, s, d in
-                    zip(spatial, self.kernel_size, self.strides, self.dilation_rate,
-                        strict=True))
+        P.check_fits(
+            self,
+            input_shape,
+            spatial,
+            self.kernel_size,
+            self.strides,
+            self.dilation_rate,
+            self.padding,
+        )
+        out = tuple(
+            P.output_length(size, k, s, d, self.padding)
+            for size, k, s, d in zip(
+                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+            )
+        )
         return P.from_channels_last_shape((*out, self.filters), self.data_format)
 
     def weight_specs(self, input_shape):
@@ -578,14 +722,28 @@ class SeparableConv2D(_ImageLayer):
         _, channels = self._spatial(input_shape)
         mid = channels * self.depth_multiplier
         specs = [
-            WeightSpec("depthwise_kernel", (*self.kernel_size, channels, self.depth_multiplier),
-                       self.depthwise_initializer, regularizer=self.depthwise_regularizer),
-            WeightSpec("pointwise_kernel", (1, 1, mid, self.filters), self.pointwise_initializer,
-                       regularizer=self.pointwise_regularizer),
+            WeightSpec(
+                "depthwise_kernel",
+                (*self.kernel_size, channels, self.depth_multiplier),
+                self.depthwise_initializer,
+                regularizer=self.depthwise_regularizer,
+            ),
+            WeightSpec(
+                "pointwise_kernel",
+                (1, 1, mid, self.filters),
+                self.pointwise_initializer,
+                regularizer=self.pointwise_regularizer,
+            ),
         ]
         if self.use_bias:
-            specs.append(WeightSpec("bias", (self.filters,), self.bias_initializer,
-                                    regularizer=self.bias_regularizer))
+            specs.append(
+                WeightSpec(
+                    "bias",
+                    (self.filters,),
+                    self.bias_initializer,
+                    regularizer=self.bias_regularizer,
+                )
+            )
         return specs
 
     def forward(self, x, training=False):
@@ -593,8 +751,9 @@ class SeparableConv2D(_ImageLayer):
         images = self._as_images(x)
         kh, kw = self.kernel_size
         dk = self.depthwise_kernel.reshape(kh, kw, 1, channels * self.depth_multiplier)
-        mid, cols = conv_forward(images, dk, self.strides, self.dilation_rate,
-                                 self._pads(spatial), channels)
+        mid, cols = conv_forward(
+            images, dk, self.strides, self.dilation_rate, self._pads(spatial), channels
+        )
         n, oh, ow, cm = mid.shape
         mid2 = mid.reshape(n * oh * ow, cm)
         z = (mid2 @ self.pointwise_kernel.reshape(cm, self.filters)).reshape(n, oh, ow, -1)
@@ -606,8 +765,9 @@ class SeparableConv2D(_ImageLayer):
         return record.a, record
 
     def backward(self, records, grad_out, need_grad_input=True):
-        grad_z = grad_out if self._linear else self.activation.backward(
-            records.z, records.a, grad_out)
+        grad_z = (
+            grad_out if self._linear else self.activation.backward(records.z, records.a, grad_out)
+        )
         records.grad_a, records.grad_z = grad_out, grad_z
         spatial, channels = self._spatial(self.input_shape)
         cols, mid2 = records.patches
@@ -624,9 +784,18 @@ class SeparableConv2D(_ImageLayer):
         kh, kw = self.kernel_size
         dk = self.depthwise_kernel.reshape(kh, kw, 1, cm)
         grad_dk = self.grad_depthwise_kernel.reshape(kh, kw, 1, cm) if self.trainable else None
-        grad_x = conv_backward(cols, grad_mid, dk, (n, *spatial, channels), self.strides,
-                               self.dilation_rate, self._pads(spatial), channels, grad_dk,
-                               need_grad_input)
+        grad_x = conv_backward(
+            cols,
+            grad_mid,
+            dk,
+            (n, *spatial, channels),
+            self.strides,
+            self.dilation_rate,
+            self._pads(spatial),
+            channels,
+            grad_dk,
+            need_grad_input,
+        )
         return None if grad_x is None else self._from_images(grad_x)
 
     def get_config(self):
@@ -674,16 +843,35 @@ class Conv2DTranspose(_ImageLayer):
         key("kernel_constraint", "inert"),
     )
 
-    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
-                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs) -> None:
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         label = f"Conv2DTranspose {self.name!r}"
-        _refuse_unsupported("Conv2DTranspose", output_padding=output_padding,
-                            activity_regularizer=activity_regularizer,
-                            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+        _refuse_unsupported(
+            "Conv2DTranspose",
+            output_padding=output_padding,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+        )
         self.filters = _positive_int(filters, "filters")
         self.kernel_size = P.standardize_tuple(kernel_size, 2, "kernel_size", label)
         self.strides = P.standardize_tuple(strides, 2, "strides", label)
@@ -702,8 +890,9 @@ class Conv2DTranspose(_ImageLayer):
     def _sizes(self, spatial):
         """Per axis: the output size, the padding before it, and the buffer size."""
         result = []
-        for size, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate,
-                                 strict=True):
+        for size, k, s, d in zip(
+            spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+        ):
             span = d * (k - 1) + 1
             if self.padding == "valid":  # keras backend_utils._get_output_shape_given_tf_padding
                 out, before = (size - 1) * s + max(span, s), 0
@@ -722,11 +911,23 @@ class Conv2DTranspose(_ImageLayer):
     def weight_specs(self, input_shape):
         self._check_rows(input_shape)
         _, channels = self._spatial(input_shape)
-        specs = [WeightSpec("kernel", (*self.kernel_size, self.filters, channels),
-                            self.kernel_initializer, regularizer=self.kernel_regularizer)]
+        specs = [
+            WeightSpec(
+                "kernel",
+                (*self.kernel_size, self.filters, channels),
+                self.kernel_initializer,
+                regularizer=self.kernel_regularizer,
+            )
+        ]
         if self.use_bias:
-            specs.append(WeightSpec("bias", (self.filters,), self.bias_initializer,
-                                    regularizer=self.bias_regularizer))
+            specs.append(
+                WeightSpec(
+                    "bias",
+                    (self.filters,),
+                    self.bias_initializer,
+                    regularizer=self.bias_regularizer,
+                )
+            )
         return specs
 
     def forward(self, x, training=False):
@@ -749,8 +950,9 @@ class Conv2DTranspose(_ImageLayer):
         return record.a, record
 
     def backward(self, records, grad_out, need_grad_input=True):
-        grad_z = grad_out if self._linear else self.activation.backward(
-            records.z, records.a, grad_out)
+        grad_z = (
+            grad_out if self._linear else self.activation.backward(records.z, records.a, grad_out)
+        )
         records.grad_a, records.grad_z = grad_out, grad_z
         spatial, channels = self._spatial(self.input_shape)
         g = np.ascontiguousarray(self._as_images(grad_z))

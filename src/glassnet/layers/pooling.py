@@ -29,17 +29,25 @@ class _Pooling(_ImageLayer):
         key("pool_size", "ints", 2, length=2),
         key("strides", "ints", None, length=2),
         key("padding", "choice", "valid", allowed=("valid", "same")),
-        key("data_format", "choice", "channels_last",
-            allowed=(None, "channels_last", "channels_first")),
+        key(
+            "data_format",
+            "choice",
+            "channels_last",
+            allowed=(None, "channels_last", "channels_first"),
+        ),
     )
 
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None,
-                 **kwargs) -> None:
+    def __init__(
+        self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         label = f"{type(self).__name__} {self.name!r}"
         self.pool_size = P.standardize_tuple(pool_size, self.rank, "pool_size", label)
-        self.strides = (self.pool_size if strides is None else
-                        P.standardize_tuple(strides, self.rank, "strides", label))
+        self.strides = (
+            self.pool_size
+            if strides is None
+            else P.standardize_tuple(strides, self.rank, "strides", label)
+        )
         self.padding = P.standardize_padding(padding, label)
         self.data_format = P.standardize_data_format(data_format, label)
 
@@ -47,20 +55,37 @@ class _Pooling(_ImageLayer):
         self._check_rows(input_shape)
         spatial, channels = self._spatial(input_shape)
         ones = (1,) * self.rank
-        P.check_fits(self, input_shape, spatial, self.pool_size, self.strides, ones,
-                     self.padding, what="pool")
-        out = tuple(P.output_length(size, p, s, 1, self.padding) for size, p, s in
-                    zip(spatial, self.pool_size, self.strides, strict=True))
+        P.check_fits(
+            self,
+            input_shape,
+            spatial,
+            self.pool_size,
+            self.strides,
+            ones,
+            self.padding,
+            what="pool",
+        )
+        out = tuple(
+            P.output_length(size, p, s, 1, self.padding)
+            for size, p, s in zip(spatial, self.pool_size, self.strides, strict=True)
+        )
         return P.from_channels_last_shape((*out, channels), self.data_format)
 
     def _geometry(self):
         spatial, _ = self._spatial(self.input_shape)
-        spatial2, pool2, strides2 = self._two(spatial), self._two(self.pool_size), self._two(
-            self.strides)
-        pads = tuple(P.pad_amounts(size, p, s, 1, self.padding) for size, p, s in
-                     zip(spatial2, pool2, strides2, strict=True))
-        out = tuple(P.output_length(size, p, s, 1, self.padding) for size, p, s in
-                    zip(spatial2, pool2, strides2, strict=True))
+        spatial2, pool2, strides2 = (
+            self._two(spatial),
+            self._two(self.pool_size),
+            self._two(self.strides),
+        )
+        pads = tuple(
+            P.pad_amounts(size, p, s, 1, self.padding)
+            for size, p, s in zip(spatial2, pool2, strides2, strict=True)
+        )
+        out = tuple(
+            P.output_length(size, p, s, 1, self.padding)
+            for size, p, s in zip(spatial2, pool2, strides2, strict=True)
+        )
         tiled = pool2 == strides2 and not any(a or b for a, b in pads)
         return spatial2, pool2, strides2, pads, out, tiled
 
@@ -75,8 +100,9 @@ class _Pooling(_ImageLayer):
                 out = blocks.max(axis=(2, 4))
                 mask = blocks == out[:, :, None, :, None]
                 if mask.sum(axis=(2, 4)).max(initial=0) > 1:  # a tie: keep the first only
-                    return self._forward_windows(x, images, spatial2, pool2, strides2, pads,
-                                                 (oh, ow))
+                    return self._forward_windows(
+                        x, images, spatial2, pool2, strides2, pads, (oh, ow)
+                    )
                 return self._from_images(out), ("tiled", mask)
             out = blocks.mean(axis=(2, 4), dtype=images.dtype)
             return self._from_images(out), ("tiled", None)
@@ -152,9 +178,7 @@ def _pad_with(x, pads, value):
 
 
 def _one_d_keys(keys):
-    return tuple(
-        key(k.name, k.kind, k.default, length=1) if k.kind == "ints" else k for k in keys
-    )
+    return tuple(key(k.name, k.kind, k.default, length=1) if k.kind == "ints" else k for k in keys)
 
 
 class MaxPooling2D(_Pooling):
@@ -174,8 +198,9 @@ class MaxPooling2D(_Pooling):
 class AveragePooling2D(_Pooling):
     """The mean of each ``pool_size`` window, channel by channel."""
 
-    def __init__(self, pool_size, strides=None, padding="valid", data_format=None,
-                 **kwargs) -> None:  # Keras requires pool_size here
+    def __init__(
+        self, pool_size, strides=None, padding="valid", data_format=None, **kwargs
+    ) -> None:  # Keras requires pool_size here
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
     rank, mode = 2, "average"
@@ -191,8 +216,9 @@ class MaxPooling1D(_Pooling):
 class AveragePooling1D(_Pooling):
     """The mean of each window of ``pool_size`` steps."""
 
-    def __init__(self, pool_size, strides=None, padding="valid", data_format=None,
-                 **kwargs) -> None:  # Keras requires pool_size here
+    def __init__(
+        self, pool_size, strides=None, padding="valid", data_format=None, **kwargs
+    ) -> None:  # Keras requires pool_size here
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
     rank, mode = 1, "average"
@@ -205,15 +231,20 @@ class _GlobalPooling(Layer):
     rank = 2
     mode = "max"
     config_keys = (
-        key("data_format", "choice", "channels_last",
-            allowed=(None, "channels_last", "channels_first")),
+        key(
+            "data_format",
+            "choice",
+            "channels_last",
+            allowed=(None, "channels_last", "channels_first"),
+        ),
         key("keepdims", "bool", False),
     )
 
     def __init__(self, data_format=None, keepdims=False, **kwargs) -> None:
         super().__init__(**kwargs)
         self.data_format = P.standardize_data_format(
-            data_format, f"{type(self).__name__} {self.name!r}")
+            data_format, f"{type(self).__name__} {self.name!r}"
+        )
         if not isinstance(keepdims, (bool, np.bool_)):
             raise ValueError(f"`keepdims` must be True or False. Received: keepdims={keepdims!r}")
         self.keepdims = bool(keepdims)
@@ -257,15 +288,18 @@ class _GlobalPooling(Layer):
             flat = np.zeros((n, positions, shape[-1]), dtype=g.dtype)
             np.put_along_axis(flat, records[:, None], g[:, None], axis=1)
         else:
-            flat = np.broadcast_to((g / g.dtype.type(positions))[:, None],
-                                   (n, positions, shape[-1]))
+            flat = np.broadcast_to(
+                (g / g.dtype.type(positions))[:, None], (n, positions, shape[-1])
+            )
         grad = flat.reshape(n, *shape)
-        return P.from_channels_last(grad, self.data_format) if (
-            self.data_format == "channels_first") else np.ascontiguousarray(grad)
+        return (
+            P.from_channels_last(grad, self.data_format)
+            if (self.data_format == "channels_first")
+            else np.ascontiguousarray(grad)
+        )
 
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format,
-                "keepdims": self.keepdims}
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
 
 
 class GlobalAveragePooling2D(_GlobalPooling):

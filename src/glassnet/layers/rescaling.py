@@ -16,10 +16,15 @@ def _number_or_list(value, what: str):
         if not all(np.isfinite(values)) or not values:
             raise ValueError(f"`{what}` must hold finite numbers. Received: {what}={value!r}")
         return values[0] if len(values) == 1 else values
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
-            np.isfinite(value)):
-        raise ValueError(f"`{what}` must be a finite number or a list of numbers (one per "
-                         f"channel). Received: {what}={value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.number))
+        or not (np.isfinite(value))
+    ):
+        raise ValueError(
+            f"`{what}` must be a finite number or a list of numbers (one per "
+            f"channel). Received: {what}={value!r}"
+        )
     return float(value)
 
 

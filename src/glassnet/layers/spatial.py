@@ -16,8 +16,9 @@ from glassnet.layers.config_keys import key
 from glassnet.layers.convolution import _ImageLayer
 from glassnet.utils.seeding import new_generator
 
-_DATA_FORMAT = key("data_format", "choice", "channels_last",
-                   allowed=(None, "channels_last", "channels_first"))
+_DATA_FORMAT = key(
+    "data_format", "choice", "channels_last", allowed=(None, "channels_last", "channels_first")
+)
 
 
 def _pairs(value, what: str, layer: str) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -45,8 +46,11 @@ class ZeroPadding2D(_ImageLayer):
     def __init__(self, padding=(1, 1), data_format=None, **kwargs) -> None:
         super().__init__(**kwargs)
         label = f"ZeroPadding2D {self.name!r}"
-        if isinstance(padding, tuple) and len(padding) == 4 and all(
-                isinstance(v, (int, np.integer)) for v in padding):  # a flattened config
+        if (
+            isinstance(padding, tuple)
+            and len(padding) == 4
+            and all(isinstance(v, (int, np.integer)) for v in padding)
+        ):  # a flattened config
             padding = (padding[:2], padding[2:])
         self.padding = _pairs(padding, "padding", label)
         self.data_format = P.standardize_data_format(data_format, label)
@@ -55,8 +59,7 @@ class ZeroPadding2D(_ImageLayer):
         self._check_rows(input_shape)
         (h, w), c = self._spatial(input_shape)
         (top, bottom), (left, right) = self.padding
-        return P.from_channels_last_shape((h + top + bottom, w + left + right, c),
-                                          self.data_format)
+        return P.from_channels_last_shape((h + top + bottom, w + left + right, c), self.data_format)
 
     def forward(self, x, training=False):
         return self._from_images(P.pad_images(self._as_images(x), self.padding)), None
@@ -85,8 +88,11 @@ class Cropping2D(_ImageLayer):
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs) -> None:
         super().__init__(**kwargs)
         label = f"Cropping2D {self.name!r}"
-        if isinstance(cropping, tuple) and len(cropping) == 4 and all(
-                isinstance(v, (int, np.integer)) for v in cropping):
+        if (
+            isinstance(cropping, tuple)
+            and len(cropping) == 4
+            and all(isinstance(v, (int, np.integer)) for v in cropping)
+        ):
             cropping = (cropping[:2], cropping[2:])
         self.cropping = _pairs(cropping, "cropping", label)
         self.data_format = P.standardize_data_format(data_format, label)
@@ -100,8 +106,7 @@ class Cropping2D(_ImageLayer):
                 f"Cropping2D {self.name!r}: cropping {self.cropping} leaves nothing of images "
                 f"of size {(h, w)} (rows of shape {tuple(input_shape)})"
             )
-        return P.from_channels_last_shape((h - top - bottom, w - left - right, c),
-                                          self.data_format)
+        return P.from_channels_last_shape((h - top - bottom, w - left - right, c), self.data_format)
 
     def forward(self, x, training=False):
         (h, w), _ = self._spatial(self.input_shape)
@@ -112,12 +117,12 @@ class Cropping2D(_ImageLayer):
     def backward(self, records, grad_out, need_grad_input=True):
         if not need_grad_input:
             return None
-        return self._from_images(P.pad_images(np.ascontiguousarray(self._as_images(grad_out)),
-                                              self.cropping))
+        return self._from_images(
+            P.pad_images(np.ascontiguousarray(self._as_images(grad_out)), self.cropping)
+        )
 
     def get_config(self):
-        return {**super().get_config(), "cropping": self.cropping,
-                "data_format": self.data_format}
+        return {**super().get_config(), "cropping": self.cropping, "data_format": self.data_format}
 
 
 class UpSampling2D(_ImageLayer):
@@ -144,8 +149,7 @@ class UpSampling2D(_ImageLayer):
     def compute_output_shape(self, input_shape):
         self._check_rows(input_shape)
         (h, w), c = self._spatial(input_shape)
-        return P.from_channels_last_shape((h * self.size[0], w * self.size[1], c),
-                                          self.data_format)
+        return P.from_channels_last_shape((h * self.size[0], w * self.size[1], c), self.data_format)
 
     def forward(self, x, training=False):
         images = self._as_images(x)
@@ -164,8 +168,12 @@ class UpSampling2D(_ImageLayer):
         return self._from_images(g.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4)))
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size, "data_format": self.data_format,
-                "interpolation": self.interpolation}
+        return {
+            **super().get_config(),
+            "size": self.size,
+            "data_format": self.data_format,
+            "interpolation": self.interpolation,
+        }
 
 
 class SpatialDropout2D(_ImageLayer):
@@ -181,8 +189,7 @@ class SpatialDropout2D(_ImageLayer):
         self.rate = float(rate)
         self.seed = seed
         self.rng = new_generator(seed)
-        self.data_format = P.standardize_data_format(data_format, f"SpatialDropout2D "
-                                                                  f"{self.name!r}")
+        self.data_format = P.standardize_data_format(data_format, f"SpatialDropout2D {self.name!r}")
 
     def compute_output_shape(self, input_shape):
         self._check_rows(input_shape)
@@ -191,8 +198,11 @@ class SpatialDropout2D(_ImageLayer):
     def forward(self, x, training=False):
         if not training or self.rate == 0:
             return x, None
-        shape = (len(x), 1, 1, x.shape[-1]) if self.data_format == "channels_last" else (
-            len(x), x.shape[1], 1, 1)
+        shape = (
+            (len(x), 1, 1, x.shape[-1])
+            if self.data_format == "channels_last"
+            else (len(x), x.shape[1], 1, 1)
+        )
         keep = self.rng.random(shape, dtype=np.float32) >= self.rate
         mask = keep * x.dtype.type(1 / (1 - self.rate))
         return x * mask, mask
