@@ -225,9 +225,18 @@ def _layer_classes():
     return [cls for name, cls in sorted(LAYER_CLASSES.items()) if name != "InputLayer"]
 
 
+#: Required arguments of the image layers (glassnet.layers.convolution, pooling, spatial).
+IMAGE_LAYER_EXAMPLES = {
+    "Conv1D": (2, 3), "Conv2D": (2, 3), "Conv2DTranspose": (2, 3), "SeparableConv2D": (2, 3),
+    "DepthwiseConv2D": (3,), "AveragePooling1D": (2,), "AveragePooling2D": (2,),
+    "Rescaling": (0.5,), "SpatialDropout2D": (0.5,),
+}
+
+
 @pytest.mark.parametrize("cls", _layer_classes(), ids=lambda c: c.__name__)
 def test_every_key_a_layer_writes_is_one_it_declares(cls):
     examples = {"Dense": (3,), "Dropout": (0.5,), "Reshape": ((2, 2),), "Activation": ("relu",)}
+    examples.update(IMAGE_LAYER_EXAMPLES)
     layer = cls(*examples.get(cls.__name__, ()))
     declared = {k.name for k in cls.config_keys}
     shared = {"name", "trainable", "dtype", "batch_input_shape"}
