@@ -186,3 +186,64 @@ POOL_1D_CASES = [
 @pytest.mark.parametrize(("name", "kwargs"), POOL_1D_CASES, ids=str)
 def test_one_dimensional_pooling_matches_keras(name, kwargs):
     compare(name, kwargs, (4, 11) if channels_first(kwargs) else (11, 4))
+
+
+# --- augmentation: deterministic draws (a range of one value) against Keras in training -------
+
+AUGMENTATION_CASES = [
+    ("RandomRotation", {"factor": (0.1, 0.1)}),
+    ("RandomRotation", {"factor": (-0.3, -0.3), "fill_mode": "constant", "fill_value": 0.5}),
+    ("RandomRotation", {"factor": (0.2, 0.2), "fill_mode": "wrap", "interpolation": "nearest"}),
+    ("RandomRotation", {"factor": (0.15, 0.15), "fill_mode": "nearest"}),
+    ("RandomRotation", {"factor": (0.25, 0.25), "data_format": "channels_first"}),
+    ("RandomTranslation", {"height_factor": (0.2, 0.2), "width_factor": (-0.35, -0.35)}),
+    (
+        "RandomTranslation",
+        {"height_factor": (-0.5, -0.5), "width_factor": (0.1, 0.1), "fill_mode": "constant"},
+    ),
+    ("RandomZoom", {"height_factor": (0.3, 0.3)}),
+    (
+        "RandomZoom",
+        {"height_factor": (-0.4, -0.4), "width_factor": (0.2, 0.2), "fill_mode": "wrap"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), AUGMENTATION_CASES, ids=str)
+def test_geometric_augmentation_reads_the_pixels_keras_reads(name, kwargs):
+    row_shape = (3, 9, 7) if channels_first(kwargs) else (9, 7, 3)
+    x = np.random.default_rng(0).uniform(0, 1, size=(2, *row_shape)).astype(np.float32)
+    reference = getattr(keras.layers, name)(**kwargs)
+    twin = getattr(glassnet_layers, name)(**kwargs)
+    twin.build(row_shape)
+    expected = np.asarray(reference(x, training=True))
+    actual, _ = twin.forward(x, training=True)
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(twin.forward(x, training=False)[0], x)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("RandomFlip", {"mode": "horizontal", "seed": 1}),
+        ("RandomContrast", {"factor": 0.2}),
+        ("RandomRotation", {"factor": 0.1, "seed": 3}),
+        ("RandomZoom", {"height_factor": 0.2}),
+        ("RandomTranslation", {"height_factor": 0.1, "width_factor": 0.2}),
+    ],
+    ids=str,
+)
+def test_augmentation_configs_are_keras_configs(name, kwargs):
+    reference = getattr(keras.layers, name)(**kwargs)
+    twin = getattr(glassnet_layers, name)(**kwargs)
+    config, keras_config = twin.get_config(), reference.get_config()
+    for k, want in keras_config.items():
+        if k in ("name", "dtype"):
+            continue
+        got = config[k]
+        if isinstance(want, (list, tuple)) or isinstance(got, (list, tuple)):
+            assert np.allclose(np.ravel(got), np.ravel(want)), (k, got, want)
+        else:
+            assert got == want, (k, got, want)
+    rebuilt = getattr(keras.layers, name).from_config(config)
+    assert type(rebuilt).__name__ == name

@@ -62,16 +62,34 @@ def test_conv1d_slopes_match_finite_differences(kwargs, rng, float64):
     ("name", "kwargs"),
     [
         ("DepthwiseConv2D", {"kernel_size": 3}),
-        ("DepthwiseConv2D", {"kernel_size": 2, "depth_multiplier": 2, "strides": 2,
-                             "padding": "same", "activation": "tanh"}),
+        (
+            "DepthwiseConv2D",
+            {
+                "kernel_size": 2,
+                "depth_multiplier": 2,
+                "strides": 2,
+                "padding": "same",
+                "activation": "tanh",
+            },
+        ),
         ("SeparableConv2D", {"filters": 3, "kernel_size": 2}),
-        ("SeparableConv2D", {"filters": 3, "kernel_size": 3, "padding": "same", "strides": 2,
-                             "depth_multiplier": 2}),
+        (
+            "SeparableConv2D",
+            {
+                "filters": 3,
+                "kernel_size": 3,
+                "padding": "same",
+                "strides": 2,
+                "depth_multiplier": 2,
+            },
+        ),
         ("Conv2DTranspose", {"filters": 2, "kernel_size": 3}),
         ("Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"}),
         ("Conv2DTranspose", {"filters": 2, "kernel_size": 2, "strides": 3}),
-        ("Conv2DTranspose", {"filters": 2, "kernel_size": 2, "dilation_rate": 2,
-                             "data_format": "channels_first"}),
+        (
+            "Conv2DTranspose",
+            {"filters": 2, "kernel_size": 2, "dilation_rate": 2, "data_format": "channels_first"},
+        ),
     ],
     ids=str,
 )
@@ -123,8 +141,9 @@ def test_spatial_dropout_slopes_use_the_same_mask(rng, float64):
     out, mask = layer.forward(x, training=True)
     assert mask.shape == (3, 1, 1, 5)  # whole feature maps
     assert set(np.unique(mask)) <= {0.0, 2.0}
-    np.testing.assert_array_equal(layer.backward(mask, np.ones_like(x)), np.broadcast_to(
-        mask, x.shape))
+    np.testing.assert_array_equal(
+        layer.backward(mask, np.ones_like(x)), np.broadcast_to(mask, x.shape)
+    )
     assert layer.forward(x, training=False)[0] is x
 
 
@@ -135,10 +154,13 @@ def test_batch_normalization_on_images_normalises_each_channel(rng, float64):
     layer.set_weights([np.ones(2), np.zeros(2), np.zeros(2), np.ones(2)])
     out, _ = layer.forward(x, training=True)
     np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0, atol=1e-12)
-    np.testing.assert_allclose(out.var(axis=(0, 1, 2)), x.var(axis=(0, 1, 2)) / (
-        x.var(axis=(0, 1, 2)) + 1e-3), rtol=1e-12)
+    np.testing.assert_allclose(
+        out.var(axis=(0, 1, 2)), x.var(axis=(0, 1, 2)) / (x.var(axis=(0, 1, 2)) + 1e-3), rtol=1e-12
+    )
     assert slopes(layers.BatchNormalization(), (3, 3, 2), rng, rows=3, training=True) == [
-        "beta", "gamma"]
+        "beta",
+        "gamma",
+    ]
 
 
 # --- hand-computed cases ---------------------------------------------------------------------
@@ -155,8 +177,9 @@ def test_a_sum_kernel_adds_each_window_by_hand():
 def test_same_padding_pads_after_when_the_total_is_odd():
     # TensorFlow's "same": 4 positions, kernel 2, stride 1 -> 1 zero after, none before.
     layer = layers.Conv1D(1, 2, padding="same", kernel_initializer="ones")
-    np.testing.assert_array_equal(layer(np.array([[[1.0], [2.0], [3.0], [4.0]]]))[0, :, 0],
-                                  [3.0, 5.0, 7.0, 4.0])
+    np.testing.assert_array_equal(
+        layer(np.array([[[1.0], [2.0], [3.0], [4.0]]]))[0, :, 0], [3.0, 5.0, 7.0, 4.0]
+    )
 
 
 def test_max_pooling_slope_goes_to_the_first_of_tied_winners():
@@ -180,27 +203,44 @@ def test_conv2d_transpose_doubles_the_size_with_stride_two():
 
 
 def test_keras_mnist_convnet_shapes_and_parameter_count():
-    model = Sequential([
-        layers.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
+    model = Sequential(
+        [
+            layers.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.build()
     assert [layer.output_shape for layer in model.layers] == [
-        (26, 26, 32), (13, 13, 32), (11, 11, 64), (5, 5, 64), (1600,), (1600,), (10,)]
+        (26, 26, 32),
+        (13, 13, 32),
+        (11, 11, 64),
+        (5, 5, 64),
+        (1600,),
+        (1600,),
+        (10,),
+    ]
     assert model.count_params() == 34826  # as Keras's example's summary reports
 
 
 @pytest.mark.parametrize(
     "layer",
     [
-        layers.Conv2D(8, 3, strides=2, padding="same", dilation_rate=1, groups=2,
-                      activation="relu", kernel_regularizer="l2"),
+        layers.Conv2D(
+            8,
+            3,
+            strides=2,
+            padding="same",
+            dilation_rate=1,
+            groups=2,
+            activation="relu",
+            kernel_regularizer="l2",
+        ),
         layers.Conv1D(4, 5, padding="causal", data_format="channels_first"),
         layers.DepthwiseConv2D(3, depth_multiplier=2),
         layers.SeparableConv2D(4, 3, padding="same"),
@@ -236,8 +276,9 @@ def test_flat_rows_given_to_conv2d_show_the_reshape():
 
 
 def test_flat_data_given_to_an_image_model_shows_the_reshape():
-    model = Sequential([layers.Input(shape=(28, 28, 1)), layers.Conv2D(2, 3), layers.Flatten(),
-                        layers.Dense(1)])
+    model = Sequential(
+        [layers.Input(shape=(28, 28, 1)), layers.Conv2D(2, 3), layers.Flatten(), layers.Dense(1)]
+    )
     model.compile("sgd", "mse")
     with pytest.raises(ValueError, match=r"x\.reshape\(-1, 28, 28, 1\)"):
         model.predict(np.zeros((5, 784)), verbose=0)
@@ -273,5 +314,103 @@ def test_a_window_larger_than_its_input_is_refused(layer, words):
     ids=str,
 )
 def test_bad_arguments_name_what_keras_accepts(make, hint):
+    with pytest.raises(ValueError, match=hint):
+        make()
+
+
+# --- augmentation ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        layers.RandomFlip(seed=1),
+        layers.RandomRotation(0.2, seed=1),
+        layers.RandomRotation(0.2, fill_mode="constant", interpolation="nearest", seed=1),
+        layers.RandomZoom(0.3, 0.2, fill_mode="wrap", seed=1),
+        layers.RandomTranslation(0.3, 0.3, fill_mode="nearest", seed=1),
+        layers.RandomContrast((0.4, 0.5), value_range=(-1, 1), seed=1),
+    ],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_augmentation_slopes_follow_the_drawn_transform(layer, rng, float64):
+    layer.build((5, 4, 2))
+    x = rng.uniform(-0.9, 0.9, size=(3, 5, 4, 2))
+    out, records = layer.forward(x, training=True)
+    # A fixed draw makes the layer a fixed function of x: check against it.
+    saved = layer.rng.bit_generator.state
+
+    def forward():
+        layer.rng.bit_generator.state = saved
+        return layer.forward(x, training=True)
+
+    assert check_layer_slopes(layer, x, rng, forward=forward) == []
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: layers.RandomFlip(seed=s),
+        lambda s: layers.RandomRotation(0.3, seed=s),
+        lambda s: layers.RandomZoom(0.2, seed=s),
+        lambda s: layers.RandomContrast(0.5, seed=s),
+        lambda s: layers.RandomTranslation(0.2, 0.2, seed=s),
+    ],
+    ids=["flip", "rotation", "zoom", "contrast", "translation"],
+)
+def test_augmentation_is_seeded_and_only_active_in_training(make, rng):
+    x = rng.uniform(0, 255, size=(4, 6, 6, 3)).astype(np.float32)
+    first, second = make(7), make(7)
+    first.build((6, 6, 3))
+    second.build((6, 6, 3))
+    a, b = first.forward(x, training=True)[0], second.forward(x, training=True)[0]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, x)
+    assert first.forward(x, training=False)[0] is x
+    model = Sequential([layers.Input(shape=(6, 6, 3)), make(3), layers.Flatten()])
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x.reshape(4, -1))
+
+
+def test_quarter_turn_rotation_is_rot90_by_hand():
+    layer = layers.RandomRotation((0.25, 0.25))
+    layer.build((4, 4, 1))
+    x = np.arange(16.0).reshape(1, 4, 4, 1)
+    out = layer.forward(x, training=True)[0][0, :, :, 0]
+    np.testing.assert_allclose(out, np.rot90(x[0, :, :, 0]), atol=1e-4)
+
+
+def test_horizontal_flip_by_hand():
+    layer = layers.RandomFlip("horizontal", seed=0)
+    layer.build((1, 3, 1))
+    x = np.tile(np.array([1.0, 2.0, 3.0]).reshape(1, 1, 3, 1), (16, 1, 1, 1))
+    out = layer.forward(x, training=True)[0][:, 0, :, 0]
+    assert {tuple(row) for row in out} == {(1.0, 2.0, 3.0), (3.0, 2.0, 1.0)}
+
+
+def test_contrast_scales_the_deviation_from_each_channel_mean():
+    layer = layers.RandomContrast((0.0, 0.0))  # a factor of exactly 1: nothing changes
+    layer.build((2, 2, 1))
+    x = np.array([[[[10.0], [20.0]], [[30.0], [40.0]]]])
+    np.testing.assert_allclose(layer.forward(x, training=True)[0], x)
+    layer = layers.RandomContrast(0.5, seed=4)  # factors drawn in [1, 1.5]
+    layer.build((2, 2, 1))
+    out, (factor, kept) = layer.forward(x, training=True)
+    assert 1.0 <= float(factor.ravel()[0]) <= 1.5
+    np.testing.assert_allclose(out, (x - 25.0) * factor + 25.0, rtol=1e-6)
+    assert kept.all()
+
+
+@pytest.mark.parametrize(
+    ("make", "hint"),
+    [
+        (lambda: layers.RandomFlip("horizontl"), "Did you mean 'horizontal'"),
+        (lambda: layers.RandomRotation(0.1, fill_mode="reflekt"), "Did you mean 'reflect'"),
+        (lambda: layers.RandomRotation(2.0), r"\[-1, 1\]"),
+        (lambda: layers.RandomZoom(-1.0), r"\(-1, 1\]"),
+        (lambda: layers.RandomContrast(1.5), r"\[0, 1\]"),
+    ],
+    ids=str,
+)
+def test_bad_augmentation_arguments(make, hint):
     with pytest.raises(ValueError, match=hint):
         make()

@@ -1,5 +1,12 @@
 """Layers, as in ``keras.layers``: ``Dense``, ``Activation``, ``Dropout``, ``InputLayer``, ..."""
 
+from glassnet.layers.augmentation import (
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
 from glassnet.layers.base import Layer, WeightSpec
 from glassnet.layers.config_keys import ConfigKey
 from glassnet.layers.convolution import (
@@ -59,6 +66,11 @@ LAYER_CLASSES = {
         SpatialDropout2D,
         UpSampling2D,
         ZeroPadding2D,
+        RandomContrast,
+        RandomFlip,
+        RandomRotation,
+        RandomTranslation,
+        RandomZoom,
     )
 }
 
@@ -94,4 +106,9 @@ __all__ = [
     "SpatialDropout2D",
     "UpSampling2D",
     "ZeroPadding2D",
+    "RandomContrast",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
 ]
