@@ -309,3 +309,18 @@ def test_batch_normalization_on_images_matches_keras():
     # (its config is tested with the Dense layers; glassnet leaves out `synchronized`)
     compare("BatchNormalization", {}, (5, 4, 3), check_config=False)
     compare("BatchNormalization", {"epsilon": 0.01, "center": False}, (6, 3), check_config=False)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_glassnet_image_models_load_in_keras_with_safe_mode(suffix, tmp_path):
+    from image_models import every_image_layer_model
+
+    model = every_image_layer_model()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).uniform(0, 255, size=(8, 12, 12, 3)).astype(np.float32)
+    model.fit(x, np.arange(8) % 3, epochs=1, verbose=0)
+    model.save(tmp_path / f"model{suffix}")
+    loaded = keras.saving.load_model(tmp_path / f"model{suffix}", safe_mode=True)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )

@@ -41,7 +41,7 @@ class ZeroPadding2D(_ImageLayer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
     """
 
-    config_keys = (key("padding", "ints", 1, length=None, minimum=0), _DATA_FORMAT)
+    config_keys = (key("padding", "int_pairs", 1), _DATA_FORMAT)
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -83,7 +83,7 @@ class Cropping2D(_ImageLayer):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
     """
 
-    config_keys = (key("cropping", "ints", 0, length=None, minimum=0), _DATA_FORMAT)
+    config_keys = (key("cropping", "int_pairs", 0), _DATA_FORMAT)
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs) -> None:
         super().__init__(**kwargs)
