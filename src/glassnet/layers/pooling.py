@@ -95,15 +95,10 @@ class _Pooling(_ImageLayer):
         n, c = len(images), images.shape[-1]
         (ph, pw) = pool2
         if tiled:
-            blocks = images[:, : oh * ph, : ow * pw].reshape(n, oh, ph, ow, pw, c)
             if self.mode == "max":
-                out = blocks.max(axis=(2, 4))
-                mask = blocks == out[:, :, None, :, None]
-                if mask.sum(axis=(2, 4)).max(initial=0) > 1:  # a tie: keep the first only
-                    return self._forward_windows(
-                        x, images, spatial2, pool2, strides2, pads, (oh, ow)
-                    )
-                return self._from_images(out), ("tiled", mask)
+                out, winners = _tiled_max(images, pool2, (oh, ow))
+                return self._from_images(out), ("tiled", winners)
+            blocks = images[:, : oh * ph, : ow * pw].reshape(n, oh, ph, ow, pw, c)
             out = blocks.mean(axis=(2, 4), dtype=images.dtype)
             return self._from_images(out), ("tiled", None)
         return self._forward_windows(x, images, spatial2, pool2, strides2, pads, (oh, ow))
@@ -140,12 +135,12 @@ class _Pooling(_ImageLayer):
         (ph, pw), (h, w) = pool2, spatial2
         if how == "tiled":
             grad = np.zeros((n, h, w, c), dtype=g.dtype)
-            blocks = grad[:, : oh * ph, : ow * pw].reshape(n, oh, ph, ow, pw, c)
-            spread = g[:, :, None, :, None]
             if self.mode == "max":
-                np.multiply(kept, spread, out=blocks)
-            else:
-                blocks[...] = spread / g.dtype.type(ph * pw)
+                for (i, j), hit in kept:
+                    np.multiply(g, hit, out=grad[:, i : oh * ph : ph, j : ow * pw : pw])
+                return self._from_images(grad)
+            blocks = grad[:, : oh * ph, : ow * pw].reshape(n, oh, ph, ow, pw, c)
+            blocks[...] = g[:, :, None, :, None] / g.dtype.type(ph * pw)
             return self._from_images(grad)
         grad_windows = np.zeros((n, oh, ow, ph * pw, c), dtype=g.dtype)
         if self.mode == "max":
@@ -165,6 +160,35 @@ class _Pooling(_ImageLayer):
             "strides": self.strides,
             "data_format": self.data_format,
         }
+
+
+def _tiled_max(images, pool, out_hw):
+    """Max pooling over windows that tile the image, one strided slice per window position
+    (elementwise maxima of ``ph·pw`` slices, no copy of the windows).
+
+    Returns the output and, per window position ``(i, j)``, a mask of the windows it won:
+    the first largest in reading order on ties (as TensorFlow's; ties are common after a
+    ReLU, in all-zero windows)."""
+    (ph, pw), (oh, ow) = pool, out_hw
+    slices = [
+        ((i, j), images[:, i : oh * ph : ph, j : ow * pw : pw])
+        for i in range(ph)
+        for j in range(pw)
+    ]
+    out = slices[0][1].copy()
+    for _, part in slices[1:]:
+        np.maximum(out, part, out=out)
+    winners = []
+    taken = None
+    for offset, part in slices:
+        hit = part == out
+        if taken is None:
+            taken = hit.copy()
+        else:
+            hit &= ~taken
+            taken |= hit
+        winners.append((offset, hit))
+    return out, winners
 
 
 def _pad_with(x, pads, value):
