@@ -8,7 +8,8 @@
 * ``diagnose``: dead ReLU units, vanishing or exploding gradients and saturated tanh/sigmoid
   units, in plain words (``glassnet.callbacks.Diagnostics`` does it during training).
 * ``plot_network``, ``plot_history``, ``plot_loss_surface``, ``plot_slope``,
-  ``plot_diagnostics``, ``plot_filters``, ``plot_feature_maps``: pictures (needs matplotlib: ``pip install matplotlib``).
+  ``plot_diagnostics``, ``plot_filters``, ``plot_feature_maps``: pictures (needs
+  matplotlib: ``pip install matplotlib``).
 
 Everything here reads the nodes that the model's own forward and backward passes left on
 its tape; nothing is computed by a second route that could disagree with training.
