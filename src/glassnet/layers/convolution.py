@@ -81,13 +81,25 @@ def conv_backward(
     n, oh, ow, _ = grad_z.shape
     m = n * oh * ow
     g2 = grad_z.reshape(m, cout)
+    (top, bottom), (left, right) = pads
+    _, h, w, c = x_shape
     if groups == 1:
-        k2 = kernel.reshape(kh * kw * cin_g, cout)
         if grad_kernel is not None:
             np.matmul(cols.T, g2, out=grad_kernel.reshape(kh * kw * cin_g, cout))
         if not need_grad_input:
             return None
-        grad_cols = (g2 @ k2.T).reshape(n, oh, ow, kh, kw, cin_g)
+        # Each kernel offset's slope of the patches, one product at a time, added where
+        # that offset read: contiguous adds, and no (positions × kh·kw·c) matrix at all.
+        grad_xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=grad_z.dtype)
+        part = np.empty((m, cin_g), dtype=grad_z.dtype)
+        (th, tw), (dh, dw) = strides, dilation
+        for i in range(kh):
+            rows = slice(i * dh, i * dh + th * (oh - 1) + 1, th)
+            for j in range(kw):
+                np.matmul(g2, kernel[i, j].T, out=part)
+                grad_xp[:, rows, j * dw : j * dw + tw * (ow - 1) + 1 : tw] += part.reshape(
+                    n, oh, ow, cin_g)
+        return P.crop_pads(grad_xp, pads, (h, w))
     else:
         cout_g = cout // groups
         gg = np.ascontiguousarray(g2.reshape(m, groups, cout_g).transpose(1, 0, 2))
@@ -107,8 +119,6 @@ def conv_backward(
             .transpose(1, 2, 3, 4, 5, 0, 6)
             .reshape(n, oh, ow, kh, kw, groups * cin_g)
         )
-    (top, bottom), (left, right) = pads
-    _, h, w, c = x_shape
     grad_xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=grad_z.dtype)
     P.add_patches(grad_xp, grad_cols, strides, dilation)
     return P.crop_pads(grad_xp, pads, (h, w))
