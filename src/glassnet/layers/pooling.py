@@ -96,8 +96,9 @@ class _Pooling(_ImageLayer):
         (ph, pw) = pool2
         if tiled:
             if self.mode == "max":
-                out, winners = _tiled_max(images, pool2, (oh, ow))
-                return self._from_images(out), ("tiled", winners)
+                out = _tiled_max(images, pool2, (oh, ow))
+                # the winners are found in backward, from the input and the output kept here
+                return self._from_images(out), ("tiled", (images, out))
             blocks = images[:, : oh * ph, : ow * pw].reshape(n, oh, ph, ow, pw, c)
             out = blocks.mean(axis=(2, 4), dtype=images.dtype)
             return self._from_images(out), ("tiled", None)
@@ -136,7 +137,7 @@ class _Pooling(_ImageLayer):
         if how == "tiled":
             grad = np.zeros((n, h, w, c), dtype=g.dtype)
             if self.mode == "max":
-                for (i, j), hit in kept:
+                for (i, j), hit in _tiled_winners(*kept, pool2, (oh, ow)):
                     np.multiply(g, hit, out=grad[:, i : oh * ph : ph, j : ow * pw : pw])
                 return self._from_images(grad)
             blocks = grad[:, : oh * ph, : ow * pw].reshape(n, oh, ph, ow, pw, c)
@@ -162,25 +163,29 @@ class _Pooling(_ImageLayer):
         }
 
 
-def _tiled_max(images, pool, out_hw):
-    """Max pooling over windows that tile the image, one strided slice per window position
-    (elementwise maxima of ``ph·pw`` slices, no copy of the windows).
-
-    Returns the output and, per window position ``(i, j)``, a mask of the windows it won:
-    the first largest in reading order on ties (as TensorFlow's; ties are common after a
-    ReLU, in all-zero windows)."""
+def _window_slices(images, pool, out_hw):
+    """Per window position ``(i, j)``, the strided slice of every window's value there."""
     (ph, pw), (oh, ow) = pool, out_hw
-    slices = [
-        ((i, j), images[:, i : oh * ph : ph, j : ow * pw : pw])
-        for i in range(ph)
-        for j in range(pw)
-    ]
+    return [((i, j), images[:, i : oh * ph : ph, j : ow * pw : pw])
+            for i in range(ph) for j in range(pw)]
+
+
+def _tiled_max(images, pool, out_hw):
+    """Max pooling over windows that tile the image: elementwise maxima of one strided
+    slice per window position (no copy of the windows)."""
+    slices = _window_slices(images, pool, out_hw)
     out = slices[0][1].copy()
     for _, part in slices[1:]:
         np.maximum(out, part, out=out)
+    return out
+
+
+def _tiled_winners(images, out, pool, out_hw):
+    """Per window position, a mask of the windows it won: the first largest in reading
+    order on ties (as TensorFlow's; ties are common after a ReLU, in all-zero windows)."""
     winners = []
     taken = None
-    for offset, part in slices:
+    for offset, part in _window_slices(images, pool, out_hw):
         hit = part == out
         if taken is None:
             taken = hit.copy()
@@ -188,7 +193,7 @@ def _tiled_max(images, pool, out_hw):
             hit &= ~taken
             taken |= hit
         winners.append((offset, hit))
-    return out, winners
+    return winners
 
 
 def _pad_with(x, pads, value):
