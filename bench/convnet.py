@@ -79,21 +79,26 @@ def glassnet_system(x, labels, weights, batch):
     import glassnet as keras
     from glassnet import layers
 
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001),
-                  loss="sparse_categorical_crossentropy")
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=0.001), loss="sparse_categorical_crossentropy"
+    )
     model.set_weights(weights)
-    return (lambda: model.fit(x, labels, batch_size=batch, epochs=1, verbose=0),
-            lambda: model.predict(x, batch_size=batch, verbose=0))
+    return (
+        lambda: model.fit(x, labels, batch_size=batch, epochs=1, verbose=0),
+        lambda: model.predict(x, batch_size=batch, verbose=0),
+    )
 
 
 def keras_system(x, labels, weights, batch):
@@ -107,21 +112,26 @@ def keras_system(x, labels, weights, batch):
     import keras
     from keras import layers
 
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001),
-                  loss="sparse_categorical_crossentropy")
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=0.001), loss="sparse_categorical_crossentropy"
+    )
     model.set_weights(weights)
-    return (lambda: model.fit(x, labels, batch_size=batch, epochs=1, verbose=0),
-            lambda: model.predict(x, batch_size=batch, verbose=0))
+    return (
+        lambda: model.fit(x, labels, batch_size=batch, epochs=1, verbose=0),
+        lambda: model.predict(x, batch_size=batch, verbose=0),
+    )
 
 
 def pytorch_system(x, labels, weights, batch):
@@ -130,9 +140,15 @@ def pytorch_system(x, labels, weights, batch):
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     model = nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10),
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(1600, 10),
     )
     k1, b1, k2, b2, d, db = weights
     with torch.no_grad():
@@ -162,8 +178,12 @@ def pytorch_system(x, labels, weights, batch):
     def predict():
         model.eval()
         with torch.inference_mode():
-            return np.concatenate([torch.softmax(model(xt[s : s + batch]), 1).numpy()
-                                   for s in range(0, len(xt), batch)])
+            return np.concatenate(
+                [
+                    torch.softmax(model(xt[s : s + batch]), 1).numpy()
+                    for s in range(0, len(xt), batch)
+                ]
+            )
 
     return epoch, predict
 
@@ -174,15 +194,19 @@ def floor_system(x, labels, weights, batch):
     products = []  # (a_shape, b_shape, transpose_a), per step
     for k, cin, cout, side in SHAPES:
         m, kk = batch * side * side, k * k * cin
-        products.append(((m, kk), (kk, cout), False, True))   # forward
-        products.append(((m, kk), (m, cout), True, False))    # slope of the kernel
+        products.append(((m, kk), (kk, cout), False, True))  # forward
+        products.append(((m, kk), (m, cout), True, False))  # slope of the kernel
         if cin > 1:
             products.append(((m, cout), (cout, kk), False, False))  # slope of the patches
-    products += [((batch, 1600), (1600, 10), False, True), ((batch, 1600), (batch, 10), True,
-                                                             False),
-                 ((batch, 10), (10, 1600), False, False)]
-    arrays = [(rng.random(a, dtype=np.float32), rng.random(b, dtype=np.float32), t, f)
-              for a, b, t, f in products]
+    products += [
+        ((batch, 1600), (1600, 10), False, True),
+        ((batch, 1600), (batch, 10), True, False),
+        ((batch, 10), (10, 1600), False, False),
+    ]
+    arrays = [
+        (rng.random(a, dtype=np.float32), rng.random(b, dtype=np.float32), t, f)
+        for a, b, t, f in products
+    ]
     steps = -(-len(x) // batch)
 
     def run(forward_only):
@@ -197,8 +221,12 @@ def floor_system(x, labels, weights, batch):
 
 def worker(system: str, folder: Path, repeats: int, batch: int) -> dict:
     x, labels, weights = load(folder)
-    build = {"glassnet": glassnet_system, "keras": keras_system,
-             "pytorch": pytorch_system, "floor": floor_system}[system]
+    build = {
+        "glassnet": glassnet_system,
+        "keras": keras_system,
+        "pytorch": pytorch_system,
+        "floor": floor_system,
+    }[system]
     epoch, predict = build(x, labels, weights, batch)
     epoch()  # warm-up
     predict()
@@ -214,13 +242,23 @@ def worker(system: str, folder: Path, repeats: int, batch: int) -> dict:
     try:
         import threadpoolctl
 
-        info = [{k: v for k, v in lib.items() if k in ("internal_api", "architecture",
-                                                       "num_threads", "version")}
-                for lib in threadpoolctl.threadpool_info()]
+        info = [
+            {
+                k: v
+                for k, v in lib.items()
+                if k in ("internal_api", "architecture", "num_threads", "version")
+            }
+            for lib in threadpoolctl.threadpool_info()
+        ]
     except ImportError:
         pass
-    return {"system": system, "epoch_s": epochs, "predict_s": predicts, "blas": info,
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "system": system,
+        "epoch_s": epochs,
+        "predict_s": predicts,
+        "blas": info,
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def main() -> None:
@@ -243,21 +281,37 @@ def main() -> None:
         for system in args.systems.split(","):
             print(f"running {system}...", file=sys.stderr)
             done = subprocess.run(
-                [sys.executable, __file__, "--worker", system, "--data", tmp,
-                 "--repeats", str(args.repeats), "--batch", str(args.batch)],
-                capture_output=True, text=True)
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    system,
+                    "--data",
+                    tmp,
+                    "--repeats",
+                    str(args.repeats),
+                    "--batch",
+                    str(args.batch),
+                ],
+                capture_output=True,
+                text=True,
+            )
             if done.returncode:
                 print(f"{system} failed:\n{done.stderr[-2000:]}", file=sys.stderr)
                 continue
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     after = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    print(f"W6, {args.rows:,} images 28×28×1, batch {args.batch}, median of {args.repeats} "
-          f"(min–max)\n\nload before: {uptime}\nload after:  {after}\n")
+    print(
+        f"W6, {args.rows:,} images 28×28×1, batch {args.batch}, median of {args.repeats} "
+        f"(min–max)\n\nload before: {uptime}\nload after:  {after}\n"
+    )
     print("| system | epoch s | predict s | peak MiB |\n|---|---|---|---|")
     for r in results:
         e, p = np.array(r["epoch_s"]), np.array(r["predict_s"])
-        print(f"| {r['system']} | {np.median(e):.2f} ({e.min():.2f}–{e.max():.2f}) | "
-              f"{np.median(p):.2f} ({p.min():.2f}–{p.max():.2f}) | {r['peak_mib']:.0f} |")
+        print(
+            f"| {r['system']} | {np.median(e):.2f} ({e.min():.2f}–{e.max():.2f}) | "
+            f"{np.median(p):.2f} ({p.min():.2f}–{p.max():.2f}) | {r['peak_mib']:.0f} |"
+        )
     for r in results:
         if r["system"] == "glassnet":
             print(f"\nBLAS (glassnet's process): {r['blas']}")

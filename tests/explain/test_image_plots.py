@@ -13,10 +13,15 @@ from glassnet import explain, layers  # noqa: E402
 
 def convnet():
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input(shape=(10, 10, 2)), layers.Conv2D(3, 3, activation="relu"),
-        layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(2, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(10, 10, 2)),
+            layers.Conv2D(3, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
     model.build()
     return model
 

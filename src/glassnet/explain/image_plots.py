@@ -25,8 +25,9 @@ def _find_layer(model, layer):
         return model.layers[int(layer)]
     if layer in model.layers:
         return layer
-    raise ValueError(f"`layer` must be a layer of the model, its name or its index; "
-                     f"received {layer!r}")
+    raise ValueError(
+        f"`layer` must be a layer of the model, its name or its index; received {layer!r}"
+    )
 
 
 def _grid(count: int, columns: int | None = None) -> tuple[int, int]:
@@ -55,8 +56,10 @@ def plot_filters(model, layer=0, path=None, max_filters: int = 32):
     if kernel is None:
         kernel = found.values.get("depthwise_kernel")
     if kernel is None or kernel.ndim != 4:
-        raise ValueError(f"plot_filters draws the kernels of 2-D convolutions; layer "
-                         f"{found.name!r} ({type(found).__name__}) has none")
+        raise ValueError(
+            f"plot_filters draws the kernels of 2-D convolutions; layer "
+            f"{found.name!r} ({type(found).__name__}) has none"
+        )
     kernel = np.asarray(kernel, dtype=np.float64)
     count = min(kernel.shape[-1], max_filters)
     rows, columns = _grid(count)
@@ -71,9 +74,11 @@ def plot_filters(model, layer=0, path=None, max_filters: int = 32):
         shown = ax.imshow(image, cmap="gray", vmin=-limit, vmax=limit, interpolation="nearest")
         ax.set_title(f"filter {index}", fontsize=7)
     fig.colorbar(shown, ax=axes.ravel().tolist(), shrink=0.8, label="weight")
-    fig.suptitle(f"{found.name}: {kernel.shape[0]}×{kernel.shape[1]} filters"
-                 + (f" (mean of {kernel.shape[2]} input channels)" if kernel.shape[2] > 1 else ""),
-                 fontsize=9)
+    fig.suptitle(
+        f"{found.name}: {kernel.shape[0]}×{kernel.shape[1]} filters"
+        + (f" (mean of {kernel.shape[2]} input channels)" if kernel.shape[2] > 1 else ""),
+        fontsize=9,
+    )
     finish(fig, path)
     return fig
 
@@ -102,8 +107,10 @@ def plot_feature_maps(model, image, layer=0, path=None, max_maps: int = 32):
     output = next(p.output for p in last_pass(model).layers if p.layer is found)
     maps = np.asarray(output[0], dtype=np.float64)
     if maps.ndim != 3:
-        raise ValueError(f"plot_feature_maps draws image outputs; layer {found.name!r} gives "
-                         f"rows of shape {maps.shape}")
+        raise ValueError(
+            f"plot_feature_maps draws image outputs; layer {found.name!r} gives "
+            f"rows of shape {maps.shape}"
+        )
     if getattr(found, "data_format", "channels_last") == "channels_first":
         maps = np.moveaxis(maps, 0, -1)
     count = min(maps.shape[-1], max_maps)
@@ -118,8 +125,10 @@ def plot_feature_maps(model, image, layer=0, path=None, max_maps: int = 32):
         ax = axes.flat[index + 1]
         ax.imshow(maps[:, :, index], cmap="viridis", interpolation="nearest")
         ax.set_title(f"map {index}", fontsize=7)
-    fig.suptitle(f"{found.name}: {maps.shape[0]}×{maps.shape[1]} feature maps "
-                 f"(bright: large outputs)", fontsize=9)
+    fig.suptitle(
+        f"{found.name}: {maps.shape[0]}×{maps.shape[1]} feature maps (bright: large outputs)",
+        fontsize=9,
+    )
     finish(fig, path)
     return fig
 
@@ -158,17 +167,30 @@ def plot_blocks(model, path=None, title: str | None = None):
         height = 0.25 + 0.35 * (shape[0] / spatial_max if image else 0.1)
         colour = "#cfe3f6" if n else ("#eeeeee" if image else "#e3f2d9")
         y = -i - height / 2
-        ax.add_patch(FancyBboxPatch((2.0 - width / 2, y), width, height,
-                                    boxstyle="round,pad=0.03", fc=colour, ec="#333333"))
+        ax.add_patch(
+            FancyBboxPatch(
+                (2.0 - width / 2, y),
+                width,
+                height,
+                boxstyle="round,pad=0.03",
+                fc=colour,
+                ec="#333333",
+            )
+        )
         ax.text(3.9, -i, name, va="center", fontsize=8)
         text = "(" + ", ".join(map(str, shape)) + ")"
         weights = "" if n is None else f"   {n:,} weights" if n else "   no weights"
         ax.text(3.9, -i - 0.28, text + weights, va="center", fontsize=7, color="#444444")
         if i:
-            ax.annotate("", xy=(2.0, -i + height / 2 + 0.03), xytext=(2.0, -i + 0.72),
-                        arrowprops={"arrowstyle": "->", "color": "#666666"})
+            ax.annotate(
+                "",
+                xy=(2.0, -i + height / 2 + 0.03),
+                xytext=(2.0, -i + 0.72),
+                arrowprops={"arrowstyle": "->", "color": "#666666"},
+            )
     total = model.count_params()
-    ax.set_title(title or f"{model.name}: {total:,} weights (blue: layers with weights)",
-                 fontsize=9)
+    ax.set_title(
+        title or f"{model.name}: {total:,} weights (blue: layers with weights)", fontsize=9
+    )
     finish(fig, path)
     return fig

@@ -98,7 +98,8 @@ def conv_backward(
             for j in range(kw):
                 np.matmul(g2, kernel[i, j].T, out=part)
                 grad_xp[:, rows, j * dw : j * dw + tw * (ow - 1) + 1 : tw] += part.reshape(
-                    n, oh, ow, cin_g)
+                    n, oh, ow, cin_g
+                )
         return P.crop_pads(grad_xp, pads, (h, w))
     else:
         cout_g = cout // groups

@@ -166,8 +166,11 @@ class _Pooling(_ImageLayer):
 def _window_slices(images, pool, out_hw):
     """Per window position ``(i, j)``, the strided slice of every window's value there."""
     (ph, pw), (oh, ow) = pool, out_hw
-    return [((i, j), images[:, i : oh * ph : ph, j : ow * pw : pw])
-            for i in range(ph) for j in range(pw)]
+    return [
+        ((i, j), images[:, i : oh * ph : ph, j : ow * pw : pw])
+        for i in range(ph)
+        for j in range(pw)
+    ]
 
 
 def _tiled_max(images, pool, out_hw):
