@@ -56,3 +56,19 @@ def test_plot_network_draws_a_convnet_as_blocks_with_shapes(tmp_path):
 def test_plot_filters_refuses_a_layer_without_a_kernel():
     with pytest.raises(ValueError, match="max_pooling2d"):
         explain.plot_filters(convnet(), 1)
+
+
+def test_trace_slopes_and_diagnose_read_a_convnet():
+    model = convnet()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(1).random((4, 10, 10, 2)).astype(np.float32)
+    y = np.array([0, 1, 0, 1])
+    traced = explain.trace(model, x[:1])
+    maps = model.layers[0](x[:1])
+    np.testing.assert_allclose(traced.layer(model.layers[0].name).outputs,
+                               maps.reshape(1, -1), rtol=1e-6)
+    assert "relu" in str(traced)
+    _, grads = model.compute_gradients(x, y)
+    shown = explain.slopes(model, x, y)
+    assert "Loss" in str(shown) and len(grads) == 4
+    assert model.layers[0].name in str(explain.diagnose(model, x, y))
