@@ -14,7 +14,6 @@ import numpy as np
 from glassnet.explain import _common, _records
 
 
-
 def _flat(values):
     """Rows as vectors of node values: an image layer's feature maps ``(rows, h, w, c)``
     are listed node by node in the order of ``node_names`` (row-major, as ``Flatten``)."""
