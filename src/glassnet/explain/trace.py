@@ -106,8 +106,10 @@ class Trace:
                         "layer": lt.name,
                         "node": name,
                         "activation": lt.activation,
-                        "input": None if lt.node_inputs is None else float(_flat(lt.node_inputs)[row, i]),
-                        "output": None if lt.outputs is None else float(_flat(lt.outputs)[row, i]),
+                        "input": None if lt.node_inputs is None
+                        else float(_flat(lt.node_inputs)[row, i]),
+                        "output": None if lt.outputs is None
+                        else float(_flat(lt.outputs)[row, i]),
                     })
         return out
 
@@ -125,13 +127,15 @@ class Trace:
             nodes = {}
             for i, name in enumerate(lt.node_names):
                 nodes[name] = {
-                    "input": None if lt.node_inputs is None else _flat(lt.node_inputs)[:, i].tolist(),
+                    "input": None if lt.node_inputs is None
+                    else _flat(lt.node_inputs)[:, i].tolist(),
                     "output": None if lt.outputs is None else _flat(lt.outputs)[:, i].tolist(),
                 }
             layers.append({"name": lt.name, "kind": lt.kind, "activation": lt.activation,
                            "nodes": nodes})
         return {
-            "inputs": {name: _flat(self.inputs)[:, i].tolist() for i, name in enumerate(self.input_names)},
+            "inputs": {name: _flat(self.inputs)[:, i].tolist()
+                       for i, name in enumerate(self.input_names)},
             "layers": layers,
             "prediction": self.prediction.tolist(),
         }
