@@ -80,3 +80,8 @@ def test_model_capacity_plots_the_validation_curves(tmp_path):
 
 def test_digits_model_reaches_high_accuracy():
     assert load("digits_mnist").main(epochs=3) > 0.85
+
+
+def test_mnist_convnet_learns_the_digits():
+    # Keras's simple MNIST convnet on the bundled sample; 2 of its epochs, held-out digits
+    assert load("mnist_convnet").main(epochs=2) > 0.85

@@ -230,6 +230,15 @@ def _layer_classes():
     return [cls for name, cls in sorted(LAYER_CLASSES.items()) if name != "InputLayer"]
 
 
+#: Required arguments of the image layers (glassnet.layers.convolution, pooling, spatial).
+IMAGE_LAYER_EXAMPLES = {
+    "Conv1D": (2, 3), "Conv2D": (2, 3), "Conv2DTranspose": (2, 3), "SeparableConv2D": (2, 3),
+    "DepthwiseConv2D": (3,), "AveragePooling1D": (2,), "AveragePooling2D": (2,),
+    "Rescaling": (0.5,), "SpatialDropout2D": (0.5,), "RandomRotation": (0.1,),
+    "RandomZoom": (0.1,), "RandomTranslation": (0.1, 0.2), "RandomContrast": (0.1,),
+}
+
+
 @pytest.mark.parametrize("cls", _layer_classes(), ids=lambda c: c.__name__)
 def test_every_key_a_layer_writes_is_one_it_declares(cls):
     examples = {
@@ -246,6 +255,7 @@ def test_every_key_a_layer_writes_is_one_it_declares(cls):
         "Dot": (1,),
         "Lambda": (abs,),
     }
+    examples.update(IMAGE_LAYER_EXAMPLES)
     layer = cls(*examples.get(cls.__name__, ()))
     if cls.__name__ in NOT_IN_FILES:  # written for Keras, never read from a file
         assert not cls.config_keys

@@ -236,9 +236,9 @@ def test_custom_registered_class_is_refused(good):
 
 def test_unknown_layer_class_is_named(good):
     def conv(description):
-        _dense_entry(description)["class_name"] = "Conv2D"
+        _dense_entry(description)["class_name"] = "ConvLSTM2D"
 
-    error = _refused(_edit_keras(good, "conv.keras", config=conv), "'Conv2D' layer")
+    error = _refused(_edit_keras(good, "conv.keras", config=conv), "'ConvLSTM2D' layer")
     assert "Dense" in str(error)  # the message lists what glassnet can load
 
 

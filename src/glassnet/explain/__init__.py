@@ -10,7 +10,8 @@
 * ``diagnose``: dead ReLU units, vanishing or exploding gradients and saturated tanh/sigmoid
   units, in plain words (``glassnet.callbacks.Diagnostics`` does it during training).
 * ``plot_network``, ``plot_history``, ``plot_loss_surface``, ``plot_slope``,
-  ``plot_diagnostics``: pictures (needs matplotlib: ``pip install matplotlib``).
+  ``plot_diagnostics``, ``plot_filters``, ``plot_feature_maps``: pictures (needs
+  matplotlib: ``pip install matplotlib``).
 
 Everything here reads the nodes that the model's own forward and backward passes left on
 its tape; nothing is computed by a second route that could disagree with training.
@@ -24,6 +25,7 @@ Example:
 
 from glassnet.explain._records import LayerPass, PassReading, last_pass
 from glassnet.explain.diagnostics import Diagnosis, Finding, LayerHealth, diagnose
+from glassnet.explain.image_plots import plot_feature_maps, plot_filters
 from glassnet.explain.node_weights import from_node_weights
 from glassnet.explain.plots import (
     plot_diagnostics,
@@ -37,6 +39,8 @@ from glassnet.explain.step import Step, step
 from glassnet.explain.trace import LayerTrace, Trace, trace
 
 __all__ = [
+    "plot_feature_maps",
+    "plot_filters",
     "Diagnosis",
     "Finding",
     "LayerHealth",

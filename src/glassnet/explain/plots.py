@@ -78,6 +78,8 @@ def plot_network(model, x=None, path=None, max_nodes: int = 10, show_weights: bo
                  digits: int = 3, title: str | None = None, y=None, loss=None):
     """Draws the network as the course does: input, hidden and output nodes in columns,
     a line for every weight with its value, and (given ``x``) each node's value inside it.
+    A model whose rows are images or sequences (a convnet) is drawn as a column of blocks,
+    one per layer, with its output shape and weight count (``plot_blocks``).
 
     Positive weights are solid blue lines, negative ones dashed red, thicker for larger
     sizes. A layer with more than ``max_nodes`` nodes is summarised: its first nodes, a
@@ -109,6 +111,10 @@ def plot_network(model, x=None, path=None, max_nodes: int = 10, show_weights: bo
         >>> fig = plot_network(model, x=[2, 3], path="f1_network.png")  # doctest: +SKIP
     """
     _common.require_model(model, "plot_network")
+    if model.input_shape is not None and len(model.input_shape) > 1:
+        from glassnet.explain.image_plots import plot_blocks
+
+        return plot_blocks(model, path=path, title=title)  # images: layers as blocks
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 3:
         raise ValueError(f"`max_nodes` must be an integer of at least 3. Received: {max_nodes!r}")
     tr = node_slopes = None

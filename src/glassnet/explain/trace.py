@@ -14,6 +14,11 @@ import numpy as np
 from glassnet.explain import _common, _records
 
 
+def _flat(values):
+    """Rows as vectors of node values: an image layer's feature maps ``(rows, h, w, c)``
+    are listed node by node in the order of ``node_names`` (row-major, as ``Flatten``)."""
+    return values if values.ndim <= 2 else values.reshape(len(values), -1)
+
 @dataclass
 class LayerTrace:
     """What one layer received and produced, for every traced row.
@@ -72,7 +77,7 @@ class Trace:
         """One node's input and output for every row, by node name (``"node_0"``...)."""
         if node in self.input_names:
             column = self.input_names.index(node)
-            return {"input": self.inputs[:, column], "output": self.inputs[:, column]}
+            return {"input": _flat(self.inputs)[:, column], "output": _flat(self.inputs)[:, column]}
         for layer in self.layers:
             if node in layer.node_names:
                 i = layer.node_names.index(node)
@@ -91,7 +96,7 @@ class Trace:
         out = []
         for row in range(len(self.inputs)):
             for i, name in enumerate(self.input_names):
-                value = float(self.inputs[row, i])
+                value = float(_flat(self.inputs)[row, i])
                 out.append({"row": row, "layer": "input", "node": name, "activation": None,
                             "input": value, "output": value})
             for lt in self.layers:
@@ -101,8 +106,10 @@ class Trace:
                         "layer": lt.name,
                         "node": name,
                         "activation": lt.activation,
-                        "input": None if lt.node_inputs is None else float(lt.node_inputs[row, i]),
-                        "output": None if lt.outputs is None else float(lt.outputs[row, i]),
+                        "input": None if lt.node_inputs is None
+                        else float(_flat(lt.node_inputs)[row, i]),
+                        "output": None if lt.outputs is None
+                        else float(_flat(lt.outputs)[row, i]),
                     })
         return out
 
@@ -120,13 +127,15 @@ class Trace:
             nodes = {}
             for i, name in enumerate(lt.node_names):
                 nodes[name] = {
-                    "input": None if lt.node_inputs is None else lt.node_inputs[:, i].tolist(),
-                    "output": None if lt.outputs is None else lt.outputs[:, i].tolist(),
+                    "input": None if lt.node_inputs is None
+                    else _flat(lt.node_inputs)[:, i].tolist(),
+                    "output": None if lt.outputs is None else _flat(lt.outputs)[:, i].tolist(),
                 }
             layers.append({"name": lt.name, "kind": lt.kind, "activation": lt.activation,
                            "nodes": nodes})
         return {
-            "inputs": {name: self.inputs[:, i].tolist() for i, name in enumerate(self.input_names)},
+            "inputs": {name: _flat(self.inputs)[:, i].tolist()
+                       for i, name in enumerate(self.input_names)},
             "layers": layers,
             "prediction": self.prediction.tolist(),
         }
@@ -165,7 +174,7 @@ class Trace:
             cells = []
             names = _shown(self.input_names, max_nodes)
             for k, (i, name) in enumerate(names):
-                value = "" if i is None else _common.fmt(self.inputs[row, i], digits)
+                value = "" if i is None else _common.fmt(_flat(self.inputs)[row, i], digits)
                 cells.append(["input" if k == 0 else "", name, "", "", value])
             for lt in self.layers:
                 for k, (i, name) in enumerate(_shown(lt.node_names, max_nodes)):
@@ -174,7 +183,8 @@ class Trace:
                     if i is None:
                         cells.append([label, name, act, "", ""])
                         continue
-                    zs, outs = lt.node_inputs, lt.outputs
+                    zs = None if lt.node_inputs is None else _flat(lt.node_inputs)
+                    outs = None if lt.outputs is None else _flat(lt.outputs)
                     z = "" if zs is None else _common.fmt(zs[row, i], digits)
                     a = "" if outs is None else _common.fmt(outs[row, i], digits)
                     cells.append([label, name, act, z, a])

@@ -1,8 +1,22 @@
 """Layers, as in ``keras.layers``: ``Dense``, ``Activation``, ``Dropout``, ``InputLayer``, ..."""
 
 from glassnet.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from glassnet.layers.augmentation import (
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
 from glassnet.layers.base import Layer, WeightSpec
 from glassnet.layers.config_keys import ConfigKey
+from glassnet.layers.convolution import (
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    DepthwiseConv2D,
+    SeparableConv2D,
+)
 from glassnet.layers.core import Activation, Dropout, Flatten, Input, InputLayer, Reshape
 from glassnet.layers.dense import Dense
 from glassnet.layers.embedding import Embedding
@@ -27,9 +41,21 @@ from glassnet.layers.merging import (
     subtract,
 )
 from glassnet.layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization
+from glassnet.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from glassnet.layers.preprocessing import Normalization
 from glassnet.layers.regularization import ActivityRegularization, GaussianDropout, GaussianNoise
+from glassnet.layers.rescaling import Rescaling
 from glassnet.layers.shaping import Identity, Permute, RepeatVector
+from glassnet.layers.spatial import Cropping2D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
 
 #: The layer catalog: every class ``Sequential.from_config`` and ``glassnet.saving`` may
 #: build, by the ``class_name`` Keras writes into model configs. This explicit list is the
@@ -72,6 +98,29 @@ LAYER_CLASSES = {
         Maximum,
         Minimum,
         Dot,
+        Conv1D,
+        Conv2D,
+        Conv2DTranspose,
+        DepthwiseConv2D,
+        SeparableConv2D,
+        AveragePooling1D,
+        AveragePooling2D,
+        GlobalAveragePooling1D,
+        GlobalAveragePooling2D,
+        GlobalMaxPooling1D,
+        GlobalMaxPooling2D,
+        MaxPooling1D,
+        MaxPooling2D,
+        Rescaling,
+        Cropping2D,
+        SpatialDropout2D,
+        UpSampling2D,
+        ZeroPadding2D,
+        RandomContrast,
+        RandomFlip,
+        RandomRotation,
+        RandomTranslation,
+        RandomZoom,
     )
 }
 
@@ -123,4 +172,27 @@ __all__ = [
     "minimum",
     "multiply",
     "subtract",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
+    "DepthwiseConv2D",
+    "SeparableConv2D",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "Rescaling",
+    "Cropping2D",
+    "SpatialDropout2D",
+    "UpSampling2D",
+    "ZeroPadding2D",
+    "RandomContrast",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
 ]

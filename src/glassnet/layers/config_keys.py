@@ -15,6 +15,8 @@ The kinds form a closed set (``KINDS``); each is read by a rule in
 ========================  =====================================================================
 ``int``                   an integer >= ``minimum`` (default 1)
 ``ints``                  an integer or a list of ``length`` integers >= ``minimum`` (a tuple)
+``int_pairs``             an integer, or two items each an integer or a pair of integers >= 0
+                          (``ZeroPadding2D``'s ``((top, bottom), (left, right))``)
 ``choice``                one of the values in ``allowed``
 ``seed``                  ``None`` or an integer >= 0
 ``number``                a number; within ``[minimum, below)`` when those are given
@@ -47,6 +49,7 @@ KINDS = frozenset(
     {
         "int",
         "ints",
+        "int_pairs",
         "choice",
         "seed",
         "number",

@@ -1,4 +1,5 @@
-"""``BatchNormalization`` for Dense networks (rows of features)."""
+"""``BatchNormalization`` over the last (feature or channel) axis: for rows of features, and
+for images or sequences, where each channel's statistics cover every row and position."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ class BatchNormalization(Layer):
                 )
         if isinstance(axis, (list, tuple)) and len(axis) == 1:
             axis = axis[0]
-        if axis not in (-1, 1):
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or axis == 0:
             raise NotImplementedError("BatchNormalization supports only the feature axis (-1)")
         self.axis = axis
         self.momentum = check_number(momentum, "momentum", 0.0, 1.0)
@@ -92,11 +93,13 @@ class BatchNormalization(Layer):
         self.gamma_regularizer = regularizers_module.get(gamma_regularizer)
 
     def weight_specs(self, input_shape):
-        if len(input_shape) != 1:
-            raise ValueError(
-                f"BatchNormalization {self.name!r} expects vector rows; received {input_shape}"
+        if self.axis not in (-1, len(input_shape)):
+            raise NotImplementedError(
+                f"BatchNormalization {self.name!r} supports only the last axis (-1, the "
+                f"features or channels-last channels); received axis={self.axis} for rows of "
+                f"shape {tuple(input_shape)}"
             )
-        n = input_shape[0]
+        n = input_shape[-1]
         specs = []
         if self.scale:
             specs.append(
@@ -116,9 +119,10 @@ class BatchNormalization(Layer):
 
     def forward(self, x, training=False):
         """The output, and ``(x_hat, inv_std, training)`` for backward."""
+        axes = tuple(range(x.ndim - 1))  # every axis but the features' (channels')
         if training:
-            mean = x.mean(axis=0)
-            var = x.var(axis=0)
+            mean = x.mean(axis=axes)
+            var = x.var(axis=axes)
             m = self.momentum
             self.moving_mean[...] = self.moving_mean * m + mean * (1 - m)
             self.moving_variance[...] = self.moving_variance * m + var * (1 - m)
@@ -132,19 +136,20 @@ class BatchNormalization(Layer):
 
     def backward(self, records, grad_out, need_grad_input=True):
         x_hat, inv_std, training = records
+        axes = tuple(range(grad_out.ndim - 1))
         if self.trainable:
             if self.scale:
-                np.sum(grad_out * x_hat, axis=0, out=self.grad_gamma)
+                np.sum(grad_out * x_hat, axis=axes, out=self.grad_gamma)
             if self.center:
-                np.sum(grad_out, axis=0, out=self.grad_beta)
+                np.sum(grad_out, axis=axes, out=self.grad_beta)
         if not need_grad_input:
             return None
         g = grad_out * self.gamma if self.scale else grad_out
         if not training:  # fixed moving statistics: a per-feature affine map
             return g * inv_std
         # Slope through the batch statistics (mean and variance depend on every row).
-        g_mean = g.mean(axis=0)
-        gx_mean = (g * x_hat).mean(axis=0)
+        g_mean = g.mean(axis=axes)
+        gx_mean = (g * x_hat).mean(axis=axes)
         return (g - g_mean - x_hat * gx_mean) * inv_std
 
     def get_config(self):

@@ -310,6 +310,24 @@ def _read_ints(value, key: ConfigKey, what: str, ctx: ReadContext) -> tuple[int,
     return tuple(read_int(item, what, ctx, minimum=minimum) for item in items)
 
 
+def _read_int_pairs(value, what: str, ctx: ReadContext):
+    if not isinstance(value, list):
+        return read_int(value, what, ctx, minimum=0)
+    if len(value) != 2:
+        raise ModelFileError(f"{ctx.where}: {what} must be an integer or two items; "
+                             f"found {value!r}")
+    pairs = []
+    for item in value:
+        if isinstance(item, list):
+            if len(item) != 2:
+                raise ModelFileError(f"{ctx.where}: {what} must hold pairs of integers; "
+                                     f"found {value!r}")
+            pairs.append(tuple(read_int(v, what, ctx, minimum=0) for v in item))
+        else:
+            pairs.append(read_int(item, what, ctx, minimum=0))
+    return tuple(pairs)
+
+
 def _read_last_axis(value, what: str, shape, ctx: ReadContext) -> int | None:
     if value is None or value == []:  # every axis at once (Normalization's axis=None)
         return None
@@ -394,6 +412,8 @@ def read_key(key: ConfigKey, keys: Keys, shape: tuple[int, ...], ctx: ReadContex
                                               {"minimum": int(key.minimum)}))
     if kind == "ints":
         return _read_ints(value, key, what, ctx)
+    if kind == "int_pairs":
+        return _read_int_pairs(value, what, ctx)
     if kind == "choice":
         if value not in key.allowed or isinstance(value, (list, dict)):
             raise ModelFileError(f"{ctx.where}: {what} is {value!r}; glassnet supports "

@@ -33,6 +33,14 @@ def positive_int(value, what: str) -> int:
     return int(value)
 
 
+def _reshape_hint(what: str, got: tuple, want: tuple) -> str:
+    """Shows the reshape when the rows hold the right number of values in another shape
+    (flat pixels given to a convolutional model)."""
+    if len(want) < 2 or int(np.prod(got)) != int(np.prod(want)):
+        return ""
+    return f". Reshape the data first: {what}.reshape(-1, {', '.join(map(str, want))})"
+
+
 class Inputs:
     """Checks and converts the data given to the model (mixed into ``Trainer``)."""
 
@@ -61,6 +69,7 @@ class Inputs:
                 f"`{what}` has {got} {unit}, but the model expects {want} "
                 f"(input_shape={tuple(self.input_shape)})"
                 + (f". Columns received: {columns}" if columns else "")
+                + _reshape_hint(what, arr.shape[1:], tuple(self.input_shape))
             )
         return arr
 

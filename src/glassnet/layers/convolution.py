@@ -1,0 +1,1007 @@
+"""Convolutions: ``Conv1D``, ``Conv2D``, ``DepthwiseConv2D``, ``SeparableConv2D`` and
+``Conv2DTranspose``, with Keras 3's arguments, defaults, weights and configs
+(``keras/src/layers/convolutional/``).
+
+A convolution is a Dense layer applied to every patch of the image with the *same* weights.
+For an output position ``(p, q)`` and filter ``f``::
+
+    z[p, q, f] = sum over (i, j, c) of x[p*s + i, q*s + j, c] * kernel[i, j, c, f] + bias[f]
+
+so gathering every patch into one matrix (``_patches.patch_view``, a strided view copied
+once) turns the whole layer into one matrix product ``patches @ kernel``, and backward into
+two more::
+
+    grad_kernel = patches.T @ grad_z      # a weight's slope, summed over every position
+    grad_patches = grad_z @ kernel.T      # then added back where each patch came from
+
+The first line is the course's slope of a weight (value feeding in × slope at the node
+fed) summed over every place the shared weight was used. Images are channels-last inside;
+``data_format="channels_first"`` moves the channel axis on the way in and out. One-
+dimensional layers run as images of height 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet import activations as activations_module
+from glassnet import initializers as initializers_module
+from glassnet import regularizers as regularizers_module
+from glassnet.layers import _patches as P
+from glassnet.layers.base import Layer, WeightSpec, _positive_int
+from glassnet.layers.config_keys import key, serialize_object
+from glassnet.ops.node import Record
+
+# --- the products, on channels-last images (rows, h, w, c) ----------------------------------
+
+
+def conv_forward(x, kernel, strides, dilation, pads, groups=1):
+    """``x`` (rows, h, w, c) convolved with ``kernel`` (kh, kw, c / groups, filters).
+
+    Returns the output ``(rows, oh, ow, filters)`` and the patch matrix backward needs:
+    ``(rows·oh·ow, kh·kw·c)`` for one group, ``(groups, rows·oh·ow, kh·kw·c/groups)`` else.
+    """
+    kh, kw, cin_g, cout = kernel.shape
+    xp = P.pad_images(x, pads)
+    oh = P.output_length(xp.shape[1], kh, strides[0], dilation[0], "valid")
+    ow = P.output_length(xp.shape[2], kw, strides[1], dilation[1], "valid")
+    view = P.patch_view(xp, (kh, kw), strides, dilation, (oh, ow))
+    n = x.shape[0]
+    m = n * oh * ow
+    if groups == 1:
+        cols = np.ascontiguousarray(view).reshape(m, kh * kw * cin_g)
+        z = cols @ kernel.reshape(kh * kw * cin_g, cout)
+    else:
+        cout_g = cout // groups
+        cols = np.ascontiguousarray(
+            view.reshape(m, kh * kw, groups, cin_g).transpose(2, 0, 1, 3)
+        ).reshape(groups, m, kh * kw * cin_g)
+        kg = _group_kernel(kernel, groups)
+        z = np.matmul(cols, kg).transpose(1, 0, 2).reshape(m, cout)
+        del cout_g
+    return z.reshape(n, oh, ow, cout), cols
+
+
+def _group_kernel(kernel, groups):
+    """(kh, kw, cin_g, groups·cout_g) as (groups, kh·kw·cin_g, cout_g)."""
+    kh, kw, cin_g, cout = kernel.shape
+    return (
+        kernel.reshape(kh, kw, cin_g, groups, cout // groups)
+        .transpose(3, 0, 1, 2, 4)
+        .reshape(groups, kh * kw * cin_g, cout // groups)
+    )
+
+
+def conv_backward(
+    cols, grad_z, kernel, x_shape, strides, dilation, pads, groups, grad_kernel, need_grad_input
+):
+    """Slopes of ``conv_forward``: writes the kernel's into ``grad_kernel`` (unless
+    ``None``) and returns the input's (or ``None``)."""
+    kh, kw, cin_g, cout = kernel.shape
+    n, oh, ow, _ = grad_z.shape
+    m = n * oh * ow
+    g2 = grad_z.reshape(m, cout)
+    (top, bottom), (left, right) = pads
+    _, h, w, c = x_shape
+    if groups == 1:
+        if grad_kernel is not None:
+            np.matmul(cols.T, g2, out=grad_kernel.reshape(kh * kw * cin_g, cout))
+        if not need_grad_input:
+            return None
+        # Each kernel offset's slope of the patches, one product at a time, added where
+        # that offset read: contiguous adds, and no (positions × kh·kw·c) matrix at all.
+        grad_xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=grad_z.dtype)
+        part = np.empty((m, cin_g), dtype=grad_z.dtype)
+        (th, tw), (dh, dw) = strides, dilation
+        for i in range(kh):
+            rows = slice(i * dh, i * dh + th * (oh - 1) + 1, th)
+            for j in range(kw):
+                np.matmul(g2, kernel[i, j].T, out=part)
+                grad_xp[:, rows, j * dw : j * dw + tw * (ow - 1) + 1 : tw] += part.reshape(
+                    n, oh, ow, cin_g
+                )
+        return P.crop_pads(grad_xp, pads, (h, w))
+    else:
+        cout_g = cout // groups
+        gg = np.ascontiguousarray(g2.reshape(m, groups, cout_g).transpose(1, 0, 2))
+        if grad_kernel is not None:
+            gk = np.matmul(cols.transpose(0, 2, 1), gg)  # (groups, kh·kw·cin_g, cout_g)
+            grad_kernel[...] = (
+                gk.reshape(groups, kh, kw, cin_g, cout_g)
+                .transpose(1, 2, 3, 0, 4)
+                .reshape(kernel.shape)
+            )
+        if not need_grad_input:
+            return None
+        kg = _group_kernel(kernel, groups)
+        grad_cols = (
+            np.matmul(gg, kg.transpose(0, 2, 1))
+            .reshape(groups, n, oh, ow, kh, kw, cin_g)
+            .transpose(1, 2, 3, 4, 5, 0, 6)
+            .reshape(n, oh, ow, kh, kw, groups * cin_g)
+        )
+    grad_xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=grad_z.dtype)
+    P.add_patches(grad_xp, grad_cols, strides, dilation)
+    return P.crop_pads(grad_xp, pads, (h, w))
+
+
+# --- shared configuration -------------------------------------------------------------------
+
+
+def _serialize_initializer(value):
+    return serialize_object(initializers_module.serialize(value), "keras.initializers")
+
+
+def _serialize_regularizer(value):
+    return serialize_object(regularizers_module.serialize(value), "keras.regularizers")
+
+
+def _refuse_unsupported(layer_name: str, **values) -> None:
+    for what, value in values.items():
+        if value is not None:
+            raise NotImplementedError(
+                f"{layer_name} does not support `{what}` yet (received {value!r})"
+            )
+
+
+_SHARED_KEYS = (
+    key("activation", "activation"),
+    key("use_bias", "bool", True),
+    key("bias_initializer", "initializer", "zeros"),
+    key("bias_regularizer", "regularizer"),
+    key("bias_constraint", "inert"),
+    key("activity_regularizer", "inert"),
+)
+
+
+def _window_keys(rank: int, causal: bool = False, dilation: bool = True) -> tuple:
+    keys = (
+        key("kernel_size", "ints", length=rank),
+        key("strides", "ints", 1, length=rank),
+        key(
+            "padding",
+            "choice",
+            "valid",
+            allowed=("valid", "same", "causal") if causal else ("valid", "same"),
+        ),
+        key(
+            "data_format",
+            "choice",
+            "channels_last",
+            allowed=(None, "channels_last", "channels_first"),
+        ),
+    )
+    if dilation:
+        keys += (key("dilation_rate", "ints", 1, length=rank),)
+    return keys
+
+
+class _ImageLayer(Layer):
+    """Shared shape handling for layers on images (rank 2) or sequences (rank 1)."""
+
+    rank = 2
+
+    def _check_rows(self, input_shape) -> None:
+        if len(input_shape) != self.rank + 1:
+            raise P.image_rows_error(self, input_shape, self.rank, self.data_format)
+
+    def _as_images(self, x):
+        """A batch as channels-last images (rows, h, w, c) (height 1 for sequences)."""
+        x = P.to_channels_last(x, self.data_format)
+        return x[:, None] if self.rank == 1 else x
+
+    def _from_images(self, y):
+        if self.rank == 1:
+            y = y[:, 0]
+        return P.from_channels_last(y, self.data_format)
+
+    def _spatial(self, input_shape):
+        shape = P.channels_last_shape(input_shape, self.data_format)
+        return shape[:-1], shape[-1]
+
+    def _two(self, values, fill=1):
+        """A rank-1 tuple as the (height, width) pair of a height-1 image."""
+        return (fill, *values) if self.rank == 1 else tuple(values)
+
+
+class _Conv(_ImageLayer):
+    """The shared part of ``Conv1D`` and ``Conv2D`` (``keras/src/layers/convolutional/
+    base_conv.py``)."""
+
+    config_keys = (
+        key("filters", "int"),
+        *_window_keys(2),
+        key("groups", "int", 1),
+        *_SHARED_KEYS,
+        key("kernel_initializer", "initializer", "glorot_uniform"),
+        key("kernel_regularizer", "regularizer"),
+        key("kernel_constraint", "inert"),
+        key("lora_rank", "fixed", allowed=(None,), why="LoRA-adapted layers"),
+        key("lora_alpha", "fixed", allowed=(None,), why="LoRA-adapted layers"),
+    )
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        groups=1,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        label = f"{type(self).__name__} {self.name!r}"
+        _refuse_unsupported(
+            type(self).__name__,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+        )
+        self.filters = _positive_int(filters, "filters")
+        self.groups = _positive_int(groups, "groups")
+        self.kernel_size = P.standardize_tuple(kernel_size, self.rank, "kernel_size", label)
+        self.strides = P.standardize_tuple(strides, self.rank, "strides", label)
+        self.dilation_rate = P.standardize_tuple(dilation_rate, self.rank, "dilation_rate", label)
+        self.padding = P.standardize_padding(padding, label, allow_causal=self.rank == 1)
+        self.data_format = P.standardize_data_format(data_format, label)
+        if self.filters % self.groups:
+            raise ValueError(
+                f"{label}: the number of filters must be evenly divisible by the number of "
+                f"groups. Received: groups={self.groups}, filters={self.filters}"
+            )
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{label}: `strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
+            )
+        self.activation = activations_module.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers_module.get(kernel_initializer)
+        self.bias_initializer = initializers_module.get(bias_initializer)
+        self.kernel_regularizer = regularizers_module.get(kernel_regularizer)
+        self.bias_regularizer = regularizers_module.get(bias_regularizer)
+        self._linear = isinstance(self.activation, activations_module.Linear)
+
+    # shapes and weights
+
+    def _geometry(self, input_shape):
+        spatial, channels = self._spatial(input_shape)
+        spatial2 = self._two(spatial)
+        kernel2, strides2, dil2 = (
+            self._two(self.kernel_size),
+            self._two(self.strides),
+            self._two(self.dilation_rate),
+        )
+        pads = tuple(
+            P.pad_amounts(
+                size, k, s, d, "valid" if (self.rank == 1 and axis == 0) else self.padding
+            )
+            for axis, (size, k, s, d) in enumerate(
+                zip(spatial2, kernel2, strides2, dil2, strict=True)
+            )
+        )
+        return spatial, channels, kernel2, strides2, dil2, pads
+
+    def compute_output_shape(self, input_shape):
+        self._check_rows(input_shape)
+        spatial, _ = self._spatial(input_shape)
+        P.check_fits(
+            self,
+            input_shape,
+            spatial,
+            self.kernel_size,
+            self.strides,
+            self.dilation_rate,
+            self.padding,
+        )
+        out = tuple(
+            P.output_length(size, k, s, d, self.padding)
+            for size, k, s, d in zip(
+                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+            )
+        )
+        return P.from_channels_last_shape((*out, self.filters), self.data_format)
+
+    def weight_specs(self, input_shape):
+        self._check_rows(input_shape)
+        _, channels = self._spatial(input_shape)
+        if channels % self.groups:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: the number of input channels must be "
+                f"evenly divisible by the number of groups. Received groups={self.groups}, but "
+                f"the input has {channels} channels (rows of shape {tuple(input_shape)})"
+            )
+        specs = [
+            WeightSpec(
+                "kernel",
+                (*self.kernel_size, channels // self.groups, self.filters),
+                self.kernel_initializer,
+                regularizer=self.kernel_regularizer,
+            )
+        ]
+        if self.use_bias:
+            specs.append(
+                WeightSpec(
+                    "bias",
+                    (self.filters,),
+                    self.bias_initializer,
+                    regularizer=self.bias_regularizer,
+                )
+            )
+        return specs
+
+    # computation
+
+    def forward(self, x, training=False):
+        """The output, and a ``Record`` of ``x``, ``z`` (the filters' sums) and ``a``,
+        plus the patch matrix (``record.patches``) for backward."""
+        _, _, kernel2, strides2, dil2, pads = self._geometry(self.input_shape)
+        images = self._as_images(x)
+        kernel = self.kernel.reshape(*kernel2, *self.kernel.shape[-2:])
+        z, cols = conv_forward(images, kernel, strides2, dil2, pads, self.groups)
+        if self.use_bias:
+            z += self.bias
+        a = z if self._linear else self.activation(z)
+        record = _ConvRecord(x, self._from_images(z), self._from_images(a))
+        record.patches = cols
+        record.images_z = z
+        return record.a, record
+
+    def backward(self, records, grad_out, need_grad_input=True):
+        grad_z = (
+            grad_out if self._linear else self.activation.backward(records.z, records.a, grad_out)
+        )
+        records.grad_a = grad_out
+        records.grad_z = grad_z
+        _, _, kernel2, strides2, dil2, pads = self._geometry(self.input_shape)
+        g = self._as_images(grad_z)
+        if self.trainable and self.use_bias:
+            g.sum(axis=(0, 1, 2), out=self.grad_bias)
+        kernel = self.kernel.reshape(*kernel2, *self.kernel.shape[-2:])
+        grad_kernel = self.grad_kernel.reshape(kernel.shape) if self.trainable else None
+        images_shape = (
+            len(grad_out),
+            *self._two(self._spatial(self.input_shape)[0]),
+            self._spatial(self.input_shape)[1],
+        )
+        grad_x = conv_backward(
+            records.patches,
+            np.ascontiguousarray(g),
+            kernel,
+            images_shape,
+            strides2,
+            dil2,
+            pads,
+            self.groups,
+            grad_kernel,
+            need_grad_input,
+        )
+        return None if grad_x is None else self._from_images(grad_x)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "groups": self.groups,
+            "activation": activations_module.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _serialize_initializer(self.kernel_initializer),
+            "bias_initializer": _serialize_initializer(self.bias_initializer),
+            "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
+            "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
+            "activity_regularizer": None,
+            "kernel_constraint": None,
+            "bias_constraint": None,
+        }
+
+
+class _ConvRecord(Record):
+    """A ``Record`` that also keeps the patch matrix the backward pass multiplies."""
+
+    __slots__ = ("patches", "images_z")
+
+
+class Conv2D(_Conv):
+    """2-D convolution: ``filters`` kernels of ``kernel_size`` slide over images.
+
+    Rows are images ``(height, width, channels)`` (``data_format="channels_last"``, Keras's
+    default) or ``(channels, height, width)``. Weights: ``kernel`` of shape
+    ``(kh, kw, channels / groups, filters)`` and ``bias`` of shape ``(filters,)``.
+
+    Example:
+        >>> from glassnet.layers import Conv2D
+        >>> layer = Conv2D(32, 3, activation="relu", input_shape=(28, 28, 1))
+        >>> layer.kernel_size
+        (3, 3)
+    """
+
+    rank = 2
+
+
+class Conv1D(_Conv):
+    """1-D convolution over sequences ``(steps, channels)``; ``padding="causal"`` pads the
+    start only, so an output never sees later steps. Weights: ``kernel`` of shape
+    ``(k, channels / groups, filters)`` and ``bias``."""
+
+    rank = 1
+    config_keys = tuple(
+        k
+        for k in _Conv.config_keys
+        if k.name not in ("kernel_size", "strides", "padding", "dilation_rate", "data_format")
+    ) + _window_keys(1, causal=True)
+
+
+class DepthwiseConv2D(_ImageLayer):
+    """Convolves each input channel with its own ``depth_multiplier`` kernels
+    (``keras/src/layers/convolutional/depthwise_conv2d.py``).
+
+    Weights: ``kernel`` of shape ``(kh, kw, channels, depth_multiplier)`` and ``bias`` of
+    ``channels · depth_multiplier``; output channel ``c · depth_multiplier + m`` is input
+    channel ``c`` through its kernel ``m``.
+    """
+
+    config_keys = (
+        key("depth_multiplier", "int", 1),
+        *_window_keys(2),
+        *_SHARED_KEYS,
+        key("depthwise_initializer", "initializer", "glorot_uniform"),
+        key("depthwise_regularizer", "regularizer"),
+        key("depthwise_constraint", "inert"),
+    )
+
+    def __init__(
+        self,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        depth_multiplier=1,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        label = f"DepthwiseConv2D {self.name!r}"
+        _refuse_unsupported(
+            "DepthwiseConv2D",
+            activity_regularizer=activity_regularizer,
+            depthwise_constraint=depthwise_constraint,
+            bias_constraint=bias_constraint,
+        )
+        self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier")
+        self.kernel_size = P.standardize_tuple(kernel_size, 2, "kernel_size", label)
+        self.strides = P.standardize_tuple(strides, 2, "strides", label)
+        self.dilation_rate = P.standardize_tuple(dilation_rate, 2, "dilation_rate", label)
+        self.padding = P.standardize_padding(padding, label)
+        self.data_format = P.standardize_data_format(data_format, label)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{label}: `strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
+            )
+        self.activation = activations_module.get(activation)
+        self.use_bias = bool(use_bias)
+        self.depthwise_initializer = initializers_module.get(depthwise_initializer)
+        self.bias_initializer = initializers_module.get(bias_initializer)
+        self.depthwise_regularizer = regularizers_module.get(depthwise_regularizer)
+        self.bias_regularizer = regularizers_module.get(bias_regularizer)
+        self._linear = isinstance(self.activation, activations_module.Linear)
+
+    def _pads(self, spatial):
+        return tuple(
+            P.pad_amounts(size, k, s, d, self.padding)
+            for size, k, s, d in zip(
+                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+            )
+        )
+
+    def compute_output_shape(self, input_shape):
+        self._check_rows(input_shape)
+        spatial, channels = self._spatial(input_shape)
+        P.check_fits(
+            self,
+            input_shape,
+            spatial,
+            self.kernel_size,
+            self.strides,
+            self.dilation_rate,
+            self.padding,
+        )
+        out = tuple(
+            P.output_length(size, k, s, d, self.padding)
+            for size, k, s, d in zip(
+                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+            )
+        )
+        return P.from_channels_last_shape(
+            (*out, channels * self.depth_multiplier), self.data_format
+        )
+
+    def weight_specs(self, input_shape):
+        self._check_rows(input_shape)
+        _, channels = self._spatial(input_shape)
+        specs = [
+            WeightSpec(
+                "kernel",
+                (*self.kernel_size, channels, self.depth_multiplier),
+                self.depthwise_initializer,
+                regularizer=self.depthwise_regularizer,
+            )
+        ]
+        if self.use_bias:
+            specs.append(
+                WeightSpec(
+                    "bias",
+                    (channels * self.depth_multiplier,),
+                    self.bias_initializer,
+                    regularizer=self.bias_regularizer,
+                )
+            )
+        return specs
+
+    def _grouped(self, kernel):
+        kh, kw, c, mult = kernel.shape
+        return kernel.reshape(kh, kw, 1, c * mult)
+
+    def forward(self, x, training=False):
+        spatial, channels = self._spatial(self.input_shape)
+        images = self._as_images(x)
+        z, cols = conv_forward(
+            images,
+            self._grouped(self.kernel),
+            self.strides,
+            self.dilation_rate,
+            self._pads(spatial),
+            channels,
+        )
+        if self.use_bias:
+            z += self.bias
+        a = z if self._linear else self.activation(z)
+        record = _ConvRecord(x, self._from_images(z), self._from_images(a))
+        record.patches = cols
+        return record.a, record
+
+    def backward(self, records, grad_out, need_grad_input=True):
+        grad_z = (
+            grad_out if self._linear else self.activation.backward(records.z, records.a, grad_out)
+        )
+        records.grad_a, records.grad_z = grad_out, grad_z
+        spatial, channels = self._spatial(self.input_shape)
+        g = np.ascontiguousarray(self._as_images(grad_z))
+        if self.trainable and self.use_bias:
+            g.sum(axis=(0, 1, 2), out=self.grad_bias)
+        grad_kernel = self._grouped(self.grad_kernel) if self.trainable else None
+        grad_x = conv_backward(
+            records.patches,
+            g,
+            self._grouped(self.kernel),
+            (len(g), *spatial, channels),
+            self.strides,
+            self.dilation_rate,
+            self._pads(spatial),
+            channels,
+            grad_kernel,
+            need_grad_input,
+        )
+        return None if grad_x is None else self._from_images(grad_x)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "depth_multiplier": self.depth_multiplier,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "activation": activations_module.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "depthwise_initializer": _serialize_initializer(self.depthwise_initializer),
+            "bias_initializer": _serialize_initializer(self.bias_initializer),
+            "depthwise_regularizer": _serialize_regularizer(self.depthwise_regularizer),
+            "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
+            "activity_regularizer": None,
+            "depthwise_constraint": None,
+            "bias_constraint": None,
+        }
+
+
+class SeparableConv2D(_ImageLayer):
+    """A depthwise convolution followed by a 1×1 convolution that mixes the channels
+    (``keras/src/layers/convolutional/separable_conv2d.py``).
+
+    Weights, in Keras's order: ``depthwise_kernel`` ``(kh, kw, channels,
+    depth_multiplier)``, ``pointwise_kernel`` ``(1, 1, channels · depth_multiplier,
+    filters)``, ``bias`` ``(filters,)``.
+    """
+
+    config_keys = (
+        key("filters", "int"),
+        key("depth_multiplier", "int", 1),
+        *_window_keys(2),
+        *_SHARED_KEYS,
+        key("depthwise_initializer", "initializer", "glorot_uniform"),
+        key("pointwise_initializer", "initializer", "glorot_uniform"),
+        key("depthwise_regularizer", "regularizer"),
+        key("pointwise_regularizer", "regularizer"),
+        key("depthwise_constraint", "inert"),
+        key("pointwise_constraint", "inert"),
+    )
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        depth_multiplier=1,
+        activation=None,
+        use_bias=True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        label = f"SeparableConv2D {self.name!r}"
+        _refuse_unsupported(
+            "SeparableConv2D",
+            activity_regularizer=activity_regularizer,
+            depthwise_constraint=depthwise_constraint,
+            pointwise_constraint=pointwise_constraint,
+            bias_constraint=bias_constraint,
+        )
+        self.filters = _positive_int(filters, "filters")
+        self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier")
+        self.kernel_size = P.standardize_tuple(kernel_size, 2, "kernel_size", label)
+        self.strides = P.standardize_tuple(strides, 2, "strides", label)
+        self.dilation_rate = P.standardize_tuple(dilation_rate, 2, "dilation_rate", label)
+        self.padding = P.standardize_padding(padding, label)
+        self.data_format = P.standardize_data_format(data_format, label)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{label}: `strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
+            )
+        self.activation = activations_module.get(activation)
+        self.use_bias = bool(use_bias)
+        self.depthwise_initializer = initializers_module.get(depthwise_initializer)
+        self.pointwise_initializer = initializers_module.get(pointwise_initializer)
+        self.bias_initializer = initializers_module.get(bias_initializer)
+        self.depthwise_regularizer = regularizers_module.get(depthwise_regularizer)
+        self.pointwise_regularizer = regularizers_module.get(pointwise_regularizer)
+        self.bias_regularizer = regularizers_module.get(bias_regularizer)
+        self._linear = isinstance(self.activation, activations_module.Linear)
+
+    _pads = DepthwiseConv2D._pads
+
+    def compute_output_shape(self, input_shape):
+        self._check_rows(input_shape)
+        spatial, _ = self._spatial(input_shape)
+        P.check_fits(
+            self,
+            input_shape,
+            spatial,
+            self.kernel_size,
+            self.strides,
+            self.dilation_rate,
+            self.padding,
+        )
+        out = tuple(
+            P.output_length(size, k, s, d, self.padding)
+            for size, k, s, d in zip(
+                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+            )
+        )
+        return P.from_channels_last_shape((*out, self.filters), self.data_format)
+
+    def weight_specs(self, input_shape):
+        self._check_rows(input_shape)
+        _, channels = self._spatial(input_shape)
+        mid = channels * self.depth_multiplier
+        specs = [
+            WeightSpec(
+                "depthwise_kernel",
+                (*self.kernel_size, channels, self.depth_multiplier),
+                self.depthwise_initializer,
+                regularizer=self.depthwise_regularizer,
+            ),
+            WeightSpec(
+                "pointwise_kernel",
+                (1, 1, mid, self.filters),
+                self.pointwise_initializer,
+                regularizer=self.pointwise_regularizer,
+            ),
+        ]
+        if self.use_bias:
+            specs.append(
+                WeightSpec(
+                    "bias",
+                    (self.filters,),
+                    self.bias_initializer,
+                    regularizer=self.bias_regularizer,
+                )
+            )
+        return specs
+
+    def forward(self, x, training=False):
+        spatial, channels = self._spatial(self.input_shape)
+        images = self._as_images(x)
+        kh, kw = self.kernel_size
+        dk = self.depthwise_kernel.reshape(kh, kw, 1, channels * self.depth_multiplier)
+        mid, cols = conv_forward(
+            images, dk, self.strides, self.dilation_rate, self._pads(spatial), channels
+        )
+        n, oh, ow, cm = mid.shape
+        mid2 = mid.reshape(n * oh * ow, cm)
+        z = (mid2 @ self.pointwise_kernel.reshape(cm, self.filters)).reshape(n, oh, ow, -1)
+        if self.use_bias:
+            z += self.bias
+        a = z if self._linear else self.activation(z)
+        record = _ConvRecord(x, self._from_images(z), self._from_images(a))
+        record.patches = (cols, mid2)
+        return record.a, record
+
+    def backward(self, records, grad_out, need_grad_input=True):
+        grad_z = (
+            grad_out if self._linear else self.activation.backward(records.z, records.a, grad_out)
+        )
+        records.grad_a, records.grad_z = grad_out, grad_z
+        spatial, channels = self._spatial(self.input_shape)
+        cols, mid2 = records.patches
+        g = np.ascontiguousarray(self._as_images(grad_z))
+        n, oh, ow, f = g.shape
+        g2 = g.reshape(-1, f)
+        cm = mid2.shape[1]
+        pk = self.pointwise_kernel.reshape(cm, f)
+        if self.trainable:
+            if self.use_bias:
+                g2.sum(axis=0, out=self.grad_bias)
+            np.matmul(mid2.T, g2, out=self.grad_pointwise_kernel.reshape(cm, f))
+        grad_mid = (g2 @ pk.T).reshape(n, oh, ow, cm)
+        kh, kw = self.kernel_size
+        dk = self.depthwise_kernel.reshape(kh, kw, 1, cm)
+        grad_dk = self.grad_depthwise_kernel.reshape(kh, kw, 1, cm) if self.trainable else None
+        grad_x = conv_backward(
+            cols,
+            grad_mid,
+            dk,
+            (n, *spatial, channels),
+            self.strides,
+            self.dilation_rate,
+            self._pads(spatial),
+            channels,
+            grad_dk,
+            need_grad_input,
+        )
+        return None if grad_x is None else self._from_images(grad_x)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "depth_multiplier": self.depth_multiplier,
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "activation": activations_module.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "depthwise_initializer": _serialize_initializer(self.depthwise_initializer),
+            "pointwise_initializer": _serialize_initializer(self.pointwise_initializer),
+            "bias_initializer": _serialize_initializer(self.bias_initializer),
+            "depthwise_regularizer": _serialize_regularizer(self.depthwise_regularizer),
+            "pointwise_regularizer": _serialize_regularizer(self.pointwise_regularizer),
+            "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
+            "activity_regularizer": None,
+            "depthwise_constraint": None,
+            "pointwise_constraint": None,
+            "bias_constraint": None,
+        }
+
+
+class Conv2DTranspose(_ImageLayer):
+    """The transpose of a convolution: each input position spreads ``kernel``-weighted
+    copies of itself over an output window, so ``strides=2`` doubles the image size
+    (``keras/src/layers/convolutional/conv2d_transpose.py``).
+
+    Computed as the input slope of a ``Conv2D``: one product ``x @ kernel.T`` gives every
+    window, added into the output one kernel offset at a time. Weights: ``kernel`` of shape
+    ``(kh, kw, filters, channels)`` (Keras's order) and ``bias`` ``(filters,)``.
+    """
+
+    config_keys = (
+        key("filters", "int"),
+        *_window_keys(2),
+        key("output_padding", "fixed", allowed=(None,), why="output padding"),
+        *_SHARED_KEYS,
+        key("kernel_initializer", "initializer", "glorot_uniform"),
+        key("kernel_regularizer", "regularizer"),
+        key("kernel_constraint", "inert"),
+    )
+
+    def __init__(
+        self,
+        filters,
+        kernel_size,
+        strides=(1, 1),
+        padding="valid",
+        output_padding=None,
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        label = f"Conv2DTranspose {self.name!r}"
+        _refuse_unsupported(
+            "Conv2DTranspose",
+            output_padding=output_padding,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+        )
+        self.filters = _positive_int(filters, "filters")
+        self.kernel_size = P.standardize_tuple(kernel_size, 2, "kernel_size", label)
+        self.strides = P.standardize_tuple(strides, 2, "strides", label)
+        self.dilation_rate = P.standardize_tuple(dilation_rate, 2, "dilation_rate", label)
+        self.padding = P.standardize_padding(padding, label)
+        self.data_format = P.standardize_data_format(data_format, label)
+        self.output_padding = None
+        self.activation = activations_module.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers_module.get(kernel_initializer)
+        self.bias_initializer = initializers_module.get(bias_initializer)
+        self.kernel_regularizer = regularizers_module.get(kernel_regularizer)
+        self.bias_regularizer = regularizers_module.get(bias_regularizer)
+        self._linear = isinstance(self.activation, activations_module.Linear)
+
+    def _sizes(self, spatial):
+        """Per axis: the output size, the padding before it, and the buffer size."""
+        result = []
+        for size, k, s, d in zip(
+            spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+        ):
+            span = d * (k - 1) + 1
+            if self.padding == "valid":  # keras backend_utils._get_output_shape_given_tf_padding
+                out, before = (size - 1) * s + max(span, s), 0
+            else:
+                out = size * s
+                before = max((size - 1) * s + span - out, 0) // 2
+            result.append((out, before, max(before + out, (size - 1) * s + span)))
+        return result
+
+    def compute_output_shape(self, input_shape):
+        self._check_rows(input_shape)
+        spatial, _ = self._spatial(input_shape)
+        out = tuple(o for o, _, _ in self._sizes(spatial))
+        return P.from_channels_last_shape((*out, self.filters), self.data_format)
+
+    def weight_specs(self, input_shape):
+        self._check_rows(input_shape)
+        _, channels = self._spatial(input_shape)
+        specs = [
+            WeightSpec(
+                "kernel",
+                (*self.kernel_size, self.filters, channels),
+                self.kernel_initializer,
+                regularizer=self.kernel_regularizer,
+            )
+        ]
+        if self.use_bias:
+            specs.append(
+                WeightSpec(
+                    "bias",
+                    (self.filters,),
+                    self.bias_initializer,
+                    regularizer=self.bias_regularizer,
+                )
+            )
+        return specs
+
+    def forward(self, x, training=False):
+        spatial, channels = self._spatial(self.input_shape)
+        images = np.ascontiguousarray(self._as_images(x))
+        n = len(images)
+        kh, kw = self.kernel_size
+        k2 = self.kernel.reshape(kh * kw * self.filters, channels)
+        spread = (images.reshape(-1, channels) @ k2.T).reshape(n, *spatial, kh, kw, self.filters)
+        sizes = self._sizes(spatial)
+        buffer = np.zeros((n, sizes[0][2], sizes[1][2], self.filters), dtype=images.dtype)
+        P.add_patches(buffer, spread, self.strides, self.dilation_rate)
+        (oh, top, _), (ow, left, _) = sizes
+        z = np.ascontiguousarray(buffer[:, top : top + oh, left : left + ow])
+        if self.use_bias:
+            z += self.bias
+        a = z if self._linear else self.activation(z)
+        record = _ConvRecord(x, self._from_images(z), self._from_images(a))
+        record.patches = images
+        return record.a, record
+
+    def backward(self, records, grad_out, need_grad_input=True):
+        grad_z = (
+            grad_out if self._linear else self.activation.backward(records.z, records.a, grad_out)
+        )
+        records.grad_a, records.grad_z = grad_out, grad_z
+        spatial, channels = self._spatial(self.input_shape)
+        g = np.ascontiguousarray(self._as_images(grad_z))
+        if self.trainable and self.use_bias:
+            g.sum(axis=(0, 1, 2), out=self.grad_bias)
+        sizes = self._sizes(spatial)
+        (oh, top, bh), (ow, left, bw) = sizes
+        n = len(g)
+        gp = np.zeros((n, bh, bw, self.filters), dtype=g.dtype)
+        gp[:, top : top + oh, left : left + ow] = g
+        kh, kw = self.kernel_size
+        view = P.patch_view(gp, (kh, kw), self.strides, self.dilation_rate, spatial)
+        cols = np.ascontiguousarray(view).reshape(-1, kh * kw * self.filters)
+        images = records.patches.reshape(-1, channels)
+        if self.trainable:
+            np.matmul(cols.T, images, out=self.grad_kernel.reshape(-1, channels))
+        if not need_grad_input:
+            return None
+        grad_x = (cols @ self.kernel.reshape(-1, channels)).reshape(n, *spatial, channels)
+        return self._from_images(grad_x)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "output_padding": None,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "activation": activations_module.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _serialize_initializer(self.kernel_initializer),
+            "bias_initializer": _serialize_initializer(self.bias_initializer),
+            "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
+            "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
+            "activity_regularizer": None,
+            "kernel_constraint": None,
+            "bias_constraint": None,
+        }
