@@ -116,7 +116,7 @@ def test_a_subclassed_model_saves_weights_but_not_a_model_file(tmp_path):
     again(np.zeros((1, 3), "float32"))
     again.load_weights(tmp_path / "tower.weights.h5")
     np.testing.assert_array_equal(again.predict(x, verbose=0), expected)
-    with pytest.raises(TypeError, match="subclassed model"):
+    with pytest.raises(TypeError, match="Tower is not: decorate it"):
         model.save(tmp_path / "tower.keras")
 
 
@@ -201,3 +201,26 @@ def test_weights_nested_in_a_custom_layer_are_refused_not_lost(tmp_path):
     with pytest.raises(ValueError, match="holds layers with weights inside it"):
         model.save_weights(target)
     assert not target.exists()
+
+
+def test_a_registered_subclass_saves_whole_and_loads_only_where_registered(tmp_path):
+    from glassnet.saving import custom_object_scope, get_custom_objects
+
+    class Registered(Tower):
+        def get_config(self):
+            return {"depth": len(self.blocks), "name": self.name}
+
+    keras.saving.register_keras_serializable(package="tests")(Registered)
+    model = Registered(depth=3, name="tower")
+    x = np.random.default_rng(6).normal(size=(5, 3)).astype("float32")
+    model(x[:1])
+    path = tmp_path / "tower.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded) is Registered and len(loaded.blocks) == 3
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    del get_custom_objects()["tests>Registered"]  # a program that never registered it
+    with pytest.raises(keras.saving.ModelFileError, match="Could not locate class 'Registered'"):
+        keras.models.load_model(path)
+    with custom_object_scope({"tests>Registered": Registered}):
+        assert type(keras.models.load_model(path)) is Registered

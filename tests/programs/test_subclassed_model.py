@@ -116,13 +116,6 @@ def test_the_custom_layer_regularizes_its_kernel():
     np.testing.assert_allclose(model.evaluate(x, y, verbose=0)[0], mse + penalty, rtol=1e-5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(AttributeError, TypeError),
-    reason="glassnet saves a subclassed model's weights only: registering a class with "
-    "keras.saving.register_keras_serializable and saving the whole model in .keras is not "
-    "implemented",
-)
 def test_the_program_saves_as_a_keras_file(tmp_path):
     model = build(glassnet)
     x, _ = data()

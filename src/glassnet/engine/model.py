@@ -158,6 +158,8 @@ class Model(Trainer):
             raise NotImplementedError(
                 f"{type(self).__name__} has no call(); subclass Model and write call(inputs)"
             )
+        if input_shape is None and self.built:
+            return
         if input_shape is None:
             raise ValueError(
                 f"Model {self.name!r} is built on its first call; give build() the input "

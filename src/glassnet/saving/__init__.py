@@ -36,6 +36,13 @@ from glassnet.saving.api import (
     save_weights,
 )
 from glassnet.saving.errors import MissingModelFileError, ModelFileError
+from glassnet.utils.custom_objects import (
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
 
 # The model's file methods (model.save, ...) call these through glassnet._file_hooks.
 _file_hooks.provide(
@@ -48,6 +55,11 @@ _file_hooks.provide(
 __all__ = [
     "MissingModelFileError",
     "ModelFileError",
+    "custom_object_scope",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "register_keras_serializable",
     "load_model",
     "load_weights",
     "model_from_json",

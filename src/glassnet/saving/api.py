@@ -11,6 +11,8 @@ import json
 import os
 import warnings
 
+from glassnet.utils.custom_objects import custom_object_scope
+
 from glassnet.saving import files, keras_format, legacy_h5, safety, weights
 from glassnet.saving.compile_config import compile_model
 from glassnet.saving.config_values import ReadContext
@@ -99,8 +101,9 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
     Args:
         filepath: a ``.keras`` file (or a folder holding ``config.json``), or a
             ``.h5``/``.hdf5`` file.
-        custom_objects: accepted for Keras compatibility and ignored: glassnet loads only
-            its own built-in classes and never runs code from a file.
+        custom_objects: classes the program passes for a subclassed model saved whole (as
+            ``register_keras_serializable`` registers them); layers are always glassnet's
+            own, and no code named in a file is ever imported.
         compile: restore the loss, metrics, optimizer and its state (default ``True``).
         safe_mode: accepted for Keras compatibility; glassnet is always safe (a warning
             says so when ``False`` is passed).
@@ -113,13 +116,10 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
         ModelFileError: for a missing, damaged or refused file, naming why.
     """
     path = _existing(filepath)
-    if custom_objects:
-        warnings.warn("glassnet ignores custom_objects: it loads only its built-in classes",
-                      UserWarning, stacklevel=2)
     if safe_mode is False:
         warnings.warn("glassnet has no unsafe mode: files are always loaded safely, and a file "
                       "holding code (a Lambda layer) is refused", UserWarning, stacklevel=2)
-    with weights.hdf5_plugins_off():
+    with weights.hdf5_plugins_off(), custom_object_scope(custom_objects):
         files.rehearse(lambda: _load_model(path, compile), path, f"load_model {compile=}")
         return _load_model(path, compile)
 

@@ -38,6 +38,7 @@ from glassnet.saving.config_values import (
     read_key,
 )
 from glassnet.saving.errors import ModelFileError
+from glassnet.utils.custom_objects import get_registered_name, get_registered_object
 
 #: The Keras version whose file layout glassnet writes (recorded in the files it writes).
 KERAS_VERSION = "3.15.1"
@@ -201,6 +202,9 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
     description = {k: v for k, v in description.items() if k != "compile_config"}
     class_name = description.get("class_name")
     if class_name not in ("Sequential", "Functional", "Model"):
+        registered = _registered_model_class(description)
+        if registered is not None:
+            return _subclassed_from_description(registered, description, ctx)
         raise ModelFileError(
             f"{ctx.where}: Could not locate class {class_name!r}. Make sure custom classes are "
             "decorated with `@keras.saving.register_keras_serializable()`. The file holds a "
@@ -266,6 +270,48 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
         name=name,
         trainable=trainable if isinstance(trainable, bool) else True,
     )
+
+
+def _registered_model_class(description: dict):
+    """The model class the running program registered (``register_keras_serializable``) or
+    passed in ``custom_objects`` under the description's ``registered_name``; ``None``
+    otherwise. Nothing the file names is imported: only the program's own classes match."""
+    name = description.get("registered_name") or description.get("class_name")
+    if not isinstance(name, str):
+        return None
+    found = get_registered_object(name)
+    if isinstance(found, type) and hasattr(found, "from_config") and hasattr(found, "call"):
+        return found
+    return None
+
+
+def _subclassed_from_description(cls, description: dict, ctx: ReadContext):
+    """A subclassed model of the program's registered class ``cls``, made by its own
+    ``from_config`` and built for the recorded input shape."""
+    config = description.get("config")
+    build = description.get("build_config")
+    shape = build.get("input_shape") if isinstance(build, dict) else None
+    if shape is None:
+        raise ModelFileError(f"{ctx.where}: the subclassed model records no input shape, so "
+                             "glassnet cannot build it to load its weights")
+    shape = _shape(shape, "the model's build_config", ctx, True)
+    try:
+        model = cls.from_config(dict(config or {}))
+        model.build((None, *shape))
+    except ModelFileError:
+        raise
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{ctx.where}: the registered class {cls.__name__} cannot be "
+                             f"rebuilt from the file's config: {error}") from None
+    return model
+
+
+def _subclassed_description(model) -> dict:
+    """The Keras 3 description of a subclassed model whose class is registered."""
+    cls = type(model)
+    return {"module": cls.__module__, "class_name": cls.__name__, "config": model.get_config(),
+            "registered_name": get_registered_name(cls),
+            "build_config": {"input_shape": [None, *model.input_shape]}}
 
 
 def _functional_from_description(description: dict, ctx: ReadContext):
@@ -395,11 +441,14 @@ def write_layer(layer: Layer, dtype_name: str) -> dict:
 
 
 def _require_built(model: Sequential) -> None:
-    if not isinstance(model, (Sequential, Functional)):
+    if not isinstance(model, (Sequential, Functional)) and ">" not in get_registered_name(
+        type(model)
+    ):
         raise TypeError(
-            f"glassnet writes Sequential and functional models to Keras files; received a "
-            f"{type(model).__name__} (a subclassed model: save its weights with "
-            "model.save_weights(...) and rebuild it in Python)"
+            f"glassnet writes Sequential and functional models to Keras files, and subclassed "
+            f"models whose class is registered; {type(model).__name__} is not: decorate it "
+            "with @glassnet.saving.register_keras_serializable() (and give it get_config), "
+            "or save its weights with model.save_weights(...)"
         )
     if not model.built:
         if model.input_shape is None:
@@ -425,6 +474,11 @@ def model_description(model: Sequential, for_h5: bool = False) -> dict:
     _require_built(model)
     if isinstance(model, Functional):
         return _functional_description(model, for_h5)
+    if not isinstance(model, Sequential):
+        if for_h5:
+            raise ValueError(f"A legacy .h5 file cannot hold the subclassed model "
+                             f"{type(model).__name__}; save it as .keras")
+        return _subclassed_description(model)
     dtype_name = model.storage.dtype.name
     batch_shape = [None, *model.input_shape]
     own = model.get_config()["layers"]
