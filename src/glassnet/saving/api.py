@@ -11,8 +11,6 @@ import json
 import os
 import warnings
 
-from glassnet.utils.custom_objects import custom_object_scope
-
 from glassnet.saving import files, keras_format, legacy_h5, safety, weights
 from glassnet.saving.compile_config import compile_model
 from glassnet.saving.config_values import ReadContext
@@ -32,6 +30,7 @@ from glassnet.saving.weights import (
     v3_optimizer_entries,
     write_legacy_tree,
 )
+from glassnet.utils.custom_objects import custom_object_scope
 
 _H5_EXTENSIONS = (".h5", ".hdf5")
 
