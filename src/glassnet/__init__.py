@@ -53,6 +53,8 @@ _SHORTCUTS = {
     "Regularizer": ("regularizers", "Regularizer"),
     "name_scope": ("_scopes", "name_scope"),
     "device": ("_scopes", "device"),
+    "DTypePolicy": ("config", "DTypePolicy"),
+    "FloatDTypePolicy": ("config", "FloatDTypePolicy"),
 }
 
 __all__ = ["__version__", "version", *_SUBMODULES, *_SHORTCUTS]
