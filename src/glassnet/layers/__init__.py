@@ -75,8 +75,44 @@ LAYER_CLASSES = {
     )
 }
 
+
+def serialize(layer: Layer) -> dict:
+    """A layer as Keras's serialized dict (``keras.layers.serialize``): ``module``,
+    ``class_name``, ``config``, ``registered_name``."""
+    if not isinstance(layer, Layer):
+        raise TypeError(f"`layer` must be a glassnet Layer. Received: {layer!r}")
+    return {
+        "module": "keras.layers",
+        "class_name": type(layer).__name__,
+        "config": layer.get_config(),
+        "registered_name": None,
+    }
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
+    """A new layer from ``serialize``'s dict (``keras.layers.deserialize``): its class is
+    one of ``LAYER_CLASSES`` or a ``Layer`` subclass given in ``custom_objects``; nothing a
+    config names is imported."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise TypeError(
+            f"`config` must be a dict with 'class_name' and 'config'. Received: config={config!r}"
+        )
+    name = config["class_name"]
+    cls = dict(custom_objects or {}).get(name) or LAYER_CLASSES.get(name)
+    if cls is None:
+        raise ValueError(
+            f"Unknown layer: {name!r}. glassnet's layers are {sorted(LAYER_CLASSES)}; pass "
+            "your own Layer subclass in `custom_objects`"
+        )
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise TypeError(f"{name!r} in `custom_objects` is not a Layer subclass")
+    return cls.from_config(dict(config.get("config") or {}))
+
+
 __all__ = [
     "LAYER_CLASSES",
+    "deserialize",
+    "serialize",
     "Activation",
     "ConfigKey",
     "BatchNormalization",

@@ -18,6 +18,7 @@ from glassnet.utils.custom_objects import (
     get_registered_object,
     register_keras_serializable,
     serialize_keras_object,
+    standardize_dtype,
 )
 from glassnet.utils.dataset_utils import (
     pack_x_y_sample_weight,
@@ -48,6 +49,7 @@ __all__ = [
     "register_keras_serializable",
     "serialize_keras_object",
     "split_dataset",
+    "standardize_dtype",
     "timeseries_dataset_from_array",
     "unpack_x_y_sample_weight",
     "PyDataset",
