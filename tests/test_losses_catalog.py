@@ -195,3 +195,54 @@ def test_new_losses_match_keras():
         ours = getattr(losses, name)(**kwargs)(y_true, y_pred)
         theirs = getattr(keras.losses, name)(**kwargs)(y_true, y_pred)
         np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-5, err_msg=name)
+
+
+def overlap_case(rng, shape):
+    return rng.integers(0, 2, size=shape).astype(float), rng.uniform(0.05, 0.95, size=shape)
+
+
+OVERLAP = [
+    losses.Dice(),
+    losses.Dice(axis=-1),
+    losses.Tversky(),
+    losses.Tversky(alpha=0.3, beta=0.7, axis=-1),
+]
+
+
+@pytest.mark.parametrize("loss", OVERLAP, ids=lambda x: f"{x.name}-{x.axis}")
+def test_dice_and_tversky_slopes(loss, float64):
+    rng = np.random.default_rng(5)
+    y_true, y_pred = overlap_case(rng, (4, 5))
+    value, grad = loss.reduced(y_true, y_pred)
+    numeric = numerical_gradient(lambda: float(loss(y_true, y_pred)), y_pred)
+    assert_gradient_close(grad, numeric, rtol=1e-6, atol=1e-8, objective_terms=[value])
+    assert value == pytest.approx(float(loss(y_true, y_pred)))
+
+
+def test_dice_and_tversky_by_hand(float64):
+    t, p = np.array([[1.0, 0.0], [1.0, 1.0]]), np.array([[0.5, 0.5], [1.0, 0.0]])
+    # whole batch: I = 0.5 + 1 = 1.5, sums 3 and 2: 1 - 3 / 5
+    assert losses.Dice()(t, p) == pytest.approx(1 - 3 / (5 + 1e-7))
+    np.testing.assert_allclose(losses.dice(t, p, axis=-1), [1 - 1 / 2, 1 - 2 / 3], rtol=1e-6)
+    # alpha = beta = 0.5 is Dice without the epsilon's place changing much
+    assert losses.Tversky()(t, p) == pytest.approx(losses.Dice()(t, p), rel=1e-6)
+    with pytest.raises(ValueError, match="sample_weight"):
+        losses.Dice()(t, p, sample_weight=[1.0, 2.0])
+    with pytest.raises(ValueError, match="last axis only"):
+        losses.Dice(axis=0)
+
+
+def test_dice_and_tversky_match_keras():
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    keras = pytest.importorskip("keras")
+    y_true, y_pred = overlap_case(np.random.default_rng(8), (6, 4))
+    y_true, y_pred = y_true.astype(np.float32), y_pred.astype(np.float32)
+    for name, kwargs in [
+        ("Dice", {}),
+        ("Dice", {"axis": -1}),
+        ("Tversky", {"alpha": 0.2}),
+        ("Tversky", {"beta": 0.9, "axis": -1}),
+    ]:
+        ours = getattr(losses, name)(**kwargs)(y_true, y_pred)
+        theirs = getattr(keras.losses, name)(**kwargs)(y_true, y_pred)
+        np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-5, err_msg=name)

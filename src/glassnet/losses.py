@@ -945,6 +945,101 @@ class CategoricalFocalCrossentropy(CategoricalCrossentropy):
         return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma}
 
 
+class _OverlapLoss(Loss):
+    """Dice and Tversky: one minus an overlap ratio of sums over ``axis``. With
+    ``axis=None`` (Keras's default) the sums run over the whole batch, so the loss is one
+    number per call; with ``axis=-1`` one per row. Other axes are refused."""
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, axis=None, **kwargs):
+        super().__init__(name=name, reduction=reduction, **kwargs)
+        if axis is not None:
+            _last_axis_only(axis, self.name)
+        self.axis = axis
+
+    def _sums(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def values_and_gradient(self, y_true, y_pred):
+        axis = None if self.axis is None else -1
+        values, grad = self._ratio_and_slope(y_true, y_pred, axis)
+        return (1 - values).astype(y_pred.dtype), (-grad).astype(y_pred.dtype)
+
+    def values(self, y_true, y_pred):
+        return self.values_and_gradient(y_true, y_pred)[0]
+
+    def gradient(self, y_true, y_pred):
+        return self.values_and_gradient(y_true, y_pred)[1]
+
+    def reduced(self, y_true, y_pred, sample_weight=None):
+        if self.axis is not None:
+            return super().reduced(y_true, y_pred, sample_weight)
+        if sample_weight is not None:
+            raise ValueError(
+                f"{type(self).__name__}(axis=None) is one number per batch: glassnet takes no "
+                "sample_weight with it; use axis=-1 for one loss per row"
+            )
+        return self.values_and_gradient(y_true, y_pred)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if self.axis is None and sample_weight is not None:
+            self.reduced(y_true, y_pred, sample_weight)  # the refusal
+        return super().__call__(y_true, y_pred, sample_weight)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class Dice(_OverlapLoss):
+    """``1 - 2 sum(y_true y_pred) / (sum(y_true) + sum(y_pred) + epsilon)``
+    (``keras.losses.dice``, ``keras/src/losses/losses.py``)."""
+
+    name = "dice"
+
+    def _ratio_and_slope(self, t, p, axis):
+        keep = axis is not None
+        inter = np.sum(t * p, axis=axis, keepdims=keep)
+        den = np.sum(t, axis=axis, keepdims=keep) + np.sum(p, axis=axis, keepdims=keep)
+        den = den + config.epsilon()
+        ratio = 2 * inter / den
+        slope = (2 * t * den - 2 * inter) / den**2
+        return (ratio[..., 0] if keep else ratio), slope
+
+
+class Tversky(_OverlapLoss):
+    """``1 - TP / (TP + alpha FP + beta FN + epsilon)`` with ``TP = sum(y_true y_pred)``,
+    ``FP = sum((1 - y_pred) y_true)`` and ``FN = sum(y_pred (1 - y_true))``, as Keras's
+    ``tversky`` computes them (``keras/src/losses/losses.py``)."""
+
+    name = "tversky"
+
+    def __init__(
+        self,
+        alpha: float = 0.5,
+        beta: float = 0.5,
+        reduction="sum_over_batch_size",
+        name=None,
+        axis=None,
+        **kwargs,
+    ):
+        super().__init__(reduction=reduction, name=name, axis=axis, **kwargs)
+        self.alpha = float(_check_number(alpha, "alpha", 0.0, math.inf, low_open=False))
+        self.beta = float(_check_number(beta, "beta", 0.0, math.inf, low_open=False))
+
+    def _ratio_and_slope(self, t, p, axis):
+        keep = axis is not None
+        tp = np.sum(t * p, axis=axis, keepdims=keep)
+        fp = np.sum((1 - p) * t, axis=axis, keepdims=keep)
+        fn = np.sum(p * (1 - t), axis=axis, keepdims=keep)
+        den = tp + self.alpha * fp + self.beta * fn + config.epsilon()
+        ratio = tp / den
+        dden = t - self.alpha * t + self.beta * (1 - t)
+        slope = (t * den - tp * dden) / den**2
+        return (ratio[..., 0] if keep else ratio), slope
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha, "beta": self.beta}
+
+
 class FunctionLoss(Loss):
     """Wraps a user's function ``f(y_true, y_pred)``; slopes by central differences.
 
@@ -1004,6 +1099,8 @@ for _cls, _names in [
     (CosineSimilarity, ("cosine_similarity",)),
     (BinaryFocalCrossentropy, ("binary_focal_crossentropy",)),
     (CategoricalFocalCrossentropy, ("categorical_focal_crossentropy",)),
+    (Dice, ("dice",)),
+    (Tversky, ("tversky",)),
 ]:
     _registry.register(_cls, *_names)
 
@@ -1064,6 +1161,19 @@ cosine_similarity = _function(CosineSimilarity)
 binary_focal_crossentropy = _function(BinaryFocalCrossentropy)
 categorical_focal_crossentropy = _function(CategoricalFocalCrossentropy)
 
+
+def dice(y_true, y_pred, axis=None):
+    """The Dice loss (``keras.losses.dice``): one number for ``axis=None``, one per row for
+    ``axis=-1``."""
+    return Dice(reduction=None, axis=axis)(y_true, y_pred)
+
+
+def tversky(y_true, y_pred, alpha: float = 0.5, beta: float = 0.5, axis=None):
+    """The Tversky loss (``keras.losses.tversky``): one number for ``axis=None``, one per
+    row for ``axis=-1``."""
+    return Tversky(alpha=alpha, beta=beta, reduction=None, axis=axis)(y_true, y_pred)
+
+
 _FUNCTIONS = {
     f: cls
     for f, cls in [
@@ -1084,6 +1194,8 @@ _FUNCTIONS = {
         (cosine_similarity, CosineSimilarity),
         (binary_focal_crossentropy, BinaryFocalCrossentropy),
         (categorical_focal_crossentropy, CategoricalFocalCrossentropy),
+        (dice, Dice),
+        (tversky, Tversky),
     ]
 }
 
