@@ -55,6 +55,7 @@ SINGLE = [
     ("activity_regularization", lambda k: k.ActivityRegularization(l1=0.1), (5,)),
     ("gaussian_noise", lambda k: k.GaussianNoise(0.3), (5,)),
     ("gaussian_dropout", lambda k: k.GaussianDropout(0.3), (5,)),
+    ("alpha_dropout", lambda k: k.AlphaDropout(0.3), (5,)),
 ]
 
 

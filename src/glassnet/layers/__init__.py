@@ -28,7 +28,12 @@ from glassnet.layers.merging import (
 )
 from glassnet.layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization
 from glassnet.layers.preprocessing import Normalization
-from glassnet.layers.regularization import ActivityRegularization, GaussianDropout, GaussianNoise
+from glassnet.layers.regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+)
 from glassnet.layers.shaping import Identity, Permute, RepeatVector
 
 #: The layer catalog: every class ``Sequential.from_config`` and ``glassnet.saving`` may
@@ -56,6 +61,7 @@ LAYER_CLASSES = {
         UnitNormalization,
         GaussianNoise,
         GaussianDropout,
+        AlphaDropout,
         ActivityRegularization,
         CategoryEncoding,
         IntegerLookup,
@@ -127,6 +133,7 @@ __all__ = [
     "WeightSpec",
     "ELU",
     "ActivityRegularization",
+    "AlphaDropout",
     "Add",
     "Average",
     "CategoryEncoding",
