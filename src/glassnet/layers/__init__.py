@@ -26,7 +26,12 @@ from glassnet.layers.merging import (
     multiply,
     subtract,
 )
-from glassnet.layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization
+from glassnet.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
 from glassnet.layers.preprocessing import Normalization
 from glassnet.layers.regularization import (
     ActivityRegularization,
@@ -58,6 +63,7 @@ LAYER_CLASSES = {
         ELU,
         Embedding,
         LayerNormalization,
+        GroupNormalization,
         UnitNormalization,
         GaussianNoise,
         GaussianDropout,
@@ -134,6 +140,7 @@ __all__ = [
     "ELU",
     "ActivityRegularization",
     "AlphaDropout",
+    "GroupNormalization",
     "Add",
     "Average",
     "CategoryEncoding",
