@@ -19,6 +19,10 @@ def test_base_classes_are_the_namespaces_own():
     assert glassnet.Regularizer is regularizers.Regularizer
 
 
+def test_keras_tensor_is_what_input_gives():
+    assert isinstance(glassnet.Input((3,)), glassnet.KerasTensor)
+
+
 def test_version_is_the_package_version():
     assert glassnet.version() == glassnet.__version__
 

@@ -54,6 +54,7 @@ _SHORTCUTS = {
     "name_scope": ("_scopes", "name_scope"),
     "device": ("_scopes", "device"),
     "DTypePolicy": ("config", "DTypePolicy"),
+    "KerasTensor": ("layers.symbolic", "KerasTensor"),
     "FloatDTypePolicy": ("config", "FloatDTypePolicy"),
 }
 
