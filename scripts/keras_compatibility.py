@@ -199,7 +199,6 @@ NOTES: dict[str, dict[str, str]] = {
         "changes the loss",
         "TimeDistributed": "not yet (Dense already applies to the last axis of any rank)",
     },
-
     "callbacks": {
         "OrbaxCheckpoint": "not planned: Orbax checkpoints are a JAX library's format",
     },
