@@ -98,7 +98,7 @@ class Loss:
         """The float type the loss computes in: the one given as ``dtype=``, else
         ``config.floatx()``. Only a ``dtype`` given explicitly converts the inputs; without
         it a loss keeps the predictions' float type (float64 stays float64)."""
-        return self._dtype or config.floatx()
+        return getattr(self, "_dtype", None) or config.floatx()
 
     def values(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -210,7 +210,7 @@ class Loss:
         model through it.
         """
         given = y_pred
-        if self._dtype is not None:  # Keras converts both inputs to the loss's dtype
+        if getattr(self, "_dtype", None) is not None:  # Keras converts both inputs to its dtype
             y_pred = np.asarray(y_pred, dtype=self._dtype)
         else:
             y_pred = np.asarray(y_pred, dtype=np.result_type(np.asarray(y_pred).dtype, np.float32))
