@@ -182,6 +182,22 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
 NOTES: dict[str, dict[str, str]] = {
     "config": {
         "set_backend": "not planned: glassnet has one backend, NumPy",
+        "max_steps_per_epoch": "not yet: fit's batches take no global cap",
+        "set_max_steps_per_epoch": "not yet: fit's batches take no global cap",
+    },
+    TOP: {
+        "SymbolicScope": "not planned: glassnet traces no graph",
+        "StatelessScope": "not planned: glassnet's layers hold no per-call state to redirect",
+        "Function": "not planned: glassnet traces no graph",
+        "Operation": "not planned: glassnet traces no graph",
+        "Quantizer": "not planned: glassnet has no quantization",
+        "remat": "not yet: glassnet keeps every activation for backward",
+        "RematScope": "not yet: glassnet keeps every activation for backward",
+    },
+    "layers": {
+        "Masking": "not yet: glassnet's layers and losses take no masks, and Keras's mask "
+        "changes the loss",
+        "TimeDistributed": "not yet (Dense already applies to the last axis of any rank)",
     },
     "callbacks": {
         "OrbaxCheckpoint": "not planned: Orbax checkpoints are a JAX library's format",

@@ -29,6 +29,14 @@ SLOPE_CASES = {
         (2, 3, 4),
     ),
     "layer_norm_no_center": (lambda: layers.LayerNormalization(center=False), (3, 4)),
+    "group_norm": (
+        lambda: layers.GroupNormalization(
+            2, gamma_initializer="random_normal", beta_initializer="random_normal"
+        ),
+        (3, 4),
+    ),
+    "group_norm_3d_axis1": (lambda: layers.GroupNormalization(3, axis=1), (2, 6, 3)),
+    "group_norm_instance": (lambda: layers.GroupNormalization(-1, center=False), (2, 3, 4)),
     "unit_norm": (lambda: layers.UnitNormalization(), (3, 4)),
     "unit_norm_axes": (lambda: layers.UnitNormalization(axis=[1, 2]), (2, 3, 2)),
     "dense_3d": (lambda: layers.Dense(3, activation="tanh"), (2, 4, 5)),
@@ -240,6 +248,8 @@ CONFIG_CASES = [
     layers.Embedding(10, 3, mask_zero=True),
     layers.LayerNormalization(axis=[1, 2], epsilon=1e-5, center=False),
     layers.UnitNormalization(axis=[1, 2]),
+    layers.GroupNormalization(groups=4, axis=1, epsilon=1e-4, center=False),
+    layers.AlphaDropout(0.2, seed=1),
     layers.GaussianNoise(0.2, seed=3),
     layers.GaussianDropout(0.3, seed=4),
     layers.ActivityRegularization(l1=0.1, l2=0.2),

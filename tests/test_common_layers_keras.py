@@ -55,6 +55,16 @@ SINGLE = [
     ("activity_regularization", lambda k: k.ActivityRegularization(l1=0.1), (5,)),
     ("gaussian_noise", lambda k: k.GaussianNoise(0.3), (5,)),
     ("gaussian_dropout", lambda k: k.GaussianDropout(0.3), (5,)),
+    ("alpha_dropout", lambda k: k.AlphaDropout(0.3), (5,)),
+    (
+        "group_norm",
+        lambda k: k.GroupNormalization(
+            groups=2, gamma_initializer="random_normal", beta_initializer="random_normal"
+        ),
+        (3, 4),
+    ),
+    ("group_norm_axis", lambda k: k.GroupNormalization(groups=3, axis=1), (6, 2)),
+    ("instance_norm", lambda k: k.GroupNormalization(groups=-1), (4,)),
 ]
 
 

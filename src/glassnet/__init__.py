@@ -45,9 +45,25 @@ _SHORTCUTS = {
     "Variable": ("ops", "Variable"),
     "Input": ("layers", "Input"),
     "load_model": ("models", "load_model"),
+    "Layer": ("layers", "Layer"),
+    "Loss": ("losses", "Loss"),
+    "Metric": ("metrics", "Metric"),
+    "Optimizer": ("optimizers", "Optimizer"),
+    "Initializer": ("initializers", "Initializer"),
+    "Regularizer": ("regularizers", "Regularizer"),
+    "name_scope": ("_scopes", "name_scope"),
+    "device": ("_scopes", "device"),
+    "DTypePolicy": ("config", "DTypePolicy"),
+    "KerasTensor": ("layers.symbolic", "KerasTensor"),
+    "FloatDTypePolicy": ("config", "FloatDTypePolicy"),
 }
 
-__all__ = ["__version__", *_SUBMODULES, *_SHORTCUTS]
+__all__ = ["__version__", "version", *_SUBMODULES, *_SHORTCUTS]
+
+
+def version() -> str:
+    """glassnet's version string, as ``keras.version()`` gives Keras's."""
+    return __version__
 
 
 def __getattr__(name: str):

@@ -351,6 +351,277 @@ class Mish(ActivationFunction):
         return (t + z * (1 - t * t) * _sigmoid(z)).astype(z.dtype, copy=False)
 
 
+class _WithArguments(ActivationFunction):
+    """An activation whose Keras function takes arguments after ``x``
+    (``celu(x, alpha=1.0)``): the object holds them, and a call may give others, which
+    then hold for that call only."""
+
+    _arguments: tuple[str, ...] = ()
+
+    def __call__(self, z, *args, **kwargs):
+        if args or kwargs:
+            return self._with(*args, **kwargs)(z)
+        return self._forward(np.asarray(z))
+
+    def _with(self, *args, **kwargs) -> _WithArguments:
+        if len(args) > len(self._arguments):
+            raise TypeError(
+                f"{self.name}() takes the arguments {('x', *self._arguments)}; "
+                f"received {1 + len(args)} positional ones"
+            )
+        unknown = set(kwargs) - set(self._arguments)
+        if unknown:
+            raise TypeError(f"{self.name}() got unexpected arguments {sorted(unknown)}")
+        given = dict(zip(self._arguments[: len(args)], args, strict=True))
+        merged = {**self.get_config(), **given, **kwargs}
+        return type(self)(**merged)
+
+    def _forward(self, z):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {name: getattr(self, name) for name in self._arguments}
+
+
+class Celu(_WithArguments):
+    """``max(z, 0) + alpha * expm1(min(z, 0) / alpha)``; slope 1, or ``exp(z / alpha)``
+    below 0."""
+
+    name = "celu"
+    _arguments = ("alpha",)
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = float(alpha)
+
+    def _forward(self, z):
+        neg = np.minimum(z, 0)
+        return (np.maximum(z, 0) + self.alpha * np.expm1(neg / self.alpha)).astype(z.dtype)
+
+    def slope(self, z, a):
+        return np.where(z > 0, 1, np.exp(np.minimum(z, 0) / self.alpha)).astype(z.dtype)
+
+
+class Glu(_WithArguments):
+    """Gated linear unit: ``z`` split in two halves along ``axis``, ``first *
+    sigmoid(second)``; the output has half as many entries along ``axis``."""
+
+    name = "glu"
+    _arguments = ("axis",)
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = int(axis)
+
+    def _halves(self, z):
+        if z.shape[self.axis] % 2 != 0:
+            raise ValueError(
+                "axis size must be divisible by 2. "
+                f"Received: x.shape={z.shape} with axis={self.axis}"
+            )
+        return np.split(z, 2, self.axis)
+
+    def _forward(self, z):
+        first, second = self._halves(z)
+        return (first * _sigmoid(second)).astype(z.dtype)
+
+    def slope(self, z, a):
+        return None
+
+    def backward(self, z, a, grad_a):
+        first, second = self._halves(z)
+        gate = _sigmoid(second)
+        return np.concatenate(
+            [grad_a * gate, grad_a * first * gate * (1 - gate)], axis=self.axis
+        ).astype(z.dtype)
+
+
+class HardShrink(_WithArguments):
+    """``z`` where ``|z| > threshold``, else 0."""
+
+    name = "hard_shrink"
+    _arguments = ("threshold",)
+
+    def __init__(self, threshold: float = 0.5) -> None:
+        self.threshold = float(threshold)
+
+    def _forward(self, z):
+        return np.where(np.abs(z) > self.threshold, z, 0).astype(z.dtype)
+
+    def slope(self, z, a):
+        return (np.abs(z) > self.threshold).astype(z.dtype)
+
+
+class SoftShrink(_WithArguments):
+    """``z - threshold`` above ``threshold``, ``z + threshold`` below ``-threshold``, else 0."""
+
+    name = "soft_shrink"
+    _arguments = ("threshold",)
+
+    def __init__(self, threshold: float = 0.5) -> None:
+        self.threshold = float(threshold)
+
+    def _forward(self, z):
+        t = self.threshold
+        return np.where(z > t, z - t, np.where(z < -t, z + t, 0)).astype(z.dtype)
+
+    def slope(self, z, a):
+        return (np.abs(z) > self.threshold).astype(z.dtype)
+
+
+class Squareplus(_WithArguments):
+    """``(z + sqrt(z**2 + b)) / 2``, a smooth ReLU; slope ``(1 + z / sqrt(z**2 + b)) / 2``."""
+
+    name = "squareplus"
+    _arguments = ("b",)
+
+    def __init__(self, b: float = 4) -> None:
+        self.b = b
+
+    def _forward(self, z):
+        return ((z + np.sqrt(z * z + self.b)) / 2).astype(z.dtype)
+
+    def slope(self, z, a):
+        return ((1 + z / np.sqrt(z * z + self.b)) / 2).astype(z.dtype)
+
+
+class Threshold(_WithArguments):
+    """``z`` where ``z > threshold``, else ``default_value`` (both required, as in Keras)."""
+
+    name = "threshold"
+    _arguments = ("threshold", "default_value")
+
+    def __init__(self, threshold: float | None = None, default_value: float | None = None):
+        self.threshold = threshold
+        self.default_value = default_value
+
+    def _forward(self, z):
+        if self.threshold is None or self.default_value is None:
+            raise TypeError(
+                "threshold() needs the arguments `threshold` and `default_value`, as "
+                "keras.activations.threshold(x, threshold, default_value)"
+            )
+        return np.where(z > self.threshold, z, self.default_value).astype(z.dtype)
+
+    def slope(self, z, a):
+        return (z > self.threshold).astype(z.dtype)
+
+
+class LogSoftmax(_WithArguments):
+    """``z - log(sum(exp(z)))`` along ``axis``; backward
+    ``grad - softmax(z) * sum(grad)``."""
+
+    name = "log_softmax"
+    _arguments = ("axis",)
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = int(axis)
+
+    def _forward(self, z):
+        shifted = z - z.max(axis=self.axis, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=self.axis, keepdims=True))
+
+    def slope(self, z, a):
+        return None
+
+    def backward(self, z, a, grad_a):
+        return grad_a - np.exp(a) * grad_a.sum(axis=self.axis, keepdims=True)
+
+
+class Sparsemax(_WithArguments):
+    """The Euclidean projection of ``z`` onto the probability simplex along ``axis``
+    (Martins & Astudillo, 2016): ``max(z - tau, 0)``, the outputs summing to 1. Keras 3.15's
+    backends compute ``tau`` from the sum of the running sums instead, which differs
+    whenever more than one output is positive; glassnet follows the paper, as
+    ``glassnet.ops.sparsemax`` does. Backward: on the support (where the output is
+    positive) the incoming slope minus its mean over the support, 0 elsewhere."""
+
+    name = "sparsemax"
+    _arguments = ("axis",)
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = int(axis)
+
+    def _forward(self, z):
+        axis = self.axis
+        ordered = -np.sort(-z, axis=axis)
+        cumulative = np.cumsum(ordered, axis=axis)
+        shape = [1] * z.ndim
+        shape[axis] = -1
+        r = np.arange(1, z.shape[axis] + 1).reshape(shape)
+        k = np.sum(1 + r * ordered > cumulative, axis=axis, keepdims=True)
+        tau = (np.take_along_axis(cumulative, k - 1, axis=axis) - 1) / k
+        return np.maximum(z - tau, 0).astype(z.dtype)
+
+    def slope(self, z, a):
+        return None
+
+    def backward(self, z, a, grad_a):
+        support = a > 0
+        count = support.sum(axis=self.axis, keepdims=True)
+        mean = np.where(support, grad_a, 0).sum(axis=self.axis, keepdims=True) / count
+        return np.where(support, grad_a - mean, 0).astype(z.dtype)
+
+
+class HardTanh(ActivationFunction):
+    """``clip(z, -1, 1)``; slope 1 inside (-1, 1)."""
+
+    name = "hard_tanh"
+
+    def __call__(self, z):
+        return np.clip(z, -1, 1)
+
+    def slope(self, z, a):
+        return ((z > -1) & (z < 1)).astype(z.dtype)
+
+
+class LogSigmoid(ActivationFunction):
+    """``log(sigmoid(z)) = -softplus(-z)``; slope ``sigmoid(-z)``."""
+
+    name = "log_sigmoid"
+
+    def __call__(self, z):
+        return -np.logaddexp(np.zeros((), z.dtype), -z)
+
+    def slope(self, z, a):
+        return _sigmoid(-z)
+
+
+class SparsePlus(ActivationFunction):
+    """0 below -1, ``(z + 1)**2 / 4`` on [-1, 1), ``z`` from 1; slope ``(z + 1) / 2``
+    between."""
+
+    name = "sparse_plus"
+
+    def __call__(self, z):
+        return np.where(z <= -1, 0, np.where(z < 1, (z + 1) ** 2 / 4, z)).astype(z.dtype)
+
+    def slope(self, z, a):
+        return np.where(z <= -1, 0, np.where(z < 1, (z + 1) / 2, 1)).astype(z.dtype)
+
+
+class SparseSigmoid(ActivationFunction):
+    """0 below -1, ``(z + 1) / 2`` between, 1 from 1; slope 1/2 on (-1, 1)."""
+
+    name = "sparse_sigmoid"
+
+    def __call__(self, z):
+        return np.where(z <= -1, 0, np.where(z >= 1, 1, 0.5 * (z + 1))).astype(z.dtype)
+
+    def slope(self, z, a):
+        return np.where((z > -1) & (z < 1), 0.5, 0).astype(z.dtype)
+
+
+class TanhShrink(ActivationFunction):
+    """``z - tanh(z)``; slope ``tanh(z)**2``."""
+
+    name = "tanh_shrink"
+
+    def __call__(self, z):
+        return z - np.tanh(z)
+
+    def slope(self, z, a):
+        return np.tanh(z) ** 2
+
+
 class FunctionActivation(ActivationFunction):
     """Wraps a user's plain function ``f(z) -> a``; its slope is taken by central differences.
 
@@ -389,6 +660,19 @@ for _cls, _names in [
     (Gelu, ("gelu",)),
     (Exponential, ("exponential",)),
     (Mish, ("mish",)),
+    (Celu, ("celu",)),
+    (Glu, ("glu",)),
+    (HardShrink, ("hard_shrink",)),
+    (HardTanh, ("hard_tanh",)),
+    (LogSigmoid, ("log_sigmoid",)),
+    (LogSoftmax, ("log_softmax",)),
+    (SoftShrink, ("soft_shrink",)),
+    (SparsePlus, ("sparse_plus",)),
+    (SparseSigmoid, ("sparse_sigmoid",)),
+    (Sparsemax, ("sparsemax",)),
+    (Squareplus, ("squareplus",)),
+    (TanhShrink, ("tanh_shrink",)),
+    (Threshold, ("threshold",)),
 ]:
     _registry.register(_cls, *_names)
 
@@ -463,6 +747,19 @@ silu = swish = Silu()
 gelu = Gelu()
 exponential = Exponential()
 mish = Mish()
+celu = Celu()
+glu = Glu()
+hard_shrink = HardShrink()
+hard_tanh = HardTanh()
+log_sigmoid = LogSigmoid()
+log_softmax = LogSoftmax()
+soft_shrink = SoftShrink()
+sparse_plus = SparsePlus()
+sparse_sigmoid = SparseSigmoid()
+sparsemax = Sparsemax()
+squareplus = Squareplus()
+tanh_shrink = TanhShrink()
+threshold = Threshold()
 
 #: The module's functions by class: ``get`` returns these very objects for a name (or
 #: ``None``), as Keras's ``activations.get("relu")`` is ``activations.relu``.
@@ -486,5 +783,18 @@ _SHARED = {
         gelu,
         exponential,
         mish,
+        celu,
+        glu,
+        hard_shrink,
+        hard_tanh,
+        log_sigmoid,
+        log_softmax,
+        soft_shrink,
+        sparse_plus,
+        sparse_sigmoid,
+        sparsemax,
+        squareplus,
+        tanh_shrink,
+        threshold,
     )
 }

@@ -78,3 +78,157 @@ def backend() -> str:
 def float_dtype() -> np.dtype:
     """The NumPy dtype of ``floatx()``."""
     return np.dtype(_FLOATX)
+
+
+# --- Logging, tracebacks, safety switches (keras/src/utils/io_utils.py, traceback_utils.py,
+# saving/serialization_lib.py) ---------------------------------------------------------------
+
+_INTERACTIVE_LOGGING = True
+_TRACEBACK_FILTERING = True
+_MAX_EPOCHS: int | None = None
+
+
+def enable_interactive_logging() -> None:
+    """Progress bars and messages go to standard output (the default)."""
+    global _INTERACTIVE_LOGGING
+    _INTERACTIVE_LOGGING = True
+
+
+def disable_interactive_logging() -> None:
+    """Progress lines go to Python's ``logging`` (logger ``"glassnet"``, level INFO) instead
+    of standard output, as Keras sends them to absl's log; no live bar is drawn."""
+    global _INTERACTIVE_LOGGING
+    _INTERACTIVE_LOGGING = False
+
+
+def is_interactive_logging_enabled() -> bool:
+    """Whether progress output goes to standard output."""
+    return _INTERACTIVE_LOGGING
+
+
+def log_line(line: str) -> None:
+    """One line of progress output for the ``"glassnet"`` logger (interactive logging off)."""
+    import logging
+
+    logging.getLogger("glassnet").info(line)
+
+
+def enable_traceback_filtering() -> None:
+    """Accepted for Keras's programs. glassnet's tracebacks are never filtered: its errors are
+    raised where the mistake is found, so there are no backend frames to hide."""
+    global _TRACEBACK_FILTERING
+    _TRACEBACK_FILTERING = True
+
+
+def disable_traceback_filtering() -> None:
+    """Accepted for Keras's programs; changes nothing (see ``enable_traceback_filtering``)."""
+    global _TRACEBACK_FILTERING
+    _TRACEBACK_FILTERING = False
+
+
+def is_traceback_filtering_enabled() -> bool:
+    """The switch's state (True by default, as Keras's); glassnet filters nothing either way."""
+    return _TRACEBACK_FILTERING
+
+
+def enable_unsafe_deserialization() -> None:
+    """Refused: glassnet has no unsafe mode. Keras's unsafe mode lets a model file run the
+    Python code of a ``Lambda`` layer; glassnet never runs code from a file, so a model with
+    such a layer must be rebuilt in Python and given its weights."""
+    raise NotImplementedError(
+        "glassnet has no unsafe deserialization: a model file never runs code. Rebuild "
+        "a model with Lambda layers in Python and load its weights (model.load_weights)"
+    )
+
+
+def _check_cap(value, argument: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"`{argument}` must be a positive integer or None. Received: {value!r}")
+    return int(value)
+
+
+def set_max_epochs(max_epochs: int | None) -> None:
+    """Caps the number of epochs every ``fit`` runs (None: no cap), as Keras's."""
+    global _MAX_EPOCHS
+    _MAX_EPOCHS = _check_cap(max_epochs, "max_epochs")
+
+
+def max_epochs() -> int | None:
+    """The cap ``set_max_epochs`` put on every ``fit``'s epochs, or None."""
+    return _MAX_EPOCHS
+
+
+# --- Dtype policies (keras/src/dtype_policies/dtype_policy.py) ------------------------------
+
+
+class DTypePolicy:
+    """A layer's float type, as Keras's ``DTypePolicy``: glassnet computes and stores
+    weights in one float type, so ``compute_dtype`` and ``variable_dtype`` are the same.
+    Only ``"float32"`` and ``"float64"`` (and ``"float16"``) are accepted; the mixed
+    policies (``"mixed_float16"``...) and quantized ones are refused.
+
+    Args:
+        name: the float type's name; None means ``floatx()``.
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        if name is None:
+            name = floatx()
+        name = getattr(name, "name", name)
+        if name not in _VALID_FLOATX:
+            raise ValueError(
+                f"glassnet's dtype policies are {_VALID_FLOATX} (one float type for weights "
+                f"and computation; no mixed or quantized policy). Received: name={name!r}"
+            )
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def compute_dtype(self) -> str:
+        return self._name
+
+    @property
+    def variable_dtype(self) -> str:
+        return self._name
+
+    @property
+    def quantization_mode(self) -> None:
+        return None
+
+    def get_config(self) -> dict:
+        return {"name": self._name}
+
+    @classmethod
+    def from_config(cls, config: dict) -> DTypePolicy:
+        return cls(**config)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, DTypePolicy) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self._name)
+
+    def __repr__(self) -> str:
+        return f'<DTypePolicy "{self._name}">'
+
+
+FloatDTypePolicy = DTypePolicy
+
+
+def set_dtype_policy(policy) -> None:
+    """Sets the float type of new layers and weights: a name or a ``DTypePolicy``. In
+    glassnet this is ``set_floatx`` (one float type everywhere), so ``floatx()`` changes too;
+    in Keras the two settings are kept apart."""
+    if not isinstance(policy, DTypePolicy):
+        policy = DTypePolicy(policy)
+    set_floatx(policy.name)
+
+
+def dtype_policy() -> DTypePolicy:
+    """The global dtype policy: that of ``floatx()``."""
+    return DTypePolicy(floatx())

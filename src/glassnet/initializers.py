@@ -66,7 +66,14 @@ def _truncated_normal(rng: np.random.Generator, shape, stddev: float, mean: floa
     return mean + stddev * out
 
 
-def _fans(shape) -> tuple[float, float]:
+def _fans(shape, input_axes=None, output_axes=None) -> tuple[float, float]:
+    """Fan-in and fan-out of a weight shape (Keras's ``compute_fans``): from the axes named
+    when both ``input_axes`` and ``output_axes`` are given, else from the last two axes."""
+    if input_axes is not None and output_axes is not None:
+        return (
+            float(math.prod(shape[axis] for axis in input_axes)),
+            float(math.prod(shape[axis] for axis in output_axes)),
+        )
     if len(shape) < 1:
         return 1.0, 1.0
     if len(shape) == 1:
@@ -156,8 +163,12 @@ class VarianceScaling(_Random):
         mode: str = "fan_in",
         distribution: str = "truncated_normal",
         seed: int | None = None,
+        input_axes=None,
+        output_axes=None,
     ) -> None:
         super().__init__(seed)
+        self.input_axes = _axes(input_axes, "input_axes")
+        self.output_axes = _axes(output_axes, "output_axes")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"`mode` must be fan_in, fan_out or fan_avg. Received: mode={mode!r}")
         valid = ("truncated_normal", "untruncated_normal", "uniform", "normal")
@@ -168,7 +179,7 @@ class VarianceScaling(_Random):
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
     def __call__(self, shape, dtype=None):
-        fan_in, fan_out = _fans(shape)
+        fan_in, fan_out = _fans(shape, self.input_axes, self.output_axes)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, fan)
         rng = self.rng()
@@ -187,16 +198,36 @@ class VarianceScaling(_Random):
             "mode": self.mode,
             "distribution": self.distribution,
             "seed": self.seed,
+            **self._axes_config(),
         }
+
+    def _axes_config(self) -> dict:
+        """``input_axes``/``output_axes`` in a config, only when set (files stay as before)."""
+        if self.input_axes is None and self.output_axes is None:
+            return {}
+        return {"input_axes": self.input_axes, "output_axes": self.output_axes}
+
+
+def _axes(axes, argument: str) -> list[int] | None:
+    """A list of axis numbers (or None), checked before any weight is drawn."""
+    if axes is None:
+        return None
+    if isinstance(axes, (int, np.integer)) and not isinstance(axes, bool):
+        axes = [axes]
+    if not isinstance(axes, (list, tuple)) or not all(
+        isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes
+    ):
+        raise ValueError(f"`{argument}` must be a list of integers. Received: {axes!r}")
+    return [int(a) for a in axes]
 
 
 def _preset(name: str, scale: float, mode: str, distribution: str, doc: str):
     class Preset(VarianceScaling):
-        def __init__(self, seed: int | None = None) -> None:
-            super().__init__(scale, mode, distribution, seed)
+        def __init__(self, seed: int | None = None, input_axes=None, output_axes=None) -> None:
+            super().__init__(scale, mode, distribution, seed, input_axes, output_axes)
 
         def get_config(self):
-            return {"seed": self.seed}
+            return {"seed": self.seed, **self._axes_config()}
 
     Preset.__name__ = Preset.__qualname__ = name
     Preset.__doc__ = doc
@@ -287,9 +318,26 @@ for _cls, _names in [
     (LecunUniform, ("lecun_uniform", "LecunUniform")),
     (LecunNormal, ("lecun_normal", "LecunNormal")),
     (Orthogonal, ("orthogonal", "Orthogonal")),
-    (Identity, ("identity", "Identity")),
+    (Identity, ("identity", "Identity", "IdentityInitializer")),
 ]:
     _registry.register(_cls, *_names)
+
+# Keras's other spellings of the same classes (``keras.initializers.zeros is Zeros``).
+zeros = Zeros
+ones = Ones
+constant = Constant
+random_normal = RandomNormal
+random_uniform = RandomUniform
+truncated_normal = TruncatedNormal
+variance_scaling = VarianceScaling
+glorot_uniform = GlorotUniform
+glorot_normal = GlorotNormal
+he_uniform = HeUniform
+he_normal = HeNormal
+lecun_uniform = LecunUniform
+lecun_normal = LecunNormal
+orthogonal = OrthogonalInitializer = Orthogonal
+identity = IdentityInitializer = Identity
 
 
 def get(identifier) -> Initializer:
@@ -311,6 +359,28 @@ def get(identifier) -> Initializer:
 def serialize(initializer: Initializer) -> dict:
     """``{"class_name": ..., "config": ...}`` as Keras writes it into model configs."""
     return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+
+
+def deserialize(config: dict | str, custom_objects: dict | None = None) -> Initializer:
+    """The initializer a config (``serialize``'s dict) or a name describes
+    (``keras.initializers.deserialize``). ``custom_objects`` maps class names to the user's
+    own ``Initializer`` subclasses; nothing else is imported or run."""
+    custom_objects = dict(custom_objects or {})
+    name = config if isinstance(config, str) else None
+    if isinstance(config, dict):
+        name = str(config.get("class_name"))
+    if name is not None and name in custom_objects:
+        cls = custom_objects[name]
+        if not (isinstance(cls, type) and issubclass(cls, Initializer)):
+            raise TypeError(f"{name!r} in `custom_objects` is not an Initializer subclass")
+        if isinstance(config, dict):
+            return cls.from_config(dict(config.get("config") or {}))
+        return cls()
+    if isinstance(config, (str, dict)):
+        return get(config)
+    raise TypeError(
+        f"`config` must be an initializer's name or config dict. Received: config={config!r}"
+    )
 
 
 def names() -> list[str]:

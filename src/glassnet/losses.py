@@ -80,7 +80,9 @@ class Loss:
     #: The output activation this loss fuses with when computed from logits, if any.
     fused_activation: str | None = None
 
-    def __init__(self, name: str | None = None, reduction: str = "sum_over_batch_size") -> None:
+    def __init__(
+        self, name: str | None = None, reduction: str = "sum_over_batch_size", dtype=None
+    ) -> None:
         if name is not None:
             self.name = name
         valid = ("sum_over_batch_size", "sum", "mean_with_sample_weight", "mean", "none", None)
@@ -89,6 +91,14 @@ class Loss:
                 f"`reduction` must be one of {valid}. Received: reduction={reduction!r}"
             )
         self.reduction = reduction
+        self._dtype = _float_dtype(dtype)
+
+    @property
+    def dtype(self) -> str:
+        """The float type the loss computes in: the one given as ``dtype=``, else
+        ``config.floatx()``. Only a ``dtype`` given explicitly converts the inputs; without
+        it a loss keeps the predictions' float type (float64 stays float64)."""
+        return getattr(self, "_dtype", None) or config.floatx()
 
     def values(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -200,19 +210,27 @@ class Loss:
         model through it.
         """
         given = y_pred
-        y_pred = np.asarray(y_pred, dtype=np.result_type(np.asarray(y_pred).dtype, np.float32))
+        if getattr(self, "_dtype", None) is not None:  # Keras converts both inputs to its dtype
+            y_pred = np.asarray(y_pred, dtype=self._dtype)
+        else:
+            y_pred = np.asarray(y_pred, dtype=np.result_type(np.asarray(y_pred).dtype, np.float32))
         y_true, y_pred = _match_targets(self, np.asarray(y_true), y_pred)
         sw = None if sample_weight is None else np.asarray(sample_weight, dtype=y_pred.dtype)
         tape = active_tape()
         if self.reduction in (None, "none"):
             values, row_slopes = self.values_and_gradient(y_true, y_pred)
             weights, _ = self._weighting(values.shape, sw)
-            unreduced = np.asarray(values if weights is None else values * weights,
-                                   dtype=y_pred.dtype)
+            unreduced = np.asarray(
+                values if weights is None else values * weights, dtype=y_pred.dtype
+            )
             unreduced = as_tensor(unreduced)
             if tape is not None:
-                tape.record(_LossSlope(self), (y_true, given), unreduced,
-                            (row_slopes, weights, np.shape(given)))
+                tape.record(
+                    _LossSlope(self),
+                    (y_true, given),
+                    unreduced,
+                    (row_slopes, weights, np.shape(given)),
+                )
             return unreduced
         if tape is None:
             return as_tensor(
@@ -232,6 +250,35 @@ class Loss:
 
     def __repr__(self) -> str:
         return f"<loss {self.name}>"
+
+
+def _float_dtype(dtype) -> str | None:
+    """A loss's ``dtype=`` argument as a float type's name (None stays None)."""
+    if dtype is None:
+        return None
+    name = getattr(dtype, "name", dtype)  # a NumPy dtype or a policy-like object
+    try:
+        resolved = np.dtype(name)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.kind != "f":
+        raise ValueError(
+            "`dtype` must be a float type such as 'float32' or 'float64'. "
+            f"Received: dtype={dtype!r}"
+        )
+    return resolved.name
+
+
+def _last_axis_only(axis, loss_name: str) -> int:
+    """glassnet's cross-entropies reduce the last axis; Keras's ``axis`` is accepted as -1."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis!r}")
+    if axis != -1:
+        raise ValueError(
+            f"glassnet computes {loss_name} over the last axis only: `axis` must be -1. "
+            f"Received: axis={axis}; move the class axis last (np.moveaxis) instead"
+        )
+    return -1
 
 
 def _same_rank(shape1: tuple, shape2: tuple) -> tuple[tuple, tuple]:
@@ -455,13 +502,19 @@ class CategoricalCrossentropy(Loss):
     fused_activation = "softmax"
 
     def __init__(
-        self, from_logits: bool = False, label_smoothing: float = 0.0, name=None, **kwargs
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        name=None,
+        **kwargs,
     ) -> None:
         super().__init__(name=name, **kwargs)
         self.from_logits = _check_flag(from_logits, "from_logits")
         self.label_smoothing = _check_number(
             label_smoothing, "label_smoothing", 0.0, 1.0, low_open=False
         )
+        self.axis = _last_axis_only(axis, self.name)
 
     def _smooth(self, y_true):
         if not self.label_smoothing:
@@ -537,6 +590,7 @@ class CategoricalCrossentropy(Loss):
             **super().get_config(),
             "from_logits": self.from_logits,
             "label_smoothing": self.label_smoothing,
+            "axis": self.axis,
         }
 
 
@@ -549,9 +603,19 @@ class SparseCategoricalCrossentropy(Loss):
     name = "sparse_categorical_crossentropy"
     fused_activation = "softmax"
 
-    def __init__(self, from_logits: bool = False, name=None, **kwargs) -> None:
+    def __init__(
+        self, from_logits: bool = False, ignore_class=None, axis: int = -1, name=None, **kwargs
+    ) -> None:
         super().__init__(name=name, **kwargs)
         self.from_logits = _check_flag(from_logits, "from_logits")
+        if ignore_class is not None:
+            raise ValueError(
+                "glassnet's SparseCategoricalCrossentropy has no `ignore_class` (Keras masks "
+                "those labels out of the reduction); give the ignored rows a sample_weight "
+                f"of 0 instead. Received: ignore_class={ignore_class!r}"
+            )
+        self.ignore_class = None
+        self.axis = _last_axis_only(axis, self.name)
 
     @staticmethod
     def _labels(y_true, classes: int) -> np.ndarray:
@@ -605,7 +669,11 @@ class SparseCategoricalCrossentropy(Loss):
         return -np.take_along_axis(log_p, index, axis=-1)[..., 0], grad
 
     def get_config(self):
-        return {**super().get_config(), "from_logits": self.from_logits}
+        return {
+            **super().get_config(),
+            "from_logits": self.from_logits,
+            "ignore_class": self.ignore_class,
+        }
 
 
 class BinaryCrossentropy(Loss):
@@ -620,13 +688,19 @@ class BinaryCrossentropy(Loss):
     fused_activation = "sigmoid"
 
     def __init__(
-        self, from_logits: bool = False, label_smoothing: float = 0.0, name=None, **kwargs
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        name=None,
+        **kwargs,
     ) -> None:
         super().__init__(name=name, **kwargs)
         self.from_logits = _check_flag(from_logits, "from_logits")
         self.label_smoothing = _check_number(
             label_smoothing, "label_smoothing", 0.0, 1.0, low_open=False
         )
+        self.axis = _last_axis_only(axis, self.name)
 
     def _smooth(self, y_true):
         s = self.label_smoothing
@@ -661,7 +735,309 @@ class BinaryCrossentropy(Loss):
             **super().get_config(),
             "from_logits": self.from_logits,
             "label_smoothing": self.label_smoothing,
+            "axis": self.axis,
         }
+
+
+class CategoricalHinge(Loss):
+    """``max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0)`` per row
+    (``keras/src/losses/losses.py``, ``categorical_hinge``): one-hot targets."""
+
+    name = "categorical_hinge"
+
+    def values(self, y_true, y_pred):
+        pos = np.sum(y_true * y_pred, axis=-1)
+        neg = np.max((1 - y_true) * y_pred, axis=-1)
+        return np.maximum(neg - pos + 1, 0).astype(y_pred.dtype)
+
+    def gradient(self, y_true, y_pred):
+        other = (1 - y_true) * y_pred
+        pos = np.sum(y_true * y_pred, axis=-1)
+        neg = np.max(other, axis=-1)
+        active = (neg - pos + 1 > 0)[..., None]
+        # the slope of the max goes to its (first) largest entry, as the max's own does
+        pick = np.zeros_like(y_pred)
+        np.put_along_axis(pick, np.argmax(other, axis=-1)[..., None], 1, axis=-1)
+        return (active * (pick * (1 - y_true) - y_true)).astype(y_pred.dtype)
+
+
+class CosineSimilarity(Loss):
+    """``-sum(l2_normalize(y_true) * l2_normalize(y_pred))`` over the last axis: -1 when the
+    two point the same way. Each vector is divided by ``max(norm, epsilon)`` (Keras's
+    ``normalize``), so a zero vector gives 0.
+
+    Args:
+        axis: the axis of the vectors; glassnet supports the last one (-1).
+    """
+
+    name = "cosine_similarity"
+
+    def __init__(self, axis: int = -1, reduction="sum_over_batch_size", name=None, **kwargs):
+        super().__init__(name=name, reduction=reduction, **kwargs)
+        self.axis = _last_axis_only(axis, self.name)
+
+    @staticmethod
+    def _norm(x):
+        return np.maximum(np.sqrt(np.sum(x * x, axis=-1, keepdims=True)), config.epsilon())
+
+    def values(self, y_true, y_pred):
+        unit_true = y_true / self._norm(y_true)
+        return -np.sum(unit_true * (y_pred / self._norm(y_pred)), axis=-1)
+
+    def gradient(self, y_true, y_pred):
+        unit_true = y_true / self._norm(y_true)
+        norm = self._norm(y_pred)
+        # Where the norm is the epsilon floor the divisor is constant.
+        raw = np.sqrt(np.sum(y_pred * y_pred, axis=-1, keepdims=True))
+        along = np.sum(unit_true * y_pred, axis=-1, keepdims=True) * y_pred / norm**3
+        along = np.where(raw > config.epsilon(), along, 0)
+        return (-(unit_true / norm - along)).astype(y_pred.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+def _power_slope(base: np.ndarray, gamma: float) -> np.ndarray:
+    """``d base**gamma / d base``, 0 where gamma is 0 (no 0 * inf at base 0)."""
+    if gamma == 0:
+        return np.zeros_like(base)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = gamma * np.power(base, gamma - 1)
+    return np.where(base > 0, slope, gamma if gamma == 1 else 0.0)
+
+
+class BinaryFocalCrossentropy(BinaryCrossentropy):
+    """Binary cross-entropy scaled by ``(1 - p_t)**gamma`` (Lin et al., 2017), where
+    ``p_t = y p + (1 - y)(1 - p)``; with ``apply_class_balancing`` also by
+    ``alpha`` for positives and ``1 - alpha`` for negatives. The mean over the last axis,
+    as ``keras.losses.binary_focal_crossentropy`` (``keras/src/losses/losses.py``): the
+    cross-entropy clips ``p`` to ``[eps, 1 - eps]``, the focal factor uses ``p`` unclipped;
+    with ``from_logits`` ``p`` is the sigmoid of the logits.
+    """
+
+    name = "binary_focal_crossentropy"
+    fused_activation = None
+
+    def __init__(
+        self,
+        apply_class_balancing: bool = False,
+        alpha: float = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction="sum_over_batch_size",
+        name=None,
+        **kwargs,
+    ) -> None:
+        super().__init__(
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+            reduction=reduction,
+            name=name,
+            **kwargs,
+        )
+        self.apply_class_balancing = _check_flag(apply_class_balancing, "apply_class_balancing")
+        self.alpha = float(_check_number(alpha, "alpha", 0.0, 1.0, low_open=False))
+        self.gamma = float(_check_number(gamma, "gamma", 0.0, math.inf, low_open=False))
+
+    def values_and_gradient(self, y_true, y_pred):
+        t = self._smooth(y_true)
+        p = 0.5 + 0.5 * np.tanh(0.5 * y_pred) if self.from_logits else y_pred
+        eps = config.epsilon()
+        pc = np.clip(p, eps, 1 - eps)
+        bce = -(t * np.log(pc) + (1 - t) * np.log(1 - pc))
+        dbce = (pc - t) / (pc * (1 - pc)) * ((p > eps) & (p < 1 - eps))
+        base = 1 - (t * p + (1 - t) * (1 - p))
+        factor = np.power(base, self.gamma)
+        dfactor = -_power_slope(base, self.gamma) * (2 * t - 1)
+        weight = t * self.alpha + (1 - t) * (1 - self.alpha) if self.apply_class_balancing else 1
+        n = y_pred.shape[-1]
+        values = np.mean(weight * factor * bce, axis=-1).astype(y_pred.dtype)
+        grad = weight * (dfactor * bce + factor * dbce) / n
+        if self.from_logits:
+            grad = grad * p * (1 - p)
+        return values, grad.astype(y_pred.dtype)
+
+    def values(self, y_true, y_pred):
+        return self.values_and_gradient(y_true, y_pred)[0]
+
+    def gradient(self, y_true, y_pred):
+        return self.values_and_gradient(y_true, y_pred)[1]
+
+    def values_and_gradient_from_logits(self, y_true, z):
+        raise NotImplementedError(f"{type(self).__name__} has no logits form")
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "apply_class_balancing": self.apply_class_balancing,
+            "alpha": self.alpha,
+            "gamma": self.gamma,
+        }
+
+
+class CategoricalFocalCrossentropy(CategoricalCrossentropy):
+    """Categorical cross-entropy with each class's term scaled by
+    ``alpha * (1 - q)**gamma``, ``q`` the probabilities divided by their sum and clipped to
+    ``[eps, 1 - eps]`` (``keras.losses.categorical_focal_crossentropy``,
+    ``keras/src/losses/losses.py``); with ``from_logits`` ``q`` is the softmax.
+    """
+
+    name = "categorical_focal_crossentropy"
+    fused_activation = None
+
+    def __init__(
+        self,
+        alpha: float = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction="sum_over_batch_size",
+        name=None,
+        **kwargs,
+    ) -> None:
+        super().__init__(
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            axis=axis,
+            reduction=reduction,
+            name=name,
+            **kwargs,
+        )
+        self.alpha = float(_check_number(alpha, "alpha", 0.0, math.inf, low_open=False))
+        self.gamma = float(_check_number(gamma, "gamma", 0.0, math.inf, low_open=False))
+
+    def values_and_gradient(self, y_true, y_pred):
+        t = self._smooth(y_true)
+        p = np.exp(_log_softmax(y_pred)) if self.from_logits else y_pred
+        total = p.sum(axis=-1, keepdims=True)
+        q = p / total
+        eps = config.epsilon()
+        qc = np.clip(q, eps, 1 - eps)
+        factor = np.power(1 - qc, self.gamma)
+        values = np.sum(self.alpha * factor * (-t * np.log(qc)), axis=-1)
+        g = (
+            self.alpha
+            * (_power_slope(1 - qc, self.gamma) * t * np.log(qc) - factor * t / qc)
+            * ((q > eps) & (q < 1 - eps))
+        )
+        grad = (g - np.sum(g * q, axis=-1, keepdims=True)) / total  # through q = p / sum(p)
+        if self.from_logits:  # through the softmax
+            grad = p * (grad - np.sum(grad * p, axis=-1, keepdims=True))
+        return values.astype(y_pred.dtype), grad.astype(y_pred.dtype)
+
+    def values(self, y_true, y_pred):
+        return self.values_and_gradient(y_true, y_pred)[0]
+
+    def gradient(self, y_true, y_pred):
+        return self.values_and_gradient(y_true, y_pred)[1]
+
+    def values_and_gradient_from_logits(self, y_true, z, smoothed: bool = False):
+        raise NotImplementedError(f"{type(self).__name__} has no logits form")
+
+    def fused_step(self, y_true, z, sample_weight=None, rows_sum_to_one=False):
+        return Loss.fused_step(self, y_true, z, sample_weight, rows_sum_to_one)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma}
+
+
+class _OverlapLoss(Loss):
+    """Dice and Tversky: one minus an overlap ratio of sums over ``axis``. With
+    ``axis=None`` (Keras's default) the sums run over the whole batch, so the loss is one
+    number per call; with ``axis=-1`` one per row. Other axes are refused."""
+
+    def __init__(self, reduction="sum_over_batch_size", name=None, axis=None, **kwargs):
+        super().__init__(name=name, reduction=reduction, **kwargs)
+        if axis is not None:
+            _last_axis_only(axis, self.name)
+        self.axis = axis
+
+    def _sums(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def values_and_gradient(self, y_true, y_pred):
+        axis = None if self.axis is None else -1
+        values, grad = self._ratio_and_slope(y_true, y_pred, axis)
+        return (1 - values).astype(y_pred.dtype), (-grad).astype(y_pred.dtype)
+
+    def values(self, y_true, y_pred):
+        return self.values_and_gradient(y_true, y_pred)[0]
+
+    def gradient(self, y_true, y_pred):
+        return self.values_and_gradient(y_true, y_pred)[1]
+
+    def reduced(self, y_true, y_pred, sample_weight=None):
+        if self.axis is not None:
+            return super().reduced(y_true, y_pred, sample_weight)
+        if sample_weight is not None:
+            raise ValueError(
+                f"{type(self).__name__}(axis=None) is one number per batch: glassnet takes no "
+                "sample_weight with it; use axis=-1 for one loss per row"
+            )
+        return self.values_and_gradient(y_true, y_pred)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if self.axis is None and sample_weight is not None:
+            self.reduced(y_true, y_pred, sample_weight)  # the refusal
+        return super().__call__(y_true, y_pred, sample_weight)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+class Dice(_OverlapLoss):
+    """``1 - 2 sum(y_true y_pred) / (sum(y_true) + sum(y_pred) + epsilon)``
+    (``keras.losses.dice``, ``keras/src/losses/losses.py``)."""
+
+    name = "dice"
+
+    def _ratio_and_slope(self, t, p, axis):
+        keep = axis is not None
+        inter = np.sum(t * p, axis=axis, keepdims=keep)
+        den = np.sum(t, axis=axis, keepdims=keep) + np.sum(p, axis=axis, keepdims=keep)
+        den = den + config.epsilon()
+        ratio = 2 * inter / den
+        slope = (2 * t * den - 2 * inter) / den**2
+        return (ratio[..., 0] if keep else ratio), slope
+
+
+class Tversky(_OverlapLoss):
+    """``1 - TP / (TP + alpha FP + beta FN + epsilon)`` with ``TP = sum(y_true y_pred)``,
+    ``FP = sum((1 - y_pred) y_true)`` and ``FN = sum(y_pred (1 - y_true))``, as Keras's
+    ``tversky`` computes them (``keras/src/losses/losses.py``)."""
+
+    name = "tversky"
+
+    def __init__(
+        self,
+        alpha: float = 0.5,
+        beta: float = 0.5,
+        reduction="sum_over_batch_size",
+        name=None,
+        axis=None,
+        **kwargs,
+    ):
+        super().__init__(reduction=reduction, name=name, axis=axis, **kwargs)
+        self.alpha = float(_check_number(alpha, "alpha", 0.0, math.inf, low_open=False))
+        self.beta = float(_check_number(beta, "beta", 0.0, math.inf, low_open=False))
+
+    def _ratio_and_slope(self, t, p, axis):
+        keep = axis is not None
+        tp = np.sum(t * p, axis=axis, keepdims=keep)
+        fp = np.sum((1 - p) * t, axis=axis, keepdims=keep)
+        fn = np.sum(p * (1 - t), axis=axis, keepdims=keep)
+        den = tp + self.alpha * fp + self.beta * fn + config.epsilon()
+        ratio = tp / den
+        dden = t - self.alpha * t + self.beta * (1 - t)
+        slope = (t * den - tp * dden) / den**2
+        return (ratio[..., 0] if keep else ratio), slope
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha, "beta": self.beta}
 
 
 class FunctionLoss(Loss):
@@ -719,6 +1095,12 @@ for _cls, _names in [
     (BinaryCrossentropy, ("binary_crossentropy", "bce")),
     (CategoricalCrossentropy, ("categorical_crossentropy", "cce")),
     (SparseCategoricalCrossentropy, ("sparse_categorical_crossentropy", "scce")),
+    (CategoricalHinge, ("categorical_hinge",)),
+    (CosineSimilarity, ("cosine_similarity",)),
+    (BinaryFocalCrossentropy, ("binary_focal_crossentropy",)),
+    (CategoricalFocalCrossentropy, ("categorical_focal_crossentropy",)),
+    (Dice, ("dice",)),
+    (Tversky, ("tversky",)),
 ]:
     _registry.register(_cls, *_names)
 
@@ -774,6 +1156,23 @@ squared_hinge = _function(SquaredHinge)
 binary_crossentropy = _function(BinaryCrossentropy)
 categorical_crossentropy = _function(CategoricalCrossentropy)
 sparse_categorical_crossentropy = _function(SparseCategoricalCrossentropy)
+categorical_hinge = _function(CategoricalHinge)
+cosine_similarity = _function(CosineSimilarity)
+binary_focal_crossentropy = _function(BinaryFocalCrossentropy)
+categorical_focal_crossentropy = _function(CategoricalFocalCrossentropy)
+
+
+def dice(y_true, y_pred, axis=None):
+    """The Dice loss (``keras.losses.dice``): one number for ``axis=None``, one per row for
+    ``axis=-1``."""
+    return Dice(reduction=None, axis=axis)(y_true, y_pred)
+
+
+def tversky(y_true, y_pred, alpha: float = 0.5, beta: float = 0.5, axis=None):
+    """The Tversky loss (``keras.losses.tversky``): one number for ``axis=None``, one per
+    row for ``axis=-1``."""
+    return Tversky(alpha=alpha, beta=beta, reduction=None, axis=axis)(y_true, y_pred)
+
 
 _FUNCTIONS = {
     f: cls
@@ -791,5 +1190,68 @@ _FUNCTIONS = {
         (binary_crossentropy, BinaryCrossentropy),
         (categorical_crossentropy, CategoricalCrossentropy),
         (sparse_categorical_crossentropy, SparseCategoricalCrossentropy),
+        (categorical_hinge, CategoricalHinge),
+        (cosine_similarity, CosineSimilarity),
+        (binary_focal_crossentropy, BinaryFocalCrossentropy),
+        (categorical_focal_crossentropy, CategoricalFocalCrossentropy),
+        (dice, Dice),
+        (tversky, Tversky),
     ]
 }
+
+_FUNCTION_BY_NAME = {f.__name__: f for f in _FUNCTIONS}
+_FUNCTION_BY_NAME.update(mse=mse, mae=mae, mape=mape, msle=msle)
+
+
+def serialize(loss: Loss | Callable) -> dict:
+    """A loss object or a built-in loss function as Keras's serialized dict
+    (``keras.losses.serialize``): ``class_name``, ``config``, ``module``,
+    ``registered_name``. A user's function cannot be written: wrap it in a ``Loss``
+    subclass and register it (``glassnet.utils.register_keras_serializable``)."""
+    if isinstance(loss, Loss) and not isinstance(loss, FunctionLoss):
+        return {
+            "module": "keras.losses",
+            "class_name": type(loss).__name__,
+            "config": loss.get_config(),
+            "registered_name": None,
+        }
+    if callable(loss) and loss in _FUNCTIONS:
+        return {
+            "module": "builtins",
+            "class_name": "function",
+            "config": loss.__name__,
+            "registered_name": "function",
+        }
+    raise TypeError(
+        f"`loss` must be a glassnet Loss or one of keras.losses' functions. Received: loss={loss!r}"
+    )
+
+
+def deserialize(name: str | dict, custom_objects: dict | None = None) -> Loss | Callable:
+    """The loss a name or a serialized dict describes (``keras.losses.deserialize``).
+
+    A function's name (``"mean_squared_error"``) gives the function, a class's name
+    (``"MeanSquaredError"``) or a dict gives a loss object. ``custom_objects`` maps class
+    names to the user's own ``Loss`` subclasses; nothing else is ever imported or run.
+    An unknown name raises ``ValueError`` (Keras returns the string unchanged).
+    """
+    custom_objects = dict(custom_objects or {})
+    if isinstance(name, str):
+        if name in custom_objects:
+            found = custom_objects[name]
+            return found() if isinstance(found, type) else found
+        if name in _FUNCTION_BY_NAME:
+            return _FUNCTION_BY_NAME[name]
+        return _registry.lookup(name)()
+    if isinstance(name, dict) and "class_name" in name:
+        if name["class_name"] == "function":
+            return deserialize(name.get("config"), custom_objects)
+        class_name = name["class_name"]
+        cls = custom_objects.get(class_name) or _registry.lookup(class_name)
+        if not (isinstance(cls, type) and issubclass(cls, Loss)):
+            raise TypeError(f"{class_name!r} in `custom_objects` is not a Loss subclass")
+        return cls.from_config(dict(name.get("config") or {}))
+    raise TypeError(
+        "`name` must be a loss's name or a dict with 'class_name' and 'config'. "
+        f"Received: name={name!r}"
+    )

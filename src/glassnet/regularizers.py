@@ -115,3 +115,22 @@ def serialize(regularizer: Regularizer | None) -> dict | None:
     if regularizer is None:
         return None
     return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+
+
+def deserialize(config: dict | str, custom_objects: dict | None = None) -> Regularizer:
+    """The regularizer a config (``serialize``'s dict) or a name describes
+    (``keras.regularizers.deserialize``); ``custom_objects`` maps class names to the user's
+    own ``Regularizer`` subclasses. Nothing a config names is imported."""
+    custom_objects = dict(custom_objects or {})
+    name = config.get("class_name") if isinstance(config, dict) else config
+    if isinstance(name, str) and name in custom_objects:
+        cls = custom_objects[name]
+        if not (isinstance(cls, type) and issubclass(cls, Regularizer)):
+            raise TypeError(f"{name!r} in `custom_objects` is not a Regularizer subclass")
+        inner = dict(config.get("config") or {}) if isinstance(config, dict) else {}
+        return cls.from_config(inner)
+    if not isinstance(config, (str, dict)):
+        raise TypeError(
+            f"`config` must be a regularizer's name or config dict. Received: {config!r}"
+        )
+    return get(config)

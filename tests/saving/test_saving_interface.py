@@ -250,6 +250,8 @@ def test_every_key_a_layer_writes_is_one_it_declares(cls):
         "CategoryEncoding": (3,),
         "GaussianNoise": (0.1,),
         "GaussianDropout": (0.1,),
+        "AlphaDropout": (0.1,),
+        "GroupNormalization": (2,),
         "RepeatVector": (2,),
         "Permute": ((2, 1),),
         "Dot": (1,),

@@ -40,7 +40,12 @@ from glassnet.layers.merging import (
     multiply,
     subtract,
 )
-from glassnet.layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization
+from glassnet.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)
 from glassnet.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -52,7 +57,12 @@ from glassnet.layers.pooling import (
     MaxPooling2D,
 )
 from glassnet.layers.preprocessing import Normalization
-from glassnet.layers.regularization import ActivityRegularization, GaussianDropout, GaussianNoise
+from glassnet.layers.regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+)
 from glassnet.layers.rescaling import Rescaling
 from glassnet.layers.shaping import Identity, Permute, RepeatVector
 from glassnet.layers.spatial import Cropping2D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
@@ -79,9 +89,11 @@ LAYER_CLASSES = {
         ELU,
         Embedding,
         LayerNormalization,
+        GroupNormalization,
         UnitNormalization,
         GaussianNoise,
         GaussianDropout,
+        AlphaDropout,
         ActivityRegularization,
         CategoryEncoding,
         IntegerLookup,
@@ -124,8 +136,44 @@ LAYER_CLASSES = {
     )
 }
 
+
+def serialize(layer: Layer) -> dict:
+    """A layer as Keras's serialized dict (``keras.layers.serialize``): ``module``,
+    ``class_name``, ``config``, ``registered_name``."""
+    if not isinstance(layer, Layer):
+        raise TypeError(f"`layer` must be a glassnet Layer. Received: {layer!r}")
+    return {
+        "module": "keras.layers",
+        "class_name": type(layer).__name__,
+        "config": layer.get_config(),
+        "registered_name": None,
+    }
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
+    """A new layer from ``serialize``'s dict (``keras.layers.deserialize``): its class is
+    one of ``LAYER_CLASSES`` or a ``Layer`` subclass given in ``custom_objects``; nothing a
+    config names is imported."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise TypeError(
+            f"`config` must be a dict with 'class_name' and 'config'. Received: config={config!r}"
+        )
+    name = config["class_name"]
+    cls = dict(custom_objects or {}).get(name) or LAYER_CLASSES.get(name)
+    if cls is None:
+        raise ValueError(
+            f"Unknown layer: {name!r}. glassnet's layers are {sorted(LAYER_CLASSES)}; pass "
+            "your own Layer subclass in `custom_objects`"
+        )
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise TypeError(f"{name!r} in `custom_objects` is not a Layer subclass")
+    return cls.from_config(dict(config.get("config") or {}))
+
+
 __all__ = [
     "LAYER_CLASSES",
+    "deserialize",
+    "serialize",
     "Activation",
     "ConfigKey",
     "BatchNormalization",
@@ -140,6 +188,8 @@ __all__ = [
     "WeightSpec",
     "ELU",
     "ActivityRegularization",
+    "AlphaDropout",
+    "GroupNormalization",
     "Add",
     "Average",
     "CategoryEncoding",

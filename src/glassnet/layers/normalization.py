@@ -68,8 +68,10 @@ class BatchNormalization(Layer):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        for what, value in (("beta_constraint", beta_constraint),
-                            ("gamma_constraint", gamma_constraint)):
+        for what, value in (
+            ("beta_constraint", beta_constraint),
+            ("gamma_constraint", gamma_constraint),
+        ):
             if value is not None:
                 raise NotImplementedError(
                     f"BatchNormalization does not support `{what}` yet (received {value!r})"
@@ -382,3 +384,183 @@ class UnitNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+class GroupNormalization(Layer):
+    """Splits the channels (``axis``) into ``groups`` and normalises each group of each
+    sample over its channels and every other non-batch axis, then scales by ``gamma`` and
+    shifts by ``beta``, one per channel
+    (``keras/src/layers/normalization/group_normalization.py``). ``groups=-1`` puts each
+    channel in its own group (instance normalization); one group is layer normalization
+    over all axes.
+
+    Args:
+        groups: how many groups; must divide the number of channels.
+        axis: the channel axis (``-1``: the last).
+        epsilon: added to the variance.
+        center, scale: whether to learn ``beta`` and ``gamma``.
+    """
+
+    config_keys = (
+        key("groups", "int", 32, minimum=-1),
+        key("axis", "int", -1, minimum=-32),
+        key("epsilon", "number", 1e-3, minimum=0),
+        key("center", "bool", True),
+        key("scale", "bool", True),
+        key("beta_initializer", "initializer", "zeros"),
+        key("gamma_initializer", "initializer", "ones"),
+        key("beta_regularizer", "regularizer"),
+        key("gamma_regularizer", "regularizer"),
+        key("beta_constraint", "inert"),
+        key("gamma_constraint", "inert"),
+    )
+
+    def __init__(
+        self,
+        groups: int = 32,
+        axis: int = -1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if (
+            isinstance(groups, bool)
+            or not isinstance(groups, int)
+            or (groups <= 0 and groups != -1)
+        ):
+            raise ValueError(
+                f"Argument `groups` must be a positive integer or -1. Received: groups={groups!r}"
+            )
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or axis == 0:
+            raise ValueError(f"`axis` must be a non-batch axis. Received: axis={axis!r}")
+        for what, value in (
+            ("beta_constraint", beta_constraint),
+            ("gamma_constraint", gamma_constraint),
+        ):
+            if value is not None:
+                raise NotImplementedError(
+                    f"GroupNormalization does not support `{what}` yet (received {value!r})"
+                )
+        self.groups, self.axis = groups, int(axis)
+        self.epsilon = check_number(epsilon, "epsilon", 0.0, math.inf)
+        for what, flag in (("center", center), ("scale", scale)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise ValueError(f"`{what}` must be True or False. Received: {what}={flag!r}")
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers_module.get(beta_initializer)
+        self.gamma_initializer = initializers_module.get(gamma_initializer)
+        self.beta_regularizer = regularizers_module.get(beta_regularizer)
+        self.gamma_regularizer = regularizers_module.get(gamma_regularizer)
+
+    def weight_specs(self, input_shape):
+        self.input_shape = tuple(input_shape)
+        rank = len(input_shape) + 1
+        axis = self.axis % rank
+        if axis == 0:
+            raise ValueError(f"`axis` must be a non-batch axis. Received: axis={self.axis}")
+        channels = input_shape[axis - 1]
+        if self.groups == -1:
+            self.groups = channels
+        if channels < self.groups:
+            raise ValueError(
+                f"Number of groups ({self.groups}) cannot be more than the number of "
+                f"channels ({channels})."
+            )
+        if channels % self.groups:
+            raise ValueError(
+                f"Number of groups ({self.groups}) must be a multiple of the number of "
+                f"channels ({channels})."
+            )
+        specs = []
+        if self.scale:
+            specs.append(
+                WeightSpec(
+                    "gamma", (channels,), self.gamma_initializer, regularizer=self.gamma_regularizer
+                )
+            )
+        if self.center:
+            specs.append(
+                WeightSpec(
+                    "beta", (channels,), self.beta_initializer, regularizer=self.beta_regularizer
+                )
+            )
+        return specs
+
+    def _grouped(self, x):
+        """``x`` with its channels last, split into ``(groups, channels // groups)``, and the
+        axes each group's statistics run over."""
+        last = np.moveaxis(x, self.axis, -1)
+        channels = last.shape[-1]
+        grouped = last.reshape(last.shape[:-1] + (self.groups, channels // self.groups))
+        axes = tuple(range(1, grouped.ndim - 2)) + (grouped.ndim - 1,)
+        return grouped, axes
+
+    def _back(self, grouped, shape):
+        """A grouped array back in the input's layout."""
+        moved = np.moveaxis(np.empty(shape, dtype=bool), self.axis, -1).shape
+        return np.moveaxis(grouped.reshape(moved), -1, self.axis)
+
+    def forward(self, x, training=False):
+        """The output, and ``(x_hat, inv_std)`` in the grouped layout for backward."""
+        grouped, axes = self._grouped(x)
+        mean = grouped.mean(axis=axes, keepdims=True)
+        var = np.square(grouped - mean).mean(axis=axes, keepdims=True)
+        inv_std = 1 / np.sqrt(var + x.dtype.type(self.epsilon))
+        x_hat = (grouped - mean) * inv_std
+        out = self._back(x_hat, x.shape)
+        shape = [1] * x.ndim
+        shape[self.axis] = -1
+        if self.scale:
+            out = out * self.gamma.reshape(shape)
+        if self.center:
+            out = out + self.beta.reshape(shape)
+        return out, (x_hat, inv_std, x.shape)
+
+    def backward(self, records, grad_out, need_grad_input=True):
+        x_hat_grouped, inv_std, shape = records
+        x_hat = self._back(x_hat_grouped, shape)
+        others = tuple(i for i in range(len(shape)) if i != self.axis % len(shape))
+        if self.trainable:
+            if self.scale:
+                self.grad_gamma[...] = (grad_out * x_hat).sum(axis=others)
+            if self.center:
+                self.grad_beta[...] = grad_out.sum(axis=others)
+        if not need_grad_input:
+            return None
+        broadcast = [1] * len(shape)
+        broadcast[self.axis] = -1
+        g = grad_out * self.gamma.reshape(broadcast) if self.scale else grad_out
+        g, axes = self._grouped(g)
+        g_mean = g.mean(axis=axes, keepdims=True)
+        gx_mean = (g * x_hat_grouped).mean(axis=axes, keepdims=True)
+        return self._back((g - g_mean - x_hat_grouped * gx_mean) * inv_std, shape)
+
+    def get_config(self):
+        def initializer(value):
+            return serialize_object(initializers_module.serialize(value), "keras.initializers")
+
+        def regularizer(value):
+            return serialize_object(regularizers_module.serialize(value), "keras.regularizers")
+
+        return {
+            **super().get_config(),
+            "groups": self.groups,
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializer(self.beta_initializer),
+            "gamma_initializer": initializer(self.gamma_initializer),
+            "beta_regularizer": regularizer(self.beta_regularizer),
+            "gamma_regularizer": regularizer(self.gamma_regularizer),
+            "beta_constraint": None,
+            "gamma_constraint": None,
+        }

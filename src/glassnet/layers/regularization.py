@@ -142,3 +142,73 @@ class ActivityRegularization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "l1": self.l1, "l2": self.l2}
+
+
+_SELU_ALPHA_P = -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946
+
+
+class AlphaDropout(Layer):
+    """Dropout that keeps a SELU network's mean and variance: in training each dropped value
+    becomes SELU's negative saturation ``alpha'`` and the result is scaled and shifted by
+    ``a`` and ``b`` (``keras/src/layers/regularization/alpha_dropout.py``):
+    ``a = ((1 - rate)(1 + rate alpha'**2))**-0.5``, ``b = -a alpha' rate``. At inference it
+    passes inputs through.
+
+    Args:
+        rate: the drop probability, in [0, 1].
+        noise_shape: the shape of the keep/drop mask, broadcast over the input (``None``
+            entries take the input's size); None for one draw per element.
+        seed: fixes the mask; otherwise it comes from the global seed.
+    """
+
+    config_keys = (
+        key("rate", "number", minimum=0),
+        key("noise_shape", "fixed", allowed=(None,)),
+        key("seed", "seed"),
+    )
+
+    def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = _unit_interval(rate, "rate")
+        if noise_shape is not None and not (
+            isinstance(noise_shape, (list, tuple))
+            and all(d is None or (isinstance(d, int) and d > 0) for d in noise_shape)
+        ):
+            raise ValueError(
+                "`noise_shape` must be None or a list of positive integers or None. "
+                f"Received: noise_shape={noise_shape!r}"
+            )
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self.rng = new_generator(seed)
+
+    def _mask_shape(self, shape: tuple) -> tuple:
+        if self.noise_shape is None:
+            return shape
+        if len(self.noise_shape) != len(shape):
+            raise ValueError(
+                f"`noise_shape` {self.noise_shape} does not fit inputs of shape {shape}"
+            )
+        return tuple(s if d is None else d for d, s in zip(self.noise_shape, shape, strict=True))
+
+    def forward(self, x, training=False):
+        """The output and ``a`` times the keep mask (``None`` at inference)."""
+        if not training or self.rate == 0:
+            return x, None
+        kept = (self.rng.uniform(size=self._mask_shape(x.shape)) >= self.rate).astype(x.dtype)
+        a = ((1 - self.rate) * (1 + self.rate * _SELU_ALPHA_P**2)) ** -0.5
+        b = -a * _SELU_ALPHA_P * self.rate
+        out = a * (x * kept + _SELU_ALPHA_P * (1 - kept)) + b
+        return out.astype(x.dtype), np.broadcast_to(kept * x.dtype.type(a), x.shape)
+
+    def backward(self, records, grad_out, need_grad_input=True):
+        return grad_out if records is None else grad_out * records
+
+    def get_config(self):
+        noise_shape = None if self.noise_shape is None else list(self.noise_shape)
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "noise_shape": noise_shape,
+            "seed": self.seed,
+        }

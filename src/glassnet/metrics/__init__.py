@@ -34,6 +34,12 @@ from glassnet.metrics.confusion import (
     TrueNegatives,
     TruePositives,
 )
+from glassnet.metrics.correlation import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    concordance_correlation,
+    pearson_correlation,
+)
 from glassnet.metrics.f_score import F1Score, FBetaScore
 from glassnet.metrics.probabilistic import (
     BinaryCrossentropy,
@@ -45,7 +51,9 @@ from glassnet.metrics.probabilistic import (
     SparseCategoricalCrossentropy,
     SquaredHinge,
     binary_crossentropy,
+    binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
     categorical_hinge,
     hinge,
     huber,
@@ -73,6 +81,12 @@ from glassnet.metrics.regression import (
 )
 
 __all__ = [
+    "ConcordanceCorrelation",
+    "PearsonCorrelation",
+    "binary_focal_crossentropy",
+    "categorical_focal_crossentropy",
+    "concordance_correlation",
+    "pearson_correlation",
     "AUC",
     "Accuracy",
     "BinaryAccuracy",

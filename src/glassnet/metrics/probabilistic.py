@@ -18,6 +18,40 @@ squared_hinge = _checked(losses_module.squared_hinge, "squared_hinge")
 huber = _checked(losses_module.huber, "huber")
 
 
+def binary_focal_crossentropy(
+    y_true,
+    y_pred,
+    apply_class_balancing: bool = False,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> np.ndarray:
+    """Per row: the binary focal crossentropy (``glassnet.losses.BinaryFocalCrossentropy``)."""
+    y_true, y_pred = pair(y_true, y_pred, "binary_focal_crossentropy")
+    return losses_module.BinaryFocalCrossentropy(
+        apply_class_balancing, alpha, gamma, from_logits, label_smoothing, axis
+    ).values(y_true, y_pred)
+
+
+def categorical_focal_crossentropy(
+    y_true,
+    y_pred,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> np.ndarray:
+    """Per row: the categorical focal crossentropy
+    (``glassnet.losses.CategoricalFocalCrossentropy``)."""
+    y_true, y_pred = pair(y_true, y_pred, "categorical_focal_crossentropy")
+    return losses_module.CategoricalFocalCrossentropy(
+        alpha, gamma, from_logits, label_smoothing, axis
+    ).values(y_true, y_pred)
+
+
 def categorical_hinge(y_true, y_pred) -> np.ndarray:
     """Per row: ``max(0, 1 + max((1 - y_true) · y_pred) - sum(y_true · y_pred))``."""
     y_true, y_pred = pair(y_true, y_pred, "categorical_hinge")

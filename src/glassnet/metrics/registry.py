@@ -17,7 +17,14 @@ from collections.abc import Callable
 
 from glassnet._registry import Registry, unknown_name_error
 from glassnet.metrics import accuracy_metrics as acc
-from glassnet.metrics import confusion, f_score, probabilistic, reduction, regression
+from glassnet.metrics import (
+    confusion,
+    correlation,
+    f_score,
+    probabilistic,
+    reduction,
+    regression,
+)
 from glassnet.metrics.base import Metric
 from glassnet.naming import to_snake_case
 
@@ -62,6 +69,8 @@ CLASSES: dict[str, type[Metric]] = {
         probabilistic.BinaryCrossentropy,
         probabilistic.CategoricalCrossentropy,
         probabilistic.SparseCategoricalCrossentropy,
+        correlation.PearsonCorrelation,
+        correlation.ConcordanceCorrelation,
     ]
 }
 
@@ -100,6 +109,10 @@ FUNCTIONS: dict[str, Callable] = {
         probabilistic.binary_crossentropy,
         probabilistic.categorical_crossentropy,
         probabilistic.sparse_categorical_crossentropy,
+        probabilistic.binary_focal_crossentropy,
+        probabilistic.categorical_focal_crossentropy,
+        correlation.pearson_correlation,
+        correlation.concordance_correlation,
     ]
 }
 

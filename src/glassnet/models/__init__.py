@@ -25,7 +25,53 @@ def model_from_json(json_string: str, custom_objects=None):
     return saving.model_from_json(json_string, custom_objects=custom_objects)
 
 
+def save_model(model, filepath, overwrite: bool = True, zipped=None, **kwargs) -> None:
+    """``model.save(filepath, overwrite=...)`` (``keras.models.save_model``). ``zipped``:
+    None or the form the extension implies (``.keras`` files are zipped); glassnet has no
+    unzipped ``.keras`` folder."""
+    if zipped is not None and zipped != str(filepath).endswith(".keras"):
+        raise ValueError(
+            "glassnet writes .keras files zipped and .h5 files as HDF5: `zipped` must "
+            f"agree with the extension. Received: zipped={zipped!r}, filepath={filepath!r}"
+        )
+    model.save(filepath, overwrite=overwrite, **kwargs)
+
+
+def clone_model(
+    model,
+    input_tensors=None,
+    clone_function=None,
+    call_function=None,
+    recursive=False,
+    **kwargs,
+):
+    """A new model of the same architecture with newly initialized weights
+    (``keras.models.clone_model``), built from the model's config. ``input_tensors``,
+    ``clone_function`` and ``call_function`` are not supported yet (refused); for a
+    subclassed model, build a new instance instead."""
+    for name, value in (
+        ("input_tensors", input_tensors),
+        ("clone_function", clone_function),
+        ("call_function", call_function),
+    ):
+        if value is not None:
+            raise NotImplementedError(
+                f"glassnet's clone_model does not take `{name}` yet: it clones from the "
+                "model's config (new weights)"
+            )
+    if kwargs:
+        raise TypeError(f"Unexpected arguments: {sorted(kwargs)}")
+    if not isinstance(model, (Sequential, Functional)):
+        raise ValueError(
+            "clone_model clones Sequential and functional models; a subclassed model "
+            f"is cloned by building a new instance. Received: {type(model).__name__}"
+        )
+    return saving.model_from_json(model.to_json())
+
+
 __all__ = [
+    "clone_model",
+    "save_model",
     "DataError",
     "Functional",
     "Model",

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from glassnet import config
 from glassnet._arrays import check_validation_split, validation_split_index
 from glassnet.errors import NonFiniteLossError
 from glassnet.trainers.batches import ArrayBatches, is_batch_stream, make_stream
@@ -94,6 +95,10 @@ class Fitting:
             raise ValueError(
                 f"`initial_epoch` must be >= 0. Received: initial_epoch={initial_epoch!r}"
             )
+        cap = config.max_epochs()
+        if cap and cap < epochs:  # keras.config.set_max_epochs, as Keras's fit
+            warnings.warn(f"Limiting epochs to {cap}", stacklevel=2)
+            epochs = cap
         check_validation_split(validation_split)
         if validation_data is not None and validation_split:
             warnings.warn("validation_data is given, so validation_split is ignored", stacklevel=2)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 import time
 
+from glassnet import config
 from glassnet.trainers.callbacks import Callback
 
 _BAR_WIDTH = 20
@@ -35,6 +36,23 @@ def _format_time(seconds: float) -> str:
     return f"{seconds * 1e6:.0f}us"
 
 
+class _LoggingStream:
+    """Where progress goes while interactive logging is disabled
+    (``keras.config.disable_interactive_logging``): each line to ``config.log_line``."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+
+    def write(self, text: str) -> None:
+        self._pending += text
+        while "\n" in self._pending:
+            line, self._pending = self._pending.split("\n", 1)
+            config.log_line(line)
+
+    def flush(self) -> None:
+        return None
+
+
 class ProgbarLogger(Callback):
     """Prints progress of ``fit``.
 
@@ -49,6 +67,10 @@ class ProgbarLogger(Callback):
         self.stream = stream
 
     def _out(self):
+        if self.stream is None and not config.is_interactive_logging_enabled():
+            if not hasattr(self, "_log_stream"):
+                self._log_stream = _LoggingStream()
+            return self._log_stream
         return self.stream or sys.stdout
 
     @property

@@ -7,8 +7,10 @@
 These are Python-side tools: a program registers its classes, then turns objects into
 configs and back within Python. They import nothing and run nothing a config names: a class
 is found only among the objects the program itself registered or passed in. glassnet's
-model files (``glassnet.saving``) do not consult this registry; they keep refusing classes
-outside glassnet's own allowlist, so a file can never make glassnet run a user's code.
+model files (``glassnet.saving``) consult it for one thing only: the class of a subclassed
+model saved whole, which the running program itself registered (or passed to
+``load_model`` in ``custom_objects``). Layers in files stay within glassnet's own allowlist,
+and nothing a file names is ever imported.
 """
 
 from __future__ import annotations
@@ -191,3 +193,59 @@ def deserialize_keras_object(
     if hasattr(found, "from_config"):
         return found.from_config(inner)
     return found(**inner)
+
+
+_ALLOWED_DTYPES = (
+    "float16",
+    "float32",
+    "float64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "bfloat16",
+    "bool",
+    "string",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "complex64",
+    "complex128",
+)
+# Python's types as Keras names them with its TensorFlow backend
+_PYTHON_DTYPES = {
+    bool: "bool",
+    int: "int64",
+    float: "float32",
+    str: "string",
+    "int": "int64",
+    complex: "complex128",
+}
+
+
+def standardize_dtype(dtype) -> str:
+    """A dtype's Keras name (``keras.utils.standardize_dtype``): None is ``floatx()``,
+    Python's ``float`` is ``"float32"``, ``int`` ``"int64"``, a NumPy dtype or type its
+    name. Only a name does this give: glassnet computes in the types NumPy has.
+
+    Raises:
+        ValueError: for a name Keras does not know.
+    """
+    if dtype is None:
+        from glassnet import config
+
+        return config.floatx()
+    if isinstance(dtype, (type, str)) and dtype in _PYTHON_DTYPES:
+        dtype = _PYTHON_DTYPES[dtype]
+    if hasattr(dtype, "name"):
+        dtype = dtype.name
+    elif hasattr(dtype, "__name__"):
+        dtype = dtype.__name__
+    if dtype == "str":
+        dtype = "string"
+    if dtype not in _ALLOWED_DTYPES:
+        raise ValueError(f"Invalid dtype: {dtype}")
+    return dtype
