@@ -66,7 +66,7 @@ def test_dense_forward_is_x_kernel_plus_bias_through_the_activation(float64):
     np.testing.assert_allclose(record.z, [[5.5, -9.0]])
 
 
-@pytest.mark.parametrize("activation", activations.names())
+@pytest.mark.parametrize("activation", activations.layer_names())
 @given(
     rows=st.integers(1, 4),
     inputs=st.integers(1, 4),

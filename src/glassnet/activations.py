@@ -728,6 +728,17 @@ def names() -> list[str]:
     return _registry.names()
 
 
+#: Activations that cannot be a layer's ``activation=`` by name on any width: ``glu`` halves
+#: the last axis (it needs an even one), ``threshold`` needs its two arguments.
+NOT_LAYER_ACTIVATIONS = frozenset({"glu", "threshold"})
+
+
+def layer_names() -> list[str]:
+    """The names a layer's ``activation=`` takes on rows of any width (``names()`` less
+    ``NOT_LAYER_ACTIVATIONS``)."""
+    return [name for name in names() if name not in NOT_LAYER_ACTIVATIONS]
+
+
 # Plain functions under Keras's names, so ``activation=glassnet.activations.relu`` works
 # and code such as ``activations.relu(x)`` returns an array.
 linear = Linear()

@@ -14,7 +14,7 @@ from glassnet.layers import Activation, BatchNormalization, Dense, Dropout
 from glassnet.models import NotCompiledError, Sequential
 
 ACTIVATIONS = sorted({type(activations.get(n)).__name__: activations.get(n).name
-                      for n in activations.names()}.values())
+                      for n in activations.layer_names()}.values())
 
 
 def check_agrees_with_training(model, x, y, sample_weight=None):

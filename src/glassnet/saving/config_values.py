@@ -36,6 +36,9 @@ KERAS_ACTIVATIONS = frozenset(
 #: Activations whose formula changed between Keras 2 and Keras 3: Keras 2's hard_sigmoid
 #: is ``clip(0.2 x + 0.5, 0, 1)``, Keras 3's ``relu6(x + 3) / 6`` (glassnet implements 3's).
 KERAS2_DIFFERENT = frozenset({"hard_sigmoid", "hard_silu", "hard_swish"})
+#: Activations glassnet computes differently from Keras 3 on purpose (sparsemax: the exact
+#: projection onto the simplex), so a file naming them is refused both ways.
+DIFFERENT_FROM_KERAS = frozenset({"sparsemax"})
 #: The dtype policies glassnet computes in float32 (with a warning when not float32).
 FLOAT_POLICIES = frozenset(
     {"float32", "float16", "bfloat16", "float64", "mixed_float16", "mixed_bfloat16"}
@@ -173,6 +176,12 @@ def read_activation(value, what: str, ctx: ReadContext) -> str:
             f"{ctx.where}: {what} is {value!r} from a Keras 2 file, where it means "
             "clip(0.2 x + 0.5, 0, 1); glassnet implements Keras 3's relu6(x + 3) / 6, so it "
             "refuses to load different maths under the same name"
+        )
+    if value in DIFFERENT_FROM_KERAS:
+        raise ModelFileError(
+            f"{ctx.where}: {what} is {value!r}, which glassnet does not implement as Keras "
+            "does (glassnet's is the exact projection onto the simplex; Keras 3.15's formula "
+            "is not), so it refuses to load other maths under the same name"
         )
     try:
         if value not in KERAS_ACTIVATIONS:

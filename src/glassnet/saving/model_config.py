@@ -30,6 +30,7 @@ from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
 from glassnet.layers.config_keys import NOT_ARGUMENTS, dtype_policy
 from glassnet.saving import safety
 from glassnet.saving.config_values import (
+    DIFFERENT_FROM_KERAS,
     KERAS_ACTIVATIONS,
     Keys,
     ReadContext,
@@ -403,7 +404,7 @@ def write_activation(activation, label: str) -> str:
     """
     name = activation.name
     custom = isinstance(activation, activations_module.FunctionActivation)
-    if custom or name not in KERAS_ACTIVATIONS:
+    if custom or name not in KERAS_ACTIVATIONS or name in DIFFERENT_FROM_KERAS:
         raise ValueError(
             f"{label} uses the activation {name!r}, which is not a Keras built-in, so it cannot "
             "be saved in a Keras file. Use a built-in name such as 'relu'"
