@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from glassnet import config as config_module
 from glassnet.engine.graph_plan import CompiledGraphPlan, GraphPlan
 from glassnet.engine.model import Model
@@ -26,7 +24,7 @@ from glassnet.layers.base import as_float_array
 from glassnet.layers.storage import WeightStorage, shared_view
 from glassnet.layers.symbolic import GraphNode, KerasTensor, flatten
 from glassnet.naming import unique_name
-from glassnet.ops.tensor import as_tensor
+from glassnet.ops.tape import active_tape
 from glassnet.trainers import Trainer
 from glassnet.trainers.multi_output import ArrayGroup
 
@@ -78,17 +76,6 @@ class Functional(Model):
         """Every layer, input layers included, in Keras 3's order (deepest first; a nested
         model appears as one layer), as ``keras.Model.layers``."""
         return list(self._ordered_layers)
-
-    def get_layer(self, name: str | None = None, index: int | None = None):
-        """A layer by name or by index in ``layers``."""
-        layers = self.layers
-        if index is not None:
-            return layers[index]
-        for layer in layers:
-            if layer.name == name:
-                return layer
-        names = ", ".join(repr(layer.name) for layer in layers)
-        raise ValueError(f"No such layer: {name}. Existing layers are: [{names}]")
 
     def build(self, input_shape=None) -> None:
         """A functional model is built when it is made; this checks ``input_shape``."""
@@ -165,22 +152,9 @@ class Functional(Model):
         return self._run_inline(x, training)
 
     def _prepare_call_input(self, inputs):
-        return inputs
-
-    def __call__(self, inputs, training: bool = False, **kwargs):
-        from glassnet.layers import symbolic
-        from glassnet.ops.tape import Tape, active_tape, recording
-
-        if symbolic.is_symbolic(inputs):
-            return symbolic.symbolic_call(self, inputs, {"training": training, **kwargs})
-        tape = active_tape()
-        if tape is not None:
-            return self._forward_on_tape(inputs, training, tape)
-        with recording(Tape()):
-            out = self._run_inline(inputs, training)
-        if isinstance(out, list):
-            return [as_tensor(np.array(o)) for o in out]
-        return as_tensor(np.array(out))
+        if active_tape() is not None:  # the caller's objects, which the tape links
+            return inputs
+        return self._prepare_x(inputs)
 
     # --- description --------------------------------------------------------------------
 
@@ -337,14 +311,7 @@ def leaf_layers(layers: list) -> list:
 
 def _sublayers(layer) -> list:
     """Layers held in attributes of a call-based layer (and theirs)."""
-    if not layer._is_call_based():
-        return []
-    from glassnet.engine.model import tracked_layers
-
-    found = []
-    for inner in tracked_layers(layer):
-        found += leaf_layers([inner])
-    return found
+    return layer.nested_layers()
 
 
 def _substitute(structure, values: dict):

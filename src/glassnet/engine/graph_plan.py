@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine.dense_chain import DenseChain
+from glassnet.layers.base import as_float_array
 from glassnet.ops.node import Node
 from glassnet.ops.tape import Tape, recording
 from glassnet.ops.tensor import as_tensor, plain
@@ -65,19 +66,11 @@ class GraphPlan:
         """Back-propagates the slope at the output(s) through the last pass, writing every
         weight slope (zero for a layer the output does not depend on)."""
         tape = self._local.tape
-        output = self._local.output
-        if tape.nodes and tape.nodes[-1].op is not None and _is_loss_node(tape.nodes[-1]):
-            nodes, tape.nodes = tape.nodes, tape.nodes[:-1]
-            try:
-                leaves = tape.backward(output, grad)
-            finally:
-                tape.nodes = nodes
-        else:
-            leaves = tape.backward(output, grad)
+        # The loss's node (``record_loss``) leads to no layer: backward passes it by.
+        leaves = tape.backward(self._local.output, grad)
+        on_tape = {id(node.op) for node in tape.nodes}
         for layer in self.layers:
-            if id(layer) not in tape.reached and layer.grads and not any(
-                node.op is layer for node in tape.nodes
-            ):
+            if id(layer) not in on_tape:  # not called in this pass: its slopes are zero
                 for g in layer.grads.values():
                     g[...] = 0
         for layer in self._call_based:
@@ -214,7 +207,7 @@ class CompiledGraphPlan(GraphPlan):
         values: list = [None] * self._slots
         arrays = self.model._split_inputs(x)
         for slot, array in zip(self._input_slots, arrays, strict=True):
-            values[slot] = plain(array)
+            values[slot] = plain(as_float_array(array))
         nodes = self._nodes()
         for index, (_, sources, multi, targets, _) in enumerate(self._steps):
             given = tuple(values[s] for s in sources) if multi else values[sources[0]]
@@ -280,7 +273,7 @@ class CompiledGraphPlan(GraphPlan):
         values: list = [None] * self._slots
         arrays = self.model._split_inputs(x)
         for slot, array in zip(self._input_slots, arrays, strict=True):
-            values[slot] = array
+            values[slot] = as_float_array(array)  # the very object when it is one
         for index, (op, sources, multi, targets, _) in enumerate(self._steps):
             given = tuple(values[s] for s in sources) if multi else values[sources[0]]
             computed = tuple(plain(v) for v in given) if multi else plain(given)

@@ -20,7 +20,7 @@ from glassnet import _file_hooks
 from glassnet import config as config_module
 from glassnet.engine.summary import summary_text
 from glassnet.layers import symbolic
-from glassnet.layers.base import Layer, normalize_shape
+from glassnet.layers.base import Layer, call_with_training, held_instances, normalize_shape
 from glassnet.layers.storage import WeightStorage
 from glassnet.naming import to_snake_case, unique_name
 from glassnet.ops.tape import active_tape
@@ -43,25 +43,7 @@ def _functional_subclass(cls: type, functional: type) -> type:
 def tracked_layers(owner) -> list:
     """The layers and models held in ``owner``'s attributes, directly or in lists, tuples
     and dicts, in assignment order, each once."""
-    found: list = []
-    seen: set[int] = set()
-
-    def add(value) -> None:
-        if isinstance(value, (Layer, Model)):
-            if id(value) not in seen and value is not owner:
-                seen.add(id(value))
-                found.append(value)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                add(item)
-        elif isinstance(value, dict):
-            for item in value.values():
-                add(item)
-
-    for attribute, value in vars(owner).items():
-        if attribute not in _INTERNAL_ATTRIBUTES:
-            add(value)
-    return found
+    return held_instances(owner, (Layer, Model), _INTERNAL_ATTRIBUTES)
 
 
 #: Attributes of models and layers that are not the user's layers.
@@ -220,19 +202,7 @@ class Model(Trainer):
             self.optimizer_needs_build = True
 
     def _call_user(self, x, training: bool):
-        import inspect
-
-        try:
-            takes_training = "training" in inspect.signature(self.call).parameters
-        except (TypeError, ValueError):
-            takes_training = False
-        out = self.call(x, training=training) if takes_training else self.call(x)
-        if not isinstance(out, (np.ndarray, list, tuple, dict)):
-            raise TypeError(
-                f"Model {self.name!r}: call() must return an array (or a list or dict of "
-                f"arrays); it returned {type(out).__name__}"
-            )
-        return out
+        return call_with_training(self, x, training)
 
     def _run_inline(self, x, training: bool = False):
         """Runs the model with the caller's tape active: every layer and op call inside
@@ -433,8 +403,11 @@ class Model(Trainer):
             return symbolic.symbolic_call(self, inputs, {"training": training, **kwargs})
         tape = active_tape()
         x = self._prepare_call_input(inputs)
-        if tape is None:
-            return as_tensor(self.forward(x, training=training).copy())
+        if tape is None:  # the caller's own arrays, never the plan's buffers
+            out = self.forward(x, training=training)
+            if isinstance(out, list):
+                return [as_tensor(np.array(o)) for o in out]
+            return as_tensor(np.array(out))
         return self._forward_on_tape(x, training, tape)
 
     def _prepare_call_input(self, inputs):

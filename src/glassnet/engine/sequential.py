@@ -130,16 +130,6 @@ class Sequential(Model):
             )
         return x
 
-    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
-        """A layer by name or by index."""
-        if index is not None:
-            return self._layers[index]
-        for layer in self._layers:
-            if layer.name == name:
-                return layer
-        names = ", ".join(repr(layer.name) for layer in self._layers)
-        raise ValueError(f"No layer named {name!r}. The layers are: {names}")
-
     def _invalidate(self) -> None:
         if self.built:
             # Keep current values: layers hold their views, which the next build copies.

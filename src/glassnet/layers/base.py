@@ -17,6 +17,7 @@ Calling a layer (``layer(x)``) runs ``forward`` and, when a tape is recording
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -350,20 +351,8 @@ class Layer:
         if not self._is_call_based():
             return []
         found: list = []
-
-        def add(value) -> None:
-            if isinstance(value, Layer) and value is not self and value not in found:
-                found.append(value)
-                found.extend(v for v in value.nested_layers() if v not in found)
-            elif isinstance(value, (list, tuple)):
-                for item in value:
-                    add(item)
-            elif isinstance(value, dict):
-                for item in value.values():
-                    add(item)
-
-        for value in vars(self).values():
-            add(value)
+        for layer in held_instances(self, (Layer,)):
+            found += [inner for inner in (layer, *layer.nested_layers()) if inner not in found]
         return found
 
     # --- the functional API -------------------------------------------------------------
@@ -452,21 +441,7 @@ class Layer:
         return tuple(np.shape(out)[1:])
 
     def _run_call(self, x, training: bool, kwargs: dict):
-        import inspect
-
-        try:
-            takes_training = "training" in inspect.signature(self.call).parameters
-        except (TypeError, ValueError):
-            takes_training = False
-        if takes_training:
-            kwargs = {**kwargs, "training": training}
-        out = self.call(x, **kwargs)
-        if not isinstance(out, (np.ndarray, np.generic, list, tuple, dict)):
-            raise TypeError(
-                f"Layer {self.name!r}: call() must return an array (or a list or dict of "
-                f"arrays); it returned {type(out).__name__}"
-            )
-        return out
+        return call_with_training(self, x, training, kwargs)
 
     def _call_eagerly(self, inputs, training: bool, kwargs: dict):
         if isinstance(inputs, (list, tuple)):
@@ -601,3 +576,52 @@ def _slope_or_zeros(leaves: dict, value) -> np.ndarray:
 def plain_tuple(values: tuple) -> tuple:
     """Each of ``values`` as a plain array (tensors viewed, no copy)."""
     return tuple(plain(value) for value in values)
+
+
+def held_instances(owner, kinds: tuple, skip: frozenset = frozenset()) -> list:
+    """The instances of ``kinds`` held in ``owner``'s attributes (those not in ``skip``),
+    directly or in lists, tuples and dicts, in assignment order, each once: how Keras tracks
+    the layers of a subclassed layer or model."""
+    found: list = []
+    seen: set[int] = set()
+
+    def add(value) -> None:
+        if isinstance(value, kinds):
+            if id(value) not in seen and value is not owner:
+                seen.add(id(value))
+                found.append(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                add(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                add(item)
+
+    for attribute, value in vars(owner).items():
+        if attribute not in skip:
+            add(value)
+    return found
+
+
+def call_with_training(owner, x, training: bool, kwargs: dict | None = None):
+    """``owner.call(x, **kwargs)`` of a subclassed layer or model, with ``training=`` when
+    its ``call`` takes it, as Keras passes it.
+
+    Raises:
+        TypeError: when ``call`` returns no array (or list or dict of arrays).
+    """
+    kwargs = dict(kwargs or {})
+    try:
+        takes_training = "training" in inspect.signature(owner.call).parameters
+    except (TypeError, ValueError):
+        takes_training = False
+    if takes_training:
+        kwargs["training"] = training
+    out = owner.call(x, **kwargs)
+    if not isinstance(out, (np.ndarray, np.generic, list, tuple, dict)):
+        kind = "Layer" if isinstance(owner, Layer) else "Model"
+        raise TypeError(
+            f"{kind} {owner.name!r}: call() must return an array (or a list or dict of "
+            f"arrays); it returned {type(out).__name__}"
+        )
+    return out

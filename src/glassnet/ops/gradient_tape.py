@@ -113,9 +113,7 @@ class GradientTape:
             seeds = [np.asarray(g, dtype=np.asarray(v).dtype) for g, v in zip(given, targets,
                                                                                  strict=True)]
         self._used = True
-        leaves = self.tape.backward(targets, seeds) if len(targets) > 1 else self.tape.backward(
-            targets[0], seeds[0]
-        )
+        leaves = self.tape.backward(targets, seeds)
         reached = self._reached_layers()
         zero = unconnected_gradients == "zero"
         return _map_structure(sources, lambda source: _slope(source, leaves, reached, zero))
