@@ -36,6 +36,8 @@ class Functional(Model):
         inputs: a symbolic tensor from ``Input(...)``, or a list or dict of them.
         outputs: a symbolic tensor computed from the inputs, or a list or dict of them.
         name: the model's name.
+        unused_inputs: accept an input that no output uses, as Keras does (glassnet reads
+            such graphs from Keras's files; built in Python, it is refused as a mistake).
 
     Raises:
         ValueError: when an output cannot be computed from the inputs (naming the input
@@ -45,7 +47,7 @@ class Functional(Model):
     _graph_from_arguments = False  # already a graph (see ``Model.__new__``)
 
     def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True,
-                 **kwargs) -> None:
+                 unused_inputs: bool = False, **kwargs) -> None:
         Trainer.__init__(self)
         self.name = name or unique_name("functional")
         self.trainable = trainable
@@ -53,7 +55,7 @@ class Functional(Model):
         self._output_structure = outputs
         self.inputs: list[KerasTensor] = _tensors(inputs, "inputs")
         self.outputs: list[KerasTensor] = _tensors(outputs, "outputs")
-        self._nodes, ordered = _nodes_in_order(self.inputs, self.outputs)
+        self._nodes, ordered = _nodes_in_order(self.inputs, self.outputs, unused_inputs)
         self._ordered_layers = ordered
         self._input_layers = [layer for layer in ordered if isinstance(layer, InputLayer)]
         self._graph_layers = [layer for layer in ordered if not isinstance(layer, InputLayer)]
@@ -213,7 +215,8 @@ def _tensors(structure, what: str) -> list[KerasTensor]:
     return tensors
 
 
-def _nodes_in_order(inputs: list[KerasTensor], outputs: list[KerasTensor]):
+def _nodes_in_order(inputs: list[KerasTensor], outputs: list[KerasTensor],
+                    unused_inputs: bool = False):
     """The graph's nodes (without the input layers'), each after the nodes it reads, and its
     layers (input layers included) in Keras 3's order.
 
@@ -262,10 +265,14 @@ def _nodes_in_order(inputs: list[KerasTensor], outputs: list[KerasTensor]):
         visit(tensor, "the model's output")
     for tensor in inputs:
         if id(tensor) not in used_inputs:
-            raise ValueError(
-                f"Input {tensor.name!r} is not used to compute any of the model's outputs; "
-                "remove it from `inputs` or connect it"
-            )
+            if not unused_inputs:
+                raise ValueError(
+                    f"Input {tensor.name!r} is not used to compute any of the model's "
+                    "outputs; remove it from `inputs` or connect it"
+                )
+            # As Keras's map_graph: an unused input layer at depth 0, before the others.
+            first_seen[id(tensor.node.layer)] = -1
+            walked.insert(0, tensor.node)
     return order, _keras_layer_order(walked, first_seen)
 
 

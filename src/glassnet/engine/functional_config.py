@@ -170,8 +170,10 @@ def functional_from_config(config: dict, make_layer: Callable[[dict], Any] = cat
 
     inputs = lookup(config.get("input_layers"))
     outputs = lookup(config.get("output_layers"))
+    # Keras accepts an input no output uses (and writes such files); glassnet refuses it
+    # in a model built in Python, where it is a wiring mistake, and reads it from a config.
     return Functional(inputs, outputs, name=config.get("name"),
-                      trainable=config.get("trainable", True) is not False)
+                      trainable=config.get("trainable", True) is not False, unused_inputs=True)
 
 
 def _is_history(value) -> bool:
