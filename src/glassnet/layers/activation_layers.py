@@ -17,7 +17,7 @@ from glassnet import activations as activations_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
 from glassnet.layers.base import Layer, WeightSpec
-from glassnet.layers.config_keys import key, serialize_object
+from glassnet.layers.config_keys import initializer_config, key, regularizer_config
 from glassnet.layers.core import Activation
 
 
@@ -290,12 +290,8 @@ class PReLU(Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "alpha_initializer": serialize_object(
-                initializers_module.serialize(self.alpha_initializer), "keras.initializers"
-            ),
-            "alpha_regularizer": serialize_object(
-                regularizers_module.serialize(self.alpha_regularizer), "keras.regularizers"
-            ),
+            "alpha_initializer": initializer_config(self.alpha_initializer),
+            "alpha_regularizer": regularizer_config(self.alpha_regularizer),
             "alpha_constraint": None,
             "shared_axes": self.shared_axes,
         }

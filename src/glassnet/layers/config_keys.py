@@ -44,6 +44,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from glassnet import initializers as initializers_module
+from glassnet import regularizers as regularizers_module
+
 #: The kinds of value a config key may declare (see the module's table).
 KINDS = frozenset(
     {
@@ -131,3 +134,13 @@ def serialize_object(serialized: dict | None, module: str) -> dict | None:
         "config": serialized["config"],
         "registered_name": None,
     }
+
+
+def initializer_config(value) -> dict | None:
+    """An initializer as a layer's config writes it (Keras 3's envelope)."""
+    return serialize_object(initializers_module.serialize(value), "keras.initializers")
+
+
+def regularizer_config(value) -> dict | None:
+    """A regularizer (or ``None``) as a layer's config writes it (Keras 3's envelope)."""
+    return serialize_object(regularizers_module.serialize(value), "keras.regularizers")

@@ -29,7 +29,7 @@ from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
 from glassnet.layers import _patches as P
 from glassnet.layers.base import Layer, WeightSpec, _positive_int
-from glassnet.layers.config_keys import key, serialize_object
+from glassnet.layers.config_keys import initializer_config, key, regularizer_config
 from glassnet.ops.node import Record
 
 # --- the products, on channels-last images (rows, h, w, c) ----------------------------------
@@ -127,13 +127,6 @@ def conv_backward(
 
 # --- shared configuration -------------------------------------------------------------------
 
-
-def _serialize_initializer(value):
-    return serialize_object(initializers_module.serialize(value), "keras.initializers")
-
-
-def _serialize_regularizer(value):
-    return serialize_object(regularizers_module.serialize(value), "keras.regularizers")
 
 
 def _refuse_unsupported(layer_name: str, **values) -> None:
@@ -401,10 +394,10 @@ class _Conv(_ImageLayer):
             "groups": self.groups,
             "activation": activations_module.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": _serialize_initializer(self.kernel_initializer),
-            "bias_initializer": _serialize_initializer(self.bias_initializer),
-            "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
-            "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
+            "kernel_initializer": initializer_config(self.kernel_initializer),
+            "bias_initializer": initializer_config(self.bias_initializer),
+            "kernel_regularizer": regularizer_config(self.kernel_regularizer),
+            "bias_regularizer": regularizer_config(self.bias_regularizer),
             "activity_regularizer": None,
             "kernel_constraint": None,
             "bias_constraint": None,
@@ -620,10 +613,10 @@ class DepthwiseConv2D(_ImageLayer):
             "dilation_rate": self.dilation_rate,
             "activation": activations_module.serialize(self.activation),
             "use_bias": self.use_bias,
-            "depthwise_initializer": _serialize_initializer(self.depthwise_initializer),
-            "bias_initializer": _serialize_initializer(self.bias_initializer),
-            "depthwise_regularizer": _serialize_regularizer(self.depthwise_regularizer),
-            "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
+            "depthwise_initializer": initializer_config(self.depthwise_initializer),
+            "bias_initializer": initializer_config(self.bias_initializer),
+            "depthwise_regularizer": regularizer_config(self.depthwise_regularizer),
+            "bias_regularizer": regularizer_config(self.bias_regularizer),
             "activity_regularizer": None,
             "depthwise_constraint": None,
             "bias_constraint": None,
@@ -821,12 +814,12 @@ class SeparableConv2D(_ImageLayer):
             "dilation_rate": self.dilation_rate,
             "activation": activations_module.serialize(self.activation),
             "use_bias": self.use_bias,
-            "depthwise_initializer": _serialize_initializer(self.depthwise_initializer),
-            "pointwise_initializer": _serialize_initializer(self.pointwise_initializer),
-            "bias_initializer": _serialize_initializer(self.bias_initializer),
-            "depthwise_regularizer": _serialize_regularizer(self.depthwise_regularizer),
-            "pointwise_regularizer": _serialize_regularizer(self.pointwise_regularizer),
-            "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
+            "depthwise_initializer": initializer_config(self.depthwise_initializer),
+            "pointwise_initializer": initializer_config(self.pointwise_initializer),
+            "bias_initializer": initializer_config(self.bias_initializer),
+            "depthwise_regularizer": regularizer_config(self.depthwise_regularizer),
+            "pointwise_regularizer": regularizer_config(self.pointwise_regularizer),
+            "bias_regularizer": regularizer_config(self.bias_regularizer),
             "activity_regularizer": None,
             "depthwise_constraint": None,
             "pointwise_constraint": None,
@@ -997,10 +990,10 @@ class Conv2DTranspose(_ImageLayer):
             "dilation_rate": self.dilation_rate,
             "activation": activations_module.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": _serialize_initializer(self.kernel_initializer),
-            "bias_initializer": _serialize_initializer(self.bias_initializer),
-            "kernel_regularizer": _serialize_regularizer(self.kernel_regularizer),
-            "bias_regularizer": _serialize_regularizer(self.bias_regularizer),
+            "kernel_initializer": initializer_config(self.kernel_initializer),
+            "bias_initializer": initializer_config(self.bias_initializer),
+            "kernel_regularizer": regularizer_config(self.kernel_regularizer),
+            "bias_regularizer": regularizer_config(self.bias_regularizer),
             "activity_regularizer": None,
             "kernel_constraint": None,
             "bias_constraint": None,

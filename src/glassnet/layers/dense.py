@@ -28,7 +28,7 @@ from glassnet import constraints as constraints_module
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
 from glassnet.layers.base import Layer, WeightSpec, _positive_int
-from glassnet.layers.config_keys import key, serialize_object
+from glassnet.layers.config_keys import initializer_config, key, regularizer_config
 from glassnet.ops.node import Record
 
 
@@ -172,18 +172,10 @@ class Dense(Layer):
             "units": self.units,
             "activation": activations_module.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": serialize_object(
-                initializers_module.serialize(self.kernel_initializer), "keras.initializers"
-            ),
-            "bias_initializer": serialize_object(
-                initializers_module.serialize(self.bias_initializer), "keras.initializers"
-            ),
-            "kernel_regularizer": serialize_object(
-                regularizers_module.serialize(self.kernel_regularizer), "keras.regularizers"
-            ),
-            "bias_regularizer": serialize_object(
-                regularizers_module.serialize(self.bias_regularizer), "keras.regularizers"
-            ),
+            "kernel_initializer": initializer_config(self.kernel_initializer),
+            "bias_initializer": initializer_config(self.bias_initializer),
+            "kernel_regularizer": regularizer_config(self.kernel_regularizer),
+            "bias_regularizer": regularizer_config(self.bias_regularizer),
             "kernel_constraint": _serialize_constraint(self.kernel_constraint),
             "bias_constraint": _serialize_constraint(self.bias_constraint),
         }

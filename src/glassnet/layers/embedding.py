@@ -14,7 +14,7 @@ import numpy as np
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
 from glassnet.layers.base import Layer, WeightSpec
-from glassnet.layers.config_keys import key, serialize_object
+from glassnet.layers.config_keys import initializer_config, key, regularizer_config
 
 
 def _dimension(value, what: str) -> int:
@@ -173,12 +173,8 @@ class Embedding(Layer):
             **super().get_config(),
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
-            "embeddings_initializer": serialize_object(
-                initializers_module.serialize(self.embeddings_initializer), "keras.initializers"
-            ),
-            "embeddings_regularizer": serialize_object(
-                regularizers_module.serialize(self.embeddings_regularizer), "keras.regularizers"
-            ),
+            "embeddings_initializer": initializer_config(self.embeddings_initializer),
+            "embeddings_regularizer": regularizer_config(self.embeddings_regularizer),
             "activity_regularizer": None,
             "embeddings_constraint": None,
             "mask_zero": self.mask_zero,

@@ -12,7 +12,7 @@ from glassnet import regularizers as regularizers_module
 from glassnet._checks import check_number
 from glassnet.layers._l2 import l2_normalize, l2_normalize_backward
 from glassnet.layers.base import Layer, WeightSpec
-from glassnet.layers.config_keys import key, serialize_object
+from glassnet.layers.config_keys import initializer_config, key, regularizer_config
 
 
 class BatchNormalization(Layer):
@@ -155,11 +155,6 @@ class BatchNormalization(Layer):
         return (g - g_mean - x_hat * gx_mean) * inv_std
 
     def get_config(self):
-        def initializer(value):
-            return serialize_object(initializers_module.serialize(value), "keras.initializers")
-
-        def regularizer(value):
-            return serialize_object(regularizers_module.serialize(value), "keras.regularizers")
 
         return {
             **super().get_config(),
@@ -168,12 +163,12 @@ class BatchNormalization(Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
-            "beta_initializer": initializer(self.beta_initializer),
-            "gamma_initializer": initializer(self.gamma_initializer),
-            "moving_mean_initializer": initializer(self.moving_mean_initializer),
-            "moving_variance_initializer": initializer(self.moving_variance_initializer),
-            "beta_regularizer": regularizer(self.beta_regularizer),
-            "gamma_regularizer": regularizer(self.gamma_regularizer),
+            "beta_initializer": initializer_config(self.beta_initializer),
+            "gamma_initializer": initializer_config(self.gamma_initializer),
+            "moving_mean_initializer": initializer_config(self.moving_mean_initializer),
+            "moving_variance_initializer": initializer_config(self.moving_variance_initializer),
+            "beta_regularizer": regularizer_config(self.beta_regularizer),
+            "gamma_regularizer": regularizer_config(self.gamma_regularizer),
             "beta_constraint": None,
             "gamma_constraint": None,
         }
@@ -330,11 +325,6 @@ class LayerNormalization(Layer):
         return (g - g_mean - x_hat * gx_mean) * inv_std
 
     def get_config(self):
-        def initializer(value):
-            return serialize_object(initializers_module.serialize(value), "keras.initializers")
-
-        def regularizer(value):
-            return serialize_object(regularizers_module.serialize(value), "keras.regularizers")
 
         return {
             **super().get_config(),
@@ -343,10 +333,10 @@ class LayerNormalization(Layer):
             "center": self.center,
             "scale": self.scale,
             "rms_scaling": False,
-            "beta_initializer": initializer(self.beta_initializer),
-            "gamma_initializer": initializer(self.gamma_initializer),
-            "beta_regularizer": regularizer(self.beta_regularizer),
-            "gamma_regularizer": regularizer(self.gamma_regularizer),
+            "beta_initializer": initializer_config(self.beta_initializer),
+            "gamma_initializer": initializer_config(self.gamma_initializer),
+            "beta_regularizer": regularizer_config(self.beta_regularizer),
+            "gamma_regularizer": regularizer_config(self.gamma_regularizer),
             "beta_constraint": None,
             "gamma_constraint": None,
         }
@@ -544,11 +534,6 @@ class GroupNormalization(Layer):
         return self._back((g - g_mean - x_hat_grouped * gx_mean) * inv_std, shape)
 
     def get_config(self):
-        def initializer(value):
-            return serialize_object(initializers_module.serialize(value), "keras.initializers")
-
-        def regularizer(value):
-            return serialize_object(regularizers_module.serialize(value), "keras.regularizers")
 
         return {
             **super().get_config(),
@@ -557,10 +542,10 @@ class GroupNormalization(Layer):
             "epsilon": self.epsilon,
             "center": self.center,
             "scale": self.scale,
-            "beta_initializer": initializer(self.beta_initializer),
-            "gamma_initializer": initializer(self.gamma_initializer),
-            "beta_regularizer": regularizer(self.beta_regularizer),
-            "gamma_regularizer": regularizer(self.gamma_regularizer),
+            "beta_initializer": initializer_config(self.beta_initializer),
+            "gamma_initializer": initializer_config(self.gamma_initializer),
+            "beta_regularizer": regularizer_config(self.beta_regularizer),
+            "gamma_regularizer": regularizer_config(self.gamma_regularizer),
             "beta_constraint": None,
             "gamma_constraint": None,
         }
