@@ -93,9 +93,9 @@ def _step(step) -> float:
 # --- the schedules -----------------------------------------------------------------------
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)``; with ``staircase``
-    the exponent is floored, so the rate drops in steps."""
+class _StepDecay(LearningRateSchedule):
+    """What ``ExponentialDecay`` and ``InverseTimeDecay`` share: their arguments, their
+    config, and the progress ``step / decay_steps`` (floored with ``staircase``)."""
 
     def __init__(
         self,
@@ -103,19 +103,17 @@ class ExponentialDecay(LearningRateSchedule):
         decay_steps,
         decay_rate,
         staircase: bool = False,
-        name: str = "ExponentialDecay",
+        name: str | None = None,
     ) -> None:
         self.initial_learning_rate = _number(initial_learning_rate, "initial_learning_rate")
         self.decay_steps = _steps(decay_steps, "decay_steps")
         self.decay_rate = _number(decay_rate, "decay_rate")
         self.staircase = check_flag(staircase, "staircase")
-        self.name = name
+        self.name = type(self).__name__ if name is None else name
 
-    def __call__(self, step):
+    def _progress(self, step) -> float:
         p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return float(self.initial_learning_rate * self.decay_rate**p)
+        return math.floor(p) if self.staircase else p
 
     def get_config(self) -> dict:
         return {
@@ -125,6 +123,14 @@ class ExponentialDecay(LearningRateSchedule):
             "staircase": self.staircase,
             "name": self.name,
         }
+
+
+class ExponentialDecay(_StepDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)``; with ``staircase``
+    the exponent is floored, so the rate drops in steps."""
+
+    def __call__(self, step):
+        return float(self.initial_learning_rate * self.decay_rate ** self._progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -203,38 +209,12 @@ class PolynomialDecay(LearningRateSchedule):
         }
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)`` (the quotient
     floored with ``staircase``)."""
 
-    def __init__(
-        self,
-        initial_learning_rate,
-        decay_steps,
-        decay_rate,
-        staircase: bool = False,
-        name: str = "InverseTimeDecay",
-    ) -> None:
-        self.initial_learning_rate = _number(initial_learning_rate, "initial_learning_rate")
-        self.decay_steps = _steps(decay_steps, "decay_steps")
-        self.decay_rate = _number(decay_rate, "decay_rate")
-        self.staircase = check_flag(staircase, "staircase")
-        self.name = name
-
     def __call__(self, step):
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return float(self.initial_learning_rate / (1 + self.decay_rate * p))
-
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+        return float(self.initial_learning_rate / (1 + self.decay_rate * self._progress(step)))
 
 
 def _cosine(fraction: float, alpha: float) -> float:
