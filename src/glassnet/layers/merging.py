@@ -334,14 +334,23 @@ class Concatenate(Merge):
         return tuple(out)
 
     def merge(self, inputs):
-        self._merge_shapes([x.shape[1:] for x in inputs])
-        axis = self._row_axis(inputs[0].ndim - 1) + 1
-        sizes = [x.shape[axis] for x in inputs]
-        return np.concatenate(inputs, axis=axis), (axis, np.cumsum(sizes)[:-1])
+        rows = tuple(x.shape[1:] for x in inputs)
+        layout = self._layouts.get(rows) if hasattr(self, "_layouts") else None
+        if layout is None:  # checked once per set of row shapes (every pass of a model)
+            self._merge_shapes(list(rows))
+            axis = self._row_axis(inputs[0].ndim - 1) + 1
+            ends = np.cumsum([x.shape[axis] for x in inputs]).tolist()
+            pieces = [
+                (slice(None),) * axis + (slice(start, end),)
+                for start, end in zip([0, *ends[:-1]], ends, strict=True)
+            ]
+            layout = (axis, pieces)
+            self.__dict__.setdefault("_layouts", {})[rows] = layout
+        return np.concatenate(inputs, axis=layout[0]), layout
 
     def merge_backward(self, records, grad_out):
-        axis, splits = records
-        return tuple(np.split(grad_out, splits, axis=axis))
+        _, pieces = records
+        return tuple(grad_out[piece] for piece in pieces)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
