@@ -2,13 +2,16 @@
 
 * ``from_node_weights``: a model from the course's dict of node weights.
 * ``trace``: each node's input and output for a few rows (forward propagation).
-* ``slopes``: each weight's slope as the course's three factors (backpropagation);
+* ``slopes``: each weight's slope as the course's three factors (backpropagation); for a
+  convolution, a kernel weight's slope summed over every position where it was used
+  (``slopes(...).layer(name).kernel_weight(i, j, c, f)``: weight sharing);
   ``step``: one gradient-descent update and the loss before and after.
 * ``last_pass``: the records of the model's last pass (``model.tape``), layer by layer.
 * ``serve``: a live web page of a model and its rows (``glassnet.callbacks.LiveView`` shows
   one while ``fit`` runs; needs ``pip install tornado``; see ``docs/live.md``).
-* ``diagnose``: dead ReLU units, vanishing or exploding gradients and saturated tanh/sigmoid
-  units, in plain words (``glassnet.callbacks.Diagnostics`` does it during training).
+* ``diagnose``: dead ReLU units (dead filters in a convnet), vanishing or exploding gradients
+  and saturated tanh/sigmoid units, in plain words (``glassnet.callbacks.Diagnostics`` does
+  it during training).
 * ``plot_network``, ``plot_history``, ``plot_loss_surface``, ``plot_slope``,
   ``plot_diagnostics``, ``plot_filters``, ``plot_feature_maps``: pictures (needs
   matplotlib: ``pip install matplotlib``).
@@ -24,6 +27,7 @@ Example:
 """
 
 from glassnet.explain._records import LayerPass, PassReading, last_pass
+from glassnet.explain.conv_slopes import ConvLayerSlopes, KernelWeightSlope
 from glassnet.explain.diagnostics import Diagnosis, Finding, LayerHealth, diagnose
 from glassnet.explain.image_plots import plot_feature_maps, plot_filters
 from glassnet.explain.node_weights import from_node_weights
@@ -41,8 +45,10 @@ from glassnet.explain.trace import LayerTrace, Trace, trace
 __all__ = [
     "plot_feature_maps",
     "plot_filters",
+    "ConvLayerSlopes",
     "Diagnosis",
     "Finding",
+    "KernelWeightSlope",
     "LayerHealth",
     "LayerPass",
     "LayerSlopes",

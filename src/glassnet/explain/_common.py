@@ -129,6 +129,70 @@ def feeding_names(model, layer, previous: list[str]) -> list[str]:
     return names
 
 
+def feeding_layer(model, layer):
+    """The one layer whose output feeds ``layer``: the layer before it in a stack, the
+    producer of its only input in a functional model; ``None`` for the first layer, a layer
+    fed by the model's inputs or by several layers."""
+    graph = getattr(model, "_nodes", None)
+    if graph is None:
+        layers = model_layers(model)
+        index = next((i for i, candidate in enumerate(layers) if candidate is layer), 0)
+        return layers[index - 1] if index > 0 else None
+    node = next((n for n in graph if n.layer is layer), None)
+    if node is None or len(node.input_tensors) != 1:
+        return None
+    tensor = node.input_tensors[0]
+    return None if tensor in model.inputs else tensor.node.layer
+
+
+def conv_kinds() -> tuple[type, ...]:
+    """The convolution layers: their nodes are feature maps, one channel per filter."""
+    from glassnet.layers import (
+        Conv1D,
+        Conv2D,
+        Conv2DTranspose,
+        DepthwiseConv2D,
+        SeparableConv2D,
+    )
+
+    return (Conv1D, Conv2D, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose)
+
+
+def filter_source(model, layer):
+    """The convolution whose filters are ``layer``'s channels, or ``None``.
+
+    A convolution's own output holds one feature map per filter; so does an ``Activation``
+    layer (``ReLU``, ``Activation("relu")``) fed by a convolution, directly or through layers
+    that keep every channel where it was (batch normalisation, dropout, other activations).
+    """
+    kinds = conv_kinds()
+    if isinstance(layer, kinds):
+        return layer
+    from glassnet.layers import (
+        Activation,
+        AlphaDropout,
+        BatchNormalization,
+        Dropout,
+        GaussianDropout,
+        GaussianNoise,
+        SpatialDropout2D,
+    )
+
+    if not isinstance(layer, Activation):
+        return None
+    keeps_channels = (Activation, BatchNormalization, Dropout, SpatialDropout2D, GaussianNoise,
+                      GaussianDropout, AlphaDropout)
+    source = feeding_layer(model, layer)
+    while isinstance(source, keeps_channels):
+        source = feeding_layer(model, source)
+    return source if isinstance(source, kinds) else None
+
+
+def channel_axis(conv) -> int:
+    """The axis of a batch of ``conv``'s outputs that holds its filters (rows first)."""
+    return 1 if getattr(conv, "data_format", "channels_last") == "channels_first" else -1
+
+
 def columns_of(x) -> list[str] | None:
     """A pandas DataFrame's column names, else ``None``."""
     columns = getattr(x, "columns", None)

@@ -4,7 +4,9 @@ Three things the course warns about, read from the values a pass recorded:
 
 * **Dead ReLU units.** A ReLU unit whose input ``z`` is never positive on the data seen
   outputs 0 for every row and has slope 0, so the weights into it get no slope and never
-  change: the unit is dead.
+  change: the unit is dead. In a convolution the same holds for a whole filter: its output
+  is a feature map, and the filter is dead when it is never positive at any position of any
+  row, since its weights' slopes add up the contributions of all those positions.
 * **Vanishing and exploding gradients.** Backpropagation multiplies slopes layer by layer;
   in a deep network of sigmoid or tanh units (slopes at most 1/4 and 1) the slopes of the
   early layers shrink towards 0, and with large weights they can blow up. The measure is
@@ -59,9 +61,13 @@ class LayerHealth:
     """The numbers ``diagnose`` found for one layer.
 
     Attributes:
-        name, kind, activation, units: the layer.
-        dead_share: share of ReLU units never positive on the data seen (``None`` when the
-            layer has no ReLU); ``dead_units`` lists their indices.
+        name, kind, activation, units: the layer; ``units`` counts its filters when its
+            nodes are feature maps (``unit_word`` is then ``"filters"``).
+        dead_share: share of ReLU units (or filters) never positive on the data seen
+            (``None`` when the layer has no ReLU); ``dead_units`` lists their indices.
+        unit_word: ``"units"``, or ``"filters"`` for a convolution and for an activation
+            layer fed by one, whose channels are that convolution's filters.
+        filters_of: the convolution whose filters they are (``None`` for units).
         saturated_share: share of tanh/sigmoid values on the flat ends (``None`` otherwise).
         gradient_norm, weight_norm: norms of the kernel's slope and of the kernel.
         gradient_ratio: ``gradient_norm / weight_norm`` (``None`` without a kernel).
@@ -77,6 +83,8 @@ class LayerHealth:
     gradient_norm: float | None = None
     weight_norm: float | None = None
     gradient_ratio: float | None = None
+    unit_word: str = "units"
+    filters_of: str | None = None
 
 
 @dataclass
@@ -140,7 +148,9 @@ class Diagnosis:
         def share(value):
             return "-" if value is None else f"{100 * value:.0f}%"
 
-        cells = [[h.name, h.activation or "-", str(h.units), share(h.dead_share),
+        cells = [[h.name, h.activation or "-",
+                  str(h.units) if h.unit_word == "units" else f"{h.units} {h.unit_word}",
+                  share(h.dead_share),
                   share(h.saturated_share), "-" if h.gradient_ratio is None
                   else f(h.gradient_ratio, 3)] for h in self.layers]
         lines = [f"Diagnosis on {self.rows} rows",
@@ -161,8 +171,9 @@ class Observer:
     """Accumulates layer health over one or more passes, reading each layer's records.
 
     ``observe(model)`` after every pass (a training batch, or ``compute_gradients``), then
-    ``result()`` for the ``Diagnosis``. Dead units are those never positive in any pass seen;
-    saturation and gradient ratios are averaged over the passes.
+    ``result()`` for the ``Diagnosis``. Dead units are those never positive in any pass seen
+    (for feature maps: dead filters, never positive at any position of any row); saturation
+    and gradient ratios are averaged over the passes.
     """
 
     def __init__(self, **thresholds: float) -> None:
@@ -180,6 +191,7 @@ class Observer:
         self._saturated: dict[str, list[float]] = {}
         self._grad: dict[str, list[float]] = {}
         self._weight: dict[str, float] = {}
+        self._filters: dict[int, object] = {}
 
     def observe(self, model) -> None:
         """Reads the records of the model's last pass (``model.tape``)."""
@@ -192,9 +204,8 @@ class Observer:
             a = None if record is None else record.a
             if z is not None:
                 rows = len(z)
-                z2 = z.reshape(len(z), -1)
                 if act in _DEAD_KINDS:
-                    alive = (z2 > 0).any(axis=0)
+                    alive = self._alive_in(model, layer, z)
                     seen = self._alive.get(layer.name)
                     self._alive[layer.name] = alive if seen is None else (seen | alive)
                 if act in _SATURATING and a is not None:
@@ -209,6 +220,21 @@ class Observer:
                 self._weight[layer.name] = _norm(layer.values["kernel"])
         self.rows += rows
 
+    def _filter_source(self, model, layer):
+        key = id(layer)
+        if key not in self._filters:
+            self._filters[key] = _common.filter_source(model, layer)
+        return self._filters[key]
+
+    def _alive_in(self, model, layer, z: np.ndarray) -> np.ndarray:
+        """Which nodes were positive in this pass: each of ``z``'s values, or each filter's
+        feature map at any position of any row when the nodes are filters."""
+        conv = self._filter_source(model, layer)
+        if conv is None:
+            return (z.reshape(len(z), -1) > 0).any(axis=0)
+        positive = np.moveaxis(z > 0, _common.channel_axis(conv), -1)
+        return positive.reshape(-1, positive.shape[-1]).any(axis=0)
+
     def result(self, model) -> Diagnosis:
         """The ``Diagnosis`` of everything observed so far."""
         layers = []
@@ -216,6 +242,13 @@ class Observer:
             health = LayerHealth(name=layer.name, kind=type(layer).__name__,
                                  activation=_common.activation_name(layer),
                                  units=_common.units_of(layer))
+            conv = self._filter_source(model, layer)
+            if conv is not None:
+                shape = layer.output_shape  # without the rows
+                axis = _common.channel_axis(conv)
+                health.units = int(shape[axis - 1 if axis > 0 else axis] if shape else 0)
+                health.unit_word = "filters"
+                health.filters_of = conv.name
             alive = self._alive.get(layer.name)
             if alive is not None:
                 health.dead_units = [int(i) for i in np.flatnonzero(~alive)]
@@ -268,13 +301,35 @@ def _dead_cut_off(layers: list[LayerHealth]) -> int:
 
 def _dead_finding(h: LayerHealth, layers: list[LayerHealth], index: int) -> Finding:
     count = len(h.dead_units)
-    text = (f"Layer {h.name!r}: {count} of its {h.units} ReLU units "
-            f"({100 * h.dead_share:.0f}%) are dead: their input was never positive on the data "
-            "seen, so they output 0 and the weights into them get slope 0 and never change")
+    if h.unit_word == "filters":
+        text = _dead_filters_text(h)
+    else:
+        text = (f"Layer {h.name!r}: {count} of its {h.units} ReLU units "
+                f"({100 * h.dead_share:.0f}%) are dead: their input was never positive on the "
+                "data seen, so they output 0 and the weights into them get slope 0 and never "
+                "change")
     if h.dead_share == 1.0 and index > 0:
         text += (". The whole layer is dead, so no slope reaches the layers before it "
                  f"({', '.join(repr(p.name) for p in layers[:index])})")
     return Finding("dead", h.name, f"{text}; {_ADVICE['dead']}.")
+
+
+def _dead_filters_text(h: LayerHealth) -> str:
+    count = len(h.dead_units)
+    one = count == 1
+    listed = ", ".join(map(str, h.dead_units[:10]))
+    if count > 10:
+        listed += f" and {count - 10} more"
+    share = f"({100 * h.dead_share:.0f}%) {'is' if one else 'are'} dead"
+    if h.filters_of in (None, h.name):
+        head = f"Layer {h.name!r}: {count} of its {h.units} ReLU filters {share}"
+    else:
+        head = (f"Layer {h.name!r}: {count} of the {h.units} filters of {h.filters_of!r} "
+                f"{share} after this ReLU")
+    its, they = ("its", "it outputs") if one else ("their", "they output")
+    return (f"{head} (filter{'' if one else 's'} {listed}): {its} output was never positive at "
+            f"any position of any row seen, so {they} 0 everywhere, and {its} kernel weights, "
+            "whose slopes add up every position, get slope 0 and never change")
 
 
 def _gradient_findings(layers: list[LayerHealth], t: dict, cut_off: int) -> list[Finding]:

@@ -11,9 +11,11 @@ and the slope of the loss at a node's value is the sum, over the weights coming 
 of weight × slope at the node it feeds. In glassnet's vocabulary ``grad_z_j = grad_a_j ×
 activation'(z_j)`` is the slope at node ``j``'s input, and the weight's slope is ``x_i ×
 grad_z_j`` summed over the rows of the batch (the loss's mean over rows is already inside
-``grad_a``). Every factor shown here is what the layers recorded during the model's own
-``compute_gradients`` pass, the same pass a training step makes; the slope shown for each
-weight is the gradient that pass hands to the optimizer.
+``grad_a``). A convolution's weight is shared by every position of the image, so its slope
+is that product summed over every position as well (``conv_slopes``). Every factor shown
+here is what the layers recorded during the model's own ``compute_gradients`` pass, the
+same pass a training step makes; the slope shown for each weight is the gradient that pass
+hands to the optimizer.
 """
 
 from __future__ import annotations
@@ -88,6 +90,16 @@ class LayerSlopes:
     weights: dict[str, WeightSlope] = field(default_factory=dict)
     note: str = ""
 
+    def records(self, rows: int) -> list[dict]:
+        """One dict per (row, weight) of this layer (see ``Slopes.records``)."""
+        return [r for short, ws in self.weights.items()
+                for r in _weight_records(self, short, ws, rows)]
+
+    def format_lines(self, rows: int, max_weights: int = 16, digits: int = 6) -> list[str]:
+        """The layer as lines of text: its nodes (for one row) and each weight's slope, as
+        the course's product of three factors where there is one."""
+        return _format_layer(self, rows, max_weights, digits)
+
 
 @dataclass
 class Slopes:
@@ -145,11 +157,7 @@ class Slopes:
         ``from``, ``to``, ``weight_value``, ``node_value``, ``loss_slope``,
         ``activation_slope``, ``input_slope`` (``grad_z``), ``product`` and ``slope`` (the
         weight's total slope over all rows, as the optimizer receives it)."""
-        out = []
-        for ls in self.layers:
-            for short, ws in ls.weights.items():
-                out.extend(_weight_records(ls, short, ws, len(self.prediction)))
-        return out
+        return [r for ls in self.layers for r in ls.records(len(self.prediction))]
 
     def to_frame(self):
         """The records as a pandas DataFrame (``pip install pandas``)."""
@@ -207,7 +215,7 @@ class Slopes:
                          + _common.vector_text(self.prediction_slope[0], digits))
         for ls in reversed(self.layers):
             lines.append("")
-            lines.extend(_format_layer(ls, rows, max_weights, digits))
+            lines.extend(ls.format_lines(rows, max_weights, digits))
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -329,7 +337,11 @@ def slopes(model, x, y, loss=None, sample_weight=None, training: bool = True) ->
 
     Returns:
         A ``Slopes``; print it, or read ``prediction_slope``, ``layer(name).grad_a``,
-        ``slopes["layer/kernel"]``, ``to_frame()``.
+        ``slopes["layer/kernel"]``, ``to_frame()``. A convolution's layer is a
+        ``ConvLayerSlopes``: a kernel weight is used at every position of the image, so its
+        slope is the sum of value feeding in × slope at its filter's input over all of them
+        (weight sharing); ``layer(name).kernel_weight(i, j, c, f)`` lists those products
+        for one weight (``Conv1D`` and ``Conv2D``).
 
     Raises:
         NotCompiledError: when the model is not compiled and no ``loss`` is given.
@@ -403,13 +415,17 @@ def _read_layers(model, reading, grads: list[np.ndarray], loss_obj) -> list[Laye
     for index, layer in enumerate(layers):
         record = reading.of(layer).record
         names = _common.node_names(layer)
-        ls = LayerSlopes(
-            name=layer.name, kind=type(layer).__name__,
-            activation=_common.activation_name(layer),
-            input_names=_common.feeding_names(model, layer, feeding_names), node_names=names,
-        )
+        base = {"name": layer.name, "kind": type(layer).__name__,
+                "activation": _common.activation_name(layer),
+                "input_names": _common.feeding_names(model, layer, feeding_names),
+                "node_names": names}
+        ls = LayerSlopes(**base)
         is_last = index == len(layers) - 1
-        if isinstance(layer, Dense):
+        if isinstance(layer, _common.conv_kinds()) and record is not None:
+            from glassnet.explain.conv_slopes import read_conv
+
+            ls = read_conv(layer, record, **base)
+        elif isinstance(layer, Dense):
             _read_dense(layer, record, ls, fused and is_last, loss_obj)
         elif isinstance(layer, Activation):
             ls.x, ls.a = _common.copy_or_none(record.x), _common.copy_or_none(record.a)
