@@ -113,9 +113,9 @@ class KernelWeightSlope:
             f"kernel weight {self.name} = {f(self.value, digits)}: input channel "
             f"{self.channel} -> filter {self.filter}",
             f"weight sharing: the same weight is used at every one of the {per_row} output "
-            f"positions ({shown_positions}) of each of the {rows} rows, so its slope adds up "
-            f"the contributions from all {places} positions: value feeding in x slope at "
-            f"filter {self.filter}'s input z there",
+            f"positions ({shown_positions}) {_of_rows(rows)}, so its slope adds up the "
+            f"contributions from all {places} positions: value feeding in x slope at filter "
+            f"{self.filter}'s input z there",
         ]
         lines.append(self._table(max_positions, digits))
         if places > max_positions:
@@ -159,6 +159,10 @@ class KernelWeightSlope:
 
     def __str__(self) -> str:
         return self.format()
+
+
+def _of_rows(rows: int) -> str:
+    return "of the row" if rows == 1 else f"of each of the {rows} rows"
 
 
 def _places(rows: int, positions: tuple[int, ...]) -> str:
@@ -224,7 +228,7 @@ class ConvLayerSlopes(LayerSlopes):
         rows = 0 if self.grad_z is None else len(self.grad_z)
         shown = " x ".join(map(str, self.positions))
         text = (f"weight sharing: each weight is used at every one of the {per_row} output "
-                f"positions ({shown}) of each of the {rows} rows, so its slope adds up the "
+                f"positions ({shown}) {_of_rows(rows)}, so its slope adds up the "
                 f"contributions from all {per_row * rows} positions")
         if self.breakdown:
             call = "(i, j, c, f)" if self.window.rank == 2 else "(k, c, f)"

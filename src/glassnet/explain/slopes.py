@@ -422,6 +422,7 @@ def _read_layers(model, reading, grads: list[np.ndarray], loss_obj) -> list[Laye
         ls = LayerSlopes(**base)
         is_last = index == len(layers) - 1
         if isinstance(layer, _common.conv_kinds()) and record is not None:
+            # conv_slopes builds on this module's LayerSlopes, so it is imported on use
             from glassnet.explain.conv_slopes import read_conv
 
             ls = read_conv(layer, record, **base)
