@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine.dense_chain import DenseChain
+from glassnet.engine.row_chunks import RowChunkRun
 from glassnet.ops.node import Node, Record
 from glassnet.ops.tape import Tape
 
@@ -43,18 +44,34 @@ class Plan:
         steps: list[Any] = []
         run: list = []
 
+        rows: list = []
+
         def close_run() -> None:
             if run:
                 steps.append(DenseChain(list(run), storage, spans, first=not steps))
                 run.clear()
 
-        for layer in layers:
+        def close_rows() -> None:
+            if rows and RowChunkRun.worth_it(rows):
+                steps.append(RowChunkRun(list(rows)))
+            else:
+                steps.extend(rows)
+            rows.clear()
+
+        last_index = len(layers) - 1
+        for index, layer in enumerate(layers):
             if chains and DenseChain.takes(layer, spans):
+                close_rows()
                 run.append(layer)
+            elif chains and index < last_index and RowChunkRun.takes(layer):
+                close_run()
+                rows.append(layer)
             else:
                 close_run()
+                close_rows()
                 steps.append(layer)
         close_run()
+        close_rows()
         #: Chains and layers, in the order they run.
         self.steps = steps
         self.layers = list(layers)
@@ -178,6 +195,9 @@ class Plan:
             if isinstance(node.op, DenseChain):
                 for layer, record in zip(node.op.layers, node.records.records, strict=True):
                     yield layer, record.a
+            elif isinstance(node.op, RowChunkRun):
+                for layer, _, output, _ in node.records.layer_passes():
+                    yield layer, output
             else:
                 yield node.op, node.output
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine.dense_chain import ChainRecords, DenseChain
+from glassnet.engine.row_chunks import RowChunkRun
 from glassnet.explain._common import model_layers
 from glassnet.ops.node import Record
 
@@ -63,6 +64,9 @@ def last_pass(model) -> PassReading:
             records: ChainRecords = node.records
             for layer, record in zip(op.layers, records.records, strict=True):
                 reading.layers.append(LayerPass(layer, record.x, record.a, record))
+        elif isinstance(op, RowChunkRun):
+            for layer, inputs, output, record in node.records.layer_passes():
+                reading.layers.append(LayerPass(layer, inputs, output, record))
         elif any(op is layer for layer in model_layers(model)):
             record = node.records if isinstance(node.records, Record) else None
             output = node.output

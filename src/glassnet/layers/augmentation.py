@@ -151,6 +151,8 @@ def spread_samples(grad, index, weight):
 class _RandomImageLayer(_ImageLayer):
     """Shared parts: the generator, the channel axis, identity at inference."""
 
+    rows_independent = False  # random: its draws must not depend on chunking
+
     def __init__(self, seed=None, data_format=None, **kwargs) -> None:
         super().__init__(**kwargs)
         if seed is not None and (

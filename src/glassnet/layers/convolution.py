@@ -173,6 +173,11 @@ class _ImageLayer(Layer):
     """Shared shape handling for layers on images (rank 2) or sequences (rank 1)."""
 
     rank = 2
+    #: Each row's output depends on that row only, and the layer draws no random numbers:
+    #: a model may run it on chunks of rows in parallel (``engine/row_chunks.py``).
+    rows_independent = True
+    #: Large arrays per row: a run of such layers is worth splitting into chunks.
+    image_work = True
 
     def _check_rows(self, input_shape) -> None:
         if len(input_shape) != self.rank + 1:
@@ -351,7 +356,10 @@ class _Conv(_ImageLayer):
         record.images_z = z
         return record.a, record
 
-    def backward(self, records, grad_out, need_grad_input=True):
+    def backward(self, records, grad_out, need_grad_input=True, grads=None):
+        """Slopes of ``forward``; the weight slopes go to ``grads`` (``{name: array}``,
+        the layer's own ``self.grads`` by default)."""
+        grads = self.grads if grads is None else grads
         grad_z = (
             grad_out if self._linear else self.activation.backward(records.z, records.a, grad_out)
         )
@@ -360,9 +368,9 @@ class _Conv(_ImageLayer):
         _, _, kernel2, strides2, dil2, pads = self._geometry(self.input_shape)
         g = self._as_images(grad_z)
         if self.trainable and self.use_bias:
-            g.sum(axis=(0, 1, 2), out=self.grad_bias)
+            g.sum(axis=(0, 1, 2), out=grads["bias"])
         kernel = self.kernel.reshape(*kernel2, *self.kernel.shape[-2:])
-        grad_kernel = self.grad_kernel.reshape(kernel.shape) if self.trainable else None
+        grad_kernel = grads["kernel"].reshape(kernel.shape) if self.trainable else None
         images_shape = (
             len(grad_out),
             *self._two(self._spatial(self.input_shape)[0]),
@@ -578,7 +586,8 @@ class DepthwiseConv2D(_ImageLayer):
         record.patches = cols
         return record.a, record
 
-    def backward(self, records, grad_out, need_grad_input=True):
+    def backward(self, records, grad_out, need_grad_input=True, grads=None):
+        grads = self.grads if grads is None else grads
         grad_z = (
             grad_out if self._linear else self.activation.backward(records.z, records.a, grad_out)
         )
@@ -586,8 +595,8 @@ class DepthwiseConv2D(_ImageLayer):
         spatial, channels = self._spatial(self.input_shape)
         g = np.ascontiguousarray(self._as_images(grad_z))
         if self.trainable and self.use_bias:
-            g.sum(axis=(0, 1, 2), out=self.grad_bias)
-        grad_kernel = self._grouped(self.grad_kernel) if self.trainable else None
+            g.sum(axis=(0, 1, 2), out=grads["bias"])
+        grad_kernel = self._grouped(grads["kernel"]) if self.trainable else None
         grad_x = conv_backward(
             records.patches,
             g,
@@ -768,7 +777,8 @@ class SeparableConv2D(_ImageLayer):
         record.patches = (cols, mid2)
         return record.a, record
 
-    def backward(self, records, grad_out, need_grad_input=True):
+    def backward(self, records, grad_out, need_grad_input=True, grads=None):
+        grads = self.grads if grads is None else grads
         grad_z = (
             grad_out if self._linear else self.activation.backward(records.z, records.a, grad_out)
         )
@@ -782,12 +792,12 @@ class SeparableConv2D(_ImageLayer):
         pk = self.pointwise_kernel.reshape(cm, f)
         if self.trainable:
             if self.use_bias:
-                g2.sum(axis=0, out=self.grad_bias)
-            np.matmul(mid2.T, g2, out=self.grad_pointwise_kernel.reshape(cm, f))
+                g2.sum(axis=0, out=grads["bias"])
+            np.matmul(mid2.T, g2, out=grads["pointwise_kernel"].reshape(cm, f))
         grad_mid = (g2 @ pk.T).reshape(n, oh, ow, cm)
         kh, kw = self.kernel_size
         dk = self.depthwise_kernel.reshape(kh, kw, 1, cm)
-        grad_dk = self.grad_depthwise_kernel.reshape(kh, kw, 1, cm) if self.trainable else None
+        grad_dk = grads["depthwise_kernel"].reshape(kh, kw, 1, cm) if self.trainable else None
         grad_x = conv_backward(
             cols,
             grad_mid,
@@ -953,7 +963,8 @@ class Conv2DTranspose(_ImageLayer):
         record.patches = images
         return record.a, record
 
-    def backward(self, records, grad_out, need_grad_input=True):
+    def backward(self, records, grad_out, need_grad_input=True, grads=None):
+        grads = self.grads if grads is None else grads
         grad_z = (
             grad_out if self._linear else self.activation.backward(records.z, records.a, grad_out)
         )
@@ -961,7 +972,7 @@ class Conv2DTranspose(_ImageLayer):
         spatial, channels = self._spatial(self.input_shape)
         g = np.ascontiguousarray(self._as_images(grad_z))
         if self.trainable and self.use_bias:
-            g.sum(axis=(0, 1, 2), out=self.grad_bias)
+            g.sum(axis=(0, 1, 2), out=grads["bias"])
         sizes = self._sizes(spatial)
         (oh, top, bh), (ow, left, bw) = sizes
         n = len(g)
@@ -972,7 +983,7 @@ class Conv2DTranspose(_ImageLayer):
         cols = np.ascontiguousarray(view).reshape(-1, kh * kw * self.filters)
         images = records.patches.reshape(-1, channels)
         if self.trainable:
-            np.matmul(cols.T, images, out=self.grad_kernel.reshape(-1, channels))
+            np.matmul(cols.T, images, out=grads["kernel"].reshape(-1, channels))
         if not need_grad_input:
             return None
         grad_x = (cols @ self.kernel.reshape(-1, channels)).reshape(n, *spatial, channels)

@@ -111,6 +111,8 @@ class Activation(Layer):
 class Flatten(Layer):
     """Turns each row into a vector: ``(rows, 28, 28)`` becomes ``(rows, 784)``."""
 
+    rows_independent = True  # see _ImageLayer.rows_independent
+
     config_keys = (key("data_format", "data_format"),)
 
     def __init__(self, data_format=None, **kwargs) -> None:
@@ -131,6 +133,8 @@ class Flatten(Layer):
 
 class Reshape(Layer):
     """Reshapes each row to ``target_shape``."""
+
+    rows_independent = True  # see _ImageLayer.rows_independent
 
     config_keys = (key("target_shape", "shape"),)
 

@@ -260,6 +260,8 @@ class AveragePooling1D(_Pooling):
 class _GlobalPooling(Layer):
     """One value per channel over every position (``base_global_pooling.py``)."""
 
+    rows_independent = True  # see _ImageLayer.rows_independent
+
     rank = 2
     mode = "max"
     config_keys = (

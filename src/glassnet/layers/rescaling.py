@@ -42,6 +42,8 @@ class Rescaling(Layer):
         array([[0. , 0.2, 1. ]], dtype=float32)
     """
 
+    rows_independent = True  # see _ImageLayer.rows_independent
+
     config_keys = (key("scale", "statistic"), key("offset", "statistic", 0.0))
 
     def __init__(self, scale, offset=0.0, **kwargs) -> None:

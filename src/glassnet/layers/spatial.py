@@ -180,6 +180,8 @@ class SpatialDropout2D(_ImageLayer):
     """Drops whole feature maps: in training each channel of each image is zeroed with
     probability ``rate`` (the rest scaled by ``1 / (1 - rate)``); nothing at inference."""
 
+    rows_independent = False  # random: its draws must not depend on chunking
+
     config_keys = (key("rate", "number", minimum=0, below=1), key("seed", "seed"), _DATA_FORMAT)
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs) -> None:
