@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine.dense_chain import DenseChain
-from glassnet.engine.row_chunks import RowChunkRun
+from glassnet.engine.row_chunks import WORKERS, RowChunkRun
 from glassnet.ops.node import Node, Record
 from glassnet.ops.tape import Tape
 
@@ -90,6 +90,8 @@ class Plan:
         self._logits_calls = [*self._forward_calls[:-1], to_logits]
         self._from_z_calls = [*self._backward_calls[:-1], from_z]
         self._one_step = len(steps) == 1
+        #: Whether a step runs on chunks of rows in worker threads.
+        self._chunked = any(isinstance(step, RowChunkRun) for step in steps) and WORKERS.size > 1
         #: The chain, when it is the only step (called without the general loop).
         self._only_chain = last if self._one_step and self._output_in_chain else None
         self._local = threading.local()
@@ -134,6 +136,15 @@ class Plan:
                 ``backward`` may follow.
             logits: stop the output step at its logits, for a fused loss.
         """
+        if self._chunked:
+            # BLAS stays on one thread for the whole pass: the row workers use the cores,
+            # and an OpenBLAS thread woken by a product between two runs would spin on
+            # a core they need
+            with WORKERS.single_threaded_blas():
+                return self._forward(x, training, logits, x_has_ones)
+        return self._forward(x, training, logits, x_has_ones)
+
+    def _forward(self, x, training, logits, x_has_ones):
         try:
             slots = self._local.slots
         except AttributeError:
@@ -164,6 +175,13 @@ class Plan:
     def backward(self, grad: np.ndarray, from_logits: bool = False) -> None:
         """Back-propagates the slope at the output (at the logits with ``from_logits``)
         through every step of this thread's last pass, writing every weight slope."""
+        if self._chunked:
+            with WORKERS.single_threaded_blas():
+                self._backward(grad, from_logits)
+        else:
+            self._backward(grad, from_logits)
+
+    def _backward(self, grad: np.ndarray, from_logits: bool) -> None:
         nodes = self._local.slots.step_nodes
         if self._only_chain is not None:
             self._only_chain.backward(nodes[0].records, grad, False, from_logits)

@@ -74,7 +74,7 @@ class _Workers:
         """``[function(item) for item in items]``, the items shared among the workers."""
         if self._size == 1 or len(items) == 1:
             return [function(item) for item in items]
-        with self._single_threaded_blas():
+        with self.single_threaded_blas():
             return list(self._executor().map(function, items))
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -87,7 +87,9 @@ class _Workers:
         return self._pool
 
     @contextmanager
-    def _single_threaded_blas(self):
+    def single_threaded_blas(self):
+        """BLAS on one thread inside (nested and concurrent uses are counted: the count
+        BLAS had comes back when the last one leaves)."""
         with self._lock:
             if self._inside == 0:
                 controllers = self._blas_controllers()
@@ -221,13 +223,22 @@ class RowChunkRun:
         kept = getattr(self._local, "buffers", None)
         if kept is None or len(kept) < count:
             kept = self._local.buffers = [None] + [
-                {
-                    layer: {name: np.empty_like(array) for name, array in layer.grads.items()}
-                    for (layer,) in self._weighted()
-                }
+                {layer: _like_storage(layer.grads) for (layer,) in self._weighted()}
                 for _ in range(count - 1)
             ]
         return kept[:count]
+
+
+def _like_storage(grads: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Arrays shaped as ``grads``, one after another in one buffer, as a model's storage
+    keeps a layer's weights (so a layer may treat its kernel and bias as one matrix)."""
+    dtype = next(iter(grads.values())).dtype
+    flat = np.empty(sum(array.size for array in grads.values()), dtype=dtype)
+    views, start = {}, 0
+    for name, array in grads.items():
+        views[name] = flat[start : start + array.size].reshape(array.shape)
+        start += array.size
+    return views
 
 
 class RunRecords:

@@ -181,6 +181,20 @@ def patch_view(xp: np.ndarray, kernel, strides, dilation, out_hw) -> np.ndarray:
     )
 
 
+def patch_rows_view(cols: np.ndarray, shape) -> np.ndarray:
+    """The first ``kh·kw·c`` columns of a patch matrix ``cols`` (``(rows·oh·ow, kh·kw·c
+    + 1)``, a last column of ones) seen as ``(rows, oh, ow, kh, kw, c)``, to copy the
+    patches into."""
+    n, oh, ow, kh, kw, c = shape
+    item, width = cols.itemsize, cols.shape[1]
+    return as_strided(
+        cols,
+        shape=shape,
+        strides=(oh * ow * width * item, ow * width * item, width * item, kw * c * item,
+                 c * item, item),
+    )
+
+
 def add_patches(grad_xp: np.ndarray, grad_patches: np.ndarray, strides, dilation) -> None:
     """Adds each patch's slope ``(rows, oh, ow, kh, kw, c)`` back into ``grad_xp``, the
     slope of the padded input: one strided slice-add per kernel offset."""

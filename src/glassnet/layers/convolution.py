@@ -35,11 +35,15 @@ from glassnet.ops.node import Record
 # --- the products, on channels-last images (rows, h, w, c) ----------------------------------
 
 
-def conv_forward(x, kernel, strides, dilation, pads, groups=1):
+def conv_forward(x, kernel, strides, dilation, pads, groups=1, kernel_and_bias=None):
     """``x`` (rows, h, w, c) convolved with ``kernel`` (kh, kw, c / groups, filters).
 
     Returns the output ``(rows, oh, ow, filters)`` and the patch matrix backward needs:
     ``(rows·oh·ow, kh·kw·c)`` for one group, ``(groups, rows·oh·ow, kh·kw·c/groups)`` else.
+    With ``kernel_and_bias`` (one group: the kernel as ``(kh·kw·c, filters)`` with the bias
+    as one more row, see ``joint_view``), the patch matrix gets a last column of ones and
+    the one product adds the bias too; the matrix returned is then ``(rows·oh·ow,
+    kh·kw·c + 1)``.
     """
     kh, kw, cin_g, cout = kernel.shape
     xp = P.pad_images(x, pads)
@@ -48,7 +52,13 @@ def conv_forward(x, kernel, strides, dilation, pads, groups=1):
     view = P.patch_view(xp, (kh, kw), strides, dilation, (oh, ow))
     n = x.shape[0]
     m = n * oh * ow
-    if groups == 1:
+    if groups == 1 and kernel_and_bias is not None:
+        width = kh * kw * cin_g
+        cols = np.empty((m, width + 1), dtype=x.dtype)
+        cols[:, width] = 1
+        np.copyto(P.patch_rows_view(cols, view.shape), view)
+        z = cols @ kernel_and_bias
+    elif groups == 1:
         cols = np.ascontiguousarray(view).reshape(m, kh * kw * cin_g)
         z = cols @ kernel.reshape(kh * kw * cin_g, cout)
     else:
@@ -72,6 +82,23 @@ def _group_kernel(kernel, groups):
     )
 
 
+def joint_view(kernel: np.ndarray, bias: np.ndarray) -> np.ndarray | None:
+    """``kernel`` (..., filters) and ``bias`` (filters,) as one ``(kernel rows + 1,
+    filters)`` matrix, a view, when the bias lies right after the kernel in one writable
+    buffer (a model's weight storage keeps them so); else ``None``."""
+    if not (kernel.flags.c_contiguous and bias.flags.c_contiguous):
+        return None
+    if kernel.dtype != bias.dtype or kernel.ctypes.data + kernel.nbytes != bias.ctypes.data:
+        return None
+    base = kernel.base if kernel.base is not None else kernel
+    if bias.base is not base and bias.base is not getattr(base, "base", None):
+        return None
+    rows, cols = kernel.size // kernel.shape[-1] + 1, kernel.shape[-1]
+    return np.lib.stride_tricks.as_strided(
+        kernel, shape=(rows, cols), strides=(cols * kernel.itemsize, kernel.itemsize)
+    )
+
+
 def conv_backward(
     cols, grad_z, kernel, x_shape, strides, dilation, pads, groups, grad_kernel, need_grad_input
 ):
@@ -85,22 +112,14 @@ def conv_backward(
     _, h, w, c = x_shape
     if groups == 1:
         if grad_kernel is not None:
-            np.matmul(cols.T, g2, out=grad_kernel.reshape(kh * kw * cin_g, cout))
+            # with a column of ones in the patches, ``grad_kernel`` is the joint
+            # (kh·kw·c + 1, filters) slope of the kernel and the bias: one product
+            np.matmul(cols.T, g2, out=grad_kernel.reshape(cols.shape[1], cout))
         if not need_grad_input:
             return None
-        # Each kernel offset's slope of the patches, one product at a time, added where
-        # that offset read: contiguous adds, and no (positions × kh·kw·c) matrix at all.
-        grad_xp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=grad_z.dtype)
-        part = np.empty((m, cin_g), dtype=grad_z.dtype)
-        (th, tw), (dh, dw) = strides, dilation
-        for i in range(kh):
-            rows = slice(i * dh, i * dh + th * (oh - 1) + 1, th)
-            for j in range(kw):
-                np.matmul(g2, kernel[i, j].T, out=part)
-                grad_xp[:, rows, j * dw : j * dw + tw * (ow - 1) + 1 : tw] += part.reshape(
-                    n, oh, ow, cin_g
-                )
-        return P.crop_pads(grad_xp, pads, (h, w))
+        grad_cols = (g2 @ kernel.reshape(kh * kw * cin_g, cout).T).reshape(
+            n, oh, ow, kh, kw, cin_g
+        )
     else:
         cout_g = cout // groups
         gg = np.ascontiguousarray(g2.reshape(m, groups, cout_g).transpose(1, 0, 2))
@@ -347,14 +366,24 @@ class _Conv(_ImageLayer):
         _, _, kernel2, strides2, dil2, pads = self._geometry(self.input_shape)
         images = self._as_images(x)
         kernel = self.kernel.reshape(*kernel2, *self.kernel.shape[-2:])
-        z, cols = conv_forward(images, kernel, strides2, dil2, pads, self.groups)
-        if self.use_bias:
+        joint = self._joint(self.values)
+        z, cols = conv_forward(images, kernel, strides2, dil2, pads, self.groups, joint)
+        if self.use_bias and joint is None:
             z += self.bias
         a = z if self._linear else self.activation(z)
         record = _ConvRecord(x, self._from_images(z), self._from_images(a))
-        record.patches = cols
+        record.patches = cols if joint is None else cols[:, :-1]
+        record.ones_patches = None if joint is None else cols
         record.images_z = z
         return record.a, record
+
+    def _joint(self, arrays):
+        """The kernel as ``(kh·kw·c, filters)`` with the bias as one more row, a view of
+        ``arrays`` (the weights or their slopes) when the bias lies right after the kernel
+        in memory (as in a model's storage); else ``None``."""
+        if self.groups != 1 or not self.use_bias:
+            return None
+        return joint_view(arrays["kernel"], arrays["bias"])
 
     def backward(self, records, grad_out, need_grad_input=True, grads=None):
         """Slopes of ``forward``; the weight slopes go to ``grads`` (``{name: array}``,
@@ -367,17 +396,22 @@ class _Conv(_ImageLayer):
         records.grad_z = grad_z
         _, _, kernel2, strides2, dil2, pads = self._geometry(self.input_shape)
         g = self._as_images(grad_z)
-        if self.trainable and self.use_bias:
-            g.sum(axis=(0, 1, 2), out=grads["bias"])
         kernel = self.kernel.reshape(*kernel2, *self.kernel.shape[-2:])
-        grad_kernel = grads["kernel"].reshape(kernel.shape) if self.trainable else None
+        patches, grad_kernel = records.patches, None
+        joint = self._joint(grads) if self.trainable else None
+        if joint is not None and records.ones_patches is not None:
+            patches, grad_kernel = records.ones_patches, joint  # kernel and bias at once
+        elif self.trainable:
+            if self.use_bias:
+                g.sum(axis=(0, 1, 2), out=grads["bias"])
+            grad_kernel = grads["kernel"].reshape(kernel.shape)
         images_shape = (
             len(grad_out),
             *self._two(self._spatial(self.input_shape)[0]),
             self._spatial(self.input_shape)[1],
         )
         grad_x = conv_backward(
-            records.patches,
+            patches,
             np.ascontiguousarray(g),
             kernel,
             images_shape,
@@ -415,7 +449,7 @@ class _Conv(_ImageLayer):
 class _ConvRecord(Record):
     """A ``Record`` that also keeps the patch matrix the backward pass multiplies."""
 
-    __slots__ = ("patches", "images_z")
+    __slots__ = ("patches", "ones_patches", "images_z")
 
 
 class Conv2D(_Conv):
