@@ -256,7 +256,8 @@ class RunRecords:
         for index, layer in enumerate(self.run.layers):
             parts = [chunk[index] for chunk in self.chunks]
             if len(parts) == 1:
-                passes.append((layer, *parts[0]))
+                inputs, output, record = parts[0]
+                passes.append((layer, inputs, output, _joined([record])))
                 continue
             inputs = np.concatenate([part[0] for part in parts])
             output = np.concatenate([part[1] for part in parts])
@@ -270,6 +271,8 @@ def _joined(records: list):
     first = records[0]
     if not isinstance(first, Record):
         return None
+    if len(records) == 1:
+        return first
     joined = type(first).__new__(type(first))
     for cls in type(first).__mro__:
         for name in getattr(cls, "__slots__", ()):

@@ -135,11 +135,13 @@ class _Pooling(_ImageLayer):
         n, c = len(g), g.shape[-1]
         (ph, pw), (h, w) = pool2, spatial2
         if how == "tiled":
-            grad = np.zeros((n, h, w, c), dtype=g.dtype)
             if self.mode == "max":
-                for (i, j), hit in _tiled_winners(*kept, pool2, (oh, ow)):
-                    np.multiply(g, hit, out=grad[:, i : oh * ph : ph, j : ow * pw : pw])
+                grad = np.empty((n, h, w, c), dtype=g.dtype)
+                grad[:, oh * ph :] = 0  # rows and columns no window covers
+                grad[:, : oh * ph, ow * pw :] = 0
+                _route_to_winners(grad, g, *kept, pool2, (oh, ow))
                 return self._from_images(grad)
+            grad = np.zeros((n, h, w, c), dtype=g.dtype)
             blocks = grad[:, : oh * ph, : ow * pw].reshape(n, oh, ph, ow, pw, c)
             blocks[...] = g[:, :, None, :, None] / g.dtype.type(ph * pw)
             return self._from_images(grad)
@@ -183,20 +185,29 @@ def _tiled_max(images, pool, out_hw):
     return out
 
 
-def _tiled_winners(images, out, pool, out_hw):
-    """Per window position, a mask of the windows it won: the first largest in reading
-    order on ties (as TensorFlow's; ties are common after a ReLU, in all-zero windows)."""
-    winners = []
-    taken = None
-    for offset, part in _window_slices(images, pool, out_hw):
-        hit = part == out
-        if taken is None:
-            taken = hit.copy()
-        else:
-            hit &= ~taken
-            taken |= hit
-        winners.append((offset, hit))
-    return winners
+def _route_to_winners(grad, g, images, out, pool, out_hw):
+    """Writes each window's slope ``g`` to the position that won it, zero to the others:
+    the first largest in reading order on ties (as TensorFlow's; ties are common after a
+    ReLU, in all-zero windows). Every window position of ``grad`` is written, once."""
+    slices = _window_slices(images, pool, out_hw)
+    (ph, pw), (oh, ow) = pool, out_hw
+    taken = hit = None
+    for index, ((i, j), part) in enumerate(slices):
+        target = grad[:, i : oh * ph : ph, j : ow * pw : pw]
+        if index == 0:
+            taken = np.equal(part, out)
+            np.multiply(g, taken, out=target)
+            continue
+        if index == len(slices) - 1:
+            # the max is one of the values: the last position wins where none before did
+            # (and takes the slope of a window whose max is NaN, which no position equals)
+            np.logical_not(taken, out=taken)
+            np.multiply(g, taken, out=target)
+            return
+        hit = np.equal(part, out, out=hit)
+        np.greater(hit, taken, out=hit)  # a hit not taken by an earlier position
+        np.logical_or(taken, hit, out=taken)
+        np.multiply(g, hit, out=target)
 
 
 def _pad_with(x, pads, value):

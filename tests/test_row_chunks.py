@@ -1,0 +1,262 @@
+"""Image layers run on chunks of rows (``glassnet.engine.row_chunks``) compute what the
+plain layer-by-layer code computes.
+
+A ``Sequential`` plan runs each maximal run of row-independent layers holding an image
+layer (convolutions, poolings, padding, ``Flatten``...) as one ``RowChunkRun``: each chunk
+of rows goes through every layer of the run in a worker thread, and the chunks' weight
+slopes are added in chunk order. The reference is ``Plan(..., chains=False)``, which runs
+every layer's own ``forward``/``backward`` on the whole batch. The slopes differ from it
+only in the order of a sum over rows, so they agree to float64 rounding; the records the
+glass box reads are the same numbers, joined from the chunks.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import glassnet as keras
+from glassnet import layers
+from glassnet.engine import row_chunks
+from glassnet.engine.plan import Plan
+from glassnet.engine.row_chunks import RowChunkRun
+from glassnet.explain import last_pass
+
+RECORD_FIELDS = ("x", "z", "a", "grad_a", "grad_z")
+
+
+@pytest.fixture
+def small_chunks(monkeypatch, float64):
+    """Chunks of a few rows, so that a batch of a test splits into several (float64
+    models, to compare with the reference to float64 rounding)."""
+    monkeypatch.setattr(row_chunks, "CHUNK_BYTES", 2_000)
+
+
+def _compiled(stack, input_shape, loss="sparse_categorical_crossentropy"):
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input(shape=input_shape), *stack])
+    model.compile(optimizer="sgd", loss=loss)
+    return model
+
+
+def _runs(model):
+    return [step for step in model.plan.steps if isinstance(step, RowChunkRun)]
+
+
+def _records(model):
+    taken = []
+    for lp in last_pass(model).layers:
+        fields = {}
+        if lp.record is not None:
+            for name in RECORD_FIELDS:
+                value = getattr(lp.record, name, None)
+                fields[name] = None if value is None else np.array(value)
+        taken.append((lp.layer.name, np.array(lp.output), fields))
+    return taken
+
+
+def _against_reference(model, x, y):
+    loss_fast, grads_fast = model.compute_gradients(x, y)
+    fast = _records(model)
+    model._plan_cache = (model.storage, Plan(model.layers, model.storage, chains=False))
+    loss_ref, grads_ref = model.compute_gradients(x, y)
+    ref = _records(model)
+    assert loss_fast == pytest.approx(loss_ref, rel=1e-12)
+    for g_fast, g_ref in zip(grads_fast, grads_ref, strict=True):
+        np.testing.assert_allclose(g_fast, g_ref, rtol=1e-9, atol=1e-12)
+    assert [name for name, *_ in fast] == [name for name, *_ in ref]
+    for (name, out_fast, rec_fast), (_, out_ref, rec_ref) in zip(fast, ref, strict=True):
+        np.testing.assert_allclose(out_fast, out_ref, rtol=1e-12, atol=1e-14, err_msg=name)
+        assert rec_fast.keys() == rec_ref.keys(), name
+        for field, value in rec_ref.items():
+            if value is None:
+                assert rec_fast[field] is None, (name, field)
+            else:
+                np.testing.assert_allclose(
+                    rec_fast[field], value, rtol=1e-10, atol=1e-13, err_msg=f"{name}.{field}"
+                )
+
+
+def _images(rows, shape=(10, 10, 2), seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((rows, *shape))
+    y = rng.integers(0, 3, rows)
+    return x, y
+
+
+def test_a_convnet_runs_its_image_layers_as_one_chunked_step(small_chunks):
+    model = _compiled(
+        [
+            layers.Conv2D(4, 3, activation="relu", padding="same"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(5, 3, strides=1, activation="tanh"),
+            layers.AveragePooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ],
+        (10, 10, 2),
+    )
+    (run,) = _runs(model)
+    assert [type(layer).__name__ for layer in run.layers] == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "AveragePooling2D", "Flatten"
+    ]
+    assert len(run.chunks(13)) > 3  # the test's batches really split
+    x, y = _images(13)
+    _against_reference(model, x, y)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 7])
+def test_batches_of_any_size_split_and_join_in_order(small_chunks, rows):
+    model = _compiled(
+        [
+            layers.Conv2D(3, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ],
+        (10, 10, 2),
+    )
+    x, y = _images(rows, seed=rows)
+    _against_reference(model, x, y)
+
+
+def test_every_convolution_kind_writes_its_slopes_per_chunk(small_chunks):
+    model = _compiled(
+        [
+            layers.DepthwiseConv2D(3, depth_multiplier=2, activation="relu"),
+            layers.SeparableConv2D(3, 3, padding="same"),
+            layers.Conv2DTranspose(2, 3, strides=2),
+            layers.Conv2D(3, 3, groups=1, use_bias=False),
+            layers.ZeroPadding2D(1),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(3, activation="softmax"),
+        ],
+        (8, 8, 2),
+    )
+    assert len(_runs(model)[0].layers) == 6
+    x, y = _images(9, shape=(8, 8, 2))
+    _against_reference(model, x, y)
+
+
+def test_a_run_after_other_layers_passes_its_input_slope_back(small_chunks):
+    """A chunked run that does not start the model must hand back the slope at its
+    input (for the Dense layer before it); a frozen convolution writes no slope."""
+    model = _compiled(
+        [
+            layers.Dense(50, activation="relu"),
+            layers.Reshape((5, 5, 2)),
+            layers.Conv2D(3, 2, activation="relu"),
+            layers.Conv2D(2, 2, trainable=False),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ],
+        (6,),
+    )
+    assert len(_runs(model)) == 1
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((11, 6)), rng.integers(0, 3, 11)
+    _against_reference(model, x, y)
+
+
+def test_one_dimensional_convolutions_run_in_chunks(small_chunks):
+    model = _compiled(
+        [
+            layers.Conv1D(4, 3, padding="causal", dilation_rate=2, activation="relu"),
+            layers.MaxPooling1D(2),
+            layers.GlobalMaxPooling1D(),
+            layers.Dense(3, activation="softmax"),
+        ],
+        (12, 3),
+    )
+    assert _runs(model)
+    x, y = _images(10, shape=(12, 3))
+    _against_reference(model, x, y)
+
+
+def test_random_layers_and_the_output_layer_stay_out_of_runs(small_chunks):
+    model = _compiled(
+        [
+            layers.RandomFlip(seed=1),
+            layers.Conv2D(3, 3, activation="relu"),
+            layers.SpatialDropout2D(0.2, seed=1),
+            layers.Conv2D(3, 3),
+            layers.GlobalAveragePooling2D(),
+        ],
+        (10, 10, 2),
+        loss="mse",
+    )
+    steps = model.plan.steps
+    assert [type(step).__name__ for step in steps] == [
+        "RandomFlip", "RowChunkRun", "SpatialDropout2D", "RowChunkRun", "GlobalAveragePooling2D"
+    ]
+
+
+def test_a_chunked_pass_is_the_same_every_time(small_chunks):
+    model = _compiled(
+        [
+            layers.Conv2D(4, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3, activation="softmax"),
+        ],
+        (10, 10, 2),
+    )
+    x, y = _images(16)
+    first = model.compute_gradients(x, y)[1]
+    for _ in range(3):
+        again = model.compute_gradients(x, y)[1]
+        for a, b in zip(first, again, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_predict_from_several_threads_gives_each_its_own_rows(small_chunks):
+    model = _compiled(
+        [layers.Conv2D(3, 3, activation="relu"), layers.Flatten(), layers.Dense(3)],
+        (10, 10, 2),
+        loss="mse",
+    )
+    batches = [_images(9, seed=s)[0] for s in range(4)]
+    expected = [model.predict(b, verbose=0) for b in batches]
+    found = [None] * len(batches)
+
+    def work(i):
+        for _ in range(5):
+            found[i] = model.predict(batches[i], verbose=0)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(batches))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for got, want in zip(found, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_blas_gets_its_thread_count_back_after_training():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    if row_chunks.WORKERS.size < 2:
+        pytest.skip("one core: the chunks run in the calling thread and BLAS is not touched")
+    before = [info["num_threads"] for info in threadpoolctl.threadpool_info()
+              if info["user_api"] == "blas"]
+    model = _compiled(
+        [layers.Conv2D(8, 3, activation="relu"), layers.Flatten(), layers.Dense(3)],
+        (28, 28, 1),
+        loss="mse",
+    )
+    x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32)
+    seen = []
+    forward = model.layers[0].forward
+
+    def spy(x, training=False):
+        seen.append([info["num_threads"] for info in threadpoolctl.threadpool_info()
+                     if info["user_api"] == "blas"])
+        return forward(x, training)
+
+    model.layers[0].forward = spy
+    model.fit(x, np.zeros((64, 3)), batch_size=64, epochs=1, verbose=0)
+    after = [info["num_threads"] for info in threadpoolctl.threadpool_info()
+             if info["user_api"] == "blas"]
+    assert after == before
+    assert seen and all(counts == [1] * len(before) for counts in seen)
