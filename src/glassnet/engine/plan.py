@@ -176,8 +176,8 @@ class Plan:
         """``(layer, output)`` of the last pass, layer by layer."""
         for node in self._slots().step_nodes:
             if isinstance(node.op, DenseChain):
-                for layer, record in zip(node.op.layers, node.records.records, strict=True):
-                    yield layer, record.a
+                for layer, _, output, _ in node.records.layer_passes():
+                    yield layer, output
             else:
                 yield node.op, node.output
 
