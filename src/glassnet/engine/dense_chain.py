@@ -15,14 +15,18 @@ with the fewest calls it can, computing exactly what each layer's own ``forward`
   layer's input gets that column as well in a training pass: ``fit`` gathers the shuffled
   rows into such an array once per epoch, and any other batch is copied into one, so
   every pass, training or inference, computes the same numbers whatever fed it. Wide
-  inputs (images), and a chain that does not start the model, add the first bias
-  separately instead: copying a wide batch costs more than the addition it saves.
+  inputs (images), and a chain that reads something other than the model's input, add the
+  first bias separately instead: copying a wide batch costs more than the addition it saves.
 * **Buffers are reused.** Every pass writes into arrays allocated once per batch size (per
   thread, so concurrent ``predict`` calls do not share them), with ``np.dot(..., out=)``.
+* **Siblings are one product.** In a functional model, ``Dense`` layers that read the same
+  value and feed only a ``Concatenate`` can be one member of a chain (``DenseSiblings``):
+  their kernels side by side, so that one product computes all their nodes.
 
 A chain is one node on a model's tape. Its records (``ChainRecords``) hold one ``Record`` of
-``x``, ``z``, ``a``, ``grad_a`` and ``grad_z`` per layer, what the glass box reads; they are
-views of these buffers, so the next pass overwrites them: copy a record to keep it
+``x``, ``z``, ``a``, ``grad_a`` and ``grad_z`` per member, what the glass box reads
+(``layer_passes`` gives them layer by layer, joined siblings each with their own columns);
+they are views of these buffers, so the next pass overwrites them: copy a record to keep it
 (``glassnet.explain`` returns copies).
 """
 
