@@ -80,6 +80,29 @@ def test_the_guides_train_step_makes_the_updates_fit_makes():
     assert logs == pytest.approx(expected, rel=1e-6)
 
 
+class GuideSequential(keras.Sequential):
+    train_step = GuideModel.train_step
+    test_step = GuideModel.test_step
+
+
+def test_a_train_step_gets_the_rows_as_given_where_fits_own_step_folds_a_bias():
+    # fit gathers batches with a column of ones for a model of Dense layers that folds its
+    # first bias; an overridden train_step calls the model on them, so it gets plain rows.
+    reference = keras.Sequential([layers.Dense(8, activation="relu", input_shape=(4,)),
+                                  layers.Dense(1)])
+    custom = GuideSequential([layers.Dense(8, activation="relu", input_shape=(4,)),
+                              layers.Dense(1)])
+    custom.set_weights(reference.get_weights())
+    assert custom.plan.fold_first
+    for model in (reference, custom):
+        model.compile(optimizer=keras.optimizers.SGD(0.05), loss="mse")
+    x, y = data()
+    custom.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    reference.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(custom.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_train_step_with_its_own_loss_and_metrics_compiles_without_a_loss():
     loss_tracker = keras.metrics.Mean(name="loss")
     mae = keras.metrics.MeanAbsoluteError(name="mae")

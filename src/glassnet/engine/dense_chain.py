@@ -15,20 +15,25 @@ with the fewest calls it can, computing exactly what each layer's own ``forward`
   layer's input gets that column as well in a training pass: ``fit`` gathers the shuffled
   rows into such an array once per epoch, and any other batch is copied into one, so
   every pass, training or inference, computes the same numbers whatever fed it. Wide
-  inputs (images), and a chain that does not start the model, add the first bias
-  separately instead: copying a wide batch costs more than the addition it saves.
+  inputs (images), and a chain that reads something other than the model's input, add the
+  first bias separately instead: copying a wide batch costs more than the addition it saves.
 * **Buffers are reused.** Every pass writes into arrays allocated once per batch size (per
   thread, so concurrent ``predict`` calls do not share them), with ``np.dot(..., out=)``.
+* **Siblings are one product.** In a functional model, ``Dense`` layers that read the same
+  value and feed only a ``Concatenate`` can be one member of a chain (``DenseSiblings``):
+  their kernels side by side, so that one product computes all their nodes.
 
 A chain is one node on a model's tape. Its records (``ChainRecords``) hold one ``Record`` of
-``x``, ``z``, ``a``, ``grad_a`` and ``grad_z`` per layer, what the glass box reads; they are
-views of these buffers, so the next pass overwrites them: copy a record to keep it
+``x``, ``z``, ``a``, ``grad_a`` and ``grad_z`` per member, what the glass box reads
+(``layer_passes`` gives them layer by layer, joined siblings each with their own columns);
+they are views of these buffers, so the next pass overwrites them: copy a record to keep it
 (``glassnet.explain`` returns copies).
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +66,7 @@ class ChainRecords:
         self.inputs = [None] + [np.ones((rows, w + 1), dtype) for w in widths[1:-1]]
         self.z = [np.empty((rows, w), dtype) for w in widths[1:]]
         self.nbytes = sum(a.nbytes for a in self.inputs[1:] + self.z)
-        layers = chain.layers
+        layers = chain.members
         #: For each layer but the last: activate it, then feed the next layer.
         self.links = [
             (
@@ -76,8 +81,9 @@ class ChainRecords:
             )
             for i in range(len(layers) - 1)
         ]
-        #: One record per layer; every array but the first ``x`` and the last ``a`` (and
-        #: the last slopes) is a buffer fixed here.
+        #: One record per member (a ``Dense`` layer, or ``DenseSiblings`` side by side);
+        #: every array but the first ``x`` and the last ``a`` (and the last slopes) is a
+        #: buffer fixed here. ``layer_passes`` reads them layer by layer.
         self.records = [Record(z=z) for z in self.z]
         for i in range(1, len(layers)):
             self.records[i].x = self.inputs[i][:, :-1]
@@ -89,7 +95,7 @@ class ChainRecords:
 
     def make_backward(self) -> None:
         chain, rows, widths, dtype = self.chain, self.rows, self.chain.widths, self.chain.dtype
-        layers = chain.layers
+        layers = chain.members
         grad_z = [np.empty((rows, w), dtype) for w in widths[1:]]
         grad_a = [np.empty((rows, w), dtype) for w in widths[1:-1]]
         mask = [
@@ -118,6 +124,135 @@ class ChainRecords:
             for i in range(len(layers) - 1, 0, -1)
         ]
 
+    def layer_passes(self) -> list[tuple[Any, Any, np.ndarray | None, Record | None]]:
+        """``(layer, inputs, output, record)`` of every layer of the chain's last pass, in
+        the order they ran: a ``Dense`` layer's own record, and for ``DenseSiblings`` one
+        record per sibling (its columns of the shared arrays) and then the ``Concatenate``
+        (its inputs, the siblings' outputs, and no record), as unfused passes leave them."""
+        passes: list = []
+        for member, record in zip(self.chain.members, self.records, strict=True):
+            if type(member) is not DenseSiblings:
+                passes.append((member, record.x, record.a, record))
+                continue
+            outputs = []
+            for layer, columns in zip(member.layers, member.columns, strict=True):
+                own = Record(
+                    x=record.x,
+                    z=_columns(record.z, columns),
+                    a=_columns(record.a, columns),
+                    grad_a=_columns(record.grad_a, columns),
+                    grad_z=_columns(record.grad_z, columns),
+                )
+                outputs.append(own.a)
+                passes.append((layer, own.x, own.a, own))
+            passes.append((member.concat, tuple(outputs), record.a, None))
+        return passes
+
+
+def _columns(array: np.ndarray | None, columns: slice) -> np.ndarray | None:
+    return None if array is None else array[:, columns]
+
+
+class DenseSiblings:
+    """``Dense`` layers that read the same value and whose outputs only a ``Concatenate``
+    joins, along the last axis and in their order: one member of a chain, whose kernel and
+    bias are theirs side by side, so that one product computes all their nodes (a functional
+    model's branches, ``Concatenate()([Dense(32)(x), Dense(32)(x)])``).
+
+    Each node's value is the same sum over the same inputs as in its own layer (the bias
+    rides in the product, as in a chain). The layers keep their weights in the model's
+    storage, where they do not lie side by side: ``gather`` copies them into this member's
+    matrix before a pass, and ``scatter`` copies its weight slopes back into each layer's
+    gradient views after backward. The layers must share one element-wise activation
+    (``siblings`` checks it): applied to the joined columns it gives each layer's own.
+
+    Args:
+        layers: the ``Dense`` layers, in the order the ``Concatenate`` takes their outputs.
+        concat: the ``Concatenate`` layer.
+        spans: ``(layer name, weight name) -> (start, stop)`` in ``storage``.
+    """
+
+    def __init__(self, layers: list[Dense], concat, storage, spans: dict) -> None:
+        self.layers = list(layers)
+        self.concat = concat
+        self.name = concat.name
+        first = layers[0]
+        inputs = first.kernel.shape[0]
+        self.units = sum(layer.units for layer in layers)
+        self.input_shape = first.input_shape
+        self.activation = first.activation
+        dtype = storage.parameters.dtype
+        #: The joined kernel over the joined bias, and their slopes: the chain's matrices.
+        self.kernel_and_bias = np.empty((inputs + 1, self.units), dtype)
+        self.grad_kernel_and_bias = np.zeros((inputs + 1, self.units), dtype)
+        self.kernel, self.bias = self.kernel_and_bias[:-1], self.kernel_and_bias[-1]
+        self.grad_kernel = self.grad_kernel_and_bias[:-1]
+        self.grad_bias = self.grad_kernel_and_bias[-1]
+        self.columns: list[slice] = []
+        self._copies = []
+        end = 0
+        bounds = []
+        for layer in layers:
+            columns = slice(end, end + layer.units)
+            end += layer.units
+            self.columns.append(columns)
+            start, _ = spans[(layer.name, "kernel")]
+            _, stop = spans[(layer.name, "bias")]
+            bounds.append((start, stop))
+            shape = (inputs + 1, layer.units)
+            self._copies.append((
+                storage.parameters[start:stop].reshape(shape),
+                self.kernel_and_bias[:, columns],
+                storage.gradients[start:stop].reshape(shape),
+                self.grad_kernel_and_bias[:, columns],
+            ))
+        units = layers[0].units
+        if all(layer.units == units for layer in layers) and all(
+            stop == start for (_, stop), (start, _) in zip(bounds, bounds[1:], strict=False)
+        ):
+            # Layers of equal width whose weights lie one after another in the storage:
+            # their (layers, inputs + 1, units) block, axes swapped, is the joined matrix,
+            # so one copy each way moves them all.
+            start, stop = bounds[0][0], bounds[-1][1]
+            block = (len(layers), inputs + 1, units)
+            joined = (inputs + 1, len(layers), units)
+            self._copies = [(
+                storage.parameters[start:stop].reshape(block).transpose(1, 0, 2),
+                self.kernel_and_bias.reshape(joined),
+                storage.gradients[start:stop].reshape(block).transpose(1, 0, 2),
+                self.grad_kernel_and_bias.reshape(joined),
+            )]
+        self.gather()
+
+    def gather(self) -> None:
+        """Copies the layers' current kernels and biases into the joined matrix."""
+        for weights, joined, _, _ in self._copies:
+            np.copyto(joined, weights)
+
+    def scatter(self) -> None:
+        """Copies the joined weight slopes into each layer's gradient views."""
+        for _, _, grads, joined in self._copies:
+            np.copyto(grads, joined)
+
+    @staticmethod
+    def siblings(layers: list, spans: dict) -> bool:
+        """Whether ``layers`` (two or more) can be joined: each one a chain could take, all
+        with the same number of inputs and the same element-wise activation (ReLU or
+        linear, or one of the same class and config that acts on each value alone)."""
+        if len(layers) < 2 or not all(DenseChain.takes(layer, spans) for layer in layers):
+            return False
+        first = layers[0]
+        if any(layer.kernel.shape[0] != first.kernel.shape[0] for layer in layers):
+            return False
+        kind = _kind(first.activation)
+        if kind is _OTHER and type(first.activation) not in _ELEMENTWISE:
+            return False
+        return all(
+            type(layer.activation) is type(first.activation)
+            and layer.activation.get_config() == first.activation.get_config()
+            for layer in layers[1:]
+        )
+
 
 class DenseChain:
     """A run of ``Dense`` layers as one operation: few NumPy calls, reused buffers.
@@ -128,35 +263,58 @@ class DenseChain:
     layers that ``DenseChain.takes`` into a chain.
 
     Args:
-        layers: the ``Dense`` layers, in order.
+        layers: the ``Dense`` layers (or ``DenseSiblings``), in order.
         storage: the model's weight storage.
         spans: ``(layer name, weight name) -> (start, stop)`` in the storage.
         first: whether the chain starts the model (its input then needs no slope, and a
             narrow input carries the first bias in its product).
+        fold: whether a narrow input carries the first bias in its product (default:
+            ``first``); a graph's chain that reads the model's input folds without being
+            ``first``, so that a ``GradientTape`` still gets the slope at that input.
     """
 
-    def __init__(self, layers: list[Dense], storage, spans: dict, first: bool = True) -> None:
-        self.layers = layers
-        self.name = "+".join(layer.name for layer in layers)
+    def __init__(
+        self, layers: list, storage, spans: dict, first: bool = True, fold: bool | None = None
+    ) -> None:
+        #: What the chain computes, in order: ``Dense`` layers and ``DenseSiblings``.
+        self.members = list(layers)
+        #: Every layer of the chain in the order they run (a member's siblings and its
+        #: ``Concatenate`` included), as the glass box and the tapes name them.
+        self.layers = []
+        for member in self.members:
+            if type(member) is DenseSiblings:
+                self.layers += [*member.layers, member.concat]
+            else:
+                self.layers.append(member)
+        self.name = "+".join(layer.name for layer in self.layers)
         self.storage = storage
         self.first = first
         self.dtype = storage.parameters.dtype
         self.kernel_and_bias = []
         self.grad_kernel_and_bias = []
-        for layer in layers:
+        for layer in self.members:
+            if type(layer) is DenseSiblings:
+                self.kernel_and_bias.append(layer.kernel_and_bias)
+                self.grad_kernel_and_bias.append(layer.grad_kernel_and_bias)
+                continue
             start, _ = spans[(layer.name, "kernel")]
             _, stop = spans[(layer.name, "bias")]
             shape = (layer.kernel.shape[0] + 1, layer.units)
             self.kernel_and_bias.append(storage.parameters[start:stop].reshape(shape))
             self.grad_kernel_and_bias.append(storage.gradients[start:stop].reshape(shape))
-        self.kernel_t = [layer.kernel.T for layer in layers]
-        self.kind = [_kind(layer.activation) for layer in layers]
-        self.widths = [layers[0].kernel.shape[0]] + [layer.units for layer in layers]
+        #: The members whose weights are copies, refreshed each pass.
+        self.joined = [m for m in self.members if type(m) is DenseSiblings]
+        self.kernel_t = [layer.kernel.T for layer in self.members]
+        self.kind = [_kind(layer.activation) for layer in self.members]
+        self.widths = [self.members[0].kernel.shape[0]] + [m.units for m in self.members]
         #: Whether ``forward`` returns a buffer (the last ``z``, for a linear output) rather
         #: than a new array.
         self.output_is_buffer = self.kind[-1] is _LINEAR
-        #: Whether passes fold the first layer's bias (batches then carry ones).
-        self.fold_first = first and self.widths[0] <= _FOLD_FIRST_MAX_INPUTS
+        #: Whether passes fold the first layer's bias (batches then carry ones); by default
+        #: when the chain starts the model.
+        self.fold_first = (first if fold is None else fold) and (
+            self.widths[0] <= _FOLD_FIRST_MAX_INPUTS
+        )
         self._local = threading.local()  # per thread: buffers by batch size
 
     @staticmethod
@@ -164,6 +322,8 @@ class DenseChain:
         """Whether ``layer`` can run in a chain: a trainable ``Dense`` with a bias on rows
         that are vectors (the chain's buffers are matrices), whose kernel and bias lie next
         to each other in the trainable storage."""
+        if type(layer) is DenseSiblings:
+            return True
         if type(layer) is not Dense or not layer.use_bias or not layer.trainable:
             return False
         if layer.input_shape is None or len(layer.input_shape) != 1:
@@ -203,12 +363,14 @@ class DenseChain:
         """
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
+        for member in self.joined:
+            member.gather()
         buf = self._buffers(len(x))
         if self.fold_first and not x_has_ones:
             np.copyto(buf.x_with_ones[:, :-1], x)
             x, x_has_ones = buf.x_with_ones, True
         buf.x, buf.x_has_ones = x, x_has_ones
-        first = self.layers[0]
+        first = self.members[0]
         z = buf.z[0]
         if x_has_ones:
             np.dot(x, self.kernel_and_bias[0], out=z)
@@ -228,7 +390,7 @@ class DenseChain:
         z = buf.z[-1]
         if logits:
             return z, buf
-        a = buf.records[-1].a = z if self.kind[-1] is _LINEAR else self.layers[-1].activation(z)
+        a = buf.records[-1].a = z if self.kind[-1] is _LINEAR else self.members[-1].activation(z)
         return a, buf
 
     def forward_logits(
@@ -260,7 +422,7 @@ class DenseChain:
         else:
             last.grad_a = grad_out
             grad_z = _activation_backward(
-                self.layers[-1], self.kind[-1], last, grad_out, buf.last_mask, buf.last_grad_z
+                self.members[-1], self.kind[-1], last, grad_out, buf.last_mask, buf.last_grad_z
             )
         last.grad_z = grad_z
         for (
@@ -278,12 +440,14 @@ class DenseChain:
             np.dot(grad_z, kernel_t, out=grad_a)
             grad_z = _activation_backward(below, kind, record, grad_a, mask, grad_z_below)
             record.grad_z = grad_z
-        first = self.layers[0]
+        first = self.members[0]
         if buf.x_has_ones:
             np.dot(buf.x.T, grad_z, out=self.grad_kernel_and_bias[0])
         else:
             np.dot(buf.x.T, grad_z, out=first.grad_kernel)
             np.add.reduce(grad_z, axis=0, out=first.grad_bias)
+        for member in self.joined:
+            member.scatter()
         if need_grad_input and not self.first:
             return np.dot(grad_z, self.kernel_t[0], out=buf.grad_x)
         return None
@@ -296,6 +460,14 @@ class DenseChain:
 
 
 _RELU, _LINEAR, _OTHER = "relu", "linear", "other"
+# Activations that act on each value alone (whatever its neighbours), so that joined
+# siblings may share one: not Softmax, nor a function of arguments.
+_ELEMENTWISE = (
+    activations.LeakyReLU, activations.ReLU6, activations.Tanh, activations.Sigmoid,
+    activations.HardSigmoid, activations.HardSilu, activations.Elu, activations.Selu,
+    activations.Softplus, activations.Softsign, activations.Silu, activations.Gelu,
+    activations.Exponential, activations.Mish,
+)
 
 
 def _kind(activation) -> str:

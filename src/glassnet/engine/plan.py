@@ -210,10 +210,7 @@ class Plan:
     def layer_outputs(self) -> Iterator[tuple[Any, np.ndarray]]:
         """``(layer, output)`` of the last pass, layer by layer."""
         for node in self._slots().step_nodes:
-            if isinstance(node.op, DenseChain):
-                for layer, record in zip(node.op.layers, node.records.records, strict=True):
-                    yield layer, record.a
-            elif isinstance(node.op, RowChunkRun):
+            if isinstance(node.op, (DenseChain, RowChunkRun)):
                 for layer, _, output, _ in node.records.layer_passes():
                     yield layer, output
             else:

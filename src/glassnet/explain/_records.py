@@ -1,8 +1,10 @@
 """How the glass box reads a pass: the nodes a model's tape holds, layer by layer.
 
 A compiled model leaves one node per step of its plan (``model.tape``): a ``DenseChain``
-node holds one ``Record`` per ``Dense`` layer of the chain, a lone layer's node holds its own
-records. ``last_pass(model)`` turns the last pass into what the explain tools ask of it: each
+node holds one ``Record`` per ``Dense`` layer of the chain (siblings joined into one product
+each get theirs, their columns of the joint arrays, and the ``Concatenate`` that joined
+them its inputs and output), a lone layer's node holds its own records.
+``last_pass(model)`` turns the last pass into what the explain tools ask of it: each
 layer's ``Record`` (``x``, ``z``, ``a``, ``grad_a``, ``grad_z``), its input and its output.
 Arrays are the model's buffers: the explain tools copy what they keep.
 """
@@ -15,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine.dense_chain import ChainRecords, DenseChain
-from glassnet.engine.row_chunks import RowChunkRun
+from glassnet.engine.row_chunks import RowChunkRun, RunRecords
 from glassnet.explain._common import model_layers
 from glassnet.ops.node import Record
 
@@ -60,12 +62,9 @@ def last_pass(model) -> PassReading:
     reading = PassReading(fused=bool(model.fused_output))
     for node in model.tape.nodes:
         op = node.op
-        if isinstance(op, DenseChain):
-            records: ChainRecords = node.records
-            for layer, record in zip(op.layers, records.records, strict=True):
-                reading.layers.append(LayerPass(layer, record.x, record.a, record))
-        elif isinstance(op, RowChunkRun):
-            for layer, inputs, output, record in node.records.layer_passes():
+        if isinstance(op, (DenseChain, RowChunkRun)):
+            records: ChainRecords | RunRecords = node.records
+            for layer, inputs, output, record in records.layer_passes():
                 reading.layers.append(LayerPass(layer, inputs, output, record))
         elif any(op is layer for layer in model_layers(model)):
             record = node.records if isinstance(node.records, Record) else None

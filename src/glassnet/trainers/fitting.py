@@ -140,7 +140,9 @@ class Fitting:
                 batch_size,
                 shuffle,
                 self._shuffle_rng,
-                ones_column=self.plan.fold_first,
+                # Only glassnet's own step knows a batch's column of ones; an overridden
+                # ``train_step`` gets the rows as given.
+                ones_column=self.plan.fold_first and not self._overrides("train_step"),
             )
             first_targets_shape = y.shape
         if validation_data is not None:
