@@ -260,3 +260,44 @@ def test_blas_gets_its_thread_count_back_after_training():
              if info["user_api"] == "blas"]
     assert after == before
     assert seen and all(counts == [1] * len(before) for counts in seen)
+
+
+def test_a_functional_convnet_chunks_its_image_layers_too(small_chunks):
+    """A graph with two image branches joined by ``Add``: each branch's run of image layers
+    is one chunked step; slopes and records equal the layer-by-layer tape's."""
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input(shape=(9, 9, 2))
+    left = layers.Conv2D(3, 3, activation="relu", padding="same")(inputs)
+    left = layers.MaxPooling2D(3)(left)
+    right = layers.Conv2D(3, 3, strides=3, activation="tanh")(inputs)
+    joined = layers.Add()([left, right])
+    flat = layers.Flatten()(layers.Conv2D(2, 2, activation="relu")(joined))
+    outputs = layers.Dense(3, activation="softmax")(flat)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    from glassnet.engine.graph_plan import CompiledGraphPlan, GraphPlan
+
+    plan = model.plan
+    assert isinstance(plan, CompiledGraphPlan)
+    runs = [step[0] for step in plan._steps if isinstance(step[0], RowChunkRun)]
+    assert [[type(layer).__name__ for layer in run.layers] for run in runs] == [
+        ["Conv2D", "MaxPooling2D"], ["Conv2D"], ["Conv2D", "Flatten"]
+    ]
+    x, y = _images(11, shape=(9, 9, 2))
+    loss_fast, grads_fast = model.compute_gradients(x, y)
+    fast = _records(model)
+    model._plan_cache = (model.storage, GraphPlan(model))
+    loss_ref, grads_ref = model.compute_gradients(x, y)
+    ref = _records(model)
+    assert loss_fast == pytest.approx(loss_ref, rel=1e-12)
+    for g_fast, g_ref in zip(grads_fast, grads_ref, strict=True):
+        np.testing.assert_allclose(g_fast, g_ref, rtol=1e-9, atol=1e-12)
+    by_name = {name: (out, rec) for name, out, rec in ref}
+    for name, out, rec in fast:
+        np.testing.assert_allclose(out, by_name[name][0], rtol=1e-12, atol=1e-14, err_msg=name)
+        for field, value in rec.items():
+            if value is not None and by_name[name][1].get(field) is not None:
+                np.testing.assert_allclose(
+                    value, by_name[name][1][field], rtol=1e-10, atol=1e-13,
+                    err_msg=f"{name}.{field}",
+                )

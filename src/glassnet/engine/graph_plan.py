@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from glassnet.engine.dense_chain import DenseChain, DenseSiblings
-from glassnet.layers.base import as_float_array
+from glassnet.engine.row_chunks import WORKERS, RowChunkRun
+from glassnet.layers.base import Layer, as_float_array
 from glassnet.layers.merging import Concatenate
 from glassnet.ops.node import Node
 from glassnet.ops.tape import Tape, recording
@@ -131,6 +132,10 @@ class CompiledGraphPlan(GraphPlan):
     * Runs of ``Dense`` layers (and such siblings) that feed only each other become one
       ``DenseChain`` step; a chain that alone reads the model's only input folds the first
       bias into its product, and ``fit`` then gathers batches with a column of ones.
+
+    And runs of image layers that feed only each other (convolutions, poolings,
+    ``Flatten``...) become one ``RowChunkRun`` step, as in a ``Sequential`` plan: chunks of
+    rows through the whole run, side by side on every core.
     """
 
     def __init__(self, model: Any) -> None:
@@ -154,7 +159,12 @@ class CompiledGraphPlan(GraphPlan):
         storage = model.storage
         spans = {(layer, weight): (start, stop) for layer, weight, start, stop in storage.slices}
         steps = self._join_siblings(steps, storage, spans)
-        self._steps = steps = self._fuse_dense_runs(steps, storage, spans)
+        steps = self._fuse_dense_runs(steps, storage, spans)
+        self._steps = steps = self._chunk_image_runs(steps)
+        #: Whether a step runs on chunks of rows in worker threads (``Plan._chunked``).
+        self._chunked = WORKERS.size > 1 and any(
+            isinstance(step[0], RowChunkRun) for step in steps
+        )
         self._forward_calls = [step[0].forward for step in steps]
         self._backward_calls = [step[0].backward for step in steps]
         self._prepare_passes()
@@ -287,6 +297,52 @@ class CompiledGraphPlan(GraphPlan):
         close()
         return fused
 
+    def _chunk_image_runs(self, steps: list) -> list:
+        """Runs of row-independent layers that feed only each other and hold an image
+        layer become one ``RowChunkRun`` step (as in ``Plan``): chunks of rows through
+        every layer of the run, side by side on every core."""
+        readers: dict[int, int] = {}
+        calls: dict[int, int] = {}
+        for step in steps:
+            for slot in step[1]:
+                readers[slot] = readers.get(slot, 0) + 1
+            calls[id(step[0])] = calls.get(id(step[0]), 0) + 1
+        chunked: list = []
+        run: list = []
+
+        def close() -> None:
+            layers = [step[0] for step in run]
+            if run and RowChunkRun.worth_it(layers):
+                chunked.append((RowChunkRun(layers), run[0][1], False, run[-1][3], run[0][4]))
+            else:
+                chunked.extend(run)
+            run.clear()
+
+        for step in steps:
+            layer, sources, multi, targets, _ = step
+            fits = (
+                not multi
+                and isinstance(layer, Layer)
+                and calls[id(layer)] == 1
+                and RowChunkRun.takes(layer)
+            )
+            joins = (
+                run
+                and sources[0] == run[-1][3][0]
+                and readers.get(sources[0], 0) == 1
+                and sources[0] not in self._output_slots
+            )
+            if fits and joins:
+                run.append(step)
+                continue
+            close()
+            if fits:
+                run.append(step)
+            else:
+                chunked.append(step)
+        close()
+        return chunked
+
     @staticmethod
     def takes(model: Any) -> bool:
         """Whether every layer of ``model``'s graph can run as a compiled step."""
@@ -313,6 +369,12 @@ class CompiledGraphPlan(GraphPlan):
         return self._step_slots().tape
 
     def forward(self, x, training: bool = False, logits: bool = False, x_has_ones: bool = False):
+        if self._chunked:  # BLAS on one thread while the row workers run (see Plan)
+            with WORKERS.single_threaded_blas():
+                return self._forward(x, training, x_has_ones)
+        return self._forward(x, training, x_has_ones)
+
+    def _forward(self, x, training: bool, x_has_ones: bool):
         try:
             slots = self._local.slots
         except AttributeError:
@@ -347,6 +409,12 @@ class CompiledGraphPlan(GraphPlan):
         return [values[s].copy() for s in self._output_slots]  # a list is the caller's
 
     def backward(self, grad, from_logits: bool = False) -> dict[int, np.ndarray]:
+        if self._chunked:
+            with WORKERS.single_threaded_blas():
+                return self._backward(grad)
+        return self._backward(grad)
+
+    def _backward(self, grad) -> dict[int, np.ndarray]:
         if self._only_chain is not None:  # its input is the model's: no slope needed
             self._only_chain.backward(self._local.slots.step_nodes[0].records, grad, False)
             return {}
