@@ -301,3 +301,29 @@ def test_a_functional_convnet_chunks_its_image_layers_too(small_chunks):
                     value, by_name[name][1][field], rtol=1e-10, atol=1e-13,
                     err_msg=f"{name}.{field}",
                 )
+
+
+@pytest.mark.parametrize("style", ["sequential", "functional"])
+def test_gradient_tape_slopes_equal_fits_bit_for_bit_through_chunked_runs(style, monkeypatch):
+    monkeypatch.setattr(row_chunks, "CHUNK_BYTES", 3_000)
+    keras.utils.set_random_seed(1)
+    stack = [layers.Conv2D(3, 3, activation="relu"), layers.MaxPooling2D(2), layers.Flatten(),
+             layers.Dense(3)]
+    if style == "sequential":
+        model = keras.Sequential([keras.Input(shape=(10, 10, 2)), *stack])
+    else:
+        inputs = keras.Input(shape=(10, 10, 2))
+        value = inputs
+        for layer in stack:
+            value = layer(value)
+        model = keras.Model(inputs, value)
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.random((13, 10, 10, 2)).astype("float32")
+    y = rng.random((13, 3)).astype("float32")
+    _, from_fit = model.compute_gradients(x, y)
+    with keras.GradientTape() as tape:
+        loss = keras.losses.MeanSquaredError()(y, model(x, training=True))
+    from_tape = tape.gradient(loss, model.trainable_weights)
+    for a, b in zip(from_fit, from_tape, strict=True):
+        np.testing.assert_array_equal(a, np.asarray(b))
