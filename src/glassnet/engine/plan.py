@@ -73,6 +73,20 @@ class Plan:
         self._logits_calls = [*self._forward_calls[:-1], to_logits]
         self._from_z_calls = [*self._backward_calls[:-1], from_z]
         self._one_step = len(steps) == 1
+        # The first step that holds weights: backward stops there. The steps in front of it
+        # (augmentation, rescaling, reshaping before the first weighted layer) have no
+        # slopes to write, and the slope at the model's input is never asked of a plan.
+        weighted = {layer for layer, _, _, _ in storage.slices}
+        self._first_weighted = next(
+            (
+                i
+                for i, step in enumerate(steps)
+                if isinstance(step, DenseChain)
+                or step in weighted
+                or getattr(step, "weights", None)
+            ),
+            len(steps),
+        )
         #: The chain, when it is the only step (called without the general loop).
         self._only_chain = last if self._one_step and self._output_in_chain else None
         self._local = threading.local()
@@ -155,8 +169,9 @@ class Plan:
         if self._one_step:
             calls[0](nodes[0].records, grad, False)
             return
-        for i in range(len(nodes) - 1, -1, -1):
-            grad = calls[i](nodes[i].records, grad, i > 0)
+        first = self._first_weighted
+        for i in range(len(nodes) - 1, first - 1, -1):
+            grad = calls[i](nodes[i].records, grad, i > first)
 
     # --- reading the records ------------------------------------------------------------
 
