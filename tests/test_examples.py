@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ci_tools import run_slow_tool_tests
 
 from glassnet import datasets
 from glassnet.utils import set_random_seed
@@ -83,5 +84,19 @@ def test_digits_model_reaches_high_accuracy():
 
 
 def test_mnist_convnet_learns_the_digits():
-    # Keras's simple MNIST convnet on the bundled sample; 2 of its epochs, held-out digits
-    assert load("mnist_convnet").main(epochs=2) > 0.85
+    # The augmented convnet on the bundled sample, 2 epochs (both at the full learning rate,
+    # as the first 2 of the full run's 20), scored on the 1,000 held-out digits. Over seeds
+    # 0-6 two epochs scored 0.922-0.944 (seed 1: 0.938); calling every digit the most
+    # common one scores about 0.11.
+    assert load("mnist_convnet").main(epochs=2) > 0.90
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not run_slow_tool_tests("GLASSNET_TEST_FULL_EXAMPLES"),
+    reason="20 epochs take over a minute; runs in CI, or set GLASSNET_TEST_FULL_EXAMPLES=1",
+)
+def test_mnist_convnet_full_run_is_above_97_percent():
+    # What the example's docstring promises, with its default seed. Over seeds 0-5 the full
+    # run scored 0.974-0.984 on the held-out digits (seed 1: 0.984).
+    assert load("mnist_convnet").main() > 0.97

@@ -57,8 +57,11 @@ def test_label_modes_and_a_pixel_read_by_hand(tmp_path):
     )
     x, y = next(iter(batches))
     assert x.shape == (12, 10, 12, 1) and y.shape == (12, 2)
-    first = np.asarray(Image.open(tmp_path / "cats" / "00.png").convert("L"), dtype=np.float32)
-    np.testing.assert_array_equal(x[0, :, :, 0], first)
+    # A colour PNG goes grey as TensorFlow's PNG decoder (libpng) makes it, in 15-bit fixed
+    # point rounded down: Pillow's convert("L") rounds 0.299 R + 0.587 G + 0.114 B instead
+    # and is one level higher on about half the pixels.
+    r, g, b = np.moveaxis(np.asarray(Image.open(tmp_path / "cats" / "00.png"), np.int64), -1, 0)
+    np.testing.assert_array_equal(x[0, :, :, 0], (9797 * r + 19234 * g + 3737 * b) >> 15)
     np.testing.assert_array_equal(y[:, 1], [0] * 5 + [1] * 7)
     binary = image_dataset_from_directory(
         tmp_path, label_mode="binary", image_size=(4, 4), verbose=False
@@ -82,6 +85,106 @@ def test_the_split_is_kerass_split(tmp_path):
     )
     for mine, keras_part in zip(ours, theirs, strict=True):
         assert mine.file_paths == keras_part.file_paths
+
+
+def mixed_folder(root):
+    """PNGs of several sizes and Pillow modes (RGB, RGBA, palette, grey, grey with alpha)."""
+    rng = np.random.default_rng(4)
+    shapes = {"RGB": (3,), "RGBA": (4,), "L": (), "LA": (2,)}
+    files = [
+        ("apples", "RGB", (20, 30)),
+        ("apples", "RGBA", (17, 9)),
+        ("apples", "P", (25, 25)),
+        ("pears", "L", (12, 40)),
+        ("pears", "LA", (31, 14)),
+        ("pears", "RGB", (8, 8)),
+    ]
+    for i, (name, mode, (height, width)) in enumerate(files):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        source = "RGB" if mode == "P" else mode
+        pixels = rng.integers(0, 256, size=(height, width, *shapes[source]), dtype=np.uint8)
+        image = Image.fromarray(pixels, source)
+        if mode == "P":
+            image = image.convert("P", palette=Image.Palette.ADAPTIVE, colors=64)
+        image.save(root / name / f"{i}.png")
+    return root
+
+
+def test_hidden_folders_are_not_classes(tmp_path):
+    make_folder(tmp_path)
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / ".ipynb_checkpoints" / "a.png")
+    batches = image_dataset_from_directory(tmp_path, image_size=(4, 4), verbose=False)
+    assert batches.class_names == ["cats", "dogs"] and len(batches.file_paths) == 12
+
+
+def test_the_validation_half_of_both_keeps_its_order(tmp_path):
+    """subset="both": Keras shuffles only the training part's batches each pass; the
+    validation part keeps its file order, so predictions line up with ``file_paths``."""
+    make_folder(tmp_path)
+    train, val = image_dataset_from_directory(
+        tmp_path, validation_split=0.5, subset="both", seed=2, image_size=None, verbose=False
+    )
+    expected = np.stack(
+        [np.asarray(Image.open(path).convert("RGB"), np.float32) for path in val.file_paths]
+    )
+    for _ in range(2):
+        x, y = next(iter(val))
+        np.testing.assert_array_equal(x, expected)
+        assert y.tolist() == [int("dogs" in path) for path in val.file_paths]
+    orders = [np.concatenate([x for x, _ in train])[:, 0, 0, 0] for _ in range(4)]
+    assert any(not np.array_equal(orders[0], other) for other in orders[1:])
+
+
+@pytest.mark.parametrize("color_mode", ["rgb", "grayscale", "rgba"])
+def test_batches_are_kerass_pixel_for_pixel(tmp_path, color_mode):
+    """shuffle=False: the same files, labels and float32 pixels as Keras's tf.data pipeline
+    (``keras/src/utils/image_dataset_utils.py``: ``tf.image.decode_image``, then
+    ``tf.image.resize``, ``smart_resize`` or ``resize_with_pad``), for shrinking and
+    enlarging, both TensorFlow interpolations glassnet computes, both data formats."""
+    tf_keras = pytest.importorskip("keras")
+    mixed_folder(tmp_path)
+    cases = [
+        dict(image_size=(16, 24)),
+        dict(image_size=(40, 11), interpolation="nearest"),
+        dict(image_size=(16, 24), crop_to_aspect_ratio=True),
+        dict(image_size=(9, 20), pad_to_aspect_ratio=True, interpolation="nearest"),
+        dict(image_size=(30, 30), pad_to_aspect_ratio=True),
+        dict(image_size=(13, 7), data_format="channels_first"),
+    ]
+    for case in cases:
+        arguments = dict(color_mode=color_mode, shuffle=False, batch_size=4, verbose=False)
+        ours = image_dataset_from_directory(tmp_path, **arguments, **case)
+        theirs = tf_keras.utils.image_dataset_from_directory(str(tmp_path), **arguments, **case)
+        assert ours.class_names == theirs.class_names
+        assert ours.file_paths == theirs.file_paths
+        our_batches, their_batches = list(ours), list(theirs)
+        assert len(our_batches) == len(their_batches) == len(ours)
+        for (x, y), (their_x, their_y) in zip(our_batches, their_batches, strict=True):
+            assert x.dtype == np.float32
+            np.testing.assert_array_equal(x, their_x.numpy(), err_msg=f"{color_mode} {case}")
+            np.testing.assert_array_equal(y, their_y.numpy())
+
+
+def test_interpolations_keras_names_and_refuses(tmp_path):
+    make_folder(tmp_path)
+    for name in ("bicubic", "area", "lanczos3", "lanczos5"):
+        x, _ = next(
+            iter(
+                image_dataset_from_directory(
+                    tmp_path, image_size=(5, 7), interpolation=name, verbose=False
+                )
+            )
+        )
+        assert x.shape == (12, 5, 7, 3) and x.min() >= 0 and x.max() <= 255.5
+    with pytest.raises(ValueError, match="gaussian"):
+        image_dataset_from_directory(tmp_path, interpolation="gaussian")
+    with pytest.raises(ValueError, match="interpolation"):
+        image_dataset_from_directory(tmp_path, interpolation="hamming")
+    with pytest.raises(ValueError, match="Only one of"):
+        image_dataset_from_directory(tmp_path, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True)
+    with pytest.raises(ValueError, match="data_format"):
+        image_dataset_from_directory(tmp_path, data_format="channels_middle")
 
 
 def test_a_convnet_with_augmentation_trains_from_a_folder(tmp_path):

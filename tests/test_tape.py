@@ -137,6 +137,50 @@ def test_chains_around_a_layer_agree_with_every_layer_on_its_own(training, float
         assert_gradient_close(grad, numerical_gradient(loss, weight), rtol=1e-5, atol=1e-8)
 
 
+def test_backward_stops_at_the_first_layer_with_weights():
+    """Layers in front of the first one with weights (augmentation, rescaling) have no
+    slopes to write and the slope at the input is never asked of a plan: backward leaves
+    them out, and the weight slopes are the very ones it computes when it runs them."""
+    from glassnet.layers import Conv2D, Flatten, Input, RandomFlip, Rescaling
+
+    set_random_seed(3)
+    model = Sequential(
+        [
+            Input(shape=(6, 6, 1)),
+            RandomFlip(seed=1),
+            Rescaling(0.5),
+            Conv2D(2, 3, activation="relu"),
+            Flatten(),
+            Dense(3, activation="softmax"),
+        ]
+    )
+    model.build()
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 6, 6, 1)), np.eye(3)[rng.integers(0, 3, 5)]
+    ran = []
+    for layer in model.layers[:2]:
+        layer.backward = lambda *args, _run=layer.backward, _name=layer.name: (
+            ran.append(_name) or _run(*args)
+        )
+
+    def gradients(run_all: bool):
+        plan = Plan(model.layers, model.storage)
+        if run_all:
+            plan._first_weighted = 0  # what backward did before: every step
+        model._plan_cache = (model.storage, plan)
+        model.layers[0].rng = np.random.default_rng(7)  # the same flips every pass
+        return model.compute_gradients(x, y, training=True)
+
+    loss, grads = gradients(run_all=False)
+    assert ran == []
+    all_loss, all_grads = gradients(run_all=True)
+    assert ran == [model.layers[1].name, model.layers[0].name]
+    assert loss == all_loss
+    for a, b in zip(grads, all_grads, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_node_slots_are_made_once_and_nothing_grows():
     model = _classifier()
     rng = np.random.default_rng(3)

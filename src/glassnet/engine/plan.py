@@ -92,6 +92,19 @@ class Plan:
         self._one_step = len(steps) == 1
         #: Whether a step runs on chunks of rows in worker threads.
         self._chunked = any(isinstance(step, RowChunkRun) for step in steps) and WORKERS.size > 1
+        # The first step that holds weights: backward stops there. The steps in front of it
+        # (augmentation, rescaling, reshaping before the first weighted layer) have no
+        # slopes to write, and the slope at the model's input is never asked of a plan.
+        self._first_weighted = next(
+            (
+                i
+                for i, step in enumerate(steps)
+                if isinstance(step, DenseChain)
+                or getattr(step, "weights", None)
+                or (isinstance(step, RowChunkRun) and any(la.weights for la in step.layers))
+            ),
+            len(steps),
+        )
         #: The chain, when it is the only step (called without the general loop).
         self._only_chain = last if self._one_step and self._output_in_chain else None
         self._local = threading.local()
@@ -190,8 +203,9 @@ class Plan:
         if self._one_step:
             calls[0](nodes[0].records, grad, False)
             return
-        for i in range(len(nodes) - 1, -1, -1):
-            grad = calls[i](nodes[i].records, grad, i > 0)
+        first = self._first_weighted
+        for i in range(len(nodes) - 1, first - 1, -1):
+            grad = calls[i](nodes[i].records, grad, i > first)
 
     # --- reading the records ------------------------------------------------------------
 

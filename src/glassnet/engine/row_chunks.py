@@ -138,6 +138,11 @@ class RowChunkRun:
         )
         #: Rows per chunk: at least one, about ``CHUNK_BYTES`` of the widest array.
         self.chunk_rows = max(1, CHUNK_BYTES // (4 * max(widest, 1)))
+        # Without a slope at the run's input, backward stops at its first layer with
+        # weights (the layers in front of it have nothing to write).
+        self._first_weighted = next(
+            (i for i, layer in enumerate(self.layers) if layer.weights), len(self.layers)
+        )
         self._local = threading.local()
 
     @staticmethod
@@ -204,9 +209,10 @@ class RowChunkRun:
         return np.concatenate(results)
 
     def _backward_chunk(self, passes, grad, need_grad_input: bool, grads):
-        for index in range(len(self.layers) - 1, -1, -1):
+        stop = 0 if need_grad_input else self._first_weighted
+        for index in range(len(self.layers) - 1, stop - 1, -1):
             layer = self.layers[index]
-            need = need_grad_input or index > 0
+            need = need_grad_input or index > stop
             record = passes[index][2]
             if grads is not None and layer in grads:
                 grad = layer.backward(record, grad, need, grads=grads[layer])
