@@ -37,6 +37,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from glassnet.engine.conv_pool import ConvPool
 from glassnet.ops.node import Record
 
 # A chunk holds about this many bytes of its widest array (input or output of a layer):
@@ -138,10 +139,14 @@ class RowChunkRun:
         )
         #: Rows per chunk: at least one, about ``CHUNK_BYTES`` of the widest array.
         self.chunk_rows = max(1, CHUNK_BYTES // (4 * max(widest, 1)))
-        # Without a slope at the run's input, backward stops at its first layer with
+        #: What runs on a chunk, in order: layers, and ``ConvPool`` pairs (a convolution
+        #: and the max pooling after it as one unit, ``engine/conv_pool.py``).
+        self.units = _units(self.layers)
+        # Without a slope at the run's input, backward stops at its first unit with
         # weights (the layers in front of it have nothing to write).
         self._first_weighted = next(
-            (i for i, layer in enumerate(self.layers) if layer.weights), len(self.layers)
+            (i for i, unit in enumerate(self.units) if _weighted_layer(unit).weights),
+            len(self.units),
         )
         self._local = threading.local()
 
@@ -180,8 +185,8 @@ class RowChunkRun:
 
     def _forward_chunk(self, x: np.ndarray, training: bool):
         passes = []
-        for layer in self.layers:
-            out, record = layer.forward(x, training)
+        for unit in self.units:
+            out, record = unit.forward(x, training)
             passes.append((x, out, record))
             x = out
         return x, passes
@@ -210,14 +215,15 @@ class RowChunkRun:
 
     def _backward_chunk(self, passes, grad, need_grad_input: bool, grads):
         stop = 0 if need_grad_input else self._first_weighted
-        for index in range(len(self.layers) - 1, stop - 1, -1):
-            layer = self.layers[index]
+        for index in range(len(self.units) - 1, stop - 1, -1):
+            unit = self.units[index]
             need = need_grad_input or index > stop
             record = passes[index][2]
+            layer = _weighted_layer(unit)
             if grads is not None and layer in grads:
-                grad = layer.backward(record, grad, need, grads=grads[layer])
+                grad = unit.backward(record, grad, need, grads=grads[layer])
             else:
-                grad = layer.backward(record, grad, need)
+                grad = unit.backward(record, grad, need)
         return grad
 
     def _weighted(self):
@@ -258,9 +264,10 @@ class RunRecords:
     def layer_passes(self) -> list[tuple]:
         """Per layer, ``(layer, input, output, record)`` for the whole batch: the chunks'
         arrays joined (copies, except for a pass of one chunk)."""
+        chunks = [_layer_passes(self.run.units, chunk) for chunk in self.chunks]
         passes = []
         for index, layer in enumerate(self.run.layers):
-            parts = [chunk[index] for chunk in self.chunks]
+            parts = [chunk[index] for chunk in chunks]
             if len(parts) == 1:
                 inputs, output, record = parts[0]
                 passes.append((layer, inputs, output, _joined([record])))
@@ -269,6 +276,38 @@ class RunRecords:
             output = np.concatenate([part[1] for part in parts])
             passes.append((layer, inputs, output, _joined([part[2] for part in parts])))
         return passes
+
+
+def _units(layers: list) -> list:
+    """The layers, each convolution that ``ConvPool`` takes paired with its pooling."""
+    units, index = [], 0
+    while index < len(layers):
+        layer = layers[index]
+        after = layers[index + 1] if index + 1 < len(layers) else None
+        if after is not None and ConvPool.takes(layer, after):
+            units.append(ConvPool(layer, after))
+            index += 2
+        else:
+            units.append(layer)
+            index += 1
+    return units
+
+
+def _weighted_layer(unit):
+    """The layer whose weights a unit's backward writes (a pair's convolution)."""
+    return unit.conv if isinstance(unit, ConvPool) else unit
+
+
+def _layer_passes(units: list, passes: list) -> list:
+    """A chunk's ``(input, output, record)`` per unit as one per layer (pairs opened up)."""
+    out = []
+    for unit, (x, y, record) in zip(units, passes, strict=True):
+        if isinstance(unit, ConvPool):
+            out += [(inputs, output, rec) for _, inputs, output, rec in
+                    unit.layer_passes(x, y, record)]
+        else:
+            out.append((x, y, record))
+    return out
 
 
 def _joined(records: list):

@@ -442,7 +442,7 @@ def _row_products(layer, patches: np.ndarray, grad_images: np.ndarray) -> np.nda
         return np.matmul(cols.transpose(0, 2, 1), g).reshape(n, *layer.kernel.shape)
     groups = layer.groups
     per_group = filters // groups
-    cols = patches.reshape(groups, n, places, -1)
+    cols = patches.transpose(1, 0, 2).reshape(groups, n, places, -1)  # (rows·places, groups, k)
     gg = g.reshape(n, places, groups, per_group).transpose(2, 0, 1, 3)
     products = np.matmul(cols.transpose(0, 1, 3, 2), gg)  # (groups, rows, kh·kw·cin, f/g)
     *window, cin, _ = layer.kernel.shape

@@ -372,7 +372,10 @@ class _Conv(_ImageLayer):
             z += self.bias
         a = z if self._linear else self.activation(z)
         record = _ConvRecord(x, self._from_images(z), self._from_images(a))
-        record.patches = cols if joint is None else cols[:, :-1]
+        # a grouped layer's patches (groups, rows·oh·ow, k) are kept rows first, so that a
+        # chunked run joins its chunks' records along the rows
+        record.patches = (cols if joint is None else cols[:, :-1]) if cols.ndim == 2 else (
+            cols.transpose(1, 0, 2))
         record.ones_patches = None if joint is None else cols
         record.images_z = z
         return record.a, record
@@ -398,6 +401,8 @@ class _Conv(_ImageLayer):
         g = self._as_images(grad_z)
         kernel = self.kernel.reshape(*kernel2, *self.kernel.shape[-2:])
         patches, grad_kernel = records.patches, None
+        if patches.ndim == 3:
+            patches = patches.transpose(1, 0, 2)  # back to (groups, rows·oh·ow, k)
         joint = self._joint(grads) if self.trainable else None
         if joint is not None and records.ones_patches is not None:
             patches, grad_kernel = records.ones_patches, joint  # kernel and bias at once

@@ -1,0 +1,295 @@
+"""A convolution and the max pooling after it, run as one step of a chunked run.
+
+Keras's convnets pair every ``Conv2D(..., activation="relu")`` with a ``MaxPooling2D``.
+Run as two layers, the pair streams the convolution's whole output through memory four
+times forward (the product's output, the ReLU, the pooling's reads, the pooled output) and
+more backward (the pooling's routing, the ReLU's slope); each of those passes reads the
+output in runs of one position's channels (32 numbers for Keras's first layer), since a
+pooling window's values lie side by side in the image. Two facts make the pair cheaper:
+
+* **The order of the patch rows is free.** The convolution is one product of the patch
+  matrix (one row per output position) and the kernel; the rows may come in any order as
+  long as the slopes use the same one. ``ConvPool`` lays them out *window position major*:
+  first every window's top-left position (for all images of the chunk), then every
+  window's top-right one, and so on. The product then gives each window position's values
+  as one contiguous block, and pooling is ``ph·pw - 1`` element-wise maxima of whole blocks;
+  routing the slope back to the winners works on whole blocks as well.
+* **ReLU and max pooling commute.** ``max(relu(z)) = relu(max(z))``, so the ReLU runs on the
+  pooled output (a quarter of the values for 2×2 windows), and its slope is the pooled
+  output's sign, applied before routing. The numbers are the two layers' own: the same
+  products row by row, the same maxima, the same winners (the first largest in reading
+  order, as TensorFlow's), zero slope at positions no window covers.
+
+Positions that no window covers (the last row and column of an odd-sized output under
+2×2 windows) come after the blocks; they feed nothing downstream, so their slope is zero
+and backward leaves them out of the products. The kernel's slope is the same sum over rows
+in another order, so it may differ from the two layers run apart in the last bits.
+
+The glass box reads the two layers as if they had run apart (``layer_passes``): the
+convolution's values, patches and slopes in image layout, the pooling's input and output,
+rebuilt from what the pair kept only when something asks for them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from glassnet import activations
+from glassnet.layers import _patches as P
+from glassnet.ops.node import Record
+
+
+class ConvPool:
+    """``conv`` (a ``Conv2D``) followed by ``pool`` (a ``MaxPooling2D``), as one unit of a
+    ``RowChunkRun`` (see the module's text for what it computes and why).
+
+    Args:
+        conv: a built ``Conv2D`` for which ``takes`` holds.
+        pool: the ``MaxPooling2D`` right after it.
+    """
+
+    def __init__(self, conv, pool) -> None:
+        self.conv, self.pool = conv, pool
+        self.layers = (conv, pool)
+        self.name = f"{conv.name}+{pool.name}"
+        self.relu = isinstance(conv.activation, activations.ReLU)
+        _, channels, self.kernel2, self.strides2, self.dil2, self.pads = conv._geometry(
+            conv.input_shape
+        )
+        self.channels = channels
+        self.out_hw = tuple(conv.output_shape[:2])
+        self.window = pool._geometry()[1]
+        ph, pw = self.window
+        self.pooled_hw = (self.out_hw[0] // ph, self.out_hw[1] // pw)
+
+    @staticmethod
+    def takes(conv, pool) -> bool:
+        """Whether the pair can run fused: a channels-last ``Conv2D`` with one group and a
+        ReLU or no activation, then a channels-last ``MaxPooling2D`` whose windows tile
+        the convolution's output without padding."""
+        from glassnet.layers.convolution import Conv2D
+        from glassnet.layers.pooling import MaxPooling2D
+
+        if type(conv) is not Conv2D or type(pool) is not MaxPooling2D:
+            return False
+        if conv.groups != 1 or not conv.built or not pool.built:
+            return False
+        if conv.data_format != "channels_last" or pool.data_format != "channels_last":
+            return False
+        if type(conv.activation) not in (activations.ReLU, activations.Linear):
+            return False
+        _, window, _, _, _, tiled = pool._geometry()
+        return tiled and window[0] * window[1] > 1  # windows that tile: pool_size == strides
+
+    # --- the layout of the patch rows ------------------------------------------------
+
+    def _blocks(self, rows: int) -> tuple[int, int, int]:
+        """For ``rows`` images: how many patch rows the windows cover, and the sizes of
+        the two uncovered parts (the last rows of positions, then the last columns)."""
+        (oh, ow), (ph, pw), (qh, qw) = self.out_hw, self.window, self.pooled_hw
+        covered = rows * qh * ph * qw * pw
+        below = rows * (oh - qh * ph) * ow
+        right = rows * qh * ph * (ow - qw * pw)
+        return covered, below, right
+
+    def _row_views(self, array: np.ndarray, rows: int, inner_shape, inner_strides) -> list:
+        """Views of ``array`` (patch rows first, then ``inner_shape`` per row) in the
+        three parts of the layout, each shaped like ``_image_views``' part."""
+        (oh, ow), (ph, pw), (qh, qw) = self.out_hw, self.window, self.pooled_hw
+        covered, below, right = self._blocks(rows)
+        row = array.strides[0]
+        blocks = qh * qw * row  # one window position of one image
+        views = [
+            as_strided(
+                array,
+                shape=(rows, qh, ph, qw, pw, *inner_shape),
+                strides=(blocks, qw * row, pw * rows * blocks, row, rows * blocks,
+                         *inner_strides),
+            )
+        ]
+        if below:
+            part = array[covered : covered + below]
+            views.append(as_strided(part, shape=(rows, oh - qh * ph, ow, *inner_shape),
+                                    strides=((oh - qh * ph) * ow * row, ow * row, row,
+                                             *inner_strides)))
+        if right:
+            part = array[covered + below : covered + below + right]
+            views.append(as_strided(part, shape=(rows, qh * ph, ow - qw * pw, *inner_shape),
+                                    strides=(qh * ph * (ow - qw * pw) * row,
+                                             (ow - qw * pw) * row, row, *inner_strides)))
+        return views
+
+    def _image_views(self, images: np.ndarray) -> list:
+        """The same three parts of ``images`` (rows, oh, ow, ...) in image layout."""
+        (oh, ow), (ph, pw), (qh, qw) = self.out_hw, self.window, self.pooled_hw
+        sn, sy, sx, *inner = images.strides
+        views = [
+            as_strided(images, shape=(len(images), qh, ph, qw, pw, *images.shape[3:]),
+                       strides=(sn, ph * sy, sy, pw * sx, sx, *inner))
+        ]
+        if oh > qh * ph:
+            views.append(images[:, qh * ph :])
+        if ow > qw * pw:
+            views.append(images[:, : qh * ph, qw * pw :])
+        return views
+
+    # --- the passes ----------------------------------------------------------------------
+
+    def forward(self, x: np.ndarray, training: bool = False):
+        """The pooled output for ``x`` (rows of channels-last images), and the pair's
+        record."""
+        conv = self.conv
+        rows, c = len(x), self.channels
+        (kh, kw), (oh, ow) = self.kernel2, self.out_hw
+        xp = P.pad_images(x, self.pads)
+        patches = P.patch_view(xp, self.kernel2, self.strides2, self.dil2, self.out_hw)
+        joint = conv._joint(conv.values)
+        width = kh * kw * c
+        cols = np.empty((rows * oh * ow, width + (joint is not None)), dtype=x.dtype)
+        if joint is not None:
+            cols[:, width] = 1
+        item = cols.itemsize
+        inner = ((kh, kw, c), (kw * c * item, c * item, item))
+        for target, source in zip(
+            self._row_views(cols, rows, *inner), self._image_views(patches), strict=True
+        ):
+            np.copyto(target, source)
+        kernel = conv.kernel.reshape(width, -1)
+        z = cols @ (kernel if joint is None else joint)
+        if joint is None and conv.use_bias:
+            z += conv.bias
+        covered = self._blocks(rows)[0]
+        phases = z[:covered].reshape(self.window[0] * self.window[1], rows, *self.pooled_hw, -1)
+        pooled = phases[0].copy()
+        for phase in phases[1:]:
+            np.maximum(pooled, phase, out=pooled)
+        if self.relu:
+            np.maximum(pooled, 0, out=pooled)
+        return pooled, _PairRecord(x, cols, z, pooled, joint is not None)
+
+    def backward(self, record: _PairRecord, grad: np.ndarray, need_grad_input: bool = True,
+                 grads=None):
+        """Slopes of ``forward``: the kernel's and bias's into ``grads`` (the convolution's
+        own by default), and the input's (or ``None``)."""
+        conv = self.conv
+        grads = conv.grads if grads is None else grads
+        rows = len(grad)
+        covered = self._blocks(rows)[0]
+        record.grad = grad
+        if self.relu:
+            grad = grad * (record.pooled > 0)
+        phases = record.z[:covered].reshape(self.window[0] * self.window[1], rows,
+                                            *self.pooled_hw, -1)
+        grad_z = np.empty((covered, phases.shape[-1]), dtype=grad.dtype)
+        _route(grad_z.reshape(phases.shape), grad, phases, record.pooled)
+        if conv.trainable:
+            cols = record.cols[:covered]
+            joint = conv._joint(grads) if record.with_ones else None
+            if joint is not None:
+                np.matmul(cols.T, grad_z, out=joint)
+            else:
+                width = record.cols.shape[1] - record.with_ones
+                np.matmul(cols[:, :width].T, grad_z, out=grads["kernel"].reshape(width, -1))
+                if conv.use_bias:
+                    grad_z.sum(axis=0, out=grads["bias"])
+        if not need_grad_input:
+            return None
+        return self._grad_input(grad_z, rows)
+
+    def _grad_input(self, grad_z: np.ndarray, rows: int) -> np.ndarray:
+        """The slope at the input: each covered patch's slope added back where it came
+        from, one strided add per kernel offset."""
+        conv, c = self.conv, self.channels
+        (kh, kw), (th, tw), (dh, dw) = self.kernel2, self.strides2, self.dil2
+        (ph, pw), (qh, qw) = self.window, self.pooled_hw
+        width = kh * kw * c
+        grad_cols = grad_z @ conv.kernel.reshape(width, -1).T
+        item = grad_cols.itemsize
+        patches = self._row_views(grad_cols, rows, (kh, kw, c),
+                                  (kw * c * item, c * item, item))[0]
+        (top, bottom), (left, right) = self.pads
+        h, w = conv.input_shape[:2]
+        grad_xp = np.zeros((rows, h + top + bottom, w + left + right, c), dtype=grad_z.dtype)
+        sn, sy, sx, sc = grad_xp.strides
+        for i in range(kh):
+            for j in range(kw):
+                target = as_strided(
+                    grad_xp[:, i * dh :, j * dw :],
+                    shape=(rows, qh, ph, qw, pw, c),
+                    strides=(sn, ph * th * sy, th * sy, pw * tw * sx, tw * sx, sc),
+                )
+                target += patches[:, :, :, :, :, i, j]
+        return P.crop_pads(grad_xp, self.pads, (h, w))
+
+    # --- what the glass box reads -------------------------------------------------------
+
+    def layer_passes(self, x: np.ndarray, pooled: np.ndarray, record: _PairRecord) -> list:
+        """``[(conv, x, a, conv_record), (pool, a, pooled, pool_record)]`` as the two
+        layers run apart would have left them (arrays in image layout, copies)."""
+        rows = len(x)
+        z = self._to_images(record.z, rows)
+        patches = self._to_images(record.cols[:, : record.cols.shape[1] - record.with_ones],
+                                  rows).reshape(-1, record.cols.shape[1] - record.with_ones)
+        a = np.maximum(z, 0) if self.relu else z
+        conv_record = _pair_conv_record(x, z, a, patches)
+        pool_record = ("tiled", (a, pooled))
+        if record.grad is not None:
+            grad_a = self.pool.backward(pool_record, record.grad)
+            conv_record.grad_a = grad_a
+            conv_record.grad_z = self.conv.activation.backward(z, a, grad_a) if self.relu \
+                else grad_a
+        return [(self.conv, x, a, conv_record), (self.pool, a, pooled, pool_record)]
+
+    def _to_images(self, array: np.ndarray, rows: int) -> np.ndarray:
+        """Patch rows in the pair's layout as images (rows, oh, ow, width)."""
+        out = np.empty((rows, *self.out_hw, array.shape[1]), dtype=array.dtype)
+        item = array.itemsize
+        for target, source in zip(
+            self._image_views(out), self._row_views(array, rows, (array.shape[1],), (item,)),
+            strict=True,
+        ):
+            np.copyto(target, source)
+        return out
+
+
+class _PairRecord:
+    """What a ``ConvPool`` pass keeps: the input, the patch rows (in the pair's layout,
+    with a last column of ones when the bias rides in the product), the convolution's
+    sums ``z`` in the same layout, the pooled output, and the slope that came back."""
+
+    __slots__ = ("x", "cols", "z", "pooled", "with_ones", "grad")
+
+    def __init__(self, x, cols, z, pooled, with_ones: bool) -> None:
+        self.x, self.cols, self.z, self.pooled = x, cols, z, pooled
+        self.with_ones = int(with_ones)
+        self.grad = None
+
+
+def _pair_conv_record(x, z, a, patches) -> Record:
+    from glassnet.layers.convolution import _ConvRecord
+
+    record = _ConvRecord(x, z, a)
+    record.patches = patches
+    record.ones_patches = None
+    record.images_z = z
+    return record
+
+
+def _route(grad_phases, grad, phases, pooled) -> None:
+    """Writes each window's slope ``grad`` to the window position that won it and zero to
+    the others: the first largest in reading order on ties (TensorFlow's rule), the last
+    position where none equals the maximum (a NaN). ``phases`` holds each window
+    position's values as one block; where the ReLU cut the maximum to zero the slope is
+    zero already, so comparing with the pooled output finds the same winners."""
+    taken = np.equal(phases[0], pooled)
+    np.multiply(grad, taken, out=grad_phases[0])
+    hit = None
+    last = len(phases) - 1
+    for index in range(1, last):
+        hit = np.equal(phases[index], pooled, out=hit)
+        np.greater(hit, taken, out=hit)
+        np.logical_or(taken, hit, out=taken)
+        np.multiply(grad, hit, out=grad_phases[index])
+    np.logical_not(taken, out=taken)
+    np.multiply(grad, taken, out=grad_phases[last])

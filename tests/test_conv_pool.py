@@ -1,0 +1,161 @@
+"""A ``Conv2D`` and the ``MaxPooling2D`` after it run as one unit of a chunked run
+(``glassnet.engine.conv_pool``), computing what the two layers compute apart.
+
+The reference is ``Plan(..., chains=False)``: every layer's own ``forward`` and
+``backward`` on the whole batch. The pair lays the patch rows out window position by
+window position and applies the ReLU after the pooling; outputs, input slopes and every
+record the glass box reads are the same numbers (to the last bits: BLAS may sum a product's
+rows with other kernels in another layout), and the weight slopes are the same sum over
+rows in another order (equal to float64 rounding).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassnet as keras
+from glassnet import layers
+from glassnet.engine import row_chunks
+from glassnet.engine.conv_pool import ConvPool
+from glassnet.engine.plan import Plan
+from glassnet.engine.row_chunks import RowChunkRun
+from glassnet.explain import last_pass
+
+RECORD_FIELDS = ("x", "z", "a", "grad_a", "grad_z", "patches")
+
+
+@pytest.fixture(params=[2_000, 10**8], ids=["chunks", "one-chunk"])
+def chunk_bytes(request, monkeypatch, float64):
+    monkeypatch.setattr(row_chunks, "CHUNK_BYTES", request.param)
+
+
+def _model(stack, input_shape):
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input(shape=input_shape), *stack])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def _pairs(model) -> list:
+    return [unit for step in model.plan.steps if isinstance(step, RowChunkRun)
+            for unit in step.units if isinstance(unit, ConvPool)]
+
+
+def _records(model) -> list:
+    taken = []
+    for lp in last_pass(model).layers:
+        fields = {}
+        if lp.record is not None and not isinstance(lp.record, tuple):
+            for name in RECORD_FIELDS:
+                value = getattr(lp.record, name, None)
+                fields[name] = None if value is None else np.array(value)
+        taken.append((lp.layer.name, np.array(lp.output), fields))
+    return taken
+
+
+def _check_against_layers(model, x, y) -> None:
+    loss, grads = model.compute_gradients(x, y)
+    fused = _records(model)
+    model._plan_cache = (model.storage, Plan(model.layers, model.storage, chains=False))
+    loss_ref, grads_ref = model.compute_gradients(x, y)
+    ref = _records(model)
+    assert loss == pytest.approx(loss_ref, rel=1e-12)
+    for got, want in zip(grads, grads_ref, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    for (name, out, rec), (_, out_ref, rec_ref) in zip(fused, ref, strict=True):
+        np.testing.assert_allclose(out, out_ref, rtol=1e-12, atol=1e-14, err_msg=name)
+        for field, value in rec_ref.items():
+            if value is None:
+                assert rec[field] is None, (name, field)
+            else:
+                np.testing.assert_allclose(rec[field], value, rtol=1e-12, atol=1e-14,
+                                           err_msg=f"{name}.{field}")
+
+
+CASES = {
+    "relu, even output": ([layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(2)],
+                          (10, 10, 2)),
+    "odd output: uncovered last row and column": (
+        [layers.Conv2D(3, 3, activation="relu"), layers.MaxPooling2D(2)], (11, 10, 2)),
+    "no activation, no bias, same padding, strides": (
+        [layers.Conv2D(3, 3, strides=2, padding="same", use_bias=False),
+         layers.MaxPooling2D(2)], (11, 11, 3)),
+    "dilation, 3x2 windows": (
+        [layers.Conv2D(2, 3, dilation_rate=2, activation="relu"),
+         layers.MaxPooling2D((3, 2))], (13, 12, 1)),
+    "rectangular kernel, pool 3": (
+        [layers.Conv2D(5, (2, 3), activation="relu"), layers.MaxPooling2D(3)], (10, 11, 2)),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_pair_computes_what_the_two_layers_compute(chunk_bytes, case):
+    """A Dense layer in front makes backward pass the slope through the pair's input."""
+    pair, shape = CASES[case]
+    width = int(np.prod(shape))
+    model = _model([layers.Dense(width, activation="tanh"), layers.Reshape(shape), *pair,
+                    layers.Flatten(), layers.Dense(3, activation="softmax")], (6,))
+    assert len(_pairs(model)) == 1
+    rng = np.random.default_rng(len(case))
+    x, y = rng.standard_normal((9, 6)), rng.integers(0, 3, 9)
+    _check_against_layers(model, x, y)
+
+
+def test_ties_go_to_the_first_position_of_a_window(chunk_bytes):
+    """Flat images give every position of a window the same value (and a ReLU cuts
+    negative maxima to zero): the slope goes to the first position in reading order."""
+    model = _model([layers.Conv2D(3, 3, activation="relu"), layers.MaxPooling2D(2),
+                    layers.Conv2D(2, 2, activation="relu"), layers.MaxPooling2D(2),
+                    layers.Flatten(), layers.Dense(3, activation="softmax")], (12, 12, 1))
+    assert len(_pairs(model)) == 2
+    x = np.zeros((6, 12, 12, 1))
+    x[:3, 2:9, 3:10] = 1.0
+    x[3:] = -1.0
+    _check_against_layers(model, x, np.arange(6) % 3)
+
+
+def test_a_frozen_convolution_writes_no_slope_and_passes_one_back(chunk_bytes):
+    model = _model([layers.Conv2D(3, 3, activation="relu"), layers.MaxPooling2D(2),
+                    layers.Conv2D(2, 3, activation="relu", trainable=False),
+                    layers.MaxPooling2D(2), layers.Flatten(),
+                    layers.Dense(3, activation="softmax")], (12, 12, 2))
+    assert len(_pairs(model)) == 2
+    rng = np.random.default_rng(1)
+    _check_against_layers(model, rng.standard_normal((7, 12, 12, 2)), rng.integers(0, 3, 7))
+
+
+@pytest.mark.parametrize(
+    "stack",
+    [
+        [layers.Conv2D(3, 3, activation="tanh"), layers.MaxPooling2D(2)],
+        [layers.Conv2D(3, 3, activation="relu"), layers.MaxPooling2D(2, strides=1)],
+        [layers.Conv2D(3, 3, activation="relu"), layers.MaxPooling2D(2, padding="same")],
+        [layers.Conv2D(4, 3, activation="relu", groups=2), layers.MaxPooling2D(2)],
+        [layers.Conv2D(3, 3, activation="relu"), layers.AveragePooling2D(2)],
+    ],
+    ids=["tanh", "overlapping windows", "padded windows", "groups", "average pooling"],
+)
+def test_pairs_it_cannot_fuse_run_as_two_layers(chunk_bytes, stack):
+    model = _model([*stack, layers.Flatten(), layers.Dense(3, activation="softmax")],
+                   (11, 11, 2))
+    assert _pairs(model) == []
+    rng = np.random.default_rng(2)
+    _check_against_layers(model, rng.standard_normal((5, 11, 11, 2)), rng.integers(0, 3, 5))
+
+
+def test_a_nan_in_a_window_gives_what_the_layers_give(chunk_bytes):
+    model = _model([layers.Conv2D(2, 1, activation="relu"), layers.MaxPooling2D(2),
+                    layers.Flatten(), layers.Dense(3, activation="softmax")], (4, 4, 1))
+    x = np.ones((2, 4, 4, 1))
+    x[0, 1, 1, 0] = np.nan
+    pair = _pairs(model)[0]
+    out, record = pair.forward(x)
+    want = model.layers[1].forward(model.layers[0].forward(x)[0])[0]
+    np.testing.assert_array_equal(out, want)
+    grad = np.ones_like(out)
+    conv, pool = model.layers[:2]
+    a_record = conv.forward(x)[1]
+    pool_record = pool.forward(a_record.a)[1]
+    want_grad = conv.backward(a_record, pool.backward(pool_record, grad), True)
+    np.testing.assert_array_equal(pair.backward(record, grad, True), want_grad)
