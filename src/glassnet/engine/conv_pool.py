@@ -199,28 +199,62 @@ class ConvPool:
 
     def _grad_input(self, grad_z: np.ndarray, rows: int) -> np.ndarray:
         """The slope at the input: each covered patch's slope added back where it came
-        from, one strided add per kernel offset."""
+        from (positions no window covers have none), one window position at a time so
+        that its patches' slopes are still in cache when they are added."""
         conv, c = self.conv, self.channels
-        (kh, kw), (th, tw), (dh, dw) = self.kernel2, self.strides2, self.dil2
+        (kh, kw), (_, dw) = self.kernel2, self.dil2
         (ph, pw), (qh, qw) = self.window, self.pooled_hw
-        width = kh * kw * c
-        grad_cols = grad_z @ conv.kernel.reshape(width, -1).T
-        item = grad_cols.itemsize
-        patches = self._row_views(grad_cols, rows, (kh, kw, c),
-                                  (kw * c * item, c * item, item))[0]
+        kernel_t = conv.kernel.reshape(kh * kw * c, -1).T
         (top, bottom), (left, right) = self.pads
         h, w = conv.input_shape[:2]
         grad_xp = np.zeros((rows, h + top + bottom, w + left + right, c), dtype=grad_z.dtype)
-        sn, sy, sx, sc = grad_xp.strides
-        for i in range(kh):
-            for j in range(kw):
-                target = as_strided(
-                    grad_xp[:, i * dh :, j * dw :],
-                    shape=(rows, qh, ph, qw, pw, c),
-                    strides=(sn, ph * th * sy, th * sy, pw * tw * sx, tw * sx, sc),
-                )
-                target += patches[:, :, :, :, :, i, j]
+        per_phase = rows * qh * qw
+        add = self._add_kernel_rows if dw == 1 else self._add_kernel_offsets
+        for phase in range(ph * pw):
+            block = grad_z[phase * per_phase : (phase + 1) * per_phase] @ kernel_t
+            add(grad_xp, block.reshape(rows, qh, qw, kh, kw, c), *divmod(phase, pw))
         return P.crop_pads(grad_xp, self.pads, (h, w))
+
+    def _add_kernel_offsets(self, grad_xp: np.ndarray, patches: np.ndarray, i: int,
+                            j: int) -> None:
+        """Adds the slopes of window position ``(i, j)``'s patches (rows, qh, qw, kh, kw,
+        c) into ``grad_xp``, one strided add per kernel offset (``c`` numbers at a time)."""
+        (kh, kw), (th, tw), (dh, dw) = self.kernel2, self.strides2, self.dil2
+        (ph, pw), (qh, qw) = self.window, self.pooled_hw
+        sn, sy, sx, sc = grad_xp.strides
+        for a in range(kh):
+            for b in range(kw):
+                target = as_strided(
+                    grad_xp[:, i * th + a * dh :, j * tw + b * dw :],
+                    shape=(len(grad_xp), qh, qw, self.channels),
+                    strides=(sn, ph * th * sy, pw * tw * sx, sc),
+                )
+                target += patches[:, :, :, a, b]
+
+    def _add_kernel_rows(self, grad_xp: np.ndarray, patches: np.ndarray, i: int,
+                         j: int) -> None:
+        """The same sum when a kernel row covers adjacent input columns (no dilation
+        across): a patch's row of ``kw·c`` slopes lands on ``kw·c`` adjacent numbers of
+        the input, so one add moves whole kernel rows. Patches whose kernel rows would
+        overlap go in separate adds (every ``m``-th window column, ``m`` = ceil(kw /
+        (pw·stride)))."""
+        (kh, kw), (th, tw), (dh, _) = self.kernel2, self.strides2, self.dil2
+        (ph, pw), (qh, qw) = self.window, self.pooled_hw
+        c = self.channels
+        sn, sy, sx, sc = grad_xp.strides
+        every = -(-kw // (pw * tw))
+        flat = grad_xp.reshape(-1)
+        for start in range(min(every, qw)):
+            columns = len(range(start, qw, every))
+            for a in range(kh):
+                offset = ((i * th + a * dh) * sy + (start * pw + j) * tw * sx) // sc
+                target = as_strided(
+                    flat[offset:],
+                    shape=(len(grad_xp), qh, columns, kw * c),
+                    strides=(sn, ph * th * sy, every * pw * tw * sx, sc),
+                )
+                source = patches[:, :, start::every, a]
+                target += source.reshape(*source.shape[:3], kw * c)
 
     # --- what the glass box reads -------------------------------------------------------
 

@@ -41,9 +41,12 @@ from glassnet.engine.conv_pool import ConvPool
 from glassnet.ops.node import Record
 
 # A chunk holds about this many bytes of its widest array (input or output of a layer):
-# small enough to stay in a core's cache from layer to layer. 16 MNIST images at the first
-# convolution of Keras's example: 16 × 26 × 26 × 32 float32 values, 1.4 MB.
-CHUNK_BYTES = 1_500_000
+# 34 MNIST images at the first convolution of Keras's example (34 × 26 × 26 × 32 float32
+# values), four chunks of a 128-row batch. Measured on Keras's MNIST convnet with two
+# workers (bench/README.md, W6): 8-row chunks 26.5 ms per batch, 17 rows 21.6, 34 rows
+# 19.9, 69 rows 20.2; smaller chunks pay more for the Python between the array
+# operations (and the interpreter lock it holds) than they gain in cache.
+CHUNK_BYTES = 3_000_000
 
 
 def usable_cores() -> int:
