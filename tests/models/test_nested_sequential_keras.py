@@ -210,3 +210,22 @@ def test_the_files_are_laid_out_as_keras_lays_them_out(tmp_path, frozen):
                 if entry[0].startswith("model_weights")]
 
     assert legacy("glassnet") == legacy("keras")
+
+
+def test_a_functional_model_holding_a_sequential_in_h5_each_way(tmp_path):
+    """The legacy ``.h5`` layout holds nested models in functional models too."""
+
+    def build(lib):
+        block = lib.Sequential([lib.layers.Dense(3, activation="tanh", name="inner")],
+                               name="block")
+        inputs = lib.Input(shape=(5,))
+        return lib.Model(inputs, lib.layers.Dense(1, name="out")(block(inputs)))
+
+    x = np.random.default_rng(4).normal(size=(6, 5)).astype("float32")
+    theirs, ours = build(keras), build(glassnet)
+    theirs.save(tmp_path / "keras.h5")
+    ours.save(tmp_path / "glassnet.h5")
+    close(glassnet.models.load_model(tmp_path / "keras.h5").predict(x, verbose=0),
+          theirs.predict(x, verbose=0))
+    close(keras.models.load_model(tmp_path / "glassnet.h5", safe_mode=True).predict(x, verbose=0),
+          ours.predict(x, verbose=0))

@@ -428,6 +428,9 @@ def _functional_description(model, for_h5: bool) -> dict:
     for entry, layer in zip(config["layers"], model.layers, strict=True):
         if entry["class_name"] in ("Sequential", "Functional"):  # a model used as a layer
             nested = _nested_entry(layer, for_h5)
+            if for_h5:  # Keras's .h5 entries name no module (it would import keras.layers)
+                for key in ("module", "registered_name", "build_config"):
+                    entry.pop(key, None)
             entry.update({k: v for k, v in nested.items() if k != "class_name"})
             continue
         if entry["class_name"] == "InputLayer":
