@@ -25,13 +25,14 @@ SHAPE = (32, 32, 3)
 
 def tutorial(keras, with_batchnorm: bool = False):
     """The tutorial's model (``tensorflow.org/tutorials/images/classification``), on 32x32
-    images, written once for ``keras`` and for ``glassnet`` imported as ``keras``."""
+    images, written once for ``keras`` and for ``glassnet`` imported as ``keras`` (every
+    layer named: the files record names, and each library numbers unnamed layers itself)."""
     layers = keras.layers
     data_augmentation = keras.Sequential(
         [
-            layers.RandomFlip("horizontal", input_shape=SHAPE),
-            layers.RandomRotation(0.1),
-            layers.RandomZoom(0.1),
+            layers.RandomFlip("horizontal", input_shape=SHAPE, name="flip"),
+            layers.RandomRotation(0.1, name="rotate"),
+            layers.RandomZoom(0.1, name="zoom"),
         ],
         name="data_augmentation",
     )
