@@ -42,7 +42,7 @@ def test_glassnet_reads_the_functional_file_keras_writes(tmp_path):
     for suffix in (".keras", ".h5"):
         path = tmp_path / f"keras{suffix}"
         if suffix == ".h5":
-            # No nested model in .h5; Keras keeps the unused input ``b`` in the graph.
+            # One output only; Keras keeps the unused input ``b`` in the graph.
             flat = keras.Model(theirs.inputs, theirs.outputs[1])
             flat.save(path)
             ours = glassnet.models.load_model(path)

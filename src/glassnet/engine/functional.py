@@ -14,6 +14,7 @@ called twice shares its weights and sums its slopes.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from glassnet import config as config_module
@@ -89,7 +90,10 @@ class Functional(Model):
         return GraphPlan(self)
 
     def _storage_changed(self) -> None:
-        share_storage(self._graph_layers, self.storage)
+        share_storage(self._graph_layers, self.storage, self)
+
+    def _trainable_children(self) -> list:
+        return list(self.__dict__.get("_graph_layers", []))
 
     # --- passes -------------------------------------------------------------------------
 
@@ -177,9 +181,13 @@ class Functional(Model):
         return f"<Functional name={self.name!r} layers={len(self._graph_layers)}>"
 
 
-def share_storage(layers: list, storage) -> None:
+def share_storage(layers: list, storage, owner: Model | None = None) -> None:
     """Points every model among ``layers`` (and the models inside them) at its span of the
-    outer model's ``storage``, so that both see one set of weights, as in Keras."""
+    outer model's ``storage``, so that both see one set of weights, as in Keras.
+
+    ``owner``, the model that owns ``storage``, is remembered by each nested model: compiling
+    a nested model re-packs the owner's storage rather than moving its layers' weights out
+    of it (``Model._repack_storage``)."""
     for layer in layers:
         if isinstance(layer, Model):
             inner = leaf_layers(list(layer._layers))
@@ -192,7 +200,8 @@ def share_storage(layers: list, storage) -> None:
             layer.storage = view
             layer._plan_cache = (None, None)
             layer.optimizer_needs_build = True
-            share_storage(list(getattr(layer, "_graph_layers", layer._layers)), storage)
+            layer.__dict__["_storage_owner"] = None if owner is None else weakref.ref(owner)
+            share_storage(list(getattr(layer, "_graph_layers", layer._layers)), storage, owner)
 
 
 def _tensors(structure, what: str) -> list[KerasTensor]:

@@ -32,15 +32,17 @@ class GraphPlan:
     """Runs ``model._run_inline(inputs, training)`` on a tape of its own per pass.
 
     Args:
-        model: a ``Functional`` or subclassed model (built).
+        model: a ``Functional``, subclassed or ``Sequential`` model (built).
+        layers: the leaf layers whose weights the model holds (default: ``model._layers``;
+            a ``Sequential`` holding a model passes its layers with nested models opened up).
     """
 
     fold_first = False
     output_is_buffer = False
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, layers: list | None = None) -> None:
         self.model = model
-        self.layers = list(model._layers)
+        self.layers = list(model._layers if layers is None else layers)
         self.steps = self.layers
         self._call_based = [layer for layer in self.layers if layer._is_call_based()]
         self._local = threading.local()

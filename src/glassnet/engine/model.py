@@ -213,6 +213,26 @@ class Model(Trainer):
         """Every layer whose weights live in the model's storage, in storage order."""
         return self._layers
 
+    def _storage_owner_model(self):
+        """The model whose storage this one's weights live in, when it is a layer of
+        another model (``share_storage``); ``None`` when it owns its storage."""
+        ref = self.__dict__.get("_storage_owner")
+        owner = ref() if ref is not None else None
+        if owner is None or owner.storage is None or self.storage is None:
+            return None
+        if owner.storage.state is not self.storage.state:  # a view shares the owner's
+            return None  # the owner has moved on (the model was taken out of it)
+        return owner
+
+    def _repack_storage(self) -> None:
+        """Re-allocates weight storage so that ``trainable`` flags set since build apply; a
+        model used as a layer of another has its owner re-pack the storage they share."""
+        owner = self._storage_owner_model()
+        if owner is not None:
+            owner._repack_storage()
+            return
+        Trainer._repack_storage(self)
+
     def _storage_changed(self) -> None:
         """Called after the model's weights moved into a new ``storage`` (a functional model
         points the models nested in it at their part of it)."""
@@ -243,7 +263,12 @@ class Model(Trainer):
         if not self.built:
             self.build(shapes)
             return
-        if tuple(shapes) != tuple(self.input_shape):
+        self._check_input_shape(shapes)
+
+    def _check_input_shape(self, shapes) -> None:
+        """Raises ``ValueError`` naming the model and both shapes when the model was built
+        (or declared) for rows of another shape than ``shapes``."""
+        if self.input_shape is not None and tuple(shapes) != tuple(self.input_shape):
             raise ValueError(
                 f"Model {self.name!r} was built for input of shape "
                 f"{symbolic.row_shapes_text(tuple(self.input_shape))} and cannot take input of "
@@ -253,11 +278,42 @@ class Model(Trainer):
     def output_shape_for(self, shapes):
         return self.output_shape
 
-    def plan_as_layer(self, input_shape):
-        """Plans the model's layers for use inside another model (``Layer.plan``)."""
+    def plan_as_layer(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Plans the model's layers for use as a layer of another model (``Layer.plan``):
+        builds it for rows of ``input_shape`` if it is not built; returns its output row
+        shape.
+
+        Raises:
+            ValueError: when the model was built, or declared its input, for rows of
+                another shape (naming the model and both shapes).
+        """
+        shape = tuple(input_shape)
+        self._check_input_shape(shape)
         if not self.built:
-            self.build(input_shape)
-        return self.output_shape
+            self.build((None, *shape))
+        return tuple(self.output_shape)
+
+    # --- freezing -----------------------------------------------------------------------
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the model's weights train; setting it sets every layer's ``trainable``
+        (nested models' layers included), as Keras does. Like a layer's, it takes effect
+        at the next ``compile``."""
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        value = bool(value)
+        self.__dict__["_trainable"] = value
+        for layer in self._trainable_children():
+            layer.trainable = value
+
+    def _trainable_children(self) -> list:
+        """The layers ``trainable`` is handed on to (none while the model is being made)."""
+        if "_layers" not in self.__dict__:
+            return []
+        return tracked_layers(self)
 
     def regularization_penalty(self) -> float:
         return 0.0
@@ -275,6 +331,7 @@ class Model(Trainer):
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state["_plan_cache"] = (None, None)  # scratch buffers, rebuilt on the next pass
+        state.pop("_storage_owner", None)  # the outer model's copy points it again
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -443,11 +500,15 @@ class Model(Trainer):
         """The generators whose state lets training resume exactly: ``"shuffle"`` (the
         epoch shuffler) and each layer's by name (layers that draw, such as Dropout,
         keep theirs in ``rng``)."""
+        from glassnet.engine.functional import leaf_layers
+
         generators = {"shuffle": self._shuffle_rng}
         for layer in self.layers:
-            rng = getattr(layer, "rng", None)
-            if isinstance(rng, np.random.Generator):
-                generators[f"layer:{layer.name}"] = rng
+            # A nested model's layers draw in its passes: theirs are kept too.
+            for leaf in leaf_layers([layer]) if isinstance(layer, Model) else [layer]:
+                rng = getattr(leaf, "rng", None)
+                if isinstance(rng, np.random.Generator):
+                    generators[f"layer:{leaf.name}"] = rng
         return generators
 
     # --- description ---

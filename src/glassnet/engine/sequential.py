@@ -5,11 +5,21 @@ every layer's trainable weights become views into one flat ``parameters`` array,
 gradients views into one flat ``gradients`` array. Training (``glassnet.trainers``)
 then runs forward through the layers, backward in reverse, and one optimizer update on the
 flat arrays.
+
+A model can be a layer of a ``Sequential`` (Keras's image tutorials put a ``Sequential`` of
+augmentation layers in front of the convolutions). ``layers``, ``summary()`` and the saved
+config show it as one layer, as Keras 3 does; its layers' weights live in the outer model's
+storage, and the nested model's own ``storage`` is a view of its part of it, so both models
+see the same values. A pass opens nested ``Sequential`` models up: their layers become steps
+of the outer ``Plan`` like the outer model's own, so a nested stack costs nothing over the
+same layers written flat (and ``Dense`` chains and chunked convolution runs form across
+its edges). A nested functional or subclassed model runs through a ``GraphPlan``.
 """
 
 from __future__ import annotations
 
 from glassnet import config as config_module
+from glassnet.engine.functional import Functional, leaf_layers, share_storage
 from glassnet.engine.model import Model
 from glassnet.engine.plan import Plan
 from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
@@ -66,12 +76,16 @@ class Sequential(Model):
         """The layers, without the input layer (as in Keras 3)."""
         return list(self._layers)
 
-    def add(self, layer: Layer) -> None:
-        """Appends a layer; an ``InputLayer`` fixes the input shape instead.
+    def add(self, layer: Layer | Model) -> None:
+        """Appends a layer or a model; an ``InputLayer`` fixes the input shape instead.
+
+        A model (``Sequential`` or functional) added first gives the outer model its input
+        shape, when it knows its own, as in Keras.
 
         Raises:
-            TypeError: when ``layer`` is not a glassnet layer.
-            ValueError: when a layer of the same name is already in the model.
+            TypeError: when ``layer`` is neither a glassnet layer nor a glassnet model.
+            ValueError: when a layer of the same name is already in the model, or a model
+                with several inputs or outputs is added.
         """
         self._add(layer, check_name=True)
 
@@ -87,17 +101,22 @@ class Sequential(Model):
             self._input_layer = layer
             self._invalidate()
             return
-        if not isinstance(layer, Layer):
+        if not isinstance(layer, (Layer, Model)):
             raise TypeError(
                 "Sequential.add expects a glassnet layer such as Dense(...). "
                 f"Received: {layer!r} of type {type(layer).__name__}"
             )
+        if layer is self:
+            raise ValueError(f"Model {self.name!r} cannot be a layer of itself")
+        if isinstance(layer, Model):
+            _check_single_tensor(layer)
         if check_name and any(existing.name == layer.name for existing in self._layers):
             raise ValueError(
                 f"The model already has a layer named {layer.name!r}; names must be unique"
             )
-        if not self._layers and self.input_shape is None and layer.declared_input_shape is not None:
-            self.input_shape = layer.declared_input_shape
+        declared = layer.input_shape if isinstance(layer, Model) else layer.declared_input_shape
+        if not self._layers and self.input_shape is None and declared is not None:
+            self.input_shape = tuple(declared)
         self._layers.append(layer)
         self._invalidate()
 
@@ -109,17 +128,59 @@ class Sequential(Model):
         self._invalidate()
         return layer
 
-    def _weight_layers(self) -> list:
-        """The layers, with those that layers written as ``call`` hold (their weights
-        train with the model's)."""
-        if not any(layer._is_call_based() for layer in self._layers):
-            return self._layers
-        from glassnet.engine.functional import leaf_layers
+    def _has_models(self) -> bool:
+        return any(isinstance(layer, Model) for layer in self._layers)
 
+    def _weight_layers(self) -> list:
+        """The layers whose weights live in the model's storage, in storage order: the
+        layers, nested models opened up, with those that layers written as ``call`` hold
+        (their weights train with the model's)."""
+        if not any(isinstance(layer, Model) or layer._is_call_based() for layer in self._layers):
+            return self._layers
         return leaf_layers(self._layers)
 
-    def _make_plan(self) -> Plan:
-        return Plan(self._layers, self.storage)
+    def _run_layers(self) -> list:
+        """The layers a pass runs one after another: nested ``Sequential`` models opened
+        up (recursively); any other nested model stays one item."""
+        run: list = []
+        for layer in self._layers:
+            if isinstance(layer, Sequential):
+                run += layer._run_layers()
+            else:
+                run.append(layer)
+        return run
+
+    @property
+    def layers_in_order(self) -> list:
+        """The leaf layers in the order a pass runs them (nested models opened up)."""
+        return [leaf for layer in self._run_layers()
+                for leaf in (leaf_layers([layer]) if isinstance(layer, Model) else [layer])]
+
+    def _make_plan(self):
+        """A ``Plan`` of the layers, nested ``Sequential`` models opened up into its steps;
+        a ``GraphPlan`` (one tape per pass) when a functional or subclassed model is among
+        them."""
+        run = self._run_layers()
+        if any(isinstance(layer, Model) for layer in run):
+            from glassnet.engine.graph_plan import GraphPlan
+
+            return GraphPlan(self, layers=self._weight_layers())
+        return Plan(run, self.storage)
+
+    def _forward_on_tape(self, x, training: bool, tape):
+        from glassnet.engine.graph_plan import GraphPlan
+
+        if isinstance(self.plan, GraphPlan):
+            return self._run_inline(x, training)
+        return super()._forward_on_tape(x, training, tape)
+
+    def _storage_changed(self) -> None:
+        """Points every nested model at its span of the new storage."""
+        if self._has_models():
+            share_storage(self._layers, self.storage, self)
+
+    def _trainable_children(self) -> list:
+        return list(self.__dict__.get("_layers", []))
 
     def _run_inline(self, x, training: bool = False):
         """Runs the layers one by one with the caller's tape active (the model inside
@@ -133,8 +194,15 @@ class Sequential(Model):
     def _invalidate(self) -> None:
         if self.built:
             # Keep current values: layers hold their views, which the next build copies.
-            for layer in self._layers:
+            for layer in self._weight_layers():
                 layer.values = {k: v.copy() for k, v in layer.values.items()}
+            # A nested model viewed this model's storage: it gets storage of its own back.
+            for layer in self._layers:
+                if isinstance(layer, Model) and layer.built and layer.storage is not None:
+                    layer.storage = WeightStorage(layer._weight_layers(), layer.storage.dtype)
+                    layer._storage_changed()
+                    layer._plan_cache = (None, None)
+                    layer.optimizer_needs_build = True
         self.built = False
         self.storage = None
         self.optimizer_needs_build = True
@@ -166,11 +234,12 @@ class Sequential(Model):
             raise ValueError("The model has no layers; add some with model.add(...)")
         shape = self.input_shape
         for layer in self._layers:
-            shape = layer.plan(shape)
+            shape = layer.plan_as_layer(shape) if isinstance(layer, Model) else layer.plan(shape)
         self.storage = WeightStorage(self._weight_layers(), config_module.floatx())
         self.output_shape = shape
         self.built = True
         self.optimizer_needs_build = True
+        self._storage_changed()
 
     def _ensure_built(self, x_shape: tuple[int, ...] | None = None) -> None:
         if not self.built:
@@ -191,22 +260,28 @@ class Sequential(Model):
                     },
                 }
             )
-        layers += [
-            {"class_name": type(layer).__name__, "config": layer.get_config()}
-            for layer in self._layers
-        ]
+        for layer in self._layers:
+            entry = {"class_name": _class_name(layer), "config": layer.get_config()}
+            if isinstance(layer, Model) and layer.input_shape is not None:
+                entry["build_config"] = {"input_shape": (None, *layer.input_shape)}
+            layers.append(entry)
         return {"name": self.name, "trainable": self.trainable, "layers": layers}
 
     @classmethod
     def from_config(cls, config: dict) -> Sequential:
         """Rebuilds a model (with fresh weights) from ``get_config()``'s dict.
 
-        Only glassnet's own layer classes are accepted; nothing named in the config is
-        imported or executed.
+        Only glassnet's own layer classes are accepted, and ``Sequential`` and
+        ``Functional`` for a nested model; nothing named in the config is imported or
+        executed.
         """
-        model = cls(name=config.get("name"))
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for entry in config.get("layers", []):
             class_name = entry.get("class_name")
+            if class_name in ("Sequential", "Functional"):  # a model used as a layer
+                model_cls = Sequential if class_name == "Sequential" else Functional
+                model.add(model_cls.from_config(dict(entry.get("config") or {})))
+                continue
             layer_cls = LAYER_CLASSES.get(class_name)
             if layer_cls is None:
                 raise ValueError(
@@ -220,3 +295,26 @@ class Sequential(Model):
 
     def __repr__(self) -> str:
         return f"<Sequential name={self.name!r} layers={len(self._layers)} built={self.built}>"
+
+
+def _class_name(layer) -> str:
+    """The class name a config gives ``layer``: a functional model is ``"Functional"``
+    whatever subclass of ``Model`` made it, as Keras writes it."""
+    if isinstance(layer, Functional):
+        return "Functional"
+    return type(layer).__name__
+
+
+def _check_single_tensor(model: Model) -> None:
+    """Refuses a model with several inputs or outputs as a layer of a ``Sequential``.
+
+    Raises:
+        ValueError: naming the model.
+    """
+    inputs = getattr(model, "inputs", None)
+    outputs = getattr(model, "outputs", None)
+    if (inputs is not None and len(inputs) != 1) or (outputs is not None and len(outputs) != 1):
+        raise ValueError(
+            f"Model {model.name!r} has {len(inputs or [])} inputs and {len(outputs or [])} "
+            "outputs; a layer of a Sequential model takes one input and gives one output"
+        )

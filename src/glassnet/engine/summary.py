@@ -80,7 +80,7 @@ def summary_text(model, line_length: int | None = None) -> str:
             shape = layer.declared_input_shape  # an InputLayer gives its rows
         connected = connections[index] if connections is not None else ""
         lines.append(row(name, _shape_text(shape), _count(layer.count_params()), connected))
-    for layer in model._layers:
+    for layer in model._weight_layers():  # nested models' layers included
         for spec in layer.specs:
             if spec.trainable and layer.trainable:
                 trainable += spec.size

@@ -38,12 +38,12 @@ def require_model(model, what: str) -> None:
 
 def model_layers(model) -> list:
     """The layers the glass box explains, in the order a pass runs them: a ``Sequential``'s
-    layers, or the layers of a functional or subclassed model (nested models opened up,
-    input layers left out)."""
+    layers (a nested model's layers in its place), or the layers of a functional or
+    subclassed model (nested models opened up, input layers left out)."""
     from glassnet.engine.sequential import Sequential
 
     if isinstance(model, Sequential):
-        return model.layers
+        return model.layers_in_order
     return list(model._layers)
 
 

@@ -53,6 +53,8 @@ class ReadContext:
     where: str
     keras_major: int = 3
     warnings: list[str] = field(default_factory=list)
+    #: How many models deep the reader is (a model used as a layer of another is one more).
+    depth: int = 0
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:

@@ -248,6 +248,15 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
         if not isinstance(layer_config, dict):
             raise ModelFileError(f"{ctx.where}: layer {index} ({layer_class}) has no config")
         label = f"layer {index} ({layer_class} {layer_config.get('name')!r})"
+        if layer_class in ("Sequential", "Functional", "Model"):  # a model used as a layer
+            layer = _nested_model(entry, label, shape, ctx)
+            if layer.name in names:
+                raise ModelFileError(f"{ctx.where}: two layers are named {layer.name!r}")
+            names.add(layer.name)
+            shape = layer.output_shape
+            total += layer.count_params()
+            layers.append(layer)
+            continue
         if layer_class not in classes:
             raise ModelFileError(
                 f"{ctx.where}: {label} is a {layer_class!r} layer, which glassnet does not have. "
@@ -271,6 +280,35 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
         name=name,
         trainable=trainable if isinstance(trainable, bool) else True,
     )
+
+
+def _nested_model(entry: dict, label: str, shape, ctx: ReadContext):
+    """A model used as a layer of a ``Sequential``, read from its entry as any model is
+    (its layers checked the same way), then built for the rows the layer before it gives.
+
+    Raises:
+        ModelFileError: for a nested model glassnet refuses, or one that does not fit its
+            input, naming it.
+    """
+    ctx.depth += 1
+    try:
+        if ctx.depth > _MAX_NESTING:
+            raise ModelFileError(f"{ctx.where}: models are nested more than {_MAX_NESTING} "
+                                 "deep; glassnet refuses such a file")
+        inner = model_from_description(
+            {key: entry[key] for key in ("module", "class_name", "config", "registered_name",
+                                         "build_config") if key in entry}, ctx)
+    finally:
+        ctx.depth -= 1
+    try:
+        inner.plan_as_layer(shape)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"{ctx.where}: {label} does not fit its input: {error}") from None
+    return inner
+
+
+#: How deep models may nest in a file (Keras's own tutorials nest one level).
+_MAX_NESTING = 8
 
 
 def _registered_model_class(description: dict):
@@ -368,16 +406,32 @@ def _functional_from_description(description: dict, ctx: ReadContext):
     return model
 
 
+def _is_nested_model(member) -> bool:
+    """Whether a member of a model's ``layers`` is a model used as a layer."""
+    return isinstance(member, (Sequential, Functional))
+
+
+def _nested_entry(model, for_h5: bool) -> dict:
+    """The entry of a model used as a layer, as Keras 3 writes it in the outer model's
+    ``layers`` (``serialize_keras_object`` of the model: its description with an empty
+    ``compile_config``; in ``.h5`` only ``class_name`` and ``config``)."""
+    description = model_description(model, for_h5)
+    if for_h5:
+        return {"class_name": description["class_name"], "config": description["config"]}
+    return {**description, "compile_config": {}}
+
+
 def _functional_description(model, for_h5: bool) -> dict:
     """The Keras 3 description of a ``Functional`` model, every layer checked for a file."""
     dtype_name = model.storage.dtype.name
     config = functional_config(model)
     for entry, layer in zip(config["layers"], model.layers, strict=True):
         if entry["class_name"] in ("Sequential", "Functional"):  # a model used as a layer
-            nested = model_description(layer)
-            entry.update({k: nested[k] for k in ("module", "config", "registered_name")})
-            if "build_config" in nested:
-                entry["build_config"] = nested["build_config"]
+            nested = _nested_entry(layer, for_h5)
+            if for_h5:  # Keras's .h5 entries name no module (it would import keras.layers)
+                for key in ("module", "registered_name", "build_config"):
+                    entry.pop(key, None)
+            entry.update({k: v for k, v in nested.items() if k != "class_name"})
             continue
         if entry["class_name"] == "InputLayer":
             entry["config"] = {"batch_shape": [None, *layer.declared_input_shape],
@@ -490,16 +544,22 @@ def model_description(model: Sequential, for_h5: bool = False) -> dict:
         "config": {"batch_shape": batch_shape, "dtype": dtype_name, "sparse": False,
                    "ragged": False, "name": input_name, "optional": False},
     }]
+    nested = {}
     for layer in model.layers:
+        if _is_nested_model(layer):
+            nested[len(entries)] = _nested_entry(layer, for_h5)
+            entries.append(nested[len(entries)])
+            continue
         entry = {"class_name": type(layer).__name__, "config": write_layer(layer, dtype_name)}
         if not for_h5 and layer.specs:  # Keras records how layers with weights were built
             entry["build_config"] = {"input_shape": [None, *layer.input_shape]}
         entries.append(entry)
     if not for_h5:
-        entries = [{"module": "keras.layers", "class_name": e["class_name"], "config": e["config"],
+        entries = [nested[i] if i in nested else
+                   {"module": "keras.layers", "class_name": e["class_name"], "config": e["config"],
                     "registered_name": None, **({"build_config": e["build_config"]}
                                                 if "build_config" in e else {})}
-                   for e in entries]
+                   for i, e in enumerate(entries)]
     config = {"name": model.name, "trainable": model.trainable, "dtype": dtype_policy(dtype_name),
               "layers": entries, "build_input_shape": batch_shape}
     if for_h5:

@@ -307,20 +307,57 @@ def write_dataset(group: h5py.Group, name: str, value: np.ndarray) -> None:
 
 
 
-def refuse_nested_models(layers, what: str) -> None:
-    """Refuses models used as layers in the legacy ``.h5`` layout, which glassnet does not
-    write or read (the ``.keras`` format holds them).
+def legacy_variables(model, prefix: str) -> list[tuple[str, object, str, tuple[int, ...]]]:
+    """``(path, layer, weight name, shape)`` of every weight of a model used as a layer, in
+    the order the legacy ``.h5`` layout lists them: Keras's ``model.trainable_weights`` then
+    ``model.non_trainable_weights`` (``legacy_h5_format._legacy_weights``), each layer by
+    layer through nested models, with Keras's variable paths (``outer/inner/layer/kernel``).
 
     Raises:
-        ValueError: naming the nested model.
+        ValueError: for a layer holding weight-carrying layers inside it.
     """
-    for layer in layers:
+    refuse_nested_weights(model.layers)
+    trains, others = [], []
+    for layer in model.layers:
         if is_model(layer):
-            raise ValueError(
-                f"{what}: the model holds the model {layer.name!r} as a layer; glassnet reads "
-                "and writes nested models in .keras and .weights.h5 files, not in the legacy "
-                ".h5 layout"
-            )
+            inner = legacy_variables(layer, f"{prefix}/{layer.name}")
+            trains += [entry for entry in inner if _trains(entry)]
+            others += [entry for entry in inner if not _trains(entry)]
+            continue
+        for spec in layer.specs:
+            entry = (f"{prefix}/{layer.name}/{spec.name}", layer, spec.name, tuple(spec.shape))
+            (trains if spec.trainable and layer.trainable else others).append(entry)
+    return trains + others
+
+
+def _trains(entry: tuple) -> bool:
+    _, layer, name, _ = entry
+    spec = next(s for s in layer.specs if s.name == name)
+    return bool(spec.trainable and layer.trainable)
+
+
+def _legacy_layer_variables(layer, model_name: str) -> list[tuple[str, tuple[int, ...]]]:
+    """``(name, shape)`` of each weight a layer's group lists in the legacy layout."""
+    if is_model(layer):
+        return [(path, shape) for path, _, _, shape in
+                legacy_variables(layer, f"{model_name}/{layer.name}")]
+    return [(f"{model_name}/{layer.name}/{weight}", shape)
+            for weight, shape, _ in layer.own_variable_specs()]
+
+
+def _legacy_stores(model, arrays: dict) -> list:
+    """The stores ``assign`` hands a nested model's layers, from the arrays read for it
+    (keyed by layer and weight name), each layer's in its ``own_variable_specs`` order."""
+    stores: list = []
+    for layer in model.layers:
+        if is_model(layer):
+            stores.append(_legacy_stores(layer, arrays))
+            continue
+        store = _Store()
+        for i, (name, _, _) in enumerate(layer.own_variable_specs()):
+            store[str(i)] = arrays[(id(layer), name)]
+        stores.append(store)
+    return stores
 
 
 def refuse_nested_weights(layers) -> None:
@@ -518,7 +555,6 @@ def read_legacy_weights(group: h5py.Group, layers, what: str) -> list[dict]:
     Raises:
         ModelFileError: for a count or shape mismatch, naming the layer.
     """
-    refuse_nested_models(layers, what)
     refuse_nested_weights(layers)
     names = read_str_list_attr(group, "layer_names")
     if names is None:
@@ -537,7 +573,8 @@ def read_legacy_weights(group: h5py.Group, layers, what: str) -> list[dict]:
         weight_names = read_str_list_attr(layer_group, "weight_names") or []
         if weight_names:
             stored.append((name, layer_group, weight_names))
-    weighted = [layer for layer in layers if layer.own_variable_specs()]
+    expected_of = {id(layer): _legacy_layer_variables(layer, "") for layer in layers}
+    weighted = [layer for layer in layers if expected_of[id(layer)]]
     if len(stored) != len(weighted):
         raise ModelFileError(
             f"{what} has weights for {len(stored)} layers ({', '.join(n for n, _, _ in stored)}), "
@@ -547,7 +584,10 @@ def read_legacy_weights(group: h5py.Group, layers, what: str) -> list[dict]:
     found = {}
     for layer, (name, layer_group, weight_names) in zip(weighted, stored, strict=True):
         label = f"{what}: layer {layer.name!r} (stored as {name!r})"
-        expected = layer.own_variable_specs()
+        if is_model(layer):  # a nested model: one group, all its layers' weights
+            expected = [(path.lstrip("/"), shape, "f") for path, shape in expected_of[id(layer)]]
+        else:
+            expected = layer.own_variable_specs()
         if len(weight_names) != len(expected):
             raise ModelFileError(f"{label} expects {len(expected)} weight arrays; the file lists "
                                  f"{len(weight_names)}: {weight_names}")
@@ -555,7 +595,16 @@ def read_legacy_weights(group: h5py.Group, layers, what: str) -> list[dict]:
             _check(get_dataset(layer_group, stored, label), variable, label)
             for variable, stored in zip(expected, weight_names, strict=True)
         ]
-    return [_read_checked(found.get(id(layer), [])) for layer in layers]
+    stores: list = []
+    for layer in layers:
+        store = _read_checked(found.get(id(layer), []))
+        if is_model(layer):
+            entries = legacy_variables(layer, "")
+            arrays = {(id(leaf), weight): store[str(i)]
+                      for i, (_, leaf, weight, _) in enumerate(entries)}
+            store = _legacy_stores(layer, arrays)
+        stores.append(store)
+    return stores
 
 
 #: Where glassnet's ``.h5`` files keep the optimizer's variables. Keras 3.15, finding an
@@ -583,17 +632,22 @@ def legacy_optimizer_entries(root: h5py.Group, what: str, limit: int) -> list:
 
 def write_legacy_tree(group: h5py.Group, model) -> None:
     """Writes a model's weights in the legacy layout, as Keras 3's ``.h5`` does."""
-    refuse_nested_models(model.layers, "A legacy .h5 file")
     refuse_nested_weights(model.layers)
     write_str_list_attr(group, "layer_names", [layer.name for layer in model.layers])
     group.attrs["backend"] = b"tensorflow"
     group.attrs["keras_version"] = KERAS_VERSION.encode("utf8")
     for layer in sorted(model.layers, key=lambda item: item.name):
         layer_group = group.create_group(layer.name)
-        names = [f"{model.name}/{layer.name}/{weight}"
-                 for weight, _, _ in layer.own_variable_specs()]
+        if is_model(layer):  # a nested model: its layers' weights under outer/inner/layer
+            entries = legacy_variables(layer, f"{model.name}/{layer.name}")
+            names = [path for path, _, _, _ in entries]
+            values = [leaf.values[weight] for _, leaf, weight, _ in entries]
+        else:
+            names = [f"{model.name}/{layer.name}/{weight}"
+                     for weight, _, _ in layer.own_variable_specs()]
+            values = own_values(layer)
         write_str_list_attr(layer_group, "weight_names", names)
-        for name, value in zip(names, own_values(layer), strict=True):
+        for name, value in zip(names, values, strict=True):
             write_dataset(layer_group, name, value)
     write_str_list_attr(group.create_group("top_level_model_weights"), "weight_names", [])
 

@@ -1,0 +1,281 @@
+"""A model as a layer of a ``Sequential``: Keras's image tutorial puts a ``Sequential`` of
+augmentation layers in front of its convolutions. The outer model shows the nested one as one
+layer, holds its weights in one storage that the nested model views, runs nested
+``Sequential`` layers as steps of its own plan, and saves and reads it in every format."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import glassnet as keras
+from glassnet import explain, layers
+from glassnet.engine.dense_chain import DenseChain
+from glassnet.engine.graph_plan import GraphPlan
+from glassnet.engine.row_chunks import RowChunkRun
+
+
+def augmentation(shape=(8, 8, 3), name="augment"):
+    return keras.Sequential(
+        [
+            layers.RandomFlip("horizontal", input_shape=shape, seed=1),
+            layers.RandomRotation(0.1, seed=2),
+            layers.RandomZoom(0.1, seed=3),
+        ],
+        name=name,
+    )
+
+
+def tutorial_model(head=None):
+    """The tutorial's network, small: augmentation, rescaling, a conv stack, a nested head."""
+    head = head or keras.Sequential([layers.Dense(6, activation="relu", name="hidden")],
+                                    name="head")
+    return keras.Sequential(
+        [
+            augmentation(),
+            layers.Rescaling(1.0 / 255, name="rescale"),
+            layers.Conv2D(4, 3, padding="same", activation="relu", name="conv"),
+            layers.MaxPooling2D(name="pool"),
+            layers.Flatten(name="flat"),
+            head,
+            layers.Dense(3, name="logits"),
+        ],
+        name="tutorial",
+    )
+
+
+def images(rows=12, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.uniform(0, 255, (rows, 8, 8, 3)).astype("float32"),
+            rng.integers(0, 3, rows))
+
+
+def test_the_nested_model_is_one_layer_and_gives_the_input_shape():
+    model = tutorial_model()
+    assert [layer.name for layer in model.layers] == [
+        "augment", "rescale", "conv", "pool", "flat", "head", "logits"]
+    assert model.input_shape == (8, 8, 3)
+    assert model.get_layer("head") is model.layers[5]
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = lines[0]
+    assert "augment (Sequential)" in text and "head (Sequential)" in text
+    head_row = next(line for line in text.splitlines() if line.startswith("head"))
+    assert head_row.split()[-1] == "390"  # 64·6 + 6
+    assert " Total params: 523" in text  # conv 112, head 390, logits 21
+    assert model.count_params() == 523
+
+
+def test_add_takes_a_model_built_or_not():
+    built = augmentation()
+    built.build()
+    model = keras.Sequential(name="by_add")
+    model.add(built)
+    model.add(layers.Flatten())
+    model.add(keras.Sequential([layers.Dense(2)]))
+    x, _ = images(3)
+    assert model.predict(x, verbose=0).shape == (3, 2)
+    assert model.input_shape == (8, 8, 3)
+
+
+def test_a_functional_model_nests_and_runs_on_a_tape():
+    inputs = keras.Input(shape=(4,))
+    functional = keras.Model(inputs, layers.Dense(3, activation="tanh", name="f_dense")(inputs),
+                             name="functional_block")
+    model = keras.Sequential([layers.Dense(4, input_shape=(5,), name="first"), functional,
+                              layers.Dense(1, name="out")])
+    model.compile(optimizer="sgd", loss="mse")
+    assert isinstance(model.plan, GraphPlan)
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(16, 5)), rng.normal(size=(16, 1))
+    before = functional.get_weights()[0].copy()
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    assert not np.allclose(before, functional.get_weights()[0])
+    np.testing.assert_array_equal(functional.get_weights()[0], model.get_weights()[2])
+    # the same numbers as the layers written flat
+    flat = keras.Sequential([layers.Dense(4, input_shape=(5,)), layers.Dense(3, activation="tanh"),
+                             layers.Dense(1)])
+    flat.build()
+    flat.set_weights(model.get_weights())
+    np.testing.assert_allclose(flat.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_nested_sequential_layers_run_as_steps_of_the_outer_plan():
+    """The augmentation block costs nothing over the same layers written flat: the outer
+    plan has the same steps (a chunked conv run, a Dense chain across the nested head)."""
+    nested = tutorial_model()
+    nested.build()
+    flat = keras.Sequential(
+        [*augmentation().layers, layers.Rescaling(1.0 / 255), layers.Conv2D(4, 3, padding="same",
+         activation="relu"), layers.MaxPooling2D(), layers.Flatten(), layers.Dense(6,
+         activation="relu"), layers.Dense(3)])
+    flat.build()
+    kinds = [type(step).__name__ for step in nested.plan.steps]
+    assert kinds == [type(step).__name__ for step in flat.plan.steps]
+    assert isinstance(nested.plan.steps[3], RowChunkRun)
+    assert [layer.name for layer in nested.plan.steps[3].layers] == [
+        "rescale", "conv", "pool", "flat"]
+    assert isinstance(nested.plan.steps[-1], DenseChain)
+    assert [layer.name for layer in nested.plan.steps[-1].layers] == ["hidden", "logits"]
+
+
+def test_weights_are_shared_before_and_after_fit():
+    model = tutorial_model()
+    model.compile(optimizer="adam",
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.build()
+    head = model.get_layer("head")
+    x, y = images()
+    for _ in range(2):
+        np.testing.assert_array_equal(head.get_weights()[0], model.get_weights()[2])
+        np.testing.assert_array_equal(head.weights[1], model.weights[3])
+        assert np.shares_memory(head.storage.parameters, model.storage.parameters)
+        features = model.layers[4].output_shape
+        rows = np.random.default_rng(1).normal(size=(2, *features)).astype("float32")
+        manual = np.maximum(rows @ model.get_weights()[2] + model.get_weights()[3], 0)
+        np.testing.assert_allclose(head.predict(rows, verbose=0), manual, rtol=1e-5, atol=1e-6)
+        before = head.get_weights()[0].copy()
+        model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+        assert not np.array_equal(before, head.get_weights()[0])  # training moved it
+
+
+def test_training_the_nested_model_alone_moves_the_outer_models_weights():
+    model = tutorial_model()
+    model.compile(optimizer="adam", loss="mse")
+    head = model.get_layer("head")
+    head.compile(optimizer="sgd", loss="mse")  # re-packs the outer storage, still shared
+    rows = np.random.default_rng(2).normal(size=(8, 64)).astype("float32")
+    head.fit(rows, np.ones((8, 6)), epochs=2, verbose=0)
+    x, _ = images(4)
+    again = keras.Sequential.from_config(model.get_config())
+    again.set_weights(model.get_weights())
+    np.testing.assert_allclose(model.predict(x, verbose=0), again.predict(x, verbose=0),
+                               rtol=1e-6)
+    np.testing.assert_array_equal(head.get_weights()[0], model.get_weights()[2])
+
+
+def test_freezing_the_nested_model_freezes_its_layers():
+    model = tutorial_model()
+    head = model.get_layer("head")
+    head.trainable = False
+    assert not head.layers[0].trainable
+    model.build()
+    model.compile(optimizer="adam",
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    assert len(model.trainable_weights) == 4 and len(model.non_trainable_weights) == 2
+    frozen = head.get_weights()
+    conv = model.get_layer("conv").get_weights()[0].copy()
+    x, y = images()
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    for before, after in zip(frozen, head.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+    assert not np.array_equal(conv, model.get_layer("conv").get_weights()[0])
+    assert model.get_config()["layers"][6]["config"]["trainable"] is False
+    head.trainable = True
+    model.compile(optimizer="adam", loss="mse")  # takes effect at compile, as in Keras
+    assert len(model.trainable_weights) == 6
+
+
+def test_the_glass_box_names_every_leaf_layer():
+    model = tutorial_model()
+    model.compile(optimizer="adam",
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = images(2)
+    leaves = [layer.name for layer in model.get_layer("augment").layers] + [
+        "rescale", "conv", "pool", "flat", "hidden", "logits"]
+    assert [layer.name for layer in explain.trace(model, x).layers] == leaves
+    assert [layer.name for layer in explain.slopes(model, x, y).layers] == leaves
+
+
+def test_config_round_trip():
+    model = tutorial_model()
+    model.build()
+    config = model.get_config()
+    entry = config["layers"][1]
+    assert entry["class_name"] == "Sequential"
+    assert entry["build_config"] == {"input_shape": (None, 8, 8, 3)}
+    assert [e["class_name"] for e in entry["config"]["layers"]] == [
+        "InputLayer", "RandomFlip", "RandomRotation", "RandomZoom"]
+    again = keras.Sequential.from_config(config)
+    assert again.get_config() == config
+    assert [type(layer).__name__ for layer in again.layers] == [
+        type(layer).__name__ for layer in model.layers]
+    again.set_weights(model.get_weights())
+    x, _ = images(3)
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5", ".weights.h5"])
+def test_files_round_trip(tmp_path, suffix):
+    model = tutorial_model()
+    model.get_layer("head").add(layers.BatchNormalization(name="norm"))
+    model.compile(optimizer="adam",
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = images()
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    path = tmp_path / f"model{suffix}"
+    if suffix == ".weights.h5":
+        model.save_weights(path)
+        loaded = tutorial_model(keras.Sequential(
+            [layers.Dense(6, activation="relu", name="hidden"),
+             layers.BatchNormalization(name="norm")], name="head"))
+        loaded.load_weights(path)
+    else:
+        model.save(path)
+        loaded = keras.models.load_model(path)
+        assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+        assert type(loaded.get_layer("head")).__name__ == "Sequential"
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    head = loaded.get_layer("head")
+    np.testing.assert_array_equal(head.get_weights()[0], loaded.get_weights()[2])
+
+
+def test_copies_keep_the_nested_model_on_the_copys_storage():
+    model = tutorial_model()
+    model.build()
+    twin = copy.deepcopy(model)
+    assert np.shares_memory(twin.get_layer("head").storage.parameters, twin.storage.parameters)
+    assert not np.shares_memory(twin.storage.parameters, model.storage.parameters)
+    x, _ = images(3)
+    np.testing.assert_array_equal(twin.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_pop_and_add_keep_the_values_and_the_sharing():
+    model = tutorial_model()
+    model.build()
+    head = model.get_layer("head")
+    kept = head.get_weights()
+    model.pop()
+    model.add(layers.Dense(2, name="new_out"))
+    model.build()
+    for before, after in zip(kept, head.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+    assert np.shares_memory(head.storage.parameters, model.storage.parameters)
+
+
+def test_a_nested_model_of_another_shape_is_refused_naming_both():
+    model = keras.Sequential([layers.Dense(5, input_shape=(3,)), augmentation(name="aug")])
+    with pytest.raises(ValueError, match=r"Model 'aug'.*\(None, 8, 8, 3\).*\(None, 5\)"):
+        model.build()
+    built = keras.Sequential([layers.Dense(2, input_shape=(4,))], name="built_for_4")
+    built.build()
+    with pytest.raises(ValueError, match=r"'built_for_4'.*\(None, 4\).*\(None, 6\)"):
+        keras.Sequential([layers.Dense(6, input_shape=(2,)), built]).predict(
+            np.ones((1, 2)), verbose=0)
+
+
+def test_what_is_neither_a_layer_nor_a_model_is_refused():
+    with pytest.raises(TypeError, match="Sequential.add expects a glassnet layer"):
+        keras.Sequential([object()])
+    model = keras.Sequential()
+    with pytest.raises(TypeError, match="Sequential.add expects a glassnet layer"):
+        model.add("dense")
+    with pytest.raises(ValueError, match="cannot be a layer of itself"):
+        model.add(model)
+    a, b = keras.Input(shape=(2,)), keras.Input(shape=(2,))
+    two = keras.Model([a, b], layers.Add()([a, b]), name="two_inputs")
+    with pytest.raises(ValueError, match="'two_inputs' has 2 inputs"):
+        model.add(two)

@@ -1,0 +1,232 @@
+"""A ``Sequential`` nested in a ``Sequential``, against real Keras 3 (TensorFlow backend):
+TensorFlow's image-classification tutorial model built by both libraries from the same code,
+files written by Keras read by glassnet and the reverse (Keras in safe mode), and the files'
+layout (config keys, HDF5 paths) compared entry by entry. Skipped where Keras is not installed
+(a failure under CI=true)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+import glassnet
+
+keras = pytest.importorskip("keras")
+h5py = pytest.importorskip("h5py")
+pytestmark = pytest.mark.keras
+
+NUM_CLASSES = 5
+SHAPE = (32, 32, 3)
+
+
+def tutorial(keras, with_batchnorm: bool = False):
+    """The tutorial's model (``tensorflow.org/tutorials/images/classification``), on 32x32
+    images, written once for ``keras`` and for ``glassnet`` imported as ``keras`` (every
+    layer named: the files record names, and each library numbers unnamed layers itself)."""
+    layers = keras.layers
+    data_augmentation = keras.Sequential(
+        [
+            layers.RandomFlip("horizontal", input_shape=SHAPE, name="flip"),
+            layers.RandomRotation(0.1, name="rotate"),
+            layers.RandomZoom(0.1, name="zoom"),
+        ],
+        name="data_augmentation",
+    )
+    head = [layers.Dense(128, activation="relu", name="dense_128")]
+    if with_batchnorm:
+        head.append(layers.BatchNormalization(name="norm"))
+    return keras.Sequential(
+        [
+            data_augmentation,
+            layers.Rescaling(1.0 / 255, name="rescaling"),
+            layers.Conv2D(16, 3, padding="same", activation="relu", name="conv_16"),
+            layers.MaxPooling2D(name="pool_1"),
+            layers.Conv2D(32, 3, padding="same", activation="relu", name="conv_32"),
+            layers.MaxPooling2D(name="pool_2"),
+            layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_64"),
+            layers.MaxPooling2D(name="pool_3"),
+            layers.Dropout(0.2, name="dropout"),
+            layers.Flatten(name="flatten"),
+            keras.Sequential(head, name="head"),
+            layers.Dense(NUM_CLASSES, name="outputs"),
+        ],
+        name="tutorial",
+    )
+
+
+def data(rows: int = 24, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 255, (rows, *SHAPE)).astype("float32")
+    return x, rng.integers(0, NUM_CLASSES, rows)
+
+
+def compiled(lib, model):
+    model.compile(
+        optimizer="adam",
+        loss=lib.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def close(got, want):
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+def test_the_tutorial_model_trains_and_predicts_keras_numbers():
+    """Both libraries train the tutorial's model 2 epochs; on Keras's trained weights (the
+    augmentation layers, which draw differently, inactive: ``training=False``) glassnet
+    predicts and evaluates Keras's numbers."""
+    x, y = data()
+    theirs = compiled(keras, tutorial(keras))
+    ours = compiled(glassnet, tutorial(glassnet))
+    assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
+    theirs.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    history = ours.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert len(history.history["loss"]) == 2 and np.isfinite(history.history["loss"]).all()
+    ours.set_weights(theirs.get_weights())
+    close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+    close(np.asarray(ours(x, training=False)), np.asarray(theirs(x, training=False)))
+    (loss_ours, acc_ours) = ours.evaluate(x, y, verbose=0)
+    (loss_theirs, acc_theirs) = theirs.evaluate(x, y, verbose=0)
+    assert loss_ours == pytest.approx(loss_theirs, rel=1e-5)
+    assert acc_ours == pytest.approx(acc_theirs)
+    # the nested model sees the outer model's weights
+    np.testing.assert_array_equal(ours.get_layer("head").get_weights()[0],
+                                  theirs.get_layer("head").get_weights()[0])
+
+
+def test_summary_counts_match_keras():
+    theirs = tutorial(keras)
+    ours = tutorial(glassnet)
+    ours.build()
+    for a, b in zip(ours.layers, theirs.layers, strict=True):
+        assert a.count_params() == b.count_params(), a.name
+    assert ours.count_params() == theirs.count_params()
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5", ".weights.h5"])
+def test_glassnet_reads_the_file_keras_writes(tmp_path, suffix):
+    theirs = tutorial(keras, with_batchnorm=True)
+    x, y = data()
+    compiled(keras, theirs).fit(x, y, epochs=1, batch_size=8, verbose=0)  # moves the BN stats
+    path = tmp_path / f"keras{suffix}"
+    if suffix == ".weights.h5":
+        theirs.save_weights(path)
+        ours = tutorial(glassnet, with_batchnorm=True)
+        ours.load_weights(path)
+    else:
+        theirs.save(path)
+        ours = glassnet.models.load_model(path)
+        assert [layer.name for layer in ours.layers] == [layer.name for layer in theirs.layers]
+        assert type(ours.get_layer("data_augmentation")).__name__ == "Sequential"
+    close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5", ".weights.h5"])
+def test_keras_reads_the_file_glassnet_writes(tmp_path, suffix):
+    ours = compiled(glassnet, tutorial(glassnet, with_batchnorm=True))
+    x, y = data()
+    ours.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    path = tmp_path / f"glassnet{suffix}"
+    if suffix == ".weights.h5":
+        ours.save_weights(path)
+        theirs = tutorial(keras, with_batchnorm=True)
+        theirs.load_weights(path)
+    else:
+        ours.save(path)
+        theirs = keras.models.load_model(path, safe_mode=True)
+        assert [layer.name for layer in theirs.layers] == [layer.name for layer in ours.layers]
+    close(theirs.predict(x, verbose=0), ours.predict(x, verbose=0))
+
+
+def _h5_layout(source) -> list:
+    """Every group and dataset of an HDF5 file: path, shape, and attributes."""
+    found = []
+
+    def visit(name, item):
+        attrs = {key: (list(value) if isinstance(value, np.ndarray) else value)
+                 for key, value in item.attrs.items()}
+        found.append((name, getattr(item, "shape", None), json.dumps(attrs, default=str)))
+
+    with h5py.File(source, "r") as f:
+        f.visititems(visit)
+    return found
+
+
+def _keys(config):
+    """The config's tree of keys (values left out, but for the class names)."""
+    if isinstance(config, dict):
+        return {key: (value if key == "class_name" else _keys(value))
+                for key, value in config.items() if key != "shared_object_id"}
+    if isinstance(config, list):
+        return [_keys(item) for item in config]
+    return None
+
+
+def _nested_entries(description):
+    return [entry for entry in description["config"]["layers"]
+            if entry["class_name"] == "Sequential"]
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["trainable", "frozen"])
+def test_the_files_are_laid_out_as_keras_lays_them_out(tmp_path, frozen):
+    theirs = tutorial(keras, with_batchnorm=True)
+    ours = tutorial(glassnet, with_batchnorm=True)
+    if frozen:
+        theirs.get_layer("head").trainable = False
+        ours.get_layer("head").trainable = False
+    ours.build()
+    ours.set_weights(theirs.get_weights())
+    for lib, model in (("keras", theirs), ("glassnet", ours)):
+        model.save(tmp_path / f"{lib}.keras")
+        model.save(tmp_path / f"{lib}.h5")
+        model.save_weights(tmp_path / f"{lib}.weights.h5")
+    archives = {lib: zipfile.ZipFile(tmp_path / f"{lib}.keras") for lib in ("keras", "glassnet")}
+    configs = {lib: json.loads(a.read("config.json")) for lib, a in archives.items()}
+    for theirs_entry, ours_entry in zip(_nested_entries(configs["keras"]),
+                                        _nested_entries(configs["glassnet"]), strict=True):
+        assert sorted(ours_entry) == sorted(theirs_entry)
+        assert ours_entry["build_config"] == theirs_entry["build_config"]
+        assert ours_entry["config"]["trainable"] == theirs_entry["config"]["trainable"]
+        assert ([e["class_name"] for e in ours_entry["config"]["layers"]]
+                == [e["class_name"] for e in theirs_entry["config"]["layers"]])
+        assert sorted(ours_entry["config"]) == sorted(theirs_entry["config"])
+    h5_configs = {lib: json.loads(h5py.File(tmp_path / f"{lib}.h5", "r").attrs["model_config"])
+                  for lib in ("keras", "glassnet")}
+    for theirs_entry, ours_entry in zip(_nested_entries(h5_configs["keras"]),
+                                        _nested_entries(h5_configs["glassnet"]), strict=True):
+        assert sorted(ours_entry) == sorted(theirs_entry) == ["class_name", "config"]
+    weights = {lib: io.BytesIO(a.read("model.weights.h5")) for lib, a in archives.items()}
+    assert _h5_layout(weights["glassnet"]) == _h5_layout(weights["keras"])
+    assert (_h5_layout(tmp_path / "glassnet.weights.h5")
+            == _h5_layout(tmp_path / "keras.weights.h5"))
+
+    def legacy(lib):  # the weights part of the .h5 model file
+        return [entry for entry in _h5_layout(tmp_path / f"{lib}.h5")
+                if entry[0].startswith("model_weights")]
+
+    assert legacy("glassnet") == legacy("keras")
+
+
+def test_a_functional_model_holding_a_sequential_in_h5_each_way(tmp_path):
+    """The legacy ``.h5`` layout holds nested models in functional models too."""
+
+    def build(lib):
+        block = lib.Sequential([lib.layers.Dense(3, activation="tanh", name="inner")],
+                               name="block")
+        inputs = lib.Input(shape=(5,))
+        return lib.Model(inputs, lib.layers.Dense(1, name="out")(block(inputs)))
+
+    x = np.random.default_rng(4).normal(size=(6, 5)).astype("float32")
+    theirs, ours = build(keras), build(glassnet)
+    theirs.save(tmp_path / "keras.h5")
+    ours.save(tmp_path / "glassnet.h5")
+    close(glassnet.models.load_model(tmp_path / "keras.h5").predict(x, verbose=0),
+          theirs.predict(x, verbose=0))
+    close(keras.models.load_model(tmp_path / "glassnet.h5", safe_mode=True).predict(x, verbose=0),
+          ours.predict(x, verbose=0))
