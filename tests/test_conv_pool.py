@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from plan_reference import check_against_layer_by_layer
 
 import glassnet as keras
 from glassnet import layers
 from glassnet.engine import row_chunks
 from glassnet.engine.conv_pool import ConvPool
-from glassnet.engine.plan import Plan
 from glassnet.engine.row_chunks import RowChunkRun
-from glassnet.explain import last_pass
 
 RECORD_FIELDS = ("x", "z", "a", "grad_a", "grad_z", "patches")
 
@@ -42,35 +41,8 @@ def _pairs(model) -> list:
             for unit in step.units if isinstance(unit, ConvPool)]
 
 
-def _records(model) -> list:
-    taken = []
-    for lp in last_pass(model).layers:
-        fields = {}
-        if lp.record is not None and not isinstance(lp.record, tuple):
-            for name in RECORD_FIELDS:
-                value = getattr(lp.record, name, None)
-                fields[name] = None if value is None else np.array(value)
-        taken.append((lp.layer.name, np.array(lp.output), fields))
-    return taken
-
-
 def _check_against_layers(model, x, y) -> None:
-    loss, grads = model.compute_gradients(x, y)
-    fused = _records(model)
-    model._plan_cache = (model.storage, Plan(model.layers, model.storage, chains=False))
-    loss_ref, grads_ref = model.compute_gradients(x, y)
-    ref = _records(model)
-    assert loss == pytest.approx(loss_ref, rel=1e-12)
-    for got, want in zip(grads, grads_ref, strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
-    for (name, out, rec), (_, out_ref, rec_ref) in zip(fused, ref, strict=True):
-        np.testing.assert_allclose(out, out_ref, rtol=1e-12, atol=1e-14, err_msg=name)
-        for field, value in rec_ref.items():
-            if value is None:
-                assert rec[field] is None, (name, field)
-            else:
-                np.testing.assert_allclose(rec[field], value, rtol=1e-12, atol=1e-14,
-                                           err_msg=f"{name}.{field}")
+    check_against_layer_by_layer(model, x, y, RECORD_FIELDS)
 
 
 CASES = {

@@ -16,15 +16,12 @@ import threading
 
 import numpy as np
 import pytest
+from plan_reference import check_against_layer_by_layer, records_by_layer
 
 import glassnet as keras
 from glassnet import layers
 from glassnet.engine import row_chunks
-from glassnet.engine.plan import Plan
 from glassnet.engine.row_chunks import RowChunkRun
-from glassnet.explain import last_pass
-
-RECORD_FIELDS = ("x", "z", "a", "grad_a", "grad_z")
 
 
 @pytest.fixture
@@ -43,40 +40,6 @@ def _compiled(stack, input_shape, loss="sparse_categorical_crossentropy"):
 
 def _runs(model):
     return [step for step in model.plan.steps if isinstance(step, RowChunkRun)]
-
-
-def _records(model):
-    taken = []
-    for lp in last_pass(model).layers:
-        fields = {}
-        if lp.record is not None:
-            for name in RECORD_FIELDS:
-                value = getattr(lp.record, name, None)
-                fields[name] = None if value is None else np.array(value)
-        taken.append((lp.layer.name, np.array(lp.output), fields))
-    return taken
-
-
-def _against_reference(model, x, y):
-    loss_fast, grads_fast = model.compute_gradients(x, y)
-    fast = _records(model)
-    model._plan_cache = (model.storage, Plan(model.layers, model.storage, chains=False))
-    loss_ref, grads_ref = model.compute_gradients(x, y)
-    ref = _records(model)
-    assert loss_fast == pytest.approx(loss_ref, rel=1e-12)
-    for g_fast, g_ref in zip(grads_fast, grads_ref, strict=True):
-        np.testing.assert_allclose(g_fast, g_ref, rtol=1e-9, atol=1e-12)
-    assert [name for name, *_ in fast] == [name for name, *_ in ref]
-    for (name, out_fast, rec_fast), (_, out_ref, rec_ref) in zip(fast, ref, strict=True):
-        np.testing.assert_allclose(out_fast, out_ref, rtol=1e-12, atol=1e-14, err_msg=name)
-        assert rec_fast.keys() == rec_ref.keys(), name
-        for field, value in rec_ref.items():
-            if value is None:
-                assert rec_fast[field] is None, (name, field)
-            else:
-                np.testing.assert_allclose(
-                    rec_fast[field], value, rtol=1e-10, atol=1e-13, err_msg=f"{name}.{field}"
-                )
 
 
 def _images(rows, shape=(10, 10, 2), seed=0):
@@ -104,7 +67,7 @@ def test_a_convnet_runs_its_image_layers_as_one_chunked_step(small_chunks):
     ]
     assert len(run.chunks(13)) > 3  # the test's batches really split
     x, y = _images(13)
-    _against_reference(model, x, y)
+    check_against_layer_by_layer(model, x, y)
 
 
 @pytest.mark.parametrize("rows", [1, 2, 7])
@@ -119,7 +82,7 @@ def test_batches_of_any_size_split_and_join_in_order(small_chunks, rows):
         (10, 10, 2),
     )
     x, y = _images(rows, seed=rows)
-    _against_reference(model, x, y)
+    check_against_layer_by_layer(model, x, y)
 
 
 def test_every_convolution_kind_writes_its_slopes_per_chunk(small_chunks):
@@ -137,7 +100,7 @@ def test_every_convolution_kind_writes_its_slopes_per_chunk(small_chunks):
     )
     assert len(_runs(model)[0].layers) == 6
     x, y = _images(9, shape=(8, 8, 2))
-    _against_reference(model, x, y)
+    check_against_layer_by_layer(model, x, y)
 
 
 def test_a_run_after_other_layers_passes_its_input_slope_back(small_chunks):
@@ -157,7 +120,7 @@ def test_a_run_after_other_layers_passes_its_input_slope_back(small_chunks):
     assert len(_runs(model)) == 1
     rng = np.random.default_rng(5)
     x, y = rng.standard_normal((11, 6)), rng.integers(0, 3, 11)
-    _against_reference(model, x, y)
+    check_against_layer_by_layer(model, x, y)
 
 
 def test_one_dimensional_convolutions_run_in_chunks(small_chunks):
@@ -172,7 +135,7 @@ def test_one_dimensional_convolutions_run_in_chunks(small_chunks):
     )
     assert _runs(model)
     x, y = _images(10, shape=(12, 3))
-    _against_reference(model, x, y)
+    check_against_layer_by_layer(model, x, y)
 
 
 def test_random_layers_and_the_output_layer_stay_out_of_runs(small_chunks):
@@ -285,10 +248,10 @@ def test_a_functional_convnet_chunks_its_image_layers_too(small_chunks):
     ]
     x, y = _images(11, shape=(9, 9, 2))
     loss_fast, grads_fast = model.compute_gradients(x, y)
-    fast = _records(model)
+    fast = records_by_layer(model)
     model._plan_cache = (model.storage, GraphPlan(model))
     loss_ref, grads_ref = model.compute_gradients(x, y)
-    ref = _records(model)
+    ref = records_by_layer(model)
     assert loss_fast == pytest.approx(loss_ref, rel=1e-12)
     for g_fast, g_ref in zip(grads_fast, grads_ref, strict=True):
         np.testing.assert_allclose(g_fast, g_ref, rtol=1e-9, atol=1e-12)
