@@ -224,11 +224,9 @@ class ConvPool:
         sn, sy, sx, sc = grad_xp.strides
         for a in range(kh):
             for b in range(kw):
-                target = as_strided(
-                    grad_xp[:, i * th + a * dh :, j * tw + b * dw :],
-                    shape=(len(grad_xp), qh, qw, self.channels),
-                    strides=(sn, ph * th * sy, pw * tw * sx, sc),
-                )
+                target = _view(grad_xp, (i * th + a * dh) * sy + (j * tw + b * dw) * sx,
+                               (len(grad_xp), qh, qw, self.channels),
+                               (sn, ph * th * sy, pw * tw * sx, sc))
                 target += patches[:, :, :, a, b]
 
     def _add_kernel_rows(self, grad_xp: np.ndarray, patches: np.ndarray, i: int,
@@ -243,16 +241,12 @@ class ConvPool:
         c = self.channels
         sn, sy, sx, sc = grad_xp.strides
         every = -(-kw // (pw * tw))
-        flat = grad_xp.reshape(-1)
         for start in range(min(every, qw)):
             columns = len(range(start, qw, every))
             for a in range(kh):
-                offset = ((i * th + a * dh) * sy + (start * pw + j) * tw * sx) // sc
-                target = as_strided(
-                    flat[offset:],
-                    shape=(len(grad_xp), qh, columns, kw * c),
-                    strides=(sn, ph * th * sy, every * pw * tw * sx, sc),
-                )
+                target = _view(grad_xp, (i * th + a * dh) * sy + (start * pw + j) * tw * sx,
+                               (len(grad_xp), qh, columns, kw * c),
+                               (sn, ph * th * sy, every * pw * tw * sx, sc))
                 source = patches[:, :, start::every, a]
                 target += source.reshape(*source.shape[:3], kw * c)
 
@@ -298,6 +292,12 @@ class _PairRecord:
         self.x, self.cols, self.z, self.pooled = x, cols, z, pooled
         self.with_ones = int(with_ones)
         self.grad = None
+
+
+def _view(array: np.ndarray, offset: int, shape: tuple, strides: tuple) -> np.ndarray:
+    """A view of the C-contiguous ``array`` starting ``offset`` bytes in (``as_strided``
+    without its cost, and checked to stay inside ``array``)."""
+    return np.ndarray(shape, array.dtype, buffer=array, offset=offset, strides=strides)
 
 
 def _pair_conv_record(x, z, a, patches) -> Record:
