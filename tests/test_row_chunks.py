@@ -103,6 +103,45 @@ def test_every_convolution_kind_writes_its_slopes_per_chunk(small_chunks):
     check_against_layer_by_layer(model, x, y)
 
 
+def test_joined_patches_are_those_of_a_pass_on_the_whole_batch(small_chunks):
+    """The glass box reads the patches of a convolution's record (each row's share of a
+    kernel slope): every layer keeps them rows first, so the chunks' records join along
+    the rows into what one pass on the whole batch keeps."""
+    model = _compiled(
+        [
+            layers.DepthwiseConv2D(3, depth_multiplier=2, activation="relu"),
+            layers.SeparableConv2D(3, 3, depth_multiplier=2, padding="same"),
+            layers.Conv2DTranspose(2, 3, strides=2),
+            layers.Conv2D(4, 3, groups=2),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(3, activation="softmax"),
+        ],
+        (8, 8, 2),
+    )
+    x, y = _images(9, shape=(8, 8, 2))
+    assert len(_runs(model)[0].chunks(len(x))) > 1
+
+    def patches():
+        model.compute_gradients(x, y)
+        taken = {}
+        for lp in last_pass(model).layers:
+            kept = getattr(lp.record, "patches", None)
+            if kept is not None:
+                parts = kept if isinstance(kept, tuple) else (kept,)
+                taken[lp.layer.name] = [np.array(part) for part in parts]
+        return taken
+
+    fast = patches()
+    model._plan_cache = (model.storage, Plan(model.layers, model.storage, chains=False))
+    reference = patches()
+    assert fast.keys() == reference.keys() and len(fast) == 4
+    for name, parts in reference.items():
+        for part_fast, part_ref in zip(fast[name], parts, strict=True):
+            assert part_fast.shape == part_ref.shape, name
+            np.testing.assert_allclose(part_fast, part_ref, rtol=1e-12, atol=1e-14,
+                                       err_msg=name)
+
+
 def test_a_run_after_other_layers_passes_its_input_slope_back(small_chunks):
     """A chunked run that does not start the model must hand back the slope at its
     input (for the Dense layer before it); a frozen convolution writes no slope."""

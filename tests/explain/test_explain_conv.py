@@ -218,18 +218,18 @@ def test_a_weight_index_out_of_range_names_the_valid_range(rng):
                                    layers.SeparableConv2D(2, 2, name="other"),
                                    layers.Conv2DTranspose(2, 2, name="other")],
                          ids=lambda layer: type(layer).__name__)
-def test_other_convolutions_say_what_is_broken_down(float64, rng, layer):
+def test_other_convolutions_are_broken_down_too(float64, rng, layer):
+    """tests/explain/test_explain_conv_kinds.py checks their breakdowns in detail."""
     model = convnet((5, 5, 2), layer, rng)
     s = slopes(model, rng.normal(size=(2, 5, 5, 2)), rng.normal(size=(2, 2)))
     ls = s.layer("other")
-    assert not ls.breakdown
-    assert "not broken down position by position" in ls.note
-    assert "Conv1D and Conv2D only" in ls.note
+    assert ls.breakdown and not ls.note
     bias = ls.weights["bias"]
     np.testing.assert_allclose(bias.products.sum(axis=0), bias.slope, rtol=1e-12, atol=1e-13)
-    with pytest.raises(NotImplementedError, match="Conv1D and Conv2D only"):
-        ls.kernel_weight(0, 0, 0, 0)
+    for ws in ls.weights.values():
+        np.testing.assert_allclose(ws.products.sum(axis=0), ws.slope, rtol=1e-12, atol=1e-13)
     assert "weight sharing: each weight is used at every one of" in str(s)
+    assert ".kernel_weight(" in ls.sharing_sentence()
 
 
 # --- diagnose: dead filters ----------------------------------------------------------------

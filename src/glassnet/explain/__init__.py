@@ -4,7 +4,8 @@
 * ``trace``: each node's input and output for a few rows (forward propagation).
 * ``slopes``: each weight's slope as the course's three factors (backpropagation); for a
   convolution, a kernel weight's slope summed over every position where it was used
-  (``slopes(...).layer(name).kernel_weight(i, j, c, f)``: weight sharing);
+  (``slopes(...).layer(name).kernel_weight(i, j, c, f)``: weight sharing, for every
+  convolution kind);
   ``step``: one gradient-descent update and the loss before and after.
 * ``last_pass``: the records of the model's last pass (``model.tape``), layer by layer.
 * ``serve``: a live web page of a model and its rows (``glassnet.callbacks.LiveView`` shows

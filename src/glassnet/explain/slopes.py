@@ -341,7 +341,8 @@ def slopes(model, x, y, loss=None, sample_weight=None, training: bool = True) ->
         ``ConvLayerSlopes``: a kernel weight is used at every position of the image, so its
         slope is the sum of value feeding in × slope at its filter's input over all of them
         (weight sharing); ``layer(name).kernel_weight(i, j, c, f)`` lists those products
-        for one weight (``Conv1D`` and ``Conv2D``).
+        for one weight (every convolution: ``Conv1D``, ``Conv2D``, ``DepthwiseConv2D``,
+        ``SeparableConv2D``, ``Conv2DTranspose``; see ``ConvLayerSlopes.kernel_weight``).
 
     Raises:
         NotCompiledError: when the model is not compiled and no ``loss`` is given.

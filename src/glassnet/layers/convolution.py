@@ -622,7 +622,9 @@ class DepthwiseConv2D(_ImageLayer):
             z += self.bias
         a = z if self._linear else self.activation(z)
         record = _ConvRecord(x, self._from_images(z), self._from_images(a))
-        record.patches = cols
+        # the patches (channels, rows·oh·ow, kh·kw) are kept rows first (a view), so that a
+        # chunked run joins its chunks' records along the rows
+        record.patches = cols.transpose(1, 0, 2)
         return record.a, record
 
     def backward(self, records, grad_out, need_grad_input=True, grads=None):
@@ -637,7 +639,7 @@ class DepthwiseConv2D(_ImageLayer):
             g.sum(axis=(0, 1, 2), out=grads["bias"])
         grad_kernel = self._grouped(grads["kernel"]) if self.trainable else None
         grad_x = conv_backward(
-            records.patches,
+            records.patches.transpose(1, 0, 2),  # back to (channels, rows·oh·ow, kh·kw)
             g,
             self._grouped(self.kernel),
             (len(g), *spatial, channels),
@@ -813,7 +815,9 @@ class SeparableConv2D(_ImageLayer):
             z += self.bias
         a = z if self._linear else self.activation(z)
         record = _ConvRecord(x, self._from_images(z), self._from_images(a))
-        record.patches = (cols, mid2)
+        # the depthwise patches rows first (a view), as DepthwiseConv2D keeps them, so that a
+        # chunked run joins both arrays along the rows
+        record.patches = (cols.transpose(1, 0, 2), mid2)
         return record.a, record
 
     def backward(self, records, grad_out, need_grad_input=True, grads=None):
@@ -824,6 +828,7 @@ class SeparableConv2D(_ImageLayer):
         records.grad_a, records.grad_z = grad_out, grad_z
         spatial, channels = self._spatial(self.input_shape)
         cols, mid2 = records.patches
+        cols = cols.transpose(1, 0, 2)  # back to (channels, rows·oh·ow, kh·kw)
         g = np.ascontiguousarray(self._as_images(grad_z))
         n, oh, ow, f = g.shape
         g2 = g.reshape(-1, f)
