@@ -21,7 +21,9 @@ from plan_reference import check_against_layer_by_layer, records_by_layer
 import glassnet as keras
 from glassnet import layers
 from glassnet.engine import row_chunks
+from glassnet.engine.plan import Plan
 from glassnet.engine.row_chunks import RowChunkRun
+from glassnet.explain import last_pass
 
 
 @pytest.fixture
