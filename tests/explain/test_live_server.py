@@ -3,8 +3,11 @@ bad input, and that ``fit`` is never in its way (``test_live_browser.py`` drives
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -16,7 +19,7 @@ import pytest
 from ci_tools import require_tool
 
 from glassnet import explain
-from glassnet.callbacks import LiveView
+from glassnet.callbacks import Callback, LiveView
 from glassnet.layers import Dense
 from glassnet.models import Sequential
 from glassnet.optimizers import SGD
@@ -174,14 +177,23 @@ def test_an_error_in_the_page_never_reaches_fit(monkeypatch, caplog):
     model = _model()
     from glassnet.explain.live import snapshot
 
+    readers = []
+
     def broken(*args, **kwargs):
+        readers.append(threading.current_thread())
         raise RuntimeError("boom")
 
     monkeypatch.setattr(snapshot, "take", broken)
     view = LiveView(x, y, open_browser=False, interval=0.0)
-    history = model.fit(x, y, epochs=3, batch_size=8, callbacks=[view], verbose=0)
+    view.set_model(model)
+    base, token = view.url.split("?token=")
+    # snapshots are taken only while a page is connected: connect one
+    with urllib.request.urlopen(f"{base}events?token={token}", timeout=10) as stream:
+        assert stream.readline().startswith(b"data: ")
+        history = model.fit(x, y, epochs=3, batch_size=8, callbacks=[view], verbose=0)
     view.close()
     assert len(history.history["loss"]) == 3
+    assert threading.current_thread() in readers  # fit's own thread met the error too
     assert "boom" in view.session.error
     assert sum("boom" in r.getMessage() for r in caplog.records) == 1  # logged once
 
@@ -334,3 +346,106 @@ def test_a_wide_layer_shows_its_strongest_nodes_and_expands():
     assert narrow["shown"] == sorted(np.argsort(-strength, kind="stable")[:12].tolist())
     assert len(narrow["edges"]) == 3 * 12
     assert wide["expanded"] and wide["shown"] == list(range(30))
+
+
+class _Losses(Callback):
+    """Each batch's logged loss, as a page would chart it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.losses: list[float] = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.losses.append(logs["loss"])
+
+
+def test_with_no_page_training_runs_no_python_per_batch_and_takes_no_snapshot():
+    x, y = _data()
+    model = _model()
+    view = LiveView(x, y, open_browser=False, interval=0.0)
+    seen = _Losses()
+    model.fit(x, y, epochs=4, batch_size=8, callbacks=[view, seen], verbose=0)
+    try:
+        # between batches fit calls a C function that stores the logs (dict.__setitem__)
+        assert isinstance(view.on_train_batch_end, functools.partial)
+        assert view.session.snapshot is None  # nobody watched: nothing was read
+        state = _api(view, "api/state")  # a page that comes later gets one at once
+    finally:
+        view.close()
+    assert state["view"]["network"]["row"] == 0
+    assert state["status"]["steps"] == 4 * 5 == view.session.steps
+    assert _floats(state["batches"]["losses"]) == seen.losses  # every batch's loss
+
+
+def test_a_connected_page_gets_every_loss_and_snapshots_while_training(monkeypatch):
+    from glassnet.explain.live import snapshot
+
+    x, y = _data(400)
+    model = _model()
+    view = LiveView(x, y, open_browser=False, interval=0.05)
+    view.set_model(model)
+    seen = _Losses()
+    readers = []
+    real = snapshot.take
+
+    def take(*args, **kwargs):
+        readers.append((threading.current_thread(), view.session.training))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot, "take", take)
+    base, token = view.url.split("?token=")
+    with urllib.request.urlopen(f"{base}events?token={token}", timeout=10) as stream:
+        first = json.loads(stream.readline()[len(b"data: ") :])
+        model.fit(x, y, epochs=30, batch_size=4, callbacks=[view, seen], verbose=0)
+        losses, status = [], first["status"]
+        while len(losses) < len(seen.losses) or not status["finished"]:
+            line = stream.readline()
+            if line.startswith(b"data: "):
+                event = json.loads(line[len(b"data: ") :])
+                assert event["batches"]["first"] == len(losses) + 1  # only what is new
+                losses += _floats(event["batches"]["losses"])
+                status = event["status"]
+    view.close()
+    assert losses == seen.losses
+    assert status["steps"] == 30 * 100
+    # snapshots taken by fit's thread while it trained, the page watching
+    assert (threading.current_thread(), True) in readers
+
+
+def test_each_snapshot_is_encoded_once_whatever_the_number_of_pages(monkeypatch):
+    from glassnet.explain.live import view as views
+
+    x, y = _data()
+    calls = []
+    real = views.network
+    monkeypatch.setattr(views, "network", lambda *a, **k: calls.append(1) or real(*a, **k))
+    view = explain.serve(_model(), x, y, open_browser=False)
+    try:
+        texts = {_get(f"{view.url.replace('/?', '/api/view?')}")[1] for _ in range(3)}
+    finally:
+        view.close()
+    assert len(texts) == 1 and len(calls) == 1
+    assert json.loads(texts.pop())["network"]["row"] == 0
+
+
+def _floats(text: str) -> list[float]:
+    """The page's losses: float64s, little-endian, in base64."""
+    raw = base64.b64decode(text)
+    return list(struct.unpack(f"<{len(raw) // 8}d", raw))
+
+
+def test_losses_that_are_not_numbers_are_gaps_not_errors():
+    from glassnet.explain.live.session import Session
+
+    session = Session(_model())
+    logs = session.new_epoch(0)
+    for batch, entry in enumerate(
+        [{"loss": 0.5}, {"loss": np.float32(0.25)}, {}, None, {"loss": np.ones(2)}, {"loss": 2}]
+    ):
+        logs[batch] = entry
+    with session.lock:
+        session.collect()
+    assert session.steps == 6 and session.batch == 5
+    got = session.losses.tolist()
+    assert got[:2] == [0.5, 0.25] and got[5] == 2.0
+    assert all(np.isnan(got[2:5]))
