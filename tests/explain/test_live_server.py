@@ -449,3 +449,21 @@ def test_losses_that_are_not_numbers_are_gaps_not_errors():
     got = session.losses.tolist()
     assert got[:2] == [0.5, 0.25] and got[5] == 2.0
     assert all(np.isnan(got[2:5]))
+
+
+def test_without_a_page_the_losses_are_collected_as_training_goes(monkeypatch):
+    from glassnet.explain.live import session as sessions
+
+    monkeypatch.setattr(sessions, "COLLECT", 12)
+    x, y = _data()
+    model = _model()
+    view = LiveView(x, y, open_browser=False)
+    seen = _Losses()
+    model.fit(x, y, epochs=20, batch_size=8, callbacks=[view, seen], verbose=0)
+    view.close()
+    session = view.session
+    assert len(session._epochs) <= 4  # not one dict per epoch kept for ever
+    assert session.steps == 20 * 5
+    with session.lock:
+        session.collect()
+    assert session.losses.tolist() == seen.losses

@@ -153,9 +153,9 @@ class LiveView(Callback):
         # the batch hook while nothing is due: dict.__setitem__ on this epoch's dict, called
         # by fit as on_train_batch_end(batch, logs), in C
         self._store = functools.partial(operator.setitem, self._logs)
-        with session.lock:
-            if not session.due:
-                self.on_train_batch_end = self._store
+        self.on_train_batch_end = self._store
+        if session.due:  # set (then armed) before or meanwhile: due is set first, so seen
+            self.on_train_batch_end = self._batch_end
 
     def _arm(self) -> None:
         """Has ``fit`` call ``_batch_end`` after its next batch (any thread; the session's

@@ -21,9 +21,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import operator
 import threading
 import time
 from array import array
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +36,7 @@ from glassnet.explain.live.snapshot import Snapshot
 log = logging.getLogger("glassnet.explain.live")
 
 RESUME_AFTER = 30.0  # seconds paused with no page connected before training goes on
+COLLECT = 4096  # the training thread collects the losses itself past this many batches
 BUDGET = 0.005  # while training, snapshots (taking them, and the server encoding them for
 # the page) take at most this share of the time, and as much again for the diagnosis: a
 # large model is snapshotted less often, never slowed more
@@ -95,8 +98,11 @@ class Session:
         self.steps_per_epoch: int | None = None
         self.epoch = 0  # the epoch being trained
         self.losses = array("d")  # the loss logged after each batch (NaN: none), collected
-        self.pending: dict | None = None  # {batch: logs} of this epoch, as the batches end
-        self._collected = 0  # of ``pending``'s batches, those already in ``losses``
+        # {batch: logs} per epoch, as the batches end, until collected into ``losses`` (the
+        # last is the epoch being trained); of the first, ``_taken`` are collected already
+        self._epochs: deque[dict] = deque()
+        self._taken = 0
+        self._backlog = 0  # batches of complete epochs since the last collection
         self.epoch_logs: list[dict] = []  # {"epoch", "learning_rate", **logs} per epoch
         self.snapshot: Snapshot | None = None
         self.step_record: StepRecord | None = None
@@ -275,40 +281,59 @@ class Session:
     @property
     def steps(self) -> int:
         """Batches trained while watched."""
-        pending = self.pending
-        return len(self.losses) + (0 if pending is None else len(pending) - self._collected)
+        with self.lock:  # not while another thread collects
+            return len(self.losses) + sum(len(logs) for logs in self._epochs) - self._taken
 
     @property
     def batch(self) -> int:
         """The index of the last batch trained in this epoch (-1: none yet)."""
-        pending = self.pending
-        return next(reversed(pending), -1) if pending else -1
+        epochs = self._epochs
+        return next(reversed(epochs[-1]), -1) if epochs else -1
 
     def new_epoch(self, epoch: int) -> dict:
         """Starts epoch ``epoch``: returns the dict the training thread fills with each
-        batch's logs, ``{batch: logs}`` (the last epoch's go to ``losses``)."""
-        with self.lock:
-            self.collect()
-            self.epoch = epoch
-            self.pending = {}
-            self._collected = 0
-            return self.pending
+        batch's logs, ``{batch: logs}``. Once per epoch, in constant time (a list append):
+        the losses are collected by the server, or here every ``COLLECT`` batches."""
+        epochs = self._epochs
+        if epochs:
+            self._backlog += len(epochs[-1])
+            if self._backlog > COLLECT:
+                with self.lock:
+                    self.collect()
+        self.epoch = epoch
+        logs: dict = {}
+        epochs.append(logs)
+        return logs
 
     def collect(self) -> None:
         """Moves the losses of the batches ended since the last call into ``losses`` (the
-        caller holds ``lock``; any thread)."""
-        pending = self.pending
-        if pending is None:
-            return
-        n = len(pending)
-        if n <= self._collected:
-            return
-        fresh = list(itertools.islice(pending.values(), self._collected, n))
-        self._collected = n
-        try:
-            self.losses.extend(array("d", [logs["loss"] for logs in fresh]))
-        except (KeyError, TypeError, ValueError, IndexError):
-            self.losses.extend(array("d", [_loss(logs) for logs in fresh]))
+        caller holds ``lock``; any thread, while the training thread goes on filling the
+        last epoch's dict)."""
+        self._backlog = 0
+        epochs = self._epochs
+        fresh: list = []
+        while epochs:
+            logs = epochs[0]
+            n = len(logs)
+            if n > self._taken:
+                values = logs.values()
+                fresh.extend(
+                    values
+                    if self._taken == 0 and len(epochs) > 1
+                    else itertools.islice(values, self._taken, n)
+                )
+                self._taken = n
+            # an epoch before the last is complete: dropped once all of it is collected
+            if len(epochs) > 1 and len(logs) == self._taken:
+                epochs.popleft()
+                self._taken = 0
+            else:
+                break
+        if fresh:
+            try:
+                self.losses.extend(array("d", map(_LOSS, fresh)))
+            except (KeyError, TypeError, ValueError, IndexError):
+                self.losses.extend(array("d", map(_loss, fresh)))
 
     def _call(self) -> None:
         """Has the training thread come here after its next batch."""
@@ -420,6 +445,9 @@ class Session:
         if message not in self._logged:
             self._logged.add(message)
             log.warning("glassnet live page: %s", message)
+
+
+_LOSS = operator.itemgetter("loss")
 
 
 def _loss(logs) -> float:
