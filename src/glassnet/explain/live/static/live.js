@@ -454,18 +454,20 @@
     redraw.batches = redraw.epochs = true;
     redraw.version = null;  // the network again, with the layers shown as asked
     awaitView();
-    const ex = Array.from(expand).map(encodeURIComponent).join(",");
-    source = new EventSource(withToken(`events?expand=${ex}`));
+    source = new EventSource(withToken("events"));
     source.onmessage = (event) => {
       const m = JSON.parse(event.data);
       state.status = m.status;
+      const first = m.batches.first;
+      if (first === 1 && state.batchX.length) {  // a new stream (reconnected): all again
+        state.batchX = []; state.batchY = []; state.epochs = []; epochsIn = 0;
+      }
       const ys = losses(m.batches.losses);
       if (ys.length) {
-        const first = m.batches.first;
         for (let i = 0; i < ys.length; i++) { state.batchX.push(first + i); state.batchY.push(ys[i]); }
         redraw.batches = true;
       }
-      if (m.epochs.length) { state.epochs.push(...m.epochs); redraw.epochs = true; }
+      if (m.epochs.length) { for (const e of m.epochs) state.epochs.push(e); redraw.epochs = true; }
       if (m.step) state.step = redraw.step = m.step;
       request();
     };
