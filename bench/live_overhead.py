@@ -2,13 +2,23 @@
 
 Trains glassnet's W1 and W3 networks (``workloads.py``, same data and starting weights as
 ``run.py``) with ``fit`` alone and with ``glassnet.callbacks.LiveView`` and a page connected
-to it, alternating the two so that both see the same machine, and reports the median epoch
-time of each and their ratio (issue 20's target: within 5%).
+to it, alternating the two (alone then watched, watched then alone, ...) so that both see
+the same machine, and reports the median epoch time of each and their ratio (issue 20's
+target: within 5%), the median of the pairs' own ratios (each run's median epoch against
+its neighbour's: steadier when the machine's speed drifts) and the ratio of the lower
+quartiles of the epoch times (steadier when other jobs on the machine slow some epochs: they
+can only slow, never speed, an epoch).
 
 The page is a real headless Chromium (Playwright, ``--client browser``, the default when it
 is installed) or a client reading the page's event stream (``--client events``). On a small
 machine the browser's own drawing competes with training for the cores; ``events`` measures
-what the server costs training alone.
+what the server costs training alone. Training starts once the page has drawn the network
+and then ``--settle`` seconds later (default 3, when a freshly started Chromium has done its
+own start-up work): what is measured is a page open and connected, not the page loading.
+
+Besides the epoch times, each watched run accounts for the CPU time of the page's server
+thread (``/proc``, Linux) and of the client's processes (the browser's, with psutil), per
+second of training: on a busy machine they are what the page takes from training.
 
     python bench/live_overhead.py                  # W1 (100 epochs) and W3 (2 epochs), 5 pairs
     python bench/live_overhead.py --quick          # shrunk as run.py --quick
@@ -18,6 +28,7 @@ what the server costs training alone.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -92,6 +103,11 @@ class BrowserClient:
         self.page.goto(url)
         self.page.wait_for_function("() => window.glassnetLive.status !== null")
 
+        # the network drawn: the page has loaded and shows the model
+        self.page.wait_for_function(
+            "() => document.getElementById('network').dataset.version !== undefined"
+        )
+
     def close(self) -> int:
         points = self.page.evaluate("() => window.glassnetLive.batchX.length")
         self.browser.close()
@@ -99,7 +115,40 @@ class BrowserClient:
         return points
 
 
-def run_once(w, data, weights, live: bool, client: str, threads: int) -> tuple[list, str]:
+def children_cpu() -> float:
+    """CPU seconds of this process's child processes (the browser's, or the reader's)."""
+    try:
+        import psutil
+    except ImportError:
+        return float("nan")
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def thread_cpu(native_id: int | None) -> float:
+    """CPU seconds of one thread of this process (Linux's /proc), or NaN."""
+    try:
+        with open(f"/proc/self/task/{native_id}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def quartile(times: list[tuple[float, float]], k: int) -> float:
+    """The lower quartile of the epochs' wall (``k=0``) or CPU (``k=1``) seconds."""
+    return statistics.quantiles([t[k] for t in times], n=4)[0]
+
+
+def run_once(
+    w, data, weights, live: bool, client: str, threads: int, settle: float
+) -> tuple[list, tuple, str]:
     system = Glassnet()
     system.setup(threads=threads, seed=0)
     system.build(w, weights)
@@ -107,11 +156,15 @@ def run_once(w, data, weights, live: bool, client: str, threads: int) -> tuple[l
     callbacks = [timer]
     note = ""
     page = None
+    server = None
     if live:
         view = LiveView(data["x"], data["y"], open_browser=False)
         view.set_model(system.model)
         page = BrowserClient(view.url) if client == "browser" else EventsClient(view.url)
+        time.sleep(settle)
         callbacks.insert(0, view)
+        server = view.server._thread.native_id
+    started = (time.perf_counter(), thread_cpu(server), children_cpu())
     system.model.fit(
         data["x"],
         data["y"],
@@ -120,11 +173,14 @@ def run_once(w, data, weights, live: bool, client: str, threads: int) -> tuple[l
         verbose=0,
         callbacks=callbacks,
     )
+    ended = (time.perf_counter(), thread_cpu(server), children_cpu())
+    seconds = ended[0] - started[0]
+    shares = ((ended[1] - started[1]) / seconds, (ended[2] - started[2]) / seconds)
     if live:
         seen = page.close()
-        note = f"{view.session.snapshot.version} snapshots, client saw {seen}"
+        note = f"{view.session.snapshot.version} snapshots, client saw {seen} batches"
         view.close()
-    return timer.times, note
+    return timer.times, shares, note
 
 
 def main() -> None:
@@ -143,32 +199,63 @@ def main() -> None:
         choices=("browser", "events"),
         default="browser" if shutil.which("chromium") else "events",
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=3.0,
+        help="seconds between the page showing the network and fit starting (default 3)",
+    )
     args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}", file=sys.stderr)
     print(
         f"| workload | epochs × pairs | median epoch, fit alone | with the page ({args.client}) "
-        "| ratio | CPU (process): alone | with the page | ratio |"
+        "| ratio | CPU (process): alone | with the page | ratio "
+        "| server thread CPU | client CPU |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for w in workloads.select(args.workloads.split(","), args.quick, args.repeats):
         data = workloads.make_data(w, 0)
         weights = workloads.initial_weights(w, 0)
-        alone, watched, notes = [], [], []
-        run_once(w, data, weights, False, args.client, args.threads)  # warm-up
-        for _ in range(w.repeats):
-            alone += run_once(w, data, weights, False, args.client, args.threads)[0]
-            times, note = run_once(w, data, weights, True, args.client, args.threads)
-            watched += times
-            notes.append(note)
+        alone, watched, shares, notes, pairs = [], [], [], [], []
+        run_once(w, data, weights, False, args.client, args.threads, args.settle)  # warm-up
+        for repeat in range(w.repeats):
+            runs = {}
+            for live in (False, True) if repeat % 2 == 0 else (True, False):
+                runs[live] = run_once(
+                    w, data, weights, live, args.client, args.threads, args.settle
+                )
+            alone += runs[False][0]
+            watched += runs[True][0]
+            shares.append(runs[True][1])
+            notes.append(runs[True][2])
+            pairs.append(
+                [
+                    statistics.median(t[k] for t in runs[True][0])
+                    / statistics.median(t[k] for t in runs[False][0])
+                    for k in (0, 1)
+                ]
+            )
         a = statistics.median(t[0] for t in alone)
         b = statistics.median(t[0] for t in watched)
         ca = statistics.median(t[1] for t in alone)
         cb = statistics.median(t[1] for t in watched)
+        server = statistics.median(s[0] for s in shares)
+        client = statistics.median(s[1] for s in shares)
         print(
             f"| {w.name} | {w.epochs} × {w.repeats} | {a * 1000:.1f} ms | {b * 1000:.1f} ms "
-            f"| {b / a:.3f} | {ca * 1000:.1f} ms | {cb * 1000:.1f} ms | {cb / ca:.3f} |",
+            f"| {b / a:.3f} | {ca * 1000:.1f} ms | {cb * 1000:.1f} ms | {cb / ca:.3f} "
+            f"| {server:.1%} | {client:.1%} |",
             flush=True,
         )
-        print(f"  ({notes[-1]})", file=sys.stderr)
+        print(
+            f"  ({notes[-1]}; median of the pairs' ratios: wall "
+            f"{statistics.median(p[0] for p in pairs):.3f}, CPU "
+            f"{statistics.median(p[1] for p in pairs):.3f}; ratio of the lower quartiles: "
+            f"wall {quartile(watched, 0) / quartile(alone, 0):.3f}, CPU "
+            f"{quartile(watched, 1) / quartile(alone, 1):.3f})",
+            file=sys.stderr,
+        )
+    print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}", file=sys.stderr)
 
 
 if __name__ == "__main__":
