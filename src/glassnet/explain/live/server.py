@@ -294,8 +294,10 @@ class LiveServer:
             )
             server = tornado.httpserver.HTTPServer(app)
             server.add_sockets(sockets)
+            collector = asyncio.create_task(self._collect())
             self._started.set()
             await self._stop.wait()
+            collector.cancel()
             server.stop()
             self._wake_all()  # the event streams see `closing` and end cleanly
             for _ in range(40):
@@ -309,6 +311,16 @@ class LiveServer:
             self.session.report(f"the page's server stopped: {problem}")
         finally:
             self._started.set()
+
+    async def _collect(self) -> None:
+        """Collects the batches' losses every ``TICK`` while training, a page connected or
+        not: a long epoch's logs do not wait in memory for its end."""
+        session = self.session
+        while True:
+            await asyncio.sleep(TICK)
+            if session.training:
+                with session.lock:
+                    session.collect()
 
     def wake(self) -> None:
         """Has every connected page sent what changed now (from any thread)."""

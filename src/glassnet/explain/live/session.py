@@ -36,7 +36,8 @@ from glassnet.explain.live.snapshot import Snapshot
 log = logging.getLogger("glassnet.explain.live")
 
 RESUME_AFTER = 30.0  # seconds paused with no page connected before training goes on
-COLLECT = 4096  # the training thread collects the losses itself past this many batches
+COLLECT = 64  # the training thread collects the losses of this many batches or more itself,
+# at the start of an epoch, so that few batches' logs wait in memory (measured: fewer is faster)
 BUDGET = 0.005  # while training, snapshots (taking them, and the server encoding them for
 # the page) take at most this share of the time, and as much again for the diagnosis: a
 # large model is snapshotted less often, never slowed more
@@ -292,8 +293,9 @@ class Session:
 
     def new_epoch(self, epoch: int) -> dict:
         """Starts epoch ``epoch``: returns the dict the training thread fills with each
-        batch's logs, ``{batch: logs}``. Once per epoch, in constant time (a list append):
-        the losses are collected by the server, or here every ``COLLECT`` batches."""
+        batch's logs, ``{batch: logs}``. Once per epoch, in constant time (a deque append)
+        but every ``COLLECT`` batches, when the losses waiting are collected here (the
+        server also collects them every two seconds while training, page or not)."""
         epochs = self._epochs
         if epochs:
             self._backlog += len(epochs[-1])

@@ -35,7 +35,7 @@
   function api(path, wantsView) {
     if (wantsView) awaitView();
     return fetch(withToken(path), { method: "POST" }).then((r) => r.json())
-      .then((d) => d.status && showStatus(d.status)).catch(() => {});
+      .then((d) => { if (d.status) { showStatus(d.status); request(); } }).catch(() => {});
   }
 
   // --- charts -------------------------------------------------------------------------------
@@ -93,7 +93,8 @@
 
   // --- status and controls ---------------------------------------------------------------------
   function showStatus(s) {
-    state.status = s;
+    const now = state.status;  // an answer to a request may come after a newer event
+    if (!now || (s.steps >= now.steps && (s.snapshot ?? -1) >= (now.snapshot ?? -1))) state.status = s;
     setText($("model-name"), s.model || "");
     const where = s.steps ? `epoch ${s.epoch}${s.epochs ? "/" + s.epochs : ""}, batch ${s.batch}` +
       `${s.steps_per_epoch ? "/" + s.steps_per_epoch : ""}` : "";
@@ -131,7 +132,7 @@
     fetch(withToken("api/row?values=" + encodeURIComponent(values) +
                     (target ? "&target=" + encodeURIComponent(target) : "")), { method: "POST" })
       .then((r) => (r.ok ? r.json() : r.text().then((t) => { throw new Error(t); })))
-      .then((d) => showStatus(d.status))
+      .then((d) => { showStatus(d.status); request(); })
       .catch((e) => { const err = $("error"); err.hidden = false; err.textContent = e.message; });
   };
   $("row").onchange = () => chooseRow(parseInt($("row").value, 10) || 0);
@@ -379,14 +380,14 @@
   const MIN_GAP = 1000, MAX_GAP = 10000, SHARE = 200;
   const redraw = { frame: 0, timer: null, last: 0, cost: 0, fetching: false, waitFor: null,
                    batches: false, epochs: false, step: null, view: null, version: null,
-                   drawn: null };
+                   drawn: null, again: false };
   function awaitView() { redraw.waitFor = redraw.version === null ? -1 : redraw.version; }
   function changed(a, b) {  // a change of state, drawn at once
     return !a || a.paused !== b.paused || a.finished !== b.finished || a.error !== b.error ||
       a.row !== b.row;
   }
   function request() {
-    if (redraw.frame || redraw.fetching) return;  // a frame is coming anyway
+    if (redraw.frame || redraw.fetching) { redraw.again = true; return; }  // after that frame
     const s = state.status;
     const now = !s.training || s.paused || redraw.waitFor !== null || changed(redraw.drawn, s);
     const wait = now ? 0 : redraw.last + Math.max(MIN_GAP, Math.min(MAX_GAP, SHARE * redraw.cost))
@@ -434,6 +435,7 @@
     if (!built) setTimeout(() => {
       redraw.cost = 0.5 * redraw.cost + 0.5 * (performance.now() - started);
     }, 0);
+    if (redraw.again) { redraw.again = false; request(); }  // news came while this frame waited
   }
   // the losses of new batches: float64s, little-endian, in base64
   function losses(text) {
