@@ -467,3 +467,192 @@ def test_without_a_page_the_losses_are_collected_as_training_goes(monkeypatch):
     with session.lock:
         session.collect()
     assert session.losses.tolist() == seen.losses
+
+
+# --- a row asked for is taken exactly once, by the thread that may read the model -----------
+# The page's server thread asks (``choose_row``); the training thread, running, paused or
+# stepping, or the server thread itself outside training, takes the snapshot. Here the
+# training thread is the test's own thread object, driven step by step.
+
+
+class _Takes:
+    """Records every snapshot taken: (thread name, row)."""
+
+    def __init__(self, monkeypatch) -> None:
+        from glassnet.explain.live import snapshot as snapshots
+
+        self.taken: list[tuple[str, int]] = []
+        self.inside = threading.Event()  # a take is under way
+        self.hold = threading.Event()  # the take under way may end
+        self.hold.set()
+        real = snapshots.take
+
+        def take(model, x, y, row, *args, **kwargs):
+            self.inside.set()
+            assert self.hold.wait(10)
+            self.taken.append((threading.current_thread().name, row))
+            return real(model, x, y, row, *args, **kwargs)
+
+        monkeypatch.setattr(snapshots, "take", take)
+
+
+def _session(told=None):
+    from glassnet.explain.live.session import Session
+
+    x, y = _data()
+    session = Session(_model(), x, y, interval=60.0)
+    if told is not None:  # who told the page of a new snapshot
+        session.notify = lambda: told.append(threading.current_thread().name)
+    session.connected(+1)  # a page is connected (the first snapshot is its own)
+    return session
+
+
+def _until(condition, seconds=10.0):
+    waited = 0.0
+    while not condition():
+        assert waited < seconds, "timed out"
+        threading.Event().wait(0.005)
+        waited += 0.005
+
+
+def test_a_row_asked_for_outside_training_is_taken_by_the_asking_thread(monkeypatch):
+    takes = _Takes(monkeypatch)
+    session = _session()
+    session.serve_snapshot()  # the connected page's first snapshot
+    takes.taken.clear()
+    session.choose_row(5)
+    assert takes.taken == [(threading.current_thread().name, 5)]
+    session.serve_snapshot()  # asked again by the page's next request: nothing to do
+    assert takes.taken == [(threading.current_thread().name, 5)]
+    assert session.snapshot.row == 5
+
+
+def test_a_row_asked_for_while_training_runs_is_taken_after_the_next_batch(monkeypatch):
+    takes = _Takes(monkeypatch)
+    session = _session()
+    armed = []
+    session.arm = lambda: armed.append(True)
+    session.begin_training({"epochs": 1, "steps": 10})
+    session.after_batch(0, 0)  # the connected page's first snapshot
+    takes.taken.clear()
+    armed.clear()
+    session.choose_row(5)  # from the server's thread: fit is to come after its next batch
+    assert takes.taken == [] and session.due and armed == [True]
+    session.after_batch(0, 1)
+    assert takes.taken == [(threading.current_thread().name, 5)] and not session.due
+
+
+@pytest.mark.parametrize("during_take", [False, True], ids=["waiting", "while-taking"])
+def test_a_row_asked_for_while_paused_wakes_fit_and_is_taken_once(monkeypatch, during_take):
+    """The paused training thread waits on the session's condition with no timeout while a
+    page is connected: only the request's notification can wake it. The request comes
+    either while it waits, or while it takes the Pause's snapshot (holding the lock), the
+    ordering that a check outside the lock would lose."""
+    takes = _Takes(monkeypatch)
+    told: list[str] = []
+    session = _session(told)
+    session.begin_training({"epochs": 1, "steps": 10})
+    session.pause()
+    if during_take:
+        takes.hold.clear()
+    trainer = threading.Thread(target=session.after_batch, args=(0, 0), name="trainer")
+    trainer.start()  # takes the Pause's snapshot, then waits
+    asker = None
+    if during_take:
+        assert takes.inside.wait(10)
+        asker = threading.Thread(target=session.choose_row, args=(5,), name="server")
+        asker.start()  # blocks on the lock the trainer holds while it takes
+        threading.Event().wait(0.05)
+        takes.hold.set()
+    else:
+        _until(lambda: session.waiting)
+        session.choose_row(5)
+    _until(lambda: len(takes.taken) == 2)
+    _until(lambda: session.waiting)  # waiting again: served, and nothing more to do
+    if asker is not None:
+        asker.join(10)
+    assert takes.taken == [("trainer", 0), ("trainer", 5)]
+    assert session.snapshot.row == 5 and not session.want_snapshot
+    assert told.count("trainer") == 2  # each announced to the page at once
+    session.resume()
+    trainer.join(10)
+    assert not trainer.is_alive()
+    assert takes.taken == [("trainer", 0), ("trainer", 5)]
+
+
+def test_a_row_asked_for_during_one_step_is_taken_once_after_the_step(monkeypatch):
+    takes = _Takes(monkeypatch)
+    session = _session()
+    session.begin_training({"epochs": 1, "steps": 10})
+    session.pause()
+    trainer = threading.Thread(target=session.after_batch, args=(0, 0), name="trainer")
+    trainer.start()
+    _until(lambda: session.waiting)
+    assert session.one_step()
+    trainer.join(10)  # let through: the step's batch runs now
+    assert not trainer.is_alive() and session.stepping is not None
+    session.choose_row(5)  # asked while the step's batch runs
+    assert takes.taken == [("trainer", 0)]
+    trainer = threading.Thread(target=session.after_batch, args=(0, 1), name="trainer")
+    trainer.start()  # the step ends: one snapshot, of row 5, with the weights after
+    _until(lambda: session.waiting)
+    assert takes.taken == [("trainer", 0), ("trainer", 5)]
+    assert session.step_record is not None and session.step_record.after is not None
+    session.resume()
+    trainer.join(10)
+    assert not trainer.is_alive()
+
+
+def test_a_page_leaving_a_paused_fit_wakes_it_to_go_on_without_one(monkeypatch):
+    from glassnet.explain.live import session as sessions
+
+    monkeypatch.setattr(sessions, "RESUME_AFTER", 0.1)
+    session = _session()
+    session.begin_training({"epochs": 1, "steps": 10})
+    session.pause()
+    trainer = threading.Thread(target=session.after_batch, args=(0, 0), name="trainer")
+    trainer.start()
+    _until(lambda: session.waiting)
+    session.connected(-1)  # the only page goes away: fit goes on 0.1 s later
+    trainer.join(10)
+    assert not trainer.is_alive() and not session.paused
+
+
+def test_the_status_is_read_while_fit_starts_epochs():
+    """The server reads how far training is (``steps``, ``batch``) while the training
+    thread starts epochs and stores batches' logs: never an error. (Read by iterating the
+    training thread's deque and dict without the lock, they raised "deque mutated during
+    iteration" a few to a hundred times in these 20,000 epochs: in the server, the page's
+    event stream or the answer to a request would have ended with it.)"""
+    import sys
+
+    from glassnet.explain.live.session import Session
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can
+    try:
+        x, y = _data()
+        session = Session(_model(), x, y)
+        done = threading.Event()
+        errors: list[str] = []
+
+        def read():
+            while not done.is_set():
+                try:
+                    assert session.steps >= 0 and session.batch >= -1
+                except Exception as error:  # noqa: BLE001 - what the server would meet
+                    errors.append(f"{type(error).__name__}: {error}")
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        try:
+            for epoch in range(20_000):
+                logs = session.new_epoch(epoch)
+                logs[0] = {"loss": 1.0}
+        finally:
+            done.set()
+            reader.join(10)
+    finally:
+        sys.setswitchinterval(previous)
+    assert errors == []
+    assert session.steps == 20_000

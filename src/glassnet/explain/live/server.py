@@ -359,14 +359,14 @@ class LiveServer:
         s = self.session
         model = s.model
         optimizer = getattr(model, "optimizer", None)
-        steps = s.steps
+        steps, batch = s.progress()
         return {
             "model": getattr(model, "name", ""),
             "paused": s.paused,
             "training": s.training,
             "finished": s.finished,
             "epoch": s.epoch + 1 if steps else 1,
-            "batch": s.batch + 1 if steps else 0,
+            "batch": batch + 1 if steps else 0,
             "steps": steps,
             "epochs": s.epochs_planned,
             "steps_per_epoch": s.steps_per_epoch,

@@ -203,16 +203,24 @@ class Session:
 
     def connected(self, change: int) -> None:
         """A page connected (``+1``) or went away (``-1``). A page that connects gets a
-        fresh snapshot; with none connected, training takes none."""
+        fresh snapshot; with none connected, training takes none (and, paused, goes on
+        after ``RESUME_AFTER`` seconds)."""
         with self.lock:
             self.clients += change
             self.last_client = time.monotonic()
             if change > 0:
                 self.want_snapshot = True
                 self._call()
+            self.lock.notify_all()
 
     def serve_snapshot(self) -> None:
-        """Outside training, takes the snapshot the page asked for in this (server) thread."""
+        """Outside training, takes the snapshot the page asked for in this (server) thread.
+
+        A snapshot asked for (``want_snapshot``, set under ``lock``) is taken exactly once,
+        by whichever thread may read the model when it looks under ``lock``: while
+        ``training``, the training thread (after its next batch, or at once while it waits
+        paused: every request notifies ``lock``); otherwise this one. ``take`` clears
+        ``want_snapshot`` under the same lock, so the other thread finds nothing to do."""
         if self.training or not self.want_snapshot:
             return  # the usual case: nothing to do, and no lock taken
         with self.lock:
@@ -258,6 +266,10 @@ class Session:
                 self.waiting = False
 
     def _wait_turn(self, epoch: int, batch: int) -> None:
+        # Every change read here is made under ``lock`` and notifies it (Pause, Resume, a
+        # step, a row, a page connecting or leaving), and the loop reads them all under
+        # ``lock`` before it waits: no request can come between the reading and the waiting
+        # unseen. The wait's timeout is only for going on without a page.
         while self.paused:
             if self.want_snapshot:
                 self.take(force_diagnosis=True)
@@ -271,25 +283,38 @@ class Session:
                 )
                 self._call()
                 return
-            if self.clients == 0 and time.monotonic() - self.last_client > RESUME_AFTER:
-                self.report("no page has been connected for a while; training goes on")
-                self.paused = False
-                return
-            self.waiting = True  # idle: another thread may read the model meanwhile
-            self.lock.wait(0.1)
+            timeout = None
+            if self.clients == 0:
+                timeout = self.last_client + RESUME_AFTER - time.monotonic()
+                if timeout <= 0:
+                    self.report("no page has been connected for a while; training goes on")
+                    self.paused = False
+                    return
+            self.waiting = True  # waiting for the page (tests read it)
+            self.lock.wait(timeout)
             self.waiting = False
 
     @property
     def steps(self) -> int:
         """Batches trained while watched."""
-        with self.lock:  # not while another thread collects
-            return len(self.losses) + sum(len(logs) for logs in self._epochs) - self._taken
+        return self.progress()[0]
 
     @property
     def batch(self) -> int:
         """The index of the last batch trained in this epoch (-1: none yet)."""
-        epochs = self._epochs
-        return next(reversed(epochs[-1]), -1) if epochs else -1
+        return self.progress()[1]
+
+    def progress(self) -> tuple[int, int]:
+        """``(steps, batch)`` read together: batches trained while watched, and the index of
+        the last batch of this epoch (-1: none yet).
+
+        Any thread. ``_epochs`` only changes under ``lock`` (``new_epoch``, ``collect``);
+        the training thread adds to its last dict without it, where only ``len`` is read
+        (one C call: never an iteration that a new batch would break)."""
+        with self.lock:
+            epochs = self._epochs
+            steps = len(self.losses) - self._taken + sum(map(len, epochs))
+            return steps, (len(epochs[-1]) - 1 if epochs else -1)
 
     def new_epoch(self, epoch: int) -> dict:
         """Starts epoch ``epoch``: returns the dict the training thread fills with each
@@ -297,14 +322,14 @@ class Session:
         but every ``COLLECT`` batches, when the losses waiting are collected here (the
         server also collects them every two seconds while training, page or not)."""
         epochs = self._epochs
-        if epochs:
-            self._backlog += len(epochs[-1])
-            if self._backlog > COLLECT:
-                with self.lock:
-                    self.collect()
-        self.epoch = epoch
         logs: dict = {}
-        epochs.append(logs)
+        with self.lock:  # once per epoch (uncontended: well under a microsecond)
+            if epochs:
+                self._backlog += len(epochs[-1])
+                if self._backlog > COLLECT:
+                    self.collect()
+            self.epoch = epoch
+            epochs.append(logs)
         return logs
 
     def collect(self) -> None:
