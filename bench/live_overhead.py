@@ -97,29 +97,42 @@ class EventsClient:
 
 
 class BrowserClient:
-    """The page open in headless Chromium."""
+    """The page open in headless Chromium, driven by Playwright from a process of its own:
+    as with a user's browser, nothing of the client runs in, or adds objects to, the
+    training process."""
+
+    DRIVER = (
+        "import shutil, sys\n"
+        "from playwright.sync_api import sync_playwright\n"
+        "with sync_playwright() as p:\n"
+        "    browser = p.chromium.launch(executable_path=shutil.which('chromium'),\n"
+        "                                args=['--no-sandbox'])\n"
+        "    page = browser.new_page()\n"
+        "    page.goto(sys.argv[1])\n"
+        "    page.wait_for_function('() => window.glassnetLive.status !== null')\n"
+        "    # the network drawn: the page has loaded and shows the model\n"
+        "    page.wait_for_function(\n"
+        "        \"() => document.getElementById('network').dataset.version !== undefined\")\n"
+        "    print('drawn', flush=True)\n"
+        "    sys.stdin.readline()  # until training has ended\n"
+        "    print(page.evaluate('() => window.glassnetLive.batchX.length'), flush=True)\n"
+        "    browser.close()\n"
+    )
 
     def __init__(self, url: str) -> None:
-        from playwright.sync_api import sync_playwright
-
-        self.playwright = sync_playwright().start()
-        self.browser = self.playwright.chromium.launch(
-            executable_path=shutil.which("chromium"), args=["--no-sandbox"]
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", self.DRIVER, url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        self.page = self.browser.new_page()
-        self.page.goto(url)
-        self.page.wait_for_function("() => window.glassnetLive.status !== null")
-
-        # the network drawn: the page has loaded and shows the model
-        self.page.wait_for_function(
-            "() => document.getElementById('network').dataset.version !== undefined"
-        )
+        line = self.process.stdout.readline()
+        if line.strip() != "drawn":
+            raise SystemExit("the browser did not show the page")
 
     def close(self) -> int:
-        points = self.page.evaluate("() => window.glassnetLive.batchX.length")
-        self.browser.close()
-        self.playwright.stop()
-        return points
+        out, _ = self.process.communicate("done\n", timeout=60)
+        return int(out.split()[-1])
 
 
 def children_cpu() -> float:
