@@ -104,6 +104,35 @@ def test_a_raising_callback_is_named_and_files_are_closed(tmp_path):
     assert logger._file is None  # closed although training ended in an error
 
 
+@pytest.mark.parametrize("others", [0, 1])
+def test_batch_hooks_get_the_running_loss_and_a_raising_one_is_named(others):
+    x, y = small_regression()
+    seen = []
+
+    class Batches(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append((batch, dict(logs)))
+
+    class BrokenBatch(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                raise ValueError("boom")
+
+    extra = [callbacks.LambdaCallback(on_train_batch_end=lambda b, l: None)] * others
+    history = linear_model().fit(
+        x, y, epochs=1, batch_size=8, shuffle=False, verbose=0, callbacks=[Batches(), *extra]
+    )
+    assert [b for b, _ in seen] == list(range(len(seen))) and len(seen) == -(-len(x) // 8)
+    assert all(set(logs) == {"loss"} for _, logs in seen)
+    assert seen[-1][1]["loss"] == history.history["loss"][0]  # the epoch's running mean
+    with pytest.raises(
+        callbacks.CallbackError, match=r"BrokenBatch raised in on_train_batch_end: ValueError"
+    ):
+        linear_model().fit(
+            x, y, epochs=1, batch_size=8, verbose=0, callbacks=[BrokenBatch(), *extra]
+        )
+
+
 def test_csv_logger_writes_one_row_per_epoch(tmp_path):
     x, y = small_regression()
     path = tmp_path / "log.csv"

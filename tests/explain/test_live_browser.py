@@ -9,6 +9,7 @@ screenshot there (``docs/images/live.png`` was made so).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -201,4 +202,111 @@ def _check_page(browser, live, model, x, y, tmp_path):
 
     page.click("#resume")
     _wait_for(page, "() => document.getElementById('status').dataset.paused === 'false'")
+    page.close()
+
+
+# --- the page's requests, with the network in the test's hands --------------------------------
+# The page talks to the server by fetch and an event stream, and draws in animation frames.
+# Here all three are the test's: each fetch, event and frame happens when the test says, so
+# that an ordering the real server makes only now and then is made every time.
+
+_FAKE_NETWORK = """
+window.fake = { fetches: [], sources: [], frames: [], nextFrame: 1 };
+const kindOf = (f) => f.method + " " + f.url.split("?")[0].replace(/^.*\\/api\\//, "api/");
+window.fetch = (url, options) => new Promise((resolve) => {
+  fake.fetches.push({ url: String(url), method: (options && options.method) || "GET", resolve });
+});
+window.EventSource = class { constructor(url) { this.url = url; fake.sources.push(this); }
+                             close() {} };
+window.requestAnimationFrame = (draw) => { fake.frames.push(draw); return fake.nextFrame++; };
+const settled = () => new Promise((done) => setTimeout(done, 0));  // every promise moved on
+fake.open = () => fake.fetches.filter((f) => !f.done).map(kindOf);
+fake.answer = async (kind, body) => {  // the oldest open fetch of this kind ("GET api/view")
+  const f = fake.fetches.find((g) => !g.done && kindOf(g) === kind);
+  if (!f) throw new Error("no open fetch " + kind + "; open: " + fake.open().join(", "));
+  f.done = true;
+  f.resolve({ ok: true, status: 200, json: async () => JSON.parse(body), text: async () => body });
+  await settled();
+};
+fake.event = async (message) => {
+  fake.sources[fake.sources.length - 1].onmessage({ data: message });
+  await settled();
+};
+fake.frame = async () => {
+  const due = fake.frames.splice(0);
+  for (const draw of due) draw(performance.now());
+  await settled();
+};
+"""
+
+
+def _snapshot_texts(model, x, y):
+    """The event and view texts the server sends for snapshots of rows 0 and 5 (paused)."""
+    from glassnet.explain.live import snapshot as snapshots
+    from glassnet.explain.live import view as views
+
+    texts = {}
+    for version, row in ((1, 0), (2, 5)):
+        taken = snapshots.take(model, x, y, row, version, with_diagnosis=False)
+        texts[f"view {row}"] = json.dumps(
+            {"version": version, "network": views.network(taken), "diagnosis": None,
+             "error": None}
+        )
+        status = {
+            "model": model.name, "paused": True, "training": True, "finished": False,
+            "epoch": 3, "batch": 1, "steps": 3, "epochs": 10, "steps_per_epoch": 1,
+            "rows": len(x), "row": row, "has_targets": True, "optimizer": "SGD",
+            "can_step": True, "error": None, "snapshot": version,
+        }
+        texts[f"status {row}"] = json.dumps({"status": status})
+        texts[f"event {row}"] = json.dumps(
+            {"status": status, "batches": {"first": 4, "losses": ""}, "epochs": []}
+        )
+    return texts
+
+
+def test_a_newer_snapshot_announced_while_the_page_fetches_is_drawn(browser):
+    """Paused, the page asks for row 5 while it is still fetching row 0's network; the
+    answer and the event announcing row 5's snapshot come before that fetch ends. Once it
+    ends, the page must fetch row 5's network and draw it: while paused nothing else comes
+    for a long time (the server's keep-alive is 20 s)."""
+    from importlib import resources
+
+    x, y = _data()
+    texts = _snapshot_texts(_model(), x, y)
+    static = resources.files("glassnet.explain.live").joinpath("static")
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.add_init_script(_FAKE_NETWORK)
+
+    def serve(route):
+        name = route.request.url.split("?")[0].rsplit("/", 1)[-1] or "index.html"
+        body = static.joinpath(name).read_bytes()
+        if name == "index.html":
+            body = body.replace(b"{{TOKEN}}", b"t")
+        kinds = {"html": "text/html", "js": "text/javascript", "css": "text/css"}
+        route.fulfill(status=200, body=body, content_type=kinds[name.rsplit(".", 1)[1]])
+
+    page.route("http://glassnet.test/**", serve)
+    page.goto("http://glassnet.test/?token=t")
+    page.wait_for_function("() => window.glassnetLive && window.fake.sources.length === 1")
+
+    def do(script, arg=None):
+        return page.evaluate(script, arg)
+
+    do("m => fake.event(m)", texts["event 0"])  # paused, snapshot 1 (row 0)
+    assert do("() => fake.open()") == ["GET api/view"]
+    page.fill("#row", "5")
+    page.dispatch_event("#row", "change")  # the page asks for row 5
+    assert do("() => fake.open()") == ["GET api/view", "POST api/row"]
+    do("s => fake.answer('POST api/row', s)", texts["status 0"])  # answered before it is taken
+    do("m => fake.event(m)", texts["event 5"])  # row 5's snapshot is taken: announced
+    do("v => fake.answer('GET api/view', v)", texts["view 0"])  # the first fetch ends
+    do("() => fake.frame()")
+    assert do("() => document.getElementById('row-shown').textContent") == "0"
+    # the page knows of a newer snapshot than it drew: it fetches it, unasked
+    assert do("() => fake.open()") == ["GET api/view"]
+    do("v => fake.answer('GET api/view', v)", texts["view 5"])
+    do("() => fake.frame()")
+    assert do("() => document.getElementById('row-shown').textContent") == "5"
+    assert do("() => document.getElementById('network').dataset.version") == "2"
     page.close()

@@ -11,6 +11,7 @@ state of dropout layers, so that explaining a model never changes how it goes on
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -89,13 +90,24 @@ def node_names(layer) -> list[str]:
     """
     n = units_of(layer)
     if layer.name == _HIDDEN_ONE:
-        return [f"node_{i}" for i in range(n)]
+        return _numbered("node_{}", n)
     match = _HIDDEN_MANY.fullmatch(layer.name)
     if match:
-        return [f"node_{match.group(1)}_{i}" for i in range(n)]
+        return _numbered(f"node_{match.group(1)}_{{}}", n)
     if layer.name == "output" and n == 1:
         return ["output"]
-    return [f"{layer.name}[{i}]" for i in range(n)]
+    return _numbered(layer.name.replace("{", "{{").replace("}", "}}") + "[{}]", n)
+
+
+@functools.lru_cache(maxsize=64)
+def _numbers_named(pattern: str, n: int) -> tuple[str, ...]:
+    return tuple(pattern.format(i) for i in range(n))
+
+
+def _numbered(pattern: str, n: int) -> list[str]:
+    """``pattern.format(i)`` for i in range(n), made once per pattern and size (the live
+    page asks for the names of a 784-input layer at every snapshot)."""
+    return list(_numbers_named(pattern, n))
 
 
 def input_names(model, columns: Sequence[str] | None = None) -> list[str]:
@@ -103,7 +115,7 @@ def input_names(model, columns: Sequence[str] | None = None) -> list[str]:
     n = int(np.prod(model.input_shape)) if model.input_shape else 0
     if columns is not None and len(columns) == n:
         return [str(c) for c in columns]
-    return [f"input_{i}" for i in range(n)]
+    return _numbered("input_{}", n)
 
 
 def feeding_names(model, layer, previous: list[str]) -> list[str]:

@@ -250,7 +250,7 @@ class Fitting:
             metric.reset_state()
         cbs.call("on_epoch_begin", epoch, {})
         batch_begin = cbs.wants("on_train_batch_begin")
-        batch_end = cbs.wants("on_train_batch_end")
+        batch_end = cbs.caller("on_train_batch_end")
         has_ones, sum_to_one = batches.ones_column, batches.targets_sum_to_one
         loss_sum = 0.0
         seen = 0
@@ -276,8 +276,9 @@ class Fitting:
             seen += n
             if metrics:
                 self._update_metrics(yb, out, wb)
-            if batch_end:
-                cbs.call("on_train_batch_end", step, self._metric_logs(loss_sum / seen))
+            if batch_end is not None:  # the logs as _metric_logs makes them, in one call less
+                mean = loss_sum / seen
+                batch_end(step, self._metric_logs(mean) if metrics else {"loss": mean})
             if self.stop_training:
                 break
         return self._metric_logs(loss_sum / max(seen, 1))

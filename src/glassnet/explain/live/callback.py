@@ -1,16 +1,22 @@
 """``LiveView``: the callback that serves the live page while ``fit`` runs, and ``serve``.
 
-The hooks do as little as they can: after each batch, append its loss to a list and look at
-the clock; every ``interval`` seconds (or when the page asks), take a snapshot of the explain
-tools' results (copies). Before each batch, a paused page makes ``fit`` wait. An error in the
-page's machinery is logged once and shown on the page; it never reaches ``fit``.
+The hooks do as little as they can. After each batch, ``fit`` calls a C function that stores
+the batch's logs in a dict (``{batch: logs}``, one per epoch): no Python code runs per batch,
+no clock is read. When the page's machinery has something for the training thread (a
+snapshot is due, the page asked for a row, Pause, a step to finish), it switches that
+function for ``LiveView``'s own method, which does it after the next batch and switches
+back. While a page is connected a snapshot of the explain tools' results (copies) is taken
+every ``interval`` seconds; with none connected, none. A paused page makes ``fit`` wait
+between two batches. An error in the page's machinery is logged once and shown on the page;
+it never reaches ``fit``.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 import sys
 import webbrowser
-from time import monotonic
 
 from glassnet.explain import _common, _records
 from glassnet.explain.live.session import Session
@@ -44,7 +50,8 @@ class LiveView(Callback):
         host: the address to listen on; ``127.0.0.1`` (default) is this machine only.
             Another address prints a warning.
         open_browser: open the page in the default browser when it starts.
-        interval: least seconds between two snapshots while training (default 0.5).
+        interval: least seconds between two snapshots while training with a page connected
+            (default 1; none are taken while no page is connected).
 
     Example:
         ``model.fit(x, y, epochs=20, callbacks=[LiveView(x, y)])``
@@ -57,7 +64,7 @@ class LiveView(Callback):
         port: int = 0,
         host: str = "127.0.0.1",
         open_browser: bool = True,
-        interval: float = 0.5,
+        interval: float = 1.0,
     ) -> None:
         super().__init__()
         self._port = _check_port(port)
@@ -75,7 +82,8 @@ class LiveView(Callback):
         self.server = None
         self._in_fit = False
         self._epoch = 0
-        self._record = None
+        self._logs: dict | None = None  # this epoch's {batch: logs}
+        self._store = None
 
     # --- the page -----------------------------------------------------------------------------
 
@@ -135,20 +143,40 @@ class LiveView(Callback):
 
     def on_train_begin(self, logs=None):
         self._in_fit = True
-        self._record = self.session.batches.append
+        self.session.arm = self._arm
         self._guard(self.session.begin_training, self.params)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
+        session = self.session
+        self._logs = session.new_epoch(epoch)
+        # the batch hook while nothing is due: dict.__setitem__ on this epoch's dict, called
+        # by fit as on_train_batch_end(batch, logs), in C
+        self._store = functools.partial(operator.setitem, self._logs)
+        self.on_train_batch_end = self._store
+        if session.due:  # set (then armed) before or meanwhile: due is set first, so seen
+            self.on_train_batch_end = self._batch_end
 
-    def on_train_batch_end(self, batch, logs=None):
-        # The hot path: one append and one clock read per batch. Pausing waits here, after a
-        # batch and before the next (so "one step" lets exactly one batch through);
-        # snapshots are taken here when due. The session sets ``next_due`` to 0 when it has
-        # something for this thread to do (pause, a row asked for, a step to finish).
-        self._record((self._epoch, batch, logs["loss"] if logs else None))
-        if monotonic() >= self.session.next_due:
-            self._guard(self._after_batch, batch)
+    def _arm(self) -> None:
+        """Has ``fit`` call ``_batch_end`` after its next batch (any thread; the session's
+        lock is held)."""
+        self.on_train_batch_end = self._batch_end
+
+    def _batch_end(self, batch, logs=None):
+        # After a batch when something is due: stores its logs as the C function does, then
+        # pauses, finishes a step or takes a snapshot (``Session.after_batch``), and goes
+        # back to the C function when nothing more is due.
+        if self._logs is None:  # batches outside fit's epochs (a loop of one's own)
+            self._logs = self.session.new_epoch(self._epoch)
+            self._store = functools.partial(operator.setitem, self._logs)
+        self._logs[batch] = logs
+        self._guard(self._after_batch, batch)
+        session = self.session
+        with session.lock:
+            if not session.due:
+                self.on_train_batch_end = self._store
+
+    on_train_batch_end = _batch_end  # fit calls batch hooks only on callbacks that have one
 
     def _after_batch(self, batch) -> None:
         session = self.session

@@ -8,20 +8,28 @@ requests that change anything are ``POST /api/pause``, ``/api/resume``, ``/api/s
 ``/api/row`` (which row is shown). Nothing a request sends is evaluated; the files served are
 a fixed list packaged with glassnet.
 
-Updates go to the page as Server-Sent Events (``GET /events``) about twice a second,
-each carrying what changed: the status, the batches and epochs since the last event, and
-the network when a new snapshot was taken.
+Updates go to the page as Server-Sent Events (``GET /events``) every two seconds, and at once
+when something the page asked for is ready (a row, Pause, One step). Each carries only what
+that page has not seen: the status (with the latest snapshot's number), the losses of the
+batches since the last event (one base64 string of float64s), the epochs since then and the
+step's weights when a new step was applied. The page fetches the network itself
+(``GET /api/view``) when it is about to draw it and a newer snapshot exists, so that a
+snapshot is encoded only for a page that shows it, and once, whatever the number of pages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import errno
 import hmac
 import json
 import secrets
 import sys
 import threading
+import time
+from array import array
 from importlib import resources
 
 try:
@@ -38,7 +46,8 @@ except ImportError as missing:  # pragma: no cover - tornado is installed where 
 from glassnet.explain.live import view as views
 from glassnet.explain.live.session import Session
 
-TICK = 0.5  # seconds between two looks for news, per connected page
+TICK = 2.0  # seconds between two updates of a connected page (sooner for what it asked)
+QUIET = 10  # ticks with nothing new before a page gets its status anyway (a keep-alive)
 STATIC = {  # the files the page may fetch, and their types
     "live.js": "text/javascript; charset=utf-8",
     "live.css": "text/css; charset=utf-8",
@@ -110,8 +119,17 @@ class _Static(_Handler):
 class _State(_Handler):
     def get(self) -> None:
         self.live.session.serve_snapshot()
-        expand = _expand(self)
-        self.send_json(self.live.message(expand, 0, 0, None, full=True)[0])
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(self.live.update(_Seen(), _expand(self), full=True)[0])
+
+
+class _View(_Handler):
+    def get(self) -> None:
+        live = self.live
+        live.session.serve_snapshot()
+        snapshot = live.session.snapshot
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish("null" if snapshot is None else live._view(snapshot, _expand(self)))
 
 
 class _Control(_Handler):
@@ -138,37 +156,50 @@ class _Control(_Handler):
                 raise tornado.web.HTTPError(400, reason=str(problem)) from None
         else:
             raise tornado.web.HTTPError(404)
+        self.live.wake()  # the pages hear of it now, not at their next tick
         self.send_json({"status": self.live.status()})
+
+
+class _Seen:
+    """What one page has been sent: how many batches and epochs, which step, and the last
+    status."""
+
+    __slots__ = ("batches", "epochs", "step", "status")
+
+    def __init__(self) -> None:
+        self.batches = 0
+        self.epochs = 0
+        self.step = None
+        self.status = None
 
 
 class _Events(_Handler):
     async def get(self) -> None:
         self.set_header("Content-Type", "text/event-stream")
-        expand = _expand(self)
-        session = self.live.session
+        live = self.live
+        session = live.session
+        news = asyncio.Event()  # set by ``wake``: something the page asked for is ready
+        live.listeners.add(news)
         session.connected(+1)
-        batches = epochs = 0
-        version = None
-        status = None
-        quiet = 0
+        seen = _Seen()
+        quiet = QUIET  # the first event goes at once
         try:
-            while not self.live.closing:
+            while not live.closing:
+                news.clear()
                 session.serve_snapshot()
-                message, batches, epochs, version, news = self.live.message(
-                    expand, batches, epochs, version
-                )
-                news = news or message["status"] != status
-                status = message["status"]
-                if news or quiet >= 20:
-                    self.write("data: " + json.dumps(message, allow_nan=False) + "\n\n")
+                text, changed = live.update(seen)
+                if changed or quiet >= QUIET:
+                    self.write("data: " + text + "\n\n")
                     await self.flush()
                     quiet = 0
                 else:
                     quiet += 1
-                await asyncio.sleep(TICK)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(news.wait(), TICK)
         except tornado.iostream.StreamClosedError:
             pass
         finally:
+            live.listeners.discard(news)
             session.connected(-1)
 
 
@@ -227,7 +258,10 @@ class LiveServer:
         if ":" in shown_host:
             shown_host = f"[{shown_host}]"
         self.url = f"http://{shown_host}:{self.port}/?token={self.token}"
-        self._cache: dict = {}
+        self._cache: dict = {}  # (snapshot version, expand) -> the network's JSON text
+        self._step_text: tuple = (None, "null")  # (step record, its JSON text)
+        self.listeners: set[asyncio.Event] = set()  # one per connected page (server thread)
+        self._timer: asyncio.TimerHandle | None = None  # when the next snapshot is due
         self._started = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -236,6 +270,8 @@ class LiveServer:
         )
         self._thread.start()
         self._started.wait(10)
+        session.notify = self.wake
+        session.schedule = self.schedule
 
     def _serve(self, sockets) -> None:
         async def main() -> None:
@@ -247,6 +283,7 @@ class LiveServer:
                     (r"/", _Page, kwargs),
                     (r"/static/([A-Za-z0-9_.]+)", _Static, kwargs),
                     (r"/api/state", _State, kwargs),
+                    (r"/api/view", _View, kwargs),
                     (r"/api/(pause|resume|step|row)", _Control, kwargs),
                     (r"/events", _Events, kwargs),
                 ],
@@ -257,10 +294,16 @@ class LiveServer:
             )
             server = tornado.httpserver.HTTPServer(app)
             server.add_sockets(sockets)
+            collector = asyncio.create_task(self._collect())
             self._started.set()
             await self._stop.wait()
+            collector.cancel()
             server.stop()
-            await asyncio.sleep(2 * TICK)  # the event streams see `closing` and end cleanly
+            self._wake_all()  # the event streams see `closing` and end cleanly
+            for _ in range(40):
+                if not self.listeners:
+                    break
+                await asyncio.sleep(0.025)
 
         try:
             asyncio.run(main())
@@ -269,9 +312,43 @@ class LiveServer:
         finally:
             self._started.set()
 
+    async def _collect(self) -> None:
+        """Collects the batches' losses every ``TICK`` while training, a page connected or
+        not: a long epoch's logs do not wait in memory for its end."""
+        session = self.session
+        while True:
+            await asyncio.sleep(TICK)
+            if session.training:
+                with session.lock:
+                    session.collect()
+
+    def wake(self) -> None:
+        """Has every connected page sent what changed now (from any thread)."""
+        loop = self._loop
+        if loop is not None and not self.closing:
+            loop.call_soon_threadsafe(self._wake_all)
+
+    def _wake_all(self) -> None:
+        for news in self.listeners:
+            news.set()
+
+    def schedule(self, seconds: float) -> None:
+        """Says to the session, in ``seconds``, that a snapshot is due (from any thread;
+        replaces the timer set before)."""
+        loop = self._loop
+        if loop is not None and not self.closing:
+            loop.call_soon_threadsafe(self._set_timer, seconds)
+
+    def _set_timer(self, seconds: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_later(seconds, self.session.due_now)
+
     def close(self) -> None:
         """Stops serving (the page then shows that it lost the connection)."""
         self.closing = True
+        self.session.notify = None
+        self.session.schedule = None
         if self._loop is not None and self._stop is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stop.set)
             self._thread.join(5)
@@ -282,15 +359,14 @@ class LiveServer:
         s = self.session
         model = s.model
         optimizer = getattr(model, "optimizer", None)
-        steps = len(s.batches)
-        last = s.batches[steps - 1] if steps else (0, -1, None)
+        steps, batch = s.progress()
         return {
             "model": getattr(model, "name", ""),
             "paused": s.paused,
             "training": s.training,
             "finished": s.finished,
-            "epoch": last[0] + 1,
-            "batch": last[1] + 1,
+            "epoch": s.epoch + 1 if steps else 1,
+            "batch": batch + 1 if steps else 0,
             "steps": steps,
             "epochs": s.epochs_planned,
             "steps_per_epoch": s.steps_per_epoch,
@@ -303,28 +379,36 @@ class LiveServer:
             "snapshot": None if s.snapshot is None else s.snapshot.version,
         }
 
-    def _view(self, expand: frozenset[str]) -> dict | None:
-        snapshot = self.session.snapshot
-        if snapshot is None:
-            return None
+    def _view(self, snapshot, expand: frozenset[str]) -> str:
+        """The snapshot's network and diagnosis as JSON text, encoded once per snapshot
+        (and set of expanded layers), whatever the number of pages."""
         key = (snapshot.version, expand)
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = {
-                "version": snapshot.version,
-                "network": views.network(snapshot, expand),
-                "diagnosis": views.diagnosis(snapshot),
-                "error": snapshot.error,
-            }
+        text = self._cache.get(key)
+        if text is None:
+            started = time.perf_counter()
+            text = json.dumps(
+                {
+                    "version": snapshot.version,
+                    "network": views.network(snapshot, expand),
+                    "diagnosis": views.diagnosis(snapshot),
+                    "error": snapshot.error,
+                },
+                allow_nan=False,
+            )
             if len(self._cache) > 16:
                 self._cache.clear()
-            self._cache[key] = cached
-        return cached
+            self._cache[key] = text
+            # counted in the snapshots' share of the time (``Session.take``)
+            self.session.encode_seconds = time.perf_counter() - started
+        return text
 
-    def _step(self) -> dict | None:
-        record = self.session.step_record
+    def _step(self, record) -> str:
+        """The weights before and after the step ``record``, as JSON text (encoded once)."""
         if record is None or record.after is None:
-            return None
+            return "null"
+        done, text = self._step_text
+        if done is record:
+            return text
         total = sum(w.size for w in record.before)
         weights = []
         for name, old, new in zip(record.weight_names, record.before, record.after, strict=True):
@@ -338,27 +422,62 @@ class LiveServer:
                     "after": [views.number(v) for v in new.ravel()[:keep]],
                 }
             )
-        return {"epoch": record.epoch + 1, "batch": record.batch + 1, "weights": weights}
+        text = json.dumps(
+            {"epoch": record.epoch + 1, "batch": record.batch + 1, "weights": weights},
+            allow_nan=False,
+        )
+        self._step_text = (record, text)
+        return text
 
-    def message(
-        self, expand: frozenset[str], batches: int, epochs: int, version, full: bool = False
-    ):
-        """What a page has not seen yet: ``(message, batches, epochs, version, news)``."""
+    def update(self, seen: _Seen, expand: frozenset[str] = frozenset(), full: bool = False):
+        """What a page has not seen yet, as JSON text, and whether there is anything new:
+        ``(text, news)``. ``seen`` is updated to what the text holds.
+
+        The text is ``{"status", "batches": {"first", "losses"}, "epochs"}``, with ``step``
+        when the page has not seen the latest step. ``full`` (``/api/state``) adds ``view``
+        (the network and diagnosis, ``null`` before the first snapshot) and sends ``step``
+        always. ``first`` numbers the first new batch (from 1); ``losses`` are their
+        losses, float64 little-endian in base64 (NaN: no loss).
+        """
         s = self.session
-        new_batches = [
-            (batches + k + 1, *entry) for k, entry in enumerate(s.batches[batches:])
-        ]  # (step, epoch, ...)
-        new_epochs = s.epoch_logs[epochs:]
-        view = self._view(expand)
-        seen = None if view is None else view["version"]
+        with s.lock:
+            s.collect()
         status = self.status()
-        message = {"status": status, "batches": _clean(new_batches), "epochs": _clean(new_epochs)}
-        news = bool(new_batches or new_epochs)
-        if full or (view is not None and seen != version):
-            message["view"] = view
-            message["step"] = self._step()
+        n = len(s.losses)
+        losses = s.losses[seen.batches : n]
+        epochs = s.epoch_logs[seen.epochs :]
+        parts = [
+            '{"status":',
+            json.dumps(_clean(status), allow_nan=False),
+            ',"batches":{"first":',
+            str(seen.batches + 1),
+            ',"losses":"',
+            _base64(losses),
+            '"},"epochs":',
+            json.dumps(_clean(epochs), allow_nan=False),
+        ]
+        news = bool(losses or epochs) or status != seen.status
+        seen.batches, seen.epochs, seen.status = n, seen.epochs + len(epochs), status
+        if full:
+            snapshot = s.snapshot
+            parts += [',"view":', "null" if snapshot is None else self._view(snapshot, expand)]
+        record = s.step_record
+        if record is not None and record.after is None:
+            record = None
+        if full or record is not seen.step:
+            parts += [',"step":', self._step(record)]
+            seen.step = record
             news = True
-        return (message, batches + len(new_batches), epochs + len(new_epochs), seen, news)
+        parts.append("}")
+        return "".join(parts), news
+
+
+def _base64(values: array) -> str:
+    """Float64s as base64 text, little-endian (the page reads them as a Float64Array)."""
+    if sys.byteorder != "little":  # pragma: no cover - every machine glassnet runs on
+        values = array("d", values)
+        values.byteswap()
+    return base64.b64encode(values.tobytes()).decode("ascii")
 
 
 class _NotFound(_Handler):

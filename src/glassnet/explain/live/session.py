@@ -1,10 +1,16 @@
 """The state the training thread and the page's server share, and who may touch the model.
 
 While ``fit`` runs, only the training thread reads the model: it takes a snapshot when one is
-due (at most ``interval`` seconds apart, or when the page asked for another row), and while
-paused it waits here, taking snapshots the page asks for, until Resume or "one step". When
-no ``fit`` runs, the server's thread takes snapshots itself, holding the same lock, so that a
-``fit`` starting meanwhile waits for it. The page only ever reads copies.
+due (at most ``interval`` seconds apart, and only while a page is connected), or when a page
+asked for one (a page connecting, another row, Pause), and while paused it waits here,
+taking snapshots the page asks for, until Resume or "one step". When no ``fit`` runs, the
+server's thread takes snapshots itself, holding the same lock, so that a ``fit`` starting
+meanwhile waits for it. The page only ever reads copies.
+
+The training thread does nothing per batch but store the batch's logs (``LiveView``): it
+comes here only when something is ``due``, which the other threads say by ``_call`` (a page
+asked, or the server's timer says a snapshot is due). Each batch's loss ends up as one float
+in ``losses`` (an ``array``), so that the server sends the new ones as one slice.
 
 Any error while taking a snapshot is logged once and shown on the page; it never reaches
 ``fit``.
@@ -12,9 +18,14 @@ Any error while taking a snapshot is logged once and shown on the page; it never
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
+import operator
 import threading
 import time
+from array import array
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,8 +36,11 @@ from glassnet.explain.live.snapshot import Snapshot
 log = logging.getLogger("glassnet.explain.live")
 
 RESUME_AFTER = 30.0  # seconds paused with no page connected before training goes on
-BUDGET = 0.005  # while training, snapshots take at most this share of the time (and as much
-# again for the diagnosis): a large model is snapshotted less often, never slowed more
+COLLECT = 64  # the training thread collects the losses of this many batches or more itself,
+# at the start of an epoch, so that few batches' logs wait in memory (measured: fewer is faster)
+BUDGET = 0.005  # while training, snapshots (taking them, and the server encoding them for
+# the page) take at most this share of the time, and as much again for the diagnosis: a
+# large model is snapshotted less often, never slowed more
 
 
 @dataclass
@@ -55,14 +69,14 @@ class Session:
     Args:
         model: the glassnet model.
         x, y: the rows the page explains and their targets (``y`` may be ``None``).
-        interval: least seconds between two snapshots while training; longer when a
-            snapshot takes more than ``BUDGET`` of the time.
+        interval: least seconds between two snapshots while training and a page is
+            connected; longer when a snapshot takes more than ``BUDGET`` of the time.
         diagnose_every: least seconds between two runs of ``explain.diagnose`` (longer in
             the same way).
     """
 
     def __init__(
-        self, model, x=None, y=None, interval: float = 0.5, diagnose_every: float = 2.0
+        self, model, x=None, y=None, interval: float = 1.0, diagnose_every: float = 5.0
     ) -> None:
         self.model = model
         self.x = None if x is None else _rows(x)
@@ -83,9 +97,13 @@ class Session:
         self.finished = False
         self.epochs_planned: int | None = None
         self.steps_per_epoch: int | None = None
-        self.epoch = 0
-        self.batch = 0
-        self.batches: list[tuple] = []  # (epoch, batch, loss) per batch
+        self.epoch = 0  # the epoch being trained
+        self.losses = array("d")  # the loss logged after each batch (NaN: none), collected
+        # {batch: logs} per epoch, as the batches end, until collected into ``losses`` (the
+        # last is the epoch being trained); of the first, ``_taken`` are collected already
+        self._epochs: deque[dict] = deque()
+        self._taken = 0
+        self._backlog = 0  # batches of complete epochs since the last collection
         self.epoch_logs: list[dict] = []  # {"epoch", "learning_rate", **logs} per epoch
         self.snapshot: Snapshot | None = None
         self.step_record: StepRecord | None = None
@@ -96,9 +114,13 @@ class Session:
         self.last_client = time.monotonic()
         self.error: str | None = None
         self._logged: set[str] = set()
-        self.next_due = 0.0  # when the next snapshot is due (time.monotonic())
+        self.due = False  # the training thread is to come here after its next batch
+        self.arm = None  # has the training thread come (set by ``LiveView``)
+        self.schedule = None  # ``schedule(seconds)``: ``due_now`` then (set by the server)
+        self.encode_seconds = 0.0  # how long the server took to encode the last snapshot
         self._next_diagnosis = 0.0
         self._version = 0
+        self.notify = None  # called (from any thread) when a page should hear news at once
 
     # --- the page's requests (server thread) ------------------------------------------------
 
@@ -180,15 +202,30 @@ class Session:
         return 0 if self.x is None else len(self.x)
 
     def connected(self, change: int) -> None:
+        """A page connected (``+1``) or went away (``-1``). A page that connects gets a
+        fresh snapshot; with none connected, training takes none (and, paused, goes on
+        after ``RESUME_AFTER`` seconds)."""
         with self.lock:
             self.clients += change
             self.last_client = time.monotonic()
+            if change > 0:
+                self.want_snapshot = True
+                self._call()
+            self.lock.notify_all()
 
     def serve_snapshot(self) -> None:
-        """Outside training, takes the snapshot the page asked for in this (server) thread."""
+        """Outside training, takes the snapshot the page asked for in this (server) thread.
+
+        A snapshot asked for (``want_snapshot``, set under ``lock``) is taken exactly once,
+        by whichever thread may read the model when it looks under ``lock``: while
+        ``training``, the training thread (after its next batch, or at once while it waits
+        paused: every request notifies ``lock``); otherwise this one. ``take`` clears
+        ``want_snapshot`` under the same lock, so the other thread finds nothing to do."""
+        if self.training or not self.want_snapshot:
+            return  # the usual case: nothing to do, and no lock taken
         with self.lock:
             if not self.training and self.want_snapshot:
-                self.take(force_diagnosis=True)
+                self.take(force_diagnosis=True, news=False)
 
     # --- the training thread ---------------------------------------------------------------
 
@@ -200,16 +237,24 @@ class Session:
             self.steps_per_epoch = params.get("steps")
             # the first diagnosis comes after ``diagnose_every`` seconds of training
             self._next_diagnosis = time.monotonic() + self.diagnose_every
+            if self.clients and self.want_snapshot:
+                self._call()
+            else:  # a connected page has a snapshot already: the next in ``interval``
+                self._plan(self.interval)
 
     def end_training(self) -> None:
         with self.lock:
-            self.take(force_diagnosis=True)
+            if self.clients:
+                self.take(force_diagnosis=True)
+            else:  # the next page to connect gets it (``serve_snapshot``)
+                self.want_snapshot = True
             self.training = False
             self.finished = True
             self.paused = False
             self.permits = 0
             self.stepping = None
             self.lock.notify_all()
+        self._tell()
 
     def wait_turn(self, epoch: int, batch: int) -> None:
         """Between two batches: waits while paused (taking snapshots the page asks for) until
@@ -221,6 +266,10 @@ class Session:
                 self.waiting = False
 
     def _wait_turn(self, epoch: int, batch: int) -> None:
+        # Every change read here is made under ``lock`` and notifies it (Pause, Resume, a
+        # step, a row, a page connecting or leaving), and the loop reads them all under
+        # ``lock`` before it waits: no request can come between the reading and the waiting
+        # unseen. The wait's timeout is only for going on without a page.
         while self.paused:
             if self.want_snapshot:
                 self.take(force_diagnosis=True)
@@ -234,33 +283,111 @@ class Session:
                 )
                 self._call()
                 return
-            if self.clients == 0 and time.monotonic() - self.last_client > RESUME_AFTER:
-                self.report("no page has been connected for a while; training goes on")
-                self.paused = False
-                return
-            self.waiting = True  # idle: another thread may read the model meanwhile
-            self.lock.wait(0.1)
+            timeout = None
+            if self.clients == 0:
+                timeout = self.last_client + RESUME_AFTER - time.monotonic()
+                if timeout <= 0:
+                    self.report("no page has been connected for a while; training goes on")
+                    self.paused = False
+                    return
+            self.waiting = True  # waiting for the page (tests read it)
+            self.lock.wait(timeout)
             self.waiting = False
 
     @property
     def steps(self) -> int:
         """Batches trained while watched."""
-        return len(self.batches)
+        return self.progress()[0]
+
+    @property
+    def batch(self) -> int:
+        """The index of the last batch trained in this epoch (-1: none yet)."""
+        return self.progress()[1]
+
+    def progress(self) -> tuple[int, int]:
+        """``(steps, batch)`` read together: batches trained while watched, and the index of
+        the last batch of this epoch (-1: none yet).
+
+        Any thread. ``_epochs`` only changes under ``lock`` (``new_epoch``, ``collect``);
+        the training thread adds to its last dict without it, where only ``len`` is read
+        (one C call: never an iteration that a new batch would break)."""
+        with self.lock:
+            epochs = self._epochs
+            steps = len(self.losses) - self._taken + sum(map(len, epochs))
+            return steps, (len(epochs[-1]) - 1 if epochs else -1)
+
+    def new_epoch(self, epoch: int) -> dict:
+        """Starts epoch ``epoch``: returns the dict the training thread fills with each
+        batch's logs, ``{batch: logs}``. Once per epoch, in constant time (a deque append)
+        but every ``COLLECT`` batches, when the losses waiting are collected here (the
+        server also collects them every two seconds while training, page or not)."""
+        epochs = self._epochs
+        logs: dict = {}
+        with self.lock:  # once per epoch (uncontended: well under a microsecond)
+            if epochs:
+                self._backlog += len(epochs[-1])
+                if self._backlog > COLLECT:
+                    self.collect()
+            self.epoch = epoch
+            epochs.append(logs)
+        return logs
+
+    def collect(self) -> None:
+        """Moves the losses of the batches ended since the last call into ``losses`` (the
+        caller holds ``lock``; any thread, while the training thread goes on filling the
+        last epoch's dict)."""
+        self._backlog = 0
+        epochs = self._epochs
+        fresh: list = []
+        while epochs:
+            logs = epochs[0]
+            n = len(logs)
+            if n > self._taken:
+                values = logs.values()
+                fresh.extend(
+                    values
+                    if self._taken == 0 and len(epochs) > 1
+                    else itertools.islice(values, self._taken, n)
+                )
+                self._taken = n
+            # an epoch before the last is complete: dropped once all of it is collected
+            if len(epochs) > 1 and len(logs) == self._taken:
+                epochs.popleft()
+                self._taken = 0
+            else:
+                break
+        if fresh:
+            try:
+                self.losses.extend(array("d", map(_LOSS, fresh)))
+            except (KeyError, TypeError, ValueError, IndexError):
+                self.losses.extend(array("d", map(_loss, fresh)))
 
     def _call(self) -> None:
-        """Has the training thread come here after its next batch (``next_due`` = now)."""
-        self.next_due = 0.0
+        """Has the training thread come here after its next batch."""
+        self.due = True
+        arm = self.arm
+        if arm is not None:
+            arm()
+
+    def due_now(self) -> None:
+        """The server's timer: a snapshot is due (if a page still watches training)."""
+        with self.lock:
+            if self.training and self.clients:
+                self._call()
 
     def after_batch(self, epoch: int, batch: int) -> None:
         """After a batch (its loss already recorded): finishes a step, takes a snapshot when
         one is due or asked for, and waits while paused."""
-        self.epoch, self.batch = epoch, batch
         with self.lock:
             if self.stepping is not None:
                 self.stepping.epoch, self.stepping.batch = epoch, batch  # the batch applied
                 self.stepping.after = [w.copy() for w in self.model.trainable_weights]
                 self.step_record, self.stepping = self.stepping, None
-            self.take()
+                self.want_snapshot = True
+            if self.clients or self.want_snapshot:
+                self.take()
+            else:
+                self.due = False
         if self.paused:
             self.wait_turn(epoch, batch)
 
@@ -275,12 +402,20 @@ class Session:
 
     # --- snapshots -------------------------------------------------------------------------
 
-    def take(self, force_diagnosis: bool = False) -> None:
-        """Takes a snapshot now (the caller holds ``lock`` and may touch the model)."""
+    def take(self, force_diagnosis: bool = False, news: bool | None = None) -> None:
+        """Takes a snapshot now (the caller holds ``lock`` and may touch the model).
+
+        The next is due ``interval`` seconds later while a page is connected (the server's
+        timer says so), never while none is. A snapshot a page asked for
+        (``want_snapshot``; ``news``) is announced at once (``notify``); the others go with
+        the page's next regular update."""
+        if news is None:
+            news = self.want_snapshot
         self.want_snapshot = False
+        self.due = False
         now = time.monotonic()
-        self.next_due = now + self.interval
         if self.x is None and self.typed is None:
+            self._plan(self.interval)
             return  # nothing to explain yet (the rows of the first batch come with it)
         due = force_diagnosis or now >= self._next_diagnosis
         try:
@@ -297,14 +432,31 @@ class Session:
             )
         except Exception as problem:  # never stop fit: say it once, show it on the page
             self.report(f"the page could not read the model: {type(problem).__name__}: {problem}")
+            self._plan(self.interval)
             return
         now = time.monotonic()
-        self.next_due = now + max(self.interval, taken.seconds / BUDGET)
+        self._plan(max(self.interval, (taken.seconds + self.encode_seconds) / BUDGET))
         if due:
             self._next_diagnosis = now + max(self.diagnose_every, taken.diagnosis_seconds / BUDGET)
         if taken.error:
             self.report(taken.error)
         self.snapshot = taken
+        if news:
+            self._tell()
+
+    def _plan(self, seconds: float) -> None:
+        """The next snapshot in ``seconds``, while training with a page connected."""
+        schedule = self.schedule
+        if schedule is not None and self.training and self.clients:
+            with contextlib.suppress(Exception):  # a server closing: no more snapshots
+                schedule(seconds)
+
+    def _tell(self) -> None:
+        """Has the connected pages sent what changed now rather than at their next tick."""
+        notify = self.notify
+        if notify is not None and self.clients:
+            with contextlib.suppress(Exception):  # a server closing: its tick will do
+                notify()
 
     def use_rows(self, x) -> None:
         """Explains the rows of the latest batch when no rows were given (no targets, so
@@ -320,6 +472,17 @@ class Session:
         if message not in self._logged:
             self._logged.add(message)
             log.warning("glassnet live page: %s", message)
+
+
+_LOSS = operator.itemgetter("loss")
+
+
+def _loss(logs) -> float:
+    """A batch's logged loss as a float; NaN when there is none or it is not a number."""
+    try:
+        return float(logs["loss"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return float("nan")
 
 
 def _rows(data):

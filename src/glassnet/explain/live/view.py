@@ -31,8 +31,28 @@ def number(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _at(array, *index) -> float | None:
-    return None if array is None else number(array[index])
+def _plain(values) -> list:
+    """An array as (nested) lists of floats, ``None`` for NaN and infinities: one conversion
+    for the whole array (the values are the arrays' own, as ``float`` reads them)."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    if finite.all():
+        return values.tolist()
+    out = values.astype(object)
+    out[~finite] = None
+    return out.tolist()
+
+
+def _row(array, index: list[int]) -> list:
+    """``array[0, j]`` for each ``j`` of ``index`` (``None`` each without the array)."""
+    if array is None:
+        return [None] * len(index)
+    return _plain(array[0, index])
+
+
+def _block(array, block) -> list | None:
+    """``array[0][block]`` (a block of a row's products), or ``None`` without the array."""
+    return None if array is None else _plain(array[0][block])
 
 
 def _chosen(strength: np.ndarray, limit: int) -> list[int]:
@@ -79,6 +99,7 @@ def network(snapshot: Snapshot, expand: frozenset[str] = frozenset()) -> dict:
         else np.abs(tr.inputs[0])
     )
     shown = _chosen(strength, limit("input"))
+    values = _row(tr.inputs, shown)
     columns.append(
         {
             "name": "input",
@@ -88,13 +109,8 @@ def network(snapshot: Snapshot, expand: frozenset[str] = frozenset()) -> dict:
             "expanded": "input" in expand,
             "shown": shown,
             "nodes": [
-                {
-                    "index": i,
-                    "name": tr.input_names[i],
-                    "input": number(tr.inputs[0, i]),
-                    "output": number(tr.inputs[0, i]),
-                }
-                for i in shown
+                {"index": i, "name": tr.input_names[i], "input": v, "output": v}
+                for i, v in zip(shown, values, strict=True)
             ],
             "edges": [],
         }
@@ -115,48 +131,54 @@ def network(snapshot: Snapshot, expand: frozenset[str] = frozenset()) -> dict:
         ls = None
         if slopes is not None:
             ls = next((candidate for candidate in slopes.layers if candidate.name == lt.name), None)
+        # the shown nodes' numbers, each array converted once (not number by number)
+        names = lt.node_names
+        inputs, outputs = _row(lt.node_inputs, shown), _row(lt.outputs, shown)
+        nodes = [
+            {"index": j, "name": names[j], "input": inputs[p], "output": outputs[p]}
+            for p, j in enumerate(shown)
+        ]
+        if ls is not None:
+            grad_a, act = _row(ls.grad_a, shown), _row(ls.activation_slope, shown)
+            grad_z = _row(ls.grad_z, shown)
+            for p, node in enumerate(nodes):
+                node["grad_a"], node["activation_slope"] = grad_a[p], act[p]
+                node["grad_z"] = grad_z[p]
         bias = snapshot.weights.get(lt.name, {}).get("bias")
-        bias_ws = None if ls is None else ls.weights.get("bias")
-        nodes = []
-        for j in shown:
-            node = {
-                "index": j,
-                "name": lt.node_names[j],
-                "input": _at(lt.node_inputs, 0, j),
-                "output": _at(lt.outputs, 0, j),
-            }
-            if ls is not None:
-                node.update(
-                    {
-                        "grad_a": _at(ls.grad_a, 0, j),
-                        "activation_slope": _at(ls.activation_slope, 0, j),
-                        "grad_z": _at(ls.grad_z, 0, j),
-                    }
-                )
-            if bias is not None and bias.ndim == 1 and len(bias) == units:
-                node["bias"] = number(bias[j])
-                if bias_ws is not None and bias_ws.slope is not None:
-                    node["bias_slope"] = number(bias_ws.slope[j])
-                    update = update_of.get(f"{lt.name}/bias")
-                    node["bias_update"] = None if update is None else number(update[j])
-            nodes.append(node)
+        if bias is not None and bias.ndim == 1 and len(bias) == units:
+            bias_ws = None if ls is None else ls.weights.get("bias")
+            values = _plain(bias[shown])
+            slope = update = None
+            if bias_ws is not None and bias_ws.slope is not None:
+                slope = _plain(bias_ws.slope[shown])
+                update = update_of.get(f"{lt.name}/bias")
+                update = None if update is None else _plain(update[shown])
+            for p, node in enumerate(nodes):
+                node["bias"] = values[p]
+                if slope is not None:
+                    node["bias_slope"] = slope[p]
+                    node["bias_update"] = None if update is None else update[p]
         edges = []
         if connects:
+            before = previous["shown"]
+            block = np.ix_(before, shown)
+            weights = _plain(kernel[block])
             kernel_ws = None if ls is None else ls.weights.get("kernel")
-            update = update_of.get(f"{lt.name}/kernel")
-            for i in previous["shown"]:
-                for j in shown:
-                    edge = {"from": i, "to": j, "weight": number(kernel[i, j])}
-                    if kernel_ws is not None and kernel_ws.slope is not None:
-                        edge.update(
-                            {
-                                "x": _at(ls.x, 0, i),
-                                "grad_z": _at(ls.grad_z, 0, j),
-                                "product": _at(kernel_ws.products, 0, i, j),
-                                "slope": number(kernel_ws.slope[i, j]),
-                                "update": None if update is None else number(update[i, j]),
-                            }
-                        )
+            full = kernel_ws is not None and kernel_ws.slope is not None
+            if full:
+                update = update_of.get(f"{lt.name}/kernel")
+                x, grad_z = _row(ls.x, before), _row(ls.grad_z, shown)
+                products = _block(kernel_ws.products, block)
+                slope = _plain(kernel_ws.slope[block])
+                update = None if update is None else _plain(update[block])
+            for p, i in enumerate(before):
+                for q, j in enumerate(shown):
+                    edge = {"from": i, "to": j, "weight": weights[p][q]}
+                    if full:
+                        edge["x"], edge["grad_z"] = x[p], grad_z[q]
+                        edge["product"] = None if products is None else products[p][q]
+                        edge["slope"] = slope[p][q]
+                        edge["update"] = None if update is None else update[p][q]
                     edges.append(edge)
         columns.append(
             {
