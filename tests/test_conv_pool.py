@@ -20,6 +20,7 @@ from glassnet import layers
 from glassnet.engine import row_chunks
 from glassnet.engine.conv_pool import ConvPool
 from glassnet.engine.row_chunks import RowChunkRun
+from glassnet.explain import last_pass
 
 RECORD_FIELDS = ("x", "z", "a", "grad_a", "grad_z", "patches")
 
@@ -131,3 +132,22 @@ def test_a_nan_in_a_window_gives_what_the_layers_give(chunk_bytes):
     pool_record = pool.forward(a_record.a)[1]
     want_grad = conv.backward(a_record, pool.backward(pool_record, grad), True)
     np.testing.assert_array_equal(pair.backward(record, grad, True), want_grad)
+
+
+def test_the_glass_box_reads_the_pass_s_values_after_the_weights_changed(float64):
+    """Positions no window covers are left out of the pass; the glass box computes their
+    values when asked, with the weights of the pass, not those of a later update."""
+    model = _model([layers.Conv2D(3, 3, activation="relu"), layers.MaxPooling2D(2),
+                    layers.Flatten(), layers.Dense(3, activation="softmax")], (10, 9, 2))
+    assert len(_pairs(model)) == 1
+    rng = np.random.default_rng(6)
+    x, y = rng.standard_normal((4, 10, 9, 2)), rng.integers(0, 3, 4)
+    weights = model.get_weights()
+    model.compute_gradients(x, y)
+    model.set_weights([w + 1.0 for w in weights])  # as an optimizer step would
+    conv = last_pass(model).layers[0]
+    want = np.tensordot(
+        np.lib.stride_tricks.sliding_window_view(x, (3, 3), axis=(1, 2)),
+        weights[0], axes=([3, 4, 5], [2, 0, 1])) + weights[1]
+    assert conv.record.z.shape == (4, 8, 7, 3)  # the last column: no window covers it
+    np.testing.assert_allclose(conv.record.z, want, rtol=1e-12)

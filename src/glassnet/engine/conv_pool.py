@@ -21,13 +21,15 @@ pooling window's values lie side by side in the image. Two facts make the pair c
   order, as TensorFlow's), zero slope at positions no window covers.
 
 Positions that no window covers (the last row and column of an odd-sized output under
-2×2 windows) come after the blocks; they feed nothing downstream, so their slope is zero
-and backward leaves them out of the products. The kernel's slope is the same sum over rows
-in another order, so it may differ from the two layers run apart in the last bits.
+2×2 windows) feed nothing downstream: the pass leaves them out of its products altogether
+(about a sixth of the second convolution of Keras's MNIST example), and their slope is zero.
+The kernel's slope is the same sum over rows in another order, so it may differ from the two
+layers run apart in the last bits.
 
 The glass box reads the two layers as if they had run apart (``layer_passes``): the
 convolution's values, patches and slopes in image layout, the pooling's input and output,
-rebuilt from what the pair kept only when something asks for them.
+rebuilt from what the pair kept only when something asks for them; the uncovered
+positions' values are computed then, from copies of the weights the pass used.
 """
 
 from __future__ import annotations
@@ -93,32 +95,18 @@ class ConvPool:
         right = rows * qh * ph * (ow - qw * pw)
         return covered, below, right
 
-    def _row_views(self, array: np.ndarray, rows: int, inner_shape, inner_strides) -> list:
-        """Views of ``array`` (patch rows first, then ``inner_shape`` per row) in the
-        three parts of the layout, each shaped like ``_image_views``' part."""
-        (oh, ow), (ph, pw), (qh, qw) = self.out_hw, self.window, self.pooled_hw
-        covered, below, right = self._blocks(rows)
+    def _covered_rows(self, array: np.ndarray, rows: int, inner_shape, inner_strides):
+        """``array`` (the covered patch rows in the pair's layout, then ``inner_shape`` per
+        row) seen as ``(rows, qh, ph, qw, pw, *inner_shape)``, like ``_image_views``' first
+        part."""
+        (ph, pw), (qh, qw) = self.window, self.pooled_hw
         row = array.strides[0]
         blocks = qh * qw * row  # one window position of one image
-        views = [
-            as_strided(
-                array,
-                shape=(rows, qh, ph, qw, pw, *inner_shape),
-                strides=(blocks, qw * row, pw * rows * blocks, row, rows * blocks,
-                         *inner_strides),
-            )
-        ]
-        if below:
-            part = array[covered : covered + below]
-            views.append(as_strided(part, shape=(rows, oh - qh * ph, ow, *inner_shape),
-                                    strides=((oh - qh * ph) * ow * row, ow * row, row,
-                                             *inner_strides)))
-        if right:
-            part = array[covered + below : covered + below + right]
-            views.append(as_strided(part, shape=(rows, qh * ph, ow - qw * pw, *inner_shape),
-                                    strides=(qh * ph * (ow - qw * pw) * row,
-                                             (ow - qw * pw) * row, row, *inner_strides)))
-        return views
+        return as_strided(
+            array,
+            shape=(rows, qh, ph, qw, pw, *inner_shape),
+            strides=(blocks, qw * row, pw * rows * blocks, row, rows * blocks, *inner_strides),
+        )
 
     def _image_views(self, images: np.ndarray) -> list:
         """The same three parts of ``images`` (rows, oh, ow, ...) in image layout."""
@@ -141,32 +129,33 @@ class ConvPool:
         record."""
         conv = self.conv
         rows, c = len(x), self.channels
-        (kh, kw), (oh, ow) = self.kernel2, self.out_hw
+        kh, kw = self.kernel2
         xp = P.pad_images(x, self.pads)
         patches = P.patch_view(xp, self.kernel2, self.strides2, self.dil2, self.out_hw)
         joint = conv._joint(conv.values)
         width = kh * kw * c
-        cols = np.empty((rows * oh * ow, width + (joint is not None)), dtype=x.dtype)
+        covered, below, right = self._blocks(rows)
+        cols = np.empty((covered, width + (joint is not None)), dtype=x.dtype)
         if joint is not None:
             cols[:, width] = 1
         item = cols.itemsize
-        inner = ((kh, kw, c), (kw * c * item, c * item, item))
-        for target, source in zip(
-            self._row_views(cols, rows, *inner), self._image_views(patches), strict=True
-        ):
-            np.copyto(target, source)
-        kernel = conv.kernel.reshape(width, -1)
-        z = cols @ (kernel if joint is None else joint)
-        if joint is None and conv.use_bias:
-            z += conv.bias
-        covered = self._blocks(rows)[0]
-        phases = z[:covered].reshape(self.window[0] * self.window[1], rows, *self.pooled_hw, -1)
+        np.copyto(self._covered_rows(cols, rows, (kh, kw, c), (kw * c * item, c * item, item)),
+                  self._image_views(patches)[0])
+        weights = conv.kernel.reshape(width, -1) if joint is None else joint
+        z = cols @ weights
+        bias = conv.bias if joint is None and conv.use_bias else None
+        if bias is not None:
+            z += bias
+        phases = z.reshape(self.window[0] * self.window[1], rows, *self.pooled_hw, -1)
         pooled = phases[0].copy()
         for phase in phases[1:]:
             np.maximum(pooled, phase, out=pooled)
         if self.relu:
             np.maximum(pooled, 0, out=pooled)
-        return pooled, _PairRecord(x, cols, z, pooled, joint is not None)
+        record = _PairRecord(x, cols, z, pooled, joint is not None)
+        if below or right:  # the weights of this pass, for the glass box's uncovered values
+            record.weights = (weights.copy(), None if bias is None else bias.copy())
+        return pooled, record
 
     def backward(self, record: _PairRecord, grad: np.ndarray, need_grad_input: bool = True,
                  grads=None):
@@ -254,13 +243,36 @@ class ConvPool:
 
     def layer_passes(self, x: np.ndarray, pooled: np.ndarray, record: _PairRecord) -> list:
         """``[(conv, x, a, conv_record), (pool, a, pooled, pool_record)]`` as the two
-        layers run apart would have left them (arrays in image layout, copies)."""
+        layers run apart would have left them (arrays in image layout, copies). The values
+        at positions no window covers, which the pass did not need, are computed here with
+        the weights the pass used."""
         rows = len(x)
-        z = self._to_images(record.z, rows)
-        patches = self._to_images(record.cols[:, : record.cols.shape[1] - record.with_ones],
-                                  rows).reshape(-1, record.cols.shape[1] - record.with_ones)
+        (kh, kw), c = self.kernel2, self.channels
+        width = kh * kw * c
+        patches = np.empty((rows, *self.out_hw, kh, kw, c), dtype=record.cols.dtype)
+        z = np.empty((rows, *self.out_hw, record.z.shape[1]), dtype=record.z.dtype)
+        item = record.cols.itemsize
+        patch_parts, z_parts = self._image_views(patches), self._image_views(z)
+        np.copyto(patch_parts[0], self._covered_rows(
+            record.cols, rows, (kh, kw, c), (kw * c * item, c * item, item)))
+        np.copyto(z_parts[0], self._covered_rows(record.z, rows, (z.shape[-1],),
+                                                 (record.z.itemsize,)))
+        if record.weights is not None:
+            weights, bias = record.weights
+            xp = P.pad_images(x, self.pads)
+            every = P.patch_view(xp, self.kernel2, self.strides2, self.dil2, self.out_hw)
+            for patch_part, z_part, source in zip(patch_parts[1:], z_parts[1:],
+                                                  self._image_views(every)[1:], strict=True):
+                patch_part[...] = source
+                cols = patch_part.reshape(-1, width)
+                part = cols @ weights[:width]
+                if record.with_ones:
+                    part += weights[width]
+                elif bias is not None:
+                    part += bias
+                z_part[...] = part.reshape(z_part.shape)
         a = np.maximum(z, 0) if self.relu else z
-        conv_record = _pair_conv_record(x, z, a, patches)
+        conv_record = _pair_conv_record(x, z, a, patches.reshape(-1, width))
         pool_record = ("tiled", (a, pooled))
         if record.grad is not None:
             grad_a = self.pool.backward(pool_record, record.grad)
@@ -269,29 +281,21 @@ class ConvPool:
                 else grad_a
         return [(self.conv, x, a, conv_record), (self.pool, a, pooled, pool_record)]
 
-    def _to_images(self, array: np.ndarray, rows: int) -> np.ndarray:
-        """Patch rows in the pair's layout as images (rows, oh, ow, width)."""
-        out = np.empty((rows, *self.out_hw, array.shape[1]), dtype=array.dtype)
-        item = array.itemsize
-        for target, source in zip(
-            self._image_views(out), self._row_views(array, rows, (array.shape[1],), (item,)),
-            strict=True,
-        ):
-            np.copyto(target, source)
-        return out
-
 
 class _PairRecord:
     """What a ``ConvPool`` pass keeps: the input, the patch rows (in the pair's layout,
     with a last column of ones when the bias rides in the product), the convolution's
     sums ``z`` in the same layout, the pooled output, and the slope that came back."""
 
-    __slots__ = ("x", "cols", "z", "pooled", "with_ones", "grad")
+    __slots__ = ("x", "cols", "z", "pooled", "with_ones", "grad", "weights")
 
     def __init__(self, x, cols, z, pooled, with_ones: bool) -> None:
         self.x, self.cols, self.z, self.pooled = x, cols, z, pooled
         self.with_ones = int(with_ones)
         self.grad = None
+        #: ``(weights, bias)`` of the pass, copies, when some positions are uncovered: the
+        #: glass box computes their values from them (``ConvPool.layer_passes``)
+        self.weights = None
 
 
 def _view(array: np.ndarray, offset: int, shape: tuple, strides: tuple) -> np.ndarray:
