@@ -96,9 +96,9 @@ class ConvPool:
         return covered, below, right
 
     def _covered_rows(self, array: np.ndarray, rows: int, inner_shape, inner_strides):
-        """``array`` (the covered patch rows in the pair's layout, then ``inner_shape`` per
-        row) seen as ``(rows, qh, ph, qw, pw, *inner_shape)``, like ``_image_views``' first
-        part."""
+        """``array`` (the covered patch rows in the pair's layout, window position by window
+        position, then ``inner_shape`` per row) seen as ``(rows, qh, ph, qw, pw,
+        *inner_shape)``, as ``_image_views`` shows the same positions of an image."""
         (ph, pw), (qh, qw) = self.window, self.pooled_hw
         row = array.strides[0]
         blocks = qh * qw * row  # one window position of one image
@@ -109,7 +109,9 @@ class ConvPool:
         )
 
     def _image_views(self, images: np.ndarray) -> list:
-        """The same three parts of ``images`` (rows, oh, ow, ...) in image layout."""
+        """``images`` (rows, oh, ow, ...) in parts: the positions the windows cover as
+        ``(rows, qh, ph, qw, pw, ...)``, then those they do not (the last rows of
+        positions, then the last columns), where there are any."""
         (oh, ow), (ph, pw), (qh, qw) = self.out_hw, self.window, self.pooled_hw
         sn, sy, sx, *inner = images.strides
         views = [
@@ -164,16 +166,14 @@ class ConvPool:
         conv = self.conv
         grads = conv.grads if grads is None else grads
         rows = len(grad)
-        covered = self._blocks(rows)[0]
         record.grad = grad
         if self.relu:
             grad = grad * (record.pooled > 0)
-        phases = record.z[:covered].reshape(self.window[0] * self.window[1], rows,
-                                            *self.pooled_hw, -1)
-        grad_z = np.empty((covered, phases.shape[-1]), dtype=grad.dtype)
+        phases = record.z.reshape(self.window[0] * self.window[1], rows, *self.pooled_hw, -1)
+        grad_z = np.empty_like(record.z)  # the covered positions' (the others' is zero)
         _route(grad_z.reshape(phases.shape), grad, phases, record.pooled)
         if conv.trainable:
-            cols = record.cols[:covered]
+            cols = record.cols
             joint = conv._joint(grads) if record.with_ones else None
             if joint is not None:
                 np.matmul(cols.T, grad_z, out=joint)
