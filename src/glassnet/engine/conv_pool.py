@@ -53,8 +53,6 @@ class ConvPool:
 
     def __init__(self, conv, pool) -> None:
         self.conv, self.pool = conv, pool
-        self.layers = (conv, pool)
-        self.name = f"{conv.name}+{pool.name}"
         self.relu = isinstance(conv.activation, activations.ReLU)
         _, channels, self.kernel2, self.strides2, self.dil2, self.pads = conv._geometry(
             conv.input_shape
@@ -64,6 +62,9 @@ class ConvPool:
         self.window = pool._geometry()[1]
         ph, pw = self.window
         self.pooled_hw = (self.out_hw[0] // ph, self.out_hw[1] // pw)
+        #: Whether some output positions lie in no window (the last row or column of an
+        #: odd-sized output under 2×2 windows).
+        self.uncovered = self.out_hw != (self.pooled_hw[0] * ph, self.pooled_hw[1] * pw)
 
     @staticmethod
     def takes(conv, pool) -> bool:
@@ -85,15 +86,6 @@ class ConvPool:
         return tiled and window[0] * window[1] > 1  # windows that tile: pool_size == strides
 
     # --- the layout of the patch rows ------------------------------------------------
-
-    def _blocks(self, rows: int) -> tuple[int, int, int]:
-        """For ``rows`` images: how many patch rows the windows cover, and the sizes of
-        the two uncovered parts (the last rows of positions, then the last columns)."""
-        (oh, ow), (ph, pw), (qh, qw) = self.out_hw, self.window, self.pooled_hw
-        covered = rows * qh * ph * qw * pw
-        below = rows * (oh - qh * ph) * ow
-        right = rows * qh * ph * (ow - qw * pw)
-        return covered, below, right
 
     def _covered_rows(self, array: np.ndarray, rows: int, inner_shape, inner_strides):
         """``array`` (the covered patch rows in the pair's layout, window position by window
@@ -136,7 +128,7 @@ class ConvPool:
         patches = P.patch_view(xp, self.kernel2, self.strides2, self.dil2, self.out_hw)
         joint = conv._joint(conv.values)
         width = kh * kw * c
-        covered, below, right = self._blocks(rows)
+        covered = rows * self.window[0] * self.window[1] * self.pooled_hw[0] * self.pooled_hw[1]
         cols = np.empty((covered, width + (joint is not None)), dtype=x.dtype)
         if joint is not None:
             cols[:, width] = 1
@@ -155,7 +147,7 @@ class ConvPool:
         if self.relu:
             np.maximum(pooled, 0, out=pooled)
         record = _PairRecord(x, cols, z, pooled, joint is not None)
-        if below or right:  # the weights of this pass, for the glass box's uncovered values
+        if self.uncovered:  # the weights of this pass, for the glass box's uncovered values
             record.weights = (weights.copy(), None if bias is None else bias.copy())
         return pooled, record
 
