@@ -276,9 +276,8 @@ class Fitting:
             seen += n
             if metrics:
                 self._update_metrics(yb, out, wb)
-            if batch_end is not None:  # the logs as _metric_logs makes them, in one call less
-                mean = loss_sum / seen
-                batch_end(step, self._metric_logs(mean) if metrics else {"loss": mean})
+            if batch_end is not None:
+                batch_end(step, self._metric_logs(loss_sum / seen))
             if self.stop_training:
                 break
         return self._metric_logs(loss_sum / max(seen, 1))
