@@ -10,6 +10,7 @@ import pytest
 from gradcheck import away_from, check_layer_slopes, numerical_gradient
 
 from glassnet import layers
+from glassnet.layers.embedding import sum_rows_by_id
 from glassnet.models import Sequential
 
 # --- slopes against finite differences ------------------------------------------------------
@@ -117,6 +118,20 @@ def test_embedding_slope_sums_over_every_lookup(rng, float64):
     )
     np.testing.assert_allclose(layer.grad_embeddings, numeric, rtol=1e-6, atol=1e-8)
     assert np.all(layer.grad_embeddings[3] == 0)  # id 3 was not looked up
+
+
+@pytest.mark.parametrize("contiguous", [True, False], ids=["table", "strided table"])
+def test_embedding_slope_adds_what_add_at_adds_in_the_same_order(rng, contiguous):
+    """Many lookups of few ids in float32: every addition in the order np.add.at makes it,
+    so the sums are equal to the last bit."""
+    ids = rng.integers(0, 7, 3000)
+    rows = rng.normal(size=(3000, 5)).astype(np.float32)
+    want = np.zeros((7, 5), np.float32)
+    np.add.at(want, ids, rows)
+    storage = np.full((7, 10), np.nan, np.float32)
+    target = storage[:, :5] if not contiguous else np.full((7, 5), np.nan, np.float32)
+    sum_rows_by_id(target, ids, rows)
+    np.testing.assert_array_equal(target, want)
 
 
 # --- values computed by hand ----------------------------------------------------------------

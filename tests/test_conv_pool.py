@@ -59,6 +59,14 @@ CASES = {
          layers.MaxPooling2D((3, 2))], (13, 12, 1)),
     "rectangular kernel, pool 3": (
         [layers.Conv2D(5, (2, 3), activation="relu"), layers.MaxPooling2D(3)], (10, 11, 2)),
+    "sequences: Conv1D, MaxPooling1D": (
+        [layers.Conv1D(4, 5, activation="relu"), layers.MaxPooling1D(2)], (17, 3)),
+    "sequences: odd output, same padding, strides, no bias": (
+        [layers.Conv1D(3, 3, strides=2, padding="same", use_bias=False),
+         layers.MaxPooling1D(3)], (20, 2)),
+    "sequences: dilation, causal padding": (
+        [layers.Conv1D(2, 3, dilation_rate=2, padding="causal", activation="relu"),
+         layers.MaxPooling1D(2)], (15, 2)),
 }
 
 

@@ -46,9 +46,12 @@ class ConvPool:
     """``conv`` (a ``Conv2D``) followed by ``pool`` (a ``MaxPooling2D``), as one unit of a
     ``RowChunkRun`` (see the module's text for what it computes and why).
 
+    A ``Conv1D`` and ``MaxPooling1D`` pair runs as the same unit on height-1 images, as
+    the layers themselves do.
+
     Args:
-        conv: a built ``Conv2D`` for which ``takes`` holds.
-        pool: the ``MaxPooling2D`` right after it.
+        conv: a built ``Conv2D`` (or ``Conv1D``) for which ``takes`` holds.
+        pool: the ``MaxPooling2D`` (or ``MaxPooling1D``) right after it.
     """
 
     def __init__(self, conv, pool) -> None:
@@ -58,7 +61,8 @@ class ConvPool:
             conv.input_shape
         )
         self.channels = channels
-        self.out_hw = tuple(conv.output_shape[:2])
+        self.in_hw = conv._two(conv.input_shape[:-1])
+        self.out_hw = conv._two(conv.output_shape[:-1])
         self.window = pool._geometry()[1]
         ph, pw = self.window
         self.pooled_hw = (self.out_hw[0] // ph, self.out_hw[1] // pw)
@@ -70,11 +74,13 @@ class ConvPool:
     def takes(conv, pool) -> bool:
         """Whether the pair can run fused: a channels-last ``Conv2D`` with one group and a
         ReLU or no activation, then a channels-last ``MaxPooling2D`` whose windows tile
-        the convolution's output without padding."""
-        from glassnet.layers.convolution import Conv2D
-        from glassnet.layers.pooling import MaxPooling2D
+        the convolution's output without padding (or the same with ``Conv1D`` and
+        ``MaxPooling1D``)."""
+        from glassnet.layers.convolution import Conv1D, Conv2D
+        from glassnet.layers.pooling import MaxPooling1D, MaxPooling2D
 
-        if type(conv) is not Conv2D or type(pool) is not MaxPooling2D:
+        pairs = ((Conv2D, MaxPooling2D), (Conv1D, MaxPooling1D))
+        if (type(conv), type(pool)) not in pairs:
             return False
         if conv.groups != 1 or not conv.built or not pool.built:
             return False
@@ -124,7 +130,7 @@ class ConvPool:
         conv = self.conv
         rows, c = len(x), self.channels
         kh, kw = self.kernel2
-        xp = P.pad_images(x, self.pads)
+        xp = P.pad_images(conv._as_images(x), self.pads)
         patches = P.patch_view(xp, self.kernel2, self.strides2, self.dil2, self.out_hw)
         joint = conv._joint(conv.values)
         width = kh * kw * c
@@ -149,7 +155,7 @@ class ConvPool:
         record = _PairRecord(x, cols, z, pooled, joint is not None)
         if self.uncovered:  # the weights of this pass, for the glass box's uncovered values
             record.weights = (weights.copy(), None if bias is None else bias.copy())
-        return pooled, record
+        return conv._from_images(pooled), record
 
     def backward(self, record: _PairRecord, grad: np.ndarray, need_grad_input: bool = True,
                  grads=None):
@@ -159,6 +165,7 @@ class ConvPool:
         grads = conv.grads if grads is None else grads
         rows = len(grad)
         record.grad = grad
+        grad = conv._as_images(grad)
         if self.relu:
             grad = grad * (record.pooled > 0)
         phases = record.z.reshape(self.window[0] * self.window[1], rows, *self.pooled_hw, -1)
@@ -187,14 +194,14 @@ class ConvPool:
         (ph, pw), (qh, qw) = self.window, self.pooled_hw
         kernel_t = conv.kernel.reshape(kh * kw * c, -1).T
         (top, bottom), (left, right) = self.pads
-        h, w = conv.input_shape[:2]
+        h, w = self.in_hw
         grad_xp = np.zeros((rows, h + top + bottom, w + left + right, c), dtype=grad_z.dtype)
         per_phase = rows * qh * qw
         add = self._add_kernel_rows if dw == 1 else self._add_kernel_offsets
         for phase in range(ph * pw):
             block = grad_z[phase * per_phase : (phase + 1) * per_phase] @ kernel_t
             add(grad_xp, block.reshape(rows, qh, qw, kh, kw, c), *divmod(phase, pw))
-        return P.crop_pads(grad_xp, self.pads, (h, w))
+        return conv._from_images(P.crop_pads(grad_xp, self.pads, self.in_hw))
 
     def _add_kernel_offsets(self, grad_xp: np.ndarray, patches: np.ndarray, i: int,
                             j: int) -> None:
@@ -235,7 +242,7 @@ class ConvPool:
 
     def layer_passes(self, x: np.ndarray, pooled: np.ndarray, record: _PairRecord) -> list:
         """``[(conv, x, a, conv_record), (pool, a, pooled, pool_record)]`` as the two
-        layers run apart would have left them (arrays in image layout, copies). The values
+        layers run apart would have left them (copies, in the layers' own layout). The values
         at positions no window covers, which the pass did not need, are computed here with
         the weights the pass used."""
         rows = len(x)
@@ -251,7 +258,7 @@ class ConvPool:
                                                  (record.z.itemsize,)))
         if record.weights is not None:
             weights, bias = record.weights
-            xp = P.pad_images(x, self.pads)
+            xp = P.pad_images(self.conv._as_images(x), self.pads)
             every = P.patch_view(xp, self.kernel2, self.strides2, self.dil2, self.out_hw)
             for patch_part, z_part, source in zip(patch_parts[1:], z_parts[1:],
                                                   self._image_views(every)[1:], strict=True):
@@ -264,14 +271,15 @@ class ConvPool:
                     part += bias
                 z_part[...] = part.reshape(z_part.shape)
         a = np.maximum(z, 0) if self.relu else z
-        conv_record = _pair_conv_record(x, z, a, patches.reshape(-1, width))
-        pool_record = ("tiled", (a, pooled))
+        conv_record = _pair_conv_record(self.conv, x, z, a, patches.reshape(-1, width))
+        pool_record = ("tiled", (a, self.pool._as_images(pooled)))
         if record.grad is not None:
             grad_a = self.pool.backward(pool_record, record.grad)
             conv_record.grad_a = grad_a
-            conv_record.grad_z = self.conv.activation.backward(z, a, grad_a) if self.relu \
-                else grad_a
-        return [(self.conv, x, a, conv_record), (self.pool, a, pooled, pool_record)]
+            conv_record.grad_z = self.conv.activation.backward(
+                conv_record.z, conv_record.a, grad_a) if self.relu else grad_a
+        return [(self.conv, x, conv_record.a, conv_record),
+                (self.pool, conv_record.a, pooled, pool_record)]
 
 
 class _PairRecord:
@@ -296,10 +304,12 @@ def _view(array: np.ndarray, offset: int, shape: tuple, strides: tuple) -> np.nd
     return np.ndarray(shape, array.dtype, buffer=array, offset=offset, strides=strides)
 
 
-def _pair_conv_record(x, z, a, patches) -> Record:
+def _pair_conv_record(conv, x, z, a, patches) -> Record:
+    """The record ``conv`` would have left: ``z`` and ``a`` in its own layout (sequences
+    for ``Conv1D``), ``images_z`` as images."""
     from glassnet.layers.convolution import _ConvRecord
 
-    record = _ConvRecord(x, z, a)
+    record = _ConvRecord(x, conv._from_images(z), conv._from_images(a))
     record.patches = patches
     record.ones_patches = None
     record.images_z = z

@@ -46,7 +46,9 @@ class RMSprop(Optimizer):
         dtype = params.dtype.type
         v = slots["velocity"]
         v *= dtype(self.rho)
-        v += dtype(1 - self.rho) * grads * grads
+        np.multiply(grads, grads, out=tmp)  # in place: no table-sized temporaries
+        tmp *= dtype(1 - self.rho)
+        v += tmp
         if self.centered:
             avg = slots["average_gradient"]
             avg *= dtype(self.rho)
