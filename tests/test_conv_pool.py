@@ -159,3 +159,31 @@ def test_the_glass_box_reads_the_pass_s_values_after_the_weights_changed(float64
         weights[0], axes=([3, 4, 5], [2, 0, 1])) + weights[1]
     assert conv.record.z.shape == (4, 8, 7, 3)  # the last column: no window covers it
     np.testing.assert_allclose(conv.record.z, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(10, 10, 2), (11, 9, 2)], ids=["even", "uncovered"])
+def test_an_inference_pass_gives_the_same_output_records_and_slopes(float64, shape):
+    """Without training the pair keeps no sums (it pools one window position at a time);
+    the glass box and a backward pass after it compute them from the patch rows."""
+    model = _model([layers.Conv2D(3, 3, activation="relu"), layers.MaxPooling2D(2),
+                    layers.Flatten(), layers.Dense(3, activation="softmax")], shape)
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.standard_normal(w.shape) for w in model.get_weights()])  # a bias
+    pair = _pairs(model)[0]
+    x = rng.standard_normal((5, *shape))
+    out_train, record_train = pair.forward(x, training=True)
+    out, record = pair.forward(x, training=False)
+    assert record.z is None
+    np.testing.assert_allclose(out, out_train, rtol=1e-14)
+    grad = np.random.default_rng(4).standard_normal(out.shape)
+    np.testing.assert_allclose(pair.backward(record, grad), pair.backward(record_train, grad),
+                               rtol=1e-12)
+    for (layer, *got), (_, *want) in zip(pair.layer_passes(x, out, record),
+                                         pair.layer_passes(x, out_train, record_train),
+                                         strict=True):
+        for got_array, want_array in zip(got[:2], want[:2], strict=True):
+            np.testing.assert_allclose(got_array, want_array, rtol=1e-12)
+        if layer is pair.conv:
+            for field in RECORD_FIELDS:
+                np.testing.assert_allclose(getattr(got[2], field), getattr(want[2], field),
+                                           rtol=1e-12, err_msg=field)

@@ -142,20 +142,44 @@ class ConvPool:
         np.copyto(self._covered_rows(cols, rows, (kh, kw, c), (kw * c * item, c * item, item)),
                   self._image_views(patches)[0])
         weights = conv.kernel.reshape(width, -1) if joint is None else joint
-        z = cols @ weights
         bias = conv.bias if joint is None and conv.use_bias else None
-        if bias is not None:
-            z += bias
-        phases = z.reshape(self.window[0] * self.window[1], rows, *self.pooled_hw, -1)
-        pooled = phases[0].copy()
-        for phase in phases[1:]:
-            np.maximum(pooled, phase, out=pooled)
+        record = _PairRecord(x, cols, joint is not None)
+        record.weights = (weights.copy(), None if bias is None else bias.copy())
+        if training:  # backward reads every window position's sums: kept in one product
+            record.z = self._sums(record)
+            phases = record.z.reshape(self.window[0] * self.window[1], -1, record.z.shape[1])
+            pooled = phases[0].copy()
+            for phase in phases[1:]:
+                np.maximum(pooled, phase, out=pooled)
+        else:  # one window position at a time, each position's sums still in cache
+            pooled = self._phase_sums(record, 0)
+            sums = np.empty_like(pooled)
+            for phase in range(1, self.window[0] * self.window[1]):
+                np.maximum(pooled, self._phase_sums(record, phase, out=sums), out=pooled)
         if self.relu:
             np.maximum(pooled, 0, out=pooled)
-        record = _PairRecord(x, cols, z, pooled, joint is not None)
-        if self.uncovered:  # the weights of this pass, for the glass box's uncovered values
-            record.weights = (weights.copy(), None if bias is None else bias.copy())
-        return conv._from_images(pooled), record
+        record.pooled = pooled.reshape(rows, *self.pooled_hw, -1)
+        return conv._from_images(record.pooled), record
+
+    def _sums(self, record: _PairRecord) -> np.ndarray:
+        """The convolution's sums ``z`` at the covered positions, in the pair's layout: the
+        kept ones, or computed from the pass's patch rows and weights."""
+        if record.z is not None:
+            return record.z
+        weights, bias = record.weights
+        z = record.cols @ weights
+        if bias is not None:
+            z += bias
+        return z
+
+    def _phase_sums(self, record: _PairRecord, phase: int, out=None) -> np.ndarray:
+        """The sums at window position ``phase`` of every window (rows of the product)."""
+        weights, bias = record.weights
+        count = len(record.cols) // (self.window[0] * self.window[1])
+        z = np.matmul(record.cols[phase * count : (phase + 1) * count], weights, out=out)
+        if bias is not None:
+            z += bias
+        return z
 
     def backward(self, record: _PairRecord, grad: np.ndarray, need_grad_input: bool = True,
                  grads=None):
@@ -168,8 +192,9 @@ class ConvPool:
         grad = conv._as_images(grad)
         if self.relu:
             grad = grad * (record.pooled > 0)
-        phases = record.z.reshape(self.window[0] * self.window[1], rows, *self.pooled_hw, -1)
-        grad_z = np.empty_like(record.z)  # the covered positions' (the others' is zero)
+        z = self._sums(record)
+        phases = z.reshape(self.window[0] * self.window[1], rows, *self.pooled_hw, -1)
+        grad_z = np.empty_like(z)  # the covered positions' (the others' is zero)
         _route(grad_z.reshape(phases.shape), grad, phases, record.pooled)
         if conv.trainable:
             cols = record.cols
@@ -249,14 +274,15 @@ class ConvPool:
         (kh, kw), c = self.kernel2, self.channels
         width = kh * kw * c
         patches = np.empty((rows, *self.out_hw, kh, kw, c), dtype=record.cols.dtype)
-        z = np.empty((rows, *self.out_hw, record.z.shape[1]), dtype=record.z.dtype)
+        covered_z = self._sums(record)
+        z = np.empty((rows, *self.out_hw, covered_z.shape[1]), dtype=covered_z.dtype)
         item = record.cols.itemsize
         patch_parts, z_parts = self._image_views(patches), self._image_views(z)
         np.copyto(patch_parts[0], self._covered_rows(
             record.cols, rows, (kh, kw, c), (kw * c * item, c * item, item)))
-        np.copyto(z_parts[0], self._covered_rows(record.z, rows, (z.shape[-1],),
-                                                 (record.z.itemsize,)))
-        if record.weights is not None:
+        np.copyto(z_parts[0], self._covered_rows(covered_z, rows, (z.shape[-1],),
+                                                 (z.itemsize,)))
+        if self.uncovered:
             weights, bias = record.weights
             xp = P.pad_images(self.conv._as_images(x), self.pads)
             every = P.patch_view(xp, self.kernel2, self.strides2, self.dil2, self.out_hw)
@@ -284,17 +310,20 @@ class ConvPool:
 
 class _PairRecord:
     """What a ``ConvPool`` pass keeps: the input, the patch rows (in the pair's layout,
-    with a last column of ones when the bias rides in the product), the convolution's
-    sums ``z`` in the same layout, the pooled output, and the slope that came back."""
+    with a last column of ones when the bias rides in the product), the pass's weights
+    (copies), the pooled output and the slope that came back. The convolution's sums
+    ``z`` (same layout) are kept by a training pass, whose backward reads them; after an
+    inference pass ``ConvPool._sums`` computes them from the patch rows and weights when
+    the glass box asks."""
 
     __slots__ = ("x", "cols", "z", "pooled", "with_ones", "grad", "weights")
 
-    def __init__(self, x, cols, z, pooled, with_ones: bool) -> None:
-        self.x, self.cols, self.z, self.pooled = x, cols, z, pooled
+    def __init__(self, x, cols, with_ones: bool) -> None:
+        self.x, self.cols = x, cols
         self.with_ones = int(with_ones)
-        self.grad = None
-        #: ``(weights, bias)`` of the pass, copies, when some positions are uncovered: the
-        #: glass box computes their values from them (``ConvPool.layer_passes``)
+        self.z = self.pooled = self.grad = None
+        #: ``(weights, bias)`` of the pass: the kernel as a matrix (with the bias as its
+        #: last row when it rides in the product), and the bias otherwise
         self.weights = None
 
 
