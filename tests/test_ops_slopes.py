@@ -261,6 +261,8 @@ CASES = {
     "pad": (lambda x: ops.pad(x, [(1, 0), (2, 1)]), normal(2, 3)),
     "take": (lambda x: ops.take(x, np.array([0, 2, 0]), axis=1), normal(2, 3)),
     "take-flat": (lambda x: ops.take(x, np.array([[5, 0], [5, 1]])), normal(2, 3)),
+    "take-rows": (lambda x: ops.take(x, np.array([[3, 0, -1], [1, 3, 3]]), axis=0),
+                  normal(4, 3)),
     "take_along_axis": (
         lambda x: ops.take_along_axis(x, np.array([[0, 2], [1, 1]]), axis=1),
         normal(2, 3),

@@ -13,6 +13,7 @@ import numpy as np
 
 from glassnet import initializers as initializers_module
 from glassnet import regularizers as regularizers_module
+from glassnet._scatter import add_rows_at
 from glassnet.layers.base import Layer, WeightSpec
 from glassnet.layers.config_keys import initializer_config, key, regularizer_config
 
@@ -158,8 +159,8 @@ class Embedding(Layer):
     def backward(self, records, grad_out, need_grad_input=True):
         ids = records
         if self.trainable:
-            sum_rows_by_id(self.grad_embeddings, ids.reshape(-1),
-                           grad_out.reshape(-1, self.output_dim))
+            self.grad_embeddings[...] = 0
+            add_rows_at(self.grad_embeddings, ids, grad_out)
         return np.zeros(ids.shape, dtype=grad_out.dtype) if need_grad_input else None
 
     def compute_mask(self, inputs, mask=None):
@@ -180,18 +181,3 @@ class Embedding(Layer):
             "mask_zero": self.mask_zero,
             "quantization_config": None,
         }
-
-
-def sum_rows_by_id(target: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> None:
-    """``target`` set to zero, then row ``rows[i]`` added to ``target[ids[i]]`` for each
-    ``i``, in order: ``np.add.at(target, ids, rows)``, the same additions in the same
-    order, done as ``np.add.at`` on the flat table with one index per number, which NumPy
-    runs several times faster than its row-by-row form (12 ms against 24–39 ms for 25,600
-    rows of 100 numbers)."""
-    target[...] = 0
-    width = target.shape[1]
-    flat = (ids[:, None] * width + np.arange(width)).reshape(-1)
-    numbers = target.reshape(-1)  # a view of a contiguous table, else a copy
-    np.add.at(numbers, flat, rows.reshape(-1))
-    if not np.shares_memory(numbers, target):
-        target[...] = numbers.reshape(target.shape)

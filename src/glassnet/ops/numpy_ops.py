@@ -14,6 +14,7 @@ import string
 
 import numpy as np
 
+from glassnet._scatter import add_rows_at
 from glassnet.ops._convert import arg, float_type, result_type, to_array
 from glassnet.ops._errors import named
 from glassnet.ops.tensor import (
@@ -669,6 +670,10 @@ def _take_slopes(payload, g, needs):
     if axis is None:
         flat = _scatter_into((int(np.prod(shape)),), g.dtype, indices, g)
         return (flat.reshape(shape),)
+    if axis == 0 and len(shape) == 2 and g.dtype.kind == "f":  # rows of a table
+        total = np.zeros(shape, dtype=g.dtype)
+        add_rows_at(total, np.where(indices < 0, indices + shape[0], indices), g)
+        return (total,)
     index = (slice(None),) * axis + (indices,)
     return (_scatter_into(shape, g.dtype, index, g),)
 
