@@ -13,8 +13,9 @@ import numpy as np
 
 
 def add_rows_at(table: np.ndarray, ids: np.ndarray, rows: np.ndarray) -> None:
-    """``np.add.at(table, ids, rows)`` for a 2-D ``table``, non-negative integer ``ids``
-    (any shape) and ``rows`` of shape ``ids.shape + (table.shape[1],)``. Measured on
+    """``np.add.at(table, ids, rows)`` for a 2-D ``table``, integer ``ids`` in
+    ``[-len(table), len(table))`` (any shape; a negative id counts from the end, as its flat
+    indices do) and ``rows`` of shape ``ids.shape + (table.shape[1],)``. Measured on
     25,600 rows of 100 numbers: 12 ms against 24–39 ms."""
     width = table.shape[1]
     flat = (np.reshape(ids, (-1, 1)) * width + np.arange(width)).reshape(-1)

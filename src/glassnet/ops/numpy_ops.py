@@ -672,7 +672,7 @@ def _take_slopes(payload, g, needs):
         return (flat.reshape(shape),)
     if axis == 0 and len(shape) == 2 and g.dtype.kind == "f":  # rows of a table
         total = np.zeros(shape, dtype=g.dtype)
-        add_rows_at(total, np.where(indices < 0, indices + shape[0], indices), g)
+        add_rows_at(total, indices, g)
         return (total,)
     index = (slice(None),) * axis + (indices,)
     return (_scatter_into(shape, g.dtype, index, g),)
