@@ -280,3 +280,13 @@ def test_the_one_dimensional_layers_without_data_format_refuse_it():
     for cls in (layers.Cropping1D, layers.UpSampling1D):  # as Keras: no such argument
         with pytest.raises(TypeError, match="data_format"):
             cls(data_format="channels_first")
+
+
+def test_the_docstring_examples_run():
+    import doctest
+
+    from glassnet.layers import resizing, spatial
+
+    for module in (resizing, spatial):
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0 and result.attempted > 0, module.__name__

@@ -301,7 +301,7 @@ class Resizing(_ResizingLayer):
         >>> import numpy as np
         >>> from glassnet.layers import Resizing
         >>> Resizing(1, 4)(np.array([[[[0.0], [8.0]]]]))[0, 0, :, 0]
-        array([0., 2., 6., 8.], dtype=float32)
+        Tensor([0., 2., 6., 8.], dtype=float32)
     """
 
     config_keys = (
@@ -400,8 +400,8 @@ class CenterCrop(_ResizingLayer):
         >>> import numpy as np
         >>> from glassnet.layers import CenterCrop
         >>> CenterCrop(2, 2)(np.arange(16.0).reshape(1, 4, 4, 1))[0, :, :, 0]
-        array([[ 5.,  6.],
-               [ 9., 10.]], dtype=float32)
+        Tensor([[ 5.,  6.],
+                [ 9., 10.]], dtype=float32)
     """
 
     config_keys = (key("height", "int"), key("width", "int"), _DATA_FORMAT)

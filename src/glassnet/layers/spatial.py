@@ -120,7 +120,7 @@ class ZeroPadding1D(_ZeroPadding):
         >>> import numpy as np
         >>> from glassnet.layers import ZeroPadding1D
         >>> ZeroPadding1D((1, 2))(np.array([[[1.0], [2.0]]]))[0, :, 0]
-        array([0., 1., 2., 0., 0.], dtype=float32)
+        Tensor([0., 1., 2., 0., 0.], dtype=float32)
     """
 
     rank = 1
@@ -213,7 +213,7 @@ class Cropping1D(_Cropping):
         >>> import numpy as np
         >>> from glassnet.layers import Cropping1D
         >>> Cropping1D((1, 2))(np.arange(5.0).reshape(1, 5, 1))[0, :, 0]
-        array([1., 2.], dtype=float32)
+        Tensor([1., 2.], dtype=float32)
     """
 
     rank = 1
@@ -308,7 +308,7 @@ class UpSampling1D(_UpSampling):
         >>> import numpy as np
         >>> from glassnet.layers import UpSampling1D
         >>> UpSampling1D(2)(np.array([[[1.0], [2.0]]]))[0, :, 0]
-        array([1., 1., 2., 2.], dtype=float32)
+        Tensor([1., 1., 2., 2.], dtype=float32)
     """
 
     rank = 1
