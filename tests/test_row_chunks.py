@@ -179,6 +179,27 @@ def test_one_dimensional_convolutions_run_in_chunks(small_chunks):
     check_against_layer_by_layer(model, x, y)
 
 
+def test_padding_cropping_and_resizing_layers_run_in_chunks(small_chunks):
+    model = _compiled(
+        [
+            layers.Resizing(7, 9, crop_to_aspect_ratio=True),
+            layers.Conv2D(3, 3, activation="relu"),
+            layers.CenterCrop(4, 6),
+            layers.Reshape((24, 3)),
+            layers.ZeroPadding1D((1, 2)),
+            layers.Cropping1D((2, 0)),
+            layers.UpSampling1D(2),
+            layers.Conv1D(2, 3),
+            layers.GlobalMaxPooling1D(),
+            layers.Dense(3, activation="softmax"),
+        ],
+        (10, 8, 2),
+    )
+    assert _runs(model)
+    x, y = _images(9, shape=(10, 8, 2))
+    check_against_layer_by_layer(model, x, y)
+
+
 def test_random_layers_and_the_output_layer_stay_out_of_runs(small_chunks):
     model = _compiled(
         [

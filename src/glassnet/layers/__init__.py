@@ -64,8 +64,17 @@ from glassnet.layers.regularization import (
     GaussianNoise,
 )
 from glassnet.layers.rescaling import Rescaling
+from glassnet.layers.resizing import CenterCrop, Resizing
 from glassnet.layers.shaping import Identity, Permute, RepeatVector
-from glassnet.layers.spatial import Cropping2D, SpatialDropout2D, UpSampling2D, ZeroPadding2D
+from glassnet.layers.spatial import (
+    Cropping1D,
+    Cropping2D,
+    SpatialDropout2D,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
 
 #: The layer catalog: every class ``Sequential.from_config`` and ``glassnet.saving`` may
 #: build, by the ``class_name`` Keras writes into model configs. This explicit list is the
@@ -128,6 +137,11 @@ LAYER_CLASSES = {
         SpatialDropout2D,
         UpSampling2D,
         ZeroPadding2D,
+        Cropping1D,
+        UpSampling1D,
+        ZeroPadding1D,
+        Resizing,
+        CenterCrop,
         RandomContrast,
         RandomFlip,
         RandomRotation,
@@ -240,6 +254,11 @@ __all__ = [
     "SpatialDropout2D",
     "UpSampling2D",
     "ZeroPadding2D",
+    "Cropping1D",
+    "UpSampling1D",
+    "ZeroPadding1D",
+    "Resizing",
+    "CenterCrop",
     "RandomContrast",
     "RandomFlip",
     "RandomRotation",
