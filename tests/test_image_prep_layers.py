@@ -285,8 +285,8 @@ def test_the_one_dimensional_layers_without_data_format_refuse_it():
 def test_the_docstring_examples_run():
     import doctest
 
-    from glassnet.layers import resizing, spatial
+    from glassnet.layers import rescaling, resizing, spatial
 
-    for module in (resizing, spatial):
+    for module in (rescaling, resizing, spatial):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0 and result.attempted > 0, module.__name__

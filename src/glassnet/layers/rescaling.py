@@ -39,7 +39,7 @@ class Rescaling(Layer):
         >>> import numpy as np
         >>> from glassnet.layers import Rescaling
         >>> Rescaling(1 / 255)(np.array([[0.0, 51.0, 255.0]]))
-        array([[0. , 0.2, 1. ]], dtype=float32)
+        Tensor([[0.        , 0.20000002, 1.        ]], dtype=float32)
     """
 
     rows_independent = True  # see _ImageLayer.rows_independent
