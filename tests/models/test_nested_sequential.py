@@ -279,3 +279,78 @@ def test_what_is_neither_a_layer_nor_a_model_is_refused():
     two = keras.Model([a, b], layers.Add()([a, b]), name="two_inputs")
     with pytest.raises(ValueError, match="'two_inputs' has 2 inputs"):
         model.add(two)
+
+
+# --- a model whose own ``trainable`` is false (Keras 3: keras/src/layers/layer.py) --------------
+
+
+def _rows(columns=3, rows=16, seed=7):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(rows, columns)).astype("float32"), rng.normal(size=(rows, 1))
+
+
+def _moved(model, watched, x, y) -> list[bool]:
+    """Which of the ``watched`` layers' kernels one epoch of SGD on ``model`` moves."""
+    model.build()
+    before = [layer.get_weights()[0].copy() for layer in watched]
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    return [not np.array_equal(b, layer.get_weights()[0]) for b, layer in zip(
+        before, watched, strict=True)]
+
+
+@pytest.mark.parametrize("how", ["constructed", "set"])
+def test_a_model_whose_trainable_is_false_trains_no_layer_added_later(how):
+    """Keras 3: a model whose ``trainable`` is false has no trainable weights at all; a layer
+    added after keeps its own ``trainable=True``."""
+    model = keras.Sequential([keras.Input(shape=(3,))], trainable=how != "constructed")
+    if how == "set":
+        model.trainable = False
+    late = layers.Dense(1, name="late")
+    model.add(late)
+    model.build()
+    assert late.trainable and len(late.trainable_weights) == 2
+    assert model.trainable_weights == []
+    assert [w.shape for w in model.non_trainable_weights] == [(3, 1), (1,)]
+    assert _moved(model, [late], *_rows()) == [False]
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert " Trainable params: 0 (0 B)" in lines[0]
+    model.trainable = True
+    assert _moved(model, [late], *_rows()) == [True]  # at the next compile, as in Keras
+
+
+def test_a_frozen_nested_model_trains_nothing_alone_but_its_outer_model_trains_its_new_layers():
+    """Keras 3 gathers an outer model's trainable weights from its sublayers' variables, so
+    the nested model's own flag freezes only the layers it was set on; fitted alone, the
+    nested model trains nothing."""
+    inner = keras.Sequential([layers.Dense(3, name="early")], name="inner")
+    inner.trainable = False
+    late = layers.Dense(3, name="late")
+    inner.add(late)
+    outer = keras.Sequential([keras.Input(shape=(3,)), inner, layers.Dense(1, name="out")])
+    x, y = _rows()
+    assert _moved(outer, [inner.layers[0], late, outer.layers[-1]], x, y) == [False, True, True]
+    assert [w.shape for w in outer.trainable_weights] == [(3, 3), (3,), (3, 1), (1,)]
+    assert inner.trainable_weights == [] and len(inner.non_trainable_weights) == 4
+    before = late.get_weights()[0].copy()
+    inner.compile(optimizer="sgd", loss="mse")
+    inner.fit(x, np.ones((16, 3)), epochs=1, verbose=0)
+    np.testing.assert_array_equal(before, late.get_weights()[0])
+    assert _moved(outer, [late], x, y) == [True]  # the outer model still trains it
+
+
+def test_a_sequentials_own_trainable_is_not_read_back(tmp_path):
+    """Keras 3's ``Sequential.from_config`` does not read the model's ``trainable``: a model
+    read back trains by its layers' flags, which its config holds."""
+    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(2, name="frozen")])
+    model.trainable = False  # freezes "frozen"
+    model.add(layers.Dense(1, name="free"))
+    model.build()
+    assert model.get_config()["trainable"] is False
+    model.save(tmp_path / "model.keras")
+    for again in (keras.Sequential.from_config(model.get_config()),
+                  keras.models.load_model(tmp_path / "model.keras")):
+        assert again.trainable is True
+        assert [layer.trainable for layer in again.layers] == [False, True]
+        assert [w.shape for w in again.trainable_weights] == [(2, 1), (1,)]

@@ -230,3 +230,79 @@ def test_a_functional_model_holding_a_sequential_in_h5_each_way(tmp_path):
           theirs.predict(x, verbose=0))
     close(keras.models.load_model(tmp_path / "glassnet.h5", safe_mode=True).predict(x, verbose=0),
           ours.predict(x, verbose=0))
+
+
+def _freezing(lib, case: str):
+    """A model frozen with ``trainable=False`` before a layer is added, in ``lib``; returns the
+    model to fit and the layers to watch."""
+    layers = lib.layers
+    if case == "constructed":
+        model = lib.Sequential([lib.Input(shape=(3,))], trainable=False)
+        model.add(layers.Dense(1, name="late"))
+        return model, model.layers
+    if case == "set":
+        model = lib.Sequential([lib.Input(shape=(3,)), layers.Dense(2, name="early")])
+        model.trainable = False
+        model.add(layers.Dense(1, name="late"))
+        return model, model.layers
+    inner = lib.Sequential([layers.Dense(3, name="early")], name="inner")
+    inner.trainable = False
+    inner.add(layers.Dense(3, name="late"))
+    outer = lib.Sequential([lib.Input(shape=(3,)), inner, layers.Dense(1, name="out")])
+    return outer, [*inner.layers, outer.layers[-1]]
+
+
+def _freezing_facts(lib, case: str) -> dict:
+    model, watched = _freezing(lib, case)
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 1))
+    if not model.built:
+        model.build()
+    facts = {
+        "layer flags": [layer.trainable for layer in watched],
+        "trainable": [tuple(w.shape) for w in model.trainable_weights],
+        "non-trainable": [tuple(w.shape) for w in model.non_trainable_weights],
+    }
+    before = [np.array(layer.get_weights()[0]) for layer in watched]
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    facts["moved"] = [not np.array_equal(b, layer.get_weights()[0])
+                      for b, layer in zip(before, watched, strict=True)]
+    again = lib.Sequential.from_config(model.get_config())
+    facts["from_config"] = (again.trainable, [layer.trainable for layer in again.layers])
+    return facts
+
+
+@pytest.mark.parametrize("case", ["constructed", "set", "nested"])
+def test_trainable_false_freezes_what_keras_freezes(case):
+    """A model whose own ``trainable`` is false trains nothing, layers added after it was
+    frozen included (they keep ``trainable=True``); a frozen nested model's later layers
+    train under a trainable outer model; ``from_config`` does not read the model's flag
+    (``keras/src/layers/layer.py``, ``keras/src/models/sequential.py``)."""
+    assert _freezing_facts(glassnet, case) == _freezing_facts(keras, case)
+
+
+def test_a_frozen_nested_model_with_a_later_layer_in_h5_as_keras_writes_it(tmp_path):
+    """The legacy ``.h5`` lists a nested model's weights as Keras's ``trainable_weights`` then
+    ``non_trainable_weights``: all of them non-trainable, in layer order, for a model whose
+    own ``trainable`` is false."""
+
+    def build(lib):
+        inner = lib.Sequential([lib.layers.Dense(3, name="early"),
+                                lib.layers.BatchNormalization(name="norm")], name="inner")
+        inner.trainable = False
+        inner.add(lib.layers.Dense(2, name="late"))
+        return lib.Sequential([lib.Input(shape=(4,)), inner, lib.layers.Dense(1, name="out")],
+                              name="outer")
+
+    theirs, ours = build(keras), build(glassnet)
+    ours.build()
+    ours.set_weights(theirs.get_weights())
+    theirs.save(tmp_path / "keras.h5")
+    ours.save(tmp_path / "glassnet.h5")
+
+    def legacy(lib):
+        return [entry for entry in _h5_layout(tmp_path / f"{lib}.h5")
+                if entry[0].startswith("model_weights")]
+
+    assert legacy("glassnet") == legacy("keras")

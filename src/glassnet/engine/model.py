@@ -160,7 +160,7 @@ class Model(Trainer):
                 f"Model {self.name!r} has no layers: create them as attributes in __init__ "
                 "(self.dense = Dense(4)) and use them in call()"
             )
-        self.storage = WeightStorage(self._layers, config_module.floatx())
+        self.storage = WeightStorage(self._layers, config_module.floatx(), self.trainable)
         self.built = True
         self.optimizer_needs_build = True
 
@@ -197,7 +197,7 @@ class Model(Trainer):
         current = self._built_leaves()
         if [id(layer) for layer in current] != [id(layer) for layer in self._layers]:
             self._layers = current
-            self.storage = WeightStorage(current, self.storage.dtype)
+            self.storage = WeightStorage(current, self.storage.dtype, self.trainable)
             self._plan_cache = (None, None)
             self.optimizer_needs_build = True
 
@@ -299,7 +299,11 @@ class Model(Trainer):
     def trainable(self) -> bool:
         """Whether the model's weights train; setting it sets every layer's ``trainable``
         (nested models' layers included), as Keras does. Like a layer's, it takes effect
-        at the next ``compile``."""
+        at the next ``compile``.
+
+        While it is false the model trains nothing, a layer added later included (that
+        layer keeps its own flag), as in Keras 3 (``keras/src/layers/layer.py``,
+        ``trainable_weights``); an outer model holding it still trains such a layer."""
         return self.__dict__.get("_trainable", True)
 
     @trainable.setter
@@ -339,7 +343,7 @@ class Model(Trainer):
         if self.storage is not None:
             # A copy holds each layer's weights apart from the flat arrays they were views
             # of; binding them to fresh storage makes the optimizer train the layers again.
-            self.storage = WeightStorage(self._weight_layers(), self.storage.dtype)
+            self.storage = WeightStorage(self._weight_layers(), self.storage.dtype, self.trainable)
             self._storage_changed()
 
     # --- weights ------------------------------------------------------------------------
@@ -351,10 +355,18 @@ class Model(Trainer):
 
     @property
     def trainable_weights(self) -> list[np.ndarray]:
+        """The weights that train; none when the model's own ``trainable`` is false, whatever
+        its layers say (Keras 3's ``Layer.trainable_weights``)."""
+        if not self.trainable:
+            return []
         return [w for layer in self._weight_layers() for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self) -> list[np.ndarray]:
+        """The weights that do not train; every weight when the model's own ``trainable``
+        is false."""
+        if not self.trainable:
+            return self.weights
         return [w for layer in self._weight_layers() for w in layer.non_trainable_weights]
 
     @property

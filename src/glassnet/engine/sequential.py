@@ -199,7 +199,8 @@ class Sequential(Model):
             # A nested model viewed this model's storage: it gets storage of its own back.
             for layer in self._layers:
                 if isinstance(layer, Model) and layer.built and layer.storage is not None:
-                    layer.storage = WeightStorage(layer._weight_layers(), layer.storage.dtype)
+                    layer.storage = WeightStorage(layer._weight_layers(), layer.storage.dtype,
+                                                  layer.trainable)
                     layer._storage_changed()
                     layer._plan_cache = (None, None)
                     layer.optimizer_needs_build = True
@@ -235,7 +236,8 @@ class Sequential(Model):
         shape = self.input_shape
         for layer in self._layers:
             shape = layer.plan_as_layer(shape) if isinstance(layer, Model) else layer.plan(shape)
-        self.storage = WeightStorage(self._weight_layers(), config_module.floatx())
+        self.storage = WeightStorage(self._weight_layers(), config_module.floatx(),
+                                     self.trainable)
         self.output_shape = shape
         self.built = True
         self.optimizer_needs_build = True
@@ -273,9 +275,11 @@ class Sequential(Model):
 
         Only glassnet's own layer classes are accepted, and ``Sequential`` and
         ``Functional`` for a nested model; nothing named in the config is imported or
-        executed.
+        executed. The config's ``trainable`` is not read, as Keras 3's
+        ``Sequential.from_config`` does not read it (``keras/src/models/sequential.py``):
+        the model trains by its layers' own flags, which the config holds.
         """
-        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        model = cls(name=config.get("name"))
         for entry in config.get("layers", []):
             class_name = entry.get("class_name")
             if class_name in ("Sequential", "Functional"):  # a model used as a layer

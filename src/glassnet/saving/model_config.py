@@ -274,12 +274,9 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
             total += safety.check_shape(spec.shape, f"{ctx.where}: {label} {spec.name}")
         layers.append(layer)
     safety.check_total(total, ctx.where)
-    trainable = config.get("trainable", True)
-    return Sequential(
-        [InputLayer(shape=input_shape, name=input_name), *layers],
-        name=name,
-        trainable=trainable if isinstance(trainable, bool) else True,
-    )
+    # The model's own ``trainable`` is not read back, as Keras's Sequential.from_config
+    # does not read it: the layers' flags are what a loaded model trains by.
+    return Sequential([InputLayer(shape=input_shape, name=input_name), *layers], name=name)
 
 
 def _nested_model(entry: dict, label: str, shape, ctx: ReadContext):

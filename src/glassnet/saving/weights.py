@@ -310,24 +310,35 @@ def write_dataset(group: h5py.Group, name: str, value: np.ndarray) -> None:
 def legacy_variables(model, prefix: str) -> list[tuple[str, object, str, tuple[int, ...]]]:
     """``(path, layer, weight name, shape)`` of every weight of a model used as a layer, in
     the order the legacy ``.h5`` layout lists them: Keras's ``model.trainable_weights`` then
-    ``model.non_trainable_weights`` (``legacy_h5_format._legacy_weights``), each layer by
-    layer through nested models, with Keras's variable paths (``outer/inner/layer/kernel``).
+    ``model.non_trainable_weights`` (``legacy_h5_format._legacy_weights``), with Keras's
+    variable paths (``outer/inner/layer/kernel``). Both lists follow ``model.weights`` (layer
+    by layer through nested models); a model whose own ``trainable`` is false lists them
+    all as non-trainable, in that order.
 
     Raises:
         ValueError: for a layer holding weight-carrying layers inside it.
     """
+    walked = _legacy_walk(model, prefix)
+    if not model.trainable:
+        return walked
+    return [entry for entry in walked if _trains(entry)] + [
+        entry for entry in walked if not _trains(entry)]
+
+
+def _legacy_walk(model, prefix: str) -> list[tuple[str, object, str, tuple[int, ...]]]:
+    """The entries of ``legacy_variables`` in ``model.weights`` order: layer by layer, each
+    layer's trainable weights first."""
     refuse_nested_weights(model.layers)
-    trains, others = [], []
+    walked = []
     for layer in model.layers:
         if is_model(layer):
-            inner = legacy_variables(layer, f"{prefix}/{layer.name}")
-            trains += [entry for entry in inner if _trains(entry)]
-            others += [entry for entry in inner if not _trains(entry)]
+            walked += _legacy_walk(layer, f"{prefix}/{layer.name}")
             continue
-        for spec in layer.specs:
-            entry = (f"{prefix}/{layer.name}/{spec.name}", layer, spec.name, tuple(spec.shape))
-            (trains if spec.trainable and layer.trainable else others).append(entry)
-    return trains + others
+        ordered = ([s for s in layer.specs if s.trainable]
+                   + [s for s in layer.specs if not s.trainable])
+        walked += [(f"{prefix}/{layer.name}/{spec.name}", layer, spec.name, tuple(spec.shape))
+                   for spec in ordered]
+    return walked
 
 
 def _trains(entry: tuple) -> bool:
