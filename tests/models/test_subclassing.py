@@ -52,6 +52,9 @@ def test_layers_in_attributes_lists_and_dicts_are_tracked():
 
 
 def test_a_subclassed_model_trains_and_its_slopes_match_finite_differences(float64):
+    # Seeded: about one unseeded start in a hundred ends 30 epochs (dropout 0.5 on 8 rows)
+    # with a higher loss than it began, and earlier tests decide which start this one gets.
+    keras.utils.set_random_seed(0)
     model = Tower()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(8, 3))
