@@ -354,3 +354,38 @@ def test_a_sequentials_own_trainable_is_not_read_back(tmp_path):
         assert again.trainable is True
         assert [layer.trainable for layer in again.layers] == [False, True]
         assert [w.shape for w in again.trainable_weights] == [(2, 1), (1,)]
+
+
+# --- the names of input layers (Keras 3 makes a Sequential's input layer when it builds it) --
+
+
+def _input_names(config) -> list:
+    """The input layers' names in a Sequential config, a nested model's as a list."""
+    found = []
+    for entry in config["layers"]:
+        if entry["class_name"] == "InputLayer":
+            found.append(entry["config"]["name"])
+        elif entry["class_name"] == "Sequential":
+            found.append(_input_names(entry["config"]))
+    return found
+
+
+def test_input_layers_made_without_input_are_numbered_as_keras_numbers_them(tmp_path):
+    keras.backend.clear_session()
+    first = keras.Sequential([layers.Dense(2, input_shape=(3,), name="a0")], name="first")
+    second = keras.Sequential([layers.Dense(2, name="b0")], name="second")
+    outer = keras.Sequential([first, second], name="outer")  # Keras builds it here
+    later = keras.Input(shape=(3,))
+    assert later.node.layer.name == "input_layer_3"
+    outer.build()
+    expected = ["input_layer_1", ["input_layer"], ["input_layer_2"]]
+    assert _input_names(outer.get_config()) == expected
+    outer.save(tmp_path / "outer.keras")
+    loaded = keras.models.load_model(tmp_path / "outer.keras")
+    assert _input_names(loaded.get_config()) == expected
+
+
+def test_unnamed_sequential_models_are_numbered_from_sequential():
+    keras.backend.clear_session()
+    assert [keras.Sequential().name for _ in range(3)] == [
+        "sequential", "sequential_1", "sequential_2"]

@@ -306,3 +306,72 @@ def test_a_frozen_nested_model_with_a_later_layer_in_h5_as_keras_writes_it(tmp_p
                 if entry[0].startswith("model_weights")]
 
     assert legacy("glassnet") == legacy("keras")
+
+
+def _input_names(config) -> list:
+    """The input layers' names in a Sequential config (a nested model's as a list)."""
+    found = []
+    for entry in config["layers"]:
+        if entry["class_name"] == "InputLayer":
+            found.append(entry["config"]["name"])
+        elif entry["class_name"] == "Sequential":
+            found.append(_input_names(entry["config"]))
+    return found
+
+
+def _unnamed_inputs(lib, case: str):
+    """Nested models none of which starts with an ``Input``, made in ``lib`` after its names
+    start afresh; returns the model and the name of an ``Input`` made afterwards."""
+    lib.backend.clear_session()
+    layers = lib.layers
+    if case == "tutorial":
+        model = tutorial(lib)
+    elif case == "declared first":
+        first = lib.Sequential([layers.Dense(2, input_shape=(3,))])
+        model = lib.Sequential([first, lib.Sequential([layers.Dense(2)])])
+    elif case == "added one by one":
+        model = lib.Sequential()
+        model.add(lib.Input(shape=(3,)))
+        model.add(lib.Sequential([layers.Dense(2)]))
+        model.add(lib.Sequential([layers.Dense(2)]))
+    elif case == "shape at build":
+        model = lib.Sequential([lib.Sequential([layers.Dense(2)]),
+                                lib.Sequential([layers.Dense(2)])])
+    else:  # three deep
+        inner = lib.Sequential([layers.Dense(2)])
+        middle = lib.Sequential([inner, layers.Dense(2)])
+        model = lib.Sequential([layers.Dense(3, input_shape=(3,)), middle])
+    later = lib.Input(shape=(3,))
+    if not model.built:  # glassnet builds when it needs to; Keras may have built already
+        known = lib is glassnet and model.input_shape is not None
+        model.build(None if known else (None, 3))
+    return model, later
+
+
+@pytest.mark.parametrize("case", ["tutorial", "declared first", "added one by one",
+                                  "shape at build", "three deep"])
+def test_input_layers_are_named_as_keras_names_them(tmp_path, case):
+    """Keras 3 makes a ``Sequential``'s input layer (``input_layer``, ``input_layer_1``...,
+    one counter with ``Input``) when it builds the model, which it does after each ``add``
+    once the input shape is known, or at the first call (``keras/src/models/sequential.py``,
+    ``_maybe_rebuild`` and ``build``): the names in the config, in both files and of an
+    ``Input`` made afterwards are Keras's, and so are the models' own names."""
+    facts = {}
+    for name, lib in (("keras", keras), ("glassnet", glassnet)):
+        model, later = _unnamed_inputs(lib, case)
+        model.save(tmp_path / f"{name}.keras")
+        model.save(tmp_path / f"{name}.h5")
+        with zipfile.ZipFile(tmp_path / f"{name}.keras") as archive:
+            saved = json.loads(archive.read("config.json"))["config"]
+        with h5py.File(tmp_path / f"{name}.h5", "r") as f:
+            legacy = json.loads(f.attrs["model_config"])["config"]
+        history = getattr(later, "_keras_history", None)
+        facts[name] = {
+            "config": _input_names(model.get_config()),
+            "file": _input_names(saved),
+            "h5": _input_names(legacy),
+            "later Input": history[0].name if history else later.node.layer.name,
+            "models": [model.name] + [layer.name for layer in model.layers
+                                      if type(layer).__name__ == "Sequential"],
+        }
+    assert facts["glassnet"] == facts["keras"]
