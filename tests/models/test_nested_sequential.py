@@ -389,3 +389,108 @@ def test_unnamed_sequential_models_are_numbered_from_sequential():
     keras.backend.clear_session()
     assert [keras.Sequential().name for _ in range(3)] == [
         "sequential", "sequential_1", "sequential_2"]
+
+
+# --- a subclassed model as a layer, rebuilt from configs and files -----------------------------
+
+
+class Block(keras.Model):
+    """A residual block written as a subclassed model; ``get_config`` gives ``units``."""
+
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = layers.Dense(units, activation="tanh")
+        self.out = layers.Dense(units)
+
+    def call(self, inputs):
+        return inputs + self.out(self.hidden(inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@pytest.fixture
+def registered_block():
+    """``Block`` registered as ``"tests_nested>Block"`` for one test."""
+    from glassnet.saving import get_custom_objects
+
+    keras.saving.register_keras_serializable(package="tests_nested")(Block)
+    yield "tests_nested>Block"
+    get_custom_objects().pop("tests_nested>Block", None)
+
+
+def _with_block(kind: str):
+    block = Block(4, name="block")  # one argument of its own: a subclassed model
+    if kind == "sequential":
+        return keras.Sequential([keras.Input(shape=(4,)), block, layers.Dense(1, name="out")])
+    inputs = keras.Input(shape=(4,))
+    return keras.Model(inputs, layers.Dense(1, name="out")(block(inputs)))
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+def test_a_nested_subclassed_model_is_rebuilt_where_its_class_is_registered(
+        tmp_path, registered_block, kind):
+    model = _with_block(kind)
+    assert type(model.get_layer("block")) is Block
+    x, y = _rows(4)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    again = type(model).from_config(model.get_config())
+    assert type(again.get_layer("block")) is Block and again.get_layer("block").units == 4
+    again.set_weights(model.get_weights())
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert type(loaded.get_layer("block")) is Block
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="cannot hold the subclassed model Block"):
+        model.save(tmp_path / "model.h5")
+
+
+def test_a_nested_subclassed_model_needs_its_class_registered_or_passed_in(
+        tmp_path, registered_block):
+    from glassnet.saving import get_custom_objects
+
+    model = _with_block("sequential")
+    model.save(tmp_path / "model.keras")
+    config = model.get_config()
+    assert config["layers"][1]["registered_name"] == registered_block
+    del get_custom_objects()[registered_block]  # a program that never registered it
+    with pytest.raises(keras.saving.ModelFileError, match="Could not locate class 'Block'"):
+        keras.models.load_model(tmp_path / "model.keras")
+    with pytest.raises(ValueError, match="Unknown layer class 'Block'.*custom_objects"):
+        keras.Sequential.from_config(config)
+    objects = {registered_block: Block}
+    assert type(keras.models.load_model(tmp_path / "model.keras", custom_objects=objects)
+                .get_layer("block")) is Block
+    assert type(keras.Sequential.from_config(config, custom_objects=objects)
+                .get_layer("block")) is Block
+
+
+class Unregistered(Block):
+    """A subclass no program registered."""
+
+
+def test_a_nested_subclassed_model_of_an_unregistered_class_is_not_saved_whole(tmp_path):
+    model = keras.Sequential([keras.Input(shape=(4,)), Unregistered(name="block")])
+    target = tmp_path / "unregistered.keras"
+    with pytest.raises(TypeError, match="subclassed models whose class is registered; "
+                                        "Unregistered is not"):
+        model.save(target)
+    assert not target.exists()
+
+
+def test_a_nested_model_whose_config_misses_an_argument_is_refused_naming_its_class(tmp_path):
+    class NeedsUnits(keras.Model):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = layers.Dense(units)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    model = keras.Sequential([keras.Input(shape=(4,)), NeedsUnits(3)])
+    with pytest.raises(TypeError, match="class NeedsUnits cannot be rebuilt.*'units'"):
+        keras.Sequential.from_config(model.get_config(), custom_objects={"NeedsUnits": NeedsUnits})

@@ -173,9 +173,11 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None) -> Functional:
-        from glassnet.engine.functional_config import functional_from_config
+        """The model again from ``get_config()``'s dict; a nested model of the program's own
+        class is rebuilt when it is registered or passed in ``custom_objects``."""
+        from glassnet.engine.functional_config import catalog_layer, functional_from_config
 
-        return functional_from_config(config)
+        return functional_from_config(config, lambda entry: catalog_layer(entry, custom_objects))
 
     def __repr__(self) -> str:
         return f"<Functional name={self.name!r} layers={len(self._graph_layers)}>"

@@ -40,6 +40,18 @@ def _functional_subclass(cls: type, functional: type) -> type:
     return made
 
 
+def _functional_arguments(args: tuple, kwargs: dict) -> bool:
+    """Whether a model's arguments are a graph's inputs and outputs, by Keras 3's rule
+    (``keras/src/models/model.py``, ``functional_init_arguments``): two positional
+    arguments, or one with ``outputs=``, or ``inputs=`` and ``outputs=``. A subclass made
+    with one argument of its own (``Block(4)``) is a subclassed model."""
+    return (
+        len(args) == 2
+        or (len(args) == 1 and "outputs" in kwargs)
+        or ("inputs" in kwargs and "outputs" in kwargs)
+    )
+
+
 def tracked_layers(owner) -> list:
     """The layers and models held in ``owner``'s attributes, directly or in lists, tuples
     and dicts, in assignment order, each once."""
@@ -58,8 +70,7 @@ class Model(Trainer):
     and a subclass with ``call`` is a subclassed model (``glassnet.engine.subclassed``)."""
 
     def __new__(cls, *args, **kwargs):
-        functional_arguments = args or "inputs" in kwargs or "outputs" in kwargs
-        if functional_arguments and cls._graph_from_arguments:
+        if _functional_arguments(args, kwargs) and cls._graph_from_arguments:
             from glassnet.engine.functional import Functional
 
             if cls is Model:
@@ -174,9 +185,10 @@ class Model(Trainer):
         """A model from its config: a functional config (with ``input_layers``) rebuilds the
         graph, anything else is passed to the class (``cls(**config)``), as Keras does."""
         if isinstance(config, dict) and "input_layers" in config and "layers" in config:
-            from glassnet.engine.functional_config import functional_from_config
+            from glassnet.engine.functional_config import catalog_layer, functional_from_config
 
-            return functional_from_config(config)
+            return functional_from_config(
+                config, lambda entry: catalog_layer(entry, custom_objects))
         return cls(**config)
 
     def _built_leaves(self) -> list:

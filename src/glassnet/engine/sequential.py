@@ -20,13 +20,15 @@ from __future__ import annotations
 
 from glassnet import config as config_module
 from glassnet.engine.functional import Functional, leaf_layers, share_storage
+from glassnet.engine.functional_config import catalog_layer, is_program_model
 from glassnet.engine.model import Model
 from glassnet.engine.plan import Plan
-from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
+from glassnet.layers import InputLayer, Layer
 from glassnet.layers.base import normalize_shape
 from glassnet.layers.storage import WeightStorage
 from glassnet.layers.symbolic import KerasTensor
 from glassnet.naming import unique_name
+from glassnet.utils.custom_objects import get_registered_name
 
 
 class Sequential(Model):
@@ -308,35 +310,32 @@ class Sequential(Model):
             )
         for layer in self._layers:
             entry = {"class_name": _class_name(layer), "config": layer.get_config()}
+            if is_program_model(layer):  # found again by the name it was registered under
+                entry["registered_name"] = get_registered_name(type(layer))
             if isinstance(layer, Model) and layer.input_shape is not None:
                 entry["build_config"] = {"input_shape": (None, *layer.input_shape)}
             layers.append(entry)
         return {"name": self.name, "trainable": self.trainable, "layers": layers}
 
     @classmethod
-    def from_config(cls, config: dict) -> Sequential:
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Sequential:
         """Rebuilds a model (with fresh weights) from ``get_config()``'s dict.
 
-        Only glassnet's own layer classes are accepted, and ``Sequential`` and
-        ``Functional`` for a nested model; nothing named in the config is imported or
+        Accepted are glassnet's own layer classes, ``Sequential`` and ``Functional`` for a
+        nested model, and a nested model of a class the program registered
+        (``register_keras_serializable``) or passes in ``custom_objects``, found by its
+        registered name as Keras 3 finds it; nothing named in the config is imported or
         executed. The config's ``trainable`` is not read, as Keras 3's
         ``Sequential.from_config`` does not read it (``keras/src/models/sequential.py``):
         the model trains by its layers' own flags, which the config holds.
+
+        Raises:
+            ValueError: naming a class that is none of these.
+            TypeError: naming a program's class whose ``from_config`` refuses its config.
         """
         model = cls(name=config.get("name"))
         for entry in config.get("layers", []):
-            class_name = entry.get("class_name")
-            if class_name in ("Sequential", "Functional"):  # a model used as a layer
-                model_cls = Sequential if class_name == "Sequential" else Functional
-                model.add(model_cls.from_config(dict(entry.get("config") or {})))
-                continue
-            layer_cls = LAYER_CLASSES.get(class_name)
-            if layer_cls is None:
-                raise ValueError(
-                    f"Unknown layer class {class_name!r}. glassnet knows: "
-                    f"{', '.join(sorted(LAYER_CLASSES))}"
-                )
-            model.add(layer_cls.from_config(dict(entry.get("config") or {})))
+            model.add(catalog_layer(entry, custom_objects))
         if model.input_shape is not None:
             model.build()
         return model
