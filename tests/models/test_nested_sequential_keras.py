@@ -375,3 +375,106 @@ def test_input_layers_are_named_as_keras_names_them(tmp_path, case):
                                       if type(layer).__name__ == "Sequential"],
         }
     assert facts["glassnet"] == facts["keras"]
+
+
+# --- a subclassed model as a layer -------------------------------------------------------------
+
+PACKAGE = "tests_nested_keras"
+
+
+def wide_class(lib):
+    """A subclassed model holding layers directly, in a list, in a dict, after ``layers`` in
+    name order and in a private attribute: every place Keras's weight walk may store one."""
+
+    class Wide(lib.Model):
+        def __init__(self, units=4, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.hidden = lib.layers.Dense(units, activation="tanh")
+            self.blocks = [lib.layers.Dense(units), lib.layers.Dense(units)]
+            self.heads = {"value": lib.layers.Dense(units),
+                          "norm": lib.layers.BatchNormalization()}
+            self.out = lib.layers.Dense(units)
+            self._extra = lib.layers.Dense(units)
+            self.zeta = lib.layers.Dense(units)
+
+        def call(self, inputs):
+            x = self.hidden(inputs)
+            for block in self.blocks:
+                x = block(x)
+            x = self.heads["norm"](self.heads["value"](x))
+            return inputs + self.zeta(self._extra(self.out(x)))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    return Wide
+
+
+@pytest.fixture
+def wide():
+    """``Wide`` for each library, registered in each as ``tests_nested_keras>Wide``."""
+    classes = {"keras": wide_class(keras), "glassnet": wide_class(glassnet)}
+    keras.saving.register_keras_serializable(package=PACKAGE)(classes["keras"])
+    glassnet.saving.register_keras_serializable(package=PACKAGE)(classes["glassnet"])
+    yield classes
+    keras.saving.get_custom_objects().pop(f"{PACKAGE}>Wide", None)
+    glassnet.saving.get_custom_objects().pop(f"{PACKAGE}>Wide", None)
+
+
+def _holding(lib, cls, where: str):
+    if where == "alone":
+        model = cls(4, name="wide")
+        model(np.zeros((1, 4), "float32"))
+        return model
+    return lib.Sequential([lib.Input(shape=(4,)), cls(4, name="wide"),
+                           lib.layers.Dense(1, name="out")], name="outer")
+
+
+@pytest.mark.parametrize("where", ["nested", "alone"])
+def test_a_subclassed_models_weights_are_where_keras_keeps_them_each_way(tmp_path, wide, where):
+    """Keras 3 stores a subclassed model's layers where its walk of the model's attributes
+    meets them (``keras/src/saving/saving_lib.py``, ``_walk_saveable``); glassnet writes
+    the same groups and reads Keras's files, and Keras reads glassnet's."""
+    theirs = _holding(keras, wide["keras"], where)
+    ours = _holding(glassnet, wide["glassnet"], where)
+    x = np.random.default_rng(5).normal(size=(6, 4)).astype("float32")
+    theirs.compile(optimizer="adam", loss="mse")  # moves the weights and BN's statistics
+    theirs.fit(x, np.ones((6, 1 if where == "nested" else 4)), epochs=1, verbose=0)
+    ours.build((None, 4))
+    ours.set_weights(theirs.get_weights())
+    theirs.save(tmp_path / "keras.keras")
+    ours.save(tmp_path / "glassnet.keras")
+    weights = {lib: io.BytesIO(zipfile.ZipFile(tmp_path / f"{lib}.keras").read("model.weights.h5"))
+               for lib in ("keras", "glassnet")}
+    assert ([entry[0] for entry in _h5_layout(weights["glassnet"]) if "optimizer" not in entry[0]]
+            == [entry[0] for entry in _h5_layout(weights["keras"]) if "optimizer" not in entry[0]])
+    loaded = glassnet.models.load_model(tmp_path / "keras.keras")
+    assert type(loaded.get_layer("wide") if where == "nested" else loaded) is wide["glassnet"]
+    close(loaded.predict(x, verbose=0), theirs.predict(x, verbose=0))
+    close(keras.models.load_model(tmp_path / "glassnet.keras").predict(x, verbose=0),
+          ours.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("known", ["registered", "custom_objects", "unknown"])
+def test_a_nested_subclassed_model_is_rebuilt_from_a_config_where_keras_rebuilds_it(known):
+    """Keras 3 finds a nested model's class by its registered name among the registered
+    objects and ``custom_objects`` (``keras/src/saving/serialization_lib.py``,
+    ``_retrieve_class_or_fn``), and refuses a class it cannot find."""
+    outcomes = {}
+    for name, lib in (("keras", keras), ("glassnet", glassnet)):
+        cls = wide_class(lib)
+        if known == "registered":
+            lib.saving.register_keras_serializable(package=PACKAGE)(cls)
+        config = _holding(lib, cls, "nested").get_config()
+        objects = {"Wide": cls} if known == "custom_objects" else None
+        try:
+            again = lib.Sequential.from_config(config, custom_objects=objects)
+            outcomes[name] = (type(again.layers[0]) is cls, again.layers[0].units)
+        except (TypeError, ValueError) as error:
+            assert "'Wide'" in str(error)
+            outcomes[name] = "refused"
+        finally:
+            lib.saving.get_custom_objects().pop(f"{PACKAGE}>Wide", None)
+    assert outcomes["glassnet"] == outcomes["keras"]
+    assert outcomes["keras"] == ("refused" if known == "unknown" else (True, 4))

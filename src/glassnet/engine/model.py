@@ -55,11 +55,11 @@ def _functional_arguments(args: tuple, kwargs: dict) -> bool:
 def tracked_layers(owner) -> list:
     """The layers and models held in ``owner``'s attributes, directly or in lists, tuples
     and dicts, in assignment order, each once."""
-    return held_instances(owner, (Layer, Model), _INTERNAL_ATTRIBUTES)
+    return held_instances(owner, (Layer, Model), INTERNAL_ATTRIBUTES)
 
 
 #: Attributes of models and layers that are not the user's layers.
-_INTERNAL_ATTRIBUTES = frozenset(
+INTERNAL_ATTRIBUTES = frozenset(
     {"_layers", "_graph_layers", "_input_layers", "_input_layer", "_plan_cache", "inbound_nodes",
      "_inbound_nodes", "optimizer", "loss", "history", "metrics", "_nodes", "_ordered_layers"}
 )
