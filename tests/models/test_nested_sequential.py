@@ -279,3 +279,218 @@ def test_what_is_neither_a_layer_nor_a_model_is_refused():
     two = keras.Model([a, b], layers.Add()([a, b]), name="two_inputs")
     with pytest.raises(ValueError, match="'two_inputs' has 2 inputs"):
         model.add(two)
+
+
+# --- a model whose own ``trainable`` is false (Keras 3: keras/src/layers/layer.py) --------------
+
+
+def _rows(columns=3, rows=16, seed=7):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(rows, columns)).astype("float32"), rng.normal(size=(rows, 1))
+
+
+def _moved(model, watched, x, y) -> list[bool]:
+    """Which of the ``watched`` layers' kernels one epoch of SGD on ``model`` moves."""
+    model.build()
+    before = [layer.get_weights()[0].copy() for layer in watched]
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    return [not np.array_equal(b, layer.get_weights()[0]) for b, layer in zip(
+        before, watched, strict=True)]
+
+
+@pytest.mark.parametrize("how", ["constructed", "set"])
+def test_a_model_whose_trainable_is_false_trains_no_layer_added_later(how):
+    """Keras 3: a model whose ``trainable`` is false has no trainable weights at all; a layer
+    added after keeps its own ``trainable=True``."""
+    model = keras.Sequential([keras.Input(shape=(3,))], trainable=how != "constructed")
+    if how == "set":
+        model.trainable = False
+    late = layers.Dense(1, name="late")
+    model.add(late)
+    model.build()
+    assert late.trainable and len(late.trainable_weights) == 2
+    assert model.trainable_weights == []
+    assert [w.shape for w in model.non_trainable_weights] == [(3, 1), (1,)]
+    assert _moved(model, [late], *_rows()) == [False]
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert " Trainable params: 0 (0 B)" in lines[0]
+    model.trainable = True
+    assert _moved(model, [late], *_rows()) == [True]  # at the next compile, as in Keras
+
+
+def test_a_frozen_nested_model_trains_nothing_alone_but_its_outer_model_trains_its_new_layers():
+    """Keras 3 gathers an outer model's trainable weights from its sublayers' variables, so
+    the nested model's own flag freezes only the layers it was set on; fitted alone, the
+    nested model trains nothing."""
+    inner = keras.Sequential([layers.Dense(3, name="early")], name="inner")
+    inner.trainable = False
+    late = layers.Dense(3, name="late")
+    inner.add(late)
+    outer = keras.Sequential([keras.Input(shape=(3,)), inner, layers.Dense(1, name="out")])
+    x, y = _rows()
+    assert _moved(outer, [inner.layers[0], late, outer.layers[-1]], x, y) == [False, True, True]
+    assert [w.shape for w in outer.trainable_weights] == [(3, 3), (3,), (3, 1), (1,)]
+    assert inner.trainable_weights == [] and len(inner.non_trainable_weights) == 4
+    before = late.get_weights()[0].copy()
+    inner.compile(optimizer="sgd", loss="mse")
+    inner.fit(x, np.ones((16, 3)), epochs=1, verbose=0)
+    np.testing.assert_array_equal(before, late.get_weights()[0])
+    assert _moved(outer, [late], x, y) == [True]  # the outer model still trains it
+
+
+def test_a_sequentials_own_trainable_is_not_read_back(tmp_path):
+    """Keras 3's ``Sequential.from_config`` does not read the model's ``trainable``: a model
+    read back trains by its layers' flags, which its config holds."""
+    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(2, name="frozen")])
+    model.trainable = False  # freezes "frozen"
+    model.add(layers.Dense(1, name="free"))
+    model.build()
+    assert model.get_config()["trainable"] is False
+    model.save(tmp_path / "model.keras")
+    for again in (keras.Sequential.from_config(model.get_config()),
+                  keras.models.load_model(tmp_path / "model.keras")):
+        assert again.trainable is True
+        assert [layer.trainable for layer in again.layers] == [False, True]
+        assert [w.shape for w in again.trainable_weights] == [(2, 1), (1,)]
+
+
+# --- the names of input layers (Keras 3 makes a Sequential's input layer when it builds it) --
+
+
+def _input_names(config) -> list:
+    """The input layers' names in a Sequential config, a nested model's as a list."""
+    found = []
+    for entry in config["layers"]:
+        if entry["class_name"] == "InputLayer":
+            found.append(entry["config"]["name"])
+        elif entry["class_name"] == "Sequential":
+            found.append(_input_names(entry["config"]))
+    return found
+
+
+def test_input_layers_made_without_input_are_numbered_as_keras_numbers_them(tmp_path):
+    keras.backend.clear_session()
+    first = keras.Sequential([layers.Dense(2, input_shape=(3,), name="a0")], name="first")
+    second = keras.Sequential([layers.Dense(2, name="b0")], name="second")
+    outer = keras.Sequential([first, second], name="outer")  # Keras builds it here
+    later = keras.Input(shape=(3,))
+    assert later.node.layer.name == "input_layer_3"
+    outer.build()
+    expected = ["input_layer_1", ["input_layer"], ["input_layer_2"]]
+    assert _input_names(outer.get_config()) == expected
+    outer.save(tmp_path / "outer.keras")
+    loaded = keras.models.load_model(tmp_path / "outer.keras")
+    assert _input_names(loaded.get_config()) == expected
+
+
+def test_unnamed_sequential_models_are_numbered_from_sequential():
+    keras.backend.clear_session()
+    assert [keras.Sequential().name for _ in range(3)] == [
+        "sequential", "sequential_1", "sequential_2"]
+
+
+# --- a subclassed model as a layer, rebuilt from configs and files -----------------------------
+
+
+class Block(keras.Model):
+    """A residual block written as a subclassed model; ``get_config`` gives ``units``."""
+
+    def __init__(self, units=4, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = layers.Dense(units, activation="tanh")
+        self.out = layers.Dense(units)
+
+    def call(self, inputs):
+        return inputs + self.out(self.hidden(inputs))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@pytest.fixture
+def registered_block():
+    """``Block`` registered as ``"tests_nested>Block"`` for one test."""
+    from glassnet.saving import get_custom_objects
+
+    keras.saving.register_keras_serializable(package="tests_nested")(Block)
+    yield "tests_nested>Block"
+    get_custom_objects().pop("tests_nested>Block", None)
+
+
+def _with_block(kind: str):
+    block = Block(4, name="block")  # one argument of its own: a subclassed model
+    if kind == "sequential":
+        return keras.Sequential([keras.Input(shape=(4,)), block, layers.Dense(1, name="out")])
+    inputs = keras.Input(shape=(4,))
+    return keras.Model(inputs, layers.Dense(1, name="out")(block(inputs)))
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+def test_a_nested_subclassed_model_is_rebuilt_where_its_class_is_registered(
+        tmp_path, registered_block, kind):
+    model = _with_block(kind)
+    assert type(model.get_layer("block")) is Block
+    x, y = _rows(4)
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    again = type(model).from_config(model.get_config())
+    assert type(again.get_layer("block")) is Block and again.get_layer("block").units == 4
+    again.set_weights(model.get_weights())
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert type(loaded.get_layer("block")) is Block
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="cannot hold the subclassed model Block"):
+        model.save(tmp_path / "model.h5")
+
+
+def test_a_nested_subclassed_model_needs_its_class_registered_or_passed_in(
+        tmp_path, registered_block):
+    from glassnet.saving import get_custom_objects
+
+    model = _with_block("sequential")
+    model.save(tmp_path / "model.keras")
+    config = model.get_config()
+    assert config["layers"][1]["registered_name"] == registered_block
+    del get_custom_objects()[registered_block]  # a program that never registered it
+    with pytest.raises(keras.saving.ModelFileError, match="Could not locate class 'Block'"):
+        keras.models.load_model(tmp_path / "model.keras")
+    with pytest.raises(ValueError, match="Unknown layer class 'Block'.*custom_objects"):
+        keras.Sequential.from_config(config)
+    objects = {registered_block: Block}
+    assert type(keras.models.load_model(tmp_path / "model.keras", custom_objects=objects)
+                .get_layer("block")) is Block
+    assert type(keras.Sequential.from_config(config, custom_objects=objects)
+                .get_layer("block")) is Block
+
+
+class Unregistered(Block):
+    """A subclass no program registered."""
+
+
+def test_a_nested_subclassed_model_of_an_unregistered_class_is_not_saved_whole(tmp_path):
+    model = keras.Sequential([keras.Input(shape=(4,)), Unregistered(name="block")])
+    target = tmp_path / "unregistered.keras"
+    with pytest.raises(TypeError, match="subclassed models whose class is registered; "
+                                        "Unregistered is not"):
+        model.save(target)
+    assert not target.exists()
+
+
+def test_a_nested_model_whose_config_misses_an_argument_is_refused_naming_its_class(tmp_path):
+    class NeedsUnits(keras.Model):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = layers.Dense(units)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    model = keras.Sequential([keras.Input(shape=(4,)), NeedsUnits(3)])
+    with pytest.raises(TypeError, match="class NeedsUnits cannot be rebuilt.*'units'"):
+        keras.Sequential.from_config(model.get_config(), custom_objects={"NeedsUnits": NeedsUnits})

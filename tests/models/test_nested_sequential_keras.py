@@ -230,3 +230,251 @@ def test_a_functional_model_holding_a_sequential_in_h5_each_way(tmp_path):
           theirs.predict(x, verbose=0))
     close(keras.models.load_model(tmp_path / "glassnet.h5", safe_mode=True).predict(x, verbose=0),
           ours.predict(x, verbose=0))
+
+
+def _freezing(lib, case: str):
+    """A model frozen with ``trainable=False`` before a layer is added, in ``lib``; returns the
+    model to fit and the layers to watch."""
+    layers = lib.layers
+    if case == "constructed":
+        model = lib.Sequential([lib.Input(shape=(3,))], trainable=False)
+        model.add(layers.Dense(1, name="late"))
+        return model, model.layers
+    if case == "set":
+        model = lib.Sequential([lib.Input(shape=(3,)), layers.Dense(2, name="early")])
+        model.trainable = False
+        model.add(layers.Dense(1, name="late"))
+        return model, model.layers
+    inner = lib.Sequential([layers.Dense(3, name="early")], name="inner")
+    inner.trainable = False
+    inner.add(layers.Dense(3, name="late"))
+    outer = lib.Sequential([lib.Input(shape=(3,)), inner, layers.Dense(1, name="out")])
+    return outer, [*inner.layers, outer.layers[-1]]
+
+
+def _freezing_facts(lib, case: str) -> dict:
+    model, watched = _freezing(lib, case)
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(16, 3)).astype("float32"), rng.normal(size=(16, 1))
+    if not model.built:
+        model.build()
+    facts = {
+        "layer flags": [layer.trainable for layer in watched],
+        "trainable": [tuple(w.shape) for w in model.trainable_weights],
+        "non-trainable": [tuple(w.shape) for w in model.non_trainable_weights],
+    }
+    before = [np.array(layer.get_weights()[0]) for layer in watched]
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    facts["moved"] = [not np.array_equal(b, layer.get_weights()[0])
+                      for b, layer in zip(before, watched, strict=True)]
+    again = lib.Sequential.from_config(model.get_config())
+    facts["from_config"] = (again.trainable, [layer.trainable for layer in again.layers])
+    return facts
+
+
+@pytest.mark.parametrize("case", ["constructed", "set", "nested"])
+def test_trainable_false_freezes_what_keras_freezes(case):
+    """A model whose own ``trainable`` is false trains nothing, layers added after it was
+    frozen included (they keep ``trainable=True``); a frozen nested model's later layers
+    train under a trainable outer model; ``from_config`` does not read the model's flag
+    (``keras/src/layers/layer.py``, ``keras/src/models/sequential.py``)."""
+    assert _freezing_facts(glassnet, case) == _freezing_facts(keras, case)
+
+
+def test_a_frozen_nested_model_with_a_later_layer_in_h5_as_keras_writes_it(tmp_path):
+    """The legacy ``.h5`` lists a nested model's weights as Keras's ``trainable_weights`` then
+    ``non_trainable_weights``: all of them non-trainable, in layer order, for a model whose
+    own ``trainable`` is false."""
+
+    def build(lib):
+        inner = lib.Sequential([lib.layers.Dense(3, name="early"),
+                                lib.layers.BatchNormalization(name="norm")], name="inner")
+        inner.trainable = False
+        inner.add(lib.layers.Dense(2, name="late"))
+        return lib.Sequential([lib.Input(shape=(4,)), inner, lib.layers.Dense(1, name="out")],
+                              name="outer")
+
+    theirs, ours = build(keras), build(glassnet)
+    ours.build()
+    ours.set_weights(theirs.get_weights())
+    theirs.save(tmp_path / "keras.h5")
+    ours.save(tmp_path / "glassnet.h5")
+
+    def legacy(lib):
+        return [entry for entry in _h5_layout(tmp_path / f"{lib}.h5")
+                if entry[0].startswith("model_weights")]
+
+    assert legacy("glassnet") == legacy("keras")
+
+
+def _input_names(config) -> list:
+    """The input layers' names in a Sequential config (a nested model's as a list)."""
+    found = []
+    for entry in config["layers"]:
+        if entry["class_name"] == "InputLayer":
+            found.append(entry["config"]["name"])
+        elif entry["class_name"] == "Sequential":
+            found.append(_input_names(entry["config"]))
+    return found
+
+
+def _unnamed_inputs(lib, case: str):
+    """Nested models none of which starts with an ``Input``, made in ``lib`` after its names
+    start afresh; returns the model and the name of an ``Input`` made afterwards."""
+    lib.backend.clear_session()
+    layers = lib.layers
+    if case == "tutorial":
+        model = tutorial(lib)
+    elif case == "declared first":
+        first = lib.Sequential([layers.Dense(2, input_shape=(3,))])
+        model = lib.Sequential([first, lib.Sequential([layers.Dense(2)])])
+    elif case == "added one by one":
+        model = lib.Sequential()
+        model.add(lib.Input(shape=(3,)))
+        model.add(lib.Sequential([layers.Dense(2)]))
+        model.add(lib.Sequential([layers.Dense(2)]))
+    elif case == "shape at build":
+        model = lib.Sequential([lib.Sequential([layers.Dense(2)]),
+                                lib.Sequential([layers.Dense(2)])])
+    else:  # three deep
+        inner = lib.Sequential([layers.Dense(2)])
+        middle = lib.Sequential([inner, layers.Dense(2)])
+        model = lib.Sequential([layers.Dense(3, input_shape=(3,)), middle])
+    later = lib.Input(shape=(3,))
+    if not model.built:  # glassnet builds when it needs to; Keras may have built already
+        known = lib is glassnet and model.input_shape is not None
+        model.build(None if known else (None, 3))
+    return model, later
+
+
+@pytest.mark.parametrize("case", ["tutorial", "declared first", "added one by one",
+                                  "shape at build", "three deep"])
+def test_input_layers_are_named_as_keras_names_them(tmp_path, case):
+    """Keras 3 makes a ``Sequential``'s input layer (``input_layer``, ``input_layer_1``...,
+    one counter with ``Input``) when it builds the model, which it does after each ``add``
+    once the input shape is known, or at the first call (``keras/src/models/sequential.py``,
+    ``_maybe_rebuild`` and ``build``): the names in the config, in both files and of an
+    ``Input`` made afterwards are Keras's, and so are the models' own names."""
+    facts = {}
+    for name, lib in (("keras", keras), ("glassnet", glassnet)):
+        model, later = _unnamed_inputs(lib, case)
+        model.save(tmp_path / f"{name}.keras")
+        model.save(tmp_path / f"{name}.h5")
+        with zipfile.ZipFile(tmp_path / f"{name}.keras") as archive:
+            saved = json.loads(archive.read("config.json"))["config"]
+        with h5py.File(tmp_path / f"{name}.h5", "r") as f:
+            legacy = json.loads(f.attrs["model_config"])["config"]
+        history = getattr(later, "_keras_history", None)
+        facts[name] = {
+            "config": _input_names(model.get_config()),
+            "file": _input_names(saved),
+            "h5": _input_names(legacy),
+            "later Input": history[0].name if history else later.node.layer.name,
+            "models": [model.name] + [layer.name for layer in model.layers
+                                      if type(layer).__name__ == "Sequential"],
+        }
+    assert facts["glassnet"] == facts["keras"]
+
+
+# --- a subclassed model as a layer -------------------------------------------------------------
+
+PACKAGE = "tests_nested_keras"
+
+
+def wide_class(lib):
+    """A subclassed model holding layers directly, in a list, in a dict, after ``layers`` in
+    name order and in a private attribute: every place Keras's weight walk may store one."""
+
+    class Wide(lib.Model):
+        def __init__(self, units=4, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.hidden = lib.layers.Dense(units, activation="tanh")
+            self.blocks = [lib.layers.Dense(units), lib.layers.Dense(units)]
+            self.heads = {"value": lib.layers.Dense(units),
+                          "norm": lib.layers.BatchNormalization()}
+            self.out = lib.layers.Dense(units)
+            self._extra = lib.layers.Dense(units)
+            self.zeta = lib.layers.Dense(units)
+
+        def call(self, inputs):
+            x = self.hidden(inputs)
+            for block in self.blocks:
+                x = block(x)
+            x = self.heads["norm"](self.heads["value"](x))
+            return inputs + self.zeta(self._extra(self.out(x)))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    return Wide
+
+
+@pytest.fixture
+def wide():
+    """``Wide`` for each library, registered in each as ``tests_nested_keras>Wide``."""
+    classes = {"keras": wide_class(keras), "glassnet": wide_class(glassnet)}
+    keras.saving.register_keras_serializable(package=PACKAGE)(classes["keras"])
+    glassnet.saving.register_keras_serializable(package=PACKAGE)(classes["glassnet"])
+    yield classes
+    keras.saving.get_custom_objects().pop(f"{PACKAGE}>Wide", None)
+    glassnet.saving.get_custom_objects().pop(f"{PACKAGE}>Wide", None)
+
+
+def _holding(lib, cls, where: str):
+    if where == "alone":
+        model = cls(4, name="wide")
+        model(np.zeros((1, 4), "float32"))
+        return model
+    return lib.Sequential([lib.Input(shape=(4,)), cls(4, name="wide"),
+                           lib.layers.Dense(1, name="out")], name="outer")
+
+
+@pytest.mark.parametrize("where", ["nested", "alone"])
+def test_a_subclassed_models_weights_are_where_keras_keeps_them_each_way(tmp_path, wide, where):
+    """Keras 3 stores a subclassed model's layers where its walk of the model's attributes
+    meets them (``keras/src/saving/saving_lib.py``, ``_walk_saveable``); glassnet writes
+    the same groups and reads Keras's files, and Keras reads glassnet's."""
+    theirs = _holding(keras, wide["keras"], where)
+    ours = _holding(glassnet, wide["glassnet"], where)
+    x = np.random.default_rng(5).normal(size=(6, 4)).astype("float32")
+    theirs.compile(optimizer="adam", loss="mse")  # moves the weights and BN's statistics
+    theirs.fit(x, np.ones((6, 1 if where == "nested" else 4)), epochs=1, verbose=0)
+    ours.build((None, 4))
+    ours.set_weights(theirs.get_weights())
+    theirs.save(tmp_path / "keras.keras")
+    ours.save(tmp_path / "glassnet.keras")
+    weights = {lib: io.BytesIO(zipfile.ZipFile(tmp_path / f"{lib}.keras").read("model.weights.h5"))
+               for lib in ("keras", "glassnet")}
+    assert ([entry[0] for entry in _h5_layout(weights["glassnet"]) if "optimizer" not in entry[0]]
+            == [entry[0] for entry in _h5_layout(weights["keras"]) if "optimizer" not in entry[0]])
+    loaded = glassnet.models.load_model(tmp_path / "keras.keras")
+    assert type(loaded.get_layer("wide") if where == "nested" else loaded) is wide["glassnet"]
+    close(loaded.predict(x, verbose=0), theirs.predict(x, verbose=0))
+    close(keras.models.load_model(tmp_path / "glassnet.keras").predict(x, verbose=0),
+          ours.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("known", ["registered", "custom_objects", "unknown"])
+def test_a_nested_subclassed_model_is_rebuilt_from_a_config_where_keras_rebuilds_it(known):
+    """Keras 3 finds a nested model's class by its registered name among the registered
+    objects and ``custom_objects`` (``keras/src/saving/serialization_lib.py``,
+    ``_retrieve_class_or_fn``), and refuses a class it cannot find."""
+    outcomes = {}
+    for name, lib in (("keras", keras), ("glassnet", glassnet)):
+        cls = wide_class(lib)
+        if known == "registered":
+            lib.saving.register_keras_serializable(package=PACKAGE)(cls)
+        config = _holding(lib, cls, "nested").get_config()
+        objects = {"Wide": cls} if known == "custom_objects" else None
+        try:
+            again = lib.Sequential.from_config(config, custom_objects=objects)
+            outcomes[name] = (type(again.layers[0]) is cls, again.layers[0].units)
+        except (TypeError, ValueError) as error:
+            assert "'Wide'" in str(error)
+            outcomes[name] = "refused"
+        finally:
+            lib.saving.get_custom_objects().pop(f"{PACKAGE}>Wide", None)
+    assert outcomes["glassnet"] == outcomes["keras"]
+    assert outcomes["keras"] == ("refused" if known == "unknown" else (True, 4))

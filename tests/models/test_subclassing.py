@@ -52,6 +52,9 @@ def test_layers_in_attributes_lists_and_dicts_are_tracked():
 
 
 def test_a_subclassed_model_trains_and_its_slopes_match_finite_differences(float64):
+    # Seeded: about one unseeded start in a hundred ends 30 epochs (dropout 0.5 on 8 rows)
+    # with a higher loss than it began, and earlier tests decide which start this one gets.
+    keras.utils.set_random_seed(0)
     model = Tower()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(8, 3))
@@ -224,3 +227,26 @@ def test_a_registered_subclass_saves_whole_and_loads_only_where_registered(tmp_p
         keras.models.load_model(path)
     with custom_object_scope({"tests>Registered": Registered}):
         assert type(keras.models.load_model(path)) is Registered
+
+
+def test_a_subclassed_models_layers_are_stored_at_their_attributes(tmp_path):
+    """As Keras 3's walk of the model's attributes stores them (``hidden/vars``,
+    ``head/vars``, ``keras/src/saving/saving_lib.py``); a file that keeps them in
+    ``layers/dense``, ``layers/dense_1`` (glassnet's layout before) still loads."""
+    import h5py
+
+    model = Flat()
+    x = np.random.default_rng(8).normal(size=(4, 3)).astype("float32")
+    model(x)
+    model.save_weights(tmp_path / "flat.weights.h5")
+    with h5py.File(tmp_path / "flat.weights.h5", "r") as f:
+        assert sorted(f) == ["head", "hidden", "vars"]
+    with h5py.File(tmp_path / "before.weights.h5", "w") as f:
+        for path, layer in (("layers/dense", model.hidden), ("layers/dense_1", model.head)):
+            for i, value in enumerate(layer.get_weights()):
+                f.create_dataset(f"{path}/vars/{i}", data=value)
+        f.create_group("vars")
+    again = Flat()
+    again(x)
+    again.load_weights(tmp_path / "before.weights.h5")
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))

@@ -22,7 +22,7 @@ from glassnet.engine.graph_plan import CompiledGraphPlan, GraphPlan
 from glassnet.engine.model import Model
 from glassnet.layers import InputLayer
 from glassnet.layers.base import as_float_array
-from glassnet.layers.storage import WeightStorage, shared_view
+from glassnet.layers.storage import WeightStorage, frozen_view, shared_view
 from glassnet.layers.symbolic import GraphNode, KerasTensor, flatten
 from glassnet.naming import unique_name
 from glassnet.ops.tape import active_tape
@@ -68,7 +68,7 @@ class Functional(Model):
         self.output_names = [tensor.node.layer.name for tensor in self.outputs]
         self.input_names = [tensor.node.layer.name for tensor in self.inputs]
         self._plan_cache = (None, None)
-        self.storage = WeightStorage(self._layers, config_module.floatx())
+        self.storage = WeightStorage(self._layers, config_module.floatx(), self.trainable)
         self.built = True
         self._storage_changed()
 
@@ -173,9 +173,11 @@ class Functional(Model):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None) -> Functional:
-        from glassnet.engine.functional_config import functional_from_config
+        """The model again from ``get_config()``'s dict; a nested model of the program's own
+        class is rebuilt when it is registered or passed in ``custom_objects``."""
+        from glassnet.engine.functional_config import catalog_layer, functional_from_config
 
-        return functional_from_config(config)
+        return functional_from_config(config, lambda entry: catalog_layer(entry, custom_objects))
 
     def __repr__(self) -> str:
         return f"<Functional name={self.name!r} layers={len(self._graph_layers)}>"
@@ -187,11 +189,12 @@ def share_storage(layers: list, storage, owner: Model | None = None) -> None:
 
     ``owner``, the model that owns ``storage``, is remembered by each nested model: compiling
     a nested model re-packs the owner's storage rather than moving its layers' weights out
-    of it (``Model._repack_storage``)."""
+    of it (``Model._repack_storage``). A nested model whose ``trainable`` is false gets no
+    trainable span (``frozen_view``)."""
     for layer in layers:
         if isinstance(layer, Model):
             inner = leaf_layers(list(layer._layers))
-            view = shared_view(storage, inner)
+            view = shared_view(storage, inner) if layer.trainable else frozen_view(storage)
             if view is None:
                 raise ValueError(
                     f"Model {layer.name!r} cannot share its weights with the outer model: its "

@@ -7,7 +7,8 @@ index]``), ``input_layers`` and ``output_layers`` (``keras/src/models/functional
 Rebuilding replays the calls in an order where every input already exists.
 
 Making the layers is left to the caller (``make_layer``): ``Model.from_config`` trusts the
-config and uses the layer catalog, ``glassnet.saving`` checks every key of a file first.
+config and uses the layer catalog (and the program's own model classes, ``catalog_layer``),
+``glassnet.saving`` checks every key of a file first.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from glassnet.layers import LAYER_CLASSES, InputLayer
 from glassnet.layers.symbolic import KerasTensor
+from glassnet.utils.custom_objects import get_registered_name, get_registered_object
 
 _TENSOR = "__keras_tensor__"
 
@@ -57,6 +59,9 @@ def functional_config(model) -> dict:
             "config": layer.get_config(),
             "registered_name": None,
         }
+        if is_program_model(layer):
+            entry["module"] = type(layer).__module__
+            entry["registered_name"] = get_registered_name(type(layer))
         if not isinstance(layer, InputLayer) and getattr(layer, "input_shape", None) is not None:
             shape = layer.input_shape
             entry["build_config"] = {
@@ -87,22 +92,86 @@ def functional_config(model) -> dict:
     }
 
 
-def catalog_layer(entry: dict):
-    """A layer from a trusted config entry, by the catalog (``LAYER_CLASSES``)."""
+def is_program_model(layer) -> bool:
+    """Whether ``layer`` is a model of the program's own class (a subclassed model, not a
+    ``Sequential`` or functional one), which a config names by its registered name."""
+    from glassnet.engine.functional import Functional
+    from glassnet.engine.model import Model
+    from glassnet.engine.sequential import Sequential
+
+    return isinstance(layer, Model) and not isinstance(layer, (Sequential, Functional))
+
+
+def program_model_class(entry: dict, custom_objects: dict | None = None):
+    """The model class a config entry names, when the program registered it
+    (``register_keras_serializable``) or passed it in ``custom_objects`` (or an open
+    ``custom_object_scope``), looked up by the entry's ``registered_name`` as Keras 3 does
+    (``keras/src/saving/serialization_lib.py``, ``_retrieve_class_or_fn``); ``None`` for
+    glassnet's own class names and for a class the program does not have. Nothing the entry
+    names is imported."""
+    from glassnet.engine.model import Model
+
+    class_name = entry.get("class_name")
+    if class_name in LAYER_CLASSES or class_name in ("Sequential", "Functional", "Model"):
+        return None
+    name = entry.get("registered_name") or class_name
+    found = get_registered_object(name, custom_objects) if isinstance(name, str) else None
+    if isinstance(found, type) and issubclass(found, Model) and hasattr(found, "call"):
+        return found
+    return None
+
+
+def program_model(cls: type, entry: dict):
+    """A model of the program's class ``cls`` from its entry (its own ``from_config``), built
+    for the input shape the entry's ``build_config`` records, as Keras builds it.
+
+    Raises:
+        TypeError: naming the class, when its ``from_config`` refuses the config (an
+            ``__init__`` argument that ``get_config`` does not return, say).
+    """
+    config = dict(entry.get("config") or {})
+    try:
+        model = cls.from_config(config)
+    except TypeError as error:
+        raise TypeError(
+            f"The class {cls.__name__} cannot be rebuilt from its config {config}: {error}. "
+            "Give it a get_config() that returns the arguments of its __init__"
+        ) from None
+    build = entry.get("build_config")
+    shape = build.get("input_shape") if isinstance(build, dict) else None
+    if shape is not None:
+        model.build(tuple(shape))
+    return model
+
+
+def catalog_layer(entry: dict, custom_objects: dict | None = None):
+    """A layer from a trusted config entry: by the catalog (``LAYER_CLASSES``), a nested
+    ``Sequential`` or functional model, or a model of a class the program registered or
+    passed in ``custom_objects`` (``program_model_class``).
+
+    Raises:
+        ValueError: for a class name that is none of these, naming it.
+    """
     class_name = entry.get("class_name")
     if class_name == "Sequential":  # a model used as a layer
         from glassnet.engine.sequential import Sequential
 
-        return Sequential.from_config(dict(entry.get("config") or {}))
+        return Sequential.from_config(dict(entry.get("config") or {}), custom_objects)
     if class_name == "Functional":
-        return functional_from_config(dict(entry.get("config") or {}))
+        return functional_from_config(dict(entry.get("config") or {}),
+                                      lambda inner: catalog_layer(inner, custom_objects))
     cls = LAYER_CLASSES.get(class_name)
-    if cls is None:
-        raise ValueError(
-            f"Unknown layer class {class_name!r}. glassnet knows: "
-            f"{', '.join(sorted(LAYER_CLASSES))}"
-        )
-    return cls.from_config(dict(entry.get("config") or {}))
+    if cls is not None:
+        return cls.from_config(dict(entry.get("config") or {}))
+    model_cls = program_model_class(entry, custom_objects)
+    if model_cls is not None:
+        return program_model(model_cls, entry)
+    raise ValueError(
+        f"Unknown layer class {class_name!r}. glassnet knows: "
+        f"{', '.join(sorted(LAYER_CLASSES))}; a model class of your own is rebuilt when "
+        "it is registered with glassnet.saving.register_keras_serializable() or passed in "
+        "custom_objects"
+    )
 
 
 def functional_from_config(config: dict, make_layer: Callable[[dict], Any] = catalog_layer):

@@ -40,14 +40,26 @@ def _functional_subclass(cls: type, functional: type) -> type:
     return made
 
 
+def _functional_arguments(args: tuple, kwargs: dict) -> bool:
+    """Whether a model's arguments are a graph's inputs and outputs, by Keras 3's rule
+    (``keras/src/models/model.py``, ``functional_init_arguments``): two positional
+    arguments, or one with ``outputs=``, or ``inputs=`` and ``outputs=``. A subclass made
+    with one argument of its own (``Block(4)``) is a subclassed model."""
+    return (
+        len(args) == 2
+        or (len(args) == 1 and "outputs" in kwargs)
+        or ("inputs" in kwargs and "outputs" in kwargs)
+    )
+
+
 def tracked_layers(owner) -> list:
     """The layers and models held in ``owner``'s attributes, directly or in lists, tuples
     and dicts, in assignment order, each once."""
-    return held_instances(owner, (Layer, Model), _INTERNAL_ATTRIBUTES)
+    return held_instances(owner, (Layer, Model), INTERNAL_ATTRIBUTES)
 
 
 #: Attributes of models and layers that are not the user's layers.
-_INTERNAL_ATTRIBUTES = frozenset(
+INTERNAL_ATTRIBUTES = frozenset(
     {"_layers", "_graph_layers", "_input_layers", "_input_layer", "_plan_cache", "inbound_nodes",
      "_inbound_nodes", "optimizer", "loss", "history", "metrics", "_nodes", "_ordered_layers"}
 )
@@ -58,8 +70,7 @@ class Model(Trainer):
     and a subclass with ``call`` is a subclassed model (``glassnet.engine.subclassed``)."""
 
     def __new__(cls, *args, **kwargs):
-        functional_arguments = args or "inputs" in kwargs or "outputs" in kwargs
-        if functional_arguments and cls._graph_from_arguments:
+        if _functional_arguments(args, kwargs) and cls._graph_from_arguments:
             from glassnet.engine.functional import Functional
 
             if cls is Model:
@@ -160,7 +171,7 @@ class Model(Trainer):
                 f"Model {self.name!r} has no layers: create them as attributes in __init__ "
                 "(self.dense = Dense(4)) and use them in call()"
             )
-        self.storage = WeightStorage(self._layers, config_module.floatx())
+        self.storage = WeightStorage(self._layers, config_module.floatx(), self.trainable)
         self.built = True
         self.optimizer_needs_build = True
 
@@ -174,9 +185,10 @@ class Model(Trainer):
         """A model from its config: a functional config (with ``input_layers``) rebuilds the
         graph, anything else is passed to the class (``cls(**config)``), as Keras does."""
         if isinstance(config, dict) and "input_layers" in config and "layers" in config:
-            from glassnet.engine.functional_config import functional_from_config
+            from glassnet.engine.functional_config import catalog_layer, functional_from_config
 
-            return functional_from_config(config)
+            return functional_from_config(
+                config, lambda entry: catalog_layer(entry, custom_objects))
         return cls(**config)
 
     def _built_leaves(self) -> list:
@@ -197,7 +209,7 @@ class Model(Trainer):
         current = self._built_leaves()
         if [id(layer) for layer in current] != [id(layer) for layer in self._layers]:
             self._layers = current
-            self.storage = WeightStorage(current, self.storage.dtype)
+            self.storage = WeightStorage(current, self.storage.dtype, self.trainable)
             self._plan_cache = (None, None)
             self.optimizer_needs_build = True
 
@@ -299,7 +311,11 @@ class Model(Trainer):
     def trainable(self) -> bool:
         """Whether the model's weights train; setting it sets every layer's ``trainable``
         (nested models' layers included), as Keras does. Like a layer's, it takes effect
-        at the next ``compile``."""
+        at the next ``compile``.
+
+        While it is false the model trains nothing, a layer added later included (that
+        layer keeps its own flag), as in Keras 3 (``keras/src/layers/layer.py``,
+        ``trainable_weights``); an outer model holding it still trains such a layer."""
         return self.__dict__.get("_trainable", True)
 
     @trainable.setter
@@ -339,7 +355,7 @@ class Model(Trainer):
         if self.storage is not None:
             # A copy holds each layer's weights apart from the flat arrays they were views
             # of; binding them to fresh storage makes the optimizer train the layers again.
-            self.storage = WeightStorage(self._weight_layers(), self.storage.dtype)
+            self.storage = WeightStorage(self._weight_layers(), self.storage.dtype, self.trainable)
             self._storage_changed()
 
     # --- weights ------------------------------------------------------------------------
@@ -351,10 +367,18 @@ class Model(Trainer):
 
     @property
     def trainable_weights(self) -> list[np.ndarray]:
+        """The weights that train; none when the model's own ``trainable`` is false, whatever
+        its layers say (Keras 3's ``Layer.trainable_weights``)."""
+        if not self.trainable:
+            return []
         return [w for layer in self._weight_layers() for w in layer.trainable_weights]
 
     @property
     def non_trainable_weights(self) -> list[np.ndarray]:
+        """The weights that do not train; every weight when the model's own ``trainable``
+        is false."""
+        if not self.trainable:
+            return self.weights
         return [w for layer in self._weight_layers() for w in layer.non_trainable_weights]
 
     @property

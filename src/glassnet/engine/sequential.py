@@ -20,13 +20,15 @@ from __future__ import annotations
 
 from glassnet import config as config_module
 from glassnet.engine.functional import Functional, leaf_layers, share_storage
+from glassnet.engine.functional_config import catalog_layer, is_program_model
 from glassnet.engine.model import Model
 from glassnet.engine.plan import Plan
-from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
+from glassnet.layers import InputLayer, Layer
 from glassnet.layers.base import normalize_shape
 from glassnet.layers.storage import WeightStorage
 from glassnet.layers.symbolic import KerasTensor
 from glassnet.naming import unique_name
+from glassnet.utils.custom_objects import get_registered_name
 
 
 class Sequential(Model):
@@ -46,10 +48,11 @@ class Sequential(Model):
     """
 
     _graph_from_arguments = False  # its arguments are layers, not a graph
+    #: The name of the input layer, once it has one (see ``_name_inputs``).
+    _input_name: str | None = None
 
     def __init__(self, layers=None, name: str | None = None, trainable: bool = True) -> None:
-        super().__init__()
-        self.name = name or unique_name("sequential")
+        super().__init__(name=name)  # "sequential", "sequential_1"... as Keras names them
         self.trainable = trainable
         self._layers: list[Layer] = []
         self._input_layer: InputLayer | None = None
@@ -68,6 +71,7 @@ class Sequential(Model):
             seen.add(name)
         for layer in layers:
             self._add(layer, check_name=False)
+        self._name_inputs_if_keras_builds()
 
     # --- the stack ----------------------------------------------------------------------
 
@@ -88,6 +92,7 @@ class Sequential(Model):
                 with several inputs or outputs is added.
         """
         self._add(layer, check_name=True)
+        self._name_inputs_if_keras_builds()
 
     def _add(self, layer: Layer, check_name: bool) -> None:
         if isinstance(layer, KerasTensor) and isinstance(layer.node.layer, InputLayer):
@@ -99,6 +104,7 @@ class Sequential(Model):
                 )
             self.input_shape = layer.declared_input_shape
             self._input_layer = layer
+            self._input_name = layer.name
             self._invalidate()
             return
         if not isinstance(layer, (Layer, Model)):
@@ -117,6 +123,9 @@ class Sequential(Model):
         declared = layer.input_shape if isinstance(layer, Model) else layer.declared_input_shape
         if not self._layers and self.input_shape is None and declared is not None:
             self.input_shape = tuple(declared)
+        if not self._layers and isinstance(layer, Layer) and layer.declared_input_shape is not None:
+            # Keras makes the input layer of a first layer's ``input_shape`` here.
+            self._name_input()
         self._layers.append(layer)
         self._invalidate()
 
@@ -126,7 +135,44 @@ class Sequential(Model):
             raise ValueError("There are no layers in the model to pop")
         layer = self._layers.pop()
         self._invalidate()
+        self._name_inputs_if_keras_builds()
         return layer
+
+    # --- the input layer's name, given when Keras 3 makes the input layer ------------------
+
+    def _name_input(self) -> None:
+        """Gives the input layer its automatic name (``input_layer``, ``input_layer_1``...,
+        one counter with ``Input``) unless it has one."""
+        if self._input_name is None:
+            self._input_name = unique_name("input_layer")
+
+    def _name_inputs(self) -> None:
+        """Names the input layer, then those of the nested ``Sequential`` models Keras would
+        build with this model, depth first: Keras 3 makes a ``Sequential``'s input layer when
+        it builds it, and building calls every layer, which builds a nested model not built
+        yet (``keras/src/models/sequential.py``, ``build``). glassnet builds later, when it
+        needs to; the names follow Keras's order all the same."""
+        self._name_input()
+        for layer in self._layers:
+            if isinstance(layer, Sequential) and not layer._keras_built():
+                layer._name_inputs()
+
+    def _keras_built(self) -> bool:
+        """Whether Keras 3 has built this model by now: it has an input layer and a layer."""
+        return self._input_name is not None and bool(self._layers)
+
+    def _name_inputs_if_keras_builds(self) -> None:
+        """After ``add``, ``pop`` and the constructor, Keras 3 builds the model when it has an
+        input layer and a layer, or when its first layer is a model that knows its input
+        shape and another layer follows (``Sequential._maybe_rebuild``): the input layers
+        Keras makes then are named now."""
+        if not self._layers:
+            return
+        first = self._layers[0]
+        knows_shape = isinstance(first, Functional) or (
+            isinstance(first, Sequential) and first._keras_built())
+        if self._input_name is not None or (knows_shape and len(self._layers) > 1):
+            self._name_inputs()
 
     def _has_models(self) -> bool:
         return any(isinstance(layer, Model) for layer in self._layers)
@@ -199,7 +245,8 @@ class Sequential(Model):
             # A nested model viewed this model's storage: it gets storage of its own back.
             for layer in self._layers:
                 if isinstance(layer, Model) and layer.built and layer.storage is not None:
-                    layer.storage = WeightStorage(layer._weight_layers(), layer.storage.dtype)
+                    layer.storage = WeightStorage(layer._weight_layers(), layer.storage.dtype,
+                                                  layer.trainable)
                     layer._storage_changed()
                     layer._plan_cache = (None, None)
                     layer.optimizer_needs_build = True
@@ -232,10 +279,12 @@ class Sequential(Model):
             )
         if not self._layers:
             raise ValueError("The model has no layers; add some with model.add(...)")
+        self._name_inputs()
         shape = self.input_shape
         for layer in self._layers:
             shape = layer.plan_as_layer(shape) if isinstance(layer, Model) else layer.plan(shape)
-        self.storage = WeightStorage(self._weight_layers(), config_module.floatx())
+        self.storage = WeightStorage(self._weight_layers(), config_module.floatx(),
+                                     self.trainable)
         self.output_shape = shape
         self.built = True
         self.optimizer_needs_build = True
@@ -248,47 +297,45 @@ class Sequential(Model):
     # --- description --------------------------------------------------------------------
 
     def get_config(self) -> dict:
-        """The model's architecture: its name and each layer's class and config."""
+        """The model's architecture: its name and each layer's class and config, after an
+        ``InputLayer`` entry once the model has its input layer (as Keras 3 writes one once
+        it made it, see ``_name_inputs``)."""
         layers = []
-        if self.input_shape is not None:
+        if self.input_shape is not None and self._input_name is not None:
             layers.append(
                 {
                     "class_name": "InputLayer",
-                    "config": {
-                        "batch_shape": (None, *self.input_shape),
-                        "name": self._input_layer.name if self._input_layer else "input_layer",
-                    },
+                    "config": {"batch_shape": (None, *self.input_shape), "name": self._input_name},
                 }
             )
         for layer in self._layers:
             entry = {"class_name": _class_name(layer), "config": layer.get_config()}
+            if is_program_model(layer):  # found again by the name it was registered under
+                entry["registered_name"] = get_registered_name(type(layer))
             if isinstance(layer, Model) and layer.input_shape is not None:
                 entry["build_config"] = {"input_shape": (None, *layer.input_shape)}
             layers.append(entry)
         return {"name": self.name, "trainable": self.trainable, "layers": layers}
 
     @classmethod
-    def from_config(cls, config: dict) -> Sequential:
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Sequential:
         """Rebuilds a model (with fresh weights) from ``get_config()``'s dict.
 
-        Only glassnet's own layer classes are accepted, and ``Sequential`` and
-        ``Functional`` for a nested model; nothing named in the config is imported or
-        executed.
+        Accepted are glassnet's own layer classes, ``Sequential`` and ``Functional`` for a
+        nested model, and a nested model of a class the program registered
+        (``register_keras_serializable``) or passes in ``custom_objects``, found by its
+        registered name as Keras 3 finds it; nothing named in the config is imported or
+        executed. The config's ``trainable`` is not read, as Keras 3's
+        ``Sequential.from_config`` does not read it (``keras/src/models/sequential.py``):
+        the model trains by its layers' own flags, which the config holds.
+
+        Raises:
+            ValueError: naming a class that is none of these.
+            TypeError: naming a program's class whose ``from_config`` refuses its config.
         """
-        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        model = cls(name=config.get("name"))
         for entry in config.get("layers", []):
-            class_name = entry.get("class_name")
-            if class_name in ("Sequential", "Functional"):  # a model used as a layer
-                model_cls = Sequential if class_name == "Sequential" else Functional
-                model.add(model_cls.from_config(dict(entry.get("config") or {})))
-                continue
-            layer_cls = LAYER_CLASSES.get(class_name)
-            if layer_cls is None:
-                raise ValueError(
-                    f"Unknown layer class {class_name!r}. glassnet knows: "
-                    f"{', '.join(sorted(LAYER_CLASSES))}"
-                )
-            model.add(layer_cls.from_config(dict(entry.get("config") or {})))
+            model.add(catalog_layer(entry, custom_objects))
         if model.input_shape is not None:
             model.build()
         return model

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from glassnet.layers.storage import trains
+
 
 def _shape_text(shape) -> str:
     if shape is None:
@@ -82,7 +84,7 @@ def summary_text(model, line_length: int | None = None) -> str:
         lines.append(row(name, _shape_text(shape), _count(layer.count_params()), connected))
     for layer in model._weight_layers():  # nested models' layers included
         for spec in layer.specs:
-            if spec.trainable and layer.trainable:
+            if trains(layer, spec, model.trainable):
                 trainable += spec.size
             else:
                 non_trainable += spec.size

@@ -26,6 +26,7 @@ import numpy as np
 
 from glassnet.explain import _common, _records
 from glassnet.layers import Activation, BatchNormalization, Dense
+from glassnet.layers.storage import trains
 
 _FUSED_NOTE = (
     "{activation} and {loss} are fused, as in training: the slope at the output nodes' inputs "
@@ -388,7 +389,7 @@ def slopes(model, x, y, loss=None, sample_weight=None, training: bool = True) ->
 
 def _trainable_names(model) -> list[str]:
     return [f"{layer.name}/{s.name}" for layer in _common.model_layers(model) for s in layer.specs
-            if s.trainable and layer.trainable]
+            if trains(layer, s, model.trainable)]
 
 
 def _prediction_of(model, layers: list[LayerSlopes]) -> np.ndarray:
@@ -437,15 +438,15 @@ def _read_layers(model, reading, grads: list[np.ndarray], loss_obj) -> list[Laye
             ls.note = ("its slopes come through the batch statistics, not as a product of "
                        "three factors")
         for spec in layer.specs:
-            trains = spec.trainable and layer.trainable
-            slope = next(remaining) if trains else None
+            trained = trains(layer, spec, model.trainable)
+            slope = next(remaining) if trained else None
             ws = ls.weights.get(spec.name)
             if ws is None:
                 ws = WeightSlope(name=f"{layer.name}/{spec.name}",
                                  value=layer.values[spec.name].copy(), slope=None)
                 ls.weights[spec.name] = ws
             ws.slope = slope
-            if spec.regularizer is not None and trains:
+            if spec.regularizer is not None and trained:
                 ws.penalty_slope = spec.regularizer.gradient(layer.values[spec.name])
         out.append(ls)
         feeding_names = names

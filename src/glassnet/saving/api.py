@@ -215,7 +215,7 @@ def _load_weights(model, path: str) -> None:
             if legacy is not None:
                 arrays = read_legacy_weights(legacy, model.layers, what)
             elif "layers" in f or "vars" in f:
-                arrays = read_v3_weights(f, model.layers, what)
+                arrays = read_v3_weights(f, model, what)
             else:
                 raise ModelFileError(f"{what} holds no Keras weights (no layer_names, "
                                      "model_weights or layers group)")

@@ -207,7 +207,7 @@ def load_keras(path: str, compile: bool = True):
         compile_info = compile_config
     what = f"{WEIGHTS} of {where}"
     with open_h5(members.pop(WEIGHTS), what) as weights_file:
-        load_into(model, ctx, lambda: read_v3_weights(weights_file, model.layers, what),
+        load_into(model, ctx, lambda: read_v3_weights(weights_file, model, what),
                   compile_info,
                   lambda limit: v3_optimizer_entries(weights_file, what, limit),
                   metadata.get(STATE_KEY), lambda: h5_errors(what))

@@ -24,7 +24,12 @@ import warnings
 
 from glassnet import activations as activations_module
 from glassnet.engine.functional import Functional
-from glassnet.engine.functional_config import functional_config, functional_from_config
+from glassnet.engine.functional_config import (
+    functional_config,
+    functional_from_config,
+    program_model_class,
+)
+from glassnet.engine.model import Model
 from glassnet.engine.sequential import Sequential
 from glassnet.layers import LAYER_CLASSES, InputLayer, Layer
 from glassnet.layers.config_keys import NOT_ARGUMENTS, dtype_policy
@@ -39,7 +44,7 @@ from glassnet.saving.config_values import (
     read_key,
 )
 from glassnet.saving.errors import ModelFileError
-from glassnet.utils.custom_objects import get_registered_name, get_registered_object
+from glassnet.utils.custom_objects import get_registered_name
 
 #: The Keras version whose file layout glassnet writes (recorded in the files it writes).
 KERAS_VERSION = "3.15.1"
@@ -202,18 +207,14 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
         raise ModelFileError(f"{ctx.where}: the model description is not a JSON object")
     description = {k: v for k, v in description.items() if k != "compile_config"}
     class_name = description.get("class_name")
-    if class_name not in ("Sequential", "Functional", "Model"):
-        registered = _registered_model_class(description)
+    if class_name not in _GLASSNET_MODELS:
+        registered = program_model_class(description)
         if registered is not None:
             return _subclassed_from_description(registered, description, ctx)
-        raise ModelFileError(
-            f"{ctx.where}: Could not locate class {class_name!r}. Make sure custom classes are "
-            "decorated with `@keras.saving.register_keras_serializable()`. The file holds a "
-            "subclassed model; glassnet builds only Sequential and functional models from "
-            "files and never runs code from one: build the model in Python and load its "
-            "weights with model.load_weights(...)"
-        )
-    safety.check_description(description, ctx.where)
+        raise ModelFileError(_not_located(class_name, "model", ctx))
+    _locate_program_models(description, ctx)
+    safety.check_description(description, ctx.where,
+                             trusted=lambda item: program_model_class(item) is not None)
     class_name = description.get("class_name")
     if class_name in ("Functional", "Model"):
         return _functional_from_description(description, ctx)
@@ -248,7 +249,7 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
         if not isinstance(layer_config, dict):
             raise ModelFileError(f"{ctx.where}: layer {index} ({layer_class}) has no config")
         label = f"layer {index} ({layer_class} {layer_config.get('name')!r})"
-        if layer_class in ("Sequential", "Functional", "Model"):  # a model used as a layer
+        if layer_class in _GLASSNET_MODELS or program_model_class(entry):  # a model as a layer
             layer = _nested_model(entry, label, shape, ctx)
             if layer.name in names:
                 raise ModelFileError(f"{ctx.where}: two layers are named {layer.name!r}")
@@ -274,12 +275,9 @@ def model_from_description(description, ctx: ReadContext) -> Sequential:
             total += safety.check_shape(spec.shape, f"{ctx.where}: {label} {spec.name}")
         layers.append(layer)
     safety.check_total(total, ctx.where)
-    trainable = config.get("trainable", True)
-    return Sequential(
-        [InputLayer(shape=input_shape, name=input_name), *layers],
-        name=name,
-        trainable=trainable if isinstance(trainable, bool) else True,
-    )
+    # The model's own ``trainable`` is not read back, as Keras's Sequential.from_config
+    # does not read it: the layers' flags are what a loaded model trains by.
+    return Sequential([InputLayer(shape=input_shape, name=input_name), *layers], name=name)
 
 
 def _nested_model(entry: dict, label: str, shape, ctx: ReadContext):
@@ -309,19 +307,42 @@ def _nested_model(entry: dict, label: str, shape, ctx: ReadContext):
 
 #: How deep models may nest in a file (Keras's own tutorials nest one level).
 _MAX_NESTING = 8
+#: The model classes glassnet reads itself (``"Model"``: Keras 2's functional models).
+_GLASSNET_MODELS = ("Sequential", "Functional", "Model")
 
 
-def _registered_model_class(description: dict):
-    """The model class the running program registered (``register_keras_serializable``) or
-    passed in ``custom_objects`` under the description's ``registered_name``; ``None``
-    otherwise. Nothing the file names is imported: only the program's own classes match."""
-    name = description.get("registered_name") or description.get("class_name")
-    if not isinstance(name, str):
-        return None
-    found = get_registered_object(name)
-    if isinstance(found, type) and hasattr(found, "from_config") and hasattr(found, "call"):
-        return found
-    return None
+def _not_located(class_name, what: str, ctx: ReadContext) -> str:
+    """Keras's "Could not locate class" for a subclassed model the program does not have."""
+    return (
+        f"{ctx.where}: Could not locate class {class_name!r}. Make sure custom classes are "
+        "decorated with `@keras.saving.register_keras_serializable()` (or passed to "
+        f"load_model in custom_objects). The file holds a subclassed {what}, which glassnet "
+        "rebuilds only from a class the program registered or passed in: it never imports "
+        "or runs code named in a file"
+    )
+
+
+def _locate_program_models(description: dict, ctx: ReadContext) -> None:
+    """Refuses a model used as a layer (an entry with a ``compile_config``, as Keras writes
+    one) whose class is neither glassnet's nor one the program registered or passed in
+    ``custom_objects``, with Keras's message. The program's own model classes are not
+    looked into: their configs go to their own ``from_config``.
+
+    Raises:
+        ModelFileError: naming the class.
+    """
+    stack = [description.get("config")]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict) or program_model_class(item) is not None:
+            continue
+        class_name = item.get("class_name")
+        if "compile_config" in item and class_name not in _GLASSNET_MODELS:
+            raise ModelFileError(_not_located(class_name, "model used as a layer", ctx))
+        stack.extend(value for value in item.values() if isinstance(value, (dict, list)))
 
 
 def _subclassed_from_description(cls, description: dict, ctx: ReadContext):
@@ -376,7 +397,7 @@ def _functional_from_description(description: dict, ctx: ReadContext):
         if not isinstance(layer_config, dict):
             raise ModelFileError(f"{ctx.where}: a {layer_class} layer has no config")
         label = f"layer {layer_config.get('name')!r} ({layer_class})"
-        if layer_class in ("Sequential", "Functional"):  # a model used as a layer
+        if layer_class in _GLASSNET_MODELS or program_model_class(entry):  # a model as a layer
             inner = model_from_description(
                 {key: entry[key] for key in ("module", "class_name", "config", "registered_name",
                                              "build_config") if key in entry}, ctx)
@@ -407,8 +428,10 @@ def _functional_from_description(description: dict, ctx: ReadContext):
 
 
 def _is_nested_model(member) -> bool:
-    """Whether a member of a model's ``layers`` is a model used as a layer."""
-    return isinstance(member, (Sequential, Functional))
+    """Whether a member of a model's ``layers`` is a model used as a layer (a subclassed
+    model included: its file entry is its own description, written if its class is
+    registered)."""
+    return isinstance(member, Model)
 
 
 def _nested_entry(model, for_h5: bool) -> dict:
@@ -426,7 +449,7 @@ def _functional_description(model, for_h5: bool) -> dict:
     dtype_name = model.storage.dtype.name
     config = functional_config(model)
     for entry, layer in zip(config["layers"], model.layers, strict=True):
-        if entry["class_name"] in ("Sequential", "Functional"):  # a model used as a layer
+        if _is_nested_model(layer):  # a model used as a layer
             nested = _nested_entry(layer, for_h5)
             if for_h5:  # Keras's .h5 entries name no module (it would import keras.layers)
                 for key in ("module", "registered_name", "build_config"):

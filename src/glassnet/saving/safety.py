@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 
 from glassnet.saving.errors import ModelFileError
 
@@ -165,7 +166,7 @@ def plain_lists(value):
     return value
 
 
-def check_description(value, where: str) -> None:
+def check_description(value, where: str, trusted: Callable[[dict], bool] | None = None) -> None:
     """Refuses a model description that names code, modules or custom objects.
 
     Walks every object of the description (not the compile information, which is only
@@ -176,6 +177,9 @@ def check_description(value, where: str) -> None:
     Args:
         value: the parsed description.
         where: the file, for error messages.
+        trusted: says of an object that it is a model of a class the running program
+            registered or passed in ``custom_objects``; such an object, and everything in
+            it, is left to that class (as a subclassed model saved whole is).
 
     Raises:
         ModelFileError: naming the offending class, module or key and its place.
@@ -186,7 +190,7 @@ def check_description(value, where: str) -> None:
         if isinstance(item, list):
             stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
             continue
-        if not isinstance(item, dict):
+        if not isinstance(item, dict) or (trusted is not None and trusted(item)):
             continue
         class_name = item.get("class_name")
         label = f"the object at {path}" + (

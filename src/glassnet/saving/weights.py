@@ -3,8 +3,9 @@
 * **v3 layout** (``model.weights.h5`` inside ``.keras``, and ``.weights.h5``): a layer's
   variables are datasets ``0``, ``1``... in ``layers/<snake_case class name>[_n]/vars``,
   where ``_n`` counts earlier layers of the same class (``keras/src/saving/saving_lib.py``,
-  ``_save_container_state`` and ``_get_unique_name``); the optimizer's in
-  ``optimizer/vars``.
+  ``_save_container_state`` and ``_get_unique_name``); a nested model's layers in its
+  group the same way; a subclassed model's layers where Keras's walk of its attributes
+  meets them (``layer_groups``); the optimizer's in ``optimizer/vars``.
 * **legacy layout** (``model_weights`` of a ``.h5`` model, or the root of a Keras 2
   ``save_weights`` file): ``layer_names`` lists the layers; each layer group lists its
   ``weight_names``, and layers with weights are matched to the model's by position
@@ -38,6 +39,9 @@ import h5py
 import h5py.h5pl
 import numpy as np
 
+from glassnet.engine.functional_config import is_program_model
+from glassnet.engine.model import INTERNAL_ATTRIBUTES, Model
+from glassnet.layers.base import Layer
 from glassnet.naming import to_snake_case
 from glassnet.saving import safety
 from glassnet.saving.errors import ModelFileError
@@ -310,24 +314,35 @@ def write_dataset(group: h5py.Group, name: str, value: np.ndarray) -> None:
 def legacy_variables(model, prefix: str) -> list[tuple[str, object, str, tuple[int, ...]]]:
     """``(path, layer, weight name, shape)`` of every weight of a model used as a layer, in
     the order the legacy ``.h5`` layout lists them: Keras's ``model.trainable_weights`` then
-    ``model.non_trainable_weights`` (``legacy_h5_format._legacy_weights``), each layer by
-    layer through nested models, with Keras's variable paths (``outer/inner/layer/kernel``).
+    ``model.non_trainable_weights`` (``legacy_h5_format._legacy_weights``), with Keras's
+    variable paths (``outer/inner/layer/kernel``). Both lists follow ``model.weights`` (layer
+    by layer through nested models); a model whose own ``trainable`` is false lists them
+    all as non-trainable, in that order.
 
     Raises:
         ValueError: for a layer holding weight-carrying layers inside it.
     """
+    walked = _legacy_walk(model, prefix)
+    if not model.trainable:
+        return walked
+    return [entry for entry in walked if _trains(entry)] + [
+        entry for entry in walked if not _trains(entry)]
+
+
+def _legacy_walk(model, prefix: str) -> list[tuple[str, object, str, tuple[int, ...]]]:
+    """The entries of ``legacy_variables`` in ``model.weights`` order: layer by layer, each
+    layer's trainable weights first."""
     refuse_nested_weights(model.layers)
-    trains, others = [], []
+    walked = []
     for layer in model.layers:
         if is_model(layer):
-            inner = legacy_variables(layer, f"{prefix}/{layer.name}")
-            trains += [entry for entry in inner if _trains(entry)]
-            others += [entry for entry in inner if not _trains(entry)]
+            walked += _legacy_walk(layer, f"{prefix}/{layer.name}")
             continue
-        for spec in layer.specs:
-            entry = (f"{prefix}/{layer.name}/{spec.name}", layer, spec.name, tuple(spec.shape))
-            (trains if spec.trainable and layer.trainable else others).append(entry)
-    return trains + others
+        ordered = ([s for s in layer.specs if s.trainable]
+                   + [s for s in layer.specs if not s.trainable])
+        walked += [(f"{prefix}/{layer.name}/{spec.name}", layer, spec.name, tuple(spec.shape))
+                   for spec in ordered]
+    return walked
 
 
 def _trains(entry: tuple) -> bool:
@@ -462,29 +477,30 @@ def is_model(layer) -> bool:
     return hasattr(layer, "layers") and not hasattr(layer, "own_variable_specs")
 
 
-def read_v3_weights(root: h5py.Group, layers, what: str, prefix: str = "layers") -> list:
-    """Every layer's variables (one store per layer; for a model used as a layer, the list
-    of its layers' stores) from a v3 tree, checked against the planned ``layers``'
-    ``own_variable_specs`` before anything is read.
+def read_v3_weights(root: h5py.Group, model, what: str, base: str = "") -> list:
+    """Every layer's variables (one store per layer of ``model.layers``; for a model used as
+    a layer, the list of its layers' stores) from a v3 tree, checked against the planned
+    layers' ``own_variable_specs`` before anything is read. ``base`` is the model's group
+    (the file's root for the model loaded).
 
     Raises:
         ModelFileError: for a missing or extra variable, or a wrong shape or type.
     """
-    refuse_nested_weights(layers)
+    refuse_nested_weights(model.layers)
     return [_read_checked(checked) if not nested else checked
-            for nested, checked in _v3_datasets(root, layers, what, prefix)]
+            for nested, checked in _v3_datasets(root, model, what, base)]
 
 
-def _v3_datasets(root: h5py.Group, layers, what: str, prefix: str) -> list:
+def _v3_datasets(root: h5py.Group, model, what: str, base: str) -> list:
     datasets = []
-    for layer, path in zip(layers, v3_paths(layers), strict=True):
+    for layer, paths in zip(model.layers, _stored_groups(model, base), strict=True):
+        path = next((p for p in paths if get_group(root, p, what) is not None), paths[0])
         if is_model(layer):  # Keras 3 writes a nested model's layers under its own path
-            inner = read_v3_weights(root, layer.layers, what, f"{prefix}/{path}/layers")
-            datasets.append((True, inner))
+            datasets.append((True, read_v3_weights(root, layer, what, path)))
             continue
-        label = f"{what}: layer {layer.name!r} ({type(layer).__name__}, stored at {prefix}/{path})"
+        label = f"{what}: layer {layer.name!r} ({type(layer).__name__}, stored at {path})"
         expected = layer.own_variable_specs()
-        group = get_group(root, f"{prefix}/{path}/vars", label)
+        group = get_group(root, f"{path}/vars", label)
         names = _numbered(group, label)
         if len(names) != len(expected):
             listed = ", ".join(f"{n} {s}" for n, s, _ in expected) or "none"
@@ -493,6 +509,63 @@ def _v3_datasets(root: h5py.Group, layers, what: str, prefix: str) -> list:
         datasets.append((False, [_check(get_dataset(group, name, label), variable, label)
                                  for variable, name in zip(expected, names, strict=True)]))
     return datasets
+
+
+def _join(base: str, path: str) -> str:
+    return f"{base}/{path}" if base else path
+
+
+def layer_groups(model, base: str = "") -> list[str]:
+    """The group of each of ``model.layers`` in the v3 layout, under the model's group
+    ``base`` (``""``: the file's root).
+
+    A ``Sequential`` or functional model keeps them in ``layers/<class, numbered>``
+    (``v3_paths``). Keras 3 saves a subclassed model's layers where its walk of the model's
+    attributes meets each first (``keras/src/saving/saving_lib.py``, ``_walk_saveable``
+    and ``_save_container_state``): the public attributes in name order, with the model's
+    ``layers`` list among them (``layers/<class, numbered>``), then the private ones; a
+    layer held directly is at ``<attribute>``, one in a list or dict at
+    ``<attribute>/<class, numbered in it>``.
+    """
+    numbered = [_join(base, f"layers/{path}") for path in v3_paths(model.layers)]
+    if not is_program_model(model):
+        return numbered
+    held = [(name, value) for name, value in vars(model).items()
+            if name not in INTERNAL_ATTRIBUTES and _holds_layers(value)]
+    found: dict[int, str] = {}
+    for name, value in sorted([*held, ("layers", None)],
+                              key=lambda item: f"~{item[0]}" if item[0].startswith("_")
+                              else item[0]):
+        if name == "layers":
+            pairs = zip(model.layers, numbered, strict=True)
+        elif isinstance(value, (Layer, Model)):
+            pairs = [(value, _join(base, name))]
+        else:
+            items = [item for item in (value.values() if isinstance(value, dict) else value)
+                     if isinstance(item, (Layer, Model))]
+            pairs = [(item, _join(base, f"{name}/{path}"))
+                     for item, path in zip(items, v3_paths(items), strict=True)]
+        for layer, path in pairs:
+            found.setdefault(id(layer), path)
+    return [found[id(layer)] for layer in model.layers]
+
+
+def _holds_layers(value) -> bool:
+    """Whether an attribute's value is a layer or model, or a list, tuple or dict of some."""
+    if isinstance(value, (Layer, Model)):
+        return True
+    items = value.values() if isinstance(value, dict) else value
+    return isinstance(value, (list, tuple, dict)) and any(
+        isinstance(item, (Layer, Model)) for item in items)
+
+
+def _stored_groups(model, base: str) -> list[list[str]]:
+    """Where each of ``model.layers`` may be stored: ``layer_groups`` first, then
+    ``layers/<class, numbered>``, where glassnet kept a subclassed model's layers before
+    it wrote Keras's places (Keras reads that layout too)."""
+    numbered = [_join(base, f"layers/{path}") for path in v3_paths(model.layers)]
+    return [[path] if path == old else [path, old]
+            for path, old in zip(layer_groups(model, base), numbered, strict=True)]
 
 
 def v3_optimizer_entries(root: h5py.Group, what: str, limit: int) -> list:
@@ -522,7 +595,7 @@ def write_v3_tree(root: h5py.Group, model, optimizer: tuple[str, list] | None) -
             variables in Keras's order, or ``None`` to leave them out.
     """
     refuse_nested_weights(model.layers)
-    _write_v3_layers(root.create_group("layers"), model.layers)
+    _write_v3_layers(root, model, "")
     if optimizer is not None:
         group = root.create_group("optimizer").create_group("vars")
         group.attrs["name"] = optimizer[0]
@@ -531,13 +604,14 @@ def write_v3_tree(root: h5py.Group, model, optimizer: tuple[str, list] | None) -
     root.create_group("vars").attrs["name"] = model.name
 
 
-def _write_v3_layers(parent: h5py.Group, layers) -> None:
-    for layer, path in zip(layers, v3_paths(layers), strict=True):
-        group = parent.create_group(path)
+def _write_v3_layers(root: h5py.Group, model, base: str) -> None:
+    """Writes each of ``model.layers`` at its group (``layer_groups``)."""
+    for layer, path in zip(model.layers, layer_groups(model, base), strict=True):
+        group = root.create_group(path)
         if is_model(layer):  # a nested model: its own vars (none) and its layers under it
             refuse_nested_weights(layer.layers)
             group.create_group("vars").attrs["name"] = layer.name
-            _write_v3_layers(group.create_group("layers"), layer.layers)
+            _write_v3_layers(root, layer, path)
             continue
         variables = group.create_group("vars")
         variables.attrs["name"] = layer.name

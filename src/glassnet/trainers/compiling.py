@@ -22,7 +22,7 @@ from glassnet import losses as losses_module
 from glassnet import metrics as metrics_module
 from glassnet import optimizers as optimizers_module
 from glassnet.errors import NotCompiledError
-from glassnet.layers.storage import WeightStorage
+from glassnet.layers.storage import WeightStorage, trains
 from glassnet.trainers.multi_output import compile_outputs, metric_entries
 
 
@@ -178,7 +178,8 @@ class Compiling:
 
     def _repack_storage(self) -> None:
         """Re-allocates weight storage so that ``trainable`` flags set since build apply."""
-        self.storage = WeightStorage(self._weight_layers(), self.storage.dtype)
+        self.storage = WeightStorage(self._weight_layers(), self.storage.dtype,
+                                     getattr(self, "trainable", True))
         self._storage_changed()
         self.optimizer_needs_build = True
 
@@ -204,9 +205,8 @@ class Compiling:
         self.optimizer.constraints = [
             (layer.values[s.name], constraint)
             for layer in self._weight_layers()
-            if layer.trainable
             for s in layer.specs
-            if s.trainable
+            if trains(layer, s, getattr(self, "trainable", True))
             and (constraint := getattr(layer, f"{s.name}_constraint", None)) is not None
         ]
         self._fused = self.loss is not None and self.plan.can_fuse(self.loss)

@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from glassnet.errors import NonFiniteLossError
+from glassnet.layers.storage import trains
 
 
 class Stepping:
@@ -130,7 +131,7 @@ class Stepping:
             layer.grads[s.name].copy()
             for layer in self._weight_layers()
             for s in layer.specs
-            if s.trainable and layer.trainable
+            if trains(layer, s, getattr(self, "trainable", True))
         ]
         return loss, grads
 

@@ -8,9 +8,9 @@ These are Python-side tools: a program registers its classes, then turns objects
 configs and back within Python. They import nothing and run nothing a config names: a class
 is found only among the objects the program itself registered or passed in. glassnet's
 model files (``glassnet.saving``) consult it for one thing only: the class of a subclassed
-model saved whole, which the running program itself registered (or passed to
-``load_model`` in ``custom_objects``). Layers in files stay within glassnet's own allowlist,
-and nothing a file names is ever imported.
+model, saved whole or used as a layer of another model, which the running program itself
+registered (or passed to ``load_model`` in ``custom_objects``). Layers in files stay within
+glassnet's own allowlist, and nothing a file names is ever imported.
 """
 
 from __future__ import annotations

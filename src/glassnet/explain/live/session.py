@@ -32,6 +32,7 @@ import numpy as np
 
 from glassnet.explain.live import snapshot as snapshots
 from glassnet.explain.live.snapshot import Snapshot
+from glassnet.layers.storage import trains
 
 log = logging.getLogger("glassnet.explain.live")
 
@@ -59,7 +60,7 @@ def _weight_names(model) -> list[str]:
         f"{layer.name}/{s.name}"
         for layer in model.layers
         for s in layer.specs
-        if s.trainable and layer.trainable
+        if trains(layer, s, model.trainable)
     ]
 
 
