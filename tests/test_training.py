@@ -504,3 +504,20 @@ def test_warnings_are_not_raised_by_a_plain_fit(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         linear_model(inputs=3).fit(x, y, epochs=1, verbose=0)
+
+
+def test_fitting_a_model_with_nothing_to_train_warns_as_keras_does(rng):
+    """Keras's default ``train_step`` warns when the model has no trainable weights
+    (``keras/src/backend/tensorflow/trainer.py``); a model with some does not."""
+    from glassnet import Input
+
+    x, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
+    model = Sequential([Input(shape=(3,)), Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(x, y, epochs=1, verbose=0)
+    model.trainable = False
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.warns(UserWarning, match="^The model does not have any trainable weights.$"):
+        model.fit(x, y, epochs=1, verbose=0)

@@ -149,6 +149,9 @@ class Fitting:
             val = self._prepare_validation(validation_data, validation_steps)
 
         self._prepare_optimizer()
+        if not self._overrides("train_step") and not self.trainable_weights:
+            # Keras's default train_step says so (keras/src/backend/tensorflow/trainer.py)
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         if first_targets_shape is not None:
             self._resolve_metrics(first_targets_shape)
         history = History()
