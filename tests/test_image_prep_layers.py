@@ -195,9 +195,10 @@ def test_defaults_are_keras_defaults():
     }
 
 
-def image_prep_model():
-    L = layers
-    return Sequential(
+def image_prep_model(module=None):
+    """Every new layer in one model; ``module`` is ``glassnet`` (the default) or ``keras``."""
+    L = layers if module is None else module.layers
+    return (Sequential if module is None else module.Sequential)(
         [
             L.Input(shape=(9, 7, 2)),
             L.Resizing(6, 8, crop_to_aspect_ratio=True),

@@ -20,6 +20,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 keras = pytest.importorskip("keras")
 
+from test_image_prep_layers import image_prep_model  # noqa: E402
+
 from glassnet import layers as glassnet_layers  # noqa: E402
 from glassnet.models import Sequential, load_model  # noqa: E402
 
@@ -130,21 +132,7 @@ def test_resizing_backward_is_tensorflows_gradient(kwargs):
 
 
 def keras_and_glassnet_model(module):
-    L = module.layers
-    return module.Sequential(
-        [
-            L.Input(shape=(9, 7, 2)),
-            L.Resizing(6, 8, crop_to_aspect_ratio=True),
-            L.CenterCrop(4, 6),
-            L.Resizing(5, 5, interpolation="nearest", pad_to_aspect_ratio=True, fill_value=0.5),
-            L.Reshape((25, 2)),
-            L.ZeroPadding1D((1, 2)),
-            L.Cropping1D((2, 1)),
-            L.UpSampling1D(2),
-            L.Flatten(),
-            L.Dense(2),
-        ]
-    )
+    return image_prep_model(module)
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])

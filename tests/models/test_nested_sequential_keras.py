@@ -19,6 +19,8 @@ keras = pytest.importorskip("keras")
 h5py = pytest.importorskip("h5py")
 pytestmark = pytest.mark.keras
 
+from test_nested_sequential import _input_names  # noqa: E402
+
 NUM_CLASSES = 5
 SHAPE = (32, 32, 3)
 
@@ -306,17 +308,6 @@ def test_a_frozen_nested_model_with_a_later_layer_in_h5_as_keras_writes_it(tmp_p
                 if entry[0].startswith("model_weights")]
 
     assert legacy("glassnet") == legacy("keras")
-
-
-def _input_names(config) -> list:
-    """The input layers' names in a Sequential config (a nested model's as a list)."""
-    found = []
-    for entry in config["layers"]:
-        if entry["class_name"] == "InputLayer":
-            found.append(entry["config"]["name"])
-        elif entry["class_name"] == "Sequential":
-            found.append(_input_names(entry["config"]))
-    return found
 
 
 def _unnamed_inputs(lib, case: str):
