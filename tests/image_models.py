@@ -18,6 +18,8 @@ def every_image_layer_model():
             L.RandomZoom(0.1),
             L.RandomTranslation(0.1, 0.1),
             L.RandomContrast(0.2),
+            L.RandomBrightness(0.1, value_range=(0, 1), seed=4),
+            L.RandomCrop(12, 12, seed=5),  # the input's size: Keras 3.15 predicts uncut
             L.ZeroPadding2D(((1, 2), (0, 1))),
             L.Conv2D(4, 3, activation="relu", padding="same"),
             L.BatchNormalization(),

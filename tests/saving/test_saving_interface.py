@@ -236,7 +236,7 @@ IMAGE_LAYER_EXAMPLES = {
     "DepthwiseConv2D": (3,), "AveragePooling1D": (2,), "AveragePooling2D": (2,),
     "Rescaling": (0.5,), "SpatialDropout2D": (0.5,), "RandomRotation": (0.1,),
     "RandomZoom": (0.1,), "RandomTranslation": (0.1, 0.2), "RandomContrast": (0.1,),
-    "Resizing": (4, 5), "CenterCrop": (4, 5),
+    "Resizing": (4, 5), "CenterCrop": (4, 5), "RandomCrop": (4, 5), "RandomBrightness": (0.1,),
 }
 
 

@@ -2,7 +2,9 @@
 
 from glassnet.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from glassnet.layers.augmentation import (
+    RandomBrightness,
     RandomContrast,
+    RandomCrop,
     RandomFlip,
     RandomRotation,
     RandomTranslation,
@@ -142,7 +144,9 @@ LAYER_CLASSES = {
         ZeroPadding1D,
         Resizing,
         CenterCrop,
+        RandomBrightness,
         RandomContrast,
+        RandomCrop,
         RandomFlip,
         RandomRotation,
         RandomTranslation,
@@ -259,7 +263,9 @@ __all__ = [
     "ZeroPadding1D",
     "Resizing",
     "CenterCrop",
+    "RandomBrightness",
     "RandomContrast",
+    "RandomCrop",
     "RandomFlip",
     "RandomRotation",
     "RandomTranslation",

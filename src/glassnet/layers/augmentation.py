@@ -1,10 +1,11 @@
 """Data augmentation: ``RandomFlip``, ``RandomRotation``, ``RandomZoom``,
-``RandomTranslation`` and ``RandomContrast``, with Keras 3's arguments and configs
-(``keras/src/layers/preprocessing/image_preprocessing/``).
+``RandomTranslation``, ``RandomContrast``, ``RandomBrightness`` and ``RandomCrop``, with
+Keras 3's arguments and configs (``keras/src/layers/preprocessing/image_preprocessing/``).
 
 Each layer changes the images only while training (``fit``), with a fresh random draw per
 image and per batch from its own generator (``seed`` fixes it); at inference (``predict``,
-``evaluate``) it passes the images through unchanged, as in Keras.
+``evaluate``) it passes the images through unchanged, as in Keras. ``RandomCrop`` alone
+changes the size: at inference it resizes to its target size (see its docstring).
 
 The geometric layers share one sampler, which reads each output pixel from the input at
 the point an affine map sends it to, as TensorFlow's ``ImageProjectiveTransformV3`` does
@@ -23,6 +24,15 @@ import numpy as np
 from glassnet.layers import _patches as P
 from glassnet.layers.config_keys import key
 from glassnet.layers.convolution import _ImageLayer
+from glassnet.layers.resizing import (
+    ResizePlan,
+    aspect_window,
+    crop_pairs,
+    resize_plan,
+    smart_resize_plan,
+    target_shape,
+    target_size,
+)
 from glassnet.utils.seeding import new_generator
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
@@ -477,6 +487,161 @@ class RandomContrast(_RandomImageLayer):
             **super().get_config(),
             "factor": list(self.factor),
             "value_range": list(self.value_range),
+            "seed": self.seed,
+            "data_format": self.data_format,
+        }
+
+
+def _value_range(value, label: str) -> list:
+    """Keras's ``RandomBrightness._set_value_range``: two numbers, sorted (Keras accepts
+    ``(5, 5)``, a range of one value, and so does glassnet)."""
+    numbers = isinstance(value, (list, tuple)) and all(
+        isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in value
+    )
+    if not numbers or len(value) != 2:
+        raise ValueError(
+            f"{label}: The `value_range` argument should be a list of two numbers. "
+            f"Received: value_range={value!r}"
+        )
+    return sorted(v.item() if isinstance(v, np.generic) else v for v in value)
+
+
+class RandomBrightness(_RandomImageLayer):
+    """Adds a random brightness to each training image, then clips to ``value_range``.
+
+    Keras's rule (``random_brightness.py``): each image draws ``delta`` uniformly in
+    ``factor``, scaled by the width of the range, ``delta * (high - low)``, and adds it to
+    every pixel and channel: ``out = clip(x + delta * (high - low), low, high)``. A delta
+    of -1 makes the image black, 1 white. Backward lets the slope through where the sum
+    stayed in the range and stops it where clipping cut the value.
+
+    Args:
+        factor: a number ``f`` in [-1, 1] draws deltas in ``[-|f|, |f|]``; ``(lo, hi)``
+            in ``[lo, hi]`` (Keras's ``_set_factor``).
+        value_range: ``(low, high)``, the range of the pixel values, ``(0, 255)`` by
+            default; ``(0, 1)`` for images already scaled.
+        seed: fixes the draws.
+
+    Example:
+        >>> import numpy as np
+        >>> from glassnet.layers import RandomBrightness
+        >>> layer = RandomBrightness((0.5, 0.5), value_range=(0, 1))  # always +0.5
+        >>> layer(np.array([[[[0.2], [0.7]]]]), training=True)[0, 0, :, 0]
+        Tensor([0.7, 1. ], dtype=float32)
+    """
+
+    config_keys = (
+        key("factor", "statistic"),
+        key("value_range", "statistic", [0, 255]),
+        key("seed", "seed"),
+        _DATA_FORMAT,
+    )
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs) -> None:
+        super().__init__(seed=seed, **kwargs)
+        label = f"RandomBrightness {self.name!r}"
+        factor = 0.0 if factor is None else factor  # Keras's base layer: `factor or 0.0`
+        self.factor = _factor_pair(factor, "factor", -1.0, 1.0, label)
+        self.value_range = _value_range(value_range, label)
+
+    def _augment(self, images):
+        low, high = self.value_range
+        delta = self.rng.uniform(*self.factor, size=(len(images), 1, 1, 1)) * (high - low)
+        raw = images + delta.astype(images.dtype)
+        return np.clip(raw, low, high), (raw >= low) & (raw <= high)
+
+    def _spread(self, kept, grad):
+        return grad * kept
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "factor": list(self.factor),
+            "value_range": list(self.value_range),
+            "seed": self.seed,
+            "data_format": self.data_format,
+        }
+
+
+class RandomCrop(_RandomImageLayer):
+    """Cuts a random ``height × width`` window out of the training images.
+
+    Keras 3's rules (``random_crop.py``):
+
+    * training, image taller and wider than the window: one random offset per batch
+      (every image of a batch is cut at the same place), drawn uniformly among all
+      offsets that keep the window inside the image;
+    * training, image not larger along both axes: Keras takes the offset of the largest
+      centred window of the target's aspect ratio, cuts ``height × width`` from there
+      (less where the image ends) and resizes the cut bilinearly to ``height × width``;
+    * inference: the largest centred window of the target's aspect ratio, resized
+      bilinearly to ``height × width`` (``smart_resize``), as Keras's docstring says.
+      Keras 3.15's code returns the image uncut there, which contradicts the output shape
+      it declares; glassnet keeps the declared shape.
+
+    Backward puts each slope back where its pixel was cut from (zeros elsewhere), or
+    undoes the resize (the resize's adjoint, as ``Resizing``'s backward).
+
+    Args:
+        height, width: the size of the output images.
+        seed: fixes the draws. Without one, the layer draws one from the global seed and
+            writes it in its config, as Keras does (``make_default_seed``).
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    Example:
+        >>> import numpy as np
+        >>> from glassnet.layers import RandomCrop
+        >>> layer = RandomCrop(2, 2, seed=0)
+        >>> layer(np.arange(16.0).reshape(1, 4, 4, 1), training=True).shape
+        (1, 2, 2, 1)
+        >>> layer(np.arange(16.0).reshape(1, 4, 4, 1))[0, :, :, 0]  # inference: resized
+        Tensor([[ 2.5,  4.5],
+                [10.5, 12.5]], dtype=float32)
+    """
+
+    config_keys = (key("height", "int"), key("width", "int"), key("seed", "seed"), _DATA_FORMAT)
+
+    def __init__(
+        self, height: int, width: int, seed=None, data_format=None, name=None, **kwargs
+    ) -> None:
+        super().__init__(seed=seed, data_format=data_format, name=name, **kwargs)
+        label = f"RandomCrop {self.name!r}"
+        self.height = target_size(height, "height", label)
+        self.width = target_size(width, "width", label)
+        if seed is None:
+            self.seed = int(self.rng.integers(1, 10**9, endpoint=True))
+            self.rng = new_generator(self.seed)
+
+    def compute_output_shape(self, input_shape):
+        return target_shape(self, input_shape)
+
+    def forward(self, x, training=False):
+        images = self._as_images(x)
+        plan = self._crop_plan(images.shape[1:3], training)
+        return self._from_images(plan.apply(images)), plan
+
+    def _crop_plan(self, size, training) -> ResizePlan:
+        """How this call cuts (and perhaps resizes) images of ``size``."""
+        h, w = size
+        target = (self.height, self.width)
+        if not training:
+            return smart_resize_plan(size, target)
+        if h > self.height and w > self.width:
+            top = int(self.rng.integers(0, h - self.height + 1))
+            left = int(self.rng.integers(0, w - self.width + 1))
+            return ResizePlan(crop=crop_pairs(h, w, (top, left, *target)))
+        top, left, _, _ = aspect_window(h, w, *target)
+        window = (top, left, min(self.height, h - top), min(self.width, w - left))
+        return resize_plan(size, target, "bilinear", crop_pairs(h, w, window))
+
+    def _spread(self, plan, grad):
+        return plan.adjoint(grad)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
             "seed": self.seed,
             "data_format": self.data_format,
         }

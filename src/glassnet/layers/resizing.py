@@ -197,10 +197,25 @@ def resize_plan(
     return ResizePlan(crop, pad, rows, cols, float(fill_value))
 
 
+def smart_resize_plan(size, target) -> ResizePlan:
+    """Keras's ``smart_resize``: the largest centred window of the target's aspect ratio,
+    resized bilinearly to ``target`` (``keras/src/utils/image_utils.py``)."""
+    return resize_plan(size, target, "bilinear", crop_pairs(*size, aspect_window(*size, *target)))
+
+
+def target_shape(layer, input_shape) -> tuple:
+    """The output row shape of ``layer``, which brings images to ``layer.height ×
+    layer.width`` and keeps their channels (in the layer's ``data_format``)."""
+    layer._check_rows(input_shape)
+    _, channels = layer._spatial(input_shape)
+    return P.from_channels_last_shape((layer.height, layer.width, channels), layer.data_format)
+
+
 # --- argument rules ------------------------------------------------------------------------------
 
 
-def _target(value, what: str, label: str) -> int:
+def target_size(value, what: str, label: str) -> int:
+    """A target height or width: a positive integer, or a ValueError naming `what`."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(
             f"{label}: `{what}` must be a positive integer. Received: {what}={value!r}"
@@ -245,16 +260,14 @@ class _ResizingLayer(_ImageLayer):
         return f"{type(self).__name__} {self.name!r}"
 
     def _set_target(self, height, width) -> None:
-        self.height = _target(height, "height", self._label())
-        self.width = _target(width, "width", self._label())
+        self.height = target_size(height, "height", self._label())
+        self.width = target_size(width, "width", self._label())
 
     def _plan(self, hw) -> ResizePlan:
         raise NotImplementedError
 
     def compute_output_shape(self, input_shape):
-        self._check_rows(input_shape)
-        _, channels = self._spatial(input_shape)
-        return P.from_channels_last_shape((self.height, self.width, channels), self.data_format)
+        return target_shape(self, input_shape)
 
     def _plan_for(self, hw) -> ResizePlan:
         """The plan for images of size ``hw``, made once per size."""
@@ -417,8 +430,7 @@ class CenterCrop(_ResizingLayer):
         if h >= self.height and w >= self.width:
             top, left = (h - self.height) // 2, (w - self.width) // 2
             return ResizePlan(crop=crop_pairs(h, w, (top, left, *target)))
-        crop = crop_pairs(h, w, aspect_window(h, w, *target))
-        return resize_plan(hw, target, "bilinear", crop)
+        return smart_resize_plan(hw, target)
 
     def get_config(self):
         return {
