@@ -144,9 +144,10 @@ class ConvPool:
         weights = conv.kernel.reshape(width, -1) if joint is None else joint
         bias = conv.bias if joint is None and conv.use_bias else None
         record = _PairRecord(x, cols, joint is not None)
-        record.weights = (weights.copy(), None if bias is None else bias.copy())
+        if not training or self.uncovered:  # read later: sums not kept, uncovered values
+            record.weights = (weights.copy(), None if bias is None else bias.copy())
         if training:  # backward reads every window position's sums: kept in one product
-            record.z = self._sums(record)
+            record.z = _product(cols, weights, bias)
             phases = record.z.reshape(self.window[0] * self.window[1], -1, record.z.shape[1])
             pooled = phases[0].copy()
             for phase in phases[1:]:
@@ -164,13 +165,7 @@ class ConvPool:
     def _sums(self, record: _PairRecord) -> np.ndarray:
         """The convolution's sums ``z`` at the covered positions, in the pair's layout: the
         kept ones, or computed from the pass's patch rows and weights."""
-        if record.z is not None:
-            return record.z
-        weights, bias = record.weights
-        z = record.cols @ weights
-        if bias is not None:
-            z += bias
-        return z
+        return record.z if record.z is not None else _product(record.cols, *record.weights)
 
     def _phase_sums(self, record: _PairRecord, phase: int, out=None) -> np.ndarray:
         """The sums at window position ``phase`` of every window (rows of the product)."""
@@ -311,10 +306,10 @@ class ConvPool:
 class _PairRecord:
     """What a ``ConvPool`` pass keeps: the input, the patch rows (in the pair's layout,
     with a last column of ones when the bias rides in the product), the pass's weights
-    (copies), the pooled output and the slope that came back. The convolution's sums
-    ``z`` (same layout) are kept by a training pass, whose backward reads them; after an
-    inference pass ``ConvPool._sums`` computes them from the patch rows and weights when
-    the glass box asks."""
+    (copies, where something reads them later), the pooled output and the slope that came
+    back. The convolution's sums ``z`` (same layout) are kept by a training pass, whose
+    backward reads them; after an inference pass ``ConvPool._sums`` computes them from the
+    patch rows and weights when the glass box asks."""
 
     __slots__ = ("x", "cols", "z", "pooled", "with_ones", "grad", "weights")
 
@@ -322,8 +317,9 @@ class _PairRecord:
         self.x, self.cols = x, cols
         self.with_ones = int(with_ones)
         self.z = self.pooled = self.grad = None
-        #: ``(weights, bias)`` of the pass: the kernel as a matrix (with the bias as its
-        #: last row when it rides in the product), and the bias otherwise
+        #: ``(weights, bias)`` of the pass, copies kept after an inference pass or when some
+        #: positions are uncovered: the kernel as a matrix (with the bias as its last row
+        #: when it rides in the product), and the bias otherwise
         self.weights = None
 
 
@@ -362,3 +358,12 @@ def _route(grad_phases, grad, phases, pooled) -> None:
         np.multiply(grad, hit, out=grad_phases[index])
     np.logical_not(taken, out=taken)
     np.multiply(grad, taken, out=grad_phases[last])
+
+
+def _product(cols: np.ndarray, weights: np.ndarray, bias) -> np.ndarray:
+    """The convolution's sums for patch rows ``cols``: one product, plus ``bias`` unless it
+    rides in the product."""
+    z = cols @ weights
+    if bias is not None:
+        z += bias
+    return z
