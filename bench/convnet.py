@@ -1,6 +1,6 @@
 """W6: Keras's simple MNIST convnet on 10,000 28×28×1 images, batch 128, side by side.
 
-    python bench/convnet.py                       # glassnet, numpy floor, pytorch, keras
+    python bench/convnet.py                       # glassnet (both paths), floor, pytorch, keras
     python bench/convnet.py --systems glassnet,keras --repeats 3 --rows 10000
 
 The network is Keras's example ``Conv2D(32, 3, relu)``, ``MaxPooling2D(2)``, ``Conv2D(64, 3,
@@ -12,6 +12,10 @@ starting weights (Glorot-uniform, zero biases) once; each system runs in its own
 ``repeats`` epochs and ``repeats`` bulk predicts of all rows at batch 128, and reports its
 peak resident memory (``ru_maxrss``, the whole process: interpreter and framework
 included).
+
+``glassnet`` runs as installed: with the compiled loops of ``glassnet[fast]`` (Numba) when
+that is installed, which the report says; ``glassnet-numpy`` is the same with them turned
+off, NumPy alone.
 
 ``matmul floor``: the seconds the epoch's matrix products alone take at this machine's
 sgemm rate, measured in its own process on the same shapes (the three products of each
@@ -38,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-SYSTEMS = ("glassnet", "floor", "pytorch", "keras")
+SYSTEMS = ("glassnet", "glassnet-numpy", "floor", "pytorch", "keras")
 SHAPES = [  # (kernel, in channels, out channels, output side)
     (3, 1, 32, 26),
     (3, 32, 64, 11),
@@ -74,7 +78,17 @@ def load(folder: Path):
 # --- one adapter per system: build(weights) -> (train_epoch, predict) -------------------
 
 
+def glassnet_numpy_system(x, labels, weights, batch):
+    """glassnet with its compiled loops turned off: NumPy alone."""
+    sys.path.insert(0, str(HERE.parent / "src"))
+    import glassnet
+
+    glassnet.config.set_compiled_kernels(False)
+    return glassnet_system(x, labels, weights, batch)
+
+
 def glassnet_system(x, labels, weights, batch):
+    """glassnet as installed: with its compiled loops when Numba is there."""
     sys.path.insert(0, str(HERE.parent / "src"))
     import glassnet as keras
     from glassnet import layers
@@ -223,6 +237,7 @@ def worker(system: str, folder: Path, repeats: int, batch: int) -> dict:
     x, labels, weights = load(folder)
     build = {
         "glassnet": glassnet_system,
+        "glassnet-numpy": glassnet_numpy_system,
         "keras": keras_system,
         "pytorch": pytorch_system,
         "floor": floor_system,
@@ -252,6 +267,10 @@ def worker(system: str, folder: Path, repeats: int, batch: int) -> dict:
         ]
     except ImportError:
         pass
+    if system == "glassnet":
+        import glassnet
+
+        system += " (compiled loops)" if glassnet.config.compiled_kernels() else " (NumPy)"
     return {
         "system": system,
         "epoch_s": epochs,
@@ -313,7 +332,7 @@ def main() -> None:
             f"{np.median(p):.2f} ({p.min():.2f}–{p.max():.2f}) | {r['peak_mib']:.0f} |"
         )
     for r in results:
-        if r["system"] == "glassnet":
+        if r["system"].startswith("glassnet"):
             print(f"\nBLAS (glassnet's process): {r['blas']}")
 
 

@@ -7,6 +7,10 @@ window position and applies the ReLU after the pooling; outputs, input slopes an
 record the glass box reads are the same numbers (to the last bits: BLAS may sum a product's
 rows with other kernels in another layout), and the weight slopes are the same sum over
 rows in another order (equal to float64 rounding).
+
+Every test runs three ways (``ways``): with NumPy alone, with the compiled loops of
+``glassnet._compiled`` (short patches convolved in the loop), and with the loops but every
+convolution through its matrix product (the loops then pool, route and add back).
 """
 
 from __future__ import annotations
@@ -16,13 +20,27 @@ import pytest
 from plan_reference import check_against_layer_by_layer
 
 import glassnet as keras
-from glassnet import layers
+from glassnet import _compiled, layers
 from glassnet.engine import row_chunks
 from glassnet.engine.conv_pool import ConvPool
 from glassnet.engine.row_chunks import RowChunkRun
 from glassnet.explain import last_pass
 
 RECORD_FIELDS = ("x", "z", "a", "grad_a", "grad_z", "patches")
+
+
+@pytest.fixture(autouse=True, params=["numpy", "loops", "loops, products"])
+def ways(request, monkeypatch):
+    """Which path the pair takes: NumPy alone, or the compiled loops (with short patches
+    convolved directly, or every convolution through its product)."""
+    if request.param == "numpy":
+        monkeypatch.setattr(_compiled, "_enabled", False)
+        return request.param
+    pytest.importorskip("numba", reason="the compiled loops need numba (glassnet[fast])")
+    monkeypatch.setattr(_compiled, "_enabled", True)
+    if request.param == "loops, products":
+        monkeypatch.setattr(_compiled, "DIRECT_WIDTH", 0)
+    return request.param
 
 
 @pytest.fixture(params=[2_000, 10**8], ids=["chunks", "one-chunk"])

@@ -29,7 +29,7 @@ PACKAGE = Path(glassnet.__file__).resolve().parent
 
 LEVELS = {
     0: {"config", "errors", "_registry", "_rowwise", "_arrays", "_checks", "_file_hooks"}
-    | {"_scopes", "_scatter"}
+    | {"_scopes", "_scatter", "_compiled"}
     | {"naming", "utils", "backend"},
     1: {"ops"},
     2: {"activations", "initializers", "regularizers", "constraints", "losses", "metrics"}

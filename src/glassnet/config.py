@@ -17,6 +17,24 @@ _VALID_FLOATX = ("float16", "float32", "float64")
 _IMAGE_DATA_FORMAT = "channels_last"
 
 
+def compiled_kernels() -> bool:
+    """Whether glassnet runs its compiled loops (the optional extra ``glassnet[fast]``,
+    Numba) for a convolution and the max pooling after it; see ``glassnet._compiled``.
+    On by default when Numba is installed, unless the environment sets
+    ``GLASSNET_COMPILED=0``."""
+    from glassnet import _compiled
+
+    return _compiled.enabled()
+
+
+def set_compiled_kernels(enabled: bool) -> None:
+    """Turns the compiled loops on or off (on raises ``ImportError`` without Numba). The
+    numbers are the NumPy path's either way, up to the last bits of each sum."""
+    from glassnet import _compiled
+
+    _compiled.set_enabled(enabled)
+
+
 def floatx() -> str:
     """The default float type, as a string (``"float32"`` by default)."""
     return _FLOATX

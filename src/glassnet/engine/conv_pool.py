@@ -37,9 +37,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from glassnet import activations
+from glassnet import _compiled, activations
 from glassnet.layers import _patches as P
 from glassnet.ops.node import Record
+
+_LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class ConvPool:
@@ -61,9 +63,11 @@ class ConvPool:
             conv.input_shape
         )
         self.channels = channels
+        self.kernel2, self.strides2, self.dil2, self.window = (
+            _ints(v) for v in (self.kernel2, self.strides2, self.dil2, pool._geometry()[1]))
+        self.width = self.kernel2[0] * self.kernel2[1] * channels  # numbers in a patch
         self.in_hw = conv._two(conv.input_shape[:-1])
         self.out_hw = conv._two(conv.output_shape[:-1])
-        self.window = pool._geometry()[1]
         ph, pw = self.window
         self.pooled_hw = (self.out_hw[0] // ph, self.out_hw[1] // pw)
         #: Whether some output positions lie in no window (the last row or column of an
@@ -128,20 +132,13 @@ class ConvPool:
         """The pooled output for ``x`` (rows of channels-last images), and the pair's
         record."""
         conv = self.conv
-        rows, c = len(x), self.channels
-        kh, kw = self.kernel2
-        xp = P.pad_images(conv._as_images(x), self.pads)
-        patches = P.patch_view(xp, self.kernel2, self.strides2, self.dil2, self.out_hw)
+        loops = _compiled.enabled() and x.dtype in _LOOP_DTYPES and conv.kernel.dtype == x.dtype
+        if loops and self.width <= _compiled.DIRECT_WIDTH:
+            return self._direct_forward(x)
+        rows = len(x)
         joint = conv._joint(conv.values)
-        width = kh * kw * c
-        covered = rows * self.window[0] * self.window[1] * self.pooled_hw[0] * self.pooled_hw[1]
-        cols = np.empty((covered, width + (joint is not None)), dtype=x.dtype)
-        if joint is not None:
-            cols[:, width] = 1
-        item = cols.itemsize
-        np.copyto(self._covered_rows(cols, rows, (kh, kw, c), (kw * c * item, c * item, item)),
-                  self._image_views(patches)[0])
-        weights = conv.kernel.reshape(width, -1) if joint is None else joint
+        cols = self._patch_rows(x, joint is not None)
+        weights = conv.kernel.reshape(self.width, -1) if joint is None else joint
         bias = conv.bias if joint is None and conv.use_bias else None
         record = _PairRecord(x, cols, joint is not None)
         if not training or self.uncovered:  # read later: sums not kept, uncovered values
@@ -149,23 +146,73 @@ class ConvPool:
         if training:  # backward reads every window position's sums: kept in one product
             record.z = _product(cols, weights, bias)
             phases = record.z.reshape(self.window[0] * self.window[1], -1, record.z.shape[1])
-            pooled = phases[0].copy()
-            for phase in phases[1:]:
-                np.maximum(pooled, phase, out=pooled)
+            if loops:
+                pooled = np.empty(phases.shape[1:], dtype=phases.dtype)
+                record.winners = np.empty(pooled.shape, dtype=np.uint8)
+                _compiled.load().pool_phases(phases, self.relu, pooled, record.winners)
+            else:
+                pooled = phases[0].copy()
+                for phase in phases[1:]:
+                    np.maximum(pooled, phase, out=pooled)
         else:  # one window position at a time, each position's sums still in cache
             pooled = self._phase_sums(record, 0)
             sums = np.empty_like(pooled)
             for phase in range(1, self.window[0] * self.window[1]):
                 np.maximum(pooled, self._phase_sums(record, phase, out=sums), out=pooled)
-        if self.relu:
+        if self.relu and record.winners is None:
             np.maximum(pooled, 0, out=pooled)
         record.pooled = pooled.reshape(rows, *self.pooled_hw, -1)
         return conv._from_images(record.pooled), record
 
+    def _patch_rows(self, x: np.ndarray, with_ones: bool) -> np.ndarray:
+        """The covered patch rows of ``x`` in the pair's layout (a last column of ones when
+        the bias rides in the product)."""
+        rows, c = len(x), self.channels
+        kh, kw = self.kernel2
+        xp = P.pad_images(self.conv._as_images(x), self.pads)
+        patches = P.patch_view(xp, self.kernel2, self.strides2, self.dil2, self.out_hw)
+        covered = rows * self.window[0] * self.window[1] * self.pooled_hw[0] * self.pooled_hw[1]
+        cols = np.empty((covered, self.width + with_ones), dtype=x.dtype)
+        if with_ones:
+            cols[:, self.width] = 1
+        item = cols.itemsize
+        np.copyto(self._covered_rows(cols, rows, (kh, kw, c), (kw * c * item, c * item, item)),
+                  self._image_views(patches)[0])
+        return cols
+
+    def _direct_forward(self, x: np.ndarray):
+        """``forward`` by the compiled ``direct_forward``, for short patches: no patch rows and
+        no sums are kept, only each window's winner (the glass box computes the rest from
+        the input and a copy of the weights when it asks)."""
+        conv = self.conv
+        kernel = np.ascontiguousarray(conv.kernel.reshape(self.width, -1))
+        filters = kernel.shape[1]
+        bias = conv.bias if conv.use_bias else np.zeros(filters, dtype=kernel.dtype)
+        xp = P.pad_images(conv._as_images(x), self.pads)
+        pooled = np.empty((len(x), *self.pooled_hw, filters), dtype=x.dtype)
+        winners = np.empty(pooled.shape, dtype=np.uint8)
+        loops = _compiled.load()
+        loops.direct_forward(xp, kernel, bias, loops.shape_token(*self.kernel2, self.channels),
+                             self.strides2, self.dil2, loops.shape_token(*self.window),
+                             self.relu, pooled, winners)
+        record = _PairRecord(x, None, False)
+        record.xp, record.winners, record.pooled = xp, winners, pooled
+        record.weights = (kernel.copy(), conv.bias.copy() if conv.use_bias else None)
+        return conv._from_images(pooled), record
+
     def _sums(self, record: _PairRecord) -> np.ndarray:
         """The convolution's sums ``z`` at the covered positions, in the pair's layout: the
         kept ones, or computed from the pass's patch rows and weights."""
-        return record.z if record.z is not None else _product(record.cols, *record.weights)
+        if record.z is not None:
+            return record.z
+        return _product(self._cols(record), *record.weights)
+
+    def _cols(self, record: _PairRecord) -> np.ndarray:
+        """The pass's patch rows: the kept ones, or gathered again from its input (after a
+        direct pass, which makes none)."""
+        if record.cols is None:
+            record.cols = self._patch_rows(record.x, False)
+        return record.cols
 
     def _phase_sums(self, record: _PairRecord, phase: int, out=None) -> np.ndarray:
         """The sums at window position ``phase`` of every window (rows of the product)."""
@@ -185,12 +232,21 @@ class ConvPool:
         rows = len(grad)
         record.grad = grad
         grad = conv._as_images(grad)
-        if self.relu:
-            grad = grad * (record.pooled > 0)
-        z = self._sums(record)
-        phases = z.reshape(self.window[0] * self.window[1], rows, *self.pooled_hw, -1)
-        grad_z = np.empty_like(z)  # the covered positions' (the others' is zero)
-        _route(grad_z.reshape(phases.shape), grad, phases, record.pooled)
+        if record.xp is not None:
+            return self._direct_backward(record, grad, need_grad_input, grads)
+        if record.winners is not None:
+            grad_z = np.empty((len(record.cols), grad.shape[-1]), dtype=grad.dtype)
+            _compiled.load().route(grad.reshape(-1, grad.shape[-1]),
+                           record.pooled.reshape(-1, grad.shape[-1]),
+                           record.winners.reshape(-1, grad.shape[-1]), self.relu,
+                           grad_z.reshape(self.window[0] * self.window[1], -1, grad.shape[-1]))
+        else:
+            if self.relu:
+                grad = grad * (record.pooled > 0)
+            z = self._sums(record)
+            phases = z.reshape(self.window[0] * self.window[1], rows, *self.pooled_hw, -1)
+            grad_z = np.empty_like(z)  # the covered positions' (the others' is zero)
+            _route(grad_z.reshape(phases.shape), grad, phases, record.pooled)
         if conv.trainable:
             cols = record.cols
             joint = conv._joint(grads) if record.with_ones else None
@@ -205,6 +261,27 @@ class ConvPool:
             return None
         return self._grad_input(grad_z, rows)
 
+    def _direct_backward(self, record: _PairRecord, grad: np.ndarray, need_grad_input: bool,
+                         grads):
+        """``backward`` after a direct pass, by the compiled ``direct_backward``."""
+        conv = self.conv
+        kernel, _ = record.weights
+        if conv.trainable:
+            grad_kernel = grads["kernel"].reshape(kernel.shape)
+            grad_bias = grads["bias"] if conv.use_bias else np.empty(kernel.shape[1], grad.dtype)
+        else:
+            grad_kernel, grad_bias = np.empty_like(kernel), np.empty(kernel.shape[1], grad.dtype)
+        xp = record.xp
+        grad_xp = np.zeros(xp.shape if need_grad_input else (0, 0, 0, 0), dtype=grad.dtype)
+        loops = _compiled.load()
+        loops.direct_backward(
+            xp, np.ascontiguousarray(grad), record.pooled, record.winners, kernel,
+            loops.shape_token(*self.kernel2, self.channels), self.strides2, self.dil2,
+            loops.shape_token(*self.window), self.relu, grad_kernel, grad_bias, grad_xp)
+        if not need_grad_input:
+            return None
+        return conv._from_images(P.crop_pads(grad_xp, self.pads, self.in_hw))
+
     def _grad_input(self, grad_z: np.ndarray, rows: int) -> np.ndarray:
         """The slope at the input: each covered patch's slope added back where it came
         from (positions no window covers have none), one window position at a time so
@@ -217,11 +294,19 @@ class ConvPool:
         h, w = self.in_hw
         grad_xp = np.zeros((rows, h + top + bottom, w + left + right, c), dtype=grad_z.dtype)
         per_phase = rows * qh * qw
-        add = self._add_kernel_rows if dw == 1 else self._add_kernel_offsets
+        if _compiled.enabled() and grad_z.dtype in _LOOP_DTYPES:
+            add = self._add_compiled
+        else:
+            add = self._add_kernel_rows if dw == 1 else self._add_kernel_offsets
         for phase in range(ph * pw):
             block = grad_z[phase * per_phase : (phase + 1) * per_phase] @ kernel_t
             add(grad_xp, block.reshape(rows, qh, qw, kh, kw, c), *divmod(phase, pw))
         return conv._from_images(P.crop_pads(grad_xp, self.pads, self.in_hw))
+
+    def _add_compiled(self, grad_xp: np.ndarray, patches: np.ndarray, i: int, j: int) -> None:
+        """The same sum as ``_add_kernel_offsets``, by the compiled ``add_patch_slopes``."""
+        _compiled.load().add_patch_slopes(grad_xp, patches, i, j, self.strides2, self.dil2,
+                                           self.window)
 
     def _add_kernel_offsets(self, grad_xp: np.ndarray, patches: np.ndarray, i: int,
                             j: int) -> None:
@@ -268,13 +353,13 @@ class ConvPool:
         rows = len(x)
         (kh, kw), c = self.kernel2, self.channels
         width = kh * kw * c
-        patches = np.empty((rows, *self.out_hw, kh, kw, c), dtype=record.cols.dtype)
         covered_z = self._sums(record)
+        patches = np.empty((rows, *self.out_hw, kh, kw, c), dtype=record.cols.dtype)
         z = np.empty((rows, *self.out_hw, covered_z.shape[1]), dtype=covered_z.dtype)
         item = record.cols.itemsize
         patch_parts, z_parts = self._image_views(patches), self._image_views(z)
         np.copyto(patch_parts[0], self._covered_rows(
-            record.cols, rows, (kh, kw, c), (kw * c * item, c * item, item)))
+            self._cols(record), rows, (kh, kw, c), (kw * c * item, c * item, item)))
         np.copyto(z_parts[0], self._covered_rows(covered_z, rows, (z.shape[-1],),
                                                  (z.itemsize,)))
         if self.uncovered:
@@ -293,7 +378,10 @@ class ConvPool:
                 z_part[...] = part.reshape(z_part.shape)
         a = np.maximum(z, 0) if self.relu else z
         conv_record = _pair_conv_record(self.conv, x, z, a, patches.reshape(-1, width))
-        pool_record = ("tiled", (a, self.pool._as_images(pooled)))
+        if record.winners is None:
+            pool_record = ("tiled", (a, self.pool._as_images(pooled)))
+        else:  # sums computed again may differ in the last bits from the loops': pooled anew
+            pool_record = self.pool.forward(conv_record.a)[1]
         if record.grad is not None:
             grad_a = self.pool.backward(pool_record, record.grad)
             conv_record.grad_a = grad_a
@@ -311,16 +399,25 @@ class _PairRecord:
     backward reads them; after an inference pass ``ConvPool._sums`` computes them from the
     patch rows and weights when the glass box asks."""
 
-    __slots__ = ("x", "cols", "z", "pooled", "with_ones", "grad", "weights")
+    __slots__ = ("x", "cols", "z", "pooled", "with_ones", "grad", "weights", "winners", "xp")
 
     def __init__(self, x, cols, with_ones: bool) -> None:
         self.x, self.cols = x, cols
         self.with_ones = int(with_ones)
         self.z = self.pooled = self.grad = None
+        #: each window's winning position (``uint8``), kept by the compiled loops
+        self.winners = None
+        #: the padded input, kept by a direct pass (``_direct_forward``)
+        self.xp = None
         #: ``(weights, bias)`` of the pass, copies kept after an inference pass or when some
         #: positions are uncovered: the kernel as a matrix (with the bias as its last row
         #: when it rides in the product), and the bias otherwise
         self.weights = None
+
+
+def _ints(values) -> tuple:
+    """Two sizes as a tuple of Python ints (one signature for the compiled loops)."""
+    return tuple(int(v) for v in values)
 
 
 def _view(array: np.ndarray, offset: int, shape: tuple, strides: tuple) -> np.ndarray:

@@ -1,0 +1,65 @@
+"""Compiled loops for a convolution and its max pooling (``ConvPool``), when Numba is there.
+
+glassnet needs NumPy alone. NumPy runs one operation at a time over whole arrays, so the
+element-wise work around a convolution's matrix products (pooling, routing the slope to
+each window's winner, adding patch slopes back into the image) passes over memory once
+per operation, and Python runs between those passes holding the interpreter lock. With
+the optional extra ``pip install ".[fast]"`` (Numba), ``ConvPool`` runs those parts
+as the loops below instead: one pass each, with the lock released, so that the chunks of a
+batch run side by side on every core. The matrix products stay with BLAS, except for
+convolutions whose patches are so short (``kh·kw·channels`` of at most ``DIRECT_WIDTH``
+numbers: a first layer on grey or colour images) that a product would spend its time
+copying patches; those are computed directly in the loop, window by window.
+
+The loops compute the same numbers as the NumPy path: the same sums (added in another
+order, so they may differ in the last bits), the same winners (the first largest in
+reading order, TensorFlow's rule; a window holding a NaN passes the NaN on and routes its
+slope to its last position, as the NumPy path does), zero slope at positions no window
+covers. ``tests/test_compiled_loops.py`` checks every kernel against the NumPy path.
+
+Turn the loops off with ``glassnet.config.set_compiled_kernels(False)`` or the environment
+variable ``GLASSNET_COMPILED=0``; without Numba they are off and nothing else changes.
+Numba compiles each loop on first use (a few seconds) and keeps the result on disk; the
+loops live in ``glassnet._compiled.loops``, imported only then.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+from types import ModuleType
+
+#: Patches at most this long are convolved in a loop rather than by a matrix product.
+DIRECT_WIDTH = 32
+
+_enabled: bool | None = None  # decided on first ask: Numba installed and not turned off
+
+
+def available() -> bool:
+    """Whether Numba is installed, so that the loops can run."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def enabled() -> bool:
+    """Whether ``ConvPool`` runs the compiled loops now."""
+    global _enabled
+    if _enabled is None:
+        _enabled = os.environ.get("GLASSNET_COMPILED", "1") != "0" and available()
+    return _enabled
+
+
+def set_enabled(value: bool) -> None:
+    """Turns the loops on or off; on needs Numba."""
+    global _enabled
+    if value and not available():
+        raise ImportError(
+            'compiled kernels need Numba, which is not installed: pip install ".[fast]"'
+        )
+    _enabled = bool(value)
+
+
+def load() -> ModuleType:
+    """The module of compiled loops, ``glassnet._compiled.loops`` (importing Numba and
+    compiling or reading the loops the first time)."""
+    return importlib.import_module("glassnet._compiled.loops")
