@@ -116,3 +116,40 @@ def test_a_shape_token_s_type_carries_the_sizes():
     token = loops.shape_token(3, 2, 4)
     assert (len(token), len(token[0]), len(token[0][0])) == (3, 2, 4)
     assert loops.shape_token(2, 2) == ((0, 0), (0, 0))
+
+
+@pytest.mark.parametrize("strides, dilation, channels", [
+    ((1, 1), (1, 1), 4), ((2, 1), (1, 1), 8), ((2, 3), (1, 2), 5), ((1, 1), (2, 2), 16),
+])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_patch_slopes_added_back_equal_numpy_s(strides, dilation, channels, dtype):
+    """``add_patches`` (every convolution's input slope, a transposed convolution's output,
+    overlapping pooling windows' slopes) by the loop and by NumPy's strided adds."""
+    from glassnet.layers import _patches as P
+
+    rng = np.random.default_rng(channels)
+    rows, oh, ow, kh, kw = 3, 5, 4, 3, 2
+    height = (oh - 1) * strides[0] + (kh - 1) * dilation[0] + 1
+    width = (ow - 1) * strides[1] + (kw - 1) * dilation[1] + 1
+    patches = rng.standard_normal((rows, oh, ow, kh, kw, channels)).astype(dtype)
+    start = rng.standard_normal((rows, height, width, channels)).astype(dtype)
+    sums = {}
+    for loops in (True, False):
+        keras.config.set_compiled_kernels(loops)
+        sums[loops] = start.copy()
+        P.add_patches(sums[loops], patches, strides, dilation)
+    np.testing.assert_allclose(sums[True], sums[False], rtol=1e-6 if dtype == "float32"
+                               else 1e-14, atol=1e-6 if dtype == "float32" else 1e-14)
+    assert not np.array_equal(sums[True], start)
+
+
+def test_a_one_channel_input_s_slope_is_added_by_numpy(monkeypatch):
+    """Below ``MIN_ADD_CHANNELS`` NumPy's adds are faster; the loop is not called."""
+    from glassnet.layers import _patches as P
+
+    calls = []
+    monkeypatch.setattr(_compiled.load(), "add_patch_slopes", lambda *a: calls.append(a))
+    keras.config.set_compiled_kernels(True)
+    grad_xp = np.zeros((1, 4, 4, 1), "float32")
+    P.add_patches(grad_xp, np.ones((1, 2, 2, 3, 3, 1), "float32"), (1, 1), (1, 1))
+    assert not calls and grad_xp[0, 1, 1, 0] == 4

@@ -30,8 +30,17 @@ import importlib.util
 import os
 from types import ModuleType
 
+import numpy as np
+
 #: Patches at most this long are convolved in a loop rather than by a matrix product.
 DIRECT_WIDTH = 32
+
+#: Patch slopes with fewer channels than this are added back by NumPy: with one channel a
+#: loop over single numbers is slower than NumPy's strided adds.
+MIN_ADD_CHANNELS = 4
+
+#: The float types the loops are compiled for.
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 _enabled: bool | None = None  # decided on first ask: Numba installed and not turned off
 
@@ -57,6 +66,26 @@ def set_enabled(value: bool) -> None:
             'compiled kernels need Numba, which is not installed: pip install ".[fast]"'
         )
     _enabled = bool(value)
+
+
+def add_patches(grad_xp: np.ndarray, grad_patches: np.ndarray, strides: tuple,
+                dilation: tuple, window: tuple = (1, 1), at: tuple = (0, 0)) -> bool:
+    """Adds patch slopes ``grad_patches`` (rows, oh, ow, kh, kw, c) back into ``grad_xp``
+    by the compiled loop, when the loops are on and suit the arrays; returns whether it
+    did (else the caller adds them with NumPy). ``window`` and ``at``: the patches are
+    those of window position ``at`` of windows of ``window`` positions (``ConvPool``)."""
+    suits = (grad_patches.dtype in FLOATS and grad_xp.dtype == grad_patches.dtype
+             and grad_patches.shape[-1] >= MIN_ADD_CHANNELS)
+    if not (suits and enabled()):
+        return False
+    load().add_patch_slopes(grad_xp, grad_patches, *at, _ints(strides), _ints(dilation),
+                            _ints(window))
+    return True
+
+
+def _ints(values) -> tuple:
+    """Two sizes as Python ints (one compiled signature whatever ints they came as)."""
+    return (int(values[0]), int(values[1]))
 
 
 def load() -> ModuleType:

@@ -41,8 +41,6 @@ from glassnet import _compiled, activations
 from glassnet.layers import _patches as P
 from glassnet.ops.node import Record
 
-_LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
 
 class ConvPool:
     """``conv`` (a ``Conv2D``) followed by ``pool`` (a ``MaxPooling2D``), as one unit of a
@@ -132,7 +130,7 @@ class ConvPool:
         """The pooled output for ``x`` (rows of channels-last images), and the pair's
         record."""
         conv = self.conv
-        loops = _compiled.enabled() and x.dtype in _LOOP_DTYPES and conv.kernel.dtype == x.dtype
+        loops = _compiled.enabled() and x.dtype in _compiled.FLOATS and conv.kernel.dtype == x.dtype
         if loops and self.width <= _compiled.DIRECT_WIDTH:
             return self._direct_forward(x)
         rows = len(x)
@@ -294,19 +292,15 @@ class ConvPool:
         h, w = self.in_hw
         grad_xp = np.zeros((rows, h + top + bottom, w + left + right, c), dtype=grad_z.dtype)
         per_phase = rows * qh * qw
-        if _compiled.enabled() and grad_z.dtype in _LOOP_DTYPES:
-            add = self._add_compiled
-        else:
-            add = self._add_kernel_rows if dw == 1 else self._add_kernel_offsets
+        add = self._add_kernel_rows if dw == 1 else self._add_kernel_offsets
         for phase in range(ph * pw):
             block = grad_z[phase * per_phase : (phase + 1) * per_phase] @ kernel_t
-            add(grad_xp, block.reshape(rows, qh, qw, kh, kw, c), *divmod(phase, pw))
+            block = block.reshape(rows, qh, qw, kh, kw, c)
+            at = divmod(phase, pw)
+            if not _compiled.add_patches(grad_xp, block, self.strides2, self.dil2, self.window,
+                                         at):
+                add(grad_xp, block, *at)
         return conv._from_images(P.crop_pads(grad_xp, self.pads, self.in_hw))
-
-    def _add_compiled(self, grad_xp: np.ndarray, patches: np.ndarray, i: int, j: int) -> None:
-        """The same sum as ``_add_kernel_offsets``, by the compiled ``add_patch_slopes``."""
-        _compiled.load().add_patch_slopes(grad_xp, patches, i, j, self.strides2, self.dil2,
-                                           self.window)
 
     def _add_kernel_offsets(self, grad_xp: np.ndarray, patches: np.ndarray, i: int,
                             j: int) -> None:

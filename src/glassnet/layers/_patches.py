@@ -24,6 +24,8 @@ import difflib
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from glassnet import _compiled
+
 # --- argument rules (keras/src/utils/argument_validation.py, backend/config.py) -------------
 
 
@@ -197,7 +199,10 @@ def patch_rows_view(cols: np.ndarray, shape) -> np.ndarray:
 
 def add_patches(grad_xp: np.ndarray, grad_patches: np.ndarray, strides, dilation) -> None:
     """Adds each patch's slope ``(rows, oh, ow, kh, kw, c)`` back into ``grad_xp``, the
-    slope of the padded input: one strided slice-add per kernel offset."""
+    slope of the padded input: one strided slice-add per kernel offset (or one compiled
+    loop, ``glassnet._compiled``)."""
+    if _compiled.add_patches(grad_xp, grad_patches, strides, dilation):
+        return
     _, oh, ow, kh, kw, _ = grad_patches.shape
     (th, tw), (dh, dw) = strides, dilation
     for i in range(kh):
