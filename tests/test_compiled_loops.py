@@ -153,3 +153,22 @@ def test_a_one_channel_input_s_slope_is_added_by_numpy(monkeypatch):
     grad_xp = np.zeros((1, 4, 4, 1), "float32")
     P.add_patches(grad_xp, np.ones((1, 2, 2, 3, 3, 1), "float32"), (1, 1), (1, 1))
     assert not calls and grad_xp[0, 1, 1, 0] == 4
+
+
+def test_a_numba_that_fails_to_import_leaves_numpy_with_a_warning(monkeypatch):
+    """Numba built for another NumPy raises at import; glassnet then runs on NumPy and
+    says why, instead of failing in the middle of a forward pass."""
+
+    def broken():
+        raise ImportError("Numba needs NumPy 2.3 or less")
+
+    monkeypatch.setattr(_compiled, "load", broken)
+    monkeypatch.setattr(_compiled, "_enabled", None)
+    monkeypatch.delenv("GLASSNET_COMPILED", raising=False)
+    with pytest.warns(RuntimeWarning, match="Numba is installed but failed to import.*2.3"):
+        assert not keras.config.compiled_kernels()
+    model = _convnet()
+    x, y = _images(8)
+    model.fit(x, y, epochs=1, verbose=0)  # runs on NumPy
+    with pytest.raises(ImportError, match="2.3"):
+        keras.config.set_compiled_kernels(True)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import warnings
 from types import ModuleType
 
 import numpy as np
@@ -51,20 +52,38 @@ def available() -> bool:
 
 
 def enabled() -> bool:
-    """Whether ``ConvPool`` runs the compiled loops now."""
+    """Whether ``ConvPool`` runs the compiled loops now. Decided on the first ask (the
+    first convolution): on when Numba is installed and imports, unless the environment
+    sets ``GLASSNET_COMPILED=0``. A Numba that fails to import (say, built for another
+    NumPy) leaves the loops off with a warning that says why."""
     global _enabled
     if _enabled is None:
-        _enabled = os.environ.get("GLASSNET_COMPILED", "1") != "0" and available()
+        _enabled = False
+        if os.environ.get("GLASSNET_COMPILED", "1") != "0" and available():
+            try:
+                load()
+            except Exception as error:  # whatever stops the import, NumPy runs everything
+                warnings.warn(
+                    f"glassnet's compiled loops are off: Numba is installed but failed to "
+                    f"import ({type(error).__name__}: {error}); glassnet runs on NumPy alone. "
+                    "Set GLASSNET_COMPILED=0 to silence this.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            else:
+                _enabled = True
     return _enabled
 
 
 def set_enabled(value: bool) -> None:
-    """Turns the loops on or off; on needs Numba."""
+    """Turns the loops on or off; on needs Numba (``ImportError`` without it)."""
     global _enabled
-    if value and not available():
-        raise ImportError(
-            'compiled kernels need Numba, which is not installed: pip install ".[fast]"'
-        )
+    if value:
+        if not available():
+            raise ImportError(
+                'compiled kernels need Numba, which is not installed: pip install ".[fast]"'
+            )
+        load()
     _enabled = bool(value)
 
 
