@@ -77,6 +77,8 @@ CASES = {
          layers.MaxPooling2D((3, 2))], (13, 12, 1)),
     "rectangular kernel, pool 3": (
         [layers.Conv2D(5, (2, 3), activation="relu"), layers.MaxPooling2D(3)], (10, 11, 2)),
+    "windows of more positions than a byte counts (17x17)": (
+        [layers.Conv2D(2, 2, activation="relu"), layers.MaxPooling2D(17)], (18, 36, 1)),
     "sequences: Conv1D, MaxPooling1D": (
         [layers.Conv1D(4, 5, activation="relu"), layers.MaxPooling1D(2)], (17, 3)),
     "sequences: odd output, same padding, strides, no bias": (

@@ -97,14 +97,20 @@ def add_patches(grad_xp: np.ndarray, grad_patches: np.ndarray, strides: tuple,
              and grad_patches.shape[-1] >= MIN_ADD_CHANNELS)
     if not (suits and enabled()):
         return False
-    load().add_patch_slopes(grad_xp, grad_patches, *at, _ints(strides), _ints(dilation),
-                            _ints(window))
+    load().add_patch_slopes(grad_xp, grad_patches, *at, sizes(strides), sizes(dilation),
+                            sizes(window))
     return True
 
 
-def _ints(values) -> tuple:
-    """Two sizes as Python ints (one compiled signature whatever ints they came as)."""
-    return (int(values[0]), int(values[1]))
+def sizes(values) -> tuple:
+    """Sizes (strides, a kernel's or a window's shape) as a tuple of Python ints: one
+    compiled signature whatever kind of ints they came as."""
+    return tuple(int(v) for v in values)
+
+
+def winner_dtype(positions: int) -> np.dtype:
+    """The integer type that holds a window position's index, for ``positions`` of them."""
+    return np.dtype(np.uint8 if positions <= 256 else np.int32)
 
 
 def load() -> ModuleType:

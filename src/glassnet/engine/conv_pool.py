@@ -26,6 +26,13 @@ Positions that no window covers (the last row and column of an odd-sized output 
 The kernel's slope is the same sum over rows in another order, so it may differ from the two
 layers run apart in the last bits.
 
+With the compiled loops of ``glassnet[fast]`` (``glassnet._compiled``), the pooling, the
+routing and the adding back each run as one loop, and each window's winner is kept (as a
+small integer) instead of being found again by comparison. A convolution with short
+patches (``DIRECT_WIDTH``) is then computed in the loop itself, window by window, and its
+pass keeps neither patch rows nor sums: the glass box gathers and multiplies them again
+when it asks (``_cols``, ``_sums``).
+
 The glass box reads the two layers as if they had run apart (``layer_passes``): the
 convolution's values, patches and slopes in image layout, the pooling's input and output,
 rebuilt from what the pair kept only when something asks for them; the uncovered
@@ -62,11 +69,13 @@ class ConvPool:
         )
         self.channels = channels
         self.kernel2, self.strides2, self.dil2, self.window = (
-            _ints(v) for v in (self.kernel2, self.strides2, self.dil2, pool._geometry()[1]))
+            _compiled.sizes(v) for v in (self.kernel2, self.strides2, self.dil2,
+                                         pool._geometry()[1]))
         self.width = self.kernel2[0] * self.kernel2[1] * channels  # numbers in a patch
         self.in_hw = conv._two(conv.input_shape[:-1])
         self.out_hw = conv._two(conv.output_shape[:-1])
         ph, pw = self.window
+        self.winner_dtype = _compiled.winner_dtype(ph * pw)
         self.pooled_hw = (self.out_hw[0] // ph, self.out_hw[1] // pw)
         #: Whether some output positions lie in no window (the last row or column of an
         #: odd-sized output under 2×2 windows).
@@ -130,7 +139,8 @@ class ConvPool:
         """The pooled output for ``x`` (rows of channels-last images), and the pair's
         record."""
         conv = self.conv
-        loops = _compiled.enabled() and x.dtype in _compiled.FLOATS and conv.kernel.dtype == x.dtype
+        loops = (_compiled.enabled() and x.dtype in _compiled.FLOATS
+                 and conv.kernel.dtype == x.dtype)
         if loops and self.width <= _compiled.DIRECT_WIDTH:
             return self._direct_forward(x)
         rows = len(x)
@@ -146,7 +156,7 @@ class ConvPool:
             phases = record.z.reshape(self.window[0] * self.window[1], -1, record.z.shape[1])
             if loops:
                 pooled = np.empty(phases.shape[1:], dtype=phases.dtype)
-                record.winners = np.empty(pooled.shape, dtype=np.uint8)
+                record.winners = np.empty(pooled.shape, dtype=self.winner_dtype)
                 _compiled.load().pool_phases(phases, self.relu, pooled, record.winners)
             else:
                 pooled = phases[0].copy()
@@ -188,7 +198,7 @@ class ConvPool:
         bias = conv.bias if conv.use_bias else np.zeros(filters, dtype=kernel.dtype)
         xp = P.pad_images(conv._as_images(x), self.pads)
         pooled = np.empty((len(x), *self.pooled_hw, filters), dtype=x.dtype)
-        winners = np.empty(pooled.shape, dtype=np.uint8)
+        winners = np.empty(pooled.shape, dtype=self.winner_dtype)
         loops = _compiled.load()
         loops.direct_forward(xp, kernel, bias, loops.shape_token(*self.kernel2, self.channels),
                              self.strides2, self.dil2, loops.shape_token(*self.window),
@@ -234,10 +244,11 @@ class ConvPool:
             return self._direct_backward(record, grad, need_grad_input, grads)
         if record.winners is not None:
             grad_z = np.empty((len(record.cols), grad.shape[-1]), dtype=grad.dtype)
-            _compiled.load().route(grad.reshape(-1, grad.shape[-1]),
-                           record.pooled.reshape(-1, grad.shape[-1]),
-                           record.winners.reshape(-1, grad.shape[-1]), self.relu,
-                           grad_z.reshape(self.window[0] * self.window[1], -1, grad.shape[-1]))
+            filters = grad.shape[-1]
+            _compiled.load().route(
+                grad.reshape(-1, filters), record.pooled.reshape(-1, filters),
+                record.winners.reshape(-1, filters), self.relu,
+                grad_z.reshape(self.window[0] * self.window[1], -1, filters))
         else:
             if self.relu:
                 grad = grad * (record.pooled > 0)
@@ -391,7 +402,9 @@ class _PairRecord:
     (copies, where something reads them later), the pooled output and the slope that came
     back. The convolution's sums ``z`` (same layout) are kept by a training pass, whose
     backward reads them; after an inference pass ``ConvPool._sums`` computes them from the
-    patch rows and weights when the glass box asks."""
+    patch rows and weights when the glass box asks. With the compiled loops the record also
+    keeps each window's winner, and a direct pass keeps the padded input instead of patch
+    rows and sums."""
 
     __slots__ = ("x", "cols", "z", "pooled", "with_ones", "grad", "weights", "winners", "xp")
 
@@ -407,11 +420,6 @@ class _PairRecord:
         #: positions are uncovered: the kernel as a matrix (with the bias as its last row
         #: when it rides in the product), and the bias otherwise
         self.weights = None
-
-
-def _ints(values) -> tuple:
-    """Two sizes as a tuple of Python ints (one signature for the compiled loops)."""
-    return tuple(int(v) for v in values)
 
 
 def _view(array: np.ndarray, offset: int, shape: tuple, strides: tuple) -> np.ndarray:
