@@ -145,32 +145,44 @@ def direct_backward(xp, grad, pooled, winners, kernel, patch, strides, dilation,
     into ``grad_xp`` unless it is empty. Each window's slope goes to its winner alone."""
     kh, kw, c = len(patch), len(patch[0]), len(patch[0][0])
     ph, pw = len(window), len(window[0])
-    width = kh * kw * c
+    width, count = kh * kw * c, ph * pw
     rows, qh, qw, filters = pooled.shape
     (th, tw), (dh, dw) = strides, dilation
-    sums = np.zeros((filters, width), grad.dtype)  # the kernel's slope, filter by filter
+    with_input = grad_xp.size > 0
+    patches = np.empty((count, width), xp.dtype)
+    routed = np.empty((count, filters), grad.dtype)  # the sums' slopes, by window position
+    kernel_sums = np.zeros((width, filters), grad.dtype)
     bias_sums = np.zeros(filters, grad.dtype)
     for r in range(rows):
         for p in range(qh):
             for q in range(qw):
                 for f in range(filters):
-                    if relu and not pooled[r, p, q, f] > 0.0:
-                        continue
                     g = grad[r, p, q, f]
-                    phase = winners[r, p, q, f]
-                    y0, x0 = (p * ph + phase // pw) * th, (q * pw + phase % pw) * tw
+                    g = 0.0 if relu and not pooled[r, p, q, f] > 0.0 else g
                     bias_sums[f] += g
+                    won = winners[r, p, q, f]
+                    for phase in range(count):
+                        routed[phase, f] = g if won == phase else 0.0
+                for phase in range(count):
+                    y0, x0 = (p * ph + phase // pw) * th, (q * pw + phase % pw) * tw
                     for a in range(kh):
                         for b in range(kw):
                             for m in range(c):
-                                sums[f, (a * kw + b) * c + m] += g * xp[
+                                patches[phase, (a * kw + b) * c + m] = xp[
                                     r, y0 + a * dh, x0 + b * dw, m]
-                    if grad_xp.size == 0:
+                    for k in range(width):
+                        v = patches[phase, k]
+                        for f in range(filters):
+                            kernel_sums[k, f] += v * routed[phase, f]
+                    if not with_input:
                         continue
                     for a in range(kh):
                         for b in range(kw):
                             for m in range(c):
-                                grad_xp[r, y0 + a * dh, x0 + b * dw, m] += g * kernel[
-                                    (a * kw + b) * c + m, f]
-    grad_kernel[:] = sums.T
+                                k = (a * kw + b) * c + m
+                                total = 0.0
+                                for f in range(filters):
+                                    total += routed[phase, f] * kernel[k, f]
+                                grad_xp[r, y0 + a * dh, x0 + b * dw, m] += total
+    grad_kernel[:] = kernel_sums
     grad_bias[:] = bias_sums
