@@ -95,6 +95,19 @@ def shape_token(*sizes: int) -> tuple:
 
 
 @_compile
+def _gather_patch(xp, r, y0, x0, patch, dilation, out, row):
+    """Copies the patch whose top-left corner is ``(y0, x0)`` in image ``r`` of ``xp`` into
+    row ``row`` of ``out`` (kh·kw·c numbers, in the kernel's order; a row index rather than
+    a row, since making a view per patch costs more than copying the patch)."""
+    kh, kw, c = len(patch), len(patch[0]), len(patch[0][0])
+    dh, dw = dilation
+    for a in range(kh):
+        for b in range(kw):
+            for m in range(c):
+                out[row, (a * kw + b) * c + m] = xp[r, y0 + a * dh, x0 + b * dw, m]
+
+
+@_compile
 def direct_forward(xp, kernel, bias, patch, strides, dilation, window, relu, pooled,
                    winners):
     """Convolution and max pooling in one loop, for short patches: ``xp`` (rows, h, w, c)
@@ -105,7 +118,7 @@ def direct_forward(xp, kernel, bias, patch, strides, dilation, window, relu, poo
     ph, pw = len(window), len(window[0])
     width, count = kh * kw * c, ph * pw
     rows, qh, qw, filters = pooled.shape
-    (th, tw), (dh, dw) = strides, dilation
+    th, tw = strides
     patches = np.empty((count, width), xp.dtype)
     z = np.empty((count, filters), xp.dtype)
     for r in range(rows):
@@ -113,11 +126,7 @@ def direct_forward(xp, kernel, bias, patch, strides, dilation, window, relu, poo
             for q in range(qw):
                 for phase in range(count):
                     y0, x0 = (p * ph + phase // pw) * th, (q * pw + phase % pw) * tw
-                    for a in range(kh):
-                        for b in range(kw):
-                            for m in range(c):
-                                patches[phase, (a * kw + b) * c + m] = xp[
-                                    r, y0 + a * dh, x0 + b * dw, m]
+                    _gather_patch(xp, r, y0, x0, patch, dilation, patches, phase)
                 for phase in range(count):
                     for f in range(filters):
                         v = bias[f]
@@ -165,11 +174,7 @@ def direct_backward(xp, grad, pooled, winners, kernel, patch, strides, dilation,
                         routed[phase, f] = g if won == phase else 0.0
                 for phase in range(count):
                     y0, x0 = (p * ph + phase // pw) * th, (q * pw + phase % pw) * tw
-                    for a in range(kh):
-                        for b in range(kw):
-                            for m in range(c):
-                                patches[phase, (a * kw + b) * c + m] = xp[
-                                    r, y0 + a * dh, x0 + b * dw, m]
+                    _gather_patch(xp, r, y0, x0, patch, dilation, patches, phase)
                     for k in range(width):
                         v = patches[phase, k]
                         for f in range(filters):
