@@ -59,6 +59,7 @@ from glassnet.layers.pooling import (
     MaxPooling2D,
 )
 from glassnet.layers.preprocessing import Normalization
+from glassnet.layers.recurrent import GRU, LSTM, SimpleRNN
 from glassnet.layers.regularization import (
     ActivityRegularization,
     AlphaDropout,
@@ -151,6 +152,9 @@ LAYER_CLASSES = {
         RandomRotation,
         RandomTranslation,
         RandomZoom,
+        SimpleRNN,
+        LSTM,
+        GRU,
     )
 }
 
@@ -270,4 +274,7 @@ __all__ = [
     "RandomRotation",
     "RandomTranslation",
     "RandomZoom",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
 ]
