@@ -11,6 +11,7 @@ from glassnet.layers.augmentation import (
     RandomZoom,
 )
 from glassnet.layers.base import Layer, WeightSpec
+from glassnet.layers.bidirectional import Bidirectional
 from glassnet.layers.config_keys import ConfigKey
 from glassnet.layers.convolution import (
     Conv1D,
@@ -155,6 +156,7 @@ LAYER_CLASSES = {
         SimpleRNN,
         LSTM,
         GRU,
+        Bidirectional,
     )
 }
 
@@ -277,4 +279,5 @@ __all__ = [
     "SimpleRNN",
     "LSTM",
     "GRU",
+    "Bidirectional",
 ]
