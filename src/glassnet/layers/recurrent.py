@@ -472,8 +472,7 @@ class SimpleRNN(RNNLayer):
             "use_bias": self.use_bias,
             **self._weights_config(),
             **self._penalties_config(),
-            "seed": self.seed,
-        }
+        }  # Keras 3.15's SimpleRNN writes no seed (simple_rnn.py, SimpleRNN.get_config)
 
 
 class LSTM(RNNLayer):
@@ -668,5 +667,5 @@ def masked_input_error(layer, source: str) -> ValueError:
         f"Layer {layer.name!r} ({type(layer).__name__}) would receive the mask of "
         f"{source!r} (Embedding with mask_zero=True): Keras skips the masked (padded) "
         "steps, and glassnet does not support masks yet, so its numbers would differ. Use "
-        "mask_zero=False (padding then counts as steps), or pad at the start ('pre')"
+        "mask_zero=False (padding then counts as steps, unlike in Keras)"
     )
