@@ -54,6 +54,18 @@ def _rate(value, what: str) -> float:
     return min(1.0, max(0.0, float(value)))  # Keras clamps (LSTMCell.__init__)
 
 
+def _use_cudnn(value):
+    """Keras's ``use_cudnn`` (lstm.py, LSTM.__init__): which kernel runs on a GPU; glassnet
+    has one, so only the value is checked."""
+    if value not in ("auto", True, False):
+        raise ValueError(
+            "Invalid valid received for argument `use_cudnn`. "
+            "Expected one of {'auto', True, False}. "
+            f"Received: use_cudnn={value}"
+        )
+    return value
+
+
 def _constraint_config(constraint):
     return None if constraint is None else constraints_module.serialize(constraint)
 
@@ -160,7 +172,6 @@ class RNNLayer(Layer):
         zero_output_for_mask: bool = False,
         **kwargs,
     ) -> None:
-        kwargs.pop("use_cudnn", None)  # which kernel runs, not what it computes
         self.implementation = int(kwargs.pop("implementation", 2))
         units = _units(units)
         super().__init__(**kwargs)
@@ -510,12 +521,14 @@ class LSTM(RNNLayer):
     def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
                  use_bias: bool = True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias: bool = True, **kwargs) -> None:
+                 unit_forget_bias: bool = True, use_cudnn="auto",
+                 **kwargs) -> None:
         super().__init__(units, activation=activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
                          bias_initializer=bias_initializer, **kwargs)
         self.recurrent_activation = activations_module.get(recurrent_activation)
+        self.use_cudnn = _use_cudnn(use_cudnn)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     def _bias_initializer(self):
@@ -581,12 +594,14 @@ class GRU(RNNLayer):
     def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
                  use_bias: bool = True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 reset_after: bool = True, **kwargs) -> None:
+                 reset_after: bool = True, use_cudnn="auto",
+                 **kwargs) -> None:
         super().__init__(units, activation=activation, use_bias=use_bias,
                          kernel_initializer=kernel_initializer,
                          recurrent_initializer=recurrent_initializer,
                          bias_initializer=bias_initializer, **kwargs)
         self.recurrent_activation = activations_module.get(recurrent_activation)
+        self.use_cudnn = _use_cudnn(use_cudnn)
         self.reset_after = bool(reset_after)
 
     def _bias_shape(self):
