@@ -25,6 +25,7 @@ from glassnet.engine.model import Model
 from glassnet.engine.plan import Plan
 from glassnet.layers import InputLayer, Layer
 from glassnet.layers.base import normalize_shape
+from glassnet.layers.recurrent import refuse_masked_steps
 from glassnet.layers.storage import WeightStorage
 from glassnet.layers.symbolic import KerasTensor
 from glassnet.naming import unique_name
@@ -280,6 +281,7 @@ class Sequential(Model):
         if not self._layers:
             raise ValueError("The model has no layers; add some with model.add(...)")
         self._name_inputs()
+        refuse_masked_steps(self._layers)
         shape = self.input_shape
         for layer in self._layers:
             shape = layer.plan_as_layer(shape) if isinstance(layer, Model) else layer.plan(shape)

@@ -11,6 +11,7 @@ from glassnet.layers.augmentation import (
     RandomZoom,
 )
 from glassnet.layers.base import Layer, WeightSpec
+from glassnet.layers.bidirectional import Bidirectional
 from glassnet.layers.config_keys import ConfigKey
 from glassnet.layers.convolution import (
     Conv1D,
@@ -59,6 +60,7 @@ from glassnet.layers.pooling import (
     MaxPooling2D,
 )
 from glassnet.layers.preprocessing import Normalization
+from glassnet.layers.recurrent import GRU, LSTM, SimpleRNN
 from glassnet.layers.regularization import (
     ActivityRegularization,
     AlphaDropout,
@@ -151,6 +153,10 @@ LAYER_CLASSES = {
         RandomRotation,
         RandomTranslation,
         RandomZoom,
+        SimpleRNN,
+        LSTM,
+        GRU,
+        Bidirectional,
     )
 }
 
@@ -270,4 +276,8 @@ __all__ = [
     "RandomRotation",
     "RandomTranslation",
     "RandomZoom",
+    "SimpleRNN",
+    "LSTM",
+    "GRU",
+    "Bidirectional",
 ]

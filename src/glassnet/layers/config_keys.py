@@ -33,6 +33,8 @@ The kinds form a closed set (``KINDS``); each is read by a rule in
 ``inert``                 glassnet ignores it: silent at ``default``, a warning otherwise
 ``fixed``                 only the values in ``allowed`` (others change the maths: refused)
 ``ignored``               accepted whatever its value (an implementation choice of Keras 2)
+``recurrent_layer``       a serialized ``SimpleRNN``, ``LSTM`` or ``GRU`` (``Bidirectional``'s
+                          layers), read key by key as any layer; ``None`` when ``default``
 ========================  =====================================================================
 
 The keys every layer shares (``name``, ``trainable``, ``dtype`` and the input-shape keys) are
@@ -68,6 +70,7 @@ KINDS = frozenset(
         "inert",
         "fixed",
         "ignored",
+        "recurrent_layer",
     }
 )
 #: Kinds whose value is not passed on to the constructor.

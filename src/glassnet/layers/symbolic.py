@@ -29,6 +29,8 @@ class KerasTensor:
         self.name = name
         self.node = node
         self.index = index
+        #: the name of the ``Embedding(mask_zero=True)`` whose mask Keras would carry here
+        self.masked_by: str | None = None
 
     @property
     def ndim(self) -> int:
@@ -113,6 +115,11 @@ def symbolic_call(layer: Any, inputs: Any, kwargs: dict) -> Any:
                 f"{type(tensor).__name__}; in a functional model every input must come from "
                 "Input(...) or another layer"
             )
+    masked = next((t.masked_by for t in tensors if t.masked_by), None)
+    if masked is not None and getattr(layer, "skips_masked_steps", False):
+        from glassnet.layers.recurrent import masked_input_error
+
+        raise masked_input_error(layer, masked)
     multi = isinstance(inputs, (list, tuple))
     shapes = [t.row_shape for t in tensors] if multi else tensors[0].row_shape
     layer.build_symbolic(shapes)
@@ -126,6 +133,9 @@ def symbolic_call(layer: Any, inputs: Any, kwargs: dict) -> Any:
         tensor.node = node
         tensor.index = index
         tensor.name = layer.name if len(outputs) == 1 else f"{layer.name}_{index}"
+        # Which Embedding(mask_zero=True) a Keras mask would come from (Keras passes masks
+        # on through most layers); a recurrent layer refuses such input (see above).
+        tensor.masked_by = layer.name if getattr(layer, "mask_zero", False) else masked
     layer.inbound_nodes.append(node)
     return outputs if len(outputs) > 1 else outputs[0]
 

@@ -454,4 +454,25 @@ def read_key(key: ConfigKey, keys: Keys, shape: tuple[int, ...], ctx: ReadContex
         return _read_data_format(value, what, shape, ctx)
     if kind == "statistic":
         return _read_statistic(value, what, ctx)
+    if kind == "recurrent_layer":
+        return _read_recurrent_layer(value, what, shape, ctx)
     raise TypeError(f"{keys.label}: glassnet has no rule for config keys of kind {kind!r}")
+
+
+def _read_recurrent_layer(value, what: str, shape, ctx: ReadContext):
+    """A layer nested in a layer's config (``Bidirectional``'s ``layer`` and
+    ``backward_layer``): a serialized ``SimpleRNN``, ``LSTM`` or ``GRU``, read by the same
+    rules as any layer of the file; ``None`` stays ``None``."""
+    from glassnet.layers.recurrent import RECURRENT_CLASSES
+    from glassnet.saving.model_config import read_layer
+
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("config"), dict):
+        raise ModelFileError(f"{ctx.where}: {what} should be a serialized layer; found "
+                             f"{type(value).__name__}")
+    cls = RECURRENT_CLASSES.get(value.get("class_name"))
+    if cls is None:
+        raise ModelFileError(f"{ctx.where}: {what} is a {value.get('class_name')!r}; glassnet "
+                             f"wraps {', '.join(RECURRENT_CLASSES)}")
+    return read_layer(cls, value["config"], what, shape, ctx)

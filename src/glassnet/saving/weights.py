@@ -500,15 +500,29 @@ def _v3_datasets(root: h5py.Group, model, what: str, base: str) -> list:
             continue
         label = f"{what}: layer {layer.name!r} ({type(layer).__name__}, stored at {path})"
         expected = layer.own_variable_specs()
-        group = get_group(root, f"{path}/vars", label)
-        names = _numbered(group, label)
-        if len(names) != len(expected):
-            listed = ", ".join(f"{n} {s}" for n, s, _ in expected) or "none"
-            raise ModelFileError(f"{label} expects {len(expected)} weight arrays ({listed}); "
-                                 f"the file has {len(names)}")
-        datasets.append((False, [_check(get_dataset(group, name, label), variable, label)
-                                 for variable, name in zip(expected, names, strict=True)]))
+        checked = []
+        for sub, count in variable_groups(layer):
+            group = get_group(root, f"{path}/{sub}", label)
+            names = _numbered(group, label)
+            part = expected[len(checked) : len(checked) + count]
+            if len(names) != count:
+                listed = ", ".join(f"{n} {s}" for n, s, _ in part) or "none"
+                raise ModelFileError(f"{label} expects {count} weight arrays in {sub} "
+                                     f"({listed}); the file has {len(names)}")
+            checked += [_check(get_dataset(group, name, label), variable, label)
+                        for variable, name in zip(part, names, strict=True)]
+        datasets.append((False, checked))
     return datasets
+
+
+def variable_groups(layer) -> list[tuple[str, int]]:
+    """Where the v3 layout keeps a layer's variables, relative to its group: ``(path,
+    count)`` in ``save_own_variables`` order. ``vars`` for most layers; a layer that Keras
+    builds from sublayers says where Keras writes them (``LSTM``: its ``cell/vars``)."""
+    groups = getattr(layer, "variable_groups", None)
+    if groups is None:
+        return [("vars", len(layer.own_variable_specs()))]
+    return groups()
 
 
 def _join(base: str, path: str) -> str:
@@ -613,10 +627,14 @@ def _write_v3_layers(root: h5py.Group, model, base: str) -> None:
             group.create_group("vars").attrs["name"] = layer.name
             _write_v3_layers(root, layer, path)
             continue
-        variables = group.create_group("vars")
-        variables.attrs["name"] = layer.name
-        for i, value in enumerate(own_values(layer)):
-            write_dataset(variables, str(i), value)
+        values = own_values(layer)
+        start = 0
+        for sub, count in variable_groups(layer):
+            variables = group.require_group(sub)
+            variables.attrs["name"] = layer.name if sub == "vars" else sub.rsplit("/", 2)[0]
+            for i, value in enumerate(values[start : start + count]):
+                write_dataset(variables, str(i), value)
+            start += count
 
 
 # --- legacy layout ----------------------------------------------------------------------------
