@@ -142,8 +142,8 @@ def _sequence_model(lib, recurrent: str, bidirectional: bool, ids: bool):
 # Adam runs on float sequences. After an Embedding, Keras on TensorFlow gets the table's slope
 # as one slice per lookup (tf.IndexedSlices, an id looked up twice in a batch gives two
 # slices); Adam's ``ops.square(gradient)`` squares each slice before the dense sum, so its
-# second moment holds sum(g_i**2) where glassnet (and Keras on JAX or PyTorch) holds
-# sum(g_i)**2. Without repeated ids in a batch the two agree to 1e-6. That is the
+# second moment holds sum(g_i**2) where glassnet holds sum(g_i)**2, the square of the
+# batch's slope. Without repeated ids in a batch the two agree to 1e-6. That is the
 # Embedding's difference, not the recurrent layers'.
 TRAIN_CASES = [
     ("sgd", "LSTM", False, True),
