@@ -25,7 +25,18 @@ from glassnet.errors import DataError
 from glassnet.explain import last_pass
 from glassnet.layers import Dense, Dropout
 from glassnet.models import Sequential
-from glassnet.optimizers import SGD, Adagrad, Adam, RMSprop, base
+from glassnet.optimizers import (
+    SGD,
+    Adadelta,
+    Adagrad,
+    Adam,
+    Adamax,
+    Ftrl,
+    Lion,
+    Nadam,
+    RMSprop,
+    base,
+)
 from glassnet.trainers.batches import ArrayBatches, StreamBatches
 
 HEADS = [
@@ -227,6 +238,33 @@ def test_threaded_update_of_a_large_array_equals_the_serial_one(make, monkeypatc
     np.testing.assert_array_equal(threaded, serial)
     for name in serial_slots:
         np.testing.assert_array_equal(threaded_slots[name], serial_slots[name])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [Adam, lambda: SGD(0.1, momentum=0.9, nesterov=True), lambda: RMSprop(centered=True),
+     Adagrad, Nadam, Adamax, Adadelta, Ftrl, Lion],
+)
+def test_an_update_in_cache_sized_blocks_equals_one_over_the_whole_array(make, monkeypatch):
+    """Large updates run block by block (``_CACHE_BLOCK``) so that their passes stay in
+    cache; each number is computed by the same operations, so the result is bit-identical."""
+    rng = np.random.default_rng(8)
+    size = 3 * base._CACHE_BLOCK + 1_234
+    start = rng.normal(size=size).astype(np.float32)
+    gradients = [rng.normal(size=size).astype(np.float32) for _ in range(3)]
+    monkeypatch.setattr(base, "_update_threads", lambda: 1)
+    results = []
+    for block in (base._CACHE_BLOCK, 10 * size):
+        monkeypatch.setattr(base, "_CACHE_BLOCK", block)
+        optimizer, params = make(), start.copy()
+        for gradient in gradients:
+            optimizer.apply(params, gradient.copy())
+        results.append((params, optimizer.slots))
+    assert len(optimizer._parts[0]) == 1  # the second run made one block
+    (blocked, blocked_slots), (whole, whole_slots) = results
+    np.testing.assert_array_equal(blocked, whole)
+    for name in whole_slots:
+        np.testing.assert_array_equal(blocked_slots[name], whole_slots[name])
 
 
 def test_a_copied_optimizer_updates_its_own_state(monkeypatch):
