@@ -233,9 +233,10 @@ class Sequential(Model):
     def _run_inline(self, x, training: bool = False):
         """Runs the layers one by one with the caller's tape active (the model inside
         another model, whose storage holds these layers' weights)."""
-        routes = sequence_mask_routes(self._layers)
+        run = self._run_layers()  # nested Sequential models opened up, as a Plan runs them
+        routes = sequence_mask_routes(run)
         inputs: list = []
-        for index, layer in enumerate(self._layers):
+        for index, layer in enumerate(run):
             inputs.append(x)
             if isinstance(layer, Model):
                 x = layer._run_inline(x, training)

@@ -72,9 +72,7 @@ def mask_rule(layer: Any) -> str:
         return MAKES
     if getattr(layer, "skips_masked_steps", False):
         return STEPS
-    from glassnet.engine.model import Model
-
-    if isinstance(layer, Model):
+    if hasattr(layer, "plan_as_layer"):  # a model used as a layer (glassnet.engine.model)
         return USES  # Keras hands the mask to the nested model's layers
     for cls in type(layer).__mro__:
         if not cls.__module__.startswith("glassnet."):
