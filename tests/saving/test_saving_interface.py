@@ -257,10 +257,6 @@ def test_every_key_a_layer_writes_is_one_it_declares(cls):
         "Permute": ((2, 1),),
         "Dot": (1,),
         "Lambda": (abs,),
-        "SimpleRNN": (2,),
-        "LSTM": (2,),
-        "GRU": (2,),
-        "Bidirectional": (LAYER_CLASSES["LSTM"](2),),
     }
     examples.update(IMAGE_LAYER_EXAMPLES)
     layer = cls(*examples.get(cls.__name__, ()))
