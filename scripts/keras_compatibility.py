@@ -195,8 +195,6 @@ NOTES: dict[str, dict[str, str]] = {
         "RematScope": "not yet: glassnet keeps every activation for backward",
     },
     "layers": {
-        "Masking": "not yet: glassnet's layers and losses take no masks, and Keras's mask "
-        "changes the loss",
         "TimeDistributed": "not yet (Dense already applies to the last axis of any rank)",
     },
     "callbacks": {

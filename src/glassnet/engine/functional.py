@@ -22,10 +22,12 @@ from glassnet.engine.graph_plan import CompiledGraphPlan, GraphPlan
 from glassnet.engine.model import Model
 from glassnet.layers import InputLayer
 from glassnet.layers.base import as_float_array
+from glassnet.layers.masks import masked_output_error
 from glassnet.layers.storage import WeightStorage, frozen_view, shared_view
 from glassnet.layers.symbolic import GraphNode, KerasTensor, flatten
 from glassnet.naming import unique_name
 from glassnet.ops.tape import active_tape
+from glassnet.ops.tensor import plain
 from glassnet.trainers import Trainer
 from glassnet.trainers.multi_output import ArrayGroup
 
@@ -56,6 +58,9 @@ class Functional(Model):
         self._output_structure = outputs
         self.inputs: list[KerasTensor] = _tensors(inputs, "inputs")
         self.outputs: list[KerasTensor] = _tensors(outputs, "outputs")
+        for tensor in self.outputs:
+            if tensor.mask_source is not None:
+                raise masked_output_error(tensor.node.layer, tensor.mask_source.layer)
         self._nodes, ordered = _nodes_in_order(self.inputs, self.outputs, unused_inputs)
         self._ordered_layers = ordered
         self._input_layers = [layer for layer in ordered if isinstance(layer, InputLayer)]
@@ -141,6 +146,10 @@ class Functional(Model):
             layer = node.layer
             if isinstance(layer, Model):
                 out = layer._run_inline(args, training)
+            elif node.mask_from is not None:  # a recurrent layer reading a mask
+                source = node.mask_from
+                ids = plain(values[id(source.input_tensors[0])])
+                out = layer(args, training=training, mask=source.layer.compute_mask(ids))
             else:
                 out = layer(args, training=training)
             outs = out if len(node.outputs) > 1 else [out]

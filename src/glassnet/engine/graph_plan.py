@@ -138,6 +138,9 @@ class CompiledGraphPlan(GraphPlan):
     And runs of image layers that feed only each other (convolutions, poolings,
     ``Flatten``...) become one ``RowChunkRun`` step, as in a ``Sequential`` plan: chunks of
     rows through the whole run, side by side on every core.
+
+    A recurrent step that reads a mask (``GraphNode.mask_from``, see
+    ``glassnet.layers.masks``) gets it from the mask layer's input slot of the same pass.
     """
 
     def __init__(self, model: Any) -> None:
@@ -147,12 +150,18 @@ class CompiledGraphPlan(GraphPlan):
             slot_of[id(tensor)] = len(slot_of)
         self._input_slots = [slot_of[id(t)] for t in model.inputs]
         steps = []
+        #: ``{output slot of a recurrent step: (mask layer, the slot of its input)}``
+        self._mask_from: dict[int, tuple] = {}
         for node in model._nodes:
             multi = isinstance(node.inputs, (list, tuple))
             sources = tuple(slot_of[id(t)] for t in node.input_tensors)
             for tensor in node.outputs:
                 slot_of[id(tensor)] = len(slot_of)
             targets = tuple(slot_of[id(t)] for t in node.outputs)
+            if node.mask_from is not None:
+                source = node.mask_from
+                self._mask_from[targets[0]] = (
+                    source.layer, slot_of[id(source.input_tensors[0])])
             # The slope at a step's input is needed unless every input is a model input.
             needs_input = any(s not in self._input_slots for s in sources)
             steps.append((node.layer, sources, multi, targets, needs_input))
@@ -181,7 +190,7 @@ class CompiledGraphPlan(GraphPlan):
         self.fold_first = any(folding)
         self._forward_plan = [
             (self._forward_calls[i], sources if multi else sources[0], multi, targets[0],
-             folding[i])
+             folding[i], self._mask_from.get(targets[0]))
             for i, (_, sources, multi, targets, _) in enumerate(steps)
         ]
         calls: dict[int, int] = {}
@@ -396,12 +405,14 @@ class CompiledGraphPlan(GraphPlan):
             arrays = self.model._split_inputs(x)
             for slot, array in zip(self._input_slots, arrays, strict=True):
                 values[slot] = plain(as_float_array(array))
-        for (call, sources, multi, target, folds), node in zip(
+        for (call, sources, multi, target, folds, mask_from), node in zip(
             self._forward_plan, nodes, strict=True
         ):
             given = tuple([values[s] for s in sources]) if multi else values[sources]
             if folds and x_has_ones:
                 out, records = call(given, training, True)
+            elif mask_from is not None:
+                out, records = call(given, training, mask=self._mask(mask_from, values))
             else:
                 out, records = call(given, training)
             values[target] = out
@@ -470,6 +481,13 @@ class CompiledGraphPlan(GraphPlan):
                 w[...] = 0
         return {}
 
+    @staticmethod
+    def _mask(mask_from: tuple, values: list) -> np.ndarray:
+        """The mask a recurrent step reads: its mask layer's ``compute_mask`` of that layer's
+        input in this pass."""
+        layer, slot = mask_from
+        return layer.compute_mask(plain(values[slot]))
+
     def record_loss(self, loss, inputs, value, records) -> None:
         slots = self._local.slots
         node = slots.loss_node
@@ -491,7 +509,12 @@ class CompiledGraphPlan(GraphPlan):
         for index, (op, sources, multi, targets, _) in enumerate(self._steps):
             given = tuple(values[s] for s in sources) if multi else values[sources[0]]
             computed = tuple(plain(v) for v in given) if multi else plain(given)
-            out, records = self._forward_calls[index](computed, training)
+            mask_from = self._mask_from.get(targets[0])
+            if mask_from is not None:
+                mask = self._mask(mask_from, values)
+                out, records = self._forward_calls[index](computed, training, mask=mask)
+            else:
+                out, records = self._forward_calls[index](computed, training)
             out = as_tensor(out.copy() if isinstance(op, DenseChain) or out is computed else out)
             tape.record(op, given, out, records)
             values[targets[0]] = out

@@ -504,15 +504,23 @@ class Model(Trainer):
     def _forward_on_tape(self, x, training: bool, tape):
         """Runs the plan's steps, one node each on ``tape``; a step already on it (the model
         called twice in one tape) runs layer by layer, since its buffers are in use."""
-        steps = self.plan.steps
+        plan = self.plan
+        steps = plan.steps
+        routes = getattr(plan, "mask_routes", {})  # recurrent steps reading a mask
+        step_inputs: list = []
         on_tape = {id(node.op) for node in tape.nodes}
         for index, step in enumerate(steps):
             last = index == len(steps) - 1
+            step_inputs.append(x)
             if id(step) in on_tape and hasattr(step, "layers"):
                 for layer in step.layers:
                     x = layer(x, training=training)
                 continue
-            out, records = step.forward(plain(x), training)
+            if index in routes:
+                mask = plan.step_mask(routes[index], plain(step_inputs[routes[index]]))
+                out, records = step.forward(plain(x), training, mask=mask)
+            else:
+                out, records = step.forward(plain(x), training)
             if last or out is x:
                 out = out.copy()  # the caller's own array, not a buffer of the next pass
             out = as_tensor(out)

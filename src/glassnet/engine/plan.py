@@ -13,6 +13,12 @@ computed one (``record_loss``). When the loss is a cross-entropy fused with the 
 softmax or sigmoid, the last step stops at its logits (``forward(..., logits=True)``), the
 loss supplies the prediction, and backward starts from the slope at the logits
 (``backward(..., from_logits=True)``).
+
+Masks (``glassnet.layers.masks``): a recurrent layer that Keras would hand the mask of an
+``Embedding(mask_zero=True)`` or a ``Masking`` before it gets that mask from the plan, which
+computes it from the mask layer's input of the same pass (``compute_mask``), once per pass,
+and passes it to the layer's ``forward``; the layer keeps it in its record, so backward
+needs nothing more.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import numpy as np
 
 from glassnet.engine.dense_chain import DenseChain
 from glassnet.engine.row_chunks import WORKERS, RowChunkRun
+from glassnet.layers.masks import sequence_mask_routes
 from glassnet.ops.node import Node, Record
 from glassnet.ops.tape import Tape
 
@@ -59,6 +66,7 @@ class Plan:
             rows.clear()
 
         last_index = len(layers) - 1
+        own_step: dict[int, int] = {}  # a layer's index -> its step's, for a step of its own
         for index, layer in enumerate(layers):
             if chains and DenseChain.takes(layer, spans):
                 close_rows()
@@ -69,9 +77,15 @@ class Plan:
             else:
                 close_run()
                 close_rows()
+                own_step[index] = len(steps)
                 steps.append(layer)
         close_run()
         close_rows()
+        #: ``{step: step of the mask's layer}`` for the steps that read a mask.
+        self.mask_routes = {
+            own_step[index]: own_step[source.where]
+            for index, source in sequence_mask_routes(list(layers)).items()
+        }
         #: Chains and layers, in the order they run.
         self.steps = steps
         self.layers = list(layers)
@@ -171,6 +185,8 @@ class Plan:
             node.output = x
             return x
         calls = self._logits_calls if logits else self._forward_calls
+        if self.mask_routes:
+            return self._forward_with_masks(nodes, calls, x, training, x_has_ones)
         if x_has_ones:
             x, node.records = calls[0](x, training, True)
         else:
@@ -184,6 +200,29 @@ class Plan:
             x, node.records = calls[i](x, training)
             node.output = x
         return x
+
+    def _forward_with_masks(self, nodes, calls, x, training, x_has_ones):
+        """The pass of a plan whose recurrent layers read a mask (see the module docstring)."""
+        masks: dict[int, np.ndarray] = {}
+        for i, node in enumerate(nodes):
+            node.inputs = x
+            source = self.mask_routes.get(i)
+            if source is not None:
+                mask = masks.get(source)
+                if mask is None:
+                    mask = masks[source] = self.step_mask(source, nodes[source].inputs)
+                x, node.records = calls[i](x, training, mask=mask)
+            elif i == 0 and x_has_ones:
+                x, node.records = calls[0](x, training, True)
+            else:
+                x, node.records = calls[i](x, training)
+            node.output = x
+        return x
+
+    def step_mask(self, source: int, inputs) -> np.ndarray:
+        """The mask that step ``source`` (an ``Embedding(mask_zero=True)`` or ``Masking``)
+        makes from its ``inputs``."""
+        return self.steps[source].compute_mask(inputs)
 
     def backward(self, grad: np.ndarray, from_logits: bool = False) -> None:
         """Back-propagates the slope at the output (at the logits with ``from_logits``)

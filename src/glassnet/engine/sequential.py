@@ -25,10 +25,11 @@ from glassnet.engine.model import Model
 from glassnet.engine.plan import Plan
 from glassnet.layers import InputLayer, Layer
 from glassnet.layers.base import normalize_shape
-from glassnet.layers.recurrent import refuse_masked_steps
+from glassnet.layers.masks import sequence_mask_routes
 from glassnet.layers.storage import WeightStorage
 from glassnet.layers.symbolic import KerasTensor
 from glassnet.naming import unique_name
+from glassnet.ops.tensor import plain
 from glassnet.utils.custom_objects import get_registered_name
 
 
@@ -232,10 +233,19 @@ class Sequential(Model):
     def _run_inline(self, x, training: bool = False):
         """Runs the layers one by one with the caller's tape active (the model inside
         another model, whose storage holds these layers' weights)."""
-        for layer in self._layers:
-            x = layer._run_inline(x, training) if isinstance(layer, Model) else layer(
-                x, training=training
-            )
+        run = self._run_layers()  # nested Sequential models opened up, as a Plan runs them
+        routes = sequence_mask_routes(run)
+        inputs: list = []
+        for index, layer in enumerate(run):
+            inputs.append(x)
+            if isinstance(layer, Model):
+                x = layer._run_inline(x, training)
+            elif index in routes:  # a recurrent layer reading a mask (glassnet.layers.masks)
+                source = routes[index]
+                mask = source.layer.compute_mask(plain(inputs[source.where]))
+                x = layer(x, training=training, mask=mask)
+            else:
+                x = layer(x, training=training)
         return x
 
     def _invalidate(self) -> None:
@@ -281,7 +291,7 @@ class Sequential(Model):
         if not self._layers:
             raise ValueError("The model has no layers; add some with model.add(...)")
         self._name_inputs()
-        refuse_masked_steps(self._layers)
+        sequence_mask_routes(self._run_layers())  # refuses masks glassnet cannot follow
         shape = self.input_shape
         for layer in self._layers:
             shape = layer.plan_as_layer(shape) if isinstance(layer, Model) else layer.plan(shape)

@@ -25,6 +25,7 @@ from glassnet.layers.dense import Dense
 from glassnet.layers.embedding import Embedding
 from glassnet.layers.lambda_layer import Lambda
 from glassnet.layers.lookup import CategoryEncoding, IntegerLookup, StringLookup
+from glassnet.layers.masking import Masking
 from glassnet.layers.merging import (
     Add,
     Average,
@@ -101,6 +102,7 @@ LAYER_CLASSES = {
         PReLU,
         ELU,
         Embedding,
+        Masking,
         LayerNormalization,
         GroupNormalization,
         UnitNormalization,
@@ -220,6 +222,7 @@ __all__ = [
     "Concatenate",
     "Dot",
     "Embedding",
+    "Masking",
     "GaussianDropout",
     "GaussianNoise",
     "Identity",

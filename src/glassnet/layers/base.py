@@ -306,6 +306,12 @@ class Layer:
         if kwargs:
             unknown = ", ".join(sorted(kwargs))
             raise TypeError(f"Layer {self.name!r} got unexpected keyword argument(s): {unknown}")
+        return self._call_arrays(inputs, training, {})
+
+    def _call_arrays(self, inputs, training: bool, forward_kwargs: dict):
+        """``__call__`` on arrays: builds the layer if needed, runs ``forward`` (with
+        ``forward_kwargs``, a recurrent layer's ``mask``) and leaves a node on the active
+        tape."""
         convert = np.asarray if self.keeps_input_dtype else as_float_array
         multi = self.takes_input_list and isinstance(inputs, (list, tuple))
         if multi:
@@ -320,7 +326,8 @@ class Layer:
             self._check_row_shapes(shapes, x)
         # The layer computes on plain arrays (its own NumPy calls are not ops to record);
         # the node links the caller's objects, and the caller gets a tensor of its own.
-        out, records = self.forward(plain_tuple(x) if multi else plain(x), training=training)
+        out, records = self.forward(plain_tuple(x) if multi else plain(x), training=training,
+                                    **forward_kwargs)
         out = as_tensor(out)
         if out is x:  # a pass-through: a value of its own, so the tape links it
             out = out.view()

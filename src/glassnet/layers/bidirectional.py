@@ -6,6 +6,11 @@ Keras orders them) and hands each layer views of its share, so a model, an optim
 file see one layer with six weights. With ``return_sequences`` the backward layer's output
 is flipped back to the input's order before merging, so step ``t`` of the output joins what
 both directions computed at step ``t``.
+
+A mask (``forward(x, training, mask)``) goes to both layers unchanged, as Keras hands it
+(``Bidirectional.call``); the backward layer reads it in its own, reversed, order. Both
+layers then output zeros on masked steps with ``return_sequences`` (Keras sets their
+``zero_output_for_mask``).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import numpy as np
 
 from glassnet.layers.base import Layer, WeightSpec
 from glassnet.layers.config_keys import key
-from glassnet.layers.recurrent import RECURRENT_CLASSES, RNNLayer
+from glassnet.layers.recurrent import RECURRENT_CLASSES, RNNLayer, call_with_mask
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 _SIDES = ("forward", "backward")
@@ -194,9 +199,9 @@ class Bidirectional(Layer):
 
     # --- forward and backward -----------------------------------------------------------
 
-    def forward(self, x, training=False):
-        y, forward_record = self.forward_layer.forward(x, training)
-        y_rev, backward_record = self.backward_layer.forward(x, training)
+    def forward(self, x, training=False, mask=None):
+        y, forward_record = self.forward_layer.forward(x, training, mask)
+        y_rev, backward_record = self.backward_layer.forward(x, training, mask)
         if self.return_sequences:
             y_rev = y_rev[:, ::-1]
         if self.merge_mode == "concat":
@@ -229,13 +234,12 @@ class Bidirectional(Layer):
         return d_x + d_back if need_grad_input else None
 
     def __call__(self, inputs, training: bool = False, **kwargs):
-        for what in ("initial_state", "mask"):
-            if kwargs.get(what) is not None:
-                raise ValueError(
-                    f"Bidirectional {self.name!r}: `{what}=` is not supported by glassnet"
-                )
-            kwargs.pop(what, None)
-        return super().__call__(inputs, training=training, **kwargs)
+        if kwargs.get("initial_state") is not None:
+            raise ValueError(
+                f"Bidirectional {self.name!r}: `initial_state=` is not supported by glassnet"
+            )
+        kwargs.pop("initial_state", None)
+        return call_with_mask(self, inputs, training, kwargs)
 
     # --- configuration ------------------------------------------------------------------
 

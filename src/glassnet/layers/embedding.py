@@ -46,7 +46,7 @@ class Embedding(Layer):
         embeddings_initializer: Keras default ``"uniform"`` (in [-0.05, 0.05]).
         embeddings_regularizer: optional penalty on the matrix.
         mask_zero: whether id 0 is padding; ``compute_mask`` then gives where ids are not 0
-            (glassnet's layers do not consume masks yet).
+            (the recurrent layers after it skip those steps, see ``glassnet.layers.masks``).
         weights: an initial ``(input_dim, output_dim)`` matrix.
 
     Example:

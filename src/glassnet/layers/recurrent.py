@@ -16,9 +16,14 @@ Semantics follow Keras 3: ``keras/src/layers/rnn/rnn.py`` (the loop, ``go_backwa
 ``return_sequences``, ``get_config``), ``simple_rnn.py``, ``lstm.py`` and ``gru.py`` (the
 cells, arguments, defaults, dropout masks and configs).
 
+Masks (after ``Embedding(mask_zero=True)`` or ``Masking``; ``glassnet.layers.masks`` says
+how they travel): ``forward(x, training, mask)`` takes the ``(batch, timesteps)`` mask, and a
+masked step keeps the state and output of the step before, as Keras's loop does
+(``keras/src/backend/tensorflow/rnn.py``, ``rnn``); with ``zero_output_for_mask`` a masked
+step outputs zeros instead (``Bidirectional`` sets it with ``return_sequences``).
+
 Not supported (each raises a ``ValueError`` saying so): ``return_state=True`` (a layer with
-several outputs), ``stateful=True``, ``initial_state=``, and input carrying a mask (after
-``Embedding(mask_zero=True)``), where Keras would skip the padded steps.
+several outputs), ``stateful=True`` and ``initial_state=``.
 """
 
 from __future__ import annotations
@@ -98,6 +103,8 @@ class RecurrentRecord:
             (``glassnet.layers.recurrent_steps.StepRecords``).
         in_masks, rec_masks: the dropout masks of this pass (``None`` when off).
         a: the layer's output.
+        step_mask: the steps that count, time first in the order they ran, ``(timesteps,
+            batch, 1)`` of 1s and 0s (``None`` without a mask).
     """
 
     x: np.ndarray
@@ -106,6 +113,7 @@ class RecurrentRecord:
     in_masks: list | None
     rec_masks: list | None
     a: Any = None
+    step_mask: np.ndarray | None = None
 
 
 class RNNLayer(Layer):
@@ -117,8 +125,8 @@ class RNNLayer(Layer):
     """
 
     gates = 1
-    #: Whether a mask coming in would change the numbers (Keras skips masked steps); read
-    #: by ``glassnet.layers.symbolic`` and ``Sequential.build`` to refuse such inputs.
+    #: Read by ``glassnet.layers.masks``: the layer skips the masked steps of a mask coming
+    #: in (models hand it to ``forward``), and passes the mask on with ``return_sequences``.
     skips_masked_steps = True
 
     _rnn_keys = (
@@ -343,19 +351,39 @@ class RNNLayer(Layer):
     def _input_bias_grad(self) -> np.ndarray:
         return self.grad_bias
 
-    def forward(self, x, training=False):
+    def _step_mask(self, mask, x: np.ndarray) -> np.ndarray | None:
+        """The ``(batch, timesteps)`` mask as the steps read it: time first, in their order,
+        ``(timesteps, batch, 1)`` of 1s and 0s in ``x``'s dtype."""
+        if mask is None:
+            return None
+        mask = np.asarray(mask)
+        if mask.shape != x.shape[:2]:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: the mask must have shape (batch, "
+                f"timesteps) = {x.shape[:2]}; received {mask.shape}"
+            )
+        steps = mask.astype(bool).T[::-1] if self.go_backwards else mask.astype(bool).T
+        return np.ascontiguousarray(steps, dtype=x.dtype)[:, :, None]
+
+    def forward(self, x, training=False, mask=None):
+        """The output for ``x`` ``(batch, timesteps, features)``; ``mask`` ``(batch,
+        timesteps)``, false for the steps to skip (``None``: every step counts)."""
         if x.ndim != 3:
             self._check_sequence_shape(x.shape[1:])
         sequence = x[:, ::-1] if self.go_backwards else x
         xt = np.ascontiguousarray(sequence.transpose(1, 0, 2))
+        step_mask = self._step_mask(mask, x)
         in_masks, rec_masks = self._masks(x.shape[0], x.shape[2], xt.dtype, training)
         inputs = self._project(xt, in_masks)
-        steps = self._run(inputs, rec_masks)
+        steps = self._run(inputs, rec_masks, step_mask)
+        outputs = steps.states[1:]
+        if step_mask is not None and self.zero_output_for_mask:
+            outputs = outputs * step_mask  # rnn.py: zeros, not the step before, when masked
         if self.return_sequences:
-            out = np.ascontiguousarray(steps.states[1:].transpose(1, 0, 2))
+            out = np.ascontiguousarray(outputs.transpose(1, 0, 2))
         else:
-            out = steps.states[-1].copy()
-        record = RecurrentRecord(xt, inputs, steps, in_masks, rec_masks, out)
+            out = outputs[-1].copy()
+        record = RecurrentRecord(xt, inputs, steps, in_masks, rec_masks, out, step_mask)
         return out, record
 
     def backward(self, records, grad_out, need_grad_input=True):
@@ -366,6 +394,8 @@ class RNNLayer(Layer):
         else:
             d_out = np.zeros((steps, *grad_out.shape), dtype=grad_out.dtype)
             d_out[-1] = grad_out
+        if record.step_mask is not None and self.zero_output_for_mask:
+            d_out = d_out * record.step_mask
         d_inputs = self._run_backward(record, d_out)
         d_xt = self._project_backward(record, d_inputs, need_grad_input)
         if d_xt is None:
@@ -373,7 +403,7 @@ class RNNLayer(Layer):
         d_x = d_xt.transpose(1, 0, 2)
         return np.ascontiguousarray(d_x[:, ::-1] if self.go_backwards else d_x)
 
-    def _run(self, inputs, rec_masks) -> steps_module.StepRecords:
+    def _run(self, inputs, rec_masks, step_mask=None) -> steps_module.StepRecords:
         raise NotImplementedError
 
     def _run_backward(self, record: RecurrentRecord, d_out) -> np.ndarray:
@@ -388,14 +418,13 @@ class RNNLayer(Layer):
                 record.steps.states[:-1], d_product, self.units, self.gates, record.rec_masks)
 
     def __call__(self, inputs, training: bool = False, **kwargs):
-        for what in ("initial_state", "mask"):
-            if kwargs.get(what) is not None:
-                raise ValueError(
-                    f"{type(self).__name__} {self.name!r}: `{what}=` is not supported by "
-                    "glassnet; every sequence starts from a zero state and every step counts"
-                )
-            kwargs.pop(what, None)
-        return super().__call__(inputs, training=training, **kwargs)
+        if kwargs.get("initial_state") is not None:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: `initial_state=` is not supported by "
+                "glassnet; every sequence starts from a zero state"
+            )
+        kwargs.pop("initial_state", None)
+        return call_with_mask(self, inputs, training, kwargs)
 
     # --- configuration ------------------------------------------------------------------
 
@@ -466,13 +495,15 @@ class SimpleRNN(RNNLayer):
         *RNNLayer._weight_keys,
     )
 
-    def _run(self, inputs, rec_masks):
+    def _run(self, inputs, rec_masks, step_mask=None):
         return steps_module.simple_forward(inputs, self.recurrent_kernel,
-                                           self._zero_state(inputs), self.activation, rec_masks)
+                                           self._zero_state(inputs), self.activation, rec_masks,
+                                           step_mask)
 
     def _run_backward(self, record, d_out):
         d_inputs, _ = steps_module.simple_backward(record.steps, d_out, self.recurrent_kernel,
-                                                   self.activation, record.rec_masks)
+                                                   self.activation, record.rec_masks,
+                                                   record.step_mask)
         self._recurrent_slope(record, d_inputs)
         return d_inputs
 
@@ -535,15 +566,16 @@ class LSTM(RNNLayer):
         return _ForgetBias(self.bias_initializer) if self.unit_forget_bias else (
             self.bias_initializer)
 
-    def _run(self, inputs, rec_masks):
+    def _run(self, inputs, rec_masks, step_mask=None):
         zero = self._zero_state(inputs)
         return steps_module.lstm_forward(inputs, self.recurrent_kernel, zero, zero,
-                                         self.activation, self.recurrent_activation, rec_masks)
+                                         self.activation, self.recurrent_activation, rec_masks,
+                                         step_mask)
 
     def _run_backward(self, record, d_out):
         d_inputs, _, _ = steps_module.lstm_backward(
             record.steps, d_out, self.recurrent_kernel, self.activation,
-            self.recurrent_activation, record.rec_masks)
+            self.recurrent_activation, record.rec_masks, record.step_mask)
         self._recurrent_slope(record, d_inputs)
         return d_inputs
 
@@ -614,16 +646,16 @@ class GRU(RNNLayer):
     def _input_bias_grad(self):
         return self.grad_bias[0] if self.reset_after else self.grad_bias
 
-    def _run(self, inputs, rec_masks):
+    def _run(self, inputs, rec_masks, step_mask=None):
         recurrent_bias = self.bias[1] if self.use_bias and self.reset_after else None
         return steps_module.gru_forward(
             inputs, self.recurrent_kernel, recurrent_bias, self._zero_state(inputs),
-            self.activation, self.recurrent_activation, self.reset_after, rec_masks)
+            self.activation, self.recurrent_activation, self.reset_after, rec_masks, step_mask)
 
     def _run_backward(self, record, d_out):
         d_inputs, d_product, _ = steps_module.gru_backward(
             record.steps, d_out, self.recurrent_kernel, self.activation,
-            self.recurrent_activation, self.reset_after, record.rec_masks)
+            self.recurrent_activation, self.reset_after, record.rec_masks, record.step_mask)
         if not self.trainable:
             return d_inputs
         units = self.units
@@ -656,31 +688,21 @@ class GRU(RNNLayer):
 RECURRENT_CLASSES = {cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU)}
 
 
-def refuse_masked_steps(layers) -> None:
-    """Refuses a recurrent layer placed after ``Embedding(mask_zero=True)`` in a list of
-    layers run one after another (a ``Sequential``): Keras would pass the mask on and skip
-    the padded steps; glassnet has no masks, so its numbers would differ without a word.
+def call_with_mask(layer: Layer, inputs, training: bool, kwargs: dict):
+    """A recurrent layer (or ``Bidirectional``) called as Keras calls it: on arrays with an
+    optional ``mask=`` ``(batch, timesteps)``; on symbolic tensors, the mask comes from the
+    layers before (``glassnet.layers.masks``), and an explicit ``mask=`` is refused."""
+    mask = kwargs.pop("mask", None)
+    if mask is None:
+        return Layer.__call__(layer, inputs, training=training, **kwargs)
+    from glassnet.layers import symbolic
 
-    Raises:
-        ValueError: naming the embedding and the recurrent layer.
-    """
-    source = None
-    for layer in layers:
-        if getattr(layer, "mask_zero", False):
-            source = layer
-        elif source is not None and _skips_masked_steps(layer):
-            raise masked_input_error(layer, source.name)
-
-
-def _skips_masked_steps(layer) -> bool:
-    return bool(getattr(layer, "skips_masked_steps", False))
-
-
-def masked_input_error(layer, source: str) -> ValueError:
-    """The error for a recurrent layer that would receive a mask."""
-    return ValueError(
-        f"Layer {layer.name!r} ({type(layer).__name__}) would receive the mask of "
-        f"{source!r} (Embedding with mask_zero=True): Keras skips the masked (padded) "
-        "steps, and glassnet does not support masks yet, so its numbers would differ. Use "
-        "mask_zero=False (padding then counts as steps, unlike in Keras)"
-    )
+    if symbolic.is_symbolic(inputs) or symbolic.is_symbolic(mask):
+        raise ValueError(
+            f"{type(layer).__name__} {layer.name!r}: `mask=` in a functional graph is not "
+            "supported by glassnet; masks come from Embedding(mask_zero=True) or Masking"
+        )
+    if kwargs:
+        unknown = ", ".join(sorted(kwargs))
+        raise TypeError(f"Layer {layer.name!r} got unexpected keyword argument(s): {unknown}")
+    return layer._call_arrays(inputs, training, {"mask": np.asarray(mask)})

@@ -16,6 +16,14 @@ LSTM ``i, f, c, o``; GRU ``z, r, h``.
 Recurrent dropout (``rec_masks``): ``None``, or one ``(batch, units)`` mask per gate (a list
 of ``gates`` arrays; SimpleRNN has one gate), fixed for the whole sequence as Keras draws
 them; the state feeding gate ``g`` is multiplied by ``rec_masks[g]``.
+
+Masked steps (``step_mask``): ``None``, or ``(steps, batch, 1)`` of 1s and 0s in the order the
+steps run, 0 where a row's step is padding. As Keras's loop does (``keras/src/backend/
+tensorflow/rnn.py``, ``rnn``: ``tf.where(mask_t, new_state, state)``), a masked step keeps
+the state (and the LSTM's carry) from the step before, so ``states[t + 1] = states[t]`` on
+those rows; backward passes the slope at that state straight to the step before and gives
+the step's gate inputs no slope. ``gates`` then holds what each step computed before the
+mask chose (the candidate state), which the activation's backward reads.
 """
 
 from __future__ import annotations
@@ -44,6 +52,11 @@ class StepRecords:
     gates: np.ndarray
     carries: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
+
+
+def _keep(new: np.ndarray, old: np.ndarray, m) -> np.ndarray:
+    """The state after a step: ``new`` where the step counts, ``old`` where it is masked."""
+    return new if m is None else np.where(m > 0, new, old)
 
 
 def _masked(h: np.ndarray, rec_masks, g: int) -> np.ndarray:
@@ -94,19 +107,30 @@ def recurrent_kernel_slope(
 # --- SimpleRNN -----------------------------------------------------------------------------
 
 
-def simple_forward(inputs, recurrent, h0, activation, rec_masks=None) -> StepRecords:
-    """``h_t = activation(inputs_t + h_{t-1} @ recurrent)``."""
+def simple_forward(inputs, recurrent, h0, activation, rec_masks=None,
+                   step_mask=None) -> StepRecords:
+    """``h_t = activation(inputs_t + h_{t-1} @ recurrent)`` (``h_{t-1}`` kept on masked
+    steps)."""
     steps, batch, units = inputs.shape
     states = np.empty((steps + 1, batch, units), dtype=inputs.dtype)
     states[0] = h0
     z = np.empty_like(inputs)
+    if step_mask is None:
+        for t in range(steps):
+            np.add(inputs[t], _recurrent_product(states[t], recurrent, units, 1, rec_masks),
+                   out=z[t])
+            states[t + 1] = activation(z[t])
+        return StepRecords(states, z, states[1:])
+    candidates = np.empty_like(inputs)
     for t in range(steps):
         np.add(inputs[t], _recurrent_product(states[t], recurrent, units, 1, rec_masks), out=z[t])
-        states[t + 1] = activation(z[t])
-    return StepRecords(states, z, states[1:])
+        candidates[t] = activation(z[t])
+        states[t + 1] = _keep(candidates[t], states[t], step_mask[t])
+    return StepRecords(states, z, candidates)
 
 
-def simple_backward(rec: StepRecords, d_out, recurrent, activation, rec_masks=None):
+def simple_backward(rec: StepRecords, d_out, recurrent, activation, rec_masks=None,
+                    step_mask=None):
     """Slopes at every step's projected input and at the initial state; ``d_out`` is the
     slope at every step's output, ``(steps, batch, units)``."""
     steps, _, units = rec.z.shape
@@ -114,8 +138,10 @@ def simple_backward(rec: StepRecords, d_out, recurrent, activation, rec_masks=No
     d_h = np.zeros_like(rec.states[0])
     for t in range(steps - 1, -1, -1):
         d_h = d_h + d_out[t]
-        d_z[t] = activation.backward(rec.z[t], rec.gates[t], d_h)
-        d_h = _recurrent_backward(d_z[t], recurrent, units, 1, rec_masks)
+        m = None if step_mask is None else step_mask[t]
+        d_z[t] = activation.backward(rec.z[t], rec.gates[t], d_h if m is None else d_h * m)
+        d_prev = _recurrent_backward(d_z[t], recurrent, units, 1, rec_masks)
+        d_h = d_prev if m is None else d_prev + d_h * (1 - m)
     return d_z, d_h
 
 
@@ -123,7 +149,7 @@ def simple_backward(rec: StepRecords, d_out, recurrent, activation, rec_masks=No
 
 
 def lstm_forward(inputs, recurrent, h0, c0, activation, recurrent_activation,
-                 rec_masks=None) -> StepRecords:
+                 rec_masks=None, step_mask=None) -> StepRecords:
     """Keras's LSTM step: ``z = inputs_t + h_{t-1} @ recurrent``; gates ``i, f, o`` are
     ``recurrent_activation`` of theirs, the candidate ``g = activation(z_c)``;
     ``c_t = f * c_{t-1} + i * g`` and ``h_t = o * activation(c_t)``."""
@@ -141,14 +167,17 @@ def lstm_forward(inputs, recurrent, h0, c0, activation, recurrent_activation,
         gates[t] = recurrent_activation(z[t])  # i, f and o; the c block is redone below
         gates[t][:, c_block] = activation(z[t][:, c_block])
         i, f, g = gates[t][:, :units], gates[t][:, units : 2 * units], gates[t][:, c_block]
-        carries[t + 1] = f * carries[t] + i * g
-        squashed[t] = activation(carries[t + 1])
-        states[t + 1] = gates[t][:, 3 * units :] * squashed[t]
+        carry = f * carries[t] + i * g
+        squashed[t] = activation(carry)
+        state = gates[t][:, 3 * units :] * squashed[t]
+        m = None if step_mask is None else step_mask[t]
+        carries[t + 1] = _keep(carry, carries[t], m)
+        states[t + 1] = _keep(state, states[t], m)
     return StepRecords(states, z, gates, carries, {"squashed": squashed})
 
 
 def lstm_backward(rec: StepRecords, d_out, recurrent, activation, recurrent_activation,
-                  rec_masks=None):
+                  rec_masks=None, step_mask=None):
     """Slopes at every step's projected input, the initial state and initial carry."""
     steps, batch, width = rec.z.shape
     units = width // 4
@@ -159,8 +188,13 @@ def lstm_backward(rec: StepRecords, d_out, recurrent, activation, recurrent_acti
     blocks = [slice(k * units, (k + 1) * units) for k in range(4)]
     for t in range(steps - 1, -1, -1):
         d_h = d_h + d_out[t]
+        m = None if step_mask is None else step_mask[t]
+        if m is not None:  # a masked row's slopes go to the step before, untouched
+            d_h, d_h_kept = d_h * m, d_h * (1 - m)
+            d_c, d_c_kept = d_c * m, d_c * (1 - m)
         z, a = rec.z[t], rec.gates[t]
         i, f, g, o = (a[:, b] for b in blocks)
+        # (on a masked row carries[t + 1] is the kept carry, but its slope there is 0)
         d_c = d_c + activation.backward(rec.carries[t + 1], squashed[t], d_h * o)
         d_gate = np.empty_like(a)
         d_gate[:, blocks[0]] = d_c * g
@@ -171,6 +205,9 @@ def lstm_backward(rec: StepRecords, d_out, recurrent, activation, recurrent_acti
         d_z[t][:, blocks[2]] = activation.backward(z[:, blocks[2]], g, d_gate[:, blocks[2]])
         d_c = d_c * f
         d_h = _recurrent_backward(d_z[t], recurrent, units, 4, rec_masks)
+        if m is not None:
+            d_c = d_c + d_c_kept
+            d_h = d_h + d_h_kept
     return d_z, d_h, d_c
 
 
@@ -178,7 +215,7 @@ def lstm_backward(rec: StepRecords, d_out, recurrent, activation, recurrent_acti
 
 
 def gru_forward(inputs, recurrent, recurrent_bias, h0, activation, recurrent_activation,
-                reset_after: bool, rec_masks=None) -> StepRecords:
+                reset_after: bool, rec_masks=None, step_mask=None) -> StepRecords:
     """Keras's GRU step. Update gate ``z`` and reset gate ``r`` are ``recurrent_activation``
     of ``inputs + h_{t-1} @ recurrent`` (their blocks); the candidate is
     ``activation(inputs_h + r * (h_{t-1} @ recurrent_h + recurrent_bias_h))`` with
@@ -210,12 +247,13 @@ def gru_forward(inputs, recurrent, recurrent_bias, h0, activation, recurrent_act
             z[t][:, hb] = inputs[t][:, hb] + inner[t] @ recurrent[:, hb]
         gates[t][:, hb] = activation(z[t][:, hb])
         update = gates[t][:, :units]
-        states[t + 1] = update * h + (1 - update) * gates[t][:, hb]
+        new = update * h + (1 - update) * gates[t][:, hb]
+        states[t + 1] = _keep(new, h, None if step_mask is None else step_mask[t])
     return StepRecords(states, z, gates, extra={"inner": inner})
 
 
 def gru_backward(rec: StepRecords, d_out, recurrent, activation, recurrent_activation,
-                 reset_after: bool, rec_masks=None):
+                 reset_after: bool, rec_masks=None, step_mask=None):
     """Slopes at every step's projected input, at the recurrent products (``reset_after``:
     ``h @ recurrent + recurrent_bias`` for all gates; otherwise the ``z, r`` blocks and the
     candidate's ``(r * h) @ recurrent_h``) and at the initial state."""
@@ -228,6 +266,9 @@ def gru_backward(rec: StepRecords, d_out, recurrent, activation, recurrent_activ
     zb, rb, hb = (slice(k * units, (k + 1) * units) for k in range(3))
     for t in range(steps - 1, -1, -1):
         d_h = d_h + d_out[t]
+        m = None if step_mask is None else step_mask[t]
+        if m is not None:  # a masked row's slope goes to the step before, untouched
+            d_h, d_h_kept = d_h * m, d_h * (1 - m)
         h = rec.states[t]
         a = rec.gates[t]
         update, reset, candidate = a[:, zb], a[:, rb], a[:, hb]
@@ -253,5 +294,5 @@ def gru_backward(rec: StepRecords, d_out, recurrent, activation, recurrent_activ
             d_next += _recurrent_backward(d_z[t][:, :hb.start], recurrent, units, 3, rec_masks,
                                           columns=2)
             d_next += _masked(d_inner * reset, rec_masks, 2)
-        d_h = d_next
+        d_h = d_next if m is None else d_next + d_h_kept
     return d_z, d_product, d_h

@@ -29,8 +29,9 @@ class KerasTensor:
         self.name = name
         self.node = node
         self.index = index
-        #: the name of the ``Embedding(mask_zero=True)`` whose mask Keras would carry here
-        self.masked_by: str | None = None
+        #: the mask Keras would attach to this tensor (``glassnet.layers.masks.MaskSource``,
+        #: ``where`` the ``GraphNode`` that made it), or ``None``
+        self.mask_source = None
 
     @property
     def ndim(self) -> int:
@@ -63,6 +64,9 @@ class GraphNode:
         self.inputs = inputs
         self.outputs = outputs
         self.kwargs = kwargs
+        #: for a recurrent layer's call that skips masked steps: the ``GraphNode`` whose
+        #: layer makes the mask (from that node's input), else ``None``
+        self.mask_from: GraphNode | None = None
 
     @property
     def input_tensors(self) -> list[KerasTensor]:
@@ -115,11 +119,12 @@ def symbolic_call(layer: Any, inputs: Any, kwargs: dict) -> Any:
                 f"{type(tensor).__name__}; in a functional model every input must come from "
                 "Input(...) or another layer"
             )
-    masked = next((t.masked_by for t in tensors if t.masked_by), None)
-    if masked is not None and getattr(layer, "skips_masked_steps", False):
-        from glassnet.layers.recurrent import masked_input_error
+    from glassnet.layers import masks
 
-        raise masked_input_error(layer, masked)
+    # Keras hands on the mask of the first input (merging layers combine all of theirs,
+    # which glassnet refuses as ``uses``)
+    incoming = next((t.mask_source for t in tensors if t.mask_source is not None), None)
+    masks.mask_after(layer, incoming, None)  # refuses a mask glassnet cannot follow, first
     multi = isinstance(inputs, (list, tuple))
     shapes = [t.row_shape for t in tensors] if multi else tensors[0].row_shape
     layer.build_symbolic(shapes)
@@ -129,13 +134,14 @@ def symbolic_call(layer: Any, inputs: Any, kwargs: dict) -> Any:
     else:
         outputs = [KerasTensor((None, *out_shape), "float32")]
     node = GraphNode(layer, inputs if multi else tensors[0], outputs, dict(kwargs))
+    leaving = masks.mask_after(layer, incoming, node)
+    if incoming is not None and masks.mask_rule(layer) == masks.STEPS:
+        node.mask_from = incoming.where
     for index, tensor in enumerate(outputs):
         tensor.node = node
         tensor.index = index
         tensor.name = layer.name if len(outputs) == 1 else f"{layer.name}_{index}"
-        # Which Embedding(mask_zero=True) a Keras mask would come from (Keras passes masks
-        # on through most layers); a recurrent layer refuses such input (see above).
-        tensor.masked_by = layer.name if getattr(layer, "mask_zero", False) else masked
+        tensor.mask_source = leaving
     layer.inbound_nodes.append(node)
     return outputs if len(outputs) > 1 else outputs[0]
 
