@@ -259,6 +259,8 @@ def test_every_key_a_layer_writes_is_one_it_declares(cls):
         "Lambda": (abs,),
     }
     examples.update(IMAGE_LAYER_EXAMPLES)
+    examples.update({"SimpleRNN": (3,), "LSTM": (3,), "GRU": (3,),
+                     "Bidirectional": (layers_module.LSTM(3),)})
     layer = cls(*examples.get(cls.__name__, ()))
     if cls.__name__ in NOT_IN_FILES:  # written for Keras, never read from a file
         assert not cls.config_keys
