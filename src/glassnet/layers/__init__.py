@@ -15,6 +15,7 @@ from glassnet.layers.bidirectional import Bidirectional
 from glassnet.layers.config_keys import ConfigKey
 from glassnet.layers.convolution import (
     Conv1D,
+    Conv1DTranspose,
     Conv2D,
     Conv2DTranspose,
     DepthwiseConv2D,
@@ -74,6 +75,7 @@ from glassnet.layers.shaping import Identity, Permute, RepeatVector
 from glassnet.layers.spatial import (
     Cropping1D,
     Cropping2D,
+    SpatialDropout1D,
     SpatialDropout2D,
     UpSampling1D,
     UpSampling2D,
@@ -128,6 +130,7 @@ LAYER_CLASSES = {
         Conv1D,
         Conv2D,
         Conv2DTranspose,
+        Conv1DTranspose,
         DepthwiseConv2D,
         SeparableConv2D,
         AveragePooling1D,
@@ -141,6 +144,7 @@ LAYER_CLASSES = {
         Rescaling,
         Cropping2D,
         SpatialDropout2D,
+        SpatialDropout1D,
         UpSampling2D,
         ZeroPadding2D,
         Cropping1D,
@@ -251,6 +255,7 @@ __all__ = [
     "subtract",
     "Conv1D",
     "Conv2D",
+    "Conv1DTranspose",
     "Conv2DTranspose",
     "DepthwiseConv2D",
     "SeparableConv2D",
@@ -264,6 +269,7 @@ __all__ = [
     "MaxPooling2D",
     "Rescaling",
     "Cropping2D",
+    "SpatialDropout1D",
     "SpatialDropout2D",
     "UpSampling2D",
     "ZeroPadding2D",

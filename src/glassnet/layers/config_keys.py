@@ -14,7 +14,8 @@ The kinds form a closed set (``KINDS``); each is read by a rule in
 
 ========================  =====================================================================
 ``int``                   an integer >= ``minimum`` (default 1)
-``ints``                  an integer or a list of ``length`` integers >= ``minimum`` (a tuple)
+``ints``                  an integer or a list of ``length`` integers >= ``minimum`` (a tuple);
+                          also ``None`` where the key is ``optional``
 ``int_pairs``             an integer, or two items each an integer or a pair of integers >= 0
                           (``ZeroPadding2D``'s ``((top, bottom), (left, right))``)
 ``choice``                one of the values in ``allowed``
@@ -89,6 +90,7 @@ class ConfigKey:
         minimum, below: bounds of an ``int``, ``ints`` or ``number`` (``below`` excluded).
         allowed: the values a ``fixed`` or ``choice`` key may take.
         length: how many integers an ``ints`` key holds (``None``: any number).
+        optional: an ``ints`` key that may also be ``None`` (``output_padding``).
         why: for ``inert`` and ``fixed`` keys, what the key is about, for messages.
     """
 
@@ -100,6 +102,7 @@ class ConfigKey:
     allowed: tuple = ()
     why: str = ""
     length: int | None = None
+    optional: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

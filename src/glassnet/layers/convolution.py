@@ -1,6 +1,6 @@
-"""Convolutions: ``Conv1D``, ``Conv2D``, ``DepthwiseConv2D``, ``SeparableConv2D`` and
-``Conv2DTranspose``, with Keras 3's arguments, defaults, weights and configs
-(``keras/src/layers/convolutional/``).
+"""Convolutions: ``Conv1D``, ``Conv2D``, ``DepthwiseConv2D``, ``SeparableConv2D``,
+``Conv1DTranspose`` and ``Conv2DTranspose``, with Keras 3's arguments, defaults, weights and
+configs (``keras/src/layers/convolutional/``).
 
 A convolution is a Dense layer applied to every patch of the image with the *same* weights.
 For an output position ``(p, q)`` and filter ``f``::
@@ -881,20 +881,20 @@ class SeparableConv2D(_ImageLayer):
         }
 
 
-class Conv2DTranspose(_ImageLayer):
-    """The transpose of a convolution: each input position spreads ``kernel``-weighted
-    copies of itself over an output window, so ``strides=2`` doubles the image size
-    (``keras/src/layers/convolutional/conv2d_transpose.py``).
+class _ConvTranspose(_ImageLayer):
+    """The shared part of ``Conv1DTranspose`` and ``Conv2DTranspose`` (``keras/src/layers/
+    convolutional/base_conv_transpose.py``): each input position spreads ``kernel``-weighted
+    copies of itself over an output window, so ``strides=2`` doubles the size.
 
-    Computed as the input slope of a ``Conv2D``: one product ``x @ kernel.T`` gives every
+    Computed as the input slope of a convolution: one product ``x @ kernel.T`` gives every
     window, added into the output one kernel offset at a time. Weights: ``kernel`` of shape
-    ``(kh, kw, filters, channels)`` (Keras's order) and ``bias`` ``(filters,)``.
+    ``(*kernel_size, filters, channels)`` (Keras's order) and ``bias`` ``(filters,)``.
     """
 
     config_keys = (
         key("filters", "int"),
         *_window_keys(2),
-        key("output_padding", "fixed", allowed=(None,), why="output padding"),
+        key("output_padding", "ints", None, minimum=0, length=2, optional=True),
         *_SHARED_KEYS,
         key("kernel_initializer", "initializer", "glorot_uniform"),
         key("kernel_regularizer", "regularizer"),
@@ -905,11 +905,11 @@ class Conv2DTranspose(_ImageLayer):
         self,
         filters,
         kernel_size,
-        strides=(1, 1),
+        strides=1,
         padding="valid",
         output_padding=None,
         data_format=None,
-        dilation_rate=(1, 1),
+        dilation_rate=1,
         activation=None,
         use_bias=True,
         kernel_initializer="glorot_uniform",
@@ -922,21 +922,35 @@ class Conv2DTranspose(_ImageLayer):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        label = f"Conv2DTranspose {self.name!r}"
+        name = type(self).__name__
+        label = f"{name} {self.name!r}"
         _refuse_unsupported(
-            "Conv2DTranspose",
-            output_padding=output_padding,
+            name,
             activity_regularizer=activity_regularizer,
             kernel_constraint=kernel_constraint,
             bias_constraint=bias_constraint,
         )
         self.filters = _positive_int(filters, "filters")
-        self.kernel_size = P.standardize_tuple(kernel_size, 2, "kernel_size", label)
-        self.strides = P.standardize_tuple(strides, 2, "strides", label)
-        self.dilation_rate = P.standardize_tuple(dilation_rate, 2, "dilation_rate", label)
+        self.kernel_size = P.standardize_tuple(kernel_size, self.rank, "kernel_size", label)
+        self.strides = P.standardize_tuple(strides, self.rank, "strides", label)
+        self.dilation_rate = P.standardize_tuple(dilation_rate, self.rank, "dilation_rate", label)
         self.padding = P.standardize_padding(padding, label)
         self.data_format = P.standardize_data_format(data_format, label)
-        self.output_padding = None
+        self.output_padding = (
+            None
+            if output_padding is None
+            else P.standardize_tuple(
+                output_padding, self.rank, "output_padding", label, allow_zero=True
+            )
+        )
+        for i, (op, s) in enumerate(zip(self.output_padding or (), self.strides, strict=False)):
+            if op >= s:
+                raise ValueError(
+                    f"{label}: `output_padding` must be strictly less than `strides` for all "
+                    f"dimensions. At dimension {i}, `output_padding` is {op} but `strides` is "
+                    f"{s}. Received: output_padding={self.output_padding}, "
+                    f"strides={self.strides}"
+                )
         self.activation = activations_module.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers_module.get(kernel_initializer)
@@ -946,19 +960,28 @@ class Conv2DTranspose(_ImageLayer):
         self._linear = isinstance(self.activation, activations_module.Linear)
 
     def _sizes(self, spatial):
-        """Per axis: the output size, the padding before it, and the buffer size."""
+        """Per axis: the output size, the padding before it, and the buffer size (keras
+        backend_utils._get_output_shape_given_tf_padding; TensorFlow pads ``same`` by half
+        the excess, the odd one after)."""
         result = []
-        for size, k, s, d in zip(
-            spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+        paddings = self.output_padding or (None,) * self.rank
+        for size, k, s, d, op in zip(
+            spatial, self.kernel_size, self.strides, self.dilation_rate, paddings, strict=True
         ):
             span = d * (k - 1) + 1
-            if self.padding == "valid":  # keras backend_utils._get_output_shape_given_tf_padding
-                out, before = (size - 1) * s + max(span, s), 0
+            if self.padding == "valid":
+                out = (size - 1) * s + (max(span, s) if op is None else span + op)
+                before = 0
             else:
-                out = size * s
+                out = size * s if op is None else (size - 1) * s + span % 2 + op
                 before = max((size - 1) * s + span - out, 0) // 2
             result.append((out, before, max(before + out, (size - 1) * s + span)))
         return result
+
+    def _image_sizes(self, spatial):
+        """``_sizes`` for the (height, width) of the image the layer works on."""
+        sizes = self._sizes(spatial)
+        return [(1, 0, 1), *sizes] if self.rank == 1 else sizes
 
     def compute_output_shape(self, input_shape):
         self._check_rows(input_shape)
@@ -991,13 +1014,13 @@ class Conv2DTranspose(_ImageLayer):
     def forward(self, x, training=False):
         spatial, channels = self._spatial(self.input_shape)
         images = np.ascontiguousarray(self._as_images(x))
-        n = len(images)
-        kh, kw = self.kernel_size
+        n, hw = len(images), images.shape[1:3]
+        kh, kw = self._two(self.kernel_size)
         k2 = self.kernel.reshape(kh * kw * self.filters, channels)
-        spread = (images.reshape(-1, channels) @ k2.T).reshape(n, *spatial, kh, kw, self.filters)
-        sizes = self._sizes(spatial)
+        spread = (images.reshape(-1, channels) @ k2.T).reshape(n, *hw, kh, kw, self.filters)
+        sizes = self._image_sizes(spatial)
         buffer = np.zeros((n, sizes[0][2], sizes[1][2], self.filters), dtype=images.dtype)
-        P.add_patches(buffer, spread, self.strides, self.dilation_rate)
+        P.add_patches(buffer, spread, self._two(self.strides), self._two(self.dilation_rate))
         (oh, top, _), (ow, left, _) = sizes
         z = np.ascontiguousarray(buffer[:, top : top + oh, left : left + ow])
         if self.use_bias:
@@ -1017,20 +1040,22 @@ class Conv2DTranspose(_ImageLayer):
         g = np.ascontiguousarray(self._as_images(grad_z))
         if self.trainable and self.use_bias:
             g.sum(axis=(0, 1, 2), out=grads["bias"])
-        sizes = self._sizes(spatial)
-        (oh, top, bh), (ow, left, bw) = sizes
+        (oh, top, bh), (ow, left, bw) = self._image_sizes(spatial)
         n = len(g)
         gp = np.zeros((n, bh, bw, self.filters), dtype=g.dtype)
         gp[:, top : top + oh, left : left + ow] = g
-        kh, kw = self.kernel_size
-        view = P.patch_view(gp, (kh, kw), self.strides, self.dilation_rate, spatial)
+        kh, kw = self._two(self.kernel_size)
+        hw = self._two(spatial)
+        view = P.patch_view(
+            gp, (kh, kw), self._two(self.strides), self._two(self.dilation_rate), hw
+        )
         cols = np.ascontiguousarray(view).reshape(-1, kh * kw * self.filters)
         images = records.patches.reshape(-1, channels)
         if self.trainable:
             np.matmul(cols.T, images, out=grads["kernel"].reshape(-1, channels))
         if not need_grad_input:
             return None
-        grad_x = (cols @ self.kernel.reshape(-1, channels)).reshape(n, *spatial, channels)
+        grad_x = (cols @ self.kernel.reshape(-1, channels)).reshape(n, *hw, channels)
         return self._from_images(grad_x)
 
     def get_config(self):
@@ -1040,7 +1065,7 @@ class Conv2DTranspose(_ImageLayer):
             "kernel_size": self.kernel_size,
             "strides": self.strides,
             "padding": self.padding,
-            "output_padding": None,
+            "output_padding": self.output_padding,
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "activation": activations_module.serialize(self.activation),
@@ -1053,3 +1078,36 @@ class Conv2DTranspose(_ImageLayer):
             "kernel_constraint": None,
             "bias_constraint": None,
         }
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """The transpose of a 2-D convolution (``keras/src/layers/convolutional/
+    conv2d_transpose.py``): ``strides=2`` doubles the image size; ``output_padding`` (each
+    below its stride) adds rows and columns at the end. Weights: ``kernel`` of shape
+    ``(kh, kw, filters, channels)`` (Keras's order) and ``bias`` ``(filters,)``.
+    """
+
+    rank = 2
+
+
+class Conv1DTranspose(_ConvTranspose):
+    """The transpose of a 1-D convolution over sequences ``(steps, channels)``
+    (``keras/src/layers/convolutional/conv1d_transpose.py``): each step spreads over
+    ``kernel_size`` output steps, ``strides`` apart. Padding ``valid`` or ``same`` (no
+    ``causal``, as in Keras). Weights: ``kernel`` of shape ``(kernel_size, filters,
+    channels)`` (Keras's order) and ``bias`` ``(filters,)``.
+
+    Example:
+        >>> from glassnet.layers import Conv1DTranspose
+        >>> Conv1DTranspose(4, 3, strides=2, padding="same").compute_output_shape((5, 2))
+        (10, 4)
+    """
+
+    rank = 1
+    config_keys = tuple(
+        key("output_padding", "ints", None, minimum=0, length=1, optional=True)
+        if k.name == "output_padding"
+        else k
+        for k in _ConvTranspose.config_keys
+        if k.name not in ("kernel_size", "strides", "padding", "dilation_rate", "data_format")
+    ) + _window_keys(1)

@@ -41,7 +41,7 @@ PASSES_MASK = frozenset({
     "Activation", "ActivityRegularization", "AlphaDropout", "Dense", "Dropout", "ELU",
     "GaussianDropout", "GaussianNoise", "GroupNormalization", "Identity",
     "LayerNormalization", "LeakyReLU", "Normalization", "PReLU", "ReLU", "Rescaling",
-    "SpatialDropout2D", "UnitNormalization",
+    "SpatialDropout1D", "SpatialDropout2D", "UnitNormalization",
 })
 
 #: glassnet's layers whose Keras counterpart uses a mask (its ``call`` takes one, or its

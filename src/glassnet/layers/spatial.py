@@ -1,5 +1,5 @@
 """Layers that move or drop whole parts of images and sequences: ``ZeroPadding1D/2D``,
-``Cropping1D/2D``, ``UpSampling1D/2D`` and ``SpatialDropout2D`` (``keras/src/layers/
+``Cropping1D/2D``, ``UpSampling1D/2D`` and ``SpatialDropout1D/2D`` (``keras/src/layers/
 reshaping/`` and ``keras/src/layers/regularization/spatial_dropout.py``).
 
 None has weights; each backward routes the slope back to the input positions that made
@@ -332,9 +332,11 @@ class UpSampling1D(_UpSampling):
         return (1, self.size)
 
 
-class SpatialDropout2D(_ImageLayer):
-    """Drops whole feature maps: in training each channel of each image is zeroed with
-    probability ``rate`` (the rest scaled by ``1 / (1 - rate)``); nothing at inference."""
+class _SpatialDropout(_ImageLayer):
+    """``SpatialDropout1D`` and ``SpatialDropout2D``: in training each channel of each row
+    is zeroed with probability ``rate`` over all its positions (the rest scaled by ``1 / (1 -
+    rate)``); nothing at inference (``keras/src/layers/regularization/spatial_dropout.py``).
+    """
 
     rows_independent = False  # random: its draws must not depend on chunking
 
@@ -343,11 +345,16 @@ class SpatialDropout2D(_ImageLayer):
     def __init__(self, rate, data_format=None, seed=None, **kwargs) -> None:
         super().__init__(**kwargs)
         if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not 0 <= rate < 1:
-            raise ValueError(f"`rate` must be a number in [0, 1). Received: rate={rate!r}")
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: `rate` must be a number in [0, 1). "
+                f"Received: rate={rate!r}"
+            )
         self.rate = float(rate)
         self.seed = seed
         self.rng = new_generator(seed)
-        self.data_format = P.standardize_data_format(data_format, f"SpatialDropout2D {self.name!r}")
+        self.data_format = P.standardize_data_format(
+            data_format, f"{type(self).__name__} {self.name!r}"
+        )
 
     def compute_output_shape(self, input_shape):
         self._check_rows(input_shape)
@@ -356,10 +363,12 @@ class SpatialDropout2D(_ImageLayer):
     def forward(self, x, training=False):
         if not training or self.rate == 0:
             return x, None
+        # Keras's noise shape: one draw per row and channel, shared by every position
+        ones = (1,) * self.rank
         shape = (
-            (len(x), 1, 1, x.shape[-1])
+            (len(x), *ones, x.shape[-1])
             if self.data_format == "channels_last"
-            else (len(x), x.shape[1], 1, 1)
+            else (len(x), x.shape[1], *ones)
         )
         keep = self.rng.random(shape, dtype=np.float32) >= self.rate
         mask = keep * x.dtype.type(1 / (1 - self.rate))
@@ -369,7 +378,40 @@ class SpatialDropout2D(_ImageLayer):
         return grad_out if records is None else grad_out * records
 
     def get_config(self):
-        # Keras's SpatialDropout2D writes no `trainable` key (and its constructor refuses one).
+        # Keras's spatial dropouts write no `trainable` key (their constructors refuse one).
         config = super().get_config()
         config.pop("trainable")
         return {**config, "rate": self.rate, "seed": self.seed, "data_format": self.data_format}
+
+
+class SpatialDropout2D(_SpatialDropout):
+    """Drops whole feature maps: in training each channel of each image is zeroed with
+    probability ``rate`` (the rest scaled by ``1 / (1 - rate)``); nothing at inference."""
+
+    rank = 2
+
+
+class SpatialDropout1D(_SpatialDropout):
+    """Drops whole channels of sequences ``(steps, channels)``: in training each channel of
+    each row is zeroed at every step with probability ``rate`` (Keras's noise shape
+    ``(rows, 1, channels)``), the rest scaled by ``1 / (1 - rate)``; nothing at inference.
+    As in Keras, it takes no ``data_format`` and writes none.
+
+    Example:
+        >>> import numpy as np
+        >>> from glassnet.layers import SpatialDropout1D
+        >>> out = SpatialDropout1D(0.5, seed=1)(np.ones((1, 3, 4)), training=True)
+        >>> bool(((out == 0).all(axis=1) | (out == 2).all(axis=1)).all())
+        True
+    """
+
+    rank = 1
+    config_keys = tuple(k for k in _SpatialDropout.config_keys if k.name != "data_format")
+
+    def __init__(self, rate, seed=None, **kwargs) -> None:
+        super().__init__(rate, seed=seed, **kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("data_format")
+        return config

@@ -311,7 +311,9 @@ def _read_range(value, key: ConfigKey, what: str, ctx: ReadContext) -> float:
     return number
 
 
-def _read_ints(value, key: ConfigKey, what: str, ctx: ReadContext) -> tuple[int, ...]:
+def _read_ints(value, key: ConfigKey, what: str, ctx: ReadContext) -> tuple[int, ...] | None:
+    if value is None and key.optional:
+        return None
     items = value if isinstance(value, list) else [value] * (key.length or 1)
     if not items or (key.length is not None and len(items) != key.length) or len(items) > 32:
         size = f"{key.length} integers" if key.length else "integers"
