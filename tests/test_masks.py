@@ -150,7 +150,8 @@ def _sequential(*stack, ids=True):
 
 
 REFUSED = [
-    ("GlobalAveragePooling1D", lambda: [layers.GlobalAveragePooling1D(name="pool")], "pool"),
+    ("Softmax before pooling", lambda: [layers.Dropout(0.1), layers.Softmax(name="soft"),
+                                        layers.GlobalAveragePooling1D()], "soft"),
     ("Softmax", lambda: [layers.Softmax(name="soft"), layers.LSTM(2)], "soft"),
     ("BatchNormalization", lambda: [layers.BatchNormalization(name="bn"), layers.GRU(2)], "bn"),
     ("output", lambda: [layers.LSTM(2, return_sequences=True), layers.Dense(1, name="out")],
@@ -236,6 +237,8 @@ KERAS_ARGS = {
 }
 NOT_IN_TABLE = {"InputLayer", "Embedding", "Masking", "SimpleRNN", "LSTM", "GRU",
                 "Bidirectional"}
+#: Layers whose Keras counterpart uses the mask and glassnet does too (``masks.READS``).
+READ_BY_GLASSNET = {"GlobalAveragePooling1D"}
 
 
 @pytest.mark.keras
@@ -252,4 +255,82 @@ def test_each_layers_rule_is_what_keras_does_with_a_mask(name):
     else:
         keras_rule = masks.ENDS  # Keras drops the mask (with a warning)
     ours = layers.LAYER_CLASSES[name].__new__(layers.LAYER_CLASSES[name])
-    assert masks.mask_rule(ours) == keras_rule
+    if name in READ_BY_GLASSNET:
+        assert keras_rule == masks.USES
+        assert masks.mask_rule(ours) == masks.READS
+        assert type(reference).compute_mask(reference, None, np.ones((1, 2), bool)) is None
+    else:
+        assert masks.mask_rule(ours) == keras_rule
+
+
+# --- GlobalAveragePooling1D averages the steps that count ---------------------------------
+
+
+@pytest.mark.parametrize(("data_format", "keepdims"),
+                         [("channels_last", False), ("channels_first", True)])
+def test_masked_average_is_the_mean_of_the_steps_that_count(rng, data_format, keepdims):
+    layer = layers.GlobalAveragePooling1D(data_format=data_format, keepdims=keepdims)
+    x = rng.normal(size=(*MASK.shape, 3))
+    given = np.moveaxis(x, 1, 2) if data_format == "channels_first" else x
+    out = np.asarray(layer(given, mask=MASK))
+    assert out.shape == ((5, 3, 1) if keepdims else (5, 3))
+    out = out.reshape(5, 3)
+    for row, kept in enumerate(MASK):
+        if kept.any():
+            np.testing.assert_allclose(out[row], x[row, kept].mean(axis=0), atol=1e-6)
+    assert np.isnan(out[3]).all()  # no step counts: 0 / 0, as Keras
+    np.testing.assert_allclose(np.asarray(layer(given)).reshape(5, 3), x.mean(axis=1),
+                               atol=1e-6)  # without a mask, every step
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_masked_average_slopes_match_finite_differences(rng, float64, data_format):
+    """Rows with steps that count: central differences (``check_layer_slopes``). The row
+    with none gives NaN and passes back a slope of 0, as TensorFlow's ``where`` in Keras's
+    ``call`` does (checked against Keras in tests/test_masks_keras.py)."""
+    layer = layers.GlobalAveragePooling1D(data_format=data_format)
+    counted = MASK.any(axis=1)
+    mask = MASK[counted]
+    x = rng.normal(size=(*mask.shape, 2))
+    if data_format == "channels_first":
+        x = np.ascontiguousarray(np.moveaxis(x, 1, 2))
+    layer.build(x.shape[1:])
+    check_layer_slopes(layer, x, rng, forward=lambda: layer.forward(x, mask=mask))
+    full = rng.normal(size=(*MASK.shape, 2))
+    if data_format == "channels_first":
+        full = np.ascontiguousarray(np.moveaxis(full, 1, 2))
+    out, records = layer.forward(full, mask=MASK)
+    grad = layer.backward(records, np.ones_like(out))
+    assert np.isnan(out[~counted]).all() and np.isfinite(out[counted]).all()
+    np.testing.assert_array_equal(grad[~counted], 0.0)
+    np.testing.assert_array_equal(np.asarray(records.mask), MASK)  # in the glass box
+
+
+def test_masked_average_refuses_a_mask_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"mask must have shape \(batch, steps\)"):
+        layers.GlobalAveragePooling1D()(np.zeros((2, 3, 1)), mask=np.ones((2, 4), bool))
+
+
+@pytest.mark.parametrize("ids", [True, False], ids=["mask_zero", "Masking"])
+def test_the_mask_reaches_global_average_pooling_through_pass_through_layers(rng, ids):
+    stack = [layers.Dropout(0.5), layers.Activation("tanh"), layers.GlobalAveragePooling1D(),
+             layers.Dense(1)]
+    model = _sequential(*stack, ids=ids)
+    model.build()
+    assert model.plan.mask_routes == {3: 0}
+    inputs = layers.Input(shape=(5,) if ids else (5, 3))
+    x = (layers.Embedding(10, 3, mask_zero=True) if ids else layers.Masking())(inputs)
+    for layer in [layers.Dropout(0.5), layers.Activation("tanh"),
+                  layers.GlobalAveragePooling1D()]:
+        x = layer(x)
+    functional = glassnet.Model(inputs, layers.Dense(1)(x))
+    functional.set_weights(model.get_weights())
+    data = (np.where(MASK, rng.integers(1, 10, size=MASK.shape), 0) if ids
+            else np.where(MASK[..., None], rng.normal(size=(*MASK.shape, 3)), 0.0))
+    got = model.predict(data, verbose=0)
+    np.testing.assert_array_equal(functional.predict(data, verbose=0), got)
+    assert np.isnan(got[3]).all() and np.isfinite(np.delete(got, 3, axis=0)).all()
+    counted = MASK.any(axis=1)
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(data[counted], np.ones((4, 1)), epochs=1, verbose=0)  # training with dropout
+    assert all(np.isfinite(w).all() for w in model.get_weights())

@@ -8,8 +8,12 @@ feeding recurrent layers (``glassnet.layers.masks``).
 * Two epochs of SGD after an Embedding (Adam after an Embedding differs for a reason of
   TensorFlow's, see docs/recurrent.md) and of Adam after ``Masking`` on float sequences,
   ``shuffle=False``, from the same weights: weights and losses equal Keras's to 1e-3.
+* ``GlobalAveragePooling1D`` after a mask (through ``Dropout``): predictions, TensorFlow's
+  slopes (a row of only padding included) and two epochs of SGD.
 * Files: models with ``mask_zero=True`` and ``Masking`` saved by Keras load in glassnet with
-  Keras's numbers, and glassnet's load in Keras (safe mode) with glassnet's.
+  Keras's numbers, functional ones included (their mask operations, ``NotEqual`` and
+  ``Any``, read as glassnet's masks), and glassnet's load in Keras (safe mode) with
+  glassnet's.
 
 Keras's sources: ``keras/src/backend/tensorflow/rnn.py`` (``rnn``: masked steps keep the state
 and output), ``keras/src/layers/rnn/bidirectional.py`` (the mask goes to both layers).
@@ -90,6 +94,14 @@ MIDDLES = {
     "through-dropout-activation": lambda lib: [
         lib.layers.Dropout(0.3), lib.layers.Activation("tanh"), lib.layers.Dense(4),
         _recurrent(lib, "LSTM")],
+    # the mean of the steps that count; the row of only padding gives NaN in both
+    "average-pooling": lambda lib: [lib.layers.GlobalAveragePooling1D()],
+    "dropout-average-pooling": lambda lib: [
+        lib.layers.Dropout(0.3), lib.layers.GlobalAveragePooling1D()],
+    "average-pooling-keepdims": lambda lib: [
+        lib.layers.Dense(4), lib.layers.GlobalAveragePooling1D(keepdims=True)],
+    "sequences-average-pooling": lambda lib: [
+        _recurrent(lib, "GRU", return_sequences=True), lib.layers.GlobalAveragePooling1D()],
 }
 
 
@@ -126,6 +138,43 @@ def _masking_model(lib, kind: str, mask_value: float = 0.0):
         _recurrent(lib, kind),
         layers.Dense(2, activation="softmax"),
     ])
+
+
+def test_masking_then_average_pooling_predicts_keras_numbers():
+    rng = np.random.default_rng(6)
+    x = _floats(rng)
+    x[2, 4] = 0.0  # a step whose features are all mask_value is masked, wherever it is
+    x[2, 4, 1] = 2.0
+    models = [lib.Sequential([lib.layers.Input(shape=(IDS.shape[1], 3)), lib.layers.Masking(),
+                              lib.layers.GlobalAveragePooling1D(), lib.layers.Dense(2)])
+              for lib in (keras, glassnet)]
+    _same_weights(*models, rng)
+    expected = models[0].predict(x, verbose=0)
+    assert np.isnan(expected[3]).all()
+    np.testing.assert_allclose(models[1].predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_average_pooling_slopes_equal_tensorflows_with_a_row_of_only_padding():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(*IDS.shape, 3)).astype(np.float32)
+    grad_out = rng.normal(size=(len(IDS), 3)).astype(np.float32)
+    for data_format in ("channels_last", "channels_first"):
+        given = np.ascontiguousarray(np.moveaxis(x, 1, 2)) if (
+            data_format == "channels_first") else x
+        variable = tf.Variable(given)
+        with tf.GradientTape() as tape:
+            out = keras.layers.GlobalAveragePooling1D(data_format=data_format)(
+                variable, mask=IDS != 0)
+            total = tf.reduce_sum(tf.where(tf.math.is_nan(out), 0.0, out) * grad_out)
+        expected = tape.gradient(total, variable).numpy()
+        layer = glassnet.layers.GlobalAveragePooling1D(data_format=data_format)
+        layer.build(given.shape[1:])
+        ours, records = layer.forward(given, mask=IDS != 0)
+        np.testing.assert_allclose(ours, out.numpy(), rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(layer.backward(records, grad_out), expected,
+                                   rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU", "SimpleRNN", "Bidirectional"])
@@ -195,6 +244,37 @@ def test_two_epochs_of_training_with_masks_match_keras(optimizer, data, kind):
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.parametrize("dropout", [False, True], ids=["plain", "dropout"])
+@pytest.mark.parametrize("functional", [False, True], ids=["sequential", "functional"])
+def test_two_epochs_of_sgd_through_masked_average_pooling_match_keras(functional, dropout):
+    """The text classifier: Embedding(mask_zero=True) → [Dropout] → GlobalAveragePooling1D
+    → Dense. Dropout is 0 in the comparison (its draws are the library's own); with a rate
+    above 0 the mask still goes through it (checked in tests/test_masks.py)."""
+    rng = np.random.default_rng(8)
+    ids = rng.integers(1, 12, size=(12, IDS.shape[1]))
+    ids[:5] = np.where(IDS == 0, 0, ids[:5])
+    ids[3, 1] = 4  # every row keeps a step: a row of only padding would make the loss NaN
+    ids[6:, -3:] = 0
+    ids[9:, :2] = 0
+    y = rng.integers(0, 2, size=len(ids))
+
+    def make(lib):
+        middle = [lib.layers.Dropout(0.0)] if dropout else []
+        return _ids_model(lib, [*middle, lib.layers.GlobalAveragePooling1D()], functional)
+
+    theirs, ours = make(keras), make(glassnet)
+    _same_weights(theirs, ours, rng, scale=0.4)
+    for model, lib in ((theirs, keras), (ours, glassnet)):
+        model.compile(optimizer=lib.optimizers.SGD(0.1),
+                      loss=lib.losses.SparseCategoricalCrossentropy(from_logits=True))
+    their_history = theirs.fit(ids, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+    our_history = ours.fit(ids, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+    np.testing.assert_allclose(our_history.history["loss"], their_history.history["loss"],
+                               rtol=1e-3)
+    for got, want in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)
+
+
 # --- files ----------------------------------------------------------------------------------
 
 
@@ -219,13 +299,16 @@ def _data(data: str, rng):
 
 
 # Keras's own functional files with a mask hold the mask's ops as graph nodes
-# (``keras.src.ops.numpy``: NotEqual, Any...), which glassnet's loader refuses, as it refuses
-# any op node: Keras → glassnet is checked on Sequential models.
+# (``keras.src.ops.numpy``: NotEqual for Embedding's, NotEqual and Any for Masking's), which
+# glassnet reads as the masks it computes itself (glassnet.engine.mask_ops). Keras 3.15 itself
+# cannot read back its functional .h5 of a masked model ("Unknown layer: 'NotEqual'"), so the
+# numbers are compared with the model that wrote the file.
+@pytest.mark.parametrize("functional", [False, True], ids=["sequential", "functional"])
 @pytest.mark.parametrize("file_name", ["m.keras", "m.h5"])
 @pytest.mark.parametrize("data", ["ids", "floats"])
-def test_masked_models_saved_by_keras_load_in_glassnet(tmp_path, data, file_name):
+def test_masked_models_saved_by_keras_load_in_glassnet(tmp_path, data, file_name, functional):
     rng = np.random.default_rng(4)
-    theirs = _file_model(keras, data)
+    theirs = _file_model(keras, data, functional)
     theirs.set_weights([rng.normal(scale=0.5, size=w.shape).astype(np.float32)
                         for w in theirs.get_weights()])
     path = tmp_path / file_name
@@ -234,6 +317,46 @@ def test_masked_models_saved_by_keras_load_in_glassnet(tmp_path, data, file_name
     x = _data(data, rng)
     np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+def _small_functional(lib, data: str, pooling: bool):
+    """Input → Embedding(mask_zero=True) or Masking → LSTM (or Dropout →
+    GlobalAveragePooling1D) → Dense, functional."""
+    layers = lib.layers
+    inputs = layers.Input(shape=(IDS.shape[1],) if data == "ids" else (IDS.shape[1], 3))
+    x = (layers.Embedding(12, 4, mask_zero=True) if data == "ids" else layers.Masking())(inputs)
+    middle = [layers.Dropout(0.2), layers.GlobalAveragePooling1D()] if pooling else [
+        layers.LSTM(3)]
+    for layer in middle:
+        x = layer(x)
+    return lib.Model(inputs, layers.Dense(2)(x))
+
+
+@pytest.mark.parametrize("pooling", [False, True], ids=["LSTM", "pooling"])
+@pytest.mark.parametrize("file_name", ["m.keras", "m.h5"])
+@pytest.mark.parametrize("data", ["ids", "floats"])
+def test_small_masked_functional_files_of_keras_load_in_glassnet(tmp_path, data, file_name,
+                                                                 pooling):
+    rng = np.random.default_rng(9)
+    theirs = _small_functional(keras, data, pooling)
+    theirs.set_weights([rng.normal(scale=0.5, size=w.shape).astype(np.float32)
+                        for w in theirs.get_weights()])
+    path = tmp_path / file_name
+    theirs.save(str(path))
+    if file_name == "m.keras":  # the mask operations are there
+        import json
+        import zipfile
+
+        config = json.loads(zipfile.ZipFile(path).read("config.json"))
+        names = {entry["class_name"] for entry in config["config"]["layers"]}
+        assert "NotEqual" in names and ("Any" in names) == (data == "floats")
+    ours = glassnet.models.load_model(str(path))
+    x = _data(data, rng)
+    expected = theirs.predict(x, verbose=0)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    if file_name == "m.keras":
+        again = keras.models.load_model(str(path))
+        np.testing.assert_allclose(again.predict(x, verbose=0), expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize("functional", [False, True], ids=["sequential", "functional"])

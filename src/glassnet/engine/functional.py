@@ -146,7 +146,7 @@ class Functional(Model):
             layer = node.layer
             if isinstance(layer, Model):
                 out = layer._run_inline(args, training)
-            elif node.mask_from is not None:  # a recurrent layer reading a mask
+            elif node.mask_from is not None:  # a layer reading a mask
                 source = node.mask_from
                 ids = plain(values[id(source.input_tensors[0])])
                 out = layer(args, training=training, mask=source.layer.compute_mask(ids))

@@ -6,6 +6,10 @@ index]``), ``input_layers`` and ``output_layers`` (``keras/src/models/functional
 ``functional_from_config``). Node indices count only the calls that belong to this model.
 Rebuilding replays the calls in an order where every input already exists.
 
+The operations Keras 3 writes for the masks of ``Embedding(mask_zero=True)`` and ``Masking``
+(``NotEqual``, ``Any``) are read as such and left out (``glassnet.engine.mask_ops``): glassnet
+computes those masks itself.
+
 Making the layers is left to the caller (``make_layer``): ``Model.from_config`` trusts the
 config and uses the layer catalog (and the program's own model classes, ``catalog_layer``),
 ``glassnet.saving`` checks every key of a file first.
@@ -16,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from glassnet.engine import mask_ops
 from glassnet.layers import LAYER_CLASSES, InputLayer
 from glassnet.layers.symbolic import KerasTensor
 from glassnet.utils.custom_objects import get_registered_name, get_registered_object
@@ -179,16 +184,22 @@ def functional_from_config(config: dict, make_layer: Callable[[dict], Any] = cat
 
     Raises:
         ValueError: when a node names a layer, node or tensor the config does not have, or
-            the calls cannot all be replayed (a cycle).
+            the calls cannot all be replayed (a cycle), or for mask operations that are not
+            what Keras writes for the masks glassnet computes (``mask_ops``).
     """
     from glassnet.engine.functional import Functional
 
     entries = config.get("layers")
     if not isinstance(entries, list) or not entries:
         raise ValueError("The functional config has no list of layers")
+    ops = mask_ops.read_mask_ops(entries)
     layers: dict[str, Any] = {}
     calls: list[tuple[Any, list]] = []
+    #: ``(layer, node index): the mask operation`` its node names as ``mask``
+    masked: dict[tuple[int, int], tuple[Any, mask_ops.MaskOp]] = {}
     for entry in entries:
+        if mask_ops.is_mask_op(entry):
+            continue
         layer = make_layer(entry)
         name = entry.get("name") or layer.name
         if name in layers:
@@ -197,7 +208,13 @@ def functional_from_config(config: dict, make_layer: Callable[[dict], Any] = cat
         nodes = entry.get("inbound_nodes") or []
         if not isinstance(nodes, list):
             raise ValueError(f"Layer {name!r}: `inbound_nodes` must be a list")
-        calls.append((layer, [_node_arguments(node, name) for node in nodes]))
+        arguments = [_node_arguments(node, name) for node in nodes]
+        for index, (node, given) in enumerate(zip(nodes, arguments, strict=True)):
+            mask_ops.refuse_other_uses(given, ops, name)
+            op = mask_ops.node_mask(node, ops, name)
+            if op is not None:
+                masked[(id(layer), index)] = (layer, op)
+        calls.append((layer, arguments))
     made: dict[tuple[str, int, int], KerasTensor] = {}
     for name, layer in layers.items():
         if isinstance(layer, InputLayer):
@@ -212,6 +229,10 @@ def functional_from_config(config: dict, make_layer: Callable[[dict], Any] = cat
                 if not _ready(arguments, made):
                     break
                 outputs = layer(_resolve(arguments, made))
+                mask = masked.get((id(layer), progress[id(layer)]))
+                if mask is not None:
+                    mask_ops.check_mask_source(layer.inbound_nodes[-1], mask[1], made,
+                                               layer.name)
                 outputs = outputs if isinstance(outputs, list) else [outputs]
                 for index, tensor in enumerate(outputs):
                     made[(layer.name, progress[id(layer)], index)] = tensor
@@ -237,12 +258,23 @@ def functional_from_config(config: dict, make_layer: Callable[[dict], Any] = cat
             return [lookup(item) for item in structure]
         raise ValueError(f"Invalid input_layers/output_layers entry: {structure!r}")
 
+    mask_ops.refuse_other_uses(_output_keys(config.get("output_layers")), ops, "the output")
     inputs = lookup(config.get("input_layers"))
     outputs = lookup(config.get("output_layers"))
     # Keras accepts an input no output uses (and writes such files); glassnet refuses it
     # in a model built in Python, where it is a wiring mistake, and reads it from a config.
     return Functional(inputs, outputs, name=config.get("name"),
                       trainable=config.get("trainable", True) is not False, unused_inputs=True)
+
+
+def _output_keys(structure) -> Any:
+    """The ``(layer, node, tensor)`` keys of ``output_layers`` (for the check of mask
+    operations; ``lookup`` refuses what is not one)."""
+    if _is_history(structure):
+        return (structure[0], structure[1], structure[2])
+    if isinstance(structure, dict):
+        return [_output_keys(value) for value in structure.values()]
+    return [_output_keys(item) for item in structure] if isinstance(structure, list) else []
 
 
 def _is_history(value) -> bool:

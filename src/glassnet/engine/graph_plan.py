@@ -139,8 +139,9 @@ class CompiledGraphPlan(GraphPlan):
     ``Flatten``...) become one ``RowChunkRun`` step, as in a ``Sequential`` plan: chunks of
     rows through the whole run, side by side on every core.
 
-    A recurrent step that reads a mask (``GraphNode.mask_from``, see
-    ``glassnet.layers.masks``) gets it from the mask layer's input slot of the same pass.
+    A step that reads a mask (a recurrent layer or ``GlobalAveragePooling1D``,
+    ``GraphNode.mask_from``, see ``glassnet.layers.masks``) gets it from the mask layer's
+    input slot of the same pass.
     """
 
     def __init__(self, model: Any) -> None:
@@ -150,7 +151,7 @@ class CompiledGraphPlan(GraphPlan):
             slot_of[id(tensor)] = len(slot_of)
         self._input_slots = [slot_of[id(t)] for t in model.inputs]
         steps = []
-        #: ``{output slot of a recurrent step: (mask layer, the slot of its input)}``
+        #: ``{output slot of a step reading a mask: (mask layer, the slot of its input)}``
         self._mask_from: dict[int, tuple] = {}
         for node in model._nodes:
             multi = isinstance(node.inputs, (list, tuple))
@@ -336,6 +337,7 @@ class CompiledGraphPlan(GraphPlan):
                 and isinstance(layer, Layer)
                 and calls[id(layer)] == 1
                 and RowChunkRun.takes(layer)
+                and targets[0] not in self._mask_from  # a mask's reader runs on its own
             )
             joins = (
                 run
@@ -483,7 +485,7 @@ class CompiledGraphPlan(GraphPlan):
 
     @staticmethod
     def _mask(mask_from: tuple, values: list) -> np.ndarray:
-        """The mask a recurrent step reads: its mask layer's ``compute_mask`` of that layer's
+        """The mask a step reads: its mask layer's ``compute_mask`` of that layer's
         input in this pass."""
         layer, slot = mask_from
         return layer.compute_mask(plain(values[slot]))

@@ -14,11 +14,12 @@ softmax or sigmoid, the last step stops at its logits (``forward(..., logits=Tru
 loss supplies the prediction, and backward starts from the slope at the logits
 (``backward(..., from_logits=True)``).
 
-Masks (``glassnet.layers.masks``): a recurrent layer that Keras would hand the mask of an
-``Embedding(mask_zero=True)`` or a ``Masking`` before it gets that mask from the plan, which
-computes it from the mask layer's input of the same pass (``compute_mask``), once per pass,
-and passes it to the layer's ``forward``; the layer keeps it in its record, so backward
-needs nothing more.
+Masks (``glassnet.layers.masks``): a recurrent layer or ``GlobalAveragePooling1D`` that Keras
+would hand the mask of an ``Embedding(mask_zero=True)`` or a ``Masking`` before it gets that
+mask from the plan, which computes it from the mask layer's input of the same pass
+(``compute_mask``), once per pass, and passes it to the layer's ``forward``; the layer keeps
+it in its record, so backward needs nothing more. Those layers, and the layers that make the
+masks, run as steps of their own (never in a ``RowChunkRun``).
 """
 
 from __future__ import annotations
@@ -67,11 +68,15 @@ class Plan:
 
         last_index = len(layers) - 1
         own_step: dict[int, int] = {}  # a layer's index -> its step's, for a step of its own
+        routes = sequence_mask_routes(list(layers))
+        # the layers that read a mask and those that make one run as steps of their own
+        with_mask = {*routes, *(source.where for source in routes.values())}
         for index, layer in enumerate(layers):
             if chains and DenseChain.takes(layer, spans):
                 close_rows()
                 run.append(layer)
-            elif chains and index < last_index and RowChunkRun.takes(layer):
+            elif (chains and index < last_index and RowChunkRun.takes(layer)
+                    and index not in with_mask):
                 close_run()
                 rows.append(layer)
             else:
@@ -84,7 +89,7 @@ class Plan:
         #: ``{step: step of the mask's layer}`` for the steps that read a mask.
         self.mask_routes = {
             own_step[index]: own_step[source.where]
-            for index, source in sequence_mask_routes(list(layers)).items()
+            for index, source in routes.items()
         }
         #: Chains and layers, in the order they run.
         self.steps = steps

@@ -240,7 +240,7 @@ class Sequential(Model):
             inputs.append(x)
             if isinstance(layer, Model):
                 x = layer._run_inline(x, training)
-            elif index in routes:  # a recurrent layer reading a mask (glassnet.layers.masks)
+            elif index in routes:  # a layer reading a mask (glassnet.layers.masks)
                 source = routes[index]
                 mask = source.layer.compute_mask(plain(inputs[source.where]))
                 x = layer(x, training=training, mask=mask)

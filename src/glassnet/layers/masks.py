@@ -17,6 +17,8 @@ glassnet handles masks with one rule per layer, read by the models when they are
 * ``passes``: Keras passes the mask on unchanged (``Dropout``, ``Activation``, ``Dense``...).
 * ``steps``: the recurrent layers, which skip masked steps as Keras does; with
   ``return_sequences=True`` the mask goes on to the next layer, otherwise it ends there.
+* ``reads``: ``GlobalAveragePooling1D``, which averages only the steps that count, as Keras
+  does; the mask ends there.
 * ``ends``: Keras drops the mask (``Flatten``, ``Conv1D``, ``GlobalMaxPooling1D``...); the
   numbers do not depend on it.
 * ``uses``: Keras would use the mask and glassnet does not implement that; a mask reaching
@@ -33,7 +35,10 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
-MAKES, PASSES, STEPS, ENDS, USES = "makes", "passes", "steps", "ends", "uses"
+MAKES, PASSES, STEPS, READS, ENDS, USES = "makes", "passes", "steps", "reads", "ends", "uses"
+
+#: The rules of the layers that read the mask: models hand it to their ``forward``.
+READS_MASK = frozenset({STEPS, READS})
 
 #: glassnet's layers that Keras marks ``supports_masking`` with its default ``compute_mask``
 #: and a ``call`` without ``mask``: the mask goes through them unchanged.
@@ -47,8 +52,8 @@ PASSES_MASK = frozenset({
 #: glassnet's layers whose Keras counterpart uses a mask (its ``call`` takes one, or its
 #: ``compute_mask`` combines several) in a way glassnet does not implement.
 USES_MASK = frozenset({
-    "Add", "Average", "BatchNormalization", "Concatenate", "Dot", "GlobalAveragePooling1D",
-    "Maximum", "Minimum", "Multiply", "Softmax", "Subtract",
+    "Add", "Average", "BatchNormalization", "Concatenate", "Dot", "Maximum", "Minimum",
+    "Multiply", "Softmax", "Subtract",
 })
 
 
@@ -72,6 +77,8 @@ def mask_rule(layer: Any) -> str:
         return MAKES
     if getattr(layer, "skips_masked_steps", False):
         return STEPS
+    if getattr(layer, "reads_mask", False):
+        return READS
     if hasattr(layer, "plan_as_layer"):  # a model used as a layer (glassnet.engine.model)
         return USES  # Keras hands the mask to the nested model's layers
     for cls in type(layer).__mro__:
@@ -106,6 +113,8 @@ def mask_after(layer: Any, incoming: MaskSource | None, where: Any) -> MaskSourc
         return incoming
     if rule == STEPS:
         return incoming if getattr(layer, "return_sequences", False) else None
+    if rule == READS:
+        return None
     raise unsupported_mask_error(layer, incoming.layer)
 
 
@@ -120,9 +129,9 @@ def unsupported_mask_error(layer: Any, source: Any) -> ValueError:
     return ValueError(
         f"Layer {layer.name!r} ({type(layer).__name__}) would receive the mask of "
         f"{_source_text(source)}: Keras would use it there, and glassnet supports masks only "
-        "in SimpleRNN, LSTM, GRU and Bidirectional (through layers that pass them on "
-        "unchanged, such as Dropout and Activation), so its numbers would differ. Put a "
-        "recurrent layer between them, or use mask_zero=False / no Masking"
+        "in SimpleRNN, LSTM, GRU, Bidirectional and GlobalAveragePooling1D (through layers "
+        "that pass them on unchanged, such as Dropout and Activation), so its numbers would "
+        "differ. Put a recurrent layer between them, or use mask_zero=False / no Masking"
     )
 
 
@@ -132,14 +141,15 @@ def masked_output_error(layer: Any, source: Any) -> ValueError:
         f"The output of layer {layer.name!r} ({type(layer).__name__}) would carry the mask of "
         f"{_source_text(source)}: Keras would leave the masked steps out of the loss and "
         "metrics, which glassnet does not support. End the masked part with a recurrent "
-        "layer with return_sequences=False, or use mask_zero=False / no Masking"
+        "layer with return_sequences=False or a GlobalAveragePooling1D, or use "
+        "mask_zero=False / no Masking"
     )
 
 
 def sequence_mask_routes(layers: list) -> dict[int, MaskSource]:
-    """For layers run one after another (a ``Sequential``): which layers skip masked steps
-    and whose mask they read, as ``{layer index: MaskSource}`` (``where`` the source's
-    index).
+    """For layers run one after another (a ``Sequential``): which layers read a mask
+    (recurrent layers, ``GlobalAveragePooling1D``) and whose mask they read, as
+    ``{layer index: MaskSource}`` (``where`` the source's index).
 
     Raises:
         ValueError: when a mask reaches a layer that would use it and glassnet does not, or
@@ -148,7 +158,7 @@ def sequence_mask_routes(layers: list) -> dict[int, MaskSource]:
     routes: dict[int, MaskSource] = {}
     mask = None
     for index, layer in enumerate(layers):
-        if mask is not None and mask_rule(layer) == STEPS:
+        if mask is not None and mask_rule(layer) in READS_MASK:
             routes[index] = mask
         mask = mask_after(layer, mask, index)
     if mask is not None:

@@ -13,6 +13,8 @@ counted, as in Keras on TensorFlow).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from glassnet.layers import _patches as P
@@ -359,10 +361,77 @@ class GlobalMaxPooling2D(_GlobalPooling):
     rank, mode = 2, "max"
 
 
+@dataclass
+class MaskedMeanRecords:
+    """What ``GlobalAveragePooling1D`` keeps when a mask came in: for its backward and for
+    the glass box.
+
+    Attributes:
+        mask: the steps that counted, ``(batch, steps)`` of booleans.
+        weights: each step's share of the mean, ``(batch, steps, 1)`` (channels last): one
+            over the row's count of steps that count, 0 for a masked step (and for every
+            step of a row with none).
+    """
+
+    mask: np.ndarray
+    weights: np.ndarray
+
+
 class GlobalAveragePooling1D(_GlobalPooling):
-    """The mean of each channel over every step: ``(steps, c)`` becomes ``(c,)``."""
+    """The mean of each channel over every step: ``(steps, c)`` becomes ``(c,)``.
+
+    With a mask (``(batch, steps)``, from ``Embedding(mask_zero=True)`` or ``Masking``
+    before it, or ``mask=`` on arrays), the mean is over the steps that count only, as
+    Keras's ``call`` computes it (``keras/src/layers/pooling/global_average_pooling1d.py``):
+    the sum of the unmasked steps over their count. A row with no step that counts divides 0
+    by 0 and gives NaN, as in Keras; its slope to the input is 0 (Keras's ``where`` lets no
+    slope through to a masked step). The mask ends here (Keras's ``compute_mask`` returns
+    ``None``).
+    """
 
     rank, mode = 1, "average"
+    #: Read by ``glassnet.layers.masks``: the layer uses a mask coming in (models hand it to
+    #: ``forward``) and ends it.
+    reads_mask = True
+
+    def __call__(self, inputs, training: bool = False, **kwargs):
+        from glassnet.layers.recurrent import call_with_mask
+
+        return call_with_mask(self, inputs, training, kwargs)
+
+    def forward(self, x, training=False, mask=None):
+        if mask is None:
+            return super().forward(x, training)
+        mask = np.asarray(mask)
+        steps = x.shape[1 if self.data_format == "channels_last" else 2]
+        if mask.shape != (len(x), steps):
+            raise ValueError(
+                f"GlobalAveragePooling1D {self.name!r}: the mask must have shape (batch, steps) "
+                f"= {(len(x), steps)}; received {mask.shape}"
+            )
+        mask = mask.astype(bool)
+        flat = self._flat(x)  # (rows, steps, channels)
+        kept = mask[:, :, None]
+        count = kept.sum(axis=1, dtype=x.dtype)  # (rows, 1)
+        total = np.where(kept, flat, x.dtype.type(0)).sum(axis=1, dtype=x.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = total / count  # 0 / 0 is NaN, as in Keras
+            weights = np.where(kept, x.dtype.type(1) / count[:, None], x.dtype.type(0))
+        records = MaskedMeanRecords(mask, weights.astype(x.dtype, copy=False))
+        return out.reshape(len(x), *self.output_shape), records
+
+    def backward(self, records, grad_out, need_grad_input=True):
+        if not isinstance(records, MaskedMeanRecords):
+            return super().backward(records, grad_out, need_grad_input)
+        if not need_grad_input:
+            return None
+        g = grad_out.reshape(len(grad_out), 1, -1)
+        grad = g * records.weights.astype(g.dtype, copy=False)  # (rows, steps, channels)
+        return (
+            np.ascontiguousarray(np.moveaxis(grad, -1, 1))
+            if self.data_format == "channels_first"
+            else grad
+        )
 
 
 class GlobalMaxPooling1D(_GlobalPooling):

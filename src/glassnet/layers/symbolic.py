@@ -64,8 +64,9 @@ class GraphNode:
         self.inputs = inputs
         self.outputs = outputs
         self.kwargs = kwargs
-        #: for a recurrent layer's call that skips masked steps: the ``GraphNode`` whose
-        #: layer makes the mask (from that node's input), else ``None``
+        #: for the call of a layer that reads a mask (a recurrent layer skipping masked steps,
+        #: ``GlobalAveragePooling1D``): the ``GraphNode`` whose layer makes the mask (from
+        #: that node's input), else ``None``
         self.mask_from: GraphNode | None = None
 
     @property
@@ -135,7 +136,7 @@ def symbolic_call(layer: Any, inputs: Any, kwargs: dict) -> Any:
         outputs = [KerasTensor((None, *out_shape), "float32")]
     node = GraphNode(layer, inputs if multi else tensors[0], outputs, dict(kwargs))
     leaving = masks.mask_after(layer, incoming, node)
-    if incoming is not None and masks.mask_rule(layer) == masks.STEPS:
+    if incoming is not None and masks.mask_rule(layer) in masks.READS_MASK:
         node.mask_from = incoming.where
     for index, tensor in enumerate(outputs):
         tensor.node = node

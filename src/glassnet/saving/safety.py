@@ -54,6 +54,12 @@ ALLOWED_MODULES = frozenset(
         "keras.src.models.functional",  # what Keras 3 writes for a functional model
     }
 )
+#: The operations Keras 3 writes into a functional model for the masks of
+#: ``Embedding(mask_zero=True)`` and ``Masking``, and their module: accepted under that module
+#: only, and read as data (``glassnet.engine.mask_ops`` checks their exact form and never
+#: makes an object of them; anything else there is refused when the model is rebuilt).
+MASK_OPS_MODULE = "keras.src.ops.numpy"
+MASK_OPS = frozenset({"NotEqual", "Any"})
 #: Object kinds that carry code or Python objects in Keras's serialization
 #: (``keras/src/saving/serialization_lib.py``); a model description never needs them.
 FORBIDDEN_CLASS_NAMES = frozenset(
@@ -208,7 +214,8 @@ def check_description(value, where: str, trusted: Callable[[dict], bool] | None 
                 "objects; glassnet never runs code from a model file, so it refuses this file"
             )
         module = item.get("module", "keras")
-        if not isinstance(module, str) or module not in ALLOWED_MODULES:
+        if (not isinstance(module, str) or module not in ALLOWED_MODULES) and not (
+                module == MASK_OPS_MODULE and class_name in MASK_OPS):
             raise ModelFileError(
                 f"{where}: {label} names the module {module!r}. glassnet imports "
                 "nothing named in a file and accepts only Keras's own modules: "
