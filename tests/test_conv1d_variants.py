@@ -1,5 +1,7 @@
 """Keras's 1-D variants built as the 2-D layers on images of height one:
-``Conv1DTranspose`` (``keras/src/layers/convolutional/conv1d_transpose.py``) and
+``Conv1DTranspose`` (``keras/src/layers/convolutional/conv1d_transpose.py``),
+``DepthwiseConv1D`` (``depthwise_conv1d.py``, ``base_depthwise_conv.py``),
+``SeparableConv1D`` (``separable_conv1d.py``, ``base_separable_conv.py``) and
 ``SpatialDropout1D`` (``keras/src/layers/regularization/spatial_dropout.py``).
 
 Slopes against central differences in float64 (no Keras needed); then, where Keras is
@@ -30,6 +32,22 @@ TRANSPOSE_CASES = [
     {"filters": 2, "kernel_size": 3, "strides": 2, "data_format": "channels_first"},
 ]
 
+DEPTHWISE_CASES = [
+    {"kernel_size": 3},
+    {"kernel_size": 3, "depth_multiplier": 2, "strides": 2, "padding": "same"},
+    {"kernel_size": 4, "padding": "same", "activation": "tanh"},
+    {"kernel_size": 2, "dilation_rate": 2, "depth_multiplier": 3, "use_bias": False},
+    {"kernel_size": 3, "strides": 3, "data_format": "channels_first"},
+]
+
+SEPARABLE_CASES = [
+    {"filters": 3, "kernel_size": 3},
+    {"filters": 2, "kernel_size": 3, "depth_multiplier": 2, "strides": 2, "padding": "same"},
+    {"filters": 4, "kernel_size": 4, "padding": "same", "activation": "tanh"},
+    {"filters": 2, "kernel_size": 2, "dilation_rate": 2, "use_bias": False},
+    {"filters": 3, "kernel_size": 3, "strides": 2, "data_format": "channels_first"},
+]
+
 
 def row_shape(kwargs, steps=7, channels=3):
     return (channels, steps) if kwargs.get("data_format") == "channels_first" else (steps, channels)
@@ -43,6 +61,47 @@ def test_conv1d_transpose_slopes_match_finite_differences(kwargs, rng, float64):
     for weight in layer.weights:  # non-zero biases, so that their slopes are exercised
         weight[...] = np.random.default_rng(1).normal(size=weight.shape)
     check_layer_slopes(layer, rng.normal(size=(2, *shape)), rng)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [("DepthwiseConv1D", kwargs) for kwargs in DEPTHWISE_CASES]
+    + [("SeparableConv1D", kwargs) for kwargs in SEPARABLE_CASES],
+    ids=str,
+)
+def test_depthwise_and_separable_slopes_match_finite_differences(name, kwargs, rng, float64):
+    layer = getattr(layers, name)(**kwargs)
+    shape = row_shape(kwargs)
+    layer.build(shape)
+    for weight in layer.weights:
+        weight[...] = np.random.default_rng(1).normal(size=weight.shape)
+    check_layer_slopes(layer, rng.normal(size=(2, *shape)), rng)
+
+
+def test_depthwise_conv1d_kernel_is_kernel_channels_multiplier_and_keeps_channels_apart():
+    layer = layers.DepthwiseConv1D(2, depth_multiplier=2, use_bias=False)
+    layer.build((3, 2))
+    assert layer.kernel.shape == (2, 2, 2)  # (kernel_size, channels, depth_multiplier)
+    layer.kernel[...] = np.arange(1.0, 9.0).reshape(2, 2, 2)
+    x = np.array([[[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]])  # channel 0 only, at step 0
+    out = np.asarray(layer(x))[0]
+    # output channel c·m_count + m is input channel c through kernel m
+    np.testing.assert_array_equal(out, [[1.0, 2.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+
+
+def test_separable_conv1d_weights_are_keras_shapes_and_a_depthwise_then_pointwise():
+    layer = layers.SeparableConv1D(3, 2, depth_multiplier=2)
+    layer.build((5, 4))
+    assert [w.shape for w in layer.weights] == [(2, 4, 2), (1, 8, 3), (3,)]
+    rng = np.random.default_rng(2)
+    for weight in layer.weights:
+        weight[...] = rng.normal(size=weight.shape)
+    depthwise = layers.DepthwiseConv1D(2, depth_multiplier=2, use_bias=False)
+    depthwise.build((5, 4))
+    depthwise.kernel[...] = layer.depthwise_kernel
+    x = rng.normal(size=(2, 5, 4))
+    expected = np.asarray(depthwise(x)) @ layer.pointwise_kernel[0] + layer.bias
+    np.testing.assert_allclose(np.asarray(layer(x)), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_conv1d_transpose_kernel_is_kernel_filters_channels_and_spreads_each_step():
@@ -78,6 +137,12 @@ def test_spatial_dropout1d_drops_whole_channels_only_in_training(rng, float64):
         (lambda: layers.Conv1DTranspose(2, 3, padding="causal"), "padding"),
         (lambda: layers.Conv1DTranspose(2, (3, 3)), "kernel_size"),
         (lambda: layers.SpatialDropout1D(1.5), "SpatialDropout1D"),
+        (lambda: layers.DepthwiseConv1D(3, padding="causal"), "padding"),
+        (lambda: layers.DepthwiseConv1D((3, 3)), "kernel_size"),
+        (lambda: layers.DepthwiseConv1D(3, strides=2, dilation_rate=2), "DepthwiseConv1D"),
+        (lambda: layers.SeparableConv1D(2, 3, padding="causal"), "padding"),
+        (lambda: layers.SeparableConv1D(2, 3, strides=(1, 1)), "strides"),
+        (lambda: layers.SeparableConv1D(2, 3, strides=2, dilation_rate=2), "SeparableConv1D"),
     ],
 )
 def test_bad_arguments_are_refused_by_name(make, words):
@@ -86,7 +151,14 @@ def test_bad_arguments_are_refused_by_name(make, words):
 
 
 @pytest.mark.parametrize(
-    "layer", [layers.Conv1DTranspose(2, 3), layers.SpatialDropout1D(0.3, seed=1)], ids=str
+    "layer",
+    [
+        layers.Conv1DTranspose(2, 3),
+        layers.DepthwiseConv1D(2),
+        layers.SeparableConv1D(2, 2),
+        layers.SpatialDropout1D(0.3, seed=1),
+    ],
+    ids=str,
 )
 def test_images_given_to_a_sequence_layer_are_refused_by_name(layer):
     with pytest.raises(ValueError, match=type(layer).__name__) as info:
@@ -109,6 +181,8 @@ def keras():
 @pytest.mark.parametrize(
     ("name", "kwargs"),
     [("Conv1DTranspose", {**kwargs, "filters": 3}) for kwargs in TRANSPOSE_CASES]
+    + [("DepthwiseConv1D", kwargs) for kwargs in DEPTHWISE_CASES]
+    + [("SeparableConv1D", kwargs) for kwargs in SEPARABLE_CASES]
     + [
         (
             "Conv2DTranspose",
@@ -136,6 +210,8 @@ def sequence_model(module):
             L.Conv1DTranspose(4, 3, strides=2, padding="same", output_padding=1, activation="relu"),
             L.SpatialDropout1D(0.3, seed=5),
             L.Conv1DTranspose(2, 2),
+            L.DepthwiseConv1D(3, depth_multiplier=2, padding="same", activation="tanh"),
+            L.SeparableConv1D(3, 2, strides=2, depth_multiplier=2),
             L.GlobalAveragePooling1D(),
             L.Dense(2),
         ]
@@ -157,12 +233,16 @@ def test_model_files_both_ways(suffix, tmp_path, keras):
     ours = sequence_model(glassnet)
     ours.save(tmp_path / f"glassnet{suffix}")
     back = keras.saving.load_model(tmp_path / f"glassnet{suffix}", safe_mode=True)
-    assert [type(layer).__name__ for layer in back.layers][:3] == [
+    assert [type(layer).__name__ for layer in back.layers][:5] == [
         "Conv1DTranspose",
         "SpatialDropout1D",
         "Conv1DTranspose",
+        "DepthwiseConv1D",
+        "SeparableConv1D",
     ]
     assert back.layers[0].output_padding == (1,)
+    assert back.layers[3].kernel.shape == (3, 2, 2)
+    assert back.layers[4].pointwise_kernel.shape == (1, 8, 3)  # 4 channels · 2
     np.testing.assert_allclose(
         back.predict(x, verbose=0), ours.predict(x, verbose=0), rtol=1e-5, atol=1e-6
     )

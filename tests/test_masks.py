@@ -228,6 +228,7 @@ KERAS_ARGS = {
     "Rescaling": (2.0,), "Dot": (1,), "Conv1D": (2, 2), "Conv2D": (2, 2),
     "Conv2DTranspose": (2, 2), "DepthwiseConv2D": (2,), "SeparableConv2D": (2, 2),
     "Conv1DTranspose": (2, 2), "SpatialDropout1D": (0.5,),
+    "DepthwiseConv1D": (2,), "SeparableConv1D": (2, 2),
     "Permute": ((1,),), "Reshape": ((2,),), "RepeatVector": (2,), "Resizing": (2, 2),
     "CenterCrop": (2, 2), "RandomCrop": (2, 2), "RandomRotation": (0.1,),
     "RandomTranslation": (0.1, 0.1), "RandomZoom": (0.1,), "RandomBrightness": (0.1,),

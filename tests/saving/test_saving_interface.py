@@ -233,8 +233,9 @@ def _layer_classes():
 #: Required arguments of the image layers (glassnet.layers.convolution, pooling, spatial).
 IMAGE_LAYER_EXAMPLES = {
     "Conv1D": (2, 3), "Conv2D": (2, 3), "Conv2DTranspose": (2, 3), "SeparableConv2D": (2, 3),
-    "Conv1DTranspose": (2, 3), "SpatialDropout1D": (0.5,),
-    "DepthwiseConv2D": (3,), "AveragePooling1D": (2,), "AveragePooling2D": (2,),
+    "Conv1DTranspose": (2, 3), "SpatialDropout1D": (0.5,), "SeparableConv1D": (2, 3),
+    "DepthwiseConv1D": (3,), "DepthwiseConv2D": (3,), "AveragePooling1D": (2,),
+    "AveragePooling2D": (2,),
     "Rescaling": (0.5,), "SpatialDropout2D": (0.5,), "RandomRotation": (0.1,),
     "RandomZoom": (0.1,), "RandomTranslation": (0.1, 0.2), "RandomContrast": (0.1,),
     "Resizing": (4, 5), "CenterCrop": (4, 5), "RandomCrop": (4, 5), "RandomBrightness": (0.1,),

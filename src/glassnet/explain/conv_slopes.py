@@ -731,8 +731,8 @@ def _read_kernels(layer, record, ls: ConvLayerSlopes, grad_images: np.ndarray) -
                            ((top, bh - top - oh), (left, bw - left - ow)), 1, 2)
         weight("kernel", _transpose_row_products(layer, record.patches, grad_images))
         return
-    ls.window = Window(tuple(layer.kernel_size), tuple(layer.strides),
-                       tuple(layer.dilation_rate), tuple(layer._pads(spatial)), channels, 2)
+    strides2, dil2, pads = layer._image_window(spatial)
+    ls.window = Window(tuple(layer.kernel_size), strides2, dil2, pads, channels, 2)
     if ls.family == "depthwise":
         weight("kernel", _depthwise_row_products(record.patches, grad_images,
                                                  layer.kernel.shape))

@@ -1,6 +1,7 @@
-"""Convolutions: ``Conv1D``, ``Conv2D``, ``DepthwiseConv2D``, ``SeparableConv2D``,
-``Conv1DTranspose`` and ``Conv2DTranspose``, with Keras 3's arguments, defaults, weights and
-configs (``keras/src/layers/convolutional/``).
+"""Convolutions: ``Conv1D``, ``Conv2D``, ``DepthwiseConv1D``, ``DepthwiseConv2D``,
+``SeparableConv1D``, ``SeparableConv2D``, ``Conv1DTranspose`` and ``Conv2DTranspose``, with
+Keras 3's arguments, defaults, weights and configs (``keras/src/layers/convolutional/``); each
+1-D layer runs as its 2-D twin on images of height one.
 
 A convolution is a Dense layer applied to every patch of the image with the *same* weights.
 For an output position ``(p, q)`` and filter ``f``::
@@ -186,6 +187,12 @@ def _window_keys(rank: int, causal: bool = False, dilation: bool = True) -> tupl
     if dilation:
         keys += (key("dilation_rate", "ints", 1, length=rank),)
     return keys
+
+
+def _sequence_keys(keys: tuple, causal: bool = False) -> tuple:
+    """A 2-D layer's config keys for its 1-D twin: the window keys of one axis."""
+    window = ("kernel_size", "strides", "padding", "dilation_rate", "data_format")
+    return tuple(k for k in keys if k.name not in window) + _window_keys(1, causal=causal)
 
 
 class _ImageLayer(Layer):
@@ -480,19 +487,16 @@ class Conv1D(_Conv):
     ``(k, channels / groups, filters)`` and ``bias``."""
 
     rank = 1
-    config_keys = tuple(
-        k
-        for k in _Conv.config_keys
-        if k.name not in ("kernel_size", "strides", "padding", "dilation_rate", "data_format")
-    ) + _window_keys(1, causal=True)
+    config_keys = _sequence_keys(_Conv.config_keys, causal=True)
 
 
-class DepthwiseConv2D(_ImageLayer):
-    """Convolves each input channel with its own ``depth_multiplier`` kernels
-    (``keras/src/layers/convolutional/depthwise_conv2d.py``).
+class _DepthwiseConv(_ImageLayer):
+    """The shared part of ``DepthwiseConv1D`` and ``DepthwiseConv2D`` (``keras/src/layers/
+    convolutional/base_depthwise_conv.py``): each input channel is convolved with its own
+    ``depth_multiplier`` kernels, a grouped convolution with one group per channel.
 
-    Weights: ``kernel`` of shape ``(kh, kw, channels, depth_multiplier)`` and ``bias`` of
-    ``channels · depth_multiplier``; output channel ``c · depth_multiplier + m`` is input
+    Weights: ``kernel`` of shape ``(*kernel_size, channels, depth_multiplier)`` and ``bias``
+    of ``channels · depth_multiplier``; output channel ``c · depth_multiplier + m`` is input
     channel ``c`` through its kernel ``m``.
     """
 
@@ -508,11 +512,11 @@ class DepthwiseConv2D(_ImageLayer):
     def __init__(
         self,
         kernel_size,
-        strides=(1, 1),
+        strides=1,
         padding="valid",
         depth_multiplier=1,
         data_format=None,
-        dilation_rate=(1, 1),
+        dilation_rate=1,
         activation=None,
         use_bias=True,
         depthwise_initializer="glorot_uniform",
@@ -525,17 +529,17 @@ class DepthwiseConv2D(_ImageLayer):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        label = f"DepthwiseConv2D {self.name!r}"
+        label = f"{type(self).__name__} {self.name!r}"
         _refuse_unsupported(
-            "DepthwiseConv2D",
+            type(self).__name__,
             activity_regularizer=activity_regularizer,
             depthwise_constraint=depthwise_constraint,
             bias_constraint=bias_constraint,
         )
         self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier")
-        self.kernel_size = P.standardize_tuple(kernel_size, 2, "kernel_size", label)
-        self.strides = P.standardize_tuple(strides, 2, "strides", label)
-        self.dilation_rate = P.standardize_tuple(dilation_rate, 2, "dilation_rate", label)
+        self.kernel_size = P.standardize_tuple(kernel_size, self.rank, "kernel_size", label)
+        self.strides = P.standardize_tuple(strides, self.rank, "strides", label)
+        self.dilation_rate = P.standardize_tuple(dilation_rate, self.rank, "dilation_rate", label)
         self.padding = P.standardize_padding(padding, label)
         self.data_format = P.standardize_data_format(data_format, label)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
@@ -551,13 +555,17 @@ class DepthwiseConv2D(_ImageLayer):
         self.bias_regularizer = regularizers_module.get(bias_regularizer)
         self._linear = isinstance(self.activation, activations_module.Linear)
 
-    def _pads(self, spatial):
-        return tuple(
+    def _image_window(self, spatial):
+        """Strides, dilation and padding on the (height, width) image the layer works on
+        (height one for sequences)."""
+        strides2, dil2 = self._two(self.strides), self._two(self.dilation_rate)
+        pads = tuple(
             P.pad_amounts(size, k, s, d, self.padding)
             for size, k, s, d in zip(
-                spatial, self.kernel_size, self.strides, self.dilation_rate, strict=True
+                self._two(spatial), self._two(self.kernel_size), strides2, dil2, strict=True
             )
         )
+        return strides2, dil2, pads
 
     def compute_output_shape(self, input_shape):
         self._check_rows(input_shape)
@@ -604,19 +612,14 @@ class DepthwiseConv2D(_ImageLayer):
         return specs
 
     def _grouped(self, kernel):
-        kh, kw, c, mult = kernel.shape
-        return kernel.reshape(kh, kw, 1, c * mult)
+        """A ``(*kernel_size, c, m)`` kernel as the grouped ``(kh, kw, 1, c · m)`` one."""
+        return kernel.reshape(*self._two(self.kernel_size), 1, -1)
 
     def forward(self, x, training=False):
         spatial, channels = self._spatial(self.input_shape)
         images = self._as_images(x)
         z, cols = conv_forward(
-            images,
-            self._grouped(self.kernel),
-            self.strides,
-            self.dilation_rate,
-            self._pads(spatial),
-            channels,
+            images, self._grouped(self.kernel), *self._image_window(spatial), channels
         )
         if self.use_bias:
             z += self.bias
@@ -642,10 +645,8 @@ class DepthwiseConv2D(_ImageLayer):
             records.patches.transpose(1, 0, 2),  # back to (channels, rows·oh·ow, kh·kw)
             g,
             self._grouped(self.kernel),
-            (len(g), *spatial, channels),
-            self.strides,
-            self.dilation_rate,
-            self._pads(spatial),
+            (len(g), *self._two(spatial), channels),
+            *self._image_window(spatial),
             channels,
             grad_kernel,
             need_grad_input,
@@ -673,12 +674,13 @@ class DepthwiseConv2D(_ImageLayer):
         }
 
 
-class SeparableConv2D(_ImageLayer):
-    """A depthwise convolution followed by a 1×1 convolution that mixes the channels
-    (``keras/src/layers/convolutional/separable_conv2d.py``).
+class _SeparableConv(_ImageLayer):
+    """The shared part of ``SeparableConv1D`` and ``SeparableConv2D`` (``keras/src/layers/
+    convolutional/base_separable_conv.py``): a depthwise convolution followed by a
+    pointwise (size-one) convolution that mixes the channels.
 
-    Weights, in Keras's order: ``depthwise_kernel`` ``(kh, kw, channels,
-    depth_multiplier)``, ``pointwise_kernel`` ``(1, 1, channels · depth_multiplier,
+    Weights, in Keras's order: ``depthwise_kernel`` ``(*kernel_size, channels,
+    depth_multiplier)``, ``pointwise_kernel`` ``(*ones, channels · depth_multiplier,
     filters)``, ``bias`` ``(filters,)``.
     """
 
@@ -699,10 +701,10 @@ class SeparableConv2D(_ImageLayer):
         self,
         filters,
         kernel_size,
-        strides=(1, 1),
+        strides=1,
         padding="valid",
         data_format=None,
-        dilation_rate=(1, 1),
+        dilation_rate=1,
         depth_multiplier=1,
         activation=None,
         use_bias=True,
@@ -719,9 +721,9 @@ class SeparableConv2D(_ImageLayer):
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
-        label = f"SeparableConv2D {self.name!r}"
+        label = f"{type(self).__name__} {self.name!r}"
         _refuse_unsupported(
-            "SeparableConv2D",
+            type(self).__name__,
             activity_regularizer=activity_regularizer,
             depthwise_constraint=depthwise_constraint,
             pointwise_constraint=pointwise_constraint,
@@ -729,9 +731,9 @@ class SeparableConv2D(_ImageLayer):
         )
         self.filters = _positive_int(filters, "filters")
         self.depth_multiplier = _positive_int(depth_multiplier, "depth_multiplier")
-        self.kernel_size = P.standardize_tuple(kernel_size, 2, "kernel_size", label)
-        self.strides = P.standardize_tuple(strides, 2, "strides", label)
-        self.dilation_rate = P.standardize_tuple(dilation_rate, 2, "dilation_rate", label)
+        self.kernel_size = P.standardize_tuple(kernel_size, self.rank, "kernel_size", label)
+        self.strides = P.standardize_tuple(strides, self.rank, "strides", label)
+        self.dilation_rate = P.standardize_tuple(dilation_rate, self.rank, "dilation_rate", label)
         self.padding = P.standardize_padding(padding, label)
         self.data_format = P.standardize_data_format(data_format, label)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
@@ -749,7 +751,8 @@ class SeparableConv2D(_ImageLayer):
         self.bias_regularizer = regularizers_module.get(bias_regularizer)
         self._linear = isinstance(self.activation, activations_module.Linear)
 
-    _pads = DepthwiseConv2D._pads
+    _image_window = _DepthwiseConv._image_window
+    _grouped = _DepthwiseConv._grouped
 
     def compute_output_shape(self, input_shape):
         self._check_rows(input_shape)
@@ -784,7 +787,7 @@ class SeparableConv2D(_ImageLayer):
             ),
             WeightSpec(
                 "pointwise_kernel",
-                (1, 1, mid, self.filters),
+                ((1,) * self.rank + (mid, self.filters)),
                 self.pointwise_initializer,
                 regularizer=self.pointwise_regularizer,
             ),
@@ -803,11 +806,8 @@ class SeparableConv2D(_ImageLayer):
     def forward(self, x, training=False):
         spatial, channels = self._spatial(self.input_shape)
         images = self._as_images(x)
-        kh, kw = self.kernel_size
-        dk = self.depthwise_kernel.reshape(kh, kw, 1, channels * self.depth_multiplier)
-        mid, cols = conv_forward(
-            images, dk, self.strides, self.dilation_rate, self._pads(spatial), channels
-        )
+        dk = self._grouped(self.depthwise_kernel)
+        mid, cols = conv_forward(images, dk, *self._image_window(spatial), channels)
         n, oh, ow, cm = mid.shape
         mid2 = mid.reshape(n * oh * ow, cm)
         z = (mid2 @ self.pointwise_kernel.reshape(cm, self.filters)).reshape(n, oh, ow, -1)
@@ -839,17 +839,14 @@ class SeparableConv2D(_ImageLayer):
                 g2.sum(axis=0, out=grads["bias"])
             np.matmul(mid2.T, g2, out=grads["pointwise_kernel"].reshape(cm, f))
         grad_mid = (g2 @ pk.T).reshape(n, oh, ow, cm)
-        kh, kw = self.kernel_size
-        dk = self.depthwise_kernel.reshape(kh, kw, 1, cm)
-        grad_dk = grads["depthwise_kernel"].reshape(kh, kw, 1, cm) if self.trainable else None
+        dk = self._grouped(self.depthwise_kernel)
+        grad_dk = self._grouped(grads["depthwise_kernel"]) if self.trainable else None
         grad_x = conv_backward(
             cols,
             grad_mid,
             dk,
-            (n, *spatial, channels),
-            self.strides,
-            self.dilation_rate,
-            self._pads(spatial),
+            (n, *self._two(spatial), channels),
+            *self._image_window(spatial),
             channels,
             grad_dk,
             need_grad_input,
@@ -879,6 +876,61 @@ class SeparableConv2D(_ImageLayer):
             "pointwise_constraint": None,
             "bias_constraint": None,
         }
+
+
+class DepthwiseConv2D(_DepthwiseConv):
+    """Convolves each input channel of images with its own ``depth_multiplier`` kernels
+    (``keras/src/layers/convolutional/depthwise_conv2d.py``). Weights: ``kernel`` of shape
+    ``(kh, kw, channels, depth_multiplier)`` and ``bias`` of ``channels · depth_multiplier``.
+    """
+
+    rank = 2
+
+
+class DepthwiseConv1D(_DepthwiseConv):
+    """Convolves each channel of sequences ``(steps, channels)`` with its own
+    ``depth_multiplier`` kernels (``keras/src/layers/convolutional/depthwise_conv1d.py``),
+    run as ``DepthwiseConv2D`` on images of height one. Padding ``valid`` or ``same`` (no
+    ``causal``, as in Keras). Weights: ``kernel`` of shape ``(kernel_size, channels,
+    depth_multiplier)`` and ``bias`` of ``channels · depth_multiplier``.
+
+    Example:
+        >>> from glassnet.layers import DepthwiseConv1D
+        >>> DepthwiseConv1D(3, depth_multiplier=2).compute_output_shape((10, 4))
+        (8, 8)
+    """
+
+    rank = 1
+    config_keys = _sequence_keys(_DepthwiseConv.config_keys)
+
+
+class SeparableConv2D(_SeparableConv):
+    """A depthwise convolution over images followed by a 1×1 convolution that mixes the
+    channels (``keras/src/layers/convolutional/separable_conv2d.py``). Weights, in Keras's
+    order: ``depthwise_kernel`` ``(kh, kw, channels, depth_multiplier)``,
+    ``pointwise_kernel`` ``(1, 1, channels · depth_multiplier, filters)``, ``bias``
+    ``(filters,)``.
+    """
+
+    rank = 2
+
+
+class SeparableConv1D(_SeparableConv):
+    """A depthwise convolution over sequences ``(steps, channels)`` followed by a size-one
+    convolution that mixes the channels (``keras/src/layers/convolutional/
+    separable_conv1d.py``), run as ``SeparableConv2D`` on images of height one. Padding
+    ``valid`` or ``same`` (no ``causal``, as in Keras). Weights, in Keras's order:
+    ``depthwise_kernel`` ``(kernel_size, channels, depth_multiplier)``, ``pointwise_kernel``
+    ``(1, channels · depth_multiplier, filters)``, ``bias`` ``(filters,)``.
+
+    Example:
+        >>> from glassnet.layers import SeparableConv1D
+        >>> SeparableConv1D(5, 3, strides=2, padding="same").compute_output_shape((10, 4))
+        (5, 5)
+    """
+
+    rank = 1
+    config_keys = _sequence_keys(_SeparableConv.config_keys)
 
 
 class _ConvTranspose(_ImageLayer):
@@ -1104,10 +1156,11 @@ class Conv1DTranspose(_ConvTranspose):
     """
 
     rank = 1
-    config_keys = tuple(
-        key("output_padding", "ints", None, minimum=0, length=1, optional=True)
-        if k.name == "output_padding"
-        else k
-        for k in _ConvTranspose.config_keys
-        if k.name not in ("kernel_size", "strides", "padding", "dilation_rate", "data_format")
-    ) + _window_keys(1)
+    config_keys = _sequence_keys(
+        tuple(
+            key("output_padding", "ints", None, minimum=0, length=1, optional=True)
+            if k.name == "output_padding"
+            else k
+            for k in _ConvTranspose.config_keys
+        )
+    )
