@@ -534,7 +534,9 @@ class Optimizer:
                 self._apply_weight_decay(parameters, lr)
             self.before_update()
             parts = self._parts
-            if len(parts) == 1:
+            if len(parts) == 1 and len(parts[0]) == 1:  # a small model: the whole array
+                self.update_step(parameters, gradients, lr, parts[0][0][1], self._scratch)
+            elif len(parts) == 1:
                 self._update_blocks(parameters, gradients, lr, parts[0])
             else:
                 self._update_in_parts(parameters, gradients, lr)
@@ -566,10 +568,7 @@ class Optimizer:
 
     def _update_blocks(self, parameters: np.ndarray, gradients: np.ndarray, lr: float,
                        blocks: list) -> None:
-        """``update_step`` block by block (``_CACHE_BLOCK``); one call for a small model."""
-        if len(blocks) == 1 and blocks[0][0] == slice(0, parameters.size):
-            self.update_step(parameters, gradients, lr, blocks[0][1], blocks[0][2])
-            return
+        """``update_step`` block by block (``_CACHE_BLOCK``)."""
         for block, slots, tmp in blocks:
             self.update_step(parameters[block], gradients[block], lr, slots, tmp)
 
