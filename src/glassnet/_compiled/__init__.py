@@ -4,8 +4,9 @@ glassnet needs NumPy alone. NumPy runs one operation at a time over whole arrays
 element-wise work around a convolution's matrix products (pooling, routing the slope to
 each window's winner, adding patch slopes back into the image) passes over memory once
 per operation, and Python runs between those passes holding the interpreter lock. With
-the optional extra ``pip install ".[fast]"`` (Numba), ``ConvPool`` runs those parts
-as the loops below instead: one pass each, with the lock released, so that the chunks of a
+the optional extra ``pip install ".[fast]"`` (Numba), ``ConvPool`` runs those parts, and
+every convolution with four or more input channels its patch-slope adds, as the loops
+below instead: one pass each, with the lock released, so that the chunks of a
 batch run side by side on every core. The matrix products stay with BLAS, except for
 convolutions whose patches are so short (``kh·kw·channels`` of at most ``DIRECT_WIDTH``
 numbers: a first layer on grey or colour images) that a product would spend its time
@@ -15,7 +16,9 @@ The loops compute the same numbers as the NumPy path: the same sums (added in an
 order, so they may differ in the last bits), the same winners (the first largest in
 reading order, TensorFlow's rule; a window holding a NaN passes the NaN on and routes its
 slope to its last position, as the NumPy path does), zero slope at positions no window
-covers. ``tests/test_compiled_loops.py`` checks every kernel against the NumPy path.
+covers. ``tests/test_conv_pool.py`` runs every case of the pair with and without the
+loops, and ``tests/test_compiled_loops.py`` checks the switch, the patch-slope adds of
+every convolution (``add_patches``) and a whole training run against the NumPy path.
 
 Turn the loops off with ``glassnet.config.set_compiled_kernels(False)`` or the environment
 variable ``GLASSNET_COMPILED=0``; without Numba they are off and nothing else changes.
